@@ -1,0 +1,45 @@
+/** Base class of every error this package throws on purpose. */
+export class EventError extends Error {
+  override name = "EventError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The serialized event is larger than `maxEventSize` bytes. */
+export class EventTooLargeError extends EventError {
+  override name = "EventTooLargeError";
+  constructor(
+    readonly size: number,
+    readonly maxSize: number,
+  ) {
+    super(`event is ${size} bytes serialized, over the limit of ${maxSize} bytes (option maxEventSize)`);
+  }
+}
+
+/** The queue already holds `maxQueueSize` events. */
+export class EventQueueFullError extends EventError {
+  override name = "EventQueueFullError";
+  constructor(readonly maxSize: number) {
+    super(`event queue is full: it holds ${maxSize} events (option maxQueueSize); the store is slower than the app or unreachable`);
+  }
+}
+
+/** put() was called after close(). */
+export class ForwarderClosedError extends EventError {
+  override name = "ForwarderClosedError";
+  constructor(readonly forwarderName: string) {
+    super(`events-forward "${forwarderName}" is closed: put() after close() is refused`);
+  }
+}
+
+/** An option given to eventsForward() is missing, of the wrong type or out of range. */
+export class OptionError extends Error {
+  override name = "OptionError";
+  constructor(
+    readonly option: string,
+    problem: string,
+  ) {
+    super(`events-forward option ${option}: ${problem}`);
+  }
+}

@@ -1,0 +1,104 @@
+import { monotonicFactory } from "ulid";
+import { EventError } from "./errors.js";
+
+/** What an app hands to put(): the Datasette row, in camelCase, before enrichment. */
+export interface EventInput {
+  event: string;
+  actorId?: string | number | null;
+  databaseName?: string | null;
+  tableName?: string | null;
+  properties?: Record<string, unknown>;
+  created?: Date | string | number;
+}
+
+/** What the request context adds to every event put through it. */
+export interface EventMeta {
+  requestId?: string;
+  actorId?: unknown;
+}
+
+/** Turns whatever the app put into the exact text that travels in a batch. */
+export type Serializer = (event: unknown, meta: EventMeta) => string;
+
+/** The eight columns datasette-events-forward writes, in its order. */
+export const ROW_COLUMNS = [
+  "id",
+  "instance",
+  "event",
+  "created",
+  "actor_id",
+  "database_name",
+  "table_name",
+  "properties",
+] as const;
+
+/**
+ * The default serializer: one Datasette row as datasette-events-forward writes it, with a ULID
+ * that is monotonic within this serializer (so within one forwarder).
+ */
+export function datasetteRowSerializer(instance: string): Serializer {
+  const nextId = monotonicFactory();
+  return (input, meta) => {
+    const event = checkInput(input);
+    const created = toIsoDate(event.created);
+    const properties = withRequestId(event.properties, meta.requestId);
+    try {
+      return JSON.stringify({
+        id: nextId(),
+        instance,
+        event: event.event,
+        created,
+        actor_id: idText(event.actorId !== undefined ? event.actorId : meta.actorId),
+        database_name: event.databaseName ?? null,
+        table_name: event.tableName ?? null,
+        properties: JSON.stringify(properties),
+      });
+    } catch (error) {
+      throw new EventError(`event "${event.event}" cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
+    }
+  };
+}
+
+function checkInput(input: unknown): EventInput {
+  if (input === null || typeof input !== "object") {
+    throw new EventError(`put() takes an object like { event: "signup" }, got ${describe(input)}`);
+  }
+  const event = input as EventInput;
+  if (typeof event.event !== "string" || event.event.length === 0) {
+    throw new EventError(`put() needs a non-empty string "event" name, got ${describe(event.event)}`);
+  }
+  if (event.properties !== undefined && (event.properties === null || typeof event.properties !== "object" || Array.isArray(event.properties))) {
+    throw new EventError(`event "${event.event}": properties must be a plain object, got ${describe(event.properties)}`);
+  }
+  return event;
+}
+
+function withRequestId(properties: Record<string, unknown> | undefined, requestId: string | undefined) {
+  if (requestId === undefined || (properties !== undefined && "request_id" in properties)) return properties ?? {};
+  return { ...properties, request_id: requestId };
+}
+
+function toIsoDate(created: EventInput["created"]): string {
+  if (created === undefined) return new Date().toISOString();
+  const date = created instanceof Date ? created : typeof created === "string" || typeof created === "number" ? new Date(created) : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) {
+    throw new EventError(`created must be a Date, an ISO 8601 string or milliseconds since the epoch, got ${describe(created)}`);
+  }
+  return date.toISOString();
+}
+
+function idText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  throw new EventError(`actorId must be a string or a number, got ${describe(value)}`);
+}
+
+/** A short description of a bad value for an error message (never the value's whole text). */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === "object") return "an object";
+  return typeof value === "symbol" ? "a symbol" : `${typeof value} ${String(value).slice(0, 40)}`;
+}

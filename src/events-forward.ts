@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { PutTarget } from "./context.js";
+import { EventError, EventTooLargeError, ForwarderClosedError } from "./errors.js";
+import { datasetteRowSerializer, describe, type EventInput, type EventMeta } from "./event.js";
+import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
+import { createMiddleware } from "./middleware.js";
+import { resolveOptions, type EventsForwardOptions } from "./options.js";
+import { MemoryQueue } from "./queue.js";
+import { datasetteSink } from "./sinks/datasette.js";
+import { createAgent } from "./sinks/http.js";
+
+/** How long close() drains by default before it gives up on what is left. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+const NO_META: EventMeta = {};
+
+export interface EventsForward {
+  /** Express middleware. */
+  (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
+  /** Koa middleware. */
+  (ctx: unknown, next: () => Promise<unknown>): Promise<unknown>;
+  /** Queues an event from outside a request; throws EventError subclasses. */
+  put(event: EventInput | object): void;
+  /** Resolves when every event put before the call is delivered or dropped. */
+  flush(): Promise<void>;
+  /** Stops accepting events, drains within `timeoutMs`, and tells what was and was not delivered. */
+  close(options?: { timeoutMs?: number }): Promise<CloseResult>;
+  stats(): ForwarderStats;
+  /** The property the request context is attached as (option `name`). */
+  readonly contextName: string;
+}
+
+/** Creates the middleware and its forwarder; a bad option throws an OptionError naming it. */
+export function eventsForward(options: EventsForwardOptions): EventsForward {
+  const o = resolveOptions(options);
+  const agent = createAgent();
+  const sink = datasetteSink({ apiUrl: o.apiUrl, apiToken: o.apiToken, table: o.table, requestTimeoutMs: o.requestTimeoutMs, dispatcher: agent });
+  const forwarder = new Forwarder(o, { ...sink, close: () => agent.close() }, new MemoryQueue(o.maxQueueSize));
+  const serialize = o.serializer ?? datasetteRowSerializer(o.instance);
+  let closed = false;
+
+  const target: PutTarget = {
+    putWithMeta(event, meta) {
+      if (closed) throw new ForwarderClosedError(o.name);
+      const json = serialize(event, meta);
+      if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
+      const bytes = Buffer.byteLength(json);
+      if (bytes > o.maxEventSize) throw new EventTooLargeError(bytes, o.maxEventSize);
+      forwarder.enqueue({ json, bytes });
+    },
+  };
+
+  const middleware = createMiddleware(target, o);
+  return Object.assign(middleware, {
+    put: (event: EventInput | object) => target.putWithMeta(event, NO_META),
+    flush: () => forwarder.flush(),
+    close: ({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: { timeoutMs?: number } = {}) => {
+      closed = true;
+      return forwarder.close(timeoutMs);
+    },
+    stats: () => forwarder.stats(),
+    contextName: o.name,
+  }) as unknown as EventsForward;
+}

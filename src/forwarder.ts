@@ -1,0 +1,267 @@
+import { Mutex } from "async-mutex";
+import { EventQueueFullError } from "./errors.js";
+import type { Logger } from "./log.js";
+import type { EventQueue, QueuedEvent } from "./queue.js";
+import { RateLimiter } from "./rate-limit.js";
+import { backoffDelay, type SendResult } from "./retry.js";
+import type { Sink } from "./sinks/sink.js";
+
+export interface ForwarderSettings {
+  batchLimit: number;
+  maxBatchBytes: number;
+  batchWaitMs: number;
+  maxRate: number;
+  timePeriod: number;
+  maxAttempts: number;
+  retryBudgetMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  maxRetryAfterMs: number;
+  logger: Logger;
+  onDrop?: (events: string[], reason: string) => void;
+}
+
+export interface ForwarderStats {
+  /** Events accepted and not yet delivered or dropped (including the batch in flight). */
+  queued: number;
+  /** Events the store acknowledged. */
+  sent: number;
+  /** Requests that repeated an earlier, failed one. */
+  retried: number;
+  /** Events given up on (rejected by the store, out of attempts, or closed before delivery). */
+  dropped: number;
+  /** put() calls refused because the queue was full. */
+  overflowed: number;
+  /** Requests made to the store. */
+  requests: number;
+  /** Requests that did not succeed. */
+  failedRequests: number;
+}
+
+export interface CloseResult {
+  /** Events the store acknowledged over this forwarder's life. */
+  delivered: number;
+  /** Events accepted but never acknowledged: dropped, or still queued at the deadline. */
+  undelivered: number;
+}
+
+/** Outcome of one batch after all its retries; `stopped` when close() cut it short. */
+type Outcome = SendResult | { ok: false; stopped: true; reason: string };
+
+/**
+ * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
+ * one request in flight at a time, retrying with backoff, splitting batches the store rejects.
+ * Its timers are unref'd: it never keeps the process alive by itself.
+ */
+export class Forwarder {
+  private readonly limiter: RateLimiter;
+  private readonly mutex = new Mutex();
+  private readonly stopping = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private urgent = 0;
+  private wakeRateWait: (() => void) | undefined;
+  private pendingSince = 0;
+  private accepted = 0;
+  private settled = 0;
+  private failing = false;
+  private overflowing = false;
+  private closing: Promise<CloseResult> | undefined;
+  private readonly counts = { sent: 0, retried: 0, dropped: 0, overflowed: 0, requests: 0, failedRequests: 0 };
+
+  constructor(
+    private readonly settings: ForwarderSettings,
+    private readonly sink: Sink,
+    private readonly queue: EventQueue,
+  ) {
+    this.limiter = new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
+  }
+
+  enqueue(event: QueuedEvent): void {
+    try {
+      this.queue.push(event);
+    } catch (error) {
+      if (error instanceof EventQueueFullError) this.noteOverflow();
+      throw error;
+    }
+    this.accepted++;
+    if (this.queue.size === 1) this.pendingSince = Date.now();
+    if (this.queue.size === this.settings.batchLimit) this.reschedule();
+    else this.schedule();
+  }
+
+  stats(): ForwarderStats {
+    return { queued: this.queue.size, ...this.counts };
+  }
+
+  /** Delivers every event accepted before the call, without waiting for the rate limit. */
+  async flush(): Promise<void> {
+    const target = this.accepted;
+    this.urgent++;
+    this.wakeRateWait?.();
+    try {
+      while (this.settled < target && this.queue.size > 0 && !this.stopping.signal.aborted) {
+        await this.mutex.runExclusive(() => this.deliverNext());
+      }
+    } finally {
+      this.urgent--;
+      this.reschedule();
+    }
+  }
+
+  /** Drains within `timeoutMs`, then stops; safe to call more than once. */
+  close(timeoutMs: number): Promise<CloseResult> {
+    this.closing ??= this.drainAndStop(timeoutMs);
+    return this.closing;
+  }
+
+  private async drainAndStop(timeoutMs: number): Promise<CloseResult> {
+    const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
+    deadline.unref();
+    try {
+      await this.flush();
+    } finally {
+      clearTimeout(deadline);
+      this.stopping.abort();
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const left = this.queue.size;
+    if (left > 0) this.settings.logger.error(`closed with ${left} events not delivered to ${this.sink.description}`);
+    await this.sink.close?.();
+    return { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
+  }
+
+  private reschedule(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.stopping.signal.aborted) return;
+    const now = Date.now();
+    const delay = this.urgent > 0 ? 0 : Math.max(this.limiter.delay(now), this.fillDelay(now));
+    this.timer = setTimeout(this.tick, delay);
+    this.timer.unref();
+  }
+
+  /** A batch that is not full waits up to batchWaitMs, counted from its oldest event. */
+  private fillDelay(now: number): number {
+    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.settings.batchLimit) return 0;
+    return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
+  }
+
+  private readonly tick = async (): Promise<void> => {
+    this.timer = undefined;
+    try {
+      await this.mutex.runExclusive(() => this.deliverNext());
+    } catch (error) {
+      // Background work never throws into the app; a bug here must still be seen.
+      this.settings.logger.error(`forwarder failed unexpectedly: ${(error as Error).stack ?? String(error)}`);
+    }
+    this.schedule();
+  };
+
+  private async deliverNext(): Promise<void> {
+    const batch = this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes);
+    if (batch.length === 0) return;
+    await this.deliver(batch);
+    this.queue.settle(batch);
+    this.settled += batch.length;
+    this.pendingSince = 0;
+    if (this.overflowing && this.queue.size === 0) this.overflowing = false;
+  }
+
+  /** Sends a batch; when the store rejects its content, halves it until the bad events stand alone. */
+  private async deliver(batch: QueuedEvent[]): Promise<void> {
+    const outcome = await this.sendWithRetries(batch);
+    if (outcome.ok) {
+      this.counts.sent += batch.length;
+      return;
+    }
+    if ("splittable" in outcome && outcome.splittable && batch.length > 1 && !this.stopping.signal.aborted) {
+      const middle = Math.ceil(batch.length / 2);
+      await this.deliver(batch.slice(0, middle));
+      await this.deliver(batch.slice(middle));
+      return;
+    }
+    this.drop(batch, outcome.reason);
+  }
+
+  private async sendWithRetries(batch: QueuedEvent[]): Promise<Outcome> {
+    const payloads = batch.map((event) => event.json);
+    let attempts = 0;
+    let failures = 0;
+    let budgetStart: number | undefined;
+    for (;;) {
+      await this.waitForRateLimit();
+      if (this.stopping.signal.aborted) return { ok: false, stopped: true, reason: "the forwarder closed before this batch was delivered" };
+      this.limiter.record(Date.now());
+      this.counts.requests++;
+      if (failures > 0) this.counts.retried++;
+      const result = await this.sink.send(payloads, this.stopping.signal);
+      if (result.ok) {
+        if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
+        this.failing = false;
+        return result;
+      }
+      this.counts.failedRequests++;
+      failures++;
+      if (!result.retry) return result;
+      if (!this.failing) this.settings.logger.warn(`${this.sink.description}: ${result.reason}; retrying with backoff`);
+      this.failing = true;
+      // An unreachable store wrote nothing: hold the batch (the queue bound limits the cost).
+      if (!result.unreachable) {
+        attempts++;
+        budgetStart ??= Date.now();
+        if (attempts >= this.settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
+        if (Date.now() - budgetStart >= this.settings.retryBudgetMs) return { ...result, reason: `${result.reason} (gave up after retrying for ${this.settings.retryBudgetMs} ms, option retryBudgetMs)` };
+      }
+      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
+      const asked = Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs);
+      await this.sleep(Math.max(backoff, asked), false);
+    }
+  }
+
+  private async waitForRateLimit(): Promise<void> {
+    for (;;) {
+      const delay = this.limiter.delay(Date.now());
+      if (delay <= 0 || this.urgent > 0 || this.stopping.signal.aborted) return;
+      await this.sleep(delay, true);
+    }
+  }
+
+  /** An unref'd pause that close() always ends early, and flush() too when `forFlush`. */
+  private sleep(ms: number, forFlush: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.stopping.signal.removeEventListener("abort", done);
+        if (this.wakeRateWait === done) this.wakeRateWait = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.stopping.signal.addEventListener("abort", done, { once: true });
+      if (forFlush) this.wakeRateWait = done;
+    });
+  }
+
+  private drop(batch: QueuedEvent[], reason: string): void {
+    this.counts.dropped += batch.length;
+    this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
+    if (this.settings.onDrop === undefined) return;
+    try {
+      this.settings.onDrop(batch.map((event) => event.json), reason);
+    } catch (error) {
+      this.settings.logger.error(`onDrop threw: ${(error as Error).message}`);
+    }
+  }
+
+  private noteOverflow(): void {
+    this.counts.overflowed++;
+    if (this.overflowing) return;
+    this.overflowing = true;
+    this.settings.logger.error(`queue full: refusing events until ${this.sink.description} catches up (reported once until the queue drains)`);
+  }
+}

@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { RequestEvents, type PutTarget } from "./context.js";
+import type { Logger } from "./log.js";
+import type { AppRequest } from "./options.js";
+import { onResponseDone, pathOf, requestIdOf } from "./request-event.js";
+
+export interface MiddlewareSettings {
+  name: string;
+  actor: (request: AppRequest) => unknown;
+  requestEvents: boolean;
+  skip?: (request: AppRequest) => boolean;
+  logger: Logger;
+}
+
+type Next = (error?: unknown) => unknown;
+
+/**
+ * One function that Express (req, res, next) and Koa (ctx, next) both accept: Express passes
+ * three arguments, Koa two.
+ */
+export function createMiddleware(target: PutTarget, settings: MiddlewareSettings) {
+  const { name } = settings;
+
+  function attach(request: AppRequest, req: IncomingMessage, res: ServerResponse, route: () => string | undefined): void {
+    const startedAt = performance.now();
+    const context = new RequestEvents(target, requestIdOf(req), request, settings.actor);
+    request[name] = context;
+    if (!settings.requestEvents || isSkipped(request)) return;
+    const facts = { method: req.method, path: pathOf(originalUrl(request, req)), route, startedAt };
+    onResponseDone(res, facts, (properties) => {
+      try {
+        context.put({ event: "request", properties });
+      } catch {
+        // Counted by the forwarder (queue full); a request event never fails a request.
+      }
+    });
+  }
+
+  function isSkipped(request: AppRequest): boolean {
+    if (settings.skip === undefined) return false;
+    try {
+      return settings.skip(request) === true;
+    } catch (error) {
+      settings.logger.warn(`option skip threw, recording the request anyway: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  return function eventsMiddleware(first: AppRequest, second: AppRequest, third?: Next): unknown {
+    if (typeof third === "function") {
+      const req = first as IncomingMessage & AppRequest;
+      attach(req, req, second as ServerResponse, () => expressRoute(req));
+      return third();
+    }
+    const ctx = first;
+    attach(ctx, ctx.req, ctx.res, () => ctx._matchedRoute ?? ctx.routerPath);
+    return (second as Next)();
+  };
+}
+
+function originalUrl(request: AppRequest, req: IncomingMessage): string | undefined {
+  return typeof request.originalUrl === "string" ? request.originalUrl : req.url;
+}
+
+/** Express knows the route pattern once a route matched: baseUrl (mounted routers) + route.path. */
+function expressRoute(req: AppRequest): string | undefined {
+  const path = req.route?.path;
+  if (typeof path !== "string") return undefined;
+  return `${req.baseUrl ?? ""}${path}`;
+}

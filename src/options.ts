@@ -1,0 +1,211 @@
+import { hostname } from "node:os";
+import { OptionError } from "./errors.js";
+import type { Serializer } from "./event.js";
+import { consoleLogger, silentLogger, type Logger } from "./log.js";
+import { resolveSecret, type Secret } from "./secret.js";
+import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
+
+/** Every default, in one place; README documents each. */
+export const DEFAULTS = {
+  name: "events",
+  table: "datasette_events",
+  batchLimit: 10,
+  maxBatchBytes: 500 * 1024,
+  batchWaitMs: 0,
+  maxRate: 1,
+  timePeriod: 10,
+  maxAttempts: 3,
+  retryBudgetMs: 5 * 60_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 30_000,
+  maxRetryAfterMs: 60_000,
+  requestTimeoutMs: 3_000,
+  maxEventSize: 102_400,
+  maxQueueSize: 10_000,
+} as const;
+
+/** The request a callback is given: Express's `req`, or Koa's `ctx`. */
+export type AppRequest = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface EventsForwardOptions {
+  /** Datasette write API: `https://host/db/-/create` or `https://host/db/table/-/insert`. */
+  apiUrl?: string;
+  /** Bearer token for the write API; `{ $env: "NAME" }` reads it from the environment. */
+  apiToken?: Secret;
+  /** Names the app instance in every row (`instance` column). Default: the host name. */
+  instance?: string;
+  /** Table a `/-/create` URL writes to. */
+  table?: string;
+  /** Property the request context is attached as: `req[name]` / `ctx[name]`. */
+  name?: string;
+  /** The actor id of a request; given Express's `req` or Koa's `ctx`. */
+  actor?: (request: AppRequest) => unknown;
+  /** Record one `request` event per request. */
+  requestEvents?: boolean;
+  /** Return true to record no request event for this request (health checks, say). */
+  skip?: (request: AppRequest) => boolean;
+  /** Most events in one batch. */
+  batchLimit?: number;
+  /** Most bytes of events in one batch. */
+  maxBatchBytes?: number;
+  /** How long a batch that is not full waits for more events once the rate limit allows it to go. */
+  batchWaitMs?: number;
+  /** Most requests to the store per `timePeriod`. */
+  maxRate?: number;
+  /** The rate limit's window, in seconds. */
+  timePeriod?: number;
+  /** Sends of one batch that the store answered with a retryable error (or that timed out) before its events are dropped. */
+  maxAttempts?: number;
+  /** Longest a batch is retried, from its first send, before its events are dropped. */
+  retryBudgetMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Longest pause a `Retry-After` header can impose. */
+  maxRetryAfterMs?: number;
+  requestTimeoutMs?: number;
+  /** Largest serialized event, in bytes; larger ones throw EventTooLargeError. */
+  maxEventSize?: number;
+  /** Most events waiting; more throw EventQueueFullError. */
+  maxQueueSize?: number;
+  /** Turns what the app puts into the text sent; default: the Datasette row. */
+  serializer?: Serializer;
+  /** Called with the serialized events that will never be delivered, and why. */
+  onDrop?: (events: string[], reason: string) => void;
+  /** Where warnings go; `false` for none. Default: console. */
+  logger?: Logger | false;
+}
+
+export type ResolvedOptions = Required<
+  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger">
+> & {
+  apiUrl: URL;
+  apiToken?: string;
+  actor: (request: AppRequest) => unknown;
+  skip?: (request: AppRequest) => boolean;
+  serializer?: Serializer;
+  onDrop?: (events: string[], reason: string) => void;
+  logger: Logger;
+};
+
+/** Validates every option once, at start-up; a bad one throws an OptionError that names it. */
+export function resolveOptions(options: EventsForwardOptions | undefined): ResolvedOptions {
+  if (options === undefined || options === null || typeof options !== "object") {
+    throw new OptionError("options", "eventsForward() takes an options object");
+  }
+  const o = options;
+  rejectUnknown(o);
+  const apiUrl = parseApiUrl(o.apiUrl);
+  const batchLimit = int(o, "batchLimit", 1, DATASETTE_MAX_ROWS);
+  return {
+    apiUrl,
+    apiToken: o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken),
+    instance: o.instance === undefined ? hostname() : text(o, "instance"),
+    table: o.table === undefined ? DEFAULTS.table : text(o, "table"),
+    name: o.name === undefined ? DEFAULTS.name : identifier(o.name),
+    actor: o.actor === undefined ? defaultActor : fn(o, "actor"),
+    requestEvents: o.requestEvents === undefined ? true : bool(o, "requestEvents"),
+    skip: o.skip === undefined ? undefined : fn(o, "skip"),
+    batchLimit,
+    maxBatchBytes: int(o, "maxBatchBytes", 1, Number.MAX_SAFE_INTEGER),
+    batchWaitMs: int(o, "batchWaitMs", 0, 3_600_000),
+    maxRate: int(o, "maxRate", 1, 1_000_000),
+    timePeriod: num(o, "timePeriod", 0, 86_400),
+    maxAttempts: int(o, "maxAttempts", 1, 1_000_000),
+    retryBudgetMs: int(o, "retryBudgetMs", 0, Number.MAX_SAFE_INTEGER),
+    backoffBaseMs: int(o, "backoffBaseMs", 0, 3_600_000),
+    backoffMaxMs: int(o, "backoffMaxMs", 0, 3_600_000),
+    maxRetryAfterMs: int(o, "maxRetryAfterMs", 0, 86_400_000),
+    requestTimeoutMs: int(o, "requestTimeoutMs", 1, 3_600_000),
+    maxEventSize: int(o, "maxEventSize", 1, 64 * 1024 * 1024),
+    maxQueueSize: int(o, "maxQueueSize", 1, 100_000_000),
+    serializer: o.serializer === undefined ? undefined : fn(o, "serializer"),
+    onDrop: o.onDrop === undefined ? undefined : fn(o, "onDrop"),
+    logger: o.logger === false ? silentLogger : o.logger === undefined ? consoleLogger : logger(o.logger),
+  };
+}
+
+/** Every option name eventsForward() understands; anything else is a typo worth reporting. */
+const KNOWN_OPTIONS = new Set([
+  "apiUrl", "apiToken", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
+  "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
+  "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
+  "maxQueueSize", "serializer", "onDrop", "logger",
+]);
+
+function rejectUnknown(o: object): void {
+  for (const key of Object.keys(o)) {
+    if (KNOWN_OPTIONS.has(key)) continue;
+    const near = [...KNOWN_OPTIONS].find((known) => known.toLowerCase() === key.toLowerCase().replace(/[_-]/g, ""));
+    throw new OptionError(key, `is not an option of eventsForward()${near ? ` (did you mean ${near}?)` : ""}`);
+  }
+}
+
+function defaultActor(request: AppRequest): unknown {
+  return request?.user?.id ?? request?.state?.user?.id;
+}
+
+function parseApiUrl(value: unknown): URL {
+  if (value === undefined) throw new OptionError("apiUrl", "is required: the Datasette write API URL, ending in /-/create or /-/insert");
+  if (typeof value !== "string") throw new OptionError("apiUrl", "must be a string");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OptionError("apiUrl", "is not a valid URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new OptionError("apiUrl", "must be an http or https URL");
+  if (datasetteMode(url) === undefined) {
+    throw new OptionError("apiUrl", "must end in /-/create (create the table and insert) or /<table>/-/insert (insert only)");
+  }
+  return url;
+}
+
+type Bag = Record<string, unknown>;
+
+function int<K extends string>(o: object, key: K, min: number, max: number): number {
+  const value = (o as Bag)[key];
+  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (typeof value !== "number" || !Number.isInteger(value)) throw new OptionError(key, `must be a whole number, got ${typeof value === "number" ? value : typeof value}`);
+  if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function num(o: object, key: string, min: number, max: number): number {
+  const value = (o as Bag)[key];
+  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(key, "must be a number");
+  if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function text(o: object, key: string): string {
+  const value = (o as Bag)[key];
+  if (typeof value !== "string" || value.length === 0) throw new OptionError(key, "must be a non-empty string");
+  return value;
+}
+
+function identifier(value: unknown): string {
+  if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value)) throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
+  return value;
+}
+
+function bool(o: object, key: string): boolean {
+  const value = (o as Bag)[key];
+  if (typeof value !== "boolean") throw new OptionError(key, "must be true or false");
+  return value;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function fn<T extends (...args: any[]) => any>(o: object, key: string): T {
+  const value = (o as Bag)[key];
+  if (typeof value !== "function") throw new OptionError(key, "must be a function");
+  return value as T;
+}
+
+function logger(value: unknown): Logger {
+  const l = value as Logger;
+  if (l === null || typeof l !== "object" || typeof l.warn !== "function" || typeof l.error !== "function") {
+    throw new OptionError("logger", "must be false or an object with warn() and error() methods");
+  }
+  return l;
+}

@@ -1,0 +1,58 @@
+import { EventQueueFullError } from "./errors.js";
+
+/** One event as it waits: its serialized text and that text's size in bytes (UTF-8). */
+export interface QueuedEvent {
+  readonly json: string;
+  readonly bytes: number;
+}
+
+/**
+ * Where accepted events wait for the forwarder. Events leave in the order they came; the
+ * forwarder takes a batch from the front and settles it (delivered or dropped) before it takes
+ * the next, so settle() always removes the front of the queue.
+ */
+export interface EventQueue {
+  readonly size: number;
+  push(event: QueuedEvent): void;
+  /** The oldest events, at most `maxCount` of them and `maxBytes` in all (at least one). */
+  take(maxCount: number, maxBytes: number): QueuedEvent[];
+  /** Forgets a batch that take() returned: it was delivered or dropped. */
+  settle(batch: QueuedEvent[]): void;
+}
+
+/** The default queue: an array used as a deque, bounded by count. */
+export class MemoryQueue implements EventQueue {
+  private items: QueuedEvent[] = [];
+  private head = 0;
+
+  constructor(private readonly maxSize: number) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(event: QueuedEvent): void {
+    if (this.size >= this.maxSize) throw new EventQueueFullError(this.maxSize);
+    this.items.push(event);
+  }
+
+  take(maxCount: number, maxBytes: number): QueuedEvent[] {
+    const end = Math.min(this.items.length, this.head + maxCount);
+    let bytes = 0;
+    let i = this.head;
+    for (; i < end; i++) {
+      bytes += this.items[i]!.bytes;
+      if (bytes > maxBytes && i > this.head) break;
+    }
+    return this.items.slice(this.head, i);
+  }
+
+  settle(batch: QueuedEvent[]): void {
+    this.head += batch.length;
+    // Compact now and then so the array does not grow forever, without shifting on every batch.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { SendResult } from "../retry.js";
+
+/**
+ * A store the forwarder delivers to. A sink only knows how to turn a batch of serialized events
+ * into one request (or one transaction) and how to read the answer.
+ */
+export interface Sink {
+  /** Where it sends, for logs: no credentials, no query string. */
+  readonly description: string;
+  /** The most events one request may carry (Datasette: 100 rows). */
+  readonly maxBatchSize?: number;
+  send(payloads: string[], signal: AbortSignal): Promise<SendResult>;
+  close?(): Promise<void>;
+}
