@@ -6,8 +6,9 @@ import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js
 import { createMiddleware } from "./middleware.js";
 import { resolveOptions, type EventsForwardOptions } from "./options.js";
 import { MemoryQueue } from "./queue.js";
-import { datasetteSink } from "./sinks/datasette.js";
 import { createAgent } from "./sinks/http.js";
+import { createSink } from "./sinks/select.js";
+import type { Sink } from "./sinks/sink.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
@@ -34,8 +35,8 @@ export interface EventsForward {
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   const agent = createAgent();
-  const sink = datasetteSink({ apiUrl: o.apiUrl, apiToken: o.apiToken, table: o.table, requestTimeoutMs: o.requestTimeoutMs, dispatcher: agent });
-  const forwarder = new Forwarder(o, { ...sink, close: () => agent.close() }, new MemoryQueue(o.maxQueueSize));
+  const sink = createSink(o, agent);
+  const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize));
   const serialize = o.serializer ?? datasetteRowSerializer(o.instance);
   let closed = false;
 
@@ -61,4 +62,9 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     stats: () => forwarder.stats(),
     contextName: o.name,
   }) as unknown as EventsForward;
+}
+
+async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {
+  await sink.close?.();
+  await agent.close();
 }
