@@ -4,7 +4,7 @@
  * Variants: bare; events-forward (request event + one req.events.put per request, to the sink);
  * pino-http (request log + one req.log.info per request, to /dev/null); morgan (request line to a
  * null stream; morgan has no per-request logger to call). Sends `{ port }` over IPC once listening,
- * and answers `stats` messages with the events-forward stats.
+ * and answers `stats` messages with the events-forward stats and the requests it handled.
  */
 import express from "express";
 import Koa from "koa";
@@ -37,6 +37,8 @@ function makePino() {
 }
 
 let events: EventsForward | undefined;
+/** Requests the handler ran: autocannon does not count those still in flight when it stops. */
+let handled = 0;
 
 function expressApp() {
   const app = express();
@@ -44,6 +46,7 @@ function expressApp() {
     events = makeEvents();
     app.use(events);
     app.get("/", (req, res) => {
+      handled++;
       req.events.put({ event: EVENT_NAME, properties: { step: 1 } });
       res.send(BODY);
     });
@@ -70,6 +73,7 @@ function koaApp() {
     events = makeEvents();
     app.use(events);
     app.use((ctx) => {
+      handled++;
       ctx.events.put({ event: EVENT_NAME, properties: { step: 1 } });
       ctx.body = BODY;
     });
@@ -117,7 +121,7 @@ server.on("listening", () => {
 process.on("message", async (message) => {
   if (message === "stats") {
     await events?.flush();
-    process.send!({ stats: events?.stats() ?? null });
+    process.send!({ stats: events === undefined ? null : { ...events.stats(), handled } });
   }
 });
 process.on("disconnect", () => process.exit(0));
