@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ulid } from "ulid";
+import { monotonicUlid } from "./ids.js";
 
 const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
 export const MAX_PATH_LENGTH = 1024;
 const TRUNCATED = "…[truncated]";
 
+const nextRequestId = monotonicUlid();
+
 /** The incoming X-Request-Id if it looks like an id, else a fresh ULID. */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers["x-request-id"];
-  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : ulid();
+  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : nextRequestId();
 }
 
 /** The path without its query string, cut to a sane length. */
