@@ -1,5 +1,5 @@
-import { monotonicFactory } from "ulid";
 import { EventError } from "./errors.js";
+import { monotonicUlid } from "./ids.js";
 
 /** What an app hands to put(): the Datasette row, in camelCase, before enrichment. */
 export interface EventInput {
@@ -37,26 +37,72 @@ export const ROW_COLUMNS = [
  * that is monotonic within this serializer (so within one forwarder).
  */
 export function datasetteRowSerializer(instance: string): Serializer {
-  const nextId = monotonicFactory();
+  const nextId = monotonicUlid();
+  const instanceJson = JSON.stringify(instance);
+  const clock = { ms: Number.NaN, iso: "" };
   return (input, meta) => {
     const event = checkInput(input);
-    const created = toIsoDate(event.created);
-    const properties = withRequestId(event.properties, meta.requestId);
+    const now = Date.now();
+    const created = event.created === undefined ? isoAt(clock, now) : toIsoDate(event.created);
     try {
-      return JSON.stringify({
-        id: nextId(),
-        instance,
-        event: event.event,
-        created,
-        actor_id: idText(event.actorId !== undefined ? event.actorId : meta.actorId),
-        database_name: event.databaseName ?? null,
-        table_name: event.tableName ?? null,
-        properties: JSON.stringify(properties),
-      });
+      const actorId = idText(event.actorId !== undefined ? event.actorId : meta.actorId);
+      const properties = propertiesJson(event.properties, meta.requestId);
+      if (typeof properties !== "string" || !isNameLike(event.databaseName) || !isNameLike(event.tableName)) {
+        // Rare shapes (numbers, objects, a toJSON returning nothing) keep JSON.stringify's own rules.
+        return JSON.stringify({
+          id: nextId(now),
+          instance,
+          event: event.event,
+          created,
+          actor_id: actorId,
+          database_name: event.databaseName ?? null,
+          table_name: event.tableName ?? null,
+          properties,
+        });
+      }
+      // The same text JSON.stringify would make of the row object, without building the object.
+      return (
+        `{"id":"${nextId(now)}","instance":${instanceJson},"event":${JSON.stringify(event.event)},"created":"${created}",` +
+        `"actor_id":${actorId === null ? "null" : JSON.stringify(actorId)},"database_name":${nameJson(event.databaseName)},` +
+        `"table_name":${nameJson(event.tableName)},"properties":${JSON.stringify(properties)}}`
+      );
     } catch (error) {
       throw new EventError(`event "${event.event}" cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
     }
   };
+}
+
+/** The ISO 8601 text of `now`, made once per millisecond. */
+function isoAt(clock: { ms: number; iso: string }, now: number): string {
+  if (now !== clock.ms) {
+    clock.ms = now;
+    clock.iso = new Date(now).toISOString();
+  }
+  return clock.iso;
+}
+
+function isNameLike(value: unknown): value is string | null | undefined {
+  return value === undefined || value === null || typeof value === "string";
+}
+
+function nameJson(value: string | null | undefined): string {
+  return value === undefined || value === null ? "null" : JSON.stringify(value);
+}
+
+/**
+ * The properties as JSON text, with the request id added last (as `{ ...properties, request_id }`
+ * would put it) unless the event has its own; splices the text instead of copying the object.
+ */
+function propertiesJson(properties: Record<string, unknown> | undefined, requestId: string | undefined): string | undefined {
+  if (properties === undefined) return requestId === undefined ? "{}" : `{"request_id":${JSON.stringify(requestId)}}`;
+  if (requestId === undefined || "request_id" in properties) return JSON.stringify(properties);
+  const proto = Object.getPrototypeOf(properties) as unknown;
+  if ((proto !== Object.prototype && proto !== null) || typeof properties.toJSON === "function") {
+    return JSON.stringify({ ...properties, request_id: requestId });
+  }
+  const json = JSON.stringify(properties);
+  const id = JSON.stringify(requestId);
+  return json === "{}" ? `{"request_id":${id}}` : `${json.slice(0, -1)},"request_id":${id}}`;
 }
 
 function checkInput(input: unknown): EventInput {
@@ -71,11 +117,6 @@ function checkInput(input: unknown): EventInput {
     throw new EventError(`event "${event.event}": properties must be a plain object, got ${describe(event.properties)}`);
   }
   return event;
-}
-
-function withRequestId(properties: Record<string, unknown> | undefined, requestId: string | undefined) {
-  if (requestId === undefined || (properties !== undefined && "request_id" in properties)) return properties ?? {};
-  return { ...properties, request_id: requestId };
 }
 
 function toIsoDate(created: EventInput["created"]): string {
