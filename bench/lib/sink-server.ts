@@ -3,11 +3,14 @@
  * in it. Every contender's body is JSON.parse'd (gunzipped first if it says so) and its event
  * array counted: `rows` (Datasette) or `batch` (PostHog, Segment); so all pay the same parse.
  * Runs as its own process (forked by startSink) so its work does not land on the measured one.
+ * With the argument `drain` it only reads the bodies (for the request-overhead benchmark, where
+ * the store's parsing would take CPU from the app being measured); `events` then stays 0.
  * GET /stats answers {events, requests, bytes}; GET /reset zeroes them.
  */
 import { createServer } from "node:http";
 import { gunzipSync } from "node:zlib";
 
+const parse = process.argv[2] !== "drain";
 let events = 0;
 let requests = 0;
 let bytes = 0;
@@ -21,8 +24,17 @@ const server = createServer((req, res) => {
     return;
   }
   const chunks: Buffer[] = [];
-  req.on("data", (chunk: Buffer) => chunks.push(chunk));
+  req.on("data", (chunk: Buffer) => {
+    if (parse) chunks.push(chunk);
+    else bytes += chunk.length;
+  });
   req.on("end", () => {
+    if (!parse) {
+      requests++;
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end('{"ok":true}');
+      return;
+    }
     let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     bytes += body.length;
     requests++;
