@@ -19,15 +19,25 @@ export interface PostOptions {
 
 /** POSTs one batch and classifies the outcome; never throws. */
 export async function postBatch(options: PostOptions): Promise<SendResult> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = AbortSignal.any([timeout, options.signal]);
+  // One controller per request, its timer cleared as soon as the answer is in: AbortSignal.timeout
+  // would fire (and build a DOMException) for every batch long after it was delivered.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  timer.unref();
+  const stop = () => controller.abort();
+  if (options.signal.aborted) stop();
+  else options.signal.addEventListener("abort", stop, { once: true });
   try {
     const response = await request(options.url, {
       method: "POST",
       dispatcher: options.dispatcher,
       headers: options.headers,
       body: options.body,
-      signal,
+      signal: controller.signal,
     });
     const text = await response.body.text();
     if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
@@ -39,7 +49,10 @@ export async function postBatch(options: PostOptions): Promise<SendResult> {
       options.explain(response.statusCode, text),
     );
   } catch (error) {
-    return classifyError(error, timeout.aborted);
+    return classifyError(error, timedOut);
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener("abort", stop);
   }
 }
 
