@@ -3,6 +3,8 @@
  * the bare app. Each variant runs in its own server process; autocannon drives the load from
  * this process. Every round runs every variant once, in a fresh random order; the score of a
  * variant is the median over rounds of (its req/s) / (bare req/s in the same round).
+ * Alongside, each server reports its CPU time per request handled: a second view of the same
+ * cost that other work on the machine disturbs less than it disturbs throughput.
  */
 import autocannon from "autocannon";
 import { pick, report } from "./lib/args.js";
@@ -30,11 +32,27 @@ function requestsPerSecond(result: autocannon.Result): number {
   return result.requests.total / result.duration;
 }
 
-function askStats(child: Child): Promise<{ sent: number; overflowed: number; dropped: number; handled: number } | null> {
+function ask<T>(child: Child, question: string, key: string): Promise<T> {
   return new Promise((resolve) => {
-    child.process.once("message", (message: { stats: never }) => resolve(message.stats));
-    child.process.send("stats");
+    const listen = (message: Record<string, unknown>) => {
+      if (!(key in message)) return;
+      child.process.off("message", listen);
+      resolve(message as T);
+    };
+    child.process.on("message", listen);
+    child.process.send(question);
   });
+}
+
+type Cpu = { cpu: number; handled: number };
+type Stats = { stats: { sent: number; overflowed: number; dropped: number; handled: number } | null };
+
+/** One load run: req/s as autocannon saw it, and the server's CPU µs per request handled. */
+async function measure(server: Child, duration: number): Promise<{ rps: number; cpuPerRequest: number }> {
+  const before = await ask<Cpu>(server, "cpu", "cpu");
+  const rps = requestsPerSecond(await load(server.port, duration));
+  const after = await ask<Cpu>(server, "cpu", "cpu");
+  return { rps, cpuPerRequest: (after.cpu - before.cpu) / (after.handled - before.handled) };
 }
 
 // The store only reads what it is sent: its parsing is not the app's overhead.
@@ -44,38 +62,54 @@ const targets: { label: string; met: boolean }[] = [];
 const notes: string[] = [];
 
 for (const framework of FRAMEWORKS) {
+  await sink.reset();
   const servers = new Map<Variant, Child>();
   for (const variant of VARIANTS) servers.set(variant, await forkWithPort("./app-server.ts", [framework, variant, sink.url]));
   const rps = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   const ratios = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+  const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   for (const variant of VARIANTS) await load(servers.get(variant)!.port, warmupSeconds);
   for (let round = 0; round < rounds; round++) {
     const thisRound = new Map<Variant, number>();
     for (const variant of shuffled(VARIANTS)) {
-      thisRound.set(variant, requestsPerSecond(await load(servers.get(variant)!.port, seconds)));
+      const run = await measure(servers.get(variant)!, seconds);
+      thisRound.set(variant, run.rps);
+      cpu.get(variant)!.push(run.cpuPerRequest);
     }
     for (const variant of VARIANTS) {
       rps.get(variant)!.push(thisRound.get(variant)!);
       ratios.get(variant)!.push(thisRound.get(variant)! / thisRound.get("bare")!);
     }
   }
-  const stats = await askStats(servers.get("events-forward")!);
+  const { stats } = await ask<Stats>(servers.get("events-forward")!, "stats", "stats");
+  const sunk = await sink.stats();
   for (const server of servers.values()) await server.stop();
 
+  const bareCpu = median(cpu.get("bare")!);
   console.log(`\n${framework}: hello world, ${connections} connections, ${rounds} rounds of ${seconds} s per variant`);
   printTable([
-    ["variant", "median req/s", "spread", "ratio to bare (median of rounds)"],
-    ...VARIANTS.map((v) => [v, fmt(median(rps.get(v)!)), `${fmt(spread(rps.get(v)!) * 100)}%`, fmt(median(ratios.get(v)!), 3)]),
+    ["variant", "median req/s", "spread", "ratio to bare", "server CPU µs/req", "bare CPU / CPU"],
+    ...VARIANTS.map((v) => [
+      v,
+      fmt(median(rps.get(v)!)),
+      `${fmt(spread(rps.get(v)!) * 100)}%`,
+      fmt(median(ratios.get(v)!), 3),
+      fmt(median(cpu.get(v)!), 1),
+      fmt(bareCpu / median(cpu.get(v)!), 3),
+    ]),
   ]);
   const ours = median(ratios.get("events-forward")!);
   const pinoRatio = median(ratios.get("pino-http")!);
   metrics[`${framework}.bare_rps`] = median(rps.get("bare")!);
-  for (const v of VARIANTS) if (v !== "bare") metrics[`${framework}.${v}_ratio`] = median(ratios.get(v)!);
-  targets.push({ label: `${framework}: events-forward >= 0.97 of bare (${fmt(ours, 3)})`, met: ours >= 0.97 });
+  for (const v of VARIANTS) {
+    metrics[`${framework}.${v}_cpu_us`] = median(cpu.get(v)!);
+    if (v !== "bare") metrics[`${framework}.${v}_ratio`] = median(ratios.get(v)!);
+  }
+  targets.push({ label: `${framework}: events-forward >= 0.97 of bare throughput (${fmt(ours, 3)})`, met: ours >= 0.97 });
   targets.push({ label: `${framework}: events-forward ahead of pino-http (${fmt(ours, 3)} vs ${fmt(pinoRatio, 3)})`, met: ours > pinoRatio });
   if (stats !== null) {
-    // Two events per request (the request event and the handler's put) must all have reached the sink.
-    const line = `${framework}: events-forward delivered ${fmt(stats.sent)} events for ${fmt(stats.handled)} requests, overflowed ${stats.overflowed}, dropped ${stats.dropped}`;
+    // Two events per request (the request event and the handler's put) must all have reached the store.
+    const line = `${framework}: events-forward delivered ${fmt(stats.sent)} events for ${fmt(stats.handled)} requests, in ${fmt(sunk.requests)} requests to the store, overflowed ${stats.overflowed}, dropped ${stats.dropped}`;
     console.log(line);
     notes.push(line);
     if (stats.sent !== stats.handled * 2 || stats.overflowed > 0 || stats.dropped > 0) throw new Error(`events were lost: ${line}`);
