@@ -175,7 +175,9 @@ export class Forwarder {
     await this.deliver(batch);
     this.queue.settle(batch);
     this.settled += batch.length;
-    this.pendingSince = 0;
+    // What is left starts the next batch now, as baseplate's publisher starts a new batch after
+    // sending one: a full batch must not drag a lone leftover event out after it.
+    this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
     if (this.overflowing && this.queue.size === 0) this.overflowing = false;
   }
 
