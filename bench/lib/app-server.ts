@@ -19,7 +19,11 @@ const [framework, variant, sinkUrl] = process.argv.slice(2) as [string, string, 
 const BODY = "hello world";
 const nullStream = { write() {} };
 
-/** Enough forwarding capacity for the load: full batches of 100, up to 1000 requests a second. */
+/**
+ * Enough forwarding capacity for the load: full batches of 100, up to 1000 requests a second,
+ * and room in the queue for a second or two of events should the store (on this busy machine)
+ * answer late.
+ */
 function makeEvents(): EventsForward {
   return eventsForward({
     apiUrl: `${sinkUrl}/bench/-/create`,
@@ -28,6 +32,7 @@ function makeEvents(): EventsForward {
     batchWaitMs: 1000,
     maxRate: 1000,
     timePeriod: 1,
+    maxQueueSize: 100_000,
     logger: quietLogger,
   });
 }
