@@ -1,9 +1,9 @@
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { classifyError, classifyStatus, type SendResult } from "../retry.js";
 
-/** One keep-alive connection pool per forwarder: batches go one at a time. */
+/** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */
 export function createAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 2 });
+  return new Agent({ keepAliveTimeout: 30_000, connections: 1 });
 }
 
 export interface PostOptions {
@@ -32,9 +32,11 @@ export async function postBatch(options: PostOptions): Promise<SendResult> {
   if (options.signal.aborted) stop();
   else options.signal.addEventListener("abort", stop, { once: true });
   try {
-    const response = await request(options.url, {
+    // Straight to the dispatcher: undici's request(url) re-parses the URL for every batch.
+    const response = await options.dispatcher.request({
+      origin: options.url.origin,
+      path: options.url.pathname + options.url.search,
       method: "POST",
-      dispatcher: options.dispatcher,
       headers: options.headers,
       body: options.body,
       signal: controller.signal,
