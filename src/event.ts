@@ -40,6 +40,8 @@ export function datasetteRowSerializer(instance: string): Serializer {
   const nextId = monotonicUlid();
   const instanceJson = JSON.stringify(instance);
   const clock = { ms: Number.NaN, iso: "" };
+  const names = new LastJson();
+  const actors = new LastJson();
   return (input, meta) => {
     const event = checkInput(input);
     const now = Date.now();
@@ -62,8 +64,8 @@ export function datasetteRowSerializer(instance: string): Serializer {
       }
       // The same text JSON.stringify would make of the row object, without building the object.
       return (
-        `{"id":"${nextId(now)}","instance":${instanceJson},"event":${JSON.stringify(event.event)},"created":"${created}",` +
-        `"actor_id":${actorId === null ? "null" : JSON.stringify(actorId)},"database_name":${nameJson(event.databaseName)},` +
+        `{"id":"${nextId(now)}","instance":${instanceJson},"event":${names.json(event.event)},"created":"${created}",` +
+        `"actor_id":${actorId === null ? "null" : actors.json(actorId)},"database_name":${nameJson(event.databaseName)},` +
         `"table_name":${nameJson(event.tableName)},"properties":${JSON.stringify(properties)}}`
       );
     } catch (error) {
@@ -79,6 +81,20 @@ function isoAt(clock: { ms: number; iso: string }, now: number): string {
     clock.iso = new Date(now).toISOString();
   }
   return clock.iso;
+}
+
+/** The JSON text of the last string seen: event names and actors repeat from one event to the next. */
+class LastJson {
+  private text = "";
+  private jsonText = '""';
+
+  json(text: string): string {
+    if (text !== this.text) {
+      this.text = text;
+      this.jsonText = JSON.stringify(text);
+    }
+    return this.jsonText;
+  }
 }
 
 function isNameLike(value: unknown): value is string | null | undefined {
