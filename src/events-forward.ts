@@ -6,12 +6,15 @@ import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js
 import { createMiddleware } from "./middleware.js";
 import { resolveOptions, type EventsForwardOptions } from "./options.js";
 import { MemoryQueue } from "./queue.js";
+import { installShutdownSignals } from "./shutdown-signals.js";
 import { createAgent } from "./sinks/http.js";
 import { createSink } from "./sinks/select.js";
 import type { Sink } from "./sinks/sink.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** How much longer than its deadline a drain on a signal may keep the process alive. */
+const SIGNAL_GRACE_MS = 1_000;
 
 const NO_META: EventMeta = {};
 
@@ -36,14 +39,14 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   const agent = createAgent();
   const sink = createSink(o, agent);
-  const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize));
+  const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize, o.maxQueueBytes));
   const serialize = o.serializer ?? datasetteRowSerializer(o.instance);
   let closed = false;
 
   const target: PutTarget = {
     putWithMeta(event, meta) {
       if (closed) throw new ForwarderClosedError(o.name);
-      const json = serialize(event, meta);
+      const json = serializeSafely(serialize, event, meta);
       if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
       const bytes = Buffer.byteLength(json);
       if (bytes > o.maxEventSize) throw new EventTooLargeError(bytes, o.maxEventSize);
@@ -52,16 +55,32 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   };
 
   const middleware = createMiddleware(target, o);
+  const close = ({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: { timeoutMs?: number } = {}) => {
+    closed = true;
+    removeSignalHandlers();
+    return forwarder.close(timeoutMs);
+  };
+  const removeSignalHandlers =
+    o.shutdownSignals.length === 0
+      ? () => {}
+      : installShutdownSignals(o.shutdownSignals, () => close({ timeoutMs: o.shutdownTimeoutMs }), o.logger, o.shutdownTimeoutMs + SIGNAL_GRACE_MS);
   return Object.assign(middleware, {
     put: (event: EventInput | object) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
-    close: ({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: { timeoutMs?: number } = {}) => {
-      closed = true;
-      return forwarder.close(timeoutMs);
-    },
+    close,
     stats: () => forwarder.stats(),
     contextName: o.name,
   }) as unknown as EventsForward;
+}
+
+/** Whatever a serializer throws (a getter, a toJSON, a custom serializer's bug) becomes an EventError. */
+function serializeSafely(serialize: (event: unknown, meta: EventMeta) => string, event: unknown, meta: EventMeta): string {
+  try {
+    return serialize(event, meta);
+  } catch (error) {
+    if (error instanceof EventError) throw error;
+    throw new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
+  }
 }
 
 async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {

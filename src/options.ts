@@ -2,8 +2,11 @@ import { hostname } from "node:os";
 import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
+import { NEVER_CAPTURED_HEADERS } from "./request-privacy.js";
 import { resolveSecret, type Secret } from "./secret.js";
+import { DEFAULT_SHUTDOWN_SIGNALS } from "./shutdown-signals.js";
 import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
+import { assertSecureTransport } from "./transport-security.js";
 
 /** Every default, in one place; README documents each. */
 export const DEFAULTS = {
@@ -22,6 +25,8 @@ export const DEFAULTS = {
   requestTimeoutMs: 3_000,
   maxEventSize: 102_400,
   maxQueueSize: 10_000,
+  maxQueueBytes: 32 * 1024 * 1024,
+  shutdownTimeoutMs: 5_000,
 } as const;
 
 /** The request a callback is given: Express's `req`, or Koa's `ctx`. */
@@ -73,13 +78,31 @@ export interface EventsForwardOptions {
   onDrop?: (events: string[], reason: string) => void;
   /** Where warnings go; `false` for none. Default: console. */
   logger?: Logger | false;
+  /** Most bytes of serialized events waiting; more throw EventQueueFullError. */
+  maxQueueBytes?: number;
+  /** Send the token over plain http to a host that is not loopback (refused by default). */
+  allowInsecureHttp?: boolean;
+  /** Close (drain) on these signals, then let the process end; `true`: SIGTERM and SIGINT. */
+  shutdownSignals?: boolean | NodeJS.Signals[];
+  /** How long the drain on a shutdown signal may take. */
+  shutdownTimeoutMs?: number;
+  /** Request headers a request event records (never authorization, proxy-authorization, cookie, set-cookie). */
+  captureHeaders?: string[];
+  /** Record the client IP in request events, as an HMAC-SHA256 keyed with this secret (16+ characters). */
+  clientIpKey?: Secret;
 }
 
 export type ResolvedOptions = Required<
-  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger">
+  Omit<
+    EventsForwardOptions,
+    "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "shutdownSignals" | "captureHeaders" | "clientIpKey"
+  >
 > & {
   apiUrl: URL;
   apiToken?: string;
+  shutdownSignals: readonly NodeJS.Signals[];
+  captureHeaders: readonly string[];
+  clientIpKey?: string;
   actor: (request: AppRequest) => unknown;
   skip?: (request: AppRequest) => boolean;
   serializer?: Serializer;
@@ -96,9 +119,13 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
   rejectUnknown(o);
   const apiUrl = parseApiUrl(o.apiUrl);
   const batchLimit = int(o, "batchLimit", 1, DATASETTE_MAX_ROWS);
+  const apiToken = o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken);
+  const allowInsecureHttp = o.allowInsecureHttp === undefined ? false : bool(o, "allowInsecureHttp");
+  if (apiToken !== undefined) assertSecureTransport("apiUrl", apiUrl, "bearer token (apiToken)", allowInsecureHttp);
+  const maxEventSize = int(o, "maxEventSize", 1, 64 * 1024 * 1024);
   return {
     apiUrl,
-    apiToken: o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken),
+    apiToken,
     instance: o.instance === undefined ? hostname() : text(o, "instance"),
     table: o.table === undefined ? DEFAULTS.table : text(o, "table"),
     name: o.name === undefined ? DEFAULTS.name : identifier(o.name),
@@ -116,8 +143,14 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
     backoffMaxMs: int(o, "backoffMaxMs", 0, 3_600_000),
     maxRetryAfterMs: int(o, "maxRetryAfterMs", 0, 86_400_000),
     requestTimeoutMs: int(o, "requestTimeoutMs", 1, 3_600_000),
-    maxEventSize: int(o, "maxEventSize", 1, 64 * 1024 * 1024),
+    maxEventSize,
     maxQueueSize: int(o, "maxQueueSize", 1, 100_000_000),
+    maxQueueBytes: int(o, "maxQueueBytes", maxEventSize, Number.MAX_SAFE_INTEGER),
+    allowInsecureHttp,
+    shutdownSignals: signals(o.shutdownSignals),
+    shutdownTimeoutMs: int(o, "shutdownTimeoutMs", 0, 3_600_000),
+    captureHeaders: headerNames(o.captureHeaders),
+    clientIpKey: o.clientIpKey === undefined ? undefined : ipKey(o.clientIpKey),
     serializer: o.serializer === undefined ? undefined : fn(o, "serializer"),
     onDrop: o.onDrop === undefined ? undefined : fn(o, "onDrop"),
     logger: o.logger === false ? silentLogger : o.logger === undefined ? consoleLogger : logger(o.logger),
@@ -130,6 +163,7 @@ const KNOWN_OPTIONS = new Set([
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
   "maxQueueSize", "serializer", "onDrop", "logger",
+  "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
 ]);
 
 function rejectUnknown(o: object): void {
@@ -208,4 +242,45 @@ function logger(value: unknown): Logger {
     throw new OptionError("logger", "must be false or an object with warn() and error() methods");
   }
   return l;
+}
+
+/** Signals a process can catch and that conventionally ask it to stop. */
+const SHUTDOWN_SIGNALS = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR2"]);
+
+function signals(value: unknown): readonly NodeJS.Signals[] {
+  if (value === undefined || value === false) return [];
+  if (value === true) return DEFAULT_SHUTDOWN_SIGNALS;
+  const list = value as unknown[];
+  if (!Array.isArray(list) || list.some((signal) => typeof signal !== "string" || !SHUTDOWN_SIGNALS.has(signal))) {
+    throw new OptionError("shutdownSignals", `must be true, false or a list of ${[...SHUTDOWN_SIGNALS].join(", ")}`);
+  }
+  return [...new Set(list as NodeJS.Signals[])];
+}
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,256}$/;
+
+function headerNames(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new OptionError("captureHeaders", "must be a list of header names");
+  const names = value.map((name: unknown) => {
+    if (typeof name !== "string" || !HEADER_NAME.test(name.toLowerCase())) {
+      throw new OptionError("captureHeaders", "must be a list of header names such as user-agent");
+    }
+    const lower = name.toLowerCase();
+    if (NEVER_CAPTURED_HEADERS.includes(lower)) {
+      throw new OptionError("captureHeaders", `${lower} carries credentials and is never recorded (never: ${NEVER_CAPTURED_HEADERS.join(", ")})`);
+    }
+    return lower;
+  });
+  return [...new Set(names)];
+}
+
+/** A short key can be guessed from one known IP and its hash; then every hash is a lookup away (IPv4 has 2^32 values). */
+const MIN_CLIENT_IP_KEY_LENGTH = 16;
+
+function ipKey(value: unknown): string {
+  const key = resolveSecret("clientIpKey", value);
+  if (key.length < MIN_CLIENT_IP_KEY_LENGTH) throw new OptionError("clientIpKey", `must be at least ${MIN_CLIENT_IP_KEY_LENGTH} characters`);
+  return key;
 }

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ulid } from "ulid";
+import { MAX_PATH_LENGTH, truncate } from "./request-privacy.js";
 
 const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
-export const MAX_PATH_LENGTH = 1024;
-const TRUNCATED = "…[truncated]";
 
 /** The incoming X-Request-Id if it looks like an id, else a fresh ULID. */
 export function requestIdOf(req: IncomingMessage): string {
@@ -16,7 +15,7 @@ export function pathOf(url: string | undefined): string {
   const raw = url ?? "/";
   const q = raw.indexOf("?");
   const path = q === -1 ? raw : raw.slice(0, q);
-  return path.length > MAX_PATH_LENGTH ? path.slice(0, MAX_PATH_LENGTH) + TRUNCATED : path;
+  return truncate(path, MAX_PATH_LENGTH);
 }
 
 export interface RequestFacts {
@@ -24,6 +23,8 @@ export interface RequestFacts {
   path: string;
   route: () => string | undefined;
   startedAt: number;
+  /** Opt-in facts (captured headers, client IP hash), gathered when the request came in. */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -39,7 +40,8 @@ export function onResponseDone(res: ServerResponse, facts: RequestFacts, record:
       duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
     };
     const route = facts.route();
-    if (route !== undefined) properties.route = route;
+    if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
+    if (facts.extra !== undefined) Object.assign(properties, facts.extra);
     if (!res.writableFinished) properties.aborted = true;
     record(properties);
   });
