@@ -220,6 +220,8 @@ function text(o: object, key: string): string {
 
 function identifier(value: unknown): string {
   if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value)) throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
+  // req[name] = context: "__proto__" would replace the request's prototype, "constructor" shadow it.
+  if (value in Object.prototype) throw new OptionError("name", `${value} is a property of every object; choose another name`);
   return value;
 }
 
