@@ -8,6 +8,7 @@ import { TRUNCATED_MARKER } from "../src/request-privacy.js";
 import { isLoopbackHost } from "../src/transport-security.js";
 import { forwardTo, type Harness } from "./helpers/forward-to.js";
 import { TestStore, type Row } from "./helpers/test-store.js";
+import { waitFor } from "./helpers/wait-for.js";
 
 const TOKEN = "dstok_SeCrEt-t0ken-d0-not-leak";
 const IP_KEY = "ip-key-SeCrEt-0123456789";
@@ -105,7 +106,8 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
     res.send("ok");
   });
   await request(app).get("/x?api_token=QUERY-SECRET").set("authorization", "Bearer CLIENT-SECRET").set("cookie", "sid=COOKIE-SECRET").expect(200);
-  await h.events.flush(); // 500 (echo), then 400 (echo, split), ...
+  await waitFor(() => h!.events.stats().queued === 2, "the request event"); // "fine" and "request"
+  await h.events.flush(); // 500 (echo), then 400 (echo: split), then a timeout and success
   h.events.put({ event: "later" });
   await h.events.flush();
   for (const options of [{ apiToken: { $env: "NO_SUCH_VARIABLE_FOR_TEST" } }, { apiToken: TOKEN, batchLimit: -1 }, { apiToken: TOKEN, apiUrl: "http://example.com/d/-/create" }]) {
@@ -152,6 +154,7 @@ describe("request events", () => {
       .set("x-forwarded-for", "203.0.113.7")
       .send({ password: "BODY-SECRET" })
       .expect(200);
+    await waitFor(() => h!.events.stats().queued === 1, "the request event");
     await h.events.flush();
     const row = [...store.table.values()].find((r) => r.event === "request")!;
     return properties(row);
@@ -207,6 +210,7 @@ describe("request events", () => {
     });
     const longPath = "/" + "p".repeat(5000);
     await request(app).get(longPath).set("x-long", "v".repeat(5000)).expect(200);
+    await waitFor(() => h!.events.stats().queued === 1, "the request event");
     await h.events.flush();
     const p = properties([...store.table.values()][0]!);
     expect(p.path).toBe(longPath.slice(0, 1024) + TRUNCATED_MARKER);
@@ -239,6 +243,7 @@ describe("prototype pollution", () => {
       res.send("ok");
     });
     await request(app).get("/").set("constructor", "x").expect(200);
+    await waitFor(() => h!.events.stats().queued === 1, "the request event");
     await h.events.flush();
     const p = properties([...store.table.values()][0]!);
     expect(p.headers).toEqual({ constructor: "x" });
