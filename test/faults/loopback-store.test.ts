@@ -57,8 +57,8 @@ test("store killed and restarted mid-stream: nothing lost, nothing doubled in th
 
 test("slow store: timeouts are retried; a write whose answer came too late is not doubled", async () => {
   // Request 0 writes the rows but answers after the client gave up; request 2 never answers.
-  store.behave = (_, i) => (i === 0 ? { accept: true, delayMs: 500 } : i === 2 ? { hangMs: 2_000 } : { accept: true });
-  h = forwardTo(store, { batchLimit: 3, requestTimeoutMs: 100, maxAttempts: 3 });
+  store.behave = (_, i) => (i === 0 ? { accept: true, delayMs: 1_000 } : i === 2 ? { hangMs: 3_000 } : { accept: true });
+  h = forwardTo(store, { batchLimit: 3, requestTimeoutMs: 300, maxAttempts: 3 });
   const list = names("e", 9);
   putAll(list);
   await waitFor(settled(9), "every event settled");
