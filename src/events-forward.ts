@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PutTarget } from "./context.js";
-import { EventError, EventTooLargeError, ForwarderClosedError } from "./errors.js";
+import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./errors.js";
 import { datasetteRowSerializer, describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
 import { createMiddleware } from "./middleware.js";
@@ -13,6 +13,8 @@ import type { Sink } from "./sinks/sink.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
+const MAX_CLOSE_TIMEOUT_MS = 2_147_483_647;
 /** How much longer than its deadline a drain on a signal may keep the process alive. */
 const SIGNAL_GRACE_MS = 1_000;
 
@@ -55,7 +57,11 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   };
 
   const middleware = createMiddleware(target, o);
-  const close = ({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: { timeoutMs?: number } = {}) => {
+  const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
+    const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > MAX_CLOSE_TIMEOUT_MS) {
+      return Promise.reject(new OptionError("timeoutMs", `close({ timeoutMs }) takes milliseconds from 0 to ${MAX_CLOSE_TIMEOUT_MS}`));
+    }
     closed = true;
     removeSignalHandlers();
     return forwarder.close(timeoutMs);

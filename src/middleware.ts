@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RequestEvents, type PutTarget } from "./context.js";
+import { EventQueueFullError, ForwarderClosedError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { AppRequest } from "./options.js";
 import { onResponseDone, pathOf, requestIdOf } from "./request-event.js";
@@ -25,6 +26,7 @@ type Next = (error?: unknown) => unknown;
  */
 export function createMiddleware(target: PutTarget, settings: MiddlewareSettings) {
   const { name } = settings;
+  let reportedUnrecordable = false;
 
   function attach(request: AppRequest, req: IncomingMessage, res: ServerResponse, route: () => string | undefined): void {
     const startedAt = performance.now();
@@ -35,8 +37,13 @@ export function createMiddleware(target: PutTarget, settings: MiddlewareSettings
     onResponseDone(res, facts, (properties) => {
       try {
         context.put({ event: "request", properties });
-      } catch {
-        // Counted by the forwarder (queue full); a request event never fails a request.
+      } catch (error) {
+        // A request event never fails a request. A full queue is counted and logged by the
+        // forwarder, a closed one is expected at shutdown; anything else (an actor() that returns
+        // an object, a serializer that cannot take request events) is a bug worth one warning.
+        if (error instanceof EventQueueFullError || error instanceof ForwarderClosedError || reportedUnrecordable) return;
+        reportedUnrecordable = true;
+        settings.logger.warn(`request events cannot be recorded: ${(error as Error)?.message ?? String(error)} (reported once)`);
       }
     });
   }

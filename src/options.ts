@@ -112,10 +112,19 @@ export type ResolvedOptions = Required<
 
 /** Validates every option once, at start-up; a bad one throws an OptionError that names it. */
 export function resolveOptions(options: EventsForwardOptions | undefined): ResolvedOptions {
-  if (options === undefined || options === null || typeof options !== "object") {
+  if (options === undefined || options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new OptionError("options", "eventsForward() takes an options object");
   }
-  const o = options;
+  try {
+    return resolve(options);
+  } catch (error) {
+    // An options object whose getters throw (a Proxy, say) still fails as an OptionError.
+    if (error instanceof OptionError) throw error;
+    throw new OptionError("options", `could not be read: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+function resolve(o: EventsForwardOptions): ResolvedOptions {
   rejectUnknown(o);
   const apiUrl = parseApiUrl(o.apiUrl);
   const batchLimit = int(o, "batchLimit", 1, DATASETTE_MAX_ROWS);
@@ -158,7 +167,7 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
 }
 
 /** Every option name eventsForward() understands; anything else is a typo worth reporting. */
-const KNOWN_OPTIONS = new Set([
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "apiUrl", "apiToken", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
