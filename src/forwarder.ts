@@ -149,7 +149,7 @@ export class Forwarder {
     this.timer.unref();
   }
 
-  /** A batch that is not full waits up to batchWaitMs, counted from its oldest event. */
+  /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
   private fillDelay(now: number): number {
     if (this.settings.batchWaitMs === 0 || this.queue.size >= this.settings.batchLimit || this.pendingBytes >= this.settings.maxBatchBytes) return 0;
     return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
@@ -173,7 +173,9 @@ export class Forwarder {
     this.queue.settle(batch);
     this.settled += batch.length;
     this.pendingBytes = Math.max(0, this.pendingBytes - batch.reduce((sum, event) => sum + event.bytes, 0));
-    this.pendingSince = 0;
+    // What is left starts the next batch now, as baseplate's publisher starts a new batch after
+    // sending one: a full batch must not drag a lone leftover event out after it.
+    this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
     if (this.overflowing && this.queue.size === 0) this.overflowing = false;
   }
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
-import { randomKeyBase64, startCollector, waitUntil, type TestCollector } from "./collector-server.js";
+import { waitFor } from "../helpers/wait.js";
+import { randomKeyBase64, startCollector, type TestCollector } from "./collector-server.js";
 
 // Batches are cut by count, by bytes and by age; a long batchWaitMs shows that a batch full by
 // count or bytes goes at once, without flush().
@@ -39,13 +40,13 @@ describe("collector batching", () => {
   it("cuts batches by count: a full batch goes without waiting", async () => {
     const events = start({ batchLimit: 3, batchWaitMs: LONG_WAIT_MS });
     for (let i = 0; i < 7; i++) events.put(sized(i, 40));
-    await waitUntil(() => collector.requests.length >= 2, "two full batches");
+    await waitFor(() => collector.requests.length >= 2, { what: "two full batches", timeoutMs: 5_000 });
     expect(collector.requests.map((r) => eventsIn(r.text))).toEqual([
       [0, 1, 2],
       [3, 4, 5],
     ]);
     // The seventh waits for more events (or its age); the first six are acknowledged.
-    await waitUntil(() => events.stats().sent === 6, "the two batches to be acknowledged");
+    await waitFor(() => events.stats().sent === 6, { what: "the two batches to be acknowledged", timeoutMs: 5_000 });
     expect(events.stats().queued).toBe(1);
     await events.flush();
     expect(eventsIn(collector.requests[2]!.text)).toEqual([6]);
@@ -55,7 +56,7 @@ describe("collector batching", () => {
     // Four 250-byte events fit 1000 bytes, but not with the brackets and commas: three per batch.
     const events = start({ maxBatchBytes: 1_000, batchWaitMs: LONG_WAIT_MS });
     for (let i = 0; i < 10; i++) events.put(sized(i, 250));
-    await waitUntil(() => collector.requests.length >= 1, "a batch full by bytes");
+    await waitFor(() => collector.requests.length >= 1, { what: "a batch full by bytes", timeoutMs: 5_000 });
     await events.flush();
     const batches = collector.requests.map((r) => eventsIn(r.text));
     expect(batches).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
@@ -84,7 +85,7 @@ describe("collector batching", () => {
     const putAt = Date.now();
     events.put(sized(0, 40));
     events.put(sized(1, 40));
-    await waitUntil(() => collector.requests.length >= 1, "the batch to age out");
+    await waitFor(() => collector.requests.length >= 1, { what: "the batch to age out", timeoutMs: 5_000 });
     expect(eventsIn(collector.requests[0]!.text)).toEqual([0, 1]);
     // Timers may fire a millisecond early against Date.now(); the batch did wait for its age.
     expect(collector.requests[0]!.at - putAt).toBeGreaterThanOrEqual(waitMs - 2);
@@ -94,7 +95,7 @@ describe("collector batching", () => {
     const events = start();
     const putAt = Date.now();
     for (let i = 0; i < 3; i++) events.put(sized(i, 40));
-    await waitUntil(() => collector.requests.length >= 1, "the default batch age");
+    await waitFor(() => collector.requests.length >= 1, { what: "the default batch age", timeoutMs: 5_000 });
     expect(collector.requests).toHaveLength(1);
     expect(eventsIn(collector.requests[0]!.text)).toEqual([0, 1, 2]);
     expect(collector.requests[0]!.at - putAt).toBeGreaterThanOrEqual(1_000 - 2);

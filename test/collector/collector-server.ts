@@ -75,15 +75,6 @@ export function signatureMatches(header: string | string[] | undefined, body: Bu
   return timingSafeEqual(Buffer.from(match[2]!, "hex"), expected);
 }
 
-/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** A random signing key, base64 as a publisher config holds it. */
 export function randomKeyBase64(): string {
   return randomBytes(32).toString("base64");

@@ -1,18 +1,21 @@
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { eventsForward, type EventsForward, type EventsForwardOptions, type Logger } from "../../src/index.js";
+import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
 import { randomKeyBase64, startCollector, type Received, type TestCollector } from "./collector-server.js";
 
 // The original publisher's failure policy, with controlled failures of the test collector.
 const secret = randomKeyBase64();
 let collector: TestCollector;
 let forwarder: EventsForward | undefined;
+let logger: ReturnType<typeof recordingLogger>;
 let logs: string[];
 let drops: { events: string[]; reason: string; at: number }[];
 
 beforeEach(async () => {
   collector = await startCollector();
-  logs = [];
+  logger = recordingLogger();
+  logs = logger.messages;
   drops = [];
 });
 afterEach(async () => {
@@ -20,8 +23,6 @@ afterEach(async () => {
   forwarder = undefined;
   await collector.close();
 });
-
-const logger: Logger = { warn: (m) => logs.push(`warn: ${m}`), error: (m) => logs.push(`error: ${m}`) };
 
 function start(options: Partial<EventsForwardOptions> = {}): EventsForward {
   forwarder = eventsForward({

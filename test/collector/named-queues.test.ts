@@ -1,69 +1,55 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import Koa from "koa";
 import request from "supertest";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Event, eventsForward, type EventsForward, type RequestEvents } from "../../src/index.js";
+import { DatasetteServer } from "../helpers/datasette.js";
+import { FAST } from "../helpers/fast-options.js";
+import { waitFor } from "../helpers/wait.js";
 import { randomKeyBase64, signatureMatches, startCollector, type TestCollector } from "./collector-server.js";
 
 // Two forwarders side by side, as baseplate's add_to_context("events_v2", queue): `events` to a
-// Datasette-shaped write API (a loopback recorder: this test is about the two queues, not Datasette),
-// `events_v2` to a collector, each with its own name, sink and serializer.
+// real Datasette, `events_v2` (and `events_legacy`) to a collector, each with its own name, store
+// and serializer.
 
-interface Recorder {
-  url: string;
-  bodies: { rows: { event: string; properties: string }[] }[];
-  close(): Promise<void>;
-}
+let datasette: DatasetteServer;
+let tables = 0;
+let table: string;
 
-async function startRecorder(): Promise<Recorder> {
-  const bodies: Recorder["bodies"] = [];
-  const server: Server = createServer((req, res) => {
-    let text = "";
-    req.on("data", (chunk) => (text += chunk));
-    req.on("end", () => {
-      bodies.push(JSON.parse(text));
-      res.writeHead(201, { "content-type": "application/json" }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/data/-/create`,
-    bodies,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+beforeAll(async () => {
+  datasette = await DatasetteServer.start();
+});
+afterAll(async () => {
+  await datasette?.dispose();
+});
 
 const secret = randomKeyBase64();
-let recorder: Recorder;
 let collector: TestCollector;
 let events: EventsForward;
 let eventsV2: EventsForward;
 let legacy: EventsForward;
 
 beforeEach(async () => {
-  [recorder, collector] = await Promise.all([startRecorder(), startCollector()]);
-  events = eventsForward({ apiUrl: recorder.url, logger: false });
+  collector = await startCollector();
+  table = `events_${++tables}`;
+  events = eventsForward({ apiUrl: datasette.createUrl, apiToken: datasette.rootToken, table, ...FAST, logger: false });
   const collectorAt = { hostname: collector.host, scheme: "http" as const, keyName: "k", keySecret: secret };
   eventsV2 = eventsForward({ name: "events_v2", collector: { ...collectorAt, version: 2 }, logger: false });
   legacy = eventsForward({ name: "events_legacy", collector: collectorAt, logger: false });
 });
 afterEach(async () => {
   await Promise.all([events.close(), eventsV2.close(), legacy.close()]);
-  await Promise.all([recorder.close(), collector.close()]);
+  await collector.close();
 });
 
 async function flushAll(): Promise<void> {
+  // The request event is put when the response closes, which may be just after the client has it.
+  await waitFor(() => events.stats().queued + events.stats().sent >= 2, { what: "the request event", timeoutMs: 5_000 });
   await Promise.all([events.flush(), eventsV2.flush(), legacy.flush()]);
 }
 
-function expectDelivered(): void {
-  const rows = recorder.bodies.flatMap((b) => b.rows);
+async function expectDelivered(): Promise<void> {
+  const rows = (await datasette.rows(table)) as { event: string; properties: string }[];
   expect(rows.map((r) => r.event).sort()).toEqual(["request", "signup"]);
   expect(JSON.parse(rows.find((r) => r.event === "signup")!.properties)).toMatchObject({ plan: "pro" });
   expect(collector.requests).toHaveLength(2);
@@ -89,7 +75,7 @@ describe("named queues", () => {
     });
     await request(app).post("/signup").expect(201);
     await flushAll();
-    expectDelivered();
+    await expectDelivered();
   });
 
   it("Koa: ctx.events, ctx.events_v2 and ctx.events_legacy each reach their own store", async () => {
@@ -104,14 +90,14 @@ describe("named queues", () => {
     });
     await request(app.callback()).post("/signup").expect(201);
     await flushAll();
-    expectDelivered();
+    await expectDelivered();
   });
 
   it("an event the queue's serializer refuses fails alone, in that queue only", async () => {
     expect(() => legacy.put({ event: "not a legacy Event" })).toThrow(/takes an Event/);
     expect(() => eventsV2.put("not json")).toThrow(/Thrift-JSON/);
     legacy.put(new Event("signups", "signup").setField("plan", "pro"));
-    await flushAll();
+    await Promise.all([events.flush(), eventsV2.flush(), legacy.flush()]);
     expect(collector.requests.map((r) => r.path)).toEqual(["/v1"]);
     expect([legacy.stats().sent, eventsV2.stats().sent, events.stats().sent]).toEqual([1, 0, 0]);
   });
