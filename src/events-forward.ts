@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PutTarget } from "./context.js";
 import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./errors.js";
-import { datasetteRowSerializer, describe, type EventInput, type EventMeta } from "./event.js";
+import { describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
 import { createMiddleware } from "./middleware.js";
 import { resolveOptions, type EventsForwardOptions } from "./options.js";
 import { MemoryQueue } from "./queue.js";
 import { installShutdownSignals } from "./shutdown-signals.js";
 import { createAgent } from "./sinks/http.js";
-import { createSink } from "./sinks/select.js";
+import { createSink, defaultSerializer } from "./sinks/select.js";
 import type { Sink } from "./sinks/sink.js";
 
 /** How long close() drains by default before it gives up on what is left. */
@@ -26,7 +26,7 @@ export interface EventsForward {
   /** Koa middleware. */
   (ctx: unknown, next: () => Promise<unknown>): Promise<unknown>;
   /** Queues an event from outside a request; throws EventError subclasses. */
-  put(event: EventInput | object): void;
+  put(event: EventInput | object | string): void;
   /** Resolves when every event put before the call is delivered or dropped. */
   flush(): Promise<void>;
   /** Stops accepting events, drains within `timeoutMs`, and tells what was and was not delivered. */
@@ -42,7 +42,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const agent = createAgent();
   const sink = createSink(o, agent);
   const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize, o.maxQueueBytes));
-  const serialize = o.serializer ?? datasetteRowSerializer(o.instance);
+  const serialize = o.serializer ?? defaultSerializer(o);
   let closed = false;
 
   const target: PutTarget = {
@@ -71,7 +71,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
       ? () => {}
       : installShutdownSignals(o.shutdownSignals, () => close({ timeoutMs: o.shutdownTimeoutMs }), o.logger, o.shutdownTimeoutMs + SIGNAL_GRACE_MS);
   return Object.assign(middleware, {
-    put: (event: EventInput | object) => target.putWithMeta(event, NO_META),
+    put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
     close,
     stats: () => forwarder.stats(),

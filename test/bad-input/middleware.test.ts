@@ -1,7 +1,7 @@
 // Hostile or broken requests through the middleware, on Express and on Koa: each request gets
 // the answer the app gives, its request event is safe (or, when it cannot be, only it is
 // missing), and the requests around it are recorded untouched.
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
 import express from "express";
 import Koa from "koa";
@@ -40,7 +40,7 @@ function get(path: string, headers: string[] = []): string {
 type Framework = "express" | "koa";
 
 /** The same little app on either framework: /ok/:tag answers "ok", /throw throws, /slow waits. */
-function app(framework: Framework, h: Harness): (req: never, res: never) => void {
+function app(framework: Framework, h: Harness): RequestListener {
   if (framework === "express") {
     const a = express();
     a.use(h.events);
@@ -56,7 +56,7 @@ function app(framework: Framework, h: Harness): (req: never, res: never) => void
     a.use((_req, res) => {
       res.send("ok");
     });
-    return a as never;
+    return a as unknown as RequestListener;
   }
   const k = new Koa();
   k.silent = true;
@@ -66,7 +66,7 @@ function app(framework: Framework, h: Harness): (req: never, res: never) => void
     if (ctx.path === "/slow") await new Promise((resolve) => setTimeout(resolve, 300));
     ctx.body = ctx.path === "/slow" ? "late" : "ok";
   });
-  return k.callback() as never;
+  return k.callback() as unknown as RequestListener;
 }
 
 interface Case {

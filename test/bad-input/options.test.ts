@@ -113,7 +113,7 @@ describe("the options object itself", () => {
   });
 
   test("a getter that throws: OptionError, not the getter's error", () => {
-    const options = { apiUrl: store.url(), logger: false };
+    const options = { apiUrl: store.url(), logger: false as const };
     Object.defineProperty(options, "batchLimit", { get: () => { throw new Error("boom"); }, enumerable: true });
     expect(() => eventsForward(options)).toThrow(OptionError);
   });
