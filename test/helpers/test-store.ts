@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
+import { request } from "undici";
 import type { AddressInfo, Socket } from "node:net";
 
 /** One row as the Datasette sink sends it. */
@@ -11,7 +12,7 @@ export interface Row {
 
 /** What the test store does with one request. */
 export type Behaviour =
-  /** Write the rows and answer 201 (the default). */
+  /** Write the rows and answer 201 (the default); with an upstream, forward and relay its answer. */
   | { accept: true; delayMs?: number }
   /** Answer with this status and write nothing. */
   | { status: number; headers?: Record<string, string>; body?: string }
@@ -33,6 +34,8 @@ export interface SeenRequest {
 /**
  * A loopback HTTP server that speaks enough of Datasette's write API for fault injection: it
  * keeps rows by id like a table with `"ignore": true` would, and does what `behave` says per request.
+ * Given an `upstream` (a real Datasette's origin), it is a fault-injecting proxy instead: "write"
+ * means forward the request there (its table is then what passed through, the real one is upstream).
  */
 export class TestStore {
   /** Every request that reached the handler, in order. */
@@ -48,6 +51,8 @@ export class TestStore {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   port = 0;
+
+  constructor(private readonly upstream?: string) {}
 
   /** Starts listening; on the same port as before when restarted. */
   async start(port = this.port): Promise<this> {
@@ -67,7 +72,9 @@ export class TestStore {
         }
         const seen: SeenRequest = { at: Date.now(), rows, headers: req.headers, body };
         this.requests.push(seen);
-        this.act(this.behave(seen, this.requests.length - 1), seen, res);
+        this.act(this.behave(seen, this.requests.length - 1), seen, req.url ?? "/", res).catch((error: unknown) => {
+          res.writeHead(502).end(`test store: ${(error as Error).message}`);
+        });
       });
     });
     server.on("connection", (socket) => {
@@ -104,7 +111,21 @@ export class TestStore {
     return [...this.table.values()].map((row) => row.event);
   }
 
-  private write(rows: Row[]): void {
+  /** Writes the rows here, or forwards the request upstream; resolves with the answer to relay. */
+  private async write(seen: SeenRequest, path: string): Promise<{ status: number; body: string }> {
+    if (this.upstream === undefined) {
+      this.keep(seen.rows);
+      return { status: 201, body: JSON.stringify({ ok: true }) };
+    }
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (seen.headers.authorization !== undefined) headers.authorization = seen.headers.authorization;
+    const answer = await request(`${this.upstream}${path}`, { method: "POST", headers, body: seen.body });
+    const body = await answer.body.text();
+    if (answer.statusCode >= 200 && answer.statusCode < 300) this.keep(seen.rows);
+    return { status: answer.statusCode, body };
+  }
+
+  private keep(rows: Row[]): void {
     for (const row of rows) {
       this.writes.set(row.id, (this.writes.get(row.id) ?? 0) + 1);
       if (!this.table.has(row.id)) this.table.set(row.id, row);
@@ -119,22 +140,22 @@ export class TestStore {
     this.timers.add(timer);
   }
 
-  private act(behaviour: Behaviour, seen: SeenRequest, res: ServerResponse): void {
+  private async act(behaviour: Behaviour, seen: SeenRequest, path: string, res: ServerResponse): Promise<void> {
     if ("accept" in behaviour) {
-      this.write(seen.rows);
-      const answer = () => {
-        res.writeHead(201, { "content-type": "application/json" });
-        res.end(JSON.stringify({ ok: true }));
+      const answer = await this.write(seen, path);
+      const relay = () => {
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(answer.body);
       };
-      if (behaviour.delayMs) this.later(behaviour.delayMs, answer);
-      else answer();
+      if (behaviour.delayMs) this.later(behaviour.delayMs, relay);
+      else relay();
     } else if ("status" in behaviour) {
       res.writeHead(behaviour.status, { "content-type": "application/json", ...behaviour.headers });
       res.end(behaviour.body ?? JSON.stringify({ ok: false, errors: [`test store says ${behaviour.status}`], status: behaviour.status }));
     } else if ("hangMs" in behaviour) {
       this.later(behaviour.hangMs, () => res.destroy());
     } else if ("resetAfterWrite" in behaviour) {
-      this.write(seen.rows);
+      await this.write(seen, path);
       // Promise a body, send a piece of it, then cut the connection.
       res.socket?.write('HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"ok":');
       res.socket?.destroy();
