@@ -1,6 +1,5 @@
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
 import { CaptureLogger } from "./capture-logger.js";
-import type { TestStore } from "./test-store.js";
 
 export interface Drop {
   events: string[];
@@ -27,7 +26,7 @@ export const FAST: EventsForwardOptions = {
 };
 
 /** An eventsForward() aimed at the test store, with a capturing logger and onDrop. */
-export function forwardTo(store: TestStore, options: EventsForwardOptions = {}): Harness {
+export function forwardTo(store: { url(): string }, options: EventsForwardOptions = {}): Harness {
   const logger = new CaptureLogger();
   const drops: Drop[] = [];
   const events = eventsForward({
