@@ -82,6 +82,18 @@ test("a second signal during the drain ends the process at once", async () => {
   expect(ended.stderr).not.toMatch(/dropped/);
 });
 
+test("with two forwarders, the process ends only when both have drained", async () => {
+  let secondRequests = 0;
+  // The second forwarder's drain is told to come back in a second: it finishes well after the first.
+  store.behave = ({ rows }) => (rows[0]?.instance === "second" && ++secondRequests === 2 ? { status: 503, headers: { "retry-after": "1" } } : { accept: true });
+  const { exit } = await startChild({ TWO: "1" });
+  child!.kill("SIGTERM");
+  const ended = await exit;
+  expect(ended).toMatchObject({ code: null, signal: "SIGTERM" });
+  expect(store.events().sort()).toEqual(["e0", "e1", "e2", "e3", "e4", "s0", "s1", "s2", "s3", "s4"]);
+  expect(secondRequests).toBe(3);
+});
+
 test("handlers are installed only when asked, and removed by close()", async () => {
   const before = { term: process.listenerCount("SIGTERM"), int: process.listenerCount("SIGINT") };
   const plain = eventsForward({ apiUrl: store.url(), logger: false });
