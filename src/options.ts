@@ -3,9 +3,9 @@ import { resolveCollector, type CollectorOptions, type ResolvedCollector } from 
 import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
-import { NEVER_CAPTURED_HEADERS } from "./request-privacy.js";
+import { parseCaptureHeaders, parseClientIpKey } from "./request-privacy.js";
 import { resolveSecret, type Secret } from "./secret.js";
-import { DEFAULT_SHUTDOWN_SIGNALS } from "./shutdown-signals.js";
+import { parseShutdownSignals } from "./shutdown-signals.js";
 import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
 import { assertSecureTransport } from "./transport-security.js";
 
@@ -194,10 +194,10 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     maxQueueSize: int(o, "maxQueueSize", 1, 100_000_000),
     maxQueueBytes: int(o, "maxQueueBytes", maxEventSize, Number.MAX_SAFE_INTEGER),
     allowInsecureHttp,
-    shutdownSignals: signals(o.shutdownSignals),
+    shutdownSignals: parseShutdownSignals(o.shutdownSignals),
     shutdownTimeoutMs: int(o, "shutdownTimeoutMs", 0, 3_600_000),
-    captureHeaders: headerNames(o.captureHeaders),
-    clientIpKey: o.clientIpKey === undefined ? undefined : ipKey(o.clientIpKey),
+    captureHeaders: parseCaptureHeaders(o.captureHeaders),
+    clientIpKey: o.clientIpKey === undefined ? undefined : parseClientIpKey(o.clientIpKey),
     serializer: o.serializer === undefined ? undefined : fn(o, "serializer"),
     onDrop: o.onDrop === undefined ? undefined : fn(o, "onDrop"),
     logger: o.logger === false ? silentLogger : o.logger === undefined ? consoleLogger : logger(o.logger),
@@ -291,45 +291,4 @@ function logger(value: unknown): Logger {
     throw new OptionError("logger", "must be false or an object with warn() and error() methods");
   }
   return l;
-}
-
-/** Signals a process can catch and that conventionally ask it to stop. */
-const SHUTDOWN_SIGNALS = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR2"]);
-
-function signals(value: unknown): readonly NodeJS.Signals[] {
-  if (value === undefined || value === false) return [];
-  if (value === true) return DEFAULT_SHUTDOWN_SIGNALS;
-  const list = value as unknown[];
-  if (!Array.isArray(list) || list.some((signal) => typeof signal !== "string" || !SHUTDOWN_SIGNALS.has(signal))) {
-    throw new OptionError("shutdownSignals", `must be true, false or a list of ${[...SHUTDOWN_SIGNALS].join(", ")}`);
-  }
-  return [...new Set(list as NodeJS.Signals[])];
-}
-
-/** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,256}$/;
-
-function headerNames(value: unknown): readonly string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new OptionError("captureHeaders", "must be a list of header names");
-  const names = value.map((name: unknown) => {
-    if (typeof name !== "string" || !HEADER_NAME.test(name.toLowerCase())) {
-      throw new OptionError("captureHeaders", "must be a list of header names such as user-agent");
-    }
-    const lower = name.toLowerCase();
-    if (NEVER_CAPTURED_HEADERS.includes(lower)) {
-      throw new OptionError("captureHeaders", `${lower} carries credentials and is never recorded (never: ${NEVER_CAPTURED_HEADERS.join(", ")})`);
-    }
-    return lower;
-  });
-  return [...new Set(names)];
-}
-
-/** A short key can be guessed from one known IP and its hash; then every hash is a lookup away (IPv4 has 2^32 values). */
-const MIN_CLIENT_IP_KEY_LENGTH = 16;
-
-function ipKey(value: unknown): string {
-  const key = resolveSecret("clientIpKey", value);
-  if (key.length < MIN_CLIENT_IP_KEY_LENGTH) throw new OptionError("clientIpKey", `must be at least ${MIN_CLIENT_IP_KEY_LENGTH} characters`);
-  return key;
 }
