@@ -72,6 +72,16 @@ describe("a bearer token over plain http", () => {
     for (const options of ok) await eventsForward({ ...options, logger: false }).close();
   });
 
+  test("a collector key is refused over plain http to another machine too, and allowed on loopback", async () => {
+    const key = Buffer.from("collector-signing-key").toString("base64");
+    const remote = optionError({ collector: { hostname: "events.example.com", scheme: "http", keyName: "k", keySecret: key } });
+    expect(remote.option).toBe("collector");
+    expect(remote.message).not.toContain(key);
+    expect(optionError({ collector: { url: "http://10.1.2.3/v2", keyName: "k", keySecret: key } }).option).toBe("collector");
+    await eventsForward({ collector: { hostname: "events.example.com", scheme: "http", keyName: "k", keySecret: key }, allowInsecureHttp: true, logger: false }).close();
+    await eventsForward({ collector: { url: `http://127.0.0.1:${store.port}/v1`, keyName: "k", keySecret: key }, logger: false }).close();
+  });
+
   test("allowInsecureHttp must be a boolean", () => {
     expect(optionError({ apiUrl: store.url(), allowInsecureHttp: "yes" as never }).option).toBe("allowInsecureHttp");
   });
