@@ -1,30 +1,14 @@
 import { createServer, get, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
-import { eventsForward, type EventsForward, type EventsForwardOptions } from "../src/index.js";
+import { describe, expect, it } from "vitest";
+import type { EventsForward, EventsForwardOptions } from "../src/index.js";
 import { FRAMEWORKS, type AppSpec } from "./helpers/apps.js";
-import { gate, Recorder, unreachableUrl, type ArrivedRow } from "./helpers/recorder.js";
+import { onCleanup, startForwarder as forwarder, startStore as store } from "./helpers/lifecycle.js";
+import { gate, unreachableUrl, type Recorder, type ArrivedRow } from "./helpers/recorder.js";
 import { waitFor } from "./helpers/wait-for.js";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function store(): Promise<Recorder> {
-  const recorder = await Recorder.start();
-  cleanups.push(() => recorder.close());
-  return recorder;
-}
-
-function forwarder(apiUrl: string, options: Partial<EventsForwardOptions> = {}): EventsForward {
-  const events = eventsForward({ apiUrl, instance: "test", logger: false, backoffBaseMs: 5, ...options });
-  cleanups.push(() => events.close({ timeoutMs: 200 }));
-  return events;
-}
 
 /** Counts responses that are done (the 'close' listener runs after the middleware's own). */
 function doneCounter() {
@@ -248,7 +232,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const held = gate<{ status: number }>();
     const recorder = await store();
     recorder.respond = () => held.promise;
-    cleanups.unshift(async () => held.open({ status: 201 }));
+    onCleanup(async () => held.open({ status: 201 }));
     const events = forwarder(recorder.url(), { requestTimeoutMs: 60_000 });
     events.put({ event: "before" });
     await waitFor(() => recorder.inFlight === 1, { what: "the first batch to be in flight" });
@@ -268,7 +252,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
 async function listening(app: RequestListener): Promise<{ url: string }> {
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(async () => {
+  onCleanup(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });

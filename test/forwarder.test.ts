@@ -1,0 +1,298 @@
+import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { EventError, EventQueueFullError, ForwarderClosedError } from "../src/index.js";
+import { onCleanup, startForwarder, startStore } from "./helpers/lifecycle.js";
+import { gate, rowsOf, unreachableUrl, type Answer } from "./helpers/recorder.js";
+import { waitFor } from "./helpers/wait-for.js";
+
+/** Options that take the rate limit out of the way, for tests about something else. */
+const FAST = { maxRate: 1000, timePeriod: 0.01 };
+
+const putMany = (events: { put(e: object): void }, count: number, from = 0) => {
+  for (let i = from; i < from + count; i++) events.put({ event: `e${i}` });
+};
+const names = (count: number, from = 0) => Array.from({ length: count }, (_, i) => `e${from + i}`);
+
+describe("batching", () => {
+  it("sends batches of at most batchLimit events, in the order they were put", async () => {
+    const store = await startStore();
+    const events = startForwarder(store.url(), { batchLimit: 3 });
+    putMany(events, 10);
+    await events.flush();
+    expect(store.requests.map((r) => rowsOf(r.body).length)).toEqual([3, 3, 3, 1]);
+    expect(store.deliveredRows().map((row) => row.event)).toEqual(names(10));
+  });
+
+  it("uses batches of 10 by default", async () => {
+    const store = await startStore();
+    const events = startForwarder(store.url());
+    putMany(events, 25);
+    await events.flush();
+    expect(store.requests.map((r) => rowsOf(r.body).length)).toEqual([10, 10, 5]);
+  });
+});
+
+describe("rate limit", () => {
+  it("starts at most maxRate requests in any timePeriod window, and sends as soon as the window allows", async () => {
+    const store = await startStore();
+    const periodMs = 300;
+    const events = startForwarder(store.url(), { batchLimit: 1, maxRate: 2, timePeriod: periodMs / 1000 });
+    putMany(events, 6);
+    await waitFor(() => store.deliveredRows().length === 6, { what: "six single-event batches" });
+    const t = store.requests.map((r) => r.arrivedAt);
+    // Arrival times (server side) can be closer than start times by the difference in transit
+    // time; 50 ms of slack for that still catches a missing or mis-scaled window.
+    for (let i = 2; i < t.length; i++) expect(t[i]! - t[i - 2]!, `request ${i}`).toBeGreaterThanOrEqual(periodMs - 50);
+    // Both requests of a window go at once, and the next window is used when it opens.
+    expect(t[1]! - t[0]!).toBeLessThan(periodMs - 50);
+    expect(t[2]! - t[0]!).toBeLessThan(periodMs + 250);
+  });
+
+  it("has one request in flight at a time, also when flush() runs beside the background sends", async () => {
+    const store = await startStore(async () => {
+      await sleep(15);
+      return { status: 201 };
+    });
+    const events = startForwarder(store.url(), { ...FAST, batchLimit: 1 });
+    putMany(events, 8);
+    await Promise.all([events.flush(), events.flush(), events.flush()]);
+    expect(store.deliveredRows().map((row) => row.event)).toEqual(names(8));
+    expect(store.requests).toHaveLength(8);
+    expect(store.maxInFlight).toBe(1);
+  });
+
+  it("flush() delivers what is queued now without waiting for the rate limit", { timeout: 5_000 }, async () => {
+    const store = await startStore();
+    const events = startForwarder(store.url(), { batchLimit: 2, maxRate: 1, timePeriod: 60 });
+    events.put({ event: "e0" });
+    await waitFor(() => store.deliveredRows().length === 1, { what: "the first batch" });
+    putMany(events, 5, 1);
+    // The window is 60 s: only ignoring it lets this finish before the test's 5 s timeout.
+    await events.flush();
+    expect(store.deliveredRows().map((row) => row.event)).toEqual(names(6));
+    expect(events.stats()).toMatchObject({ queued: 0, sent: 6, requests: 4 });
+  });
+});
+
+describe("write API requests", () => {
+  it("posts {table, rows, pk, ignore} to a /-/create URL with the bearer token", async () => {
+    const store = await startStore();
+    const events = startForwarder(store.url("/data/-/create"), { table: "my_events", apiToken: "tok-123" });
+    putMany(events, 2);
+    await events.flush();
+    const [sent] = store.requests;
+    expect(sent).toMatchObject({ method: "POST", path: "/data/-/create" });
+    expect(sent!.headers.authorization).toBe("Bearer tok-123");
+    expect(sent!.headers["content-type"]).toBe("application/json");
+    const body = JSON.parse(sent!.body);
+    expect(Object.keys(body).sort()).toEqual(["ignore", "pk", "rows", "table"]);
+    expect(body).toMatchObject({ table: "my_events", pk: "id", ignore: true });
+    expect(body.rows.map((row: { event: string }) => row.event)).toEqual(["e0", "e1"]);
+  });
+
+  it("posts {rows, ignore} to a /-/insert URL; the table option does not apply and no token means no header", async () => {
+    const store = await startStore();
+    const events = startForwarder(store.url("/data/my_table/-/insert"));
+    putMany(events, 1);
+    await events.flush();
+    const [sent] = store.requests;
+    expect(sent!.path).toBe("/data/my_table/-/insert");
+    expect(sent!.headers.authorization).toBeUndefined();
+    const body = JSON.parse(sent!.body);
+    expect(Object.keys(body).sort()).toEqual(["ignore", "rows"]);
+    expect(body.ignore).toBe(true);
+  });
+
+  it("reads the token from the environment with { $env }", async () => {
+    process.env.EVENTS_FORWARD_TEST_TOKEN = "from-env";
+    onCleanup(async () => delete process.env.EVENTS_FORWARD_TEST_TOKEN);
+    const store = await startStore();
+    const events = startForwarder(store.url(), { apiToken: { $env: "EVENTS_FORWARD_TEST_TOKEN" } });
+    putMany(events, 1);
+    await events.flush();
+    expect(store.requests[0]!.headers.authorization).toBe("Bearer from-env");
+  });
+});
+
+describe("failures", () => {
+  it("retries a failed batch with backoff, then delivers it once", async () => {
+    const store = await startStore((_request, index) => ({ status: index < 2 ? 500 : 201 }));
+    const backoffBaseMs = 40;
+    const events = startForwarder(store.url(), { ...FAST, backoffBaseMs, maxAttempts: 3 });
+    putMany(events, 2);
+    await waitFor(() => store.deliveredRows().length === 2, { what: "the retried batch" });
+    expect(store.requests).toHaveLength(3);
+    expect(new Set(store.requests.map((r) => r.body)).size).toBe(1); // the same rows, the same ids
+    // Backoff doubles from backoffBaseMs; its jitter takes off at most half of each step.
+    const t = store.requests.map((r) => r.arrivedAt);
+    expect(t[1]! - t[0]!).toBeGreaterThanOrEqual(backoffBaseMs / 2 - 2);
+    expect(t[2]! - t[1]!).toBeGreaterThanOrEqual(backoffBaseMs - 2);
+    expect(events.stats()).toEqual({ queued: 0, sent: 2, retried: 2, dropped: 0, overflowed: 0, requests: 3, failedRequests: 2 });
+  });
+
+  it("drops the events after maxAttempts, counts them and hands them to onDrop with the reason", async () => {
+    const store = await startStore(() => ({ status: 500, body: '{"ok":false,"errors":["database is locked"],"status":500}' }));
+    const dropped: { events: string[]; reason: string }[] = [];
+    const events = startForwarder(store.url(), { ...FAST, maxAttempts: 2, onDrop: (events, reason) => dropped.push({ events, reason }) });
+    putMany(events, 3);
+    await events.flush();
+    expect(store.requests).toHaveLength(2);
+    expect(events.stats()).toMatchObject({ queued: 0, sent: 0, dropped: 3, requests: 2, failedRequests: 2 });
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]!.events.map((json) => JSON.parse(json).event)).toEqual(names(3));
+    expect(dropped[0]!.events).toEqual(JSON.parse(store.requests[0]!.body).rows.map((row: object) => JSON.stringify(row)));
+    expect(dropped[0]!.reason).toMatch(/HTTP 500.*database is locked.*maxAttempts/);
+  });
+
+  it("does not retry a 403, and says which permission the token lacks", async () => {
+    const store = await startStore(() => ({ status: 403, body: '{"ok":false,"errors":["Permission denied"],"status":403}' }));
+    const reasons: string[] = [];
+    const events = startForwarder(store.url(), { ...FAST, maxAttempts: 5, onDrop: (_events, reason) => reasons.push(reason) });
+    putMany(events, 2);
+    await events.flush();
+    expect(store.requests).toHaveLength(1);
+    expect(events.stats()).toMatchObject({ dropped: 2, retried: 0 });
+    expect(reasons).toEqual([expect.stringMatching(/403.*Permission denied.*create-table/)]);
+  });
+
+  it("splits a batch the store rejects with 400 until the bad event stands alone; the good ones arrive once", async () => {
+    const store = await startStore((request) =>
+      request.body.includes("POISON") ? { status: 400, body: '{"ok":false,"errors":["bad row"],"status":400}' } : { status: 201 },
+    );
+    const dropped: string[] = [];
+    const events = startForwarder(store.url(), { ...FAST, batchLimit: 8, onDrop: (events) => dropped.push(...events) });
+    for (let i = 0; i < 8; i++) events.put({ event: `e${i}`, properties: i === 5 ? { marker: "POISON" } : {} });
+    await events.flush();
+    expect(store.deliveredRows().map((row) => row.event)).toEqual(names(8).filter((name) => name !== "e5"));
+    expect(dropped.map((json) => JSON.parse(json).event)).toEqual(["e5"]);
+    // 8 → 4 (good) + 4 → 2 + 2 (good) → 1 (good) + 1 (dropped): each rejected half is split again.
+    expect(store.requests.map((r) => rowsOf(r.body).length)).toEqual([8, 4, 4, 2, 1, 1, 2]);
+    expect(events.stats()).toMatchObject({ sent: 7, dropped: 1, queued: 0 });
+  });
+});
+
+describe("close", () => {
+  it("drains the queue (ignoring the rate limit), then refuses put() with ForwarderClosedError", async () => {
+    const store = await startStore();
+    const events = startForwarder(store.url(), { batchLimit: 2, maxRate: 1, timePeriod: 60 });
+    putMany(events, 5);
+    const result = await events.close({ timeoutMs: 5_000 });
+    expect(result).toEqual({ delivered: 5, undelivered: 0 });
+    expect(store.deliveredRows().map((row) => row.event)).toEqual(names(5));
+    expect(() => events.put({ event: "late" })).toThrow(ForwarderClosedError);
+    expect(() => events.put({ event: "late" })).toThrow(EventError);
+    // Closing again is harmless and tells the same story.
+    expect(await events.close()).toEqual(result);
+    expect(store.requests).toHaveLength(3);
+  });
+
+  it("gives up at the deadline when the store is unreachable, reporting the events as undelivered", async () => {
+    const events = startForwarder(await unreachableUrl(), FAST);
+    putMany(events, 3);
+    const started = performance.now();
+    const result = await events.close({ timeoutMs: 300 });
+    const took = performance.now() - started;
+    expect(result).toEqual({ delivered: 0, undelivered: 3 });
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(3_000);
+  });
+
+  it("gives up at the deadline when the store holds the request open", async () => {
+    const held = gate<Answer>();
+    const store = await startStore(() => held.promise);
+    onCleanup(async () => held.open({ status: 201 }));
+    const events = startForwarder(store.url(), { ...FAST, requestTimeoutMs: 60_000 });
+    putMany(events, 2);
+    await waitFor(() => store.inFlight === 1, { what: "the batch to be in flight" });
+    const started = performance.now();
+    expect(await events.close({ timeoutMs: 200 })).toEqual({ delivered: 0, undelivered: 2 });
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe("stats and isolation", () => {
+  it("counts queued, sent, retried, dropped, overflowed, requests and failed requests", async () => {
+    const store = await startStore((_request, index) => ({ status: index === 0 ? 503 : 201 }));
+    const events = startForwarder(store.url(), { ...FAST, maxQueueSize: 3 });
+    putMany(events, 3);
+    expect(() => events.put({ event: "one too many" })).toThrow(EventQueueFullError);
+    expect(events.stats()).toEqual({ queued: 3, sent: 0, retried: 0, dropped: 0, overflowed: 1, requests: 0, failedRequests: 0 });
+    await events.flush();
+    expect(events.stats()).toEqual({ queued: 0, sent: 3, retried: 1, dropped: 0, overflowed: 1, requests: 2, failedRequests: 1 });
+  });
+
+  it("shares no state between two forwarders in one process", async () => {
+    const [storeA, storeB] = [await startStore(), await startStore()];
+    const a = startForwarder(storeA.url(), { instance: "a", batchLimit: 2 });
+    const b = startForwarder(storeB.url(), { instance: "b", batchLimit: 2 });
+    const full = startForwarder(await unreachableUrl(), { maxQueueSize: 1 });
+    full.put({ event: "filler" });
+    expect(() => full.put({ event: "refused" })).toThrow(EventQueueFullError);
+    for (let i = 0; i < 3; i++) {
+      a.put({ event: `a${i}` });
+      b.put({ event: `b${i}` });
+    }
+    await Promise.all([a.flush(), b.flush()]);
+    const rowsA = storeA.deliveredRows();
+    const rowsB = storeB.deliveredRows();
+    expect(rowsA.map((row) => [row.event, row.raw.instance])).toEqual([["a0", "a"], ["a1", "a"], ["a2", "a"]]);
+    expect(rowsB.map((row) => [row.event, row.raw.instance])).toEqual([["b0", "b"], ["b1", "b"], ["b2", "b"]]);
+    const idsA = rowsA.map((row) => row.id);
+    expect([...idsA].sort()).toEqual(idsA);
+    expect(idsA.filter((id) => rowsB.some((row) => row.id === id))).toEqual([]);
+    expect(a.stats()).toMatchObject({ sent: 3, requests: 2, overflowed: 0 });
+    expect(b.stats()).toMatchObject({ sent: 3, requests: 2, overflowed: 0 });
+    // Closing one leaves the other open.
+    await a.close({ timeoutMs: 1_000 });
+    b.put({ event: "b3" });
+    await b.flush();
+    expect(storeB.deliveredRows().map((row) => row.event)).toContain("b3");
+  });
+});
+
+describe("process lifetime", () => {
+  /** Runs the idle-forwarder fixture; resolves with its exit code, time to exit and final stats. */
+  function runIdleForwarder(env: Record<string, string>) {
+    const fixture = fileURLToPath(new URL("./fixtures/idle-forwarder.ts", import.meta.url));
+    const started = performance.now();
+    const child = spawn(process.execPath, ["--import", "tsx", fixture], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    // A forwarder that kept the process alive would hold it for the 60 s windows and backoffs below.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    return new Promise<{ code: number | null; signal: string | null; ms: number; stats: Record<string, number>; stderr: string }>((resolve) => {
+      child.on("close", (code, signal) => {
+        clearTimeout(killer);
+        resolve({ code, signal, ms: performance.now() - started, stats: stdout ? JSON.parse(stdout) : {}, stderr });
+      });
+    });
+  }
+
+  it("exits on its own while a batch waits for the rate limit window", async () => {
+    const store = await startStore();
+    const options = { apiUrl: store.url(), batchLimit: 1, maxRate: 1, timePeriod: 60 };
+    const run = await runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify(options), WAIT_FOR: "sent" });
+    expect(run.stderr).toBe("");
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.stats).toMatchObject({ sent: 1, queued: 2 });
+    expect(run.ms).toBeLessThan(15_000);
+  });
+
+  it("exits on its own while retrying an unreachable store, or backing off after a 500", async () => {
+    const failing = await startStore(() => ({ status: 500 }));
+    const runs = await Promise.all([
+      runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify({ apiUrl: await unreachableUrl(), backoffBaseMs: 60_000 }), WAIT_FOR: "failedRequests" }),
+      runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify({ apiUrl: failing.url(), backoffBaseMs: 60_000 }), WAIT_FOR: "failedRequests" }),
+    ]);
+    for (const run of runs) {
+      expect(run.stderr).toBe("");
+      expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+      expect(run.stats).toMatchObject({ failedRequests: 1, queued: 3 });
+    }
+    expect(failing.requests).toHaveLength(1);
+  });
+});
