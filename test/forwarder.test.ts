@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { EventError, EventQueueFullError, ForwarderClosedError } from "../src/index.js";
+import { datasetteRowSerializer, EventError, EventQueueFullError, ForwarderClosedError } from "../src/index.js";
 import { onCleanup, startForwarder, startStore } from "./helpers/lifecycle.js";
 import { gate, rowsOf, unreachableUrl, type Answer } from "./helpers/recorder.js";
 import { waitFor } from "./helpers/wait-for.js";
@@ -23,6 +23,16 @@ describe("batching", () => {
     await events.flush();
     expect(store.requests.map((r) => rowsOf(r.body).length)).toEqual([3, 3, 3, 1]);
     expect(store.deliveredRows().map((row) => row.event)).toEqual(names(10));
+  });
+
+  it("keeps a batch within maxBatchBytes (one event always goes, however large)", async () => {
+    const store = await startStore();
+    const probe = datasetteRowSerializer("test")({ event: "e0" }, {});
+    const events = startForwarder(store.url(), { maxBatchBytes: Buffer.byteLength(probe) * 2 });
+    putMany(events, 5);
+    events.put({ event: "large", properties: { text: "x".repeat(500) } });
+    await events.flush();
+    expect(store.requests.map((r) => rowsOf(r.body).map((row) => row.event))).toEqual([["e0", "e1"], ["e2", "e3"], ["e4"], ["large"]]);
   });
 
   it("uses batches of 10 by default", async () => {
@@ -48,6 +58,15 @@ describe("rate limit", () => {
     // Both requests of a window go at once, and the next window is used when it opens.
     expect(t[1]! - t[0]!).toBeLessThan(periodMs - 50);
     expect(t[2]! - t[0]!).toBeLessThan(periodMs + 250);
+  });
+
+  it("sends its batches over one keep-alive connection", async () => {
+    const store = await startStore();
+    const events = startForwarder(store.url(), { ...FAST, batchLimit: 1 });
+    putMany(events, 5);
+    await events.flush();
+    expect(store.requests).toHaveLength(5);
+    expect(new Set(store.requests.map((r) => r.remotePort)).size).toBe(1);
   });
 
   it("has one request in flight at a time, also when flush() runs beside the background sends", async () => {
@@ -144,6 +163,23 @@ describe("failures", () => {
     expect(dropped[0]!.events.map((json) => JSON.parse(json).event)).toEqual(names(3));
     expect(dropped[0]!.events).toEqual(JSON.parse(store.requests[0]!.body).rows.map((row: object) => JSON.stringify(row)));
     expect(dropped[0]!.reason).toMatch(/HTTP 500.*database is locked.*maxAttempts/);
+  });
+
+  it("waits as long as Retry-After asks, up to maxRetryAfterMs", async () => {
+    const store = await startStore((_request, index) => (index === 0 ? { status: 429, headers: { "retry-after": "30" } } : { status: 201 }));
+    const events = startForwarder(store.url(), { ...FAST, backoffBaseMs: 1, maxRetryAfterMs: 150 });
+    putMany(events, 1);
+    await waitFor(() => store.deliveredRows().length === 1, { what: "the retried batch" });
+    const [first, second] = store.requests.map((r) => r.arrivedAt);
+    expect(second! - first!).toBeGreaterThanOrEqual(150 - 5);
+    expect(second! - first!).toBeLessThan(10_000);
+  });
+
+  it("holds a batch while the store is unreachable, without using up its attempts", async () => {
+    const events = startForwarder(await unreachableUrl(), { ...FAST, maxAttempts: 1, backoffBaseMs: 2, backoffMaxMs: 5 });
+    putMany(events, 3);
+    await waitFor(() => events.stats().failedRequests >= 4, { what: "several refused connections" });
+    expect(events.stats()).toMatchObject({ queued: 3, dropped: 0, sent: 0 });
   });
 
   it("does not retry a 403, and says which permission the token lacks", async () => {

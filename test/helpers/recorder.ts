@@ -9,6 +9,8 @@ export interface RecordedRequest {
   body: string;
   /** performance.now() when the request arrived (before its body was read). */
   arrivedAt: number;
+  /** The client's port: requests over one keep-alive connection share it. */
+  remotePort: number | undefined;
   /** The status it was answered with (undefined while held or if never answered). */
   status?: number;
 }
@@ -49,7 +51,7 @@ export class Recorder {
   static async start(respond?: Responder): Promise<Recorder> {
     let recorder!: Recorder;
     const server = createServer((req, res) => {
-      const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: "", arrivedAt: performance.now() };
+      const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: "", arrivedAt: performance.now(), remotePort: req.socket.remotePort };
       const index = recorder.requests.push(recorded) - 1;
       let open = true;
       const leave = () => {
