@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { resolveCollector, type CollectorOptions, type ResolvedCollector } from "./collector/options.js";
 import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
@@ -22,6 +23,25 @@ export const DEFAULTS = {
   requestTimeoutMs: 3_000,
   maxEventSize: 102_400,
   maxQueueSize: 10_000,
+  requestEvents: true,
+} as const;
+
+/**
+ * Where a store needs other defaults than DEFAULTS (README explains each). The collector, as
+ * baseplate's publisher: batches cut by bytes (500 KiB) rather than count, waiting up to ~1 s to
+ * fill, posted as fast as they fill (one request in flight; the rate limit is only a safety cap),
+ * retried until the time budget runs out, however many attempts that takes.
+ */
+export const SINK_DEFAULTS = {
+  datasette: {},
+  collector: {
+    batchLimit: 10_000,
+    batchWaitMs: 1_000,
+    maxRate: 20,
+    timePeriod: 1,
+    maxAttempts: Number.POSITIVE_INFINITY,
+    requestEvents: false,
+  },
 } as const;
 
 /** The request a callback is given: Express's `req`, or Koa's `ctx`. */
@@ -32,6 +52,8 @@ export interface EventsForwardOptions {
   apiUrl?: string;
   /** Bearer token for the write API; `{ $env: "NAME" }` reads it from the environment. */
   apiToken?: Secret;
+  /** A baseplate-style event collector instead of Datasette: `{ hostname, keyName, keySecret, version?, scheme? }` or `{ url, ... }`. */
+  collector?: CollectorOptions;
   /** Names the app instance in every row (`instance` column). Default: the host name. */
   instance?: string;
   /** Table a `/-/create` URL writes to. */
@@ -76,10 +98,12 @@ export interface EventsForwardOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger">
+  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger">
 > & {
-  apiUrl: URL;
+  /** Exactly one of apiUrl and collector is set. */
+  apiUrl?: URL;
   apiToken?: string;
+  collector?: ResolvedCollector;
   actor: (request: AppRequest) => unknown;
   skip?: (request: AppRequest) => boolean;
   serializer?: Serializer;
@@ -94,23 +118,34 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
   }
   const o = options;
   rejectUnknown(o);
-  const apiUrl = parseApiUrl(o.apiUrl);
-  const batchLimit = int(o, "batchLimit", 1, DATASETTE_MAX_ROWS);
+  const collector = o.collector === undefined ? undefined : resolveCollector(o.collector);
+  if (collector !== undefined && (o.apiUrl !== undefined || o.apiToken !== undefined)) {
+    throw new OptionError("collector", "give one store: apiUrl (and apiToken) for Datasette, or collector, not both");
+  }
+  const apiUrl = collector === undefined ? parseApiUrl(o.apiUrl) : undefined;
+  const d: Bag = { ...DEFAULTS, ...SINK_DEFAULTS[collector === undefined ? "datasette" : "collector"] };
+  // Only Datasette caps rows per write; the collector's real limit is bytes (maxBatchBytes).
+  const batchLimit = int(o, "batchLimit", 1, collector === undefined ? DATASETTE_MAX_ROWS : 100_000_000, d);
+  const requestEvents = o.requestEvents === undefined ? (d.requestEvents as boolean) : bool(o, "requestEvents");
+  if (collector !== undefined && requestEvents && o.serializer === undefined) {
+    throw new OptionError("requestEvents", "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off");
+  }
   return {
     apiUrl,
     apiToken: o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken),
+    collector,
     instance: o.instance === undefined ? hostname() : text(o, "instance"),
     table: o.table === undefined ? DEFAULTS.table : text(o, "table"),
     name: o.name === undefined ? DEFAULTS.name : identifier(o.name),
     actor: o.actor === undefined ? defaultActor : fn(o, "actor"),
-    requestEvents: o.requestEvents === undefined ? true : bool(o, "requestEvents"),
+    requestEvents,
     skip: o.skip === undefined ? undefined : fn(o, "skip"),
     batchLimit,
     maxBatchBytes: int(o, "maxBatchBytes", 1, Number.MAX_SAFE_INTEGER),
-    batchWaitMs: int(o, "batchWaitMs", 0, 3_600_000),
-    maxRate: int(o, "maxRate", 1, 1_000_000),
-    timePeriod: num(o, "timePeriod", 0, 86_400),
-    maxAttempts: int(o, "maxAttempts", 1, 1_000_000),
+    batchWaitMs: int(o, "batchWaitMs", 0, 3_600_000, d),
+    maxRate: int(o, "maxRate", 1, 1_000_000, d),
+    timePeriod: num(o, "timePeriod", 0, 86_400, d),
+    maxAttempts: int(o, "maxAttempts", 1, 1_000_000, d),
     retryBudgetMs: int(o, "retryBudgetMs", 0, Number.MAX_SAFE_INTEGER),
     backoffBaseMs: int(o, "backoffBaseMs", 0, 3_600_000),
     backoffMaxMs: int(o, "backoffMaxMs", 0, 3_600_000),
@@ -126,7 +161,7 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
 
 /** Every option name eventsForward() understands; anything else is a typo worth reporting. */
 const KNOWN_OPTIONS = new Set([
-  "apiUrl", "apiToken", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
+  "apiUrl", "apiToken", "collector", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
   "maxQueueSize", "serializer", "onDrop", "logger",
@@ -145,7 +180,7 @@ function defaultActor(request: AppRequest): unknown {
 }
 
 function parseApiUrl(value: unknown): URL {
-  if (value === undefined) throw new OptionError("apiUrl", "is required: the Datasette write API URL, ending in /-/create or /-/insert");
+  if (value === undefined) throw new OptionError("apiUrl", "is required: the Datasette write API URL, ending in /-/create or /-/insert (or give option collector)");
   if (typeof value !== "string") throw new OptionError("apiUrl", "must be a string");
   let url: URL;
   try {
@@ -162,17 +197,17 @@ function parseApiUrl(value: unknown): URL {
 
 type Bag = Record<string, unknown>;
 
-function int<K extends string>(o: object, key: K, min: number, max: number): number {
+function int<K extends string>(o: object, key: K, min: number, max: number, defaults: Bag = DEFAULTS): number {
   const value = (o as Bag)[key];
-  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (value === undefined) return defaults[key] as number;
   if (typeof value !== "number" || !Number.isInteger(value)) throw new OptionError(key, `must be a whole number, got ${typeof value === "number" ? value : typeof value}`);
   if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
-function num(o: object, key: string, min: number, max: number): number {
+function num(o: object, key: string, min: number, max: number, defaults: Bag = DEFAULTS): number {
   const value = (o as Bag)[key];
-  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (value === undefined) return defaults[key] as number;
   if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(key, "must be a number");
   if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
   return value;
