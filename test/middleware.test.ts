@@ -4,11 +4,11 @@ import request from "supertest";
 import { describe, expect, it } from "vitest";
 import type { EventsForward, EventsForwardOptions } from "../src/index.js";
 import { FRAMEWORKS, type AppSpec } from "./helpers/apps.js";
+import { ULID } from "./helpers/fast-options.js";
 import { onCleanup, startForwarder as forwarder, startStore as store } from "./helpers/lifecycle.js";
 import { gate, unreachableUrl, type Recorder, type ArrivedRow } from "./helpers/recorder.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { waitFor } from "./helpers/wait.js";
 
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** Counts responses that are done (the 'close' listener runs after the middleware's own). */
 function doneCounter() {
