@@ -2,10 +2,10 @@ import express from "express";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { EventQueueFullError } from "../src/index.js";
-import { forwardTo, names, type Harness } from "./helpers/forward-to.js";
+import { forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "./helpers/request-starts.js";
 import { TestStore } from "./helpers/test-store.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { waitFor } from "./helpers/wait.js";
 
 let store: TestStore;
 let port: number;
@@ -45,7 +45,7 @@ describe("with the store down", () => {
     const refused = putCounting(list);
     expect(refused).toEqual(list.slice(5));
     expect(h.events.stats()).toMatchObject({ queued: 5, overflowed: 995, sent: 0, dropped: 0 });
-    const full = h.logger.matching(/queue is full/, "error");
+    const full = logged(h, /queue is full/, "error");
     expect(full).toHaveLength(1);
     expect(full[0]).toContain("option maxQueueSize");
 
@@ -55,7 +55,7 @@ describe("with the store down", () => {
 
     // The episode ends when the queue accepts again, with the count of what it refused.
     h.events.put({ event: "after" });
-    expect(h.logger.matching(/accepts events again: 995 event\(s\) were refused/, "warn")).toHaveLength(1);
+    expect(logged(h, /accepts events again: 995 event\(s\) were refused/, "warn")).toHaveLength(1);
     await h.events.flush();
     expect(store.events()).toEqual([...list.slice(0, 5), "after"]);
   });
@@ -72,8 +72,8 @@ describe("with the store down", () => {
     await store.start(port);
     await h.events.flush();
     h.events.put({ event: "ok-2" });
-    expect(h.logger.matching(/queue is full/, "error")).toHaveLength(2);
-    expect(h.logger.matching(/accepts events again: (\d+)/, "warn")).toEqual([
+    expect(logged(h, /queue is full/, "error")).toHaveLength(2);
+    expect(logged(h, /accepts events again: (\d+)/, "warn")).toEqual([
       expect.stringContaining("3 event(s) were refused"),
       expect.stringContaining("1 event(s) were refused"),
     ]);
@@ -107,9 +107,9 @@ describe("with the store down", () => {
       res.send("fine");
     });
     for (let i = 0; i < 10; i++) await request(app).get("/").expect(200, "fine");
-    await waitFor(() => h!.events.stats().overflowed === 7, "seven refused request events");
+    await waitFor(() => h!.events.stats().overflowed === 7, { what: "seven refused request events" });
     expect(h.events.stats().queued).toBe(3);
-    expect(h.logger.matching(/queue is full/, "error")).toHaveLength(1);
+    expect(logged(h, /queue is full/, "error")).toHaveLength(1);
   });
 });
 
@@ -118,9 +118,9 @@ test("when the store comes back the backlog drains at the configured rate, in or
   h = forwardTo(store, { maxQueueSize: 20, batchLimit: 2, maxRate: 2, timePeriod: 0.3, backoffBaseMs: 5, backoffMaxMs: 20 });
   const list = names("e", 20);
   for (const event of list) h.events.put({ event });
-  await waitFor(() => h!.events.stats().failedRequests >= 2, "the held batch to be retried");
+  await waitFor(() => h!.events.stats().failedRequests >= 2, { what: "the held batch to be retried" });
   await store.start(port);
-  await waitFor(() => h!.events.stats().sent === 20, "the backlog to drain", 15_000);
+  await waitFor(() => h!.events.stats().sent === 20, { what: "the backlog to drain", timeoutMs: 15_000 });
   watch.stop();
   expect(store.events()).toEqual(list);
   expect(store.requests).toHaveLength(10); // ten batches of two, each written once

@@ -8,7 +8,7 @@ import { MemoryQueue } from "../src/queue.js";
 import type { SendResult } from "../src/retry.js";
 import { forwardTo, type Harness } from "./helpers/forward-to.js";
 import { TestStore } from "./helpers/test-store.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { waitFor } from "./helpers/wait.js";
 
 let store: TestStore;
 let h: Harness | undefined;
@@ -26,7 +26,7 @@ afterEach(async () => {
 test("close() drains without waiting for the rate limit, and calling it twice gives the same answer", async () => {
   h = forwardTo(store, { maxRate: 1, timePeriod: 600, name: "billing" });
   h.events.put({ event: "first" });
-  await waitFor(() => h!.events.stats().sent === 1, "the first request");
+  await waitFor(() => h!.events.stats().sent === 1, { what: "the first request" });
   h.events.put({ event: "second" });
   h.events.put({ event: "third" });
   const [a, b] = await Promise.all([h.events.close(), h.events.close({ timeoutMs: 1 })]);
@@ -67,7 +67,7 @@ test("requests served after close() still succeed; their request events are refu
   await h.events.close();
   await request(app).get("/").expect(200, "ok");
   await request(app).get("/").expect(200, "ok");
-  await waitFor(() => closes === 2, "both responses closed");
+  await waitFor(() => closes === 2, { what: "both responses closed" });
   expect(h.logger.messages).toEqual([]);
   expect(store.requests).toHaveLength(0);
 });
@@ -97,7 +97,7 @@ describe("a durable queue (a spool) at the close() deadline", () => {
     const queue = new DurableQueue(10);
     const forwarder = new Forwarder(settings, sink, queue);
     for (const n of [1, 2, 3, 4, 5]) forwarder.enqueue({ json: String(n), bytes: 1 });
-    await waitFor(() => sends === 1, "the first batch in flight");
+    await waitFor(() => sends === 1, { what: "the first batch in flight" });
     expect(await forwarder.close(50)).toEqual({ delivered: 0, undelivered: 5 });
     expect(drops).toEqual([]);
     expect(queue.size).toBe(5);

@@ -3,10 +3,10 @@ import { Forwarder } from "../src/forwarder.js";
 import { silentLogger } from "../src/log.js";
 import { MemoryQueue } from "../src/queue.js";
 import type { SendResult } from "../src/retry.js";
-import { forwardTo, names, type Harness } from "./helpers/forward-to.js";
+import { forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "./helpers/request-starts.js";
 import { TestStore } from "./helpers/test-store.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { waitFor } from "./helpers/wait.js";
 
 let store: TestStore;
 let h: Harness | undefined;
@@ -59,7 +59,7 @@ describe("what is retried", () => {
     await h.events.flush();
     expect(store.requests).toHaveLength(1);
     expect(h.droppedNames()).toEqual(["a"]);
-    expect(h.logger.matching(new RegExp(`dropped 1 event\\(s\\).*HTTP ${status}`), "error")).toHaveLength(1);
+    expect(logged(h, new RegExp(`dropped 1 event\\(s\\).*HTTP ${status}`), "error")).toHaveLength(1);
   });
 
   test.each([408, 500, 502, 504])("%i uses attempts: dropped after maxAttempts, never silently", async (status) => {
@@ -88,13 +88,13 @@ describe("what is retried", () => {
     h = forwardTo(store, { maxAttempts: 1, backoffMaxMs: 10 });
     putAll(["a"]);
     const flushed = h.events.flush();
-    await waitFor(() => h!.events.stats().failedRequests >= 3, "three refused connections");
+    await waitFor(() => h!.events.stats().failedRequests >= 3, { what: "three refused connections" });
     await store.start(port);
     await flushed;
     expect(store.events()).toEqual(["a"]);
     expect(h.events.stats().dropped).toBe(0);
-    expect(h.logger.matching(/ECONNREFUSED.*retrying with backoff/, "warn")).toHaveLength(1);
-    expect(h.logger.matching(/accepts events again/, "warn")).toHaveLength(1);
+    expect(logged(h, /ECONNREFUSED.*retrying with backoff/, "warn")).toHaveLength(1);
+    expect(logged(h, /accepts events again/, "warn")).toHaveLength(1);
   });
 });
 
@@ -165,7 +165,7 @@ describe("backoff, budget and timeout", () => {
     await h.events.flush();
     expect(store.events()).toEqual(["a", "b"]);
     expect(h.events.stats()).toMatchObject({ requests: 2, failedRequests: 1, sent: 2 });
-    expect(h.logger.matching(/timed out \(option requestTimeoutMs\)/, "warn")).toHaveLength(1);
+    expect(logged(h, /timed out \(option requestTimeoutMs\)/, "warn")).toHaveLength(1);
   });
 
   test("a store that is always too slow costs maxAttempts timeouts, then a drop that says why", async () => {
@@ -199,7 +199,7 @@ describe("one request in flight", () => {
     const watch = watchRequestStarts(store.port);
     h = forwardTo(store, { maxRate: 2, timePeriod: 0.2, batchLimit: 2, maxAttempts: 10 });
     putAll(names("e", 6));
-    await waitFor(() => h!.events.stats().sent === 6, "all six events", 10_000);
+    await waitFor(() => h!.events.stats().sent === 6, { what: "all six events", timeoutMs: 10_000 });
     watch.stop();
     expect(watch.starts).toHaveLength(6);
     assertRate(watch.starts, 2, 200);

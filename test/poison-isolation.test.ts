@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { forwardTo, names, type Harness } from "./helpers/forward-to.js";
+import { forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
 import { TestStore, type Row } from "./helpers/test-store.js";
 
 let store: TestStore;
@@ -44,7 +44,7 @@ describe.each([400, 413, 422])("a batch rejected with %i", (status) => {
     expect(h.events.stats()).toMatchObject({ sent: 8, dropped: 2 });
     // Halving costs at most 2n - 1 requests: never retried forever.
     expect(store.requests.length).toBeLessThanOrEqual(19);
-    expect(h.logger.matching(/dropped 1 event\(s\)/, "error")).toHaveLength(2);
+    expect(logged(h, /dropped 1 event\(s\)/, "error")).toHaveLength(2);
   });
 });
 
@@ -89,5 +89,5 @@ test("onDrop that throws is logged and does not stop delivery", async () => {
   for (const event of ["poison", "a"]) h.events.put({ event });
   await h.events.flush();
   expect(store.events()).toEqual(["a"]);
-  expect(h.logger.matching(/onDrop threw: dead-letter store is down/, "error")).toHaveLength(1);
+  expect(logged(h, /onDrop threw: dead-letter store is down/, "error")).toHaveLength(1);
 });

@@ -8,7 +8,7 @@ import { TRUNCATED_MARKER } from "../src/request-privacy.js";
 import { isLoopbackHost } from "../src/transport-security.js";
 import { forwardTo, type Harness } from "./helpers/forward-to.js";
 import { TestStore, type Row } from "./helpers/test-store.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { waitFor } from "./helpers/wait.js";
 
 const TOKEN = "dstok_SeCrEt-t0ken-d0-not-leak";
 const IP_KEY = "ip-key-SeCrEt-0123456789";
@@ -115,7 +115,7 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
     res.send("ok");
   });
   await request(app).get("/x?api_token=QUERY-SECRET").set("authorization", "Bearer CLIENT-SECRET").set("cookie", "sid=COOKIE-SECRET").expect(200);
-  await waitFor(() => h!.events.stats().queued === 2, "the request event"); // "fine" and "request"
+  await waitFor(() => h!.events.stats().queued === 2, { what: "the request event" }); // "fine" and "request"
   await h.events.flush(); // 500 (echo), then 400 (echo: split), then success
   h.events.put({ event: "later" });
   await h.events.flush();
@@ -129,10 +129,10 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
   const closed = await h.events.close({ timeoutMs: 100 });
 
   // The echo reached the reasons, with the token cut out.
-  expect(h.logger.all()).toContain("authorization: Bearer [redacted]");
+  expect(h.logger.messages.join("\n")).toContain("authorization: Bearer [redacted]");
   expect(errors).toHaveLength(4);
   const everything = [
-    h.logger.all(),
+    h.logger.messages.join("\n"),
     ...errors.map((e) => `${(e as Error).name}: ${(e as Error).message} ${inspect(e)}`),
     JSON.stringify(h.events.stats()),
     JSON.stringify(closed),
@@ -163,7 +163,7 @@ describe("request events", () => {
       .set("x-forwarded-for", "203.0.113.7")
       .send({ password: "BODY-SECRET" })
       .expect(200);
-    await waitFor(() => h!.events.stats().queued === 1, "the request event");
+    await waitFor(() => h!.events.stats().queued === 1, { what: "the request event" });
     await h.events.flush();
     const row = [...store.table.values()].find((r) => r.event === "request")!;
     return properties(row);
@@ -219,7 +219,7 @@ describe("request events", () => {
     });
     const longPath = "/" + "p".repeat(5000);
     await request(app).get(longPath).set("x-long", "v".repeat(5000)).expect(200);
-    await waitFor(() => h!.events.stats().queued === 1, "the request event");
+    await waitFor(() => h!.events.stats().queued === 1, { what: "the request event" });
     await h.events.flush();
     const p = properties([...store.table.values()][0]!);
     expect(p.path).toBe(longPath.slice(0, 1024) + TRUNCATED_MARKER);
@@ -252,7 +252,7 @@ describe("prototype pollution", () => {
       res.send("ok");
     });
     await request(app).get("/").set("constructor", "x").expect(200);
-    await waitFor(() => h!.events.stats().queued === 1, "the request event");
+    await waitFor(() => h!.events.stats().queued === 1, { what: "the request event" });
     await h.events.flush();
     const p = properties([...store.table.values()][0]!);
     expect(p.headers).toEqual({ constructor: "x" });

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { eventsForward } from "../src/index.js";
 import { TestStore } from "./helpers/test-store.js";
-import { waitFor } from "./helpers/wait-for.js";
+import { waitFor } from "./helpers/wait.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/signal-child.ts", import.meta.url));
 
@@ -74,7 +74,7 @@ test("a second signal during the drain ends the process at once", async () => {
   const { exit } = await startChild({ TIMEOUT_MS: "60000" });
   store.behave = () => ({ hangMs: 60_000 });
   child!.kill("SIGTERM");
-  await waitFor(() => store.requests.length === 2, "the drain's request to reach the store");
+  await waitFor(() => store.requests.length === 2, { what: "the drain's request to reach the store" });
   child!.kill("SIGTERM");
   const ended = await exit;
   expect(ended).toMatchObject({ code: null, signal: "SIGTERM" });

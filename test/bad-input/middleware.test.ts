@@ -8,11 +8,11 @@ import Koa from "koa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { EventsForwardOptions } from "../../src/index.js";
 import { TRUNCATED_MARKER } from "../../src/request-privacy.js";
-import { forwardTo, type Harness } from "../helpers/forward-to.js";
+import { ULID } from "../helpers/fast-options.js";
+import { forwardTo, logged, type Harness } from "../helpers/forward-to.js";
 import { TestStore, type Row } from "../helpers/test-store.js";
-import { waitFor } from "../helpers/wait-for.js";
+import { waitFor } from "../helpers/wait.js";
 
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 interface Answer {
   status: number;
@@ -127,7 +127,7 @@ describe.each(["express", "koa"] as const)("%s", (framework) => {
   let port: number;
 
   async function requestEvents(count: number): Promise<Row[]> {
-    await waitFor(() => h.events.stats().queued + h.events.stats().sent >= count, `${count} request events`);
+    await waitFor(() => h.events.stats().queued + h.events.stats().sent >= count, { what: `${count} request events` });
     await h.events.flush();
     return [...store.table.values()].filter((row) => row.event === "request");
   }
@@ -217,13 +217,13 @@ describe("callbacks that misbehave never fail the request", () => {
     store.table.clear();
     const { h, rows } = await serve({ actor: () => ({ id: 1 }) }, 3);
     expect(rows).toEqual([]);
-    expect(h.logger.matching(/request events cannot be recorded: .*actorId must be a string or a number/, "warn")).toHaveLength(1);
+    expect(logged(h, /request events cannot be recorded: .*actorId must be a string or a number/, "warn")).toHaveLength(1);
   });
 
   test("a skip() that throws: the request is recorded, with a warning", async () => {
     store.table.clear();
     const { h, rows } = await serve({ skip: () => { throw new Error("skip bug"); } }, 2);
     expect(rows).toHaveLength(2);
-    expect(h.logger.matching(/option skip threw/, "warn")).toHaveLength(2);
+    expect(logged(h, /option skip threw/, "warn")).toHaveLength(2);
   });
 });

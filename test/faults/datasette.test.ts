@@ -6,9 +6,9 @@ import { datasetteRowSerializer, type EventsForwardOptions, type Serializer } fr
 import { expectAccounted, type Table } from "../helpers/accounting.js";
 import { DatasetteServer } from "../helpers/datasette.js";
 import { EIGHT_COLUMNS } from "../helpers/fast-options.js";
-import { forwardTo, names, type Harness } from "../helpers/forward-to.js";
+import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import { TestStore } from "../helpers/test-store.js";
-import { waitFor } from "../helpers/wait-for.js";
+import { waitFor } from "../helpers/wait.js";
 
 let ds: DatasetteServer;
 let h: Harness | undefined;
@@ -59,9 +59,9 @@ test("Datasette down at start: events wait, then land exactly once", async () =>
   const { table } = await forwarder({ batchLimit: 4 });
   const list = names("e", 10);
   putAll(list);
-  await waitFor(() => h!.events.stats().failedRequests >= 2, "refused connections");
+  await waitFor(() => h!.events.stats().failedRequests >= 2, { what: "refused connections" });
   await ds.serve();
-  await waitFor(settled(10), "every event settled", 20_000);
+  await waitFor(settled(10), { what: "every event settled", timeoutMs: 20_000 });
   expectAccounted(h!, await readBack(table), list, { delivered: list, dropped: [] });
 });
 
@@ -71,12 +71,12 @@ test("Datasette stopped and started again mid-stream: nothing lost, nothing doub
   for (const [i, event] of list.entries()) {
     h!.events.put({ event });
     if (i === 8) {
-      await waitFor(() => h!.events.stats().sent >= 3, "a first delivery");
+      await waitFor(() => h!.events.stats().sent >= 3, { what: "a first delivery" });
       await ds.stop();
     }
     if (i === 16) await ds.serve();
   }
-  await waitFor(settled(24), "every event settled", 20_000);
+  await waitFor(settled(24), { what: "every event settled", timeoutMs: 20_000 });
   expectAccounted(h!, await readBack(table), list, { delivered: list, dropped: [] });
 });
 
@@ -88,7 +88,7 @@ test("slow Datasette: a write whose answer came after the timeout is retried and
   await h!.events.flush();
   expectAccounted(h!, await readBack(table), list, { delivered: list, dropped: [] });
   expect(proxy!.requests[1]!.body).toBe(proxy!.requests[0]!.body); // the same batch, sent twice
-  expect(h!.logger.matching(/timed out/, "warn")).toHaveLength(1);
+  expect(logged(h!, /timed out/, "warn")).toHaveLength(1);
 });
 
 test("500s: a short run is ridden out; a longer one drops exactly that batch, with the reason", async () => {

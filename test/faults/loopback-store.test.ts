@@ -2,9 +2,9 @@
 // says exactly what was delivered, what was dropped, and checks that nothing else was lost.
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { expectAccounted } from "../helpers/accounting.js";
-import { forwardTo, names, type Harness } from "../helpers/forward-to.js";
+import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import { TestStore, type Row } from "../helpers/test-store.js";
-import { waitFor } from "../helpers/wait-for.js";
+import { waitFor } from "../helpers/wait.js";
 
 let store: TestStore;
 let h: Harness | undefined;
@@ -31,10 +31,10 @@ test("store down at start: events wait, then all arrive once the store is up", a
   h = forwardTo(store, { batchLimit: 3 });
   const list = names("e", 10);
   putAll(list);
-  await waitFor(() => h!.events.stats().failedRequests >= 3, "refused connections");
+  await waitFor(() => h!.events.stats().failedRequests >= 3, { what: "refused connections" });
   expect(store.requests).toHaveLength(0);
   await store.start(port);
-  await waitFor(settled(10), "every event settled");
+  await waitFor(settled(10), { what: "every event settled" });
   expectAccounted(h, store, list, { delivered: list, dropped: [] });
 });
 
@@ -45,13 +45,13 @@ test("store killed and restarted mid-stream: nothing lost, nothing doubled in th
   for (const [i, event] of list.entries()) {
     h.events.put({ event });
     if (i === 9) {
-      await waitFor(() => store.table.size >= 4, "a few deliveries");
+      await waitFor(() => store.table.size >= 4, { what: "a few deliveries" });
       await store.stop(); // cuts the connection of any request in flight
     }
     if (i === 19) await store.start(port);
     await new Promise((resolve) => setImmediate(resolve));
   }
-  await waitFor(settled(30), "every event settled");
+  await waitFor(settled(30), { what: "every event settled" });
   expectAccounted(h, store, list, { delivered: list, dropped: [] });
 });
 
@@ -61,7 +61,7 @@ test("slow store: timeouts are retried; a write whose answer came too late is no
   h = forwardTo(store, { batchLimit: 3, requestTimeoutMs: 300, maxAttempts: 3 });
   const list = names("e", 9);
   putAll(list);
-  await waitFor(settled(9), "every event settled");
+  await waitFor(settled(9), { what: "every event settled" });
   expectAccounted(h, store, list, { delivered: list, dropped: [] });
   // The first batch crossed the wire twice; the table (ids + ignore) kept one copy.
   expect(store.writes.get(store.requests[0]!.rows[0]!.id)).toBe(2);
@@ -99,7 +99,7 @@ test("connection reset mid-response: the batch is sent again and lands once", as
   expectAccounted(h, store, list, { delivered: list, dropped: [] });
   expect(store.requests).toHaveLength(3);
   expect([...store.writes.values()]).toEqual([2, 2, 2, 2, 2]); // on the wire twice, in the table once
-  expect(h.logger.matching(/network error/, "warn")).toHaveLength(1);
+  expect(logged(h, /network error/, "warn")).toHaveLength(1);
 });
 
 test("resets on every attempt: the batch is dropped, yet the store may hold it (the answer was lost)", async () => {

@@ -1,5 +1,5 @@
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
-import { CaptureLogger } from "./capture-logger.js";
+import { recordingLogger } from "./recording-logger.js";
 
 export interface Drop {
   events: string[];
@@ -8,14 +8,14 @@ export interface Drop {
 
 export interface Harness {
   events: EventsForward;
-  logger: CaptureLogger;
+  logger: ReturnType<typeof recordingLogger>;
   drops: Drop[];
   /** The `event` names of every dropped event, in drop order. */
   droppedNames(): string[];
 }
 
-/** Fast settings for tests: no rate limit, tiny backoff, short timeout. */
-export const FAST: EventsForwardOptions = {
+/** Quick settings for loopback tests: no rate limit, tiny backoff, short timeout. */
+export const QUICK: EventsForwardOptions = {
   instance: "test",
   requestEvents: false,
   maxRate: 1000,
@@ -27,11 +27,11 @@ export const FAST: EventsForwardOptions = {
 
 /** An eventsForward() aimed at the test store, with a capturing logger and onDrop. */
 export function forwardTo(store: { url(): string }, options: EventsForwardOptions = {}): Harness {
-  const logger = new CaptureLogger();
+  const logger = recordingLogger();
   const drops: Drop[] = [];
   const events = eventsForward({
     apiUrl: store.url(),
-    ...FAST,
+    ...QUICK,
     logger,
     onDrop: (dropped, reason) => drops.push({ events: dropped, reason }),
     ...options,
@@ -47,4 +47,12 @@ export function forwardTo(store: { url(): string }, options: EventsForwardOption
 /** `n` event names: prefix-0, prefix-1, ... */
 export function names(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+}
+
+/** The messages the harness logged at `level` (warn or error) that match `pattern`, without the level prefix. */
+export function logged(h: Harness, pattern: RegExp, level?: "warn" | "error"): string[] {
+  return h.logger.messages
+    .filter((line) => level === undefined || line.startsWith(`${level}: `))
+    .map((line) => line.slice(line.indexOf(": ") + 2))
+    .filter((message) => pattern.test(message));
 }

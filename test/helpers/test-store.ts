@@ -164,12 +164,3 @@ export class TestStore {
     }
   }
 }
-
-/** A port nothing listens on (for a store that is down from the start). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
