@@ -44,7 +44,8 @@ export function onResponseDone(res: ServerResponse, facts: RequestFacts, record:
     const properties: Record<string, unknown> = {
       method: facts.method,
       path: facts.path,
-      status: res.statusCode,
+      // A client that left before the headers went out saw no status: record none, not Node's 200.
+      status: res.headersSent || res.writableFinished ? res.statusCode : null,
       duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
     };
     const route = facts.route();
