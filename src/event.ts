@@ -38,7 +38,7 @@ export const ROW_COLUMNS = [
  */
 export function datasetteRowSerializer(instance: string): Serializer {
   const nextId = monotonicUlid();
-  const instanceJson = JSON.stringify(instance);
+  const instanceJson = JSON.stringify(wellFormed(instance));
   const clock = { ms: Number.NaN, iso: "" };
   const names = new LastJson();
   const actors = new LastJson();
@@ -48,20 +48,8 @@ export function datasetteRowSerializer(instance: string): Serializer {
     const created = event.created === undefined ? isoAt(clock, now) : toIsoDate(event.created);
     try {
       const actorId = idText(event.actorId !== undefined ? event.actorId : meta.actorId);
-      const properties = propertiesJson(event.properties, meta.requestId);
-      if (typeof properties !== "string" || !isNameLike(event.databaseName) || !isNameLike(event.tableName)) {
-        // Rare shapes (numbers, objects, a toJSON returning nothing) keep JSON.stringify's own rules.
-        return JSON.stringify({
-          id: nextId(now),
-          instance,
-          event: event.event,
-          created,
-          actor_id: actorId,
-          database_name: event.databaseName ?? null,
-          table_name: event.tableName ?? null,
-          properties,
-        });
-      }
+      // A toJSON() that returns undefined would drop the column.
+      const properties = propertiesJson(event.properties, meta.requestId) ?? "{}";
       // The same text JSON.stringify would make of the row object, without building the object.
       return (
         `{"id":"${nextId(now)}","instance":${instanceJson},"event":${names.json(event.event)},"created":"${created}",` +
@@ -69,7 +57,8 @@ export function datasetteRowSerializer(instance: string): Serializer {
         `"table_name":${nameJson(event.tableName)},"properties":${JSON.stringify(properties)}}`
       );
     } catch (error) {
-      throw new EventError(`event "${event.event}" cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
+      if (error instanceof EventError) throw error;
+      throw new EventError(`event ${describe(event.event)} cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
     }
   };
 }
@@ -91,18 +80,15 @@ class LastJson {
   json(text: string): string {
     if (text !== this.text) {
       this.text = text;
-      this.jsonText = JSON.stringify(text);
+      this.jsonText = JSON.stringify(wellFormed(text));
     }
     return this.jsonText;
   }
 }
 
-function isNameLike(value: unknown): value is string | null | undefined {
-  return value === undefined || value === null || typeof value === "string";
-}
-
+/** databaseName and tableName: checkInput let through only strings, null and undefined. */
 function nameJson(value: string | null | undefined): string {
-  return value === undefined || value === null ? "null" : JSON.stringify(value);
+  return value === undefined || value === null ? "null" : JSON.stringify(wellFormed(value));
 }
 
 /**
@@ -129,10 +115,32 @@ function checkInput(input: unknown): EventInput {
   if (typeof event.event !== "string" || event.event.length === 0) {
     throw new EventError(`put() needs a non-empty string "event" name, got ${describe(event.event)}`);
   }
+  for (const key of ["databaseName", "tableName"] as const) {
+    const value = event[key];
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      throw new EventError(`event ${describe(event.event)}: ${key} must be a string or null, got ${describe(value)}`);
+    }
+  }
   if (event.properties !== undefined && (event.properties === null || typeof event.properties !== "object" || Array.isArray(event.properties))) {
-    throw new EventError(`event "${event.event}": properties must be a plain object, got ${describe(event.properties)}`);
+    throw new EventError(`event ${describe(event.event)}: properties must be a plain object, got ${describe(event.properties)}`);
   }
   return event;
+}
+
+/**
+ * A lone UTF-16 surrogate cannot be encoded as UTF-8: Datasette rejects the whole batch with a 400
+ * ("surrogates not allowed"). In the text columns it becomes U+FFFD; inside `properties` (JSON
+ * text) JSON.stringify already escapes it as \udXXX, which stores fine.
+ */
+function wellFormed(text: string): string {
+  const checked = text as unknown as WellFormed;
+  return checked.isWellFormed() ? text : checked.toWellFormed();
+}
+
+/** ES2024 string methods (Node 20 has them; the ES2022 lib does not declare them). */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
 }
 
 function toIsoDate(created: EventInput["created"]): string {

@@ -1,17 +1,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PutTarget } from "./context.js";
-import { EventError, EventTooLargeError, ForwarderClosedError } from "./errors.js";
-import { datasetteRowSerializer, describe, type EventInput, type EventMeta } from "./event.js";
+import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./errors.js";
+import { describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
 import { createMiddleware } from "./middleware.js";
 import { resolveOptions, type EventsForwardOptions } from "./options.js";
 import { MemoryQueue } from "./queue.js";
+import { installShutdownSignals } from "./shutdown-signals.js";
 import { createAgent } from "./sinks/http.js";
-import { createSink } from "./sinks/select.js";
+import { createSink, defaultSerializer } from "./sinks/select.js";
 import type { Sink } from "./sinks/sink.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
+const MAX_CLOSE_TIMEOUT_MS = 2_147_483_647;
+/** How much longer than its deadline a drain on a signal may keep the process alive. */
+const SIGNAL_GRACE_MS = 1_000;
 
 const NO_META: EventMeta = {};
 
@@ -21,7 +26,7 @@ export interface EventsForward {
   /** Koa middleware. */
   (ctx: unknown, next: () => Promise<unknown>): Promise<unknown>;
   /** Queues an event from outside a request; throws EventError subclasses. */
-  put(event: EventInput | object): void;
+  put(event: EventInput | object | string): void;
   /** Resolves when every event put before the call is delivered or dropped. */
   flush(): Promise<void>;
   /** Stops accepting events, drains within `timeoutMs`, and tells what was and was not delivered. */
@@ -36,14 +41,14 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   const agent = createAgent();
   const sink = createSink(o, agent);
-  const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize));
-  const serialize = o.serializer ?? datasetteRowSerializer(o.instance);
+  const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize, o.maxQueueBytes));
+  const serialize = o.serializer ?? defaultSerializer(o);
   let closed = false;
 
   const target: PutTarget = {
     putWithMeta(event, meta) {
       if (closed) throw new ForwarderClosedError(o.name);
-      const json = serialize(event, meta);
+      const json = serializeSafely(serialize, event, meta);
       if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
       const bytes = Buffer.byteLength(json);
       if (bytes > o.maxEventSize) throw new EventTooLargeError(bytes, o.maxEventSize);
@@ -52,16 +57,36 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   };
 
   const middleware = createMiddleware(target, o);
+  const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
+    const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > MAX_CLOSE_TIMEOUT_MS) {
+      return Promise.reject(new OptionError("timeoutMs", `close({ timeoutMs }) takes milliseconds from 0 to ${MAX_CLOSE_TIMEOUT_MS}`));
+    }
+    closed = true;
+    removeSignalHandlers();
+    return forwarder.close(timeoutMs);
+  };
+  const removeSignalHandlers =
+    o.shutdownSignals.length === 0
+      ? () => {}
+      : installShutdownSignals(o.shutdownSignals, () => close({ timeoutMs: o.shutdownTimeoutMs }), o.logger, o.shutdownTimeoutMs + SIGNAL_GRACE_MS);
   return Object.assign(middleware, {
-    put: (event: EventInput | object) => target.putWithMeta(event, NO_META),
+    put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
-    close: ({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: { timeoutMs?: number } = {}) => {
-      closed = true;
-      return forwarder.close(timeoutMs);
-    },
+    close,
     stats: () => forwarder.stats(),
     contextName: o.name,
   }) as unknown as EventsForward;
+}
+
+/** Whatever a serializer throws (a getter, a toJSON, a custom serializer's bug) becomes an EventError. */
+function serializeSafely(serialize: (event: unknown, meta: EventMeta) => string, event: unknown, meta: EventMeta): string {
+  try {
+    return serialize(event, meta);
+  } catch (error) {
+    if (error instanceof EventError) throw error;
+    throw new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
+  }
 }
 
 async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {

@@ -1,9 +1,10 @@
 import { Mutex } from "async-mutex";
 import { EventQueueFullError } from "./errors.js";
 import type { Logger } from "./log.js";
+import { OverflowReporter } from "./overflow.js";
 import type { EventQueue, QueuedEvent } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
-import { backoffDelay, type SendResult } from "./retry.js";
+import { backoffDelay, classifyError, type SendResult } from "./retry.js";
 import type { Sink } from "./sinks/sink.js";
 
 export interface ForwarderSettings {
@@ -30,7 +31,7 @@ export interface ForwarderStats {
   retried: number;
   /** Events given up on (rejected by the store, out of attempts, or closed before delivery). */
   dropped: number;
-  /** put() calls refused because the queue was full. */
+  /** put() calls refused because the queue was full (events are counted here, not in dropped). */
   overflowed: number;
   /** Requests made to the store. */
   requests: number;
@@ -48,6 +49,8 @@ export interface CloseResult {
 /** Outcome of one batch after all its retries; `stopped` when close() cut it short. */
 type Outcome = SendResult | { ok: false; stopped: true; reason: string };
 
+const STOPPED_REASON = "the forwarder closed before they were delivered (close() deadline)";
+
 /**
  * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
  * one request in flight at a time, retrying with backoff, splitting batches the store rejects.
@@ -61,12 +64,14 @@ export class Forwarder {
   private urgent = 0;
   private wakeRateWait: (() => void) | undefined;
   private pendingSince = 0;
+  /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
+  private pendingBytes = 0;
   private accepted = 0;
   private settled = 0;
   private failing = false;
-  private overflowing = false;
+  private readonly overflow: OverflowReporter;
   private closing: Promise<CloseResult> | undefined;
-  private readonly counts = { sent: 0, retried: 0, dropped: 0, overflowed: 0, requests: 0, failedRequests: 0 };
+  private readonly counts = { sent: 0, retried: 0, dropped: 0, requests: 0, failedRequests: 0 };
 
   constructor(
     private readonly settings: ForwarderSettings,
@@ -74,23 +79,28 @@ export class Forwarder {
     private readonly queue: EventQueue,
   ) {
     this.limiter = new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
+    this.overflow = new OverflowReporter(settings.logger, sink.description);
   }
 
+  /** Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. */
   enqueue(event: QueuedEvent): void {
     try {
       this.queue.push(event);
     } catch (error) {
-      if (error instanceof EventQueueFullError) this.noteOverflow();
+      if (error instanceof EventQueueFullError) this.overflow.refused(error.message);
       throw error;
     }
+    this.overflow.accepted();
     this.accepted++;
+    this.pendingBytes += event.bytes;
     if (this.queue.size === 1) this.pendingSince = Date.now();
-    if (this.queue.size === this.settings.batchLimit) this.reschedule();
+    const filledByBytes = this.pendingBytes >= this.settings.maxBatchBytes && this.pendingBytes - event.bytes < this.settings.maxBatchBytes;
+    if (this.queue.size === this.settings.batchLimit || filledByBytes) this.reschedule();
     else this.schedule();
   }
 
   stats(): ForwarderStats {
-    return { queued: this.queue.size, ...this.counts };
+    return { queued: this.queue.size, ...this.counts, overflowed: this.overflow.total };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
@@ -124,10 +134,23 @@ export class Forwarder {
       this.stopping.abort();
       this.cancelTimer();
     }
-    const left = this.queue.size;
-    if (left > 0) this.settings.logger.error(`closed with ${left} events not delivered to ${this.sink.description}`);
+    const left = await this.mutex.runExclusive(() => this.settleLeftovers());
     await this.sink.close?.();
     return { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
+  }
+
+  /** At the deadline: a spool keeps what is left for the next start; memory can only drop it. */
+  private settleLeftovers(): number {
+    const left = this.queue.size;
+    if (left === 0) return 0;
+    if (this.queue.durable) {
+      this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
+      return left;
+    }
+    const rest = this.queue.take(left, Number.POSITIVE_INFINITY);
+    this.queue.settle(rest);
+    this.drop(rest, STOPPED_REASON);
+    return 0;
   }
 
   private reschedule(): void {
@@ -152,9 +175,9 @@ export class Forwarder {
     this.timer.unref();
   }
 
-  /** A batch that is not full waits up to batchWaitMs, counted from its oldest event. */
+  /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
   private fillDelay(now: number): number {
-    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.settings.batchLimit) return 0;
+    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.settings.batchLimit || this.pendingBytes >= this.settings.maxBatchBytes) return 0;
     return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
   }
 
@@ -170,31 +193,47 @@ export class Forwarder {
   };
 
   private async deliverNext(): Promise<void> {
-    const batch = this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes);
+    const batch = this.fitBody(this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes));
     if (batch.length === 0) return;
-    await this.deliver(batch);
+    const finished = await this.deliver(batch);
+    // A batch that close() cut short stays in a durable queue, to be sent again on the next start.
+    if (!finished) return;
     this.queue.settle(batch);
     this.settled += batch.length;
+    this.pendingBytes = Math.max(0, this.pendingBytes - batch.reduce((sum, event) => sum + event.bytes, 0));
     // What is left starts the next batch now, as baseplate's publisher starts a new batch after
     // sending one: a full batch must not drag a lone leftover event out after it.
     this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
-    if (this.overflowing && this.queue.size === 0) this.overflowing = false;
   }
 
-  /** Sends a batch; when the store rejects its content, halves it until the bad events stand alone. */
-  private async deliver(batch: QueuedEvent[]): Promise<void> {
+  /** When the sink frames the events (brackets, commas), keeps the whole body within maxBatchBytes. */
+  private fitBody(batch: QueuedEvent[]): QueuedEvent[] {
+    if (this.sink.bodyBytes === undefined) return batch;
+    let bytes = batch.reduce((sum, event) => sum + event.bytes, 0);
+    let count = batch.length;
+    while (count > 1 && this.sink.bodyBytes(count, bytes) > this.settings.maxBatchBytes) bytes -= batch[--count]!.bytes;
+    return count === batch.length ? batch : batch.slice(0, count);
+  }
+
+  /**
+   * Sends a batch; when the store rejects its content, halves it until the bad events stand alone.
+   * Returns false when close() cut it short and the queue keeps it.
+   */
+  private async deliver(batch: QueuedEvent[]): Promise<boolean> {
     const outcome = await this.sendWithRetries(batch);
     if (outcome.ok) {
       this.counts.sent += batch.length;
-      return;
+      return true;
     }
-    if ("splittable" in outcome && outcome.splittable && batch.length > 1 && !this.stopping.signal.aborted) {
+    if ("stopped" in outcome && this.queue.durable) return false;
+    if ("splittable" in outcome && outcome.splittable && batch.length > 1) {
       const middle = Math.ceil(batch.length / 2);
-      await this.deliver(batch.slice(0, middle));
-      await this.deliver(batch.slice(middle));
-      return;
+      const first = await this.deliver(batch.slice(0, middle));
+      const second = await this.deliver(batch.slice(middle));
+      return first && second;
     }
     this.drop(batch, outcome.reason);
+    return true;
   }
 
   private async sendWithRetries(batch: QueuedEvent[]): Promise<Outcome> {
@@ -204,11 +243,12 @@ export class Forwarder {
     let budgetStart: number | undefined;
     for (;;) {
       await this.waitForRateLimit();
-      if (this.stopping.signal.aborted) return { ok: false, stopped: true, reason: "the forwarder closed before this batch was delivered" };
+      if (this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
       this.limiter.record(Date.now());
       this.counts.requests++;
       if (failures > 0) this.counts.retried++;
-      const result = await this.sink.send(payloads, this.stopping.signal);
+      const result = await this.sendOnce(payloads);
+      if (!result.ok && this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
       if (result.ok) {
         if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
         this.failing = false;
@@ -219,16 +259,28 @@ export class Forwarder {
       if (!result.retry) return result;
       if (!this.failing) this.settings.logger.warn(`${this.sink.description}: ${result.reason}; retrying with backoff`);
       this.failing = true;
-      // An unreachable store wrote nothing: hold the batch (the queue bound limits the cost).
+      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
+      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs));
+      // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
         if (attempts >= this.settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
-        if (Date.now() - budgetStart >= this.settings.retryBudgetMs) return { ...result, reason: `${result.reason} (gave up after retrying for ${this.settings.retryBudgetMs} ms, option retryBudgetMs)` };
+        // The budget counts from the first failure that used an attempt; no retry starts after it.
+        if (Date.now() + wait - budgetStart > this.settings.retryBudgetMs) {
+          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${this.settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
+        }
       }
-      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
-      const asked = Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs);
-      await this.sleep(Math.max(backoff, asked), false);
+      await this.sleep(wait, false);
+    }
+  }
+
+  /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
+  private async sendOnce(payloads: string[]): Promise<SendResult> {
+    try {
+      return await this.sink.send(payloads, this.stopping.signal);
+    } catch (error) {
+      return classifyError(error, false);
     }
   }
 
@@ -265,12 +317,5 @@ export class Forwarder {
     } catch (error) {
       this.settings.logger.error(`onDrop threw: ${(error as Error).message}`);
     }
-  }
-
-  private noteOverflow(): void {
-    this.counts.overflowed++;
-    if (this.overflowing) return;
-    this.overflowing = true;
-    this.settings.logger.error(`queue full: refusing events until ${this.sink.description} catches up (reported once until the queue drains)`);
   }
 }

@@ -1,9 +1,13 @@
 import { hostname } from "node:os";
+import { resolveCollector, type CollectorOptions, type ResolvedCollector } from "./collector/options.js";
 import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
+import { parseCaptureHeaders, parseClientIpKey } from "./request-privacy.js";
 import { resolveSecret, type Secret } from "./secret.js";
+import { parseShutdownSignals } from "./shutdown-signals.js";
 import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
+import { assertSecureTransport } from "./transport-security.js";
 
 /** Every default, in one place; README documents each. */
 export const DEFAULTS = {
@@ -22,6 +26,27 @@ export const DEFAULTS = {
   requestTimeoutMs: 3_000,
   maxEventSize: 102_400,
   maxQueueSize: 10_000,
+  maxQueueBytes: 32 * 1024 * 1024,
+  shutdownTimeoutMs: 5_000,
+  requestEvents: true,
+} as const;
+
+/**
+ * Where a store needs other defaults than DEFAULTS (README explains each). The collector, as
+ * baseplate's publisher: batches cut by bytes (500 KiB) rather than count, waiting up to ~1 s to
+ * fill, posted as fast as they fill (one request in flight; the rate limit is only a safety cap),
+ * retried until the time budget runs out, however many attempts that takes.
+ */
+export const SINK_DEFAULTS = {
+  datasette: {},
+  collector: {
+    batchLimit: 10_000,
+    batchWaitMs: 1_000,
+    maxRate: 20,
+    timePeriod: 1,
+    maxAttempts: Number.POSITIVE_INFINITY,
+    requestEvents: false,
+  },
 } as const;
 
 /** The request a callback is given: Express's `req`, or Koa's `ctx`. */
@@ -32,6 +57,8 @@ export interface EventsForwardOptions {
   apiUrl?: string;
   /** Bearer token for the write API; `{ $env: "NAME" }` reads it from the environment. */
   apiToken?: Secret;
+  /** A baseplate-style event collector instead of Datasette: `{ hostname, keyName, keySecret, version?, scheme? }` or `{ url, ... }`. */
+  collector?: CollectorOptions;
   /** Names the app instance in every row (`instance` column). Default: the host name. */
   instance?: string;
   /** Table a `/-/create` URL writes to. */
@@ -73,13 +100,34 @@ export interface EventsForwardOptions {
   onDrop?: (events: string[], reason: string) => void;
   /** Where warnings go; `false` for none. Default: console. */
   logger?: Logger | false;
+  /** Most bytes of serialized events waiting; more throw EventQueueFullError. */
+  maxQueueBytes?: number;
+  /** Send the token over plain http to a host that is not loopback (refused by default). */
+  allowInsecureHttp?: boolean;
+  /** Close (drain) on these signals, then let the process end; `true`: SIGTERM and SIGINT. */
+  shutdownSignals?: boolean | NodeJS.Signals[];
+  /** How long the drain on a shutdown signal may take. */
+  shutdownTimeoutMs?: number;
+  /** Request headers a request event records (never authorization, proxy-authorization, cookie, set-cookie). */
+  captureHeaders?: string[];
+  /** Record the client IP in request events, as an HMAC-SHA256 keyed with this secret (16+ characters). */
+  clientIpKey?: Secret;
 }
 
 export type ResolvedOptions = Required<
-  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger">
+  Omit<
+    EventsForwardOptions,
+    | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger"
+    | "shutdownSignals" | "captureHeaders" | "clientIpKey"
+  >
 > & {
-  apiUrl: URL;
+  /** Exactly one of apiUrl and collector is set. */
+  apiUrl?: URL;
   apiToken?: string;
+  collector?: ResolvedCollector;
+  shutdownSignals: readonly NodeJS.Signals[];
+  captureHeaders: readonly string[];
+  clientIpKey?: string;
   actor: (request: AppRequest) => unknown;
   skip?: (request: AppRequest) => boolean;
   serializer?: Serializer;
@@ -89,35 +137,67 @@ export type ResolvedOptions = Required<
 
 /** Validates every option once, at start-up; a bad one throws an OptionError that names it. */
 export function resolveOptions(options: EventsForwardOptions | undefined): ResolvedOptions {
-  if (options === undefined || options === null || typeof options !== "object") {
+  if (options === undefined || options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new OptionError("options", "eventsForward() takes an options object");
   }
-  const o = options;
+  try {
+    return resolve(options);
+  } catch (error) {
+    // An options object whose getters throw (a Proxy, say) still fails as an OptionError.
+    if (error instanceof OptionError) throw error;
+    throw new OptionError("options", `could not be read: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+function resolve(o: EventsForwardOptions): ResolvedOptions {
   rejectUnknown(o);
-  const apiUrl = parseApiUrl(o.apiUrl);
-  const batchLimit = int(o, "batchLimit", 1, DATASETTE_MAX_ROWS);
+  const collector = o.collector === undefined ? undefined : resolveCollector(o.collector);
+  if (collector !== undefined && (o.apiUrl !== undefined || o.apiToken !== undefined)) {
+    throw new OptionError("collector", "give one store: apiUrl (and apiToken) for Datasette, or collector, not both");
+  }
+  const apiUrl = collector === undefined ? parseApiUrl(o.apiUrl) : undefined;
+  const d: Bag = { ...DEFAULTS, ...SINK_DEFAULTS[collector === undefined ? "datasette" : "collector"] };
+  // Only Datasette caps rows per write; the collector's real limit is bytes (maxBatchBytes).
+  const batchLimit = int(o, "batchLimit", 1, collector === undefined ? DATASETTE_MAX_ROWS : 100_000_000, d);
+  const requestEvents = o.requestEvents === undefined ? (d.requestEvents as boolean) : bool(o, "requestEvents");
+  if (collector !== undefined && requestEvents && o.serializer === undefined) {
+    throw new OptionError("requestEvents", "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off");
+  }
+  const apiToken = o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken);
+  const allowInsecureHttp = o.allowInsecureHttp === undefined ? false : bool(o, "allowInsecureHttp");
+  // A credential never crosses a network in clear text unless the app says the network is trusted.
+  if (apiToken !== undefined && apiUrl !== undefined) assertSecureTransport("apiUrl", apiUrl, "bearer token (apiToken)", allowInsecureHttp);
+  if (collector !== undefined) assertSecureTransport("collector", collector.url, "collector's signed batches (keySecret)", allowInsecureHttp);
+  const maxEventSize = int(o, "maxEventSize", 1, 64 * 1024 * 1024);
   return {
     apiUrl,
-    apiToken: o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken),
+    apiToken,
+    collector,
     instance: o.instance === undefined ? hostname() : text(o, "instance"),
     table: o.table === undefined ? DEFAULTS.table : text(o, "table"),
     name: o.name === undefined ? DEFAULTS.name : identifier(o.name),
     actor: o.actor === undefined ? defaultActor : fn(o, "actor"),
-    requestEvents: o.requestEvents === undefined ? true : bool(o, "requestEvents"),
+    requestEvents,
     skip: o.skip === undefined ? undefined : fn(o, "skip"),
     batchLimit,
     maxBatchBytes: int(o, "maxBatchBytes", 1, Number.MAX_SAFE_INTEGER),
-    batchWaitMs: int(o, "batchWaitMs", 0, 3_600_000),
-    maxRate: int(o, "maxRate", 1, 1_000_000),
-    timePeriod: num(o, "timePeriod", 0, 86_400),
-    maxAttempts: int(o, "maxAttempts", 1, 1_000_000),
+    batchWaitMs: int(o, "batchWaitMs", 0, 3_600_000, d),
+    maxRate: int(o, "maxRate", 1, 1_000_000, d),
+    timePeriod: num(o, "timePeriod", 0, 86_400, d),
+    maxAttempts: int(o, "maxAttempts", 1, 1_000_000, d),
     retryBudgetMs: int(o, "retryBudgetMs", 0, Number.MAX_SAFE_INTEGER),
     backoffBaseMs: int(o, "backoffBaseMs", 0, 3_600_000),
     backoffMaxMs: int(o, "backoffMaxMs", 0, 3_600_000),
     maxRetryAfterMs: int(o, "maxRetryAfterMs", 0, 86_400_000),
     requestTimeoutMs: int(o, "requestTimeoutMs", 1, 3_600_000),
-    maxEventSize: int(o, "maxEventSize", 1, 64 * 1024 * 1024),
+    maxEventSize,
     maxQueueSize: int(o, "maxQueueSize", 1, 100_000_000),
+    maxQueueBytes: int(o, "maxQueueBytes", maxEventSize, Number.MAX_SAFE_INTEGER),
+    allowInsecureHttp,
+    shutdownSignals: parseShutdownSignals(o.shutdownSignals),
+    shutdownTimeoutMs: int(o, "shutdownTimeoutMs", 0, 3_600_000),
+    captureHeaders: parseCaptureHeaders(o.captureHeaders),
+    clientIpKey: o.clientIpKey === undefined ? undefined : parseClientIpKey(o.clientIpKey),
     serializer: o.serializer === undefined ? undefined : fn(o, "serializer"),
     onDrop: o.onDrop === undefined ? undefined : fn(o, "onDrop"),
     logger: o.logger === false ? silentLogger : o.logger === undefined ? consoleLogger : logger(o.logger),
@@ -125,11 +205,12 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
 }
 
 /** Every option name eventsForward() understands; anything else is a typo worth reporting. */
-const KNOWN_OPTIONS = new Set([
-  "apiUrl", "apiToken", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  "apiUrl", "apiToken", "collector", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
   "maxQueueSize", "serializer", "onDrop", "logger",
+  "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
 ]);
 
 function rejectUnknown(o: object): void {
@@ -145,7 +226,7 @@ function defaultActor(request: AppRequest): unknown {
 }
 
 function parseApiUrl(value: unknown): URL {
-  if (value === undefined) throw new OptionError("apiUrl", "is required: the Datasette write API URL, ending in /-/create or /-/insert");
+  if (value === undefined) throw new OptionError("apiUrl", "is required: the Datasette write API URL, ending in /-/create or /-/insert (or give option collector)");
   if (typeof value !== "string") throw new OptionError("apiUrl", "must be a string");
   let url: URL;
   try {
@@ -162,17 +243,17 @@ function parseApiUrl(value: unknown): URL {
 
 type Bag = Record<string, unknown>;
 
-function int<K extends string>(o: object, key: K, min: number, max: number): number {
+function int<K extends string>(o: object, key: K, min: number, max: number, defaults: Bag = DEFAULTS): number {
   const value = (o as Bag)[key];
-  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (value === undefined) return defaults[key] as number;
   if (typeof value !== "number" || !Number.isInteger(value)) throw new OptionError(key, `must be a whole number, got ${typeof value === "number" ? value : typeof value}`);
   if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
-function num(o: object, key: string, min: number, max: number): number {
+function num(o: object, key: string, min: number, max: number, defaults: Bag = DEFAULTS): number {
   const value = (o as Bag)[key];
-  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (value === undefined) return defaults[key] as number;
   if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(key, "must be a number");
   if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
   return value;
@@ -186,6 +267,8 @@ function text(o: object, key: string): string {
 
 function identifier(value: unknown): string {
   if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value)) throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
+  // req.__proto__ = context would swap the request's prototype; constructor, toString... break it too.
+  if (value in Object.prototype) throw new OptionError("name", `${value} would replace a property every object has; choose a name such as events_v2`);
   return value;
 }
 

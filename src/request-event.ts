@@ -1,16 +1,23 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { monotonicUlid } from "./ids.js";
+import { MAX_PATH_LENGTH, truncate } from "./request-privacy.js";
 
 const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
-export const MAX_PATH_LENGTH = 1024;
-const TRUNCATED = "…[truncated]";
+
+/** One id per request, even when several forwarders are mounted (they must agree on it). */
+const requestIds = new WeakMap<IncomingMessage, string>();
 
 const nextRequestId = monotonicUlid();
 
 /** The incoming X-Request-Id if it looks like an id, else a fresh ULID. */
 export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers["x-request-id"];
-  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : nextRequestId();
+  let id = requestIds.get(req);
+  if (id === undefined) {
+    const given = req.headers["x-request-id"];
+    id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : nextRequestId();
+    requestIds.set(req, id);
+  }
+  return id;
 }
 
 /** The path without its query string, cut to a sane length. */
@@ -18,7 +25,7 @@ export function pathOf(url: string | undefined): string {
   const raw = url ?? "/";
   const q = raw.indexOf("?");
   const path = q === -1 ? raw : raw.slice(0, q);
-  return path.length > MAX_PATH_LENGTH ? path.slice(0, MAX_PATH_LENGTH) + TRUNCATED : path;
+  return truncate(path, MAX_PATH_LENGTH);
 }
 
 export interface RequestFacts {
@@ -26,6 +33,8 @@ export interface RequestFacts {
   path: string;
   route: () => string | undefined;
   startedAt: number;
+  /** Opt-in facts (captured headers, client IP hash), gathered when the request came in. */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -37,11 +46,13 @@ export function onResponseDone(res: ServerResponse, facts: RequestFacts, record:
     const properties: Record<string, unknown> = {
       method: facts.method,
       path: facts.path,
-      status: res.statusCode,
+      // A client that left before the headers went out saw no status: record none, not Node's 200.
+      status: res.headersSent || res.writableFinished ? res.statusCode : null,
       duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
     };
     const route = facts.route();
-    if (route !== undefined) properties.route = route;
+    if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
+    if (facts.extra !== undefined) Object.assign(properties, facts.extra);
     if (!res.writableFinished) properties.aborted = true;
     record(properties);
   });

@@ -15,7 +15,7 @@ describe("the row text", () => {
     ["a null-prototype properties object", { event: "e", properties: Object.assign(Object.create(null), { x: 1 }) }, { requestId: "r" }],
     ["properties with toJSON", { event: "e", properties: { toJSON: () => ({ replaced: true }) } }, { requestId: "r" }],
     ["a numeric actor from the request", { event: "e" }, { actorId: 42 }],
-    ["non-string names", { event: "e", databaseName: 7, tableName: { t: 1 } }, {}],
+    ["lone surrogates in text columns made well-formed", { event: "e\ud800", actorId: "\udfff", databaseName: "d\udc00", tableName: "ok\ud83d\ude00" }, {}],
     ["a given created date", { event: "e", created: "2024-01-02T03:04:05+02:00" }, {}],
   ];
 
@@ -31,14 +31,15 @@ describe("the row text", () => {
           ? JSON.stringify(properties ?? {})
           : JSON.stringify({ ...properties, request_id: meta.requestId });
       const actor = event.actorId ?? meta.actorId;
+      const text2 = (value: unknown) => (typeof value === "string" ? value.replace(/\p{Cs}/gu, "\uFFFD") : value);
       const row2 = {
         id: row.id,
         instance: 'web "1" é',
-        event: event.event,
+        event: text2(event.event),
         created: row.created,
-        actor_id: actor === undefined ? null : String(actor),
-        database_name: event.databaseName ?? null,
-        table_name: event.tableName ?? null,
+        actor_id: actor === undefined ? null : text2(String(actor)),
+        database_name: text2(event.databaseName ?? null),
+        table_name: text2(event.tableName ?? null),
         properties: expectedProperties,
       };
       expect(text).toBe(JSON.stringify(row2));
