@@ -46,8 +46,8 @@ export interface Sink extends Child {
   waitFor(events: number, timeoutMs: number): Promise<SinkStats>;
 }
 
-/** `parse`: count the events in every body; `drain`: only read the bodies. */
-export async function startSink(mode: "parse" | "drain" = "parse"): Promise<Sink> {
+/** When the sink counts events: see sink-server.ts. */
+export async function startSink(mode: "parse" | "store" | "drain" = "parse"): Promise<Sink> {
   const child = await forkWithPort("./sink-server.ts", [mode]);
   const url = `http://127.0.0.1:${child.port}`;
   const get = async (path: string) => (await (await fetch(`${url}${path}`)).json()) as SinkStats;
