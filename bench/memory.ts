@@ -26,6 +26,7 @@ const events = eventsForward({
   apiUrl: `http://127.0.0.1:${await closedPort()}/bench/-/create`,
   instance: "bench",
   maxQueueSize: n + 1000,
+  maxQueueBytes: 1024 * 1024 * 1024,
   logger: quietLogger,
 });
 

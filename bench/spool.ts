@@ -39,7 +39,7 @@ const rows: string[][] = [["spool", "median put ns/event", "delivered events/s"]
 const metrics: Record<string, number> = {};
 try {
   for (const [label, extra] of [["off", {}], ["on", spoolOptions(dir)]] as const) {
-    const base = { apiUrl: `${sink.url}/bench/-/create`, instance: "bench", batchLimit: 100, timePeriod: 0, maxQueueSize: n, logger: quietLogger };
+    const base = { apiUrl: `${sink.url}/bench/-/create`, instance: "bench", batchLimit: 100, timePeriod: 0, maxQueueSize: n, maxQueueBytes: 1024 * 1024 * 1024, logger: quietLogger };
     const events = eventsForward({ ...base, ...extra });
     const costs: number[] = [];
     for (let s = 0; s < samples; s++) {

@@ -33,6 +33,7 @@ function makeEvents(): EventsForward {
     maxRate: 1000,
     timePeriod: 1,
     maxQueueSize: 100_000,
+    maxQueueBytes: 1024 * 1024 * 1024,
     logger: quietLogger,
   });
 }

@@ -22,6 +22,7 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
       batchLimit: 100, // the most the Datasette sink allows (Datasette's max_insert_rows)
       timePeriod: 0,
       maxQueueSize: maxEvents,
+      maxQueueBytes: 1024 * 1024 * 1024,
       logger: quietLogger,
     });
     return { call: (i) => events.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush: () => events.flush() };
