@@ -14,8 +14,8 @@ import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
 
 const TABLE = "datasette_events";
 const BATCH = 100;
-const n = pick(20_000, 3_000);
-const rounds = pick(5, 2);
+const n = pick(5_000, 2_000);
+const rounds = pick(12, 4);
 
 if (quick && installedDatasetteVersion() === undefined) {
   console.log("\ndatasette: skipped (no .venv with Datasette 1.x: run `npm run setup:datasette`)");
