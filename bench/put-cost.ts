@@ -11,7 +11,7 @@ import { forkWithPort, startSink, type Child } from "./lib/processes.js";
 import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 
 const K = 500;
-const samples = pick(200, 40);
+const samples = pick(200, 20);
 const WARMUP = 10;
 const CONTENDERS = ["events.put", "req.events.put", "posthog-node", "segment", "json"] as const;
 const LABELS: Record<string, string> = {
@@ -24,7 +24,8 @@ const LABELS: Record<string, string> = {
 
 const sink = await startSink();
 const clients = new Map<string, Child>();
-for (const name of CONTENDERS) clients.set(name, await forkWithPort("./put-client.ts", [name, sink.url, String(K)]));
+const started = await Promise.all(CONTENDERS.map((name) => forkWithPort("./put-client.ts", [name, sink.url, String(K)])));
+CONTENDERS.forEach((name, i) => clients.set(name, started[i]!));
 
 function ask<T>(child: Child, message: string): Promise<T> {
   return new Promise((resolve) => {

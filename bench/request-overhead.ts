@@ -16,9 +16,9 @@ type Variant = (typeof VARIANTS)[number];
 const FRAMEWORKS = ["express", "koa"] as const;
 
 const rounds = pick(7, 2);
-const seconds = pick(5, 1);
+const seconds = pick(5, 0.75);
 // Express takes a few seconds of load before the JIT has settled.
-const warmupSeconds = pick(5, 2);
+const warmupSeconds = pick(5, 1);
 const connections = 10;
 
 function load(port: number, duration: number): Promise<autocannon.Result> {
@@ -63,8 +63,8 @@ const notes: string[] = [];
 
 for (const framework of FRAMEWORKS) {
   await sink.reset();
-  const servers = new Map<Variant, Child>();
-  for (const variant of VARIANTS) servers.set(variant, await forkWithPort("./app-server.ts", [framework, variant, sink.url]));
+  const started = await Promise.all(VARIANTS.map((variant) => forkWithPort("./app-server.ts", [framework, variant, sink.url])));
+  const servers = new Map<Variant, Child>(VARIANTS.map((variant, i) => [variant, started[i]!]));
   const rps = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   const ratios = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
