@@ -20,8 +20,11 @@ export class EventTooLargeError extends EventError {
 /** The queue already holds `maxQueueSize` events. */
 export class EventQueueFullError extends EventError {
   override name = "EventQueueFullError";
-  constructor(readonly maxSize: number) {
-    super(`event queue is full: it holds ${maxSize} events (option maxQueueSize); the store is slower than the app or unreachable`);
+  constructor(
+    readonly maxSize: number,
+    option = "maxQueueSize",
+  ) {
+    super(`event queue is full: it holds ${maxSize} events (option ${option}); the store is slower than the app or unreachable`);
   }
 }
 
@@ -39,7 +42,8 @@ export class OptionError extends Error {
   constructor(
     readonly option: string,
     problem: string,
+    options?: { cause?: unknown },
   ) {
-    super(`events-forward option ${option}: ${problem}`);
+    super(`events-forward option ${option}: ${problem}`, options);
   }
 }

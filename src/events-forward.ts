@@ -3,12 +3,14 @@ import type { PutTarget } from "./context.js";
 import { EventError, EventTooLargeError, ForwarderClosedError } from "./errors.js";
 import { datasetteRowSerializer, describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
+import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./metrics.js";
 import { createMiddleware } from "./middleware.js";
-import { resolveOptions, type EventsForwardOptions } from "./options.js";
-import { MemoryQueue } from "./queue.js";
+import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
+import { MemoryQueue, type EventQueue } from "./queue.js";
 import { createAgent } from "./sinks/http.js";
 import { createSink } from "./sinks/select.js";
 import type { Sink } from "./sinks/sink.js";
+import { SpoolQueue } from "./spool.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
@@ -36,7 +38,21 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   const agent = createAgent();
   const sink = createSink(o, agent);
-  const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize));
+  let queue: EventQueue;
+  try {
+    queue = createQueue(o);
+  } catch (error) {
+    void closeBoth(sink, agent);
+    throw error;
+  }
+  const metrics = o.metrics === undefined ? undefined : statsdObserver(o.metrics, o.logger);
+  const observers = [metrics, o.logger.debug ? debugObserver(o.logger) : undefined].filter((x): x is ForwarderObserver => x !== undefined);
+  const close = async () => {
+    await closeBoth(sink, agent);
+    await metrics?.close();
+  };
+  const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
+  const forwarder = new Forwarder(o, { ...sink, close }, queue, { limiter, observer: combineObservers(observers) });
   const serialize = o.serializer ?? datasetteRowSerializer(o.instance);
   let closed = false;
 
@@ -62,6 +78,11 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     stats: () => forwarder.stats(),
     contextName: o.name,
   }) as unknown as EventsForward;
+}
+
+function createQueue(o: ResolvedOptions): EventQueue {
+  if (o.spool === undefined) return new MemoryQueue(o.maxQueueSize);
+  return new SpoolQueue(o.spool, { publisher: o.publisher, maxRate: o.maxRate, periodMs: o.timePeriod * 1000, logger: o.logger });
 }
 
 async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {

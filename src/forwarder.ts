@@ -1,7 +1,8 @@
 import { Mutex } from "async-mutex";
 import { EventQueueFullError } from "./errors.js";
 import type { Logger } from "./log.js";
-import type { EventQueue, QueuedEvent } from "./queue.js";
+import type { ForwarderObserver } from "./metrics.js";
+import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
 import { backoffDelay, type SendResult } from "./retry.js";
 import type { Sink } from "./sinks/sink.js";
@@ -21,7 +22,7 @@ export interface ForwarderSettings {
   onDrop?: (events: string[], reason: string) => void;
 }
 
-export interface ForwarderStats {
+export interface ForwarderStats extends QueueStats {
   /** Events accepted and not yet delivered or dropped (including the batch in flight). */
   queued: number;
   /** Events the store acknowledged. */
@@ -41,8 +42,16 @@ export interface ForwarderStats {
 export interface CloseResult {
   /** Events the store acknowledged over this forwarder's life. */
   delivered: number;
-  /** Events accepted but never acknowledged: dropped, or still queued at the deadline. */
+  /** Events accepted but never acknowledged: dropped, or still queued at the deadline (a spool keeps those: see `spooled`). */
   undelivered: number;
+  /** With a spool: events left in it for the next publisher (not lost, not in `undelivered`). */
+  spooled?: number;
+}
+
+/** Optional parts: a rate limit shared by processes (the spool's), and an observer (metrics). */
+export interface ForwarderExtras {
+  limiter?: Pick<RateLimiter, "delay" | "record">;
+  observer?: ForwarderObserver;
 }
 
 /** Outcome of one batch after all its retries; `stopped` when close() cut it short. */
@@ -54,7 +63,7 @@ type Outcome = SendResult | { ok: false; stopped: true; reason: string };
  * Its timers are unref'd: it never keeps the process alive by itself.
  */
 export class Forwarder {
-  private readonly limiter: RateLimiter;
+  private readonly limiter: Pick<RateLimiter, "delay" | "record">;
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -72,8 +81,10 @@ export class Forwarder {
     private readonly settings: ForwarderSettings,
     private readonly sink: Sink,
     private readonly queue: EventQueue,
+    private readonly extras: ForwarderExtras = {},
   ) {
-    this.limiter = new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
+    this.limiter = extras.limiter ?? new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
+    queue.onAvailable?.(() => this.schedule());
   }
 
   enqueue(event: QueuedEvent): void {
@@ -90,16 +101,17 @@ export class Forwarder {
   }
 
   stats(): ForwarderStats {
-    return { queued: this.queue.size, ...this.counts };
+    return { queued: this.queue.size, ...this.counts, ...this.queue.stats?.() };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
   async flush(): Promise<void> {
     const target = this.accepted;
+    this.queue.commit?.();
     this.urgent++;
     this.wakeRateWait?.();
     try {
-      while (this.settled < target && this.queue.size > 0 && !this.stopping.signal.aborted) {
+      while (this.settled < target && this.queue.size > 0 && this.queue.ready !== false && !this.stopping.signal.aborted) {
         await this.mutex.runExclusive(() => this.deliverNext());
       }
     } finally {
@@ -118,7 +130,9 @@ export class Forwarder {
     const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
     deadline.unref();
     try {
-      await this.flush();
+      // A durable queue keeps what is left for the next publisher: only the batch in flight ends.
+      if (this.queue.durable) await this.mutex.waitForUnlock();
+      else await this.flush();
     } finally {
       clearTimeout(deadline);
       this.stopping.abort();
@@ -126,8 +140,10 @@ export class Forwarder {
       this.timer = undefined;
     }
     const left = this.queue.size;
-    if (left > 0) this.settings.logger.error(`closed with ${left} events not delivered to ${this.sink.description}`);
+    this.queue.close?.();
     await this.sink.close?.();
+    if (this.queue.durable) return { delivered: this.counts.sent, undelivered: this.counts.dropped, spooled: left };
+    if (left > 0) this.settings.logger.error(`closed with ${left} events not delivered to ${this.sink.description}`);
     return { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
   }
 
@@ -138,7 +154,7 @@ export class Forwarder {
   }
 
   private schedule(): void {
-    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.stopping.signal.aborted) return;
+    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.queue.ready === false || this.stopping.signal.aborted) return;
     const now = Date.now();
     const delay = this.urgent > 0 ? 0 : Math.max(this.limiter.delay(now), this.fillDelay(now));
     this.timer = setTimeout(this.tick, delay);
@@ -165,27 +181,41 @@ export class Forwarder {
   private async deliverNext(): Promise<void> {
     const batch = this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes);
     if (batch.length === 0) return;
-    await this.deliver(batch);
-    this.queue.settle(batch);
-    this.settled += batch.length;
+    let finished = await this.deliver(batch);
+    if (finished < batch.length && !this.queue.durable) {
+      this.drop(batch.slice(finished), "the forwarder closed before this batch was delivered");
+      finished = batch.length;
+    }
+    // Only what was delivered or dropped leaves the queue: a spool keeps the rest.
+    if (finished > 0) this.queue.settle(finished === batch.length ? batch : batch.slice(0, finished));
+    this.settled += finished;
     this.pendingSince = 0;
     if (this.overflowing && this.queue.size === 0) this.overflowing = false;
   }
 
-  /** Sends a batch; when the store rejects its content, halves it until the bad events stand alone. */
-  private async deliver(batch: QueuedEvent[]): Promise<void> {
+  /**
+   * Sends a batch; when the store rejects its content, halves it until the bad events stand alone.
+   * Returns how many events, from the front, were delivered or dropped: all of them, unless
+   * close() stopped the work (then the caller decides what happens to the rest).
+   */
+  private async deliver(batch: QueuedEvent[]): Promise<number> {
     const outcome = await this.sendWithRetries(batch);
     if (outcome.ok) {
       this.counts.sent += batch.length;
-      return;
+      return batch.length;
     }
-    if ("splittable" in outcome && outcome.splittable && batch.length > 1 && !this.stopping.signal.aborted) {
-      const middle = Math.ceil(batch.length / 2);
-      await this.deliver(batch.slice(0, middle));
-      await this.deliver(batch.slice(middle));
-      return;
+    if ("stopped" in outcome) return 0;
+    if ("splittable" in outcome && outcome.splittable && batch.length > 1) {
+      if (!this.stopping.signal.aborted) {
+        const middle = Math.ceil(batch.length / 2);
+        const first = await this.deliver(batch.slice(0, middle));
+        return first < middle ? first : middle + (await this.deliver(batch.slice(middle)));
+      }
+      // No time left to isolate the bad events: a spool keeps the batch for the next publisher.
+      if (this.queue.durable) return 0;
     }
     this.drop(batch, outcome.reason);
+    return batch.length;
   }
 
   private async sendWithRetries(batch: QueuedEvent[]): Promise<Outcome> {
@@ -199,7 +229,9 @@ export class Forwarder {
       this.limiter.record(Date.now());
       this.counts.requests++;
       if (failures > 0) this.counts.retried++;
+      const started = performance.now();
       const result = await this.sink.send(payloads, this.stopping.signal);
+      this.extras.observer?.request(result, performance.now() - started, payloads.length);
       if (result.ok) {
         if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
         this.failing = false;
@@ -249,6 +281,7 @@ export class Forwarder {
 
   private drop(batch: QueuedEvent[], reason: string): void {
     this.counts.dropped += batch.length;
+    this.extras.observer?.dropped(batch.length);
     this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
     if (this.settings.onDrop === undefined) return;
     try {
@@ -260,6 +293,7 @@ export class Forwarder {
 
   private noteOverflow(): void {
     this.counts.overflowed++;
+    this.extras.observer?.overflowed();
     if (this.overflowing) return;
     this.overflowing = true;
     this.settings.logger.error(`queue full: refusing events until ${this.sink.description} catches up (reported once until the queue drains)`);

@@ -2,8 +2,10 @@ import { hostname } from "node:os";
 import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "./metrics.js";
 import { resolveSecret, type Secret } from "./secret.js";
 import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
+import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from "./spool-options.js";
 
 /** Every default, in one place; README documents each. */
 export const DEFAULTS = {
@@ -22,6 +24,14 @@ export const DEFAULTS = {
   requestTimeoutMs: 3_000,
   maxEventSize: 102_400,
   maxQueueSize: 10_000,
+  database: "./events.db",
+} as const;
+
+/** The embedded store is a local file, not a server to spare: bigger batches, sent more often. */
+export const EMBEDDED_DEFAULTS = {
+  batchLimit: 100,
+  maxRate: 20,
+  timePeriod: 1,
 } as const;
 
 /** The request a callback is given: Express's `req`, or Koa's `ctx`. */
@@ -73,12 +83,25 @@ export interface EventsForwardOptions {
   onDrop?: (events: string[], reason: string) => void;
   /** Where warnings go; `false` for none. Default: console. */
   logger?: Logger | false;
+  /** The embedded store, used when no apiUrl is given: a SQLite file (needs better-sqlite3). */
+  database?: string;
+  /** A durable spool that processes share instead of the memory queue: a path, or { path, ... }. */
+  spool?: string | SpoolOptions;
+  /** With a spool: false makes this process only write, another one (the sidecar) delivers. */
+  publisher?: boolean;
+  /** statsd metrics: { namespace, endpoint: "host:port" }. */
+  metrics?: MetricsOptions;
 }
 
 export type ResolvedOptions = Required<
-  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger">
+  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "database" | "spool" | "metrics">
 > & {
-  apiUrl: URL;
+  /** Set when the store is Datasette. */
+  apiUrl?: URL;
+  /** Set when the store is the embedded SQLite file. */
+  database?: string;
+  spool?: ResolvedSpoolOptions;
+  metrics?: ResolvedMetricsOptions;
   apiToken?: string;
   actor: (request: AppRequest) => unknown;
   skip?: (request: AppRequest) => boolean;
@@ -92,12 +115,16 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
   if (options === undefined || options === null || typeof options !== "object") {
     throw new OptionError("options", "eventsForward() takes an options object");
   }
-  const o = options;
-  rejectUnknown(o);
-  const apiUrl = parseApiUrl(o.apiUrl);
+  rejectUnknown(options);
+  const o = usesEmbeddedStore(options) ? { ...EMBEDDED_DEFAULTS, ...options } : options;
+  const apiUrl = o.apiUrl === undefined ? undefined : parseApiUrl(o.apiUrl);
   const batchLimit = int(o, "batchLimit", 1, DATASETTE_MAX_ROWS);
   return {
     apiUrl,
+    database: usesEmbeddedStore(o) ? (o.database === undefined ? DEFAULTS.database : text(o, "database")) : noDatabase(o),
+    spool: o.spool === undefined ? undefined : resolveSpoolOptions(o.spool),
+    publisher: publisher(o),
+    metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
     apiToken: o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken),
     instance: o.instance === undefined ? hostname() : text(o, "instance"),
     table: o.table === undefined ? DEFAULTS.table : text(o, "table"),
@@ -129,8 +156,26 @@ const KNOWN_OPTIONS = new Set([
   "apiUrl", "apiToken", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
-  "maxQueueSize", "serializer", "onDrop", "logger",
+  "maxQueueSize", "serializer", "onDrop", "logger", "database", "spool", "publisher", "metrics",
 ]);
+
+/** No other store configured: events go to the local SQLite file (option database). */
+function usesEmbeddedStore(o: EventsForwardOptions): boolean {
+  // A process that only writes to the spool has no store of its own.
+  return o.apiUrl === undefined && o.publisher !== false;
+}
+
+function noDatabase(o: EventsForwardOptions): undefined {
+  if (o.database !== undefined && o.publisher !== false) throw new OptionError("database", "names the embedded store, which is only used when no other store (apiUrl) is configured");
+  return undefined;
+}
+
+function publisher(o: EventsForwardOptions): boolean {
+  if (o.publisher === undefined) return true;
+  const value = bool(o, "publisher");
+  if (!value && o.spool === undefined) throw new OptionError("publisher", "false needs the spool option: without a spool, nothing would ever deliver this process's events");
+  return value;
+}
 
 function rejectUnknown(o: object): void {
   for (const key of Object.keys(o)) {
@@ -145,7 +190,6 @@ function defaultActor(request: AppRequest): unknown {
 }
 
 function parseApiUrl(value: unknown): URL {
-  if (value === undefined) throw new OptionError("apiUrl", "is required: the Datasette write API URL, ending in /-/create or /-/insert");
   if (typeof value !== "string") throw new OptionError("apiUrl", "must be a string");
   let url: URL;
   try {

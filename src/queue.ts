@@ -6,6 +6,16 @@ export interface QueuedEvent {
   readonly bytes: number;
 }
 
+/** What a queue adds to stats(); only a spool has these. */
+export interface QueueStats {
+  /** Events this process committed to the spool. */
+  spooled?: number;
+  /** Events put but not yet committed to the spool (a kill -9 now would lose them). */
+  buffered?: number;
+  /** This process holds the spool's publisher lease. */
+  publisher?: boolean;
+}
+
 /**
  * Where accepted events wait for the forwarder. Events leave in the order they came; the
  * forwarder takes a batch from the front and settles it (delivered or dropped) before it takes
@@ -18,6 +28,19 @@ export interface EventQueue {
   take(maxCount: number, maxBytes: number): QueuedEvent[];
   /** Forgets a batch that take() returned: it was delivered or dropped. */
   settle(batch: QueuedEvent[]): void;
+  /**
+   * A durable queue keeps what close() cut short for the next process instead of dropping it,
+   * and close() does not drain it (it only finishes the batch in flight).
+   */
+  readonly durable?: boolean;
+  /** False while this process may not take events (another process holds the spool's publisher lease). */
+  readonly ready?: boolean;
+  /** Makes every event pushed so far durable (a spool commits its group now). */
+  commit?(): void;
+  /** Calls `wake` when events become available that push() did not announce (other processes). */
+  onAvailable?(wake: () => void): void;
+  stats?(): QueueStats;
+  close?(): void;
 }
 
 /** The default queue: an array used as a deque, bounded by count. */

@@ -2,8 +2,20 @@ import type { Dispatcher } from "undici";
 import type { ResolvedOptions } from "../options.js";
 import { datasetteSink } from "./datasette.js";
 import type { Sink } from "./sink.js";
+import { sqliteSink } from "./sqlite.js";
 
 /** The store the options point at. Each kind of store adds its case here. */
 export function createSink(o: ResolvedOptions, dispatcher: Dispatcher): Sink {
-  return datasetteSink({ apiUrl: o.apiUrl, apiToken: o.apiToken, table: o.table, requestTimeoutMs: o.requestTimeoutMs, dispatcher });
+  if (!o.publisher) return spoolWriterSink;
+  if (o.database !== undefined) return sqliteSink({ path: o.database, table: o.table });
+  return datasetteSink({ apiUrl: o.apiUrl!, apiToken: o.apiToken, table: o.table, requestTimeoutMs: o.requestTimeoutMs, dispatcher });
 }
+
+/**
+ * A process with `publisher: false` has no store: its spool never lets it take events (it never
+ * holds the lease), so this is never asked to send.
+ */
+const spoolWriterSink: Sink = {
+  description: "the spool's publisher (this process only writes: publisher false)",
+  send: async () => ({ ok: false, retry: true, reason: "this process only writes to the spool (option publisher is false)" }),
+};
