@@ -1,0 +1,8 @@
+/** Forwarder timing for tests against a real Datasette: no rate-limit pause, short backoff. */
+export const FAST = { timePeriod: 0, batchWaitMs: 0, backoffBaseMs: 50, backoffMaxMs: 500 } as const;
+
+/** The eight columns datasette-events-forward writes, in its order (spelled out, not imported). */
+export const EIGHT_COLUMNS = ["id", "instance", "event", "created", "actor_id", "database_name", "table_name", "properties"];
+
+export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+export const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

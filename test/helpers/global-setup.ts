@@ -1,0 +1,6 @@
+import { ensureDatasetteVenv } from "./datasette-venv.js";
+
+/** Runs once per `vitest run`, before any worker starts: so workers never race to build the venv. */
+export default async function setup(): Promise<void> {
+  await ensureDatasetteVenv();
+}
