@@ -44,6 +44,7 @@ export class SpoolQueue implements EventQueue {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Rows in the outbox (every process's), as of the last look. */
   private stored = 0;
+  private countedAt = 0;
   private committed = 0;
   private failing = false;
   private wake: (() => void) | undefined;
@@ -90,8 +91,10 @@ export class SpoolQueue implements EventQueue {
   }
 
   push(event: QueuedEvent): void {
-    if (this.size >= this.options.maxEvents) {
-      this.countStored(); // the publisher may have made room since we last looked
+    // The bound counts every process's rows, as of a look at most one window old (or: room may
+    // have been made since). Processes can overshoot it by what the others put within a window.
+    if (this.size >= this.options.maxEvents || Date.now() - this.countedAt >= this.options.groupCommitMs) {
+      this.countStored();
       if (this.size >= this.options.maxEvents) throw new EventQueueFullError(this.options.maxEvents, "spool.maxEvents");
     }
     this.group.push(event);
@@ -207,6 +210,7 @@ export class SpoolQueue implements EventQueue {
   private countStored(): void {
     const { first, last } = this.bounds.get()!;
     this.stored = first === null || last === null ? 0 : last - first + 1;
+    this.countedAt = Date.now();
   }
 }
 

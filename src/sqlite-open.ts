@@ -17,12 +17,16 @@ export interface SqliteSetup {
   init?: (db: SqliteDatabase) => void;
 }
 
-/** better-sqlite3's constructor, or an OptionError naming the option that needs it. */
-export function loadBetterSqlite3(option: string, load: (id: string) => unknown = createRequire(import.meta.url)): DatabaseConstructor {
-  if (loaded !== undefined) return loaded;
+/** better-sqlite3's constructor, loaded once, or an OptionError naming the option that needs it. */
+export function loadBetterSqlite3(option: string): DatabaseConstructor {
+  loaded ??= requireBetterSqlite3(option, createRequire(import.meta.url));
+  return loaded;
+}
+
+/** Loads better-sqlite3 with `load`; a failure becomes an OptionError that says what to do. */
+export function requireBetterSqlite3(option: string, load: (id: string) => unknown): DatabaseConstructor {
   try {
-    loaded = load("better-sqlite3") as DatabaseConstructor;
-    return loaded;
+    return load("better-sqlite3") as DatabaseConstructor;
   } catch (error) {
     const code = (error as { code?: string }).code;
     const problem =
