@@ -8,6 +8,8 @@ export interface RecordedRequest {
   start: number;
   end?: number;
   body: string;
+  /** The client's port: requests over one connection share it. */
+  clientPort?: number;
   status?: number;
   /** Forwarded and answered upstream, but the answer was never relayed. */
   held: boolean;
@@ -35,7 +37,7 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
   let maxInFlight = 0;
   let hold = false;
   const server: Server = createServer((req, res) => {
-    const record: RecordedRequest = { start: Date.now(), body: "", held: false };
+    const record: RecordedRequest = { start: Date.now(), body: "", held: false, clientPort: req.socket.remotePort };
     requests.push(record);
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
