@@ -20,8 +20,11 @@ export interface RecordingProxy {
   readonly requests: RecordedRequest[];
   /** The most requests that were in flight through the proxy at one moment. */
   readonly maxInFlight: number;
-  /** The next request is forwarded (the upstream writes it) but its answer is never relayed. */
-  holdNext(): void;
+  /**
+   * The next request is forwarded (the upstream writes it) but its answer is held back: never
+   * relayed, unless `release()` is called.
+   */
+  holdNext(): { release(): void };
   close(): Promise<void>;
 }
 
@@ -35,7 +38,7 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
   const requests: RecordedRequest[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  let hold = false;
+  let hold: Promise<void> | undefined;
   const server: Server = createServer((req, res) => {
     const record: RecordedRequest = { start: Date.now(), body: "", held: false, clientPort: req.socket.remotePort };
     requests.push(record);
@@ -45,11 +48,17 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
       record.body = (await readAll(req)).toString();
       const answer = await forward(target, req, Buffer.from(record.body));
       record.status = answer.status;
-      if (hold) {
-        hold = false;
+      if (hold !== undefined) {
+        const released = hold;
+        hold = undefined;
         record.held = true;
         res.once("close", () => inFlight--);
-        return; // the client waits until it gives up or dies
+        await released; // meanwhile the client waits, gives up, or dies
+        if (res.destroyed) return;
+        record.end = Date.now();
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+        return;
       }
       inFlight--;
       record.end = Date.now();
@@ -70,7 +79,9 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
       return maxInFlight;
     },
     holdNext: () => {
-      hold = true;
+      let release = () => {};
+      hold = new Promise((resolve) => (release = resolve));
+      return { release };
     },
     close: () =>
       new Promise<void>((resolve) => {
