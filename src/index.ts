@@ -8,3 +8,5 @@ export { DEFAULTS, type EventsForwardOptions } from "./options.js";
 export type { ForwarderStats, CloseResult } from "./forwarder.js";
 export type { Logger } from "./log.js";
 export type { Secret } from "./secret.js";
+export type { SpoolOptions } from "./spool-options.js";
+export type { MetricsOptions } from "./metrics.js";

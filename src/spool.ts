@@ -64,7 +64,8 @@ export class SpoolQueue implements EventQueue {
       for (const event of events) insert.run(event.json, event.bytes);
     });
     this.front = this.db.prepare<[number], SpoolEvent>("SELECT seq, json, bytes FROM outbox ORDER BY seq LIMIT ?");
-    this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>("SELECT min(seq) AS first, max(seq) AS last FROM outbox");
+    // Two subqueries: SQLite answers a lone min() or max() from the index, min and max together by a scan.
+    this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>("SELECT (SELECT min(seq) FROM outbox) AS first, (SELECT max(seq) FROM outbox) AS last");
     const remove = this.db.prepare<[number]>("DELETE FROM outbox WHERE seq = ?");
     this.deleteBatch = this.db.transaction((batch: SpoolEvent[]) => {
       for (const event of batch) remove.run(event.seq);
@@ -173,8 +174,8 @@ export class SpoolQueue implements EventQueue {
     if (this.group.length === 0) return;
     this.insertGroup(this.group);
     this.committed += this.group.length;
+    this.stored += this.group.length;
     this.group = [];
-    this.countStored();
   }
 
   private armCommit(ms: number): void {
