@@ -40,15 +40,11 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
 }
 
 /**
- * Turns collector.* and key.* keys into options. The collector store plugs its mapping in here;
- * until then such keys fail with a clear error.
+ * HOOK for the collector store: maps the section's `collector.*` and `key.*` keys onto option
+ * `collector`. Branch `collector` has it as `collectorOptionsFromConfig` (src/collector/config.ts);
+ * once merged, set this to it. Until then such keys are refused with a clear error.
  */
-export type CollectorKeyMapper = (keys: Record<string, string>, section: string) => Partial<EventsForwardOptions>;
-let collectorKeyMapper: CollectorKeyMapper | undefined;
-
-export function setCollectorKeyMapper(mapper: CollectorKeyMapper): void {
-  collectorKeyMapper = mapper;
-}
+const collectorFromConfig: ((keys: Record<string, unknown>) => unknown) | undefined = undefined;
 
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
 const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
@@ -59,7 +55,7 @@ export function sectionToOptions(section: Record<string, unknown>, sectionName: 
   const options: Record<string, unknown> = {};
   const spool: Record<string, unknown> = {};
   const metrics: Record<string, unknown> = {};
-  const collector: Record<string, string> = {};
+  const collector: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(section)) {
     const where = `[${sectionName}] ${key}`;
     const value = interpolate(where, raw, env);
@@ -69,7 +65,7 @@ export function sectionToOptions(section: Record<string, unknown>, sectionName: 
     else if (key === "spool") spool.path = value;
     else if (head === "spool" && sub !== "") spool[sub] = SPOOL_NUMERIC.has(sub) ? number(where, value) : value;
     else if (head === "metrics" && sub !== "") metrics[sub] = value;
-    else if (head === "collector" || head === "key") collector[key] = String(value);
+    else if (head === "collector" || head === "key") collector[key] = value;
     else {
       const option = camel(key);
       if (NOT_FROM_CONFIG.has(option)) throw new OptionError(where, "cannot be set in the publisher's configuration");
@@ -80,10 +76,10 @@ export function sectionToOptions(section: Record<string, unknown>, sectionName: 
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
   if (Object.keys(collector).length > 0) {
-    if (collectorKeyMapper === undefined) {
+    if (collectorFromConfig === undefined) {
       throw new OptionError(`[${sectionName}] ${Object.keys(collector)[0]}`, "needs the collector store, which this build of events-forward does not have");
     }
-    Object.assign(options, collectorKeyMapper(collector, sectionName));
+    options.collector = collectorFromConfig(collector);
   }
   return options as EventsForwardOptions;
 }
