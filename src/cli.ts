@@ -17,6 +17,9 @@ CONFIG is an INI file with a section [event-publisher:NAME] (or a JSON file with
   metrics.namespace = myapp.events
   metrics.endpoint = 127.0.0.1:8125
 
+or, for a baseplate-style collector, collector.hostname, collector.version, collector.scheme,
+key.name and key.secret (= \${EVENT_KEY}) instead of api_url and api_token.
+
 SIGTERM or SIGINT finishes the batch in flight and exits; the rest stays in the spool.`;
 
 /** The sidecar: `events-forward publish --queue-name NAME CONFIG`, like baseplate's publisher. */

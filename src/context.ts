@@ -27,7 +27,7 @@ export class RequestEvents implements EventMeta {
   }
 
   /** Queues an event carrying this request's id and actor; throws EventError subclasses. */
-  put(event: EventInput | object): void {
+  put(event: EventInput | object | string): void {
     this.target.putWithMeta(event, this);
   }
 }

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PutTarget } from "./context.js";
 import { EventError, EventTooLargeError, ForwarderClosedError } from "./errors.js";
-import { datasetteRowSerializer, describe, type EventInput, type EventMeta } from "./event.js";
+import { describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
 import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./metrics.js";
 import { createMiddleware } from "./middleware.js";
 import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
 import { MemoryQueue, type EventQueue } from "./queue.js";
 import { createAgent } from "./sinks/http.js";
-import { createSink } from "./sinks/select.js";
+import { createSink, defaultSerializer } from "./sinks/select.js";
 import type { Sink } from "./sinks/sink.js";
 import { SpoolQueue } from "./spool.js";
 
@@ -23,7 +23,7 @@ export interface EventsForward {
   /** Koa middleware. */
   (ctx: unknown, next: () => Promise<unknown>): Promise<unknown>;
   /** Queues an event from outside a request; throws EventError subclasses. */
-  put(event: EventInput | object): void;
+  put(event: EventInput | object | string): void;
   /** Resolves when every event put before the call is delivered or dropped. */
   flush(): Promise<void>;
   /** Stops accepting events, drains within `timeoutMs`, and tells what was and was not delivered. */
@@ -53,7 +53,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   };
   const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
   const forwarder = new Forwarder(o, { ...sink, close }, queue, { limiter, observer: combineObservers(observers) });
-  const serialize = o.serializer ?? datasetteRowSerializer(o.instance);
+  const serialize = o.serializer ?? defaultSerializer(o);
   let closed = false;
 
   const target: PutTarget = {
@@ -69,7 +69,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
 
   const middleware = createMiddleware(target, o);
   return Object.assign(middleware, {
-    put: (event: EventInput | object) => target.putWithMeta(event, NO_META),
+    put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
     close: ({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: { timeoutMs?: number } = {}) => {
       closed = true;

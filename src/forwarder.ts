@@ -70,6 +70,8 @@ export class Forwarder {
   private urgent = 0;
   private wakeRateWait: (() => void) | undefined;
   private pendingSince = 0;
+  /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
+  private pendingBytes = 0;
   private accepted = 0;
   private settled = 0;
   private failing = false;
@@ -95,8 +97,10 @@ export class Forwarder {
       throw error;
     }
     this.accepted++;
+    this.pendingBytes += event.bytes;
     if (this.queue.size === 1) this.pendingSince = Date.now();
-    if (this.queue.size === this.settings.batchLimit) this.reschedule();
+    const filledByBytes = this.pendingBytes >= this.settings.maxBatchBytes && this.pendingBytes - event.bytes < this.settings.maxBatchBytes;
+    if (this.queue.size === this.settings.batchLimit || filledByBytes) this.reschedule();
     else this.schedule();
   }
 
@@ -161,9 +165,9 @@ export class Forwarder {
     this.timer.unref();
   }
 
-  /** A batch that is not full waits up to batchWaitMs, counted from its oldest event. */
+  /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
   private fillDelay(now: number): number {
-    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.settings.batchLimit) return 0;
+    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.settings.batchLimit || this.pendingBytes >= this.settings.maxBatchBytes) return 0;
     return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
   }
 
@@ -179,7 +183,7 @@ export class Forwarder {
   };
 
   private async deliverNext(): Promise<void> {
-    const batch = this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes);
+    const batch = this.fitBody(this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes));
     if (batch.length === 0) return;
     let finished = await this.deliver(batch);
     if (finished < batch.length && !this.queue.durable) {
@@ -187,10 +191,23 @@ export class Forwarder {
       finished = batch.length;
     }
     // Only what was delivered or dropped leaves the queue: a spool keeps the rest.
-    if (finished > 0) this.queue.settle(finished === batch.length ? batch : batch.slice(0, finished));
+    const done = finished === batch.length ? batch : batch.slice(0, finished);
+    if (finished > 0) this.queue.settle(done);
     this.settled += finished;
-    this.pendingSince = 0;
+    this.pendingBytes = Math.max(0, this.pendingBytes - done.reduce((sum, event) => sum + event.bytes, 0));
+    // What is left starts the next batch now, as baseplate's publisher starts a new batch after
+    // sending one: a full batch must not drag a lone leftover event out after it.
+    this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
     if (this.overflowing && this.queue.size === 0) this.overflowing = false;
+  }
+
+  /** When the sink frames the events (brackets, commas), keeps the whole body within maxBatchBytes. */
+  private fitBody(batch: QueuedEvent[]): QueuedEvent[] {
+    if (this.sink.bodyBytes === undefined) return batch;
+    let bytes = batch.reduce((sum, event) => sum + event.bytes, 0);
+    let count = batch.length;
+    while (count > 1 && this.sink.bodyBytes(count, bytes) > this.settings.maxBatchBytes) bytes -= batch[--count]!.bytes;
+    return count === batch.length ? batch : batch.slice(0, count);
   }
 
   /**

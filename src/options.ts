@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { resolveCollector, type CollectorOptions, type ResolvedCollector } from "./collector/options.js";
 import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
@@ -24,14 +25,32 @@ export const DEFAULTS = {
   requestTimeoutMs: 3_000,
   maxEventSize: 102_400,
   maxQueueSize: 10_000,
+  requestEvents: true,
   database: "./events.db",
 } as const;
 
-/** The embedded store is a local file, not a server to spare: bigger batches, sent more often. */
-export const EMBEDDED_DEFAULTS = {
-  batchLimit: 100,
-  maxRate: 20,
-  timePeriod: 1,
+/**
+ * Where a store needs other defaults than DEFAULTS (README explains each). The collector, as
+ * baseplate's publisher: batches cut by bytes (500 KiB) rather than count, waiting up to ~1 s to
+ * fill, posted as fast as they fill (one request in flight; the rate limit is only a safety cap),
+ * retried until the time budget runs out, however many attempts that takes. The embedded store is
+ * a local file, not a server to spare: bigger batches, sent more often.
+ */
+export const SINK_DEFAULTS = {
+  datasette: {},
+  collector: {
+    batchLimit: 10_000,
+    batchWaitMs: 1_000,
+    maxRate: 20,
+    timePeriod: 1,
+    maxAttempts: Number.POSITIVE_INFINITY,
+    requestEvents: false,
+  },
+  sqlite: {
+    batchLimit: 100,
+    maxRate: 20,
+    timePeriod: 1,
+  },
 } as const;
 
 /** The request a callback is given: Express's `req`, or Koa's `ctx`. */
@@ -42,6 +61,8 @@ export interface EventsForwardOptions {
   apiUrl?: string;
   /** Bearer token for the write API; `{ $env: "NAME" }` reads it from the environment. */
   apiToken?: Secret;
+  /** A baseplate-style event collector instead of Datasette: `{ hostname, keyName, keySecret, version?, scheme? }` or `{ url, ... }`. */
+  collector?: CollectorOptions;
   /** Names the app instance in every row (`instance` column). Default: the host name. */
   instance?: string;
   /** Table a `/-/create` URL writes to. */
@@ -94,15 +115,16 @@ export interface EventsForwardOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "database" | "spool" | "metrics">
+  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "database" | "spool" | "metrics">
 > & {
-  /** Set when the store is Datasette. */
+  /** At most one of apiUrl, collector and database is set (none when publisher is false). */
   apiUrl?: URL;
   /** Set when the store is the embedded SQLite file. */
   database?: string;
   spool?: ResolvedSpoolOptions;
   metrics?: ResolvedMetricsOptions;
   apiToken?: string;
+  collector?: ResolvedCollector;
   actor: (request: AppRequest) => unknown;
   skip?: (request: AppRequest) => boolean;
   serializer?: Serializer;
@@ -115,29 +137,41 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
   if (options === undefined || options === null || typeof options !== "object") {
     throw new OptionError("options", "eventsForward() takes an options object");
   }
-  rejectUnknown(options);
-  const o = usesEmbeddedStore(options) ? { ...EMBEDDED_DEFAULTS, ...options } : options;
+  const o = options;
+  rejectUnknown(o);
+  const collector = o.collector === undefined ? undefined : resolveCollector(o.collector);
+  if (collector !== undefined && (o.apiUrl !== undefined || o.apiToken !== undefined)) {
+    throw new OptionError("collector", "give one store: apiUrl (and apiToken) for Datasette, or collector, not both");
+  }
   const apiUrl = o.apiUrl === undefined ? undefined : parseApiUrl(o.apiUrl);
-  const batchLimit = int(o, "batchLimit", 1, DATASETTE_MAX_ROWS);
+  const embedded = collector === undefined && usesEmbeddedStore(o);
+  const d: Bag = { ...DEFAULTS, ...SINK_DEFAULTS[collector !== undefined ? "collector" : embedded ? "sqlite" : "datasette"] };
+  // Only Datasette caps rows per write; the collector's real limit is bytes (maxBatchBytes).
+  const batchLimit = int(o, "batchLimit", 1, collector === undefined ? DATASETTE_MAX_ROWS : 100_000_000, d);
+  const requestEvents = o.requestEvents === undefined ? (d.requestEvents as boolean) : bool(o, "requestEvents");
+  if (collector !== undefined && requestEvents && o.serializer === undefined) {
+    throw new OptionError("requestEvents", "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off");
+  }
   return {
     apiUrl,
-    database: usesEmbeddedStore(o) ? (o.database === undefined ? DEFAULTS.database : text(o, "database")) : noDatabase(o),
+    database: embedded ? (o.database === undefined ? DEFAULTS.database : text(o, "database")) : noDatabase(o),
     spool: o.spool === undefined ? undefined : resolveSpoolOptions(o.spool),
     publisher: publisher(o),
     metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
     apiToken: o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken),
+    collector,
     instance: o.instance === undefined ? hostname() : text(o, "instance"),
     table: o.table === undefined ? DEFAULTS.table : text(o, "table"),
     name: o.name === undefined ? DEFAULTS.name : identifier(o.name),
     actor: o.actor === undefined ? defaultActor : fn(o, "actor"),
-    requestEvents: o.requestEvents === undefined ? true : bool(o, "requestEvents"),
+    requestEvents,
     skip: o.skip === undefined ? undefined : fn(o, "skip"),
     batchLimit,
     maxBatchBytes: int(o, "maxBatchBytes", 1, Number.MAX_SAFE_INTEGER),
-    batchWaitMs: int(o, "batchWaitMs", 0, 3_600_000),
-    maxRate: int(o, "maxRate", 1, 1_000_000),
-    timePeriod: num(o, "timePeriod", 0, 86_400),
-    maxAttempts: int(o, "maxAttempts", 1, 1_000_000),
+    batchWaitMs: int(o, "batchWaitMs", 0, 3_600_000, d),
+    maxRate: int(o, "maxRate", 1, 1_000_000, d),
+    timePeriod: num(o, "timePeriod", 0, 86_400, d),
+    maxAttempts: int(o, "maxAttempts", 1, 1_000_000, d),
     retryBudgetMs: int(o, "retryBudgetMs", 0, Number.MAX_SAFE_INTEGER),
     backoffBaseMs: int(o, "backoffBaseMs", 0, 3_600_000),
     backoffMaxMs: int(o, "backoffMaxMs", 0, 3_600_000),
@@ -153,7 +187,7 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
 
 /** Every option name eventsForward() understands; anything else is a typo worth reporting. */
 const KNOWN_OPTIONS = new Set([
-  "apiUrl", "apiToken", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
+  "apiUrl", "apiToken", "collector", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
   "maxQueueSize", "serializer", "onDrop", "logger", "database", "spool", "publisher", "metrics",
@@ -162,11 +196,11 @@ const KNOWN_OPTIONS = new Set([
 /** No other store configured: events go to the local SQLite file (option database). */
 function usesEmbeddedStore(o: EventsForwardOptions): boolean {
   // A process that only writes to the spool has no store of its own.
-  return o.apiUrl === undefined && o.publisher !== false;
+  return o.apiUrl === undefined && o.collector === undefined && o.publisher !== false;
 }
 
 function noDatabase(o: EventsForwardOptions): undefined {
-  if (o.database !== undefined && o.publisher !== false) throw new OptionError("database", "names the embedded store, which is only used when no other store (apiUrl) is configured");
+  if (o.database !== undefined && o.publisher !== false) throw new OptionError("database", "names the embedded store, which is only used when no other store (apiUrl, collector) is configured");
   return undefined;
 }
 
@@ -206,17 +240,17 @@ function parseApiUrl(value: unknown): URL {
 
 type Bag = Record<string, unknown>;
 
-function int<K extends string>(o: object, key: K, min: number, max: number): number {
+function int<K extends string>(o: object, key: K, min: number, max: number, defaults: Bag = DEFAULTS): number {
   const value = (o as Bag)[key];
-  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (value === undefined) return defaults[key] as number;
   if (typeof value !== "number" || !Number.isInteger(value)) throw new OptionError(key, `must be a whole number, got ${typeof value === "number" ? value : typeof value}`);
   if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
-function num(o: object, key: string, min: number, max: number): number {
+function num(o: object, key: string, min: number, max: number, defaults: Bag = DEFAULTS): number {
   const value = (o as Bag)[key];
-  if (value === undefined) return (DEFAULTS as unknown as Record<string, number>)[key]!;
+  if (value === undefined) return defaults[key] as number;
   if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(key, "must be a number");
   if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
   return value;

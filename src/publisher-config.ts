@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse as parseIni } from "ini";
+import { collectorOptionsFromConfig } from "./collector/config.js";
 import { OptionError } from "./errors.js";
 import { DEFAULTS, type EventsForwardOptions } from "./options.js";
 
@@ -39,12 +40,6 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
   return parseIni(text);
 }
 
-/**
- * HOOK for the collector store: maps the section's `collector.*` and `key.*` keys onto option
- * `collector`. Branch `collector` has it as `collectorOptionsFromConfig` (src/collector/config.ts);
- * once merged, set this to it. Until then such keys are refused with a clear error.
- */
-const collectorFromConfig: ((keys: Record<string, unknown>) => unknown) | undefined = undefined;
 
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
 const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
@@ -75,12 +70,9 @@ export function sectionToOptions(section: Record<string, unknown>, sectionName: 
   if (spool.path === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool file the apps write to, e.g. spool = /var/lib/myapp/events-spool.db");
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
-  if (Object.keys(collector).length > 0) {
-    if (collectorFromConfig === undefined) {
-      throw new OptionError(`[${sectionName}] ${Object.keys(collector)[0]}`, "needs the collector store, which this build of events-forward does not have");
-    }
-    options.collector = collectorFromConfig(collector);
-  }
+  // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...
+  const collectorOptions = collectorOptionsFromConfig(collector);
+  if (collectorOptions !== undefined) options.collector = collectorOptions;
   return options as EventsForwardOptions;
 }
 

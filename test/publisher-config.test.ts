@@ -77,9 +77,13 @@ describe("the publisher's configuration", () => {
     expect(() => loadPublisherConfig(file("p.ini", "[event-publisher:q]\nspool = s.db\nmax_rate = often\n"), "q", {})).toThrow(/max_rate: must be a number/);
   });
 
-  it("collector keys need the collector store: a clear error until it is there", () => {
-    const ini = "[event-publisher:q]\nspool = s.db\ncollector.hostname = events.example.com\nkey.name = k\nkey.secret = c2VjcmV0\n";
-    expect(() => loadPublisherConfig(file("p.ini", ini), "q", {})).toThrow(/\[event-publisher:q\] collector\.hostname: needs the collector store/);
+  it("maps the collector keys onto option collector (secrets from the environment)", () => {
+    const ini = "[event-publisher:q]\nspool = s.db\ncollector.hostname = events.example.com\ncollector.version = 2\nkey.name = k\nkey.secret = ${EVENT_KEY}\n";
+    expect(loadPublisherConfig(file("p.ini", ini), "q", { EVENT_KEY: "c2VjcmV0" })).toEqual({
+      spool: { path: "s.db" },
+      collector: { hostname: "events.example.com", version: "2", keyName: "k", keySecret: "c2VjcmV0" },
+    });
+    expect(() => loadPublisherConfig(file("p.ini", "[event-publisher:q]\nspool = s.db\ncollector.hostname = h\nkey.name = k\n"), "q", {})).toThrow(/key\.secret: is missing/);
   });
 
   it("checks the queue name and the file", () => {
