@@ -18,6 +18,8 @@ const events = eventsForward({
   batchLimit: 100,
   maxRate: 10,
   timePeriod: 1,
+  // Each request gathers up to 0.1 s of events, so ten a second keep up with the traffic.
+  batchWaitMs: 100,
 });
 const server = createExpressApp(events).listen(0, "127.0.0.1");
 await new Promise((resolve) => server.once("listening", resolve));
