@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { EventQueueFullError, eventsForward, OptionError, type EventsForward, ty
 import { silentLogger } from "../src/log.js";
 import { resolveSpoolOptions } from "../src/spool-options.js";
 import { SpoolQueue } from "../src/spool.js";
+import { PROJECT_ROOT } from "./helpers/datasette-venv.js";
 import { waitFor } from "./helpers/wait.js";
 import { useTempDirs } from "./helpers/temp-dir.js";
 
@@ -231,5 +233,21 @@ describe("a bad spool fails at start-up, naming the option", () => {
     expect(() => eventsForward({ spool: { path: "x.db", colour: 1 } as never })).toThrow(/option spool\.colour: is not a spool option/);
     expect(() => eventsForward({ spool: { path: "x.db", synchronous: "off" } as never })).toThrow(/option spool\.synchronous/);
     expect(() => eventsForward({ publisher: false })).toThrow(/option publisher: false needs the spool option/);
+  });
+});
+
+describe("a normal exit", () => {
+  it("commits the group even through process.exit(), long before the window ends", () => {
+    const spool = join(tempDir(), "spool.db");
+    const code = `
+      import { eventsForward } from "./src/index.ts";
+      const events = eventsForward({ spool: { path: ${JSON.stringify(spool)}, groupCommitMs: 60000 }, publisher: false, logger: false });
+      for (let n = 0; n < 7; n++) events.put({ event: "before-exit", properties: { n } });
+      process.exit(0);
+    `;
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(outboxCount(spool)).toBe(7);
   });
 });
