@@ -36,13 +36,15 @@ export interface EventsForward {
 /** Creates the middleware and its forwarder; a bad option throws an OptionError naming it. */
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
+  // The spool first: when it cannot open, no store file has been created on the way.
+  const queue = createQueue(o);
   const agent = createAgent();
-  const sink = createSink(o, agent);
-  let queue: EventQueue;
+  let sink: Sink;
   try {
-    queue = createQueue(o);
+    sink = createSink(o, agent);
   } catch (error) {
-    void closeBoth(sink, agent);
+    queue.close?.();
+    void agent.close();
     throw error;
   }
   const metrics = o.metrics === undefined ? undefined : statsdObserver(o.metrics, o.logger);
