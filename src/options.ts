@@ -264,6 +264,8 @@ function text(o: object, key: string): string {
 
 function identifier(value: unknown): string {
   if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value)) throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
+  // req.__proto__ = context would swap the request's prototype; constructor, toString... break it too.
+  if (value in Object.prototype) throw new OptionError("name", `${value} would replace a property every object has; choose a name such as events_v2`);
   return value;
 }
 

@@ -5,10 +5,18 @@ const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
 export const MAX_PATH_LENGTH = 1024;
 const TRUNCATED = "…[truncated]";
 
+/** One id per request, even when several forwarders are mounted (they must agree on it). */
+const requestIds = new WeakMap<IncomingMessage, string>();
+
 /** The incoming X-Request-Id if it looks like an id, else a fresh ULID. */
 export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers["x-request-id"];
-  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : ulid();
+  let id = requestIds.get(req);
+  if (id === undefined) {
+    const given = req.headers["x-request-id"];
+    id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : ulid();
+    requestIds.set(req, id);
+  }
+  return id;
 }
 
 /** The path without its query string, cut to a sane length. */

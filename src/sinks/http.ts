@@ -1,9 +1,9 @@
 import { Agent, request, type Dispatcher } from "undici";
 import { classifyError, classifyStatus, type SendResult } from "../retry.js";
 
-/** One keep-alive connection pool per forwarder: batches go one at a time. */
+/** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */
 export function createAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 2 });
+  return new Agent({ keepAliveTimeout: 30_000, connections: 1 });
 }
 
 export interface PostOptions {
