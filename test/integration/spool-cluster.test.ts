@@ -13,8 +13,13 @@ const PER_WORKER = 150;
 const TOTAL = WORKERS * PER_WORKER;
 const MAX_RATE = 4;
 const PERIOD_MS = 1_000;
-/** Arrival times at the proxy jitter by tens of milliseconds on a busy two-core machine. */
-const JITTER_MS = 150;
+/**
+ * The proxy sees arrival times, which lag the senders' start times by a varying delay: under a
+ * full test run on two cores, up to ~200 ms was seen. A fleet without a shared limit (two
+ * publishers at once, or a new holder that forgot its predecessor's window) would put MAX_RATE
+ * more requests into one window: gaps far below this.
+ */
+const JITTER_MS = 300;
 
 let ds: DatasetteServer;
 let proxy: RecordingProxy;
@@ -72,6 +77,9 @@ describe("four cluster workers and a sidecar sharing one spool", () => {
     expect(starts.length).toBeGreaterThanOrEqual(TOTAL / rate.batchLimit);
     const gaps = starts.slice(MAX_RATE).map((start, i) => start - starts[i]!);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(PERIOD_MS - JITTER_MS);
+    // The same over the whole run, where arrival jitter hardly counts: no more than MAX_RATE a period.
+    const span = starts.at(-1)! - starts[0]!;
+    expect(starts.length).toBeLessThanOrEqual(MAX_RATE * (Math.floor((span + JITTER_MS) / PERIOD_MS) + 1));
 
     sidecar.process.kill("SIGTERM");
     fleet.process.kill("SIGTERM");
