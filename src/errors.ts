@@ -17,14 +17,19 @@ export class EventTooLargeError extends EventError {
   }
 }
 
-/** The queue already holds `maxQueueSize` events. */
+/** The queue already holds `maxQueueSize` events, or `maxQueueBytes` bytes of them. */
 export class EventQueueFullError extends EventError {
   override name = "EventQueueFullError";
   constructor(
     readonly maxSize: number,
+    readonly maxBytes?: number,
     option = "maxQueueSize",
   ) {
-    super(`event queue is full: it holds ${maxSize} events (option ${option}); the store is slower than the app or unreachable`);
+    super(
+      maxBytes === undefined
+        ? `event queue is full: it holds ${maxSize} events (option ${option}); the store is slower than the app or unreachable`
+        : `event queue is full: its events take ${maxBytes} bytes (option maxQueueBytes); the store is slower than the app or unreachable`,
+    );
   }
 }
 

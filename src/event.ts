@@ -45,16 +45,18 @@ export function datasetteRowSerializer(instance: string): Serializer {
     try {
       return JSON.stringify({
         id: nextId(),
-        instance,
-        event: event.event,
+        instance: wellFormed(instance),
+        event: wellFormed(event.event),
         created,
-        actor_id: idText(event.actorId !== undefined ? event.actorId : meta.actorId),
-        database_name: event.databaseName ?? null,
-        table_name: event.tableName ?? null,
-        properties: JSON.stringify(properties),
+        actor_id: wellFormed(idText(event.actorId !== undefined ? event.actorId : meta.actorId)),
+        database_name: wellFormed(event.databaseName ?? null),
+        table_name: wellFormed(event.tableName ?? null),
+        // A toJSON() that returns undefined would drop the column.
+        properties: JSON.stringify(properties) ?? "{}",
       });
     } catch (error) {
-      throw new EventError(`event "${event.event}" cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
+      if (error instanceof EventError) throw error;
+      throw new EventError(`event ${describe(event.event)} cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
     }
   };
 }
@@ -67,8 +69,14 @@ function checkInput(input: unknown): EventInput {
   if (typeof event.event !== "string" || event.event.length === 0) {
     throw new EventError(`put() needs a non-empty string "event" name, got ${describe(event.event)}`);
   }
+  for (const key of ["databaseName", "tableName"] as const) {
+    const value = event[key];
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      throw new EventError(`event ${describe(event.event)}: ${key} must be a string or null, got ${describe(value)}`);
+    }
+  }
   if (event.properties !== undefined && (event.properties === null || typeof event.properties !== "object" || Array.isArray(event.properties))) {
-    throw new EventError(`event "${event.event}": properties must be a plain object, got ${describe(event.properties)}`);
+    throw new EventError(`event ${describe(event.event)}: properties must be a plain object, got ${describe(event.properties)}`);
   }
   return event;
 }
@@ -76,6 +84,17 @@ function checkInput(input: unknown): EventInput {
 function withRequestId(properties: Record<string, unknown> | undefined, requestId: string | undefined) {
   if (requestId === undefined || (properties !== undefined && "request_id" in properties)) return properties ?? {};
   return { ...properties, request_id: requestId };
+}
+
+const LONE_SURROGATE = /\p{Cs}/gu;
+
+/**
+ * A lone UTF-16 surrogate cannot be encoded as UTF-8: Datasette rejects the whole batch with a 400
+ * ("surrogates not allowed"). In the text columns it becomes U+FFFD; inside `properties` (JSON
+ * text) JSON.stringify already escapes it as \udXXX, which stores fine.
+ */
+function wellFormed<T extends string | null>(text: T): T {
+  return (text === null ? text : text.replace(LONE_SURROGATE, "\uFFFD")) as T;
 }
 
 function toIsoDate(created: EventInput["created"]): string {

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PutTarget } from "./context.js";
-import { EventError, EventTooLargeError, ForwarderClosedError } from "./errors.js";
+import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./errors.js";
 import { describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
 import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./metrics.js";
 import { createMiddleware } from "./middleware.js";
 import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
 import { MemoryQueue, type EventQueue } from "./queue.js";
+import { installShutdownSignals } from "./shutdown-signals.js";
 import { createAgent } from "./sinks/http.js";
 import { createSink, defaultSerializer } from "./sinks/select.js";
 import type { Sink } from "./sinks/sink.js";
@@ -14,6 +15,10 @@ import { SpoolQueue } from "./spool.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
+const MAX_CLOSE_TIMEOUT_MS = 2_147_483_647;
+/** How much longer than its deadline a drain on a signal may keep the process alive. */
+const SIGNAL_GRACE_MS = 1_000;
 
 const NO_META: EventMeta = {};
 
@@ -49,19 +54,19 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   }
   const metrics = o.metrics === undefined ? undefined : statsdObserver(o.metrics, o.logger);
   const observers = [metrics, o.logger.debug ? debugObserver(o.logger) : undefined].filter((x): x is ForwarderObserver => x !== undefined);
-  const close = async () => {
+  const closeStores = async () => {
     await closeBoth(sink, agent);
     await metrics?.close();
   };
   const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
-  const forwarder = new Forwarder(o, { ...sink, close }, queue, { limiter, observer: combineObservers(observers) });
+  const forwarder = new Forwarder(o, { ...sink, close: closeStores }, queue, { limiter, observer: combineObservers(observers) });
   const serialize = o.serializer ?? defaultSerializer(o);
   let closed = false;
 
   const target: PutTarget = {
     putWithMeta(event, meta) {
       if (closed) throw new ForwarderClosedError(o.name);
-      const json = serialize(event, meta);
+      const json = serializeSafely(serialize, event, meta);
       if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
       const bytes = Buffer.byteLength(json);
       if (bytes > o.maxEventSize) throw new EventTooLargeError(bytes, o.maxEventSize);
@@ -70,21 +75,41 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   };
 
   const middleware = createMiddleware(target, o);
+  const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
+    const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > MAX_CLOSE_TIMEOUT_MS) {
+      return Promise.reject(new OptionError("timeoutMs", `close({ timeoutMs }) takes milliseconds from 0 to ${MAX_CLOSE_TIMEOUT_MS}`));
+    }
+    closed = true;
+    removeSignalHandlers();
+    return forwarder.close(timeoutMs);
+  };
+  const removeSignalHandlers =
+    o.shutdownSignals.length === 0
+      ? () => {}
+      : installShutdownSignals(o.shutdownSignals, () => close({ timeoutMs: o.shutdownTimeoutMs }), o.logger, o.shutdownTimeoutMs + SIGNAL_GRACE_MS);
   return Object.assign(middleware, {
     put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
-    close: ({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: { timeoutMs?: number } = {}) => {
-      closed = true;
-      return forwarder.close(timeoutMs);
-    },
+    close,
     stats: () => forwarder.stats(),
     contextName: o.name,
   }) as unknown as EventsForward;
 }
 
 function createQueue(o: ResolvedOptions): EventQueue {
-  if (o.spool === undefined) return new MemoryQueue(o.maxQueueSize);
+  if (o.spool === undefined) return new MemoryQueue(o.maxQueueSize, o.maxQueueBytes);
   return new SpoolQueue(o.spool, { publisher: o.publisher, maxRate: o.maxRate, periodMs: o.timePeriod * 1000, logger: o.logger });
+}
+
+/** Whatever a serializer throws (a getter, a toJSON, a custom serializer's bug) becomes an EventError. */
+function serializeSafely(serialize: (event: unknown, meta: EventMeta) => string, event: unknown, meta: EventMeta): string {
+  try {
+    return serialize(event, meta);
+  } catch (error) {
+    if (error instanceof EventError) throw error;
+    throw new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
+  }
 }
 
 async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {

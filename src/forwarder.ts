@@ -2,9 +2,10 @@ import { Mutex } from "async-mutex";
 import { EventQueueFullError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { ForwarderObserver } from "./metrics.js";
+import { OverflowReporter } from "./overflow.js";
 import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
-import { backoffDelay, type SendResult } from "./retry.js";
+import { backoffDelay, classifyError, type SendResult } from "./retry.js";
 import type { Sink } from "./sinks/sink.js";
 
 export interface ForwarderSettings {
@@ -31,7 +32,7 @@ export interface ForwarderStats extends QueueStats {
   retried: number;
   /** Events given up on (rejected by the store, out of attempts, or closed before delivery). */
   dropped: number;
-  /** put() calls refused because the queue was full. */
+  /** put() calls refused because the queue was full (events are counted here, not in dropped). */
   overflowed: number;
   /** Requests made to the store. */
   requests: number;
@@ -42,9 +43,9 @@ export interface ForwarderStats extends QueueStats {
 export interface CloseResult {
   /** Events the store acknowledged over this forwarder's life. */
   delivered: number;
-  /** Events accepted but never acknowledged: dropped, or still queued at the deadline (a spool keeps those: see `spooled`). */
+  /** Events accepted but never acknowledged: dropped, or still queued at the deadline. */
   undelivered: number;
-  /** With a spool: events left in it for the next publisher (not lost, not in `undelivered`). */
+  /** With a spool: the events still queued, kept in it for the next publisher (not lost). */
   spooled?: number;
 }
 
@@ -56,6 +57,8 @@ export interface ForwarderExtras {
 
 /** Outcome of one batch after all its retries; `stopped` when close() cut it short. */
 type Outcome = SendResult | { ok: false; stopped: true; reason: string };
+
+const STOPPED_REASON = "the forwarder closed before they were delivered (close() deadline)";
 
 /**
  * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
@@ -75,9 +78,9 @@ export class Forwarder {
   private accepted = 0;
   private settled = 0;
   private failing = false;
-  private overflowing = false;
+  private readonly overflow: OverflowReporter;
   private closing: Promise<CloseResult> | undefined;
-  private readonly counts = { sent: 0, retried: 0, dropped: 0, overflowed: 0, requests: 0, failedRequests: 0 };
+  private readonly counts = { sent: 0, retried: 0, dropped: 0, requests: 0, failedRequests: 0 };
 
   constructor(
     private readonly settings: ForwarderSettings,
@@ -86,16 +89,22 @@ export class Forwarder {
     private readonly extras: ForwarderExtras = {},
   ) {
     this.limiter = extras.limiter ?? new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
+    this.overflow = new OverflowReporter(settings.logger, sink.description);
     queue.onAvailable?.(() => this.schedule());
   }
 
+  /** Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. */
   enqueue(event: QueuedEvent): void {
     try {
       this.queue.push(event);
     } catch (error) {
-      if (error instanceof EventQueueFullError) this.noteOverflow();
+      if (error instanceof EventQueueFullError) {
+        this.overflow.refused(error.message);
+        this.extras.observer?.overflowed();
+      }
       throw error;
     }
+    this.overflow.accepted();
     this.accepted++;
     this.pendingBytes += event.bytes;
     if (this.queue.size === 1) this.pendingSince = Date.now();
@@ -105,7 +114,7 @@ export class Forwarder {
   }
 
   stats(): ForwarderStats {
-    return { queued: this.queue.size, ...this.counts, ...this.queue.stats?.() };
+    return { queued: this.queue.size, ...this.counts, overflowed: this.overflow.total, ...this.queue.stats?.() };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
@@ -134,7 +143,8 @@ export class Forwarder {
     const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
     deadline.unref();
     try {
-      // A durable queue keeps what is left for the next publisher: only the batch in flight ends.
+      // A durable queue keeps what is left for the next publisher, at the rate limit: close()
+      // only lets the batch in flight finish (within the deadline) instead of draining.
       if (this.queue.durable) await this.mutex.waitForUnlock();
       else await this.flush();
     } finally {
@@ -143,12 +153,27 @@ export class Forwarder {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const left = this.queue.size;
+    const left = await this.mutex.runExclusive(() => this.settleLeftovers());
     this.queue.close?.();
     await this.sink.close?.();
-    if (this.queue.durable) return { delivered: this.counts.sent, undelivered: this.counts.dropped, spooled: left };
-    if (left > 0) this.settings.logger.error(`closed with ${left} events not delivered to ${this.sink.description}`);
-    return { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
+    const result: CloseResult = { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
+    return this.queue.durable ? { ...result, spooled: left } : result;
+  }
+
+  /** At the deadline: a spool keeps what is left for the next start; memory can only drop it. */
+  private settleLeftovers(): number {
+    const left = this.queue.size;
+    if (left === 0) return 0;
+    if (this.queue.durable) {
+      // A process that only writes to a spool always leaves its events there: nothing to report.
+      if (this.queue.ready === false) return left;
+      this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
+      return left;
+    }
+    const rest = this.queue.take(left, Number.POSITIVE_INFINITY);
+    this.queue.settle(rest);
+    this.drop(rest, STOPPED_REASON);
+    return 0;
   }
 
   private reschedule(): void {
@@ -187,10 +212,11 @@ export class Forwarder {
     if (batch.length === 0) return;
     let finished = await this.deliver(batch);
     if (finished < batch.length && !this.queue.durable) {
-      this.drop(batch.slice(finished), "the forwarder closed before this batch was delivered");
+      this.drop(batch.slice(finished), STOPPED_REASON);
       finished = batch.length;
     }
-    // Only what was delivered or dropped leaves the queue: a spool keeps the rest.
+    // Only what was delivered or dropped leaves the queue: the part of a batch that close() cut
+    // short stays in a durable queue, to be sent again on the next start.
     const done = finished === batch.length ? batch : batch.slice(0, finished);
     if (finished > 0) this.queue.settle(done);
     this.settled += finished;
@@ -198,7 +224,6 @@ export class Forwarder {
     // What is left starts the next batch now, as baseplate's publisher starts a new batch after
     // sending one: a full batch must not drag a lone leftover event out after it.
     this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
-    if (this.overflowing && this.queue.size === 0) this.overflowing = false;
   }
 
   /** When the sink frames the events (brackets, commas), keeps the whole body within maxBatchBytes. */
@@ -213,7 +238,7 @@ export class Forwarder {
   /**
    * Sends a batch; when the store rejects its content, halves it until the bad events stand alone.
    * Returns how many events, from the front, were delivered or dropped: all of them, unless
-   * close() stopped the work (then the caller decides what happens to the rest).
+   * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
    */
   private async deliver(batch: QueuedEvent[]): Promise<number> {
     const outcome = await this.sendWithRetries(batch);
@@ -223,13 +248,9 @@ export class Forwarder {
     }
     if ("stopped" in outcome) return 0;
     if ("splittable" in outcome && outcome.splittable && batch.length > 1) {
-      if (!this.stopping.signal.aborted) {
-        const middle = Math.ceil(batch.length / 2);
-        const first = await this.deliver(batch.slice(0, middle));
-        return first < middle ? first : middle + (await this.deliver(batch.slice(middle)));
-      }
-      // No time left to isolate the bad events: a spool keeps the batch for the next publisher.
-      if (this.queue.durable) return 0;
+      const middle = Math.ceil(batch.length / 2);
+      const first = await this.deliver(batch.slice(0, middle));
+      return first < middle ? first : middle + (await this.deliver(batch.slice(middle)));
     }
     this.drop(batch, outcome.reason);
     return batch.length;
@@ -242,13 +263,14 @@ export class Forwarder {
     let budgetStart: number | undefined;
     for (;;) {
       await this.waitForRateLimit();
-      if (this.stopping.signal.aborted) return { ok: false, stopped: true, reason: "the forwarder closed before this batch was delivered" };
+      if (this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
       this.limiter.record(Date.now());
       this.counts.requests++;
       if (failures > 0) this.counts.retried++;
       const started = performance.now();
-      const result = await this.sink.send(payloads, this.stopping.signal);
+      const result = await this.sendOnce(payloads);
       this.extras.observer?.request(result, performance.now() - started, payloads.length);
+      if (!result.ok && this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
       if (result.ok) {
         if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
         this.failing = false;
@@ -259,16 +281,28 @@ export class Forwarder {
       if (!result.retry) return result;
       if (!this.failing) this.settings.logger.warn(`${this.sink.description}: ${result.reason}; retrying with backoff`);
       this.failing = true;
-      // An unreachable store wrote nothing: hold the batch (the queue bound limits the cost).
+      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
+      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs));
+      // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
         if (attempts >= this.settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
-        if (Date.now() - budgetStart >= this.settings.retryBudgetMs) return { ...result, reason: `${result.reason} (gave up after retrying for ${this.settings.retryBudgetMs} ms, option retryBudgetMs)` };
+        // The budget counts from the first failure that used an attempt; no retry starts after it.
+        if (Date.now() + wait - budgetStart > this.settings.retryBudgetMs) {
+          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${this.settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
+        }
       }
-      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
-      const asked = Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs);
-      await this.sleep(Math.max(backoff, asked), false);
+      await this.sleep(wait, false);
+    }
+  }
+
+  /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
+  private async sendOnce(payloads: string[]): Promise<SendResult> {
+    try {
+      return await this.sink.send(payloads, this.stopping.signal);
+    } catch (error) {
+      return classifyError(error, false);
     }
   }
 
@@ -306,13 +340,5 @@ export class Forwarder {
     } catch (error) {
       this.settings.logger.error(`onDrop threw: ${(error as Error).message}`);
     }
-  }
-
-  private noteOverflow(): void {
-    this.counts.overflowed++;
-    this.extras.observer?.overflowed();
-    if (this.overflowing) return;
-    this.overflowing = true;
-    this.settings.logger.error(`queue full: refusing events until ${this.sink.description} catches up (reported once until the queue drains)`);
   }
 }

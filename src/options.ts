@@ -4,9 +4,12 @@ import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "./metrics.js";
+import { parseCaptureHeaders, parseClientIpKey } from "./request-privacy.js";
 import { resolveSecret, type Secret } from "./secret.js";
+import { parseShutdownSignals } from "./shutdown-signals.js";
 import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
 import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from "./spool-options.js";
+import { assertSecureTransport } from "./transport-security.js";
 
 /** Every default, in one place; README documents each. */
 export const DEFAULTS = {
@@ -25,6 +28,8 @@ export const DEFAULTS = {
   requestTimeoutMs: 3_000,
   maxEventSize: 102_400,
   maxQueueSize: 10_000,
+  maxQueueBytes: 32 * 1024 * 1024,
+  shutdownTimeoutMs: 5_000,
   requestEvents: true,
   database: "./events.db",
 } as const;
@@ -112,10 +117,26 @@ export interface EventsForwardOptions {
   publisher?: boolean;
   /** statsd metrics: { namespace, endpoint: "host:port" }. */
   metrics?: MetricsOptions;
+  /** Most bytes of serialized events waiting; more throw EventQueueFullError. */
+  maxQueueBytes?: number;
+  /** Send the token over plain http to a host that is not loopback (refused by default). */
+  allowInsecureHttp?: boolean;
+  /** Close (drain) on these signals, then let the process end; `true`: SIGTERM and SIGINT. */
+  shutdownSignals?: boolean | NodeJS.Signals[];
+  /** How long the drain on a shutdown signal may take. */
+  shutdownTimeoutMs?: number;
+  /** Request headers a request event records (never authorization, proxy-authorization, cookie, set-cookie). */
+  captureHeaders?: string[];
+  /** Record the client IP in request events, as an HMAC-SHA256 keyed with this secret (16+ characters). */
+  clientIpKey?: Secret;
 }
 
 export type ResolvedOptions = Required<
-  Omit<EventsForwardOptions, "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "database" | "spool" | "metrics">
+  Omit<
+    EventsForwardOptions,
+    | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger"
+    | "shutdownSignals" | "captureHeaders" | "clientIpKey" | "database" | "spool" | "metrics"
+  >
 > & {
   /** At most one of apiUrl, collector and database is set (none when publisher is false). */
   apiUrl?: URL;
@@ -125,6 +146,9 @@ export type ResolvedOptions = Required<
   metrics?: ResolvedMetricsOptions;
   apiToken?: string;
   collector?: ResolvedCollector;
+  shutdownSignals: readonly NodeJS.Signals[];
+  captureHeaders: readonly string[];
+  clientIpKey?: string;
   actor: (request: AppRequest) => unknown;
   skip?: (request: AppRequest) => boolean;
   serializer?: Serializer;
@@ -134,10 +158,19 @@ export type ResolvedOptions = Required<
 
 /** Validates every option once, at start-up; a bad one throws an OptionError that names it. */
 export function resolveOptions(options: EventsForwardOptions | undefined): ResolvedOptions {
-  if (options === undefined || options === null || typeof options !== "object") {
+  if (options === undefined || options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new OptionError("options", "eventsForward() takes an options object");
   }
-  const o = options;
+  try {
+    return resolve(options);
+  } catch (error) {
+    // An options object whose getters throw (a Proxy, say) still fails as an OptionError.
+    if (error instanceof OptionError) throw error;
+    throw new OptionError("options", `could not be read: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+function resolve(o: EventsForwardOptions): ResolvedOptions {
   rejectUnknown(o);
   const collector = o.collector === undefined ? undefined : resolveCollector(o.collector);
   if (collector !== undefined && (o.apiUrl !== undefined || o.apiToken !== undefined)) {
@@ -152,13 +185,19 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
   if (collector !== undefined && requestEvents && o.serializer === undefined) {
     throw new OptionError("requestEvents", "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off");
   }
+  const apiToken = o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken);
+  const allowInsecureHttp = o.allowInsecureHttp === undefined ? false : bool(o, "allowInsecureHttp");
+  // A credential never crosses a network in clear text unless the app says the network is trusted.
+  if (apiToken !== undefined && apiUrl !== undefined) assertSecureTransport("apiUrl", apiUrl, "bearer token (apiToken)", allowInsecureHttp);
+  if (collector !== undefined) assertSecureTransport("collector", collector.url, "collector's signed batches (keySecret)", allowInsecureHttp);
+  const maxEventSize = int(o, "maxEventSize", 1, 64 * 1024 * 1024);
   return {
     apiUrl,
     database: embedded ? (o.database === undefined ? DEFAULTS.database : text(o, "database")) : noDatabase(o),
     spool: o.spool === undefined ? undefined : resolveSpoolOptions(o.spool),
     publisher: publisher(o),
     metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
-    apiToken: o.apiToken === undefined ? undefined : resolveSecret("apiToken", o.apiToken),
+    apiToken,
     collector,
     instance: o.instance === undefined ? hostname() : text(o, "instance"),
     table: o.table === undefined ? DEFAULTS.table : text(o, "table"),
@@ -177,8 +216,14 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
     backoffMaxMs: int(o, "backoffMaxMs", 0, 3_600_000),
     maxRetryAfterMs: int(o, "maxRetryAfterMs", 0, 86_400_000),
     requestTimeoutMs: int(o, "requestTimeoutMs", 1, 3_600_000),
-    maxEventSize: int(o, "maxEventSize", 1, 64 * 1024 * 1024),
+    maxEventSize,
     maxQueueSize: int(o, "maxQueueSize", 1, 100_000_000),
+    maxQueueBytes: int(o, "maxQueueBytes", maxEventSize, Number.MAX_SAFE_INTEGER),
+    allowInsecureHttp,
+    shutdownSignals: parseShutdownSignals(o.shutdownSignals),
+    shutdownTimeoutMs: int(o, "shutdownTimeoutMs", 0, 3_600_000),
+    captureHeaders: parseCaptureHeaders(o.captureHeaders),
+    clientIpKey: o.clientIpKey === undefined ? undefined : parseClientIpKey(o.clientIpKey),
     serializer: o.serializer === undefined ? undefined : fn(o, "serializer"),
     onDrop: o.onDrop === undefined ? undefined : fn(o, "onDrop"),
     logger: o.logger === false ? silentLogger : o.logger === undefined ? consoleLogger : logger(o.logger),
@@ -186,11 +231,13 @@ export function resolveOptions(options: EventsForwardOptions | undefined): Resol
 }
 
 /** Every option name eventsForward() understands; anything else is a typo worth reporting. */
-const KNOWN_OPTIONS = new Set([
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "apiUrl", "apiToken", "collector", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
-  "maxQueueSize", "serializer", "onDrop", "logger", "database", "spool", "publisher", "metrics",
+  "maxQueueSize", "serializer", "onDrop", "logger",
+  "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
+  "database", "spool", "publisher", "metrics",
 ]);
 
 /** No other store configured: events go to the local SQLite file (option database). */

@@ -23,16 +23,17 @@ export interface QueueStats {
  */
 export interface EventQueue {
   readonly size: number;
+  /**
+   * Events left at close() outlive the process (a spool): close() does not drain them (it lets
+   * the batch in flight finish within the deadline), and leaves them, and an in-flight batch cut
+   * short by close(), where they are, instead of dropping them.
+   */
+  readonly durable?: boolean;
   push(event: QueuedEvent): void;
   /** The oldest events, at most `maxCount` of them and `maxBytes` in all (at least one). */
   take(maxCount: number, maxBytes: number): QueuedEvent[];
   /** Forgets a batch that take() returned: it was delivered or dropped. */
   settle(batch: QueuedEvent[]): void;
-  /**
-   * A durable queue keeps what close() cut short for the next process instead of dropping it,
-   * and close() does not drain it (it only finishes the batch in flight).
-   */
-  readonly durable?: boolean;
   /** False while this process may not take events (another process holds the spool's publisher lease). */
   readonly ready?: boolean;
   /** Makes every event pushed so far durable (a spool commits its group now). */
@@ -43,12 +44,16 @@ export interface EventQueue {
   close?(): void;
 }
 
-/** The default queue: an array used as a deque, bounded by count. */
+/** The default queue: an array used as a deque, bounded by count and by bytes. */
 export class MemoryQueue implements EventQueue {
   private items: QueuedEvent[] = [];
   private head = 0;
+  private bytes = 0;
 
-  constructor(private readonly maxSize: number) {}
+  constructor(
+    private readonly maxSize: number,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   get size(): number {
     return this.items.length - this.head;
@@ -56,7 +61,9 @@ export class MemoryQueue implements EventQueue {
 
   push(event: QueuedEvent): void {
     if (this.size >= this.maxSize) throw new EventQueueFullError(this.maxSize);
+    if (this.bytes + event.bytes > this.maxBytes) throw new EventQueueFullError(this.maxSize, this.maxBytes);
     this.items.push(event);
+    this.bytes += event.bytes;
   }
 
   take(maxCount: number, maxBytes: number): QueuedEvent[] {
@@ -72,6 +79,7 @@ export class MemoryQueue implements EventQueue {
 
   settle(batch: QueuedEvent[]): void {
     this.head += batch.length;
+    for (const event of batch) this.bytes -= event.bytes;
     // Compact now and then so the array does not grow forever, without shifting on every batch.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ulid } from "ulid";
+import { MAX_PATH_LENGTH, truncate } from "./request-privacy.js";
 
 const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
-export const MAX_PATH_LENGTH = 1024;
-const TRUNCATED = "…[truncated]";
 
 /** One id per request, even when several forwarders are mounted (they must agree on it). */
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -24,7 +23,7 @@ export function pathOf(url: string | undefined): string {
   const raw = url ?? "/";
   const q = raw.indexOf("?");
   const path = q === -1 ? raw : raw.slice(0, q);
-  return path.length > MAX_PATH_LENGTH ? path.slice(0, MAX_PATH_LENGTH) + TRUNCATED : path;
+  return truncate(path, MAX_PATH_LENGTH);
 }
 
 export interface RequestFacts {
@@ -32,6 +31,8 @@ export interface RequestFacts {
   path: string;
   route: () => string | undefined;
   startedAt: number;
+  /** Opt-in facts (captured headers, client IP hash), gathered when the request came in. */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -43,11 +44,13 @@ export function onResponseDone(res: ServerResponse, facts: RequestFacts, record:
     const properties: Record<string, unknown> = {
       method: facts.method,
       path: facts.path,
-      status: res.statusCode,
+      // A client that left before the headers went out saw no status: record none, not Node's 200.
+      status: res.headersSent || res.writableFinished ? res.statusCode : null,
       duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
     };
     const route = facts.route();
-    if (route !== undefined) properties.route = route;
+    if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
+    if (facts.extra !== undefined) Object.assign(properties, facts.extra);
     if (!res.writableFinished) properties.aborted = true;
     record(properties);
   });

@@ -5,7 +5,11 @@ export type SendResult =
       ok: false;
       /** Worth sending again later (network trouble, timeouts, 408, 429, most 5xx). */
       retry: boolean;
-      /** The store could not be reached at all: the batch is held without using up attempts. */
+      /**
+       * The store did not take the batch: it could not be reached (connection refused, DNS...), or
+       * it answered 429 or 503, which say "not processed, come back later". The batch is held and
+       * retried without using up attempts or the retry budget (the queue bound limits the cost).
+       */
       unreachable?: boolean;
       /** The store asked for this pause (Retry-After), in milliseconds. */
       retryAfterMs?: number;
@@ -18,12 +22,16 @@ export type SendResult =
 
 export type Failure = Extract<SendResult, { ok: false }>;
 
+/** Statuses that say the request was not processed and should be repeated later, unchanged. */
+const NOT_PROCESSED = new Set([429, 503]);
+
 /** How the forwarder reacts to an HTTP status that is not a success. */
 export function classifyStatus(status: number, retryAfter: string | undefined, now: number, reason: string): Failure {
   const retry = status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
   return {
     ok: false,
     retry,
+    unreachable: NOT_PROCESSED.has(status),
     retryAfterMs: retry ? parseRetryAfter(retryAfter, now) : undefined,
     splittable: status === 400 || status === 413 || status === 422,
     status,
@@ -36,9 +44,9 @@ const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EH
 
 /** How the forwarder reacts to a request that failed without an HTTP answer. */
 export function classifyError(error: unknown, timedOut: boolean): Failure {
-  const err = error as { code?: string; message?: string; cause?: { code?: string } };
-  const code = err.code ?? err.cause?.code;
   if (timedOut) return { ok: false, retry: true, reason: "the request timed out (option requestTimeoutMs)" };
+  const err = (error ?? {}) as { code?: string; message?: string; cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code;
   return {
     ok: false,
     retry: true,
@@ -47,16 +55,31 @@ export function classifyError(error: unknown, timedOut: boolean): Failure {
   };
 }
 
-/** Retry-After in seconds or as an HTTP date, as milliseconds from `now`. */
+// The three HTTP-date forms of RFC 9110 section 5.6.7. Date.parse alone is far too lenient:
+// it reads "1.5" or "2099" as dates.
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/**
+ * Retry-After as milliseconds from `now`: delay-seconds or an HTTP date (a date in the past means
+ * "now"). Anything else is ignored (undefined), so the usual backoff applies.
+ */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
+  if (value === undefined) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  if (/^\d{1,15}$/.test(trimmed)) return Number(trimmed) * 1000;
+  let date = Number.NaN;
+  if (IMF_FIXDATE.test(trimmed) || RFC850_DATE.test(trimmed)) date = Date.parse(trimmed);
+  // asctime carries no zone, and HTTP dates are always GMT; Date.parse would read local time.
+  else if (ASCTIME_DATE.test(trimmed)) date = Date.parse(`${trimmed} GMT`);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Exponential backoff with "equal jitter": half the step is fixed, half is random. */
+/**
+ * Exponential backoff with "equal jitter": the step doubles from `baseMs` with each failure up to
+ * `maxMs`; half of it is fixed, half random, so many clients do not retry in lockstep.
+ */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return step / 2 + random() * (step / 2);

@@ -96,7 +96,7 @@ export class SpoolQueue implements EventQueue {
     // have been made since). Processes can overshoot it by what the others put within a window.
     if (this.size >= this.options.maxEvents || Date.now() - this.countedAt >= this.options.groupCommitMs) {
       this.countStored();
-      if (this.size >= this.options.maxEvents) throw new EventQueueFullError(this.options.maxEvents, "spool.maxEvents");
+      if (this.size >= this.options.maxEvents) throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
     }
     this.group.push(event);
     if (this.options.groupCommitMs === 0) {

@@ -182,7 +182,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     await done.until(1);
     const rows = requestRows(await delivered(events, recorder));
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.properties).toMatchObject({ method: "GET", path: "/hang", aborted: true });
+    expect(rows[0]!.properties).toMatchObject({ method: "GET", path: "/hang", aborted: true, status: null });
   });
 
   it("records no request event with requestEvents: false, but still delivers put() events", async () => {

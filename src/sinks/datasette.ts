@@ -43,6 +43,7 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
         timeoutMs: options.requestTimeoutMs,
         signal,
         explain: (status, body) => explainDatasetteError(status, body, mode),
+        secrets: options.apiToken === undefined ? undefined : [options.apiToken],
       }),
   };
 }

@@ -1,5 +1,6 @@
 import { Agent, request, type Dispatcher } from "undici";
 import { classifyError, classifyStatus, type SendResult } from "../retry.js";
+import { redactSecrets } from "../transport-security.js";
 
 /** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */
 export function createAgent(): Agent {
@@ -15,10 +16,18 @@ export interface PostOptions {
   signal: AbortSignal;
   /** Turns an error answer's body into a reason a person can act on. */
   explain: (status: number, body: string) => string;
+  /** Credentials the request carries: cut out of any reason, should the store echo them. */
+  secrets?: readonly string[];
 }
 
-/** POSTs one batch and classifies the outcome; never throws. */
+/** POSTs one batch and classifies the outcome; never throws, and its reasons hold no secret. */
 export async function postBatch(options: PostOptions): Promise<SendResult> {
+  const result = await post(options);
+  if (result.ok || options.secrets === undefined) return result;
+  return { ...result, reason: redactSecrets(result.reason, options.secrets) };
+}
+
+async function post(options: PostOptions): Promise<SendResult> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = AbortSignal.any([timeout, options.signal]);
   try {
