@@ -63,7 +63,7 @@ const STOPPED_REASON = "the forwarder closed before they were delivered (close()
 /**
  * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
  * one request in flight at a time, retrying with backoff, splitting batches the store rejects.
- * Its timers are unref'd: it never keeps the process alive by itself.
+ * Its timers are unref'd: it never keeps the process alive by itself (but for close()'s deadline).
  */
 export class Forwarder {
   private readonly limiter: Pick<RateLimiter, "delay" | "record">;
@@ -140,8 +140,9 @@ export class Forwarder {
   }
 
   private async drainAndStop(timeoutMs: number): Promise<CloseResult> {
+    // Not unref'd: whoever awaits close() expects it to settle, so the deadline keeps the process
+    // alive until then (an unref'd one let `await events.close()` end a script with exit code 13).
     const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
-    deadline.unref();
     try {
       // A durable queue keeps what is left for the next publisher, at the rate limit: close()
       // only lets the batch in flight finish (within the deadline) instead of draining.
