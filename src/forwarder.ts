@@ -1,11 +1,11 @@
 import { Mutex } from "async-mutex";
+import { BatchSender, STOPPED_REASON } from "./batch-sender.js";
 import { EventQueueFullError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { ForwarderObserver } from "./metrics.js";
 import { OverflowReporter } from "./overflow.js";
 import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
-import { backoffDelay, classifyError, type SendResult } from "./retry.js";
 import type { Sink } from "./sinks/sink.js";
 
 export interface ForwarderSettings {
@@ -55,11 +55,6 @@ export interface ForwarderExtras {
   observer?: ForwarderObserver;
 }
 
-/** Outcome of one batch after all its retries; `stopped` when close() cut it short. */
-type Outcome = SendResult | { ok: false; stopped: true; reason: string };
-
-const STOPPED_REASON = "the forwarder closed before they were delivered (close() deadline)";
-
 /**
  * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
  * one request in flight at a time, retrying with backoff, splitting batches the store rejects.
@@ -67,20 +62,19 @@ const STOPPED_REASON = "the forwarder closed before they were delivered (close()
  */
 export class Forwarder {
   private readonly limiter: Pick<RateLimiter, "delay" | "record">;
+  private readonly sender: BatchSender;
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private urgent = 0;
-  private wakeRateWait: (() => void) | undefined;
   private pendingSince = 0;
   /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
   private pendingBytes = 0;
   private accepted = 0;
   private settled = 0;
-  private failing = false;
   private readonly overflow: OverflowReporter;
   private closing: Promise<CloseResult> | undefined;
-  private readonly counts = { sent: 0, retried: 0, dropped: 0, requests: 0, failedRequests: 0 };
+  private readonly counts = { sent: 0, dropped: 0 };
 
   constructor(
     private readonly settings: ForwarderSettings,
@@ -90,6 +84,8 @@ export class Forwarder {
   ) {
     this.limiter = extras.limiter ?? new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
     this.overflow = new OverflowReporter(settings.logger, sink.description);
+    const requestCounts = { requests: 0, retried: 0, failedRequests: 0 };
+    this.sender = new BatchSender(settings, sink, this.limiter, this.stopping.signal, () => this.urgent > 0, requestCounts, extras.observer);
     queue.onAvailable?.(() => this.schedule());
   }
 
@@ -114,7 +110,9 @@ export class Forwarder {
   }
 
   stats(): ForwarderStats {
-    return { queued: this.queue.size, ...this.counts, overflowed: this.overflow.total, ...this.queue.stats?.() };
+    const { sent, dropped } = this.counts;
+    const { requests, retried, failedRequests } = this.sender.counts;
+    return { queued: this.queue.size, sent, retried, dropped, overflowed: this.overflow.total, requests, failedRequests, ...this.queue.stats?.() };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
@@ -122,7 +120,7 @@ export class Forwarder {
     const target = this.accepted;
     this.queue.commit?.();
     this.urgent++;
-    this.wakeRateWait?.();
+    this.sender.wake();
     try {
       while (this.settled < target && this.queue.size > 0 && this.queue.ready !== false && !this.stopping.signal.aborted) {
         await this.mutex.runExclusive(() => this.deliverNext());
@@ -242,7 +240,7 @@ export class Forwarder {
    * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
    */
   private async deliver(batch: QueuedEvent[]): Promise<number> {
-    const outcome = await this.sendWithRetries(batch);
+    const outcome = await this.sender.send(batch.map((event) => event.json));
     if (outcome.ok) {
       this.counts.sent += batch.length;
       return batch.length;
@@ -255,80 +253,6 @@ export class Forwarder {
     }
     this.drop(batch, outcome.reason);
     return batch.length;
-  }
-
-  private async sendWithRetries(batch: QueuedEvent[]): Promise<Outcome> {
-    const payloads = batch.map((event) => event.json);
-    let attempts = 0;
-    let failures = 0;
-    let budgetStart: number | undefined;
-    for (;;) {
-      await this.waitForRateLimit();
-      if (this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
-      this.limiter.record(Date.now());
-      this.counts.requests++;
-      if (failures > 0) this.counts.retried++;
-      const started = performance.now();
-      const result = await this.sendOnce(payloads);
-      this.extras.observer?.request(result, performance.now() - started, payloads.length);
-      if (!result.ok && this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
-      if (result.ok) {
-        if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
-        this.failing = false;
-        return result;
-      }
-      this.counts.failedRequests++;
-      failures++;
-      if (!result.retry) return result;
-      if (!this.failing) this.settings.logger.warn(`${this.sink.description}: ${result.reason}; retrying with backoff`);
-      this.failing = true;
-      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
-      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs));
-      // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
-      if (!result.unreachable) {
-        attempts++;
-        budgetStart ??= Date.now();
-        if (attempts >= this.settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
-        // The budget counts from the first failure that used an attempt; no retry starts after it.
-        if (Date.now() + wait - budgetStart > this.settings.retryBudgetMs) {
-          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${this.settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
-        }
-      }
-      await this.sleep(wait, false);
-    }
-  }
-
-  /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
-  private async sendOnce(payloads: string[]): Promise<SendResult> {
-    try {
-      return await this.sink.send(payloads, this.stopping.signal);
-    } catch (error) {
-      return classifyError(error, false);
-    }
-  }
-
-  private async waitForRateLimit(): Promise<void> {
-    for (;;) {
-      const delay = this.limiter.delay(Date.now());
-      if (delay <= 0 || this.urgent > 0 || this.stopping.signal.aborted) return;
-      await this.sleep(delay, true);
-    }
-  }
-
-  /** An unref'd pause that close() always ends early, and flush() too when `forFlush`. */
-  private sleep(ms: number, forFlush: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.stopping.signal.removeEventListener("abort", done);
-        if (this.wakeRateWait === done) this.wakeRateWait = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.stopping.signal.addEventListener("abort", done, { once: true });
-      if (forFlush) this.wakeRateWait = done;
-    });
   }
 
   private drop(batch: QueuedEvent[], reason: string): void {
