@@ -33,6 +33,23 @@ export class EventQueueFullError extends EventError {
   }
 }
 
+/**
+ * The spool cannot be written (disk full, read-only, I/O error) and the events waiting in memory
+ * for it reached their bound. A kind of EventQueueFullError, so code that handles a full queue
+ * handles this too.
+ */
+export class SpoolUnwritableError extends EventQueueFullError {
+  override name = "SpoolUnwritableError";
+  constructor(
+    readonly path: string,
+    readonly maxBuffered: number,
+    problem: string,
+  ) {
+    super(maxBuffered, undefined, "spool");
+    this.message = `the spool ${path} cannot be written (${problem}) and ${maxBuffered} events already wait in memory for it`;
+  }
+}
+
 /** put() was called after close(). */
 export class ForwarderClosedError extends EventError {
   override name = "ForwarderClosedError";

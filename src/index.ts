@@ -2,7 +2,7 @@ import "./types.js";
 
 export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward } from "./events-forward.js";
 export { RequestEvents } from "./context.js";
-export { EventError, EventTooLargeError, EventQueueFullError, ForwarderClosedError, OptionError } from "./errors.js";
+export { EventError, EventTooLargeError, EventQueueFullError, ForwarderClosedError, OptionError, SpoolUnwritableError } from "./errors.js";
 export { ROW_COLUMNS, datasetteRowSerializer, type EventInput, type EventMeta, type Serializer } from "./event.js";
 export { DEFAULTS, SINK_DEFAULTS, type EventsForwardOptions } from "./options.js";
 export type { ForwarderStats, CloseResult } from "./forwarder.js";

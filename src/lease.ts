@@ -74,6 +74,14 @@ export class PublisherLease {
     return true;
   }
 
+  /**
+   * The lease row could not be written (disk full, read-only): keep the lease we hold, as no other
+   * process can write the row to take it either, so committed events keep being delivered.
+   */
+  holdThroughWriteFailure(now = Date.now()): void {
+    if (this.held(now)) this.expiresAt = now + this.leaseMs;
+  }
+
   /** Gives the lease up at once, so another process need not wait for it to expire. */
   release(): void {
     if (this.expiresAt === 0) return;

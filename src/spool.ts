@@ -1,13 +1,16 @@
-import { EventError, EventQueueFullError } from "./errors.js";
+import { EventError, EventQueueFullError, SpoolUnwritableError } from "./errors.js";
 import { PublisherLease, type SharedRateLimiter } from "./lease.js";
 import type { Logger } from "./log.js";
 import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import type { ResolvedSpoolOptions } from "./spool-options.js";
-import { explainSqliteError, openSqlite, type SqliteDatabase } from "./sqlite-open.js";
+import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "./sqlite-open.js";
 
 /** Marks a SQLite file as a spool ("EFSP"), so a spool path never writes into someone's database. */
 const SPOOL_APPLICATION_ID = 0x45465350;
-/** A group that grows this large commits at once, whatever the window. */
+/**
+ * A group that grows this large commits at once, whatever the window. While the spool cannot be
+ * written it is also the most events kept in memory: more throw SpoolUnwritableError.
+ */
 const MAX_GROUP = 1_000;
 /** Pause before a failed commit is tried again. */
 const COMMIT_RETRY_MS = 1_000;
@@ -46,13 +49,19 @@ export class SpoolQueue implements EventQueue {
   private stored = 0;
   private countedAt = 0;
   private committed = 0;
+  /** The spool refused a write (commit or delete) and has not taken one since: one log per episode. */
   private failing = false;
+  private problem = "";
+  private heartbeatFailing = false;
+  /** The last row delivered or dropped; rows up to it are gone, or are deleted once the spool can be written. */
+  private settledThrough = 0;
+  private deletePending = false;
   private wake: (() => void) | undefined;
   private closed = false;
   private readonly insertGroup: (events: QueuedEvent[]) => void;
   private readonly front;
   private readonly bounds;
-  private readonly deleteBatch: (batch: SpoolEvent[]) => void;
+  private readonly deleteThrough;
 
   constructor(
     private readonly options: ResolvedSpoolOptions,
@@ -63,13 +72,11 @@ export class SpoolQueue implements EventQueue {
     this.insertGroup = this.db.transaction((events: QueuedEvent[]) => {
       for (const event of events) insert.run(event.json, event.bytes);
     });
-    this.front = this.db.prepare<[number], SpoolEvent>("SELECT seq, json, bytes FROM outbox ORDER BY seq LIMIT ?");
+    this.front = this.db.prepare<[number, number], SpoolEvent>("SELECT seq, json, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?");
     // Two subqueries: SQLite answers a lone min() or max() from the index, min and max together by a scan.
     this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>("SELECT (SELECT min(seq) FROM outbox) AS first, (SELECT max(seq) FROM outbox) AS last");
-    const remove = this.db.prepare<[number]>("DELETE FROM outbox WHERE seq = ?");
-    this.deleteBatch = this.db.transaction((batch: SpoolEvent[]) => {
-      for (const event of batch) remove.run(event.seq);
-    });
+    // Batches are settled from the front, in order: one range delete removes a batch.
+    this.deleteThrough = this.db.prepare<[number]>("DELETE FROM outbox WHERE seq <= ?");
     this.countStored();
     if (settings.publisher) {
       this.lease = new PublisherLease(this.db, options.leaseMs, settings.maxRate, settings.periodMs);
@@ -92,6 +99,8 @@ export class SpoolQueue implements EventQueue {
   }
 
   push(event: QueuedEvent): void {
+    // The disk is full or read-only: memory waits for it, but only so much.
+    if (this.failing && this.group.length >= MAX_GROUP) throw new SpoolUnwritableError(this.options.path, MAX_GROUP, this.problem);
     // The bound counts every process's rows, as of a look at most one window old (or: room may
     // have been made since). Processes can overshoot it by what the others put within a window.
     if (this.size >= this.options.maxEvents || Date.now() - this.countedAt >= this.options.groupCommitMs) {
@@ -116,7 +125,7 @@ export class SpoolQueue implements EventQueue {
   take(maxCount: number, maxBytes: number): QueuedEvent[] {
     if (!this.ready) return [];
     this.commit(); // our own newest events go in the same order as everyone's
-    const rows = this.front.all(maxCount);
+    const rows = this.front.all(this.settledThrough, maxCount);
     let bytes = 0;
     let i = 0;
     for (; i < rows.length; i++) {
@@ -127,20 +136,27 @@ export class SpoolQueue implements EventQueue {
   }
 
   settle(batch: QueuedEvent[]): void {
-    this.deleteBatch(batch as SpoolEvent[]);
+    for (const event of batch as SpoolEvent[]) this.settledThrough = Math.max(this.settledThrough, event.seq);
+    this.deletePending = true;
+    this.stored = Math.max(0, this.stored - batch.length);
+    // A spool that cannot be written keeps the rows; take() skips them, the retry deletes them.
+    try {
+      this.deleteSettled();
+    } catch (error) {
+      this.writeFailed(error);
+    }
     this.countStored();
   }
 
-  /** Commits the group now; a failure is logged and retried, the events stay in memory. */
+  /** Commits the group (and deletes settled rows) now; a failure is logged once and retried, the events stay in memory. */
   commit(): void {
     try {
       this.commitGroup();
+      this.deleteSettled();
       if (this.failing) this.settings.logger.warn(`spool ${this.options.path} accepts writes again`);
       this.failing = false;
     } catch (error) {
-      if (!this.failing) this.settings.logger.error(`spool ${this.options.path}: commit failed, retrying: ${explainSqliteError(error)}`);
-      this.failing = true;
-      this.armCommit(COMMIT_RETRY_MS);
+      this.writeFailed(error);
     }
   }
 
@@ -159,6 +175,9 @@ export class SpoolQueue implements EventQueue {
     clearTimeout(this.heartbeat);
     this.commit();
     clearTimeout(this.commitTimer);
+    if (this.group.length > 0) {
+      this.settings.logger.error(`spool ${this.options.path}: closed with ${this.group.length} events it could not write (${this.problem}); they are lost`);
+    }
     process.off("exit", this.commitOnExit);
     try {
       this.lease?.release();
@@ -176,6 +195,23 @@ export class SpoolQueue implements EventQueue {
     this.committed += this.group.length;
     this.stored += this.group.length;
     this.group = [];
+  }
+
+  private deleteSettled(): void {
+    if (!this.deletePending) return;
+    this.deleteThrough.run(this.settledThrough);
+    this.deletePending = false;
+  }
+
+  private writeFailed(error: unknown): void {
+    this.problem = explainSqliteError(error);
+    if (!this.failing) {
+      this.settings.logger.error(
+        `spool ${this.options.path} cannot be written: ${this.problem}; up to ${MAX_GROUP} new events wait in memory (more are refused) and committed ones are still delivered; retrying every ${COMMIT_RETRY_MS} ms`,
+      );
+    }
+    this.failing = true;
+    this.armCommit(COMMIT_RETRY_MS);
   }
 
   private armCommit(ms: number): void {
@@ -198,9 +234,13 @@ export class SpoolQueue implements EventQueue {
         this.countStored();
         if (this.stored > 0) this.wake?.();
       }
+      this.heartbeatFailing = false;
     } catch (error) {
-      // Busy beyond the timeout or an I/O error: try again at the next beat.
-      this.settings.logger.warn(`spool ${this.options.path}: heartbeat failed: ${explainSqliteError(error)}`);
+      // Busy beyond the timeout or an I/O error: try again at the next beat. A spool nobody can
+      // write: nobody can take the lease either, so the publisher keeps it and keeps sending.
+      if (isWriteFailure(error)) this.lease!.holdThroughWriteFailure();
+      if (!this.heartbeatFailing) this.settings.logger.warn(`spool ${this.options.path}: heartbeat failed (reported once until it works again): ${explainSqliteError(error)}`);
+      this.heartbeatFailing = true;
     }
     if (this.closed) return;
     this.heartbeat = setTimeout(() => this.beat(), this.options.pollMs);
@@ -209,8 +249,12 @@ export class SpoolQueue implements EventQueue {
 
   /** Rows only ever leave from the front, so the span of sequence numbers counts them. */
   private countStored(): void {
-    const { first, last } = this.bounds.get()!;
-    this.stored = first === null || last === null ? 0 : last - first + 1;
+    try {
+      const { first, last } = this.bounds.get()!;
+      this.stored = first === null || last === null ? 0 : Math.max(0, last - Math.max(first - 1, this.settledThrough));
+    } catch {
+      // Unreadable for now: keep the last count (put() must not throw a SQLite error).
+    }
     this.countedAt = Date.now();
   }
 }

@@ -75,10 +75,22 @@ export function explainSqliteError(error: unknown): string {
     case "SQLITE_PERM":
     case "SQLITE_AUTH":
       return `the file is not writable (${code})`;
+    case "SQLITE_FULL":
+      return `the disk is full (${code})`;
     default:
+      if (code?.startsWith("SQLITE_READONLY")) return `the file or its file system is read-only (${code})`;
       if (/directory does not exist/.test(text)) return "its directory does not exist";
       return code ? `${text} (${code})` : text;
   }
+}
+
+/**
+ * Whether a SQLite failure means the file cannot be written now (disk full, read-only, I/O
+ * error), as opposed to another process holding the lock (SQLITE_BUSY) or a bug.
+ */
+export function isWriteFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|PERM)/.test(code);
 }
 
 /** A table or column name as SQL text: "name", with inner quotes doubled. */
