@@ -150,6 +150,7 @@ export class SpoolQueue implements EventQueue {
 
   /** Commits the group (and deletes settled rows) now; a failure is logged once and retried, the events stay in memory. */
   commit(): void {
+    if (this.failing) this.checkpoint();
     try {
       this.commitGroup();
       this.deleteSettled();
@@ -201,6 +202,18 @@ export class SpoolQueue implements EventQueue {
     if (!this.deletePending) return;
     this.deleteThrough.run(this.settledThrough);
     this.deletePending = false;
+  }
+
+  /**
+   * A full disk may be full of the spool's own write-ahead log, which SQLite checkpoints only
+   * at 1000 pages (4 MB): copying it into the database and truncating it frees the space.
+   */
+  private checkpoint(): void {
+    try {
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      // Still no room, or a reader holds the log: the next retry tries again.
+    }
   }
 
   private writeFailed(error: unknown): void {
