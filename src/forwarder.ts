@@ -1,6 +1,6 @@
 import { Mutex } from "async-mutex";
 import { BatchSender, STOPPED_REASON } from "./batch-sender.js";
-import { EventQueueFullError } from "./errors.js";
+import { EventQueueFullError, SpoolUnwritableError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { ForwarderObserver } from "./metrics.js";
 import { OverflowReporter } from "./overflow.js";
@@ -95,7 +95,8 @@ export class Forwarder {
       this.queue.push(event);
     } catch (error) {
       if (error instanceof EventQueueFullError) {
-        this.overflow.refused(error.message);
+        // A spool that cannot be written refuses events because of its disk, not the store.
+        this.overflow.refused(error.message, error instanceof SpoolUnwritableError ? "the spool can be written again" : undefined);
         this.extras.observer?.overflowed();
       }
       throw error;

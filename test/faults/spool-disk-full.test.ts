@@ -118,12 +118,17 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
   events.put({ event: "after" });
   await waitFor(() => storedNames().includes("after"), { what: "an event put after recovery" });
 
-  // One report per episode, naming the path and the cause, and one when it ends.
-  const reports = logged(h, /cannot be written/, "error");
+  // One report per episode from the spool, naming the path and the cause, and one when it ends.
+  const reports = logged(h, /^spool .* cannot be written/, "error");
   expect(reports).toHaveLength(1);
   expect(reports[0]).toContain(spool);
   expect(reports[0]).toContain("the disk is full (SQLITE_FULL)");
   expect(logged(h, /accepts writes again/, "warn")).toHaveLength(1);
+  // The refused puts are one overflow episode, blamed on the disk, not on the store.
+  const refusals = logged(h, /refusing events until/, "error");
+  expect(refusals).toHaveLength(1);
+  expect(refusals[0]).toContain("refusing events until the spool can be written again");
+  expect(logged(h, /queue accepts events again: 6 event\(s\) were refused/, "warn")).toHaveLength(1);
   expect(logged(h, /heartbeat failed/, "warn").length).toBeLessThanOrEqual(1);
   expect(logged(h, /failed unexpectedly/)).toEqual([]);
 });
