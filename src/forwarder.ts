@@ -154,7 +154,7 @@ export class Forwarder {
       this.timer = undefined;
     }
     const left = await this.mutex.runExclusive(() => this.settleLeftovers());
-    this.queue.close?.();
+    this.queue.close?.(); // a no-op when settleLeftovers() closed it
     await this.sink.close?.();
     const result: CloseResult = { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
     return this.queue.durable ? { ...result, spooled: left } : result;
@@ -162,14 +162,19 @@ export class Forwarder {
 
   /** At the deadline: a spool keeps what is left for the next start; memory can only drop it. */
   private settleLeftovers(): number {
-    const left = this.queue.size;
-    if (left === 0) return 0;
     if (this.queue.durable) {
+      const publisher = this.queue.ready !== false;
+      // Closing commits what the spool buffered; what it cannot write is lost, and counted so.
+      const unkept = this.queue.close?.();
+      if (unkept && unkept.events.length > 0) this.drop(unkept.events, unkept.reason);
+      const left = this.queue.size;
       // A process that only writes to a spool always leaves its events there: nothing to report.
-      if (this.queue.ready === false) return left;
+      if (left === 0 || !publisher) return left;
       this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
       return left;
     }
+    const left = this.queue.size;
+    if (left === 0) return 0;
     const rest = this.queue.take(left, Number.POSITIVE_INFINITY);
     this.queue.settle(rest);
     this.drop(rest, STOPPED_REASON);

@@ -41,7 +41,14 @@ export interface EventQueue {
   /** Calls `wake` when events become available that push() did not announce (other processes). */
   onAvailable?(wake: () => void): void;
   stats?(): QueueStats;
-  close?(): void;
+  /** Returns the events it could not keep (a spool that cannot be written), with why: they are lost. */
+  close?(): Unkept | void;
+}
+
+/** Accepted events a queue could neither deliver nor keep when it closed. */
+export interface Unkept {
+  events: QueuedEvent[];
+  reason: string;
 }
 
 /** The default queue: an array used as a deque, bounded by count and by bytes. */

@@ -1,7 +1,7 @@
 import { EventError, EventQueueFullError, SpoolUnwritableError } from "./errors.js";
 import { PublisherLease, type SharedRateLimiter } from "./lease.js";
 import type { Logger } from "./log.js";
-import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
+import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "./queue.js";
 import type { ResolvedSpoolOptions } from "./spool-options.js";
 import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "./sqlite-open.js";
 
@@ -169,16 +169,15 @@ export class SpoolQueue implements EventQueue {
     return { spooled: this.committed, buffered: this.group.length, publisher: this.ready };
   }
 
-  /** Commits what is buffered, gives the lease up, closes the file. */
-  close(): void {
-    if (this.closed) return;
+  /** Commits what is buffered, gives the lease up, closes the file; returns the events it could not write. */
+  close(): Unkept | undefined {
+    if (this.closed) return undefined;
     this.closed = true;
     clearTimeout(this.heartbeat);
     this.commit();
     clearTimeout(this.commitTimer);
-    if (this.group.length > 0) {
-      this.settings.logger.error(`spool ${this.options.path}: closed with ${this.group.length} events it could not write (${this.problem}); they are lost`);
-    }
+    const unwritten = this.group;
+    this.group = [];
     process.off("exit", this.commitOnExit);
     try {
       this.lease?.release();
@@ -186,6 +185,8 @@ export class SpoolQueue implements EventQueue {
       this.settings.logger.warn(`spool ${this.options.path}: could not release the publisher lease (it expires by itself): ${explainSqliteError(error)}`);
     }
     this.db.close();
+    if (unwritten.length === 0) return undefined;
+    return { events: unwritten, reason: `closed while the spool ${this.options.path} could not be written (${this.problem}): the events never reached it` };
   }
 
   private commitGroup(): void {

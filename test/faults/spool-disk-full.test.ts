@@ -132,3 +132,40 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
   expect(logged(h, /heartbeat failed/, "warn").length).toBeLessThanOrEqual(1);
   expect(logged(h, /failed unexpectedly/)).toEqual([]);
 });
+
+test("spool disk full at close(): the events it could not write are dropped (onDrop, undelivered), not counted as spooled", async () => {
+  store.behave = () => ({ status: 503 });
+  const spool = join(dir, "spool-close.db");
+  h = forwardTo(store, { batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs: 300, pollMs: 50 } });
+  const events = h.events;
+  await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
+  for (const event of names("committed", 3)) events.put({ event });
+  await waitFor(() => events.stats().spooled === 3 && events.stats().buffered === 0, { what: "the first events committed" });
+
+  const filler = join(dir, "filler");
+  fillDisk(filler);
+  try {
+    const late: string[] = [];
+    const failure = () => logged(h!, /^spool .* cannot be written/, "error").length > 0;
+    for (let i = 0; !failure() && i < 50; i++) {
+      for (let j = 0; j < 20; j++) {
+        late.push(`late-${i}-${j}`);
+        events.put({ event: late.at(-1)!, properties: { pad: "x".repeat(200) } });
+      }
+      await waitFor(() => events.stats().buffered === 0 || failure(), { what: "a commit or its failure" });
+    }
+    expect(failure()).toBe(true);
+    const before = events.stats();
+    expect(before.buffered).toBeGreaterThan(0);
+
+    const result = await events.close({ timeoutMs: 100 });
+    expect(result).toEqual({ delivered: 0, undelivered: before.queued, spooled: before.queued - before.buffered! });
+    expect(h.droppedNames()).toEqual(late.slice(-before.buffered!));
+    expect(h.drops).toHaveLength(1);
+    expect(h.drops[0]!.reason).toContain(spool);
+    expect(h.drops[0]!.reason).toContain("the disk is full (SQLITE_FULL)");
+    expect(events.stats().dropped).toBe(before.buffered);
+  } finally {
+    rmSync(filler);
+  }
+});
