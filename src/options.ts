@@ -10,53 +10,10 @@ import { parseShutdownSignals } from "./shutdown-signals.js";
 import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
 import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from "./spool-options.js";
 import { assertSecureTransport } from "./transport-security.js";
+import { DEFAULTS, SINK_DEFAULTS } from "./defaults.js";
+import { bool, fn, identifier, int, logger, num, text, type Bag } from "./option-checks.js";
 
-/** Every default, in one place; README documents each. */
-export const DEFAULTS = {
-  name: "events",
-  table: "datasette_events",
-  batchLimit: 10,
-  maxBatchBytes: 500 * 1024,
-  batchWaitMs: 0,
-  maxRate: 1,
-  timePeriod: 10,
-  maxAttempts: 3,
-  retryBudgetMs: 5 * 60_000,
-  backoffBaseMs: 1_000,
-  backoffMaxMs: 30_000,
-  maxRetryAfterMs: 60_000,
-  requestTimeoutMs: 3_000,
-  maxEventSize: 102_400,
-  maxQueueSize: 10_000,
-  maxQueueBytes: 32 * 1024 * 1024,
-  shutdownTimeoutMs: 5_000,
-  requestEvents: true,
-  database: "./events.db",
-} as const;
-
-/**
- * Where a store needs other defaults than DEFAULTS (README explains each). The collector, as
- * baseplate's publisher: batches cut by bytes (500 KiB) rather than count, waiting up to ~1 s to
- * fill, posted as fast as they fill (one request in flight; the rate limit is only a safety cap),
- * retried until the time budget runs out, however many attempts that takes. The embedded store is
- * a local file, not a server to spare: bigger batches, sent more often.
- */
-export const SINK_DEFAULTS = {
-  datasette: {},
-  collector: {
-    batchLimit: 10_000,
-    batchWaitMs: 1_000,
-    maxRate: 20,
-    timePeriod: 1,
-    maxAttempts: Number.POSITIVE_INFINITY,
-    requestEvents: false,
-  },
-  sqlite: {
-    batchLimit: 100,
-    maxRate: 20,
-    timePeriod: 1,
-  },
-} as const;
+export { DEFAULTS, SINK_DEFAULTS };
 
 /** The request a callback is given: Express's `req`, or Koa's `ctx`. */
 export type AppRequest = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -283,56 +240,4 @@ function parseApiUrl(value: unknown): URL {
     throw new OptionError("apiUrl", "must end in /-/create (create the table and insert) or /<table>/-/insert (insert only)");
   }
   return url;
-}
-
-type Bag = Record<string, unknown>;
-
-function int<K extends string>(o: object, key: K, min: number, max: number, defaults: Bag = DEFAULTS): number {
-  const value = (o as Bag)[key];
-  if (value === undefined) return defaults[key] as number;
-  if (typeof value !== "number" || !Number.isInteger(value)) throw new OptionError(key, `must be a whole number, got ${typeof value === "number" ? value : typeof value}`);
-  if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function num(o: object, key: string, min: number, max: number, defaults: Bag = DEFAULTS): number {
-  const value = (o as Bag)[key];
-  if (value === undefined) return defaults[key] as number;
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(key, "must be a number");
-  if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function text(o: object, key: string): string {
-  const value = (o as Bag)[key];
-  if (typeof value !== "string" || value.length === 0) throw new OptionError(key, "must be a non-empty string");
-  return value;
-}
-
-function identifier(value: unknown): string {
-  if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value)) throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
-  // req.__proto__ = context would swap the request's prototype; constructor, toString... break it too.
-  if (value in Object.prototype) throw new OptionError("name", `${value} would replace a property every object has; choose a name such as events_v2`);
-  return value;
-}
-
-function bool(o: object, key: string): boolean {
-  const value = (o as Bag)[key];
-  if (typeof value !== "boolean") throw new OptionError(key, "must be true or false");
-  return value;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function fn<T extends (...args: any[]) => any>(o: object, key: string): T {
-  const value = (o as Bag)[key];
-  if (typeof value !== "function") throw new OptionError(key, "must be a function");
-  return value as T;
-}
-
-function logger(value: unknown): Logger {
-  const l = value as Logger;
-  if (l === null || typeof l !== "object" || typeof l.warn !== "function" || typeof l.error !== "function") {
-    throw new OptionError("logger", "must be false or an object with warn() and error() methods");
-  }
-  return l;
 }
