@@ -65,7 +65,7 @@ export class Forwarder {
   private readonly sender: BatchSender;
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private urgent = 0;
   private pendingSince = 0;
   /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
@@ -150,8 +150,7 @@ export class Forwarder {
     } finally {
       clearTimeout(deadline);
       this.stopping.abort();
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      this.cancelTimer();
     }
     const left = await this.mutex.runExclusive(() => this.settleLeftovers());
     this.queue.close?.(); // a no-op when settleLeftovers() closed it
@@ -182,16 +181,24 @@ export class Forwarder {
   }
 
   private reschedule(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer();
     this.schedule();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === undefined) return;
+    if ("refresh" in this.timer) clearTimeout(this.timer);
+    else clearImmediate(this.timer);
+    this.timer = undefined;
   }
 
   private schedule(): void {
     if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.queue.ready === false || this.stopping.signal.aborted) return;
     const now = Date.now();
     const delay = this.urgent > 0 ? 0 : Math.max(this.limiter.delay(now), this.fillDelay(now));
-    this.timer = setTimeout(this.tick, delay);
+    // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
+    // most of its time there, so a batch that may go now goes on the next turn of the loop.
+    this.timer = delay > 0 ? setTimeout(this.tick, delay) : setImmediate(this.tick);
     this.timer.unref();
   }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ulid } from "ulid";
+import { monotonicUlid } from "./ids.js";
 import { MAX_PATH_LENGTH, truncate } from "./request-privacy.js";
 
 const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
@@ -7,12 +7,14 @@ const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
 /** One id per request, even when several forwarders are mounted (they must agree on it). */
 const requestIds = new WeakMap<IncomingMessage, string>();
 
+const nextRequestId = monotonicUlid();
+
 /** The incoming X-Request-Id if it looks like an id, else a fresh ULID. */
 export function requestIdOf(req: IncomingMessage): string {
   let id = requestIds.get(req);
   if (id === undefined) {
     const given = req.headers["x-request-id"];
-    id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : ulid();
+    id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : nextRequestId();
     requestIds.set(req, id);
   }
   return id;

@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { classifyError, classifyStatus, type SendResult } from "../retry.js";
 import { redactSecrets } from "../transport-security.js";
 
@@ -28,15 +28,27 @@ export async function postBatch(options: PostOptions): Promise<SendResult> {
 }
 
 async function post(options: PostOptions): Promise<SendResult> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = AbortSignal.any([timeout, options.signal]);
+  // One controller per request, its timer cleared as soon as the answer is in: AbortSignal.timeout
+  // would fire (and build a DOMException) for every batch long after it was delivered.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  timer.unref();
+  const stop = () => controller.abort();
+  if (options.signal.aborted) stop();
+  else options.signal.addEventListener("abort", stop, { once: true });
   try {
-    const response = await request(options.url, {
+    // Straight to the dispatcher: undici's request(url) re-parses the URL for every batch.
+    const response = await options.dispatcher.request({
+      origin: options.url.origin,
+      path: options.url.pathname + options.url.search,
       method: "POST",
-      dispatcher: options.dispatcher,
       headers: options.headers,
       body: options.body,
-      signal,
+      signal: controller.signal,
     });
     const text = await response.body.text();
     if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
@@ -48,7 +60,10 @@ async function post(options: PostOptions): Promise<SendResult> {
       options.explain(response.statusCode, text),
     );
   } catch (error) {
-    return classifyError(error, timeout.aborted);
+    return classifyError(error, timedOut);
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener("abort", stop);
   }
 }
 

@@ -1,0 +1,64 @@
+/**
+ * One contender of the forwarding-throughput benchmark, in its own process:
+ *   node --import tsx throughput-client.ts <events-forward|posthog-node|segment> <sinkUrl> <maxEvents>
+ * On `{ run: n }` it records n events (in chunks of 1000, yielding to the event loop between
+ * chunks so sending overlaps recording, as in an app), waits for its own flush to report them
+ * delivered, and answers `{ ms }`: first call to last acknowledgement.
+ */
+import { Analytics } from "@segment/analytics-node";
+import { PostHog } from "posthog-node";
+import { eventsForward } from "./package.js";
+import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js";
+
+const [name, sinkUrl, maxEventsText] = process.argv.slice(2) as [string, string, string];
+const maxEvents = Number(maxEventsText);
+
+/** Each contender with its largest batches and no rate limit; nothing else changed from defaults. */
+function contender(): { call: (i: number) => void; flush: () => Promise<unknown> } {
+  if (name === "events-forward") {
+    const events = eventsForward({
+      apiUrl: `${sinkUrl}/bench/-/create`,
+      instance: "bench",
+      batchLimit: 100, // the most the Datasette sink allows (Datasette's max_insert_rows)
+      timePeriod: 0,
+      maxQueueSize: maxEvents,
+      maxQueueBytes: 1024 * 1024 * 1024,
+      logger: quietLogger,
+    });
+    return { call: (i) => events.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush: () => events.flush() };
+  }
+  if (name === "posthog-node") {
+    // Compression off: on loopback gzip only costs CPU, so this is posthog-node's fastest setting.
+    const posthog = new PostHog("phc_bench", {
+      host: sinkUrl,
+      flushAt: 1000,
+      maxBatchSize: 1000,
+      maxQueueSize: maxEvents,
+      flushInterval: 0,
+      disableCompression: true,
+    });
+    return { call: (i) => posthog.capture({ distinctId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => posthog.flush() };
+  }
+  if (name === "segment") {
+    // Segment caps a batch at 480 KB whatever flushAt says; 1000 events of this size stay under it.
+    const segment = new Analytics({ writeKey: "bench", host: sinkUrl, path: "/v1/batch", flushAt: 1000, flushInterval: 10_000 });
+    return { call: (i) => segment.track({ userId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => segment.flush() };
+  }
+  throw new Error(`unknown contender ${name}`);
+}
+
+const { call, flush } = contender();
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+process.on("message", async (message: { run: number }) => {
+  const start = performance.now();
+  for (let i = 0; i < message.run; ) {
+    const end = Math.min(message.run, i + 1000);
+    for (; i < end; i++) call(i);
+    await turn();
+  }
+  await flush();
+  process.send!({ ms: performance.now() - start });
+});
+process.send!({ port: 0 });
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,119 @@
+/**
+ * Benchmark 1: what a request costs with events-forward, pino-http or morgan mounted, against
+ * the bare app. Each variant runs in its own server process; autocannon drives the load from
+ * this process. Every round runs every variant once, in a fresh random order; the score of a
+ * variant is the median over rounds of (its req/s) / (bare req/s in the same round).
+ * Alongside, each server reports its CPU time per request handled: a second view of the same
+ * cost that other work on the machine disturbs less than it disturbs throughput.
+ */
+import autocannon from "autocannon";
+import { pick, report } from "./lib/args.js";
+import { forkWithPort, startSink, type Child } from "./lib/processes.js";
+import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
+
+const VARIANTS = ["bare", "events-forward", "pino-http", "morgan"] as const;
+type Variant = (typeof VARIANTS)[number];
+const FRAMEWORKS = ["express", "koa"] as const;
+
+const rounds = pick(7, 2);
+const seconds = pick(5, 1);
+// Express takes a few seconds of load before the JIT has settled.
+const warmupSeconds = pick(5, 2);
+const connections = 10;
+
+function load(port: number, duration: number): Promise<autocannon.Result> {
+  return autocannon({ url: `http://127.0.0.1:${port}/`, connections, pipelining: 1, duration });
+}
+
+function requestsPerSecond(result: autocannon.Result): number {
+  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+    throw new Error(`load run failed: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+  }
+  return result.requests.total / result.duration;
+}
+
+function ask<T>(child: Child, question: string, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const listen = (message: Record<string, unknown>) => {
+      if (!(key in message)) return;
+      child.process.off("message", listen);
+      resolve(message as T);
+    };
+    child.process.on("message", listen);
+    child.process.send(question);
+  });
+}
+
+type Cpu = { cpu: number; handled: number };
+type Stats = { stats: { sent: number; overflowed: number; dropped: number; handled: number } | null };
+
+/** One load run: req/s as autocannon saw it, and the server's CPU µs per request handled. */
+async function measure(server: Child, duration: number): Promise<{ rps: number; cpuPerRequest: number }> {
+  const before = await ask<Cpu>(server, "cpu", "cpu");
+  const rps = requestsPerSecond(await load(server.port, duration));
+  const after = await ask<Cpu>(server, "cpu", "cpu");
+  return { rps, cpuPerRequest: (after.cpu - before.cpu) / (after.handled - before.handled) };
+}
+
+// The store only reads what it is sent: its parsing is not the app's overhead.
+const sink = await startSink("drain");
+const metrics: Record<string, number> = {};
+const targets: { label: string; met: boolean }[] = [];
+const notes: string[] = [];
+
+for (const framework of FRAMEWORKS) {
+  await sink.reset();
+  const servers = new Map<Variant, Child>();
+  for (const variant of VARIANTS) servers.set(variant, await forkWithPort("./app-server.ts", [framework, variant, sink.url]));
+  const rps = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+  const ratios = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+  const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+  for (const variant of VARIANTS) await load(servers.get(variant)!.port, warmupSeconds);
+  for (let round = 0; round < rounds; round++) {
+    const thisRound = new Map<Variant, number>();
+    for (const variant of shuffled(VARIANTS)) {
+      const run = await measure(servers.get(variant)!, seconds);
+      thisRound.set(variant, run.rps);
+      cpu.get(variant)!.push(run.cpuPerRequest);
+    }
+    for (const variant of VARIANTS) {
+      rps.get(variant)!.push(thisRound.get(variant)!);
+      ratios.get(variant)!.push(thisRound.get(variant)! / thisRound.get("bare")!);
+    }
+  }
+  const { stats } = await ask<Stats>(servers.get("events-forward")!, "stats", "stats");
+  const sunk = await sink.stats();
+  for (const server of servers.values()) await server.stop();
+
+  const bareCpu = median(cpu.get("bare")!);
+  console.log(`\n${framework}: hello world, ${connections} connections, ${rounds} rounds of ${seconds} s per variant`);
+  printTable([
+    ["variant", "median req/s", "spread", "ratio to bare", "server CPU µs/req", "bare CPU / CPU"],
+    ...VARIANTS.map((v) => [
+      v,
+      fmt(median(rps.get(v)!)),
+      `${fmt(spread(rps.get(v)!) * 100)}%`,
+      fmt(median(ratios.get(v)!), 3),
+      fmt(median(cpu.get(v)!), 1),
+      fmt(bareCpu / median(cpu.get(v)!), 3),
+    ]),
+  ]);
+  const ours = median(ratios.get("events-forward")!);
+  const pinoRatio = median(ratios.get("pino-http")!);
+  metrics[`${framework}.bare_rps`] = median(rps.get("bare")!);
+  for (const v of VARIANTS) {
+    metrics[`${framework}.${v}_cpu_us`] = median(cpu.get(v)!);
+    if (v !== "bare") metrics[`${framework}.${v}_ratio`] = median(ratios.get(v)!);
+  }
+  targets.push({ label: `${framework}: events-forward >= 0.97 of bare throughput (${fmt(ours, 3)})`, met: ours >= 0.97 });
+  targets.push({ label: `${framework}: events-forward ahead of pino-http (${fmt(ours, 3)} vs ${fmt(pinoRatio, 3)})`, met: ours > pinoRatio });
+  if (stats !== null) {
+    // Two events per request (the request event and the handler's put) must all have reached the store.
+    const line = `${framework}: events-forward delivered ${fmt(stats.sent)} events for ${fmt(stats.handled)} requests, in ${fmt(sunk.requests)} requests to the store, overflowed ${stats.overflowed}, dropped ${stats.dropped}`;
+    console.log(line);
+    notes.push(line);
+    if (stats.sent !== stats.handled * 2 || stats.overflowed > 0 || stats.dropped > 0) throw new Error(`events were lost: ${line}`);
+  }
+}
+await sink.stop();
+report({ name: "request-overhead", metrics, targets, notes });

@@ -1,0 +1,58 @@
+/**
+ * Benchmark 3: events per second delivered to a local HTTP sink with the rate limit lifted,
+ * events-forward against posthog-node and Segment at their largest batch settings. Each
+ * contender lives in its own process (warm across rounds) and times a run from its first call
+ * to its own flush reporting everything acknowledged; the sink, in another process, keeps every
+ * body and, after the run, parses them all and counts the events: a run counts only if all n
+ * arrived. Rounds
+ * alternate the contenders in a random order; score: median events/s.
+ */
+import { pick, report } from "./lib/args.js";
+import { forkWithPort, startSink, type Child } from "./lib/processes.js";
+import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
+
+const CONTENDERS = ["events-forward", "posthog-node", "segment"] as const;
+const n = pick(200_000, 30_000);
+const rounds = pick(5, 2);
+
+// The sink counts the events after each run: parsing as they come would make it the bottleneck.
+const sink = await startSink("store");
+const clients = new Map<string, Child>();
+for (const name of CONTENDERS) clients.set(name, await forkWithPort("./throughput-client.ts", [name, sink.url, String(n)]));
+
+async function run(name: string, events: number): Promise<number> {
+  await sink.reset();
+  const child = clients.get(name)!;
+  const done = new Promise<{ ms: number }>((resolve) => child.process.once("message", resolve));
+  child.process.send({ run: events });
+  const { ms } = await done;
+  const stats = await sink.waitFor(events, 60_000);
+  if (stats.events !== events || stats.badBodies > 0) throw new Error(`${name}: sink counted ${stats.events} of ${events} events, ${stats.badBodies} bad bodies`);
+  return (events / ms) * 1000;
+}
+
+const perSecond = new Map<string, number[]>(CONTENDERS.map((c) => [c, []]));
+for (const name of CONTENDERS) await run(name, Math.min(n, 20_000)); // warm-up
+for (let round = 0; round < rounds; round++) {
+  for (const name of shuffled(CONTENDERS)) perSecond.get(name)!.push(await run(name, n));
+}
+for (const client of clients.values()) await client.stop();
+await sink.stop();
+
+const ours = median(perSecond.get("events-forward")!);
+console.log(`\nforwarding throughput: ${fmt(n)} events per run, ${rounds} rounds, sink counts every event after each run`);
+printTable([
+  ["contender", "median events/s", "spread", "events-forward is"],
+  ...CONTENDERS.map((c) => [c, fmt(median(perSecond.get(c)!)), `${fmt(spread(perSecond.get(c)!) * 100)}%`, `${fmt(ours / median(perSecond.get(c)!), 2)}x`]),
+]);
+const ph = median(perSecond.get("posthog-node")!);
+const sg = median(perSecond.get("segment")!);
+report({
+  name: "throughput",
+  metrics: { events_forward_eps: ours, posthog_eps: ph, segment_eps: sg },
+  targets: [
+    { label: `events-forward >= 200,000 events/s (${fmt(ours)})`, met: ours >= 200_000 },
+    { label: `>= 5x posthog-node (${fmt(ours / ph, 1)}x)`, met: ours / ph >= 5 },
+    { label: `>= 5x segment (${fmt(ours / sg, 1)}x)`, met: ours / sg >= 5 },
+  ],
+});
