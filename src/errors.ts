@@ -23,12 +23,30 @@ export class EventQueueFullError extends EventError {
   constructor(
     readonly maxSize: number,
     readonly maxBytes?: number,
+    option = "maxQueueSize",
   ) {
     super(
       maxBytes === undefined
-        ? `event queue is full: it holds ${maxSize} events (option maxQueueSize); the store is slower than the app or unreachable`
+        ? `event queue is full: it holds ${maxSize} events (option ${option}); the store is slower than the app or unreachable`
         : `event queue is full: its events take ${maxBytes} bytes (option maxQueueBytes); the store is slower than the app or unreachable`,
     );
+  }
+}
+
+/**
+ * The spool cannot be written (disk full, read-only, I/O error) and the events waiting in memory
+ * for it reached their bound. A kind of EventQueueFullError, so code that handles a full queue
+ * handles this too.
+ */
+export class SpoolUnwritableError extends EventQueueFullError {
+  override name = "SpoolUnwritableError";
+  constructor(
+    readonly path: string,
+    readonly maxBuffered: number,
+    problem: string,
+  ) {
+    super(maxBuffered, undefined, "spool");
+    this.message = `the spool ${path} cannot be written (${problem}) and ${maxBuffered} events already wait in memory for it`;
   }
 }
 
@@ -46,7 +64,8 @@ export class OptionError extends Error {
   constructor(
     readonly option: string,
     problem: string,
+    options?: { cause?: unknown },
   ) {
-    super(`events-forward option ${option}: ${problem}`);
+    super(`events-forward option ${option}: ${problem}`, options);
   }
 }

@@ -32,12 +32,14 @@ export const ROW_COLUMNS = [
   "properties",
 ] as const;
 
+/** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
+const nextId = monotonicUlid();
+
 /**
  * The default serializer: one Datasette row as datasette-events-forward writes it, with a ULID
- * that is monotonic within this serializer (so within one forwarder).
+ * that is monotonic in the process.
  */
 export function datasetteRowSerializer(instance: string): Serializer {
-  const nextId = monotonicUlid();
   const instanceJson = JSON.stringify(wellFormed(instance));
   const clock = { ms: Number.NaN, iso: "" };
   const names = new LastJson();

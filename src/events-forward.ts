@@ -3,13 +3,15 @@ import type { PutTarget } from "./context.js";
 import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./errors.js";
 import { describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
+import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./metrics.js";
 import { createMiddleware } from "./middleware.js";
-import { resolveOptions, type EventsForwardOptions } from "./options.js";
-import { MemoryQueue } from "./queue.js";
+import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
+import { MemoryQueue, type EventQueue } from "./queue.js";
 import { installShutdownSignals } from "./shutdown-signals.js";
 import { createAgent } from "./sinks/http.js";
 import { createSink, defaultSerializer } from "./sinks/select.js";
 import type { Sink } from "./sinks/sink.js";
+import { SpoolQueue } from "./spool.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
@@ -39,9 +41,25 @@ export interface EventsForward {
 /** Creates the middleware and its forwarder; a bad option throws an OptionError naming it. */
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
+  // The spool first: when it cannot open, no store file has been created on the way.
+  const queue = createQueue(o);
   const agent = createAgent();
-  const sink = createSink(o, agent);
-  const forwarder = new Forwarder(o, { ...sink, close: () => closeBoth(sink, agent) }, new MemoryQueue(o.maxQueueSize, o.maxQueueBytes));
+  let sink: Sink;
+  try {
+    sink = createSink(o, agent);
+  } catch (error) {
+    queue.close?.();
+    void agent.close();
+    throw error;
+  }
+  const metrics = o.metrics === undefined ? undefined : statsdObserver(o.metrics, o.logger);
+  const observers = [metrics, o.logger.debug ? debugObserver(o.logger) : undefined].filter((x): x is ForwarderObserver => x !== undefined);
+  const closeStores = async () => {
+    await closeBoth(sink, agent);
+    await metrics?.close();
+  };
+  const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
+  const forwarder = new Forwarder(o, { ...sink, close: closeStores }, queue, { limiter, observer: combineObservers(observers) });
   const serialize = o.serializer ?? defaultSerializer(o);
   let closed = false;
 
@@ -77,6 +95,11 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     stats: () => forwarder.stats(),
     contextName: o.name,
   }) as unknown as EventsForward;
+}
+
+function createQueue(o: ResolvedOptions): EventQueue {
+  if (o.spool === undefined) return new MemoryQueue(o.maxQueueSize, o.maxQueueBytes);
+  return new SpoolQueue(o.spool, { publisher: o.publisher, maxRate: o.maxRate, periodMs: o.timePeriod * 1000, logger: o.logger });
 }
 
 /** Whatever a serializer throws (a getter, a toJSON, a custom serializer's bug) becomes an EventError. */

@@ -1,10 +1,11 @@
 import { Mutex } from "async-mutex";
-import { EventQueueFullError } from "./errors.js";
+import { BatchSender, STOPPED_REASON } from "./batch-sender.js";
+import { EventQueueFullError, SpoolUnwritableError } from "./errors.js";
 import type { Logger } from "./log.js";
+import type { ForwarderObserver } from "./metrics.js";
 import { OverflowReporter } from "./overflow.js";
-import type { EventQueue, QueuedEvent } from "./queue.js";
+import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
-import { backoffDelay, classifyError, type SendResult } from "./retry.js";
 import type { Sink } from "./sinks/sink.js";
 
 export interface ForwarderSettings {
@@ -22,7 +23,7 @@ export interface ForwarderSettings {
   onDrop?: (events: string[], reason: string) => void;
 }
 
-export interface ForwarderStats {
+export interface ForwarderStats extends QueueStats {
   /** Events accepted and not yet delivered or dropped (including the batch in flight). */
   queued: number;
   /** Events the store acknowledged. */
@@ -44,42 +45,48 @@ export interface CloseResult {
   delivered: number;
   /** Events accepted but never acknowledged: dropped, or still queued at the deadline. */
   undelivered: number;
+  /** With a spool: the events still queued, kept in it for the next publisher (not lost). */
+  spooled?: number;
 }
 
-/** Outcome of one batch after all its retries; `stopped` when close() cut it short. */
-type Outcome = SendResult | { ok: false; stopped: true; reason: string };
-
-const STOPPED_REASON = "the forwarder closed before they were delivered (close() deadline)";
+/** Optional parts: a rate limit shared by processes (the spool's), and an observer (metrics). */
+export interface ForwarderExtras {
+  limiter?: Pick<RateLimiter, "delay" | "record">;
+  observer?: ForwarderObserver;
+}
 
 /**
  * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
  * one request in flight at a time, retrying with backoff, splitting batches the store rejects.
- * Its timers are unref'd: it never keeps the process alive by itself.
+ * Its timers are unref'd: it never keeps the process alive by itself (but for close()'s deadline).
  */
 export class Forwarder {
-  private readonly limiter: RateLimiter;
+  private readonly limiter: Pick<RateLimiter, "delay" | "record">;
+  private readonly sender: BatchSender;
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private urgent = 0;
-  private wakeRateWait: (() => void) | undefined;
   private pendingSince = 0;
   /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
   private pendingBytes = 0;
   private accepted = 0;
   private settled = 0;
-  private failing = false;
   private readonly overflow: OverflowReporter;
   private closing: Promise<CloseResult> | undefined;
-  private readonly counts = { sent: 0, retried: 0, dropped: 0, requests: 0, failedRequests: 0 };
+  private readonly counts = { sent: 0, dropped: 0 };
 
   constructor(
     private readonly settings: ForwarderSettings,
     private readonly sink: Sink,
     private readonly queue: EventQueue,
+    private readonly extras: ForwarderExtras = {},
   ) {
-    this.limiter = new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
+    this.limiter = extras.limiter ?? new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
     this.overflow = new OverflowReporter(settings.logger, sink.description);
+    const requestCounts = { requests: 0, retried: 0, failedRequests: 0 };
+    this.sender = new BatchSender(settings, sink, this.limiter, this.stopping.signal, () => this.urgent > 0, requestCounts, extras.observer);
+    queue.onAvailable?.(() => this.schedule());
   }
 
   /** Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. */
@@ -87,7 +94,11 @@ export class Forwarder {
     try {
       this.queue.push(event);
     } catch (error) {
-      if (error instanceof EventQueueFullError) this.overflow.refused(error.message);
+      if (error instanceof EventQueueFullError) {
+        // A spool that cannot be written refuses events because of its disk, not the store.
+        this.overflow.refused(error.message, error instanceof SpoolUnwritableError ? "the spool can be written again" : undefined);
+        this.extras.observer?.overflowed();
+      }
       throw error;
     }
     this.overflow.accepted();
@@ -100,16 +111,19 @@ export class Forwarder {
   }
 
   stats(): ForwarderStats {
-    return { queued: this.queue.size, ...this.counts, overflowed: this.overflow.total };
+    const { sent, dropped } = this.counts;
+    const { requests, retried, failedRequests } = this.sender.counts;
+    return { queued: this.queue.size, sent, retried, dropped, overflowed: this.overflow.total, requests, failedRequests, ...this.queue.stats?.() };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
   async flush(): Promise<void> {
     const target = this.accepted;
+    this.queue.commit?.();
     this.urgent++;
-    this.wakeRateWait?.();
+    this.sender.wake();
     try {
-      while (this.settled < target && this.queue.size > 0 && !this.stopping.signal.aborted) {
+      while (this.settled < target && this.queue.size > 0 && this.queue.ready !== false && !this.stopping.signal.aborted) {
         await this.mutex.runExclusive(() => this.deliverNext());
       }
     } finally {
@@ -125,28 +139,41 @@ export class Forwarder {
   }
 
   private async drainAndStop(timeoutMs: number): Promise<CloseResult> {
+    // Not unref'd: whoever awaits close() expects it to settle, so the deadline keeps the process
+    // alive until then (an unref'd one let `await events.close()` end a script with exit code 13).
     const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
-    deadline.unref();
     try {
-      await this.flush();
+      // A durable queue keeps what is left for the next publisher, at the rate limit: close()
+      // only lets the batch in flight finish (within the deadline) instead of draining.
+      if (this.queue.durable) await this.mutex.waitForUnlock();
+      else await this.flush();
     } finally {
       clearTimeout(deadline);
       this.stopping.abort();
       this.cancelTimer();
     }
     const left = await this.mutex.runExclusive(() => this.settleLeftovers());
+    this.queue.close?.(); // a no-op when settleLeftovers() closed it
     await this.sink.close?.();
-    return { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
+    const result: CloseResult = { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
+    return this.queue.durable ? { ...result, spooled: left } : result;
   }
 
   /** At the deadline: a spool keeps what is left for the next start; memory can only drop it. */
   private settleLeftovers(): number {
-    const left = this.queue.size;
-    if (left === 0) return 0;
     if (this.queue.durable) {
+      const publisher = this.queue.ready !== false;
+      // Closing commits what the spool buffered; what it cannot write is lost, and counted so.
+      const unkept = this.queue.close?.();
+      if (unkept && unkept.events.length > 0) this.drop(unkept.events, unkept.reason);
+      const left = this.queue.size;
+      // A process that only writes to a spool always leaves its events there: nothing to report.
+      if (left === 0 || !publisher) return left;
       this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
       return left;
     }
+    const left = this.queue.size;
+    if (left === 0) return 0;
     const rest = this.queue.take(left, Number.POSITIVE_INFINITY);
     this.queue.settle(rest);
     this.drop(rest, STOPPED_REASON);
@@ -166,7 +193,7 @@ export class Forwarder {
   }
 
   private schedule(): void {
-    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.stopping.signal.aborted) return;
+    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.queue.ready === false || this.stopping.signal.aborted) return;
     const now = Date.now();
     const delay = this.urgent > 0 ? 0 : Math.max(this.limiter.delay(now), this.fillDelay(now));
     // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
@@ -195,12 +222,17 @@ export class Forwarder {
   private async deliverNext(): Promise<void> {
     const batch = this.fitBody(this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes));
     if (batch.length === 0) return;
-    const finished = await this.deliver(batch);
-    // A batch that close() cut short stays in a durable queue, to be sent again on the next start.
-    if (!finished) return;
-    this.queue.settle(batch);
-    this.settled += batch.length;
-    this.pendingBytes = Math.max(0, this.pendingBytes - batch.reduce((sum, event) => sum + event.bytes, 0));
+    let finished = await this.deliver(batch);
+    if (finished < batch.length && !this.queue.durable) {
+      this.drop(batch.slice(finished), STOPPED_REASON);
+      finished = batch.length;
+    }
+    // Only what was delivered or dropped leaves the queue: the part of a batch that close() cut
+    // short stays in a durable queue, to be sent again on the next start.
+    const done = finished === batch.length ? batch : batch.slice(0, finished);
+    if (finished > 0) this.queue.settle(done);
+    this.settled += finished;
+    this.pendingBytes = Math.max(0, this.pendingBytes - done.reduce((sum, event) => sum + event.bytes, 0));
     // What is left starts the next batch now, as baseplate's publisher starts a new batch after
     // sending one: a full batch must not drag a lone leftover event out after it.
     this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
@@ -217,99 +249,28 @@ export class Forwarder {
 
   /**
    * Sends a batch; when the store rejects its content, halves it until the bad events stand alone.
-   * Returns false when close() cut it short and the queue keeps it.
+   * Returns how many events, from the front, were delivered or dropped: all of them, unless
+   * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
    */
-  private async deliver(batch: QueuedEvent[]): Promise<boolean> {
-    const outcome = await this.sendWithRetries(batch);
+  private async deliver(batch: QueuedEvent[]): Promise<number> {
+    const outcome = await this.sender.send(batch.map((event) => event.json));
     if (outcome.ok) {
       this.counts.sent += batch.length;
-      return true;
+      return batch.length;
     }
-    if ("stopped" in outcome && this.queue.durable) return false;
+    if ("stopped" in outcome) return 0;
     if ("splittable" in outcome && outcome.splittable && batch.length > 1) {
       const middle = Math.ceil(batch.length / 2);
       const first = await this.deliver(batch.slice(0, middle));
-      const second = await this.deliver(batch.slice(middle));
-      return first && second;
+      return first < middle ? first : middle + (await this.deliver(batch.slice(middle)));
     }
     this.drop(batch, outcome.reason);
-    return true;
-  }
-
-  private async sendWithRetries(batch: QueuedEvent[]): Promise<Outcome> {
-    const payloads = batch.map((event) => event.json);
-    let attempts = 0;
-    let failures = 0;
-    let budgetStart: number | undefined;
-    for (;;) {
-      await this.waitForRateLimit();
-      if (this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
-      this.limiter.record(Date.now());
-      this.counts.requests++;
-      if (failures > 0) this.counts.retried++;
-      const result = await this.sendOnce(payloads);
-      if (!result.ok && this.stopping.signal.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
-      if (result.ok) {
-        if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
-        this.failing = false;
-        return result;
-      }
-      this.counts.failedRequests++;
-      failures++;
-      if (!result.retry) return result;
-      if (!this.failing) this.settings.logger.warn(`${this.sink.description}: ${result.reason}; retrying with backoff`);
-      this.failing = true;
-      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
-      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs));
-      // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
-      if (!result.unreachable) {
-        attempts++;
-        budgetStart ??= Date.now();
-        if (attempts >= this.settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
-        // The budget counts from the first failure that used an attempt; no retry starts after it.
-        if (Date.now() + wait - budgetStart > this.settings.retryBudgetMs) {
-          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${this.settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
-        }
-      }
-      await this.sleep(wait, false);
-    }
-  }
-
-  /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
-  private async sendOnce(payloads: string[]): Promise<SendResult> {
-    try {
-      return await this.sink.send(payloads, this.stopping.signal);
-    } catch (error) {
-      return classifyError(error, false);
-    }
-  }
-
-  private async waitForRateLimit(): Promise<void> {
-    for (;;) {
-      const delay = this.limiter.delay(Date.now());
-      if (delay <= 0 || this.urgent > 0 || this.stopping.signal.aborted) return;
-      await this.sleep(delay, true);
-    }
-  }
-
-  /** An unref'd pause that close() always ends early, and flush() too when `forFlush`. */
-  private sleep(ms: number, forFlush: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.stopping.signal.removeEventListener("abort", done);
-        if (this.wakeRateWait === done) this.wakeRateWait = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.stopping.signal.addEventListener("abort", done, { once: true });
-      if (forFlush) this.wakeRateWait = done;
-    });
+    return batch.length;
   }
 
   private drop(batch: QueuedEvent[], reason: string): void {
     this.counts.dropped += batch.length;
+    this.extras.observer?.dropped(batch.length);
     this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
     if (this.settings.onDrop === undefined) return;
     try {

@@ -3,51 +3,17 @@ import { resolveCollector, type CollectorOptions, type ResolvedCollector } from 
 import { OptionError } from "./errors.js";
 import type { Serializer } from "./event.js";
 import { consoleLogger, silentLogger, type Logger } from "./log.js";
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "./metrics.js";
 import { parseCaptureHeaders, parseClientIpKey } from "./request-privacy.js";
 import { resolveSecret, type Secret } from "./secret.js";
 import { parseShutdownSignals } from "./shutdown-signals.js";
 import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
+import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from "./spool-options.js";
 import { assertSecureTransport } from "./transport-security.js";
+import { DEFAULTS, SINK_DEFAULTS } from "./defaults.js";
+import { bool, fn, identifier, int, logger, num, text, type Bag } from "./option-checks.js";
 
-/** Every default, in one place; README documents each. */
-export const DEFAULTS = {
-  name: "events",
-  table: "datasette_events",
-  batchLimit: 10,
-  maxBatchBytes: 500 * 1024,
-  batchWaitMs: 0,
-  maxRate: 1,
-  timePeriod: 10,
-  maxAttempts: 3,
-  retryBudgetMs: 5 * 60_000,
-  backoffBaseMs: 1_000,
-  backoffMaxMs: 30_000,
-  maxRetryAfterMs: 60_000,
-  requestTimeoutMs: 3_000,
-  maxEventSize: 102_400,
-  maxQueueSize: 10_000,
-  maxQueueBytes: 32 * 1024 * 1024,
-  shutdownTimeoutMs: 5_000,
-  requestEvents: true,
-} as const;
-
-/**
- * Where a store needs other defaults than DEFAULTS (README explains each). The collector, as
- * baseplate's publisher: batches cut by bytes (500 KiB) rather than count, waiting up to ~1 s to
- * fill, posted as fast as they fill (one request in flight; the rate limit is only a safety cap),
- * retried until the time budget runs out, however many attempts that takes.
- */
-export const SINK_DEFAULTS = {
-  datasette: {},
-  collector: {
-    batchLimit: 10_000,
-    batchWaitMs: 1_000,
-    maxRate: 20,
-    timePeriod: 1,
-    maxAttempts: Number.POSITIVE_INFINITY,
-    requestEvents: false,
-  },
-} as const;
+export { DEFAULTS, SINK_DEFAULTS };
 
 /** The request a callback is given: Express's `req`, or Koa's `ctx`. */
 export type AppRequest = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -100,6 +66,14 @@ export interface EventsForwardOptions {
   onDrop?: (events: string[], reason: string) => void;
   /** Where warnings go; `false` for none. Default: console. */
   logger?: Logger | false;
+  /** The embedded store, used when no apiUrl is given: a SQLite file (needs better-sqlite3). */
+  database?: string;
+  /** A durable spool that processes share instead of the memory queue: a path, or { path, ... }. */
+  spool?: string | SpoolOptions;
+  /** With a spool: false makes this process only write, another one (the sidecar) delivers. */
+  publisher?: boolean;
+  /** statsd metrics: { namespace, endpoint: "host:port" }. */
+  metrics?: MetricsOptions;
   /** Most bytes of serialized events waiting; more throw EventQueueFullError. */
   maxQueueBytes?: number;
   /** Send the token over plain http to a host that is not loopback (refused by default). */
@@ -118,11 +92,15 @@ export type ResolvedOptions = Required<
   Omit<
     EventsForwardOptions,
     | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger"
-    | "shutdownSignals" | "captureHeaders" | "clientIpKey"
+    | "shutdownSignals" | "captureHeaders" | "clientIpKey" | "database" | "spool" | "metrics"
   >
 > & {
-  /** Exactly one of apiUrl and collector is set. */
+  /** At most one of apiUrl, collector and database is set (none when publisher is false). */
   apiUrl?: URL;
+  /** Set when the store is the embedded SQLite file. */
+  database?: string;
+  spool?: ResolvedSpoolOptions;
+  metrics?: ResolvedMetricsOptions;
   apiToken?: string;
   collector?: ResolvedCollector;
   shutdownSignals: readonly NodeJS.Signals[];
@@ -155,8 +133,9 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
   if (collector !== undefined && (o.apiUrl !== undefined || o.apiToken !== undefined)) {
     throw new OptionError("collector", "give one store: apiUrl (and apiToken) for Datasette, or collector, not both");
   }
-  const apiUrl = collector === undefined ? parseApiUrl(o.apiUrl) : undefined;
-  const d: Bag = { ...DEFAULTS, ...SINK_DEFAULTS[collector === undefined ? "datasette" : "collector"] };
+  const apiUrl = o.apiUrl === undefined ? undefined : parseApiUrl(o.apiUrl);
+  const embedded = collector === undefined && usesEmbeddedStore(o);
+  const d: Bag = { ...DEFAULTS, ...SINK_DEFAULTS[collector !== undefined ? "collector" : embedded ? "sqlite" : "datasette"] };
   // Only Datasette caps rows per write; the collector's real limit is bytes (maxBatchBytes).
   const batchLimit = int(o, "batchLimit", 1, collector === undefined ? DATASETTE_MAX_ROWS : 100_000_000, d);
   const requestEvents = o.requestEvents === undefined ? (d.requestEvents as boolean) : bool(o, "requestEvents");
@@ -171,6 +150,10 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
   const maxEventSize = int(o, "maxEventSize", 1, 64 * 1024 * 1024);
   return {
     apiUrl,
+    database: embedded ? (o.database === undefined ? DEFAULTS.database : text(o, "database")) : noDatabase(o),
+    spool: o.spool === undefined ? undefined : resolveSpoolOptions(o.spool),
+    publisher: publisher(o),
+    metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
     apiToken,
     collector,
     instance: o.instance === undefined ? hostname() : text(o, "instance"),
@@ -211,7 +194,26 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
   "maxQueueSize", "serializer", "onDrop", "logger",
   "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
+  "database", "spool", "publisher", "metrics",
 ]);
+
+/** No other store configured: events go to the local SQLite file (option database). */
+function usesEmbeddedStore(o: EventsForwardOptions): boolean {
+  // A process that only writes to the spool has no store of its own.
+  return o.apiUrl === undefined && o.collector === undefined && o.publisher !== false;
+}
+
+function noDatabase(o: EventsForwardOptions): undefined {
+  if (o.database !== undefined && o.publisher !== false) throw new OptionError("database", "names the embedded store, which is only used when no other store (apiUrl, collector) is configured");
+  return undefined;
+}
+
+function publisher(o: EventsForwardOptions): boolean {
+  if (o.publisher === undefined) return true;
+  const value = bool(o, "publisher");
+  if (!value && o.spool === undefined) throw new OptionError("publisher", "false needs the spool option: without a spool, nothing would ever deliver this process's events");
+  return value;
+}
 
 function rejectUnknown(o: object): void {
   for (const key of Object.keys(o)) {
@@ -226,7 +228,6 @@ function defaultActor(request: AppRequest): unknown {
 }
 
 function parseApiUrl(value: unknown): URL {
-  if (value === undefined) throw new OptionError("apiUrl", "is required: the Datasette write API URL, ending in /-/create or /-/insert (or give option collector)");
   if (typeof value !== "string") throw new OptionError("apiUrl", "must be a string");
   let url: URL;
   try {
@@ -239,56 +240,4 @@ function parseApiUrl(value: unknown): URL {
     throw new OptionError("apiUrl", "must end in /-/create (create the table and insert) or /<table>/-/insert (insert only)");
   }
   return url;
-}
-
-type Bag = Record<string, unknown>;
-
-function int<K extends string>(o: object, key: K, min: number, max: number, defaults: Bag = DEFAULTS): number {
-  const value = (o as Bag)[key];
-  if (value === undefined) return defaults[key] as number;
-  if (typeof value !== "number" || !Number.isInteger(value)) throw new OptionError(key, `must be a whole number, got ${typeof value === "number" ? value : typeof value}`);
-  if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function num(o: object, key: string, min: number, max: number, defaults: Bag = DEFAULTS): number {
-  const value = (o as Bag)[key];
-  if (value === undefined) return defaults[key] as number;
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(key, "must be a number");
-  if (value < min || value > max) throw new OptionError(key, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function text(o: object, key: string): string {
-  const value = (o as Bag)[key];
-  if (typeof value !== "string" || value.length === 0) throw new OptionError(key, "must be a non-empty string");
-  return value;
-}
-
-function identifier(value: unknown): string {
-  if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value)) throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
-  // req.__proto__ = context would swap the request's prototype; constructor, toString... break it too.
-  if (value in Object.prototype) throw new OptionError("name", `${value} would replace a property every object has; choose a name such as events_v2`);
-  return value;
-}
-
-function bool(o: object, key: string): boolean {
-  const value = (o as Bag)[key];
-  if (typeof value !== "boolean") throw new OptionError(key, "must be true or false");
-  return value;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function fn<T extends (...args: any[]) => any>(o: object, key: string): T {
-  const value = (o as Bag)[key];
-  if (typeof value !== "function") throw new OptionError(key, "must be a function");
-  return value as T;
-}
-
-function logger(value: unknown): Logger {
-  const l = value as Logger;
-  if (l === null || typeof l !== "object" || typeof l.warn !== "function" || typeof l.error !== "function") {
-    throw new OptionError("logger", "must be false or an object with warn() and error() methods");
-  }
-  return l;
 }

@@ -19,11 +19,12 @@ export class OverflowReporter {
     return this.refusedInEpisode > 0;
   }
 
-  refused(why: string): void {
+  /** `until`: what ends the episode; by default the store catching up with the queue. */
+  refused(why: string, until = `${this.storeName} catches up`): void {
     this.total++;
     if (this.refusedInEpisode++ > 0) return;
     this.startedAt = Date.now();
-    this.logger.error(`${why}: refusing events until ${this.storeName} catches up (reported once until the queue accepts events again)`);
+    this.logger.error(`${why}: refusing events until ${until} (reported once until the queue accepts events again)`);
   }
 
   accepted(): void {

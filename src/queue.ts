@@ -6,6 +6,16 @@ export interface QueuedEvent {
   readonly bytes: number;
 }
 
+/** What a queue adds to stats(); only a spool has these. */
+export interface QueueStats {
+  /** Events this process committed to the spool. */
+  spooled?: number;
+  /** Events put but not yet committed to the spool (a kill -9 now would lose them). */
+  buffered?: number;
+  /** This process holds the spool's publisher lease. */
+  publisher?: boolean;
+}
+
 /**
  * Where accepted events wait for the forwarder. Events leave in the order they came; the
  * forwarder takes a batch from the front and settles it (delivered or dropped) before it takes
@@ -14,8 +24,9 @@ export interface QueuedEvent {
 export interface EventQueue {
   readonly size: number;
   /**
-   * Events left at close() outlive the process (a spool): close() leaves them, and an in-flight
-   * batch cut short by close(), where it is, instead of dropping them.
+   * Events left at close() outlive the process (a spool): close() does not drain them (it lets
+   * the batch in flight finish within the deadline), and leaves them, and an in-flight batch cut
+   * short by close(), where they are, instead of dropping them.
    */
   readonly durable?: boolean;
   push(event: QueuedEvent): void;
@@ -23,6 +34,21 @@ export interface EventQueue {
   take(maxCount: number, maxBytes: number): QueuedEvent[];
   /** Forgets a batch that take() returned: it was delivered or dropped. */
   settle(batch: QueuedEvent[]): void;
+  /** False while this process may not take events (another process holds the spool's publisher lease). */
+  readonly ready?: boolean;
+  /** Makes every event pushed so far durable (a spool commits its group now). */
+  commit?(): void;
+  /** Calls `wake` when events become available that push() did not announce (other processes). */
+  onAvailable?(wake: () => void): void;
+  stats?(): QueueStats;
+  /** Returns the events it could not keep (a spool that cannot be written), with why: they are lost. */
+  close?(): Unkept | void;
+}
+
+/** Accepted events a queue could neither deliver nor keep when it closed. */
+export interface Unkept {
+  events: QueuedEvent[];
+  reason: string;
 }
 
 /** The default queue: an array used as a deque, bounded by count and by bytes. */

@@ -19,4 +19,14 @@ export class RateLimiter {
     this.starts.push(now);
     if (this.starts.length > this.maxRate) this.starts.shift();
   }
+
+  /** The start times it remembers, oldest first (a spool stores them for the next publisher). */
+  get recent(): readonly number[] {
+    return this.starts;
+  }
+
+  /** Continues from start times another process recorded. */
+  load(starts: readonly number[]): void {
+    this.starts = starts.slice(-this.maxRate);
+  }
 }

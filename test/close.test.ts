@@ -98,7 +98,7 @@ describe("a durable queue (a spool) at the close() deadline", () => {
     const forwarder = new Forwarder(settings, sink, queue);
     for (const n of [1, 2, 3, 4, 5]) forwarder.enqueue({ json: String(n), bytes: 1 });
     await waitFor(() => sends === 1, { what: "the first batch in flight" });
-    expect(await forwarder.close(50)).toEqual({ delivered: 0, undelivered: 5 });
+    expect(await forwarder.close(50)).toEqual({ delivered: 0, undelivered: 5, spooled: 5 });
     expect(drops).toEqual([]);
     expect(queue.size).toBe(5);
     expect(queue.take(10, 1e6).map((event) => event.json)).toEqual(["1", "2", "3", "4", "5"]);

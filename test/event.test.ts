@@ -73,6 +73,14 @@ describe("the row", () => {
     expect(decodeTime(ids.at(-1)!)).toBeLessThanOrEqual(Date.now());
   });
 
+  it("gives ids that are monotonic in the process, across forwarders' serializers", () => {
+    const first = datasetteRowSerializer("a");
+    const second = datasetteRowSerializer("b");
+    const ids = Array.from({ length: 1000 }, (_, i) => JSON.parse((i % 2 ? first : second)({ event: "e" }, {})).id as string);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it("keeps put() order and id order the same at the store", async () => {
     const store = await startStore();
     const events = startForwarder(store.url(), { batchLimit: 7 });

@@ -49,4 +49,17 @@ describe("process lifetime", () => {
     }
     expect(failing.requests).toHaveLength(1);
   });
+
+  it("stays alive for an awaited close() until its deadline, then exits normally", async () => {
+    // A top-level `await events.close()` must finish (Node exits with code 13 when a top-level
+    // await is left pending because nothing keeps the process alive).
+    const run = await runIdleForwarder({
+      FORWARD_OPTIONS: JSON.stringify({ apiUrl: await unreachableUrl(), backoffBaseMs: 60_000 }),
+      WAIT_FOR: "failedRequests",
+      CLOSE_TIMEOUT_MS: "300",
+    });
+    expect(run.stderr).toBe("");
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.stats).toMatchObject({ closed: { delivered: 0, undelivered: 3 } });
+  });
 });

@@ -5,13 +5,16 @@ import type { ResolvedOptions } from "../options.js";
 import { collectorSink } from "./collector.js";
 import { datasetteSink } from "./datasette.js";
 import type { Sink } from "./sink.js";
+import { sqliteSink } from "./sqlite.js";
 
 /** The store the options point at. Each kind of store adds its case here. */
 export function createSink(o: ResolvedOptions, dispatcher: Dispatcher): Sink {
+  if (!o.publisher) return spoolWriterSink;
   if (o.collector !== undefined) return collectorSink({ collector: o.collector, requestTimeoutMs: o.requestTimeoutMs, dispatcher });
   if (o.apiUrl !== undefined) {
     return datasetteSink({ apiUrl: o.apiUrl, apiToken: o.apiToken, table: o.table, requestTimeoutMs: o.requestTimeoutMs, dispatcher });
   }
+  if (o.database !== undefined) return sqliteSink({ path: o.database, table: o.table });
   throw new Error("resolveOptions() let through options without a store");
 }
 
@@ -20,3 +23,12 @@ export function defaultSerializer(o: ResolvedOptions): Serializer {
   if (o.collector !== undefined) return o.collector.version === "1" ? serializeV1Event : serializeV2Event;
   return datasetteRowSerializer(o.instance);
 }
+
+/**
+ * A process with `publisher: false` has no store: its spool never lets it take events (it never
+ * holds the lease), so this is never asked to send.
+ */
+const spoolWriterSink: Sink = {
+  description: "the spool's publisher (this process only writes: publisher false)",
+  send: async () => ({ ok: false, retry: true, reason: "this process only writes to the spool (option publisher is false)" }),
+};

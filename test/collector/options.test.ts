@@ -70,7 +70,9 @@ describe("option collector", () => {
   it("needs exactly one store", () => {
     expect(optionError({ collector, apiUrl: "http://127.0.0.1:1/db/-/create" }).option).toBe("collector");
     expect(optionError({ collector, apiToken: "t" }).option).toBe("collector");
-    expect(optionError({}).message).toMatch(/apiUrl: is required.*or give option collector/);
+    // No store option at all is the embedded store (a local SQLite file), not an error.
+    expect(resolveOptions({}).database).toBe("./events.db");
+    expect(optionError({ collector, database: "events.db" }).option).toBe("database");
   });
 
   it("names the bad field", () => {

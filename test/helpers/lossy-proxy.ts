@@ -64,7 +64,7 @@ interface Answer {
   body: Buffer;
 }
 
-function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answer> {
+export function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers = { ...req.headers, host: target.host, connection: "close" };
     const upstream = request(
@@ -84,7 +84,7 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answe
   });
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks);

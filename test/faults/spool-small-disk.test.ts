@@ -1,0 +1,54 @@
+// A spool on a 2 MB disk: its write-ahead log must not fill the disk (SQLite's default
+// checkpoint at ~4 MB of log would, and then nothing could be written again). Mounts a tmpfs:
+// it needs root, as CI has; without it the test fails, it does not skip.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { forwardTo, logged } from "../helpers/forward-to.js";
+import { TestStore } from "../helpers/test-store.js";
+import { waitFor } from "../helpers/wait.js";
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "events-forward-spool-small-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir], { stdio: "pipe" });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? "").trim();
+    throw new Error(`the small-disk test needs to mount a 2 MB tmpfs at ${dir} (run it as root, as CI does): ${stderr || (error as Error).message}`);
+  }
+});
+
+afterAll(() => {
+  execFileSync("umount", [dir]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a spool on a 2 MB disk passes 6 MB of events through without filling it", async () => {
+  const store = await new TestStore().start();
+  const spool = join(dir, "spool.db");
+  const h = forwardTo(store, { batchLimit: 50, spool: { path: spool, groupCommitMs: 5, leaseMs: 300, pollMs: 50 } });
+  try {
+    await waitFor(() => h.events.stats().publisher === true, { what: "the publisher lease" });
+    let largestLog = 0;
+    // 6000 events of ~1 KB; at most ~500 wait at a time, so the outbox itself stays small.
+    for (let i = 0; i < 6_000; i++) {
+      h.events.put({ event: `e-${i}`, properties: { pad: "x".repeat(1_000) } });
+      if (i % 100 === 99) {
+        await waitFor(() => h.events.stats().queued < 400 || logged(h, /cannot be written/).length > 0, { what: "delivery keeping up" });
+        largestLog = Math.max(largestLog, statSync(`${spool}-wal`).size);
+      }
+    }
+    await waitFor(() => h.events.stats().queued === 0, { what: "every event delivered" });
+    expect(logged(h, /cannot be written|heartbeat failed/)).toEqual([]);
+    expect(h.events.stats()).toMatchObject({ sent: 6_000, overflowed: 0, dropped: 0 });
+    expect(store.table.size).toBe(6_000);
+    expect(largestLog).toBeLessThan(1_200_000);
+  } finally {
+    await h.events.close({ timeoutMs: 100 });
+    await store.stop();
+  }
+});

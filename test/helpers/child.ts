@@ -1,0 +1,73 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { PROJECT_ROOT } from "./datasette-venv.js";
+import { waitFor } from "./wait.js";
+
+export interface Child {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Every IPC message it sent, in order. */
+  readonly messages: Array<Record<string, unknown>>;
+  /** The last 8000 characters of its stdout and stderr, for failure messages. */
+  output(): string;
+  /** Resolves with the exit code (or signal) once it exited. */
+  readonly exited: Promise<number | NodeJS.Signals>;
+  /** Waits for a message that satisfies `test`. */
+  message(test: (message: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Runs a TypeScript file (through tsx) as a child process with an IPC channel. */
+export function startChild(file: string, args: string[], env: Record<string, string>): Child {
+  const child = fork(file, args, {
+    cwd: PROJECT_ROOT,
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  running.add(child);
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const messages: Array<Record<string, unknown>> = [];
+  child.on("message", (message) => messages.push(message as Record<string, unknown>));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? -1);
+    }),
+  );
+  let done = false;
+  void exited.then(() => (done = true));
+  return {
+    process: child,
+    pid: child.pid!,
+    messages,
+    output: () => output,
+    exited,
+    async message(test, what, timeoutMs = 20_000) {
+      let found: Record<string, unknown> | undefined;
+      await waitFor(
+        () => {
+          found = messages.find(test);
+          if (found === undefined && done) throw new Error(`child ${child.pid} exited while waiting for ${what}:\n${output}`);
+          return found !== undefined;
+        },
+        { timeoutMs, what: `${what} from child ${child.pid}` },
+      );
+      return found!;
+    },
+  };
+}
+
+/** Sends SIGKILL and waits until the process is gone. */
+export async function killHard(child: Child): Promise<void> {
+  child.process.kill("SIGKILL");
+  await child.exited;
+}

@@ -1,0 +1,97 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { forward, readAll } from "./lossy-proxy.js";
+
+/** One request through the proxy. */
+export interface RecordedRequest {
+  /** When it arrived and when its answer was relayed (Date.now()); `end` undefined while held. */
+  start: number;
+  end?: number;
+  body: string;
+  /** The client's port: requests over one connection share it. */
+  clientPort?: number;
+  status?: number;
+  /** Forwarded and answered upstream, but the answer was never relayed. */
+  held: boolean;
+}
+
+export interface RecordingProxy {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** The most requests that were in flight through the proxy at one moment. */
+  readonly maxInFlight: number;
+  /**
+   * The next request is forwarded (the upstream writes it) but its answer is held back: never
+   * relayed, unless `release()` is called.
+   */
+  holdNext(): { release(): void };
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback HTTP proxy in front of a real server that records every request (body, arrival,
+ * answer) and how many were in flight at once; it can hold one answer back, so the client's
+ * request stays in flight although the upstream has done the work.
+ */
+export async function startRecordingProxy(upstream: string): Promise<RecordingProxy> {
+  const target = new URL(upstream);
+  const requests: RecordedRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let hold: Promise<void> | undefined;
+  const server: Server = createServer((req, res) => {
+    const record: RecordedRequest = { start: Date.now(), body: "", held: false, clientPort: req.socket.remotePort };
+    requests.push(record);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    void (async () => {
+      record.body = (await readAll(req)).toString();
+      const answer = await forward(target, req, Buffer.from(record.body));
+      record.status = answer.status;
+      if (hold !== undefined) {
+        const released = hold;
+        hold = undefined;
+        record.held = true;
+        res.once("close", () => inFlight--);
+        await released; // meanwhile the client waits, gives up, or dies
+        if (res.destroyed) return;
+        record.end = Date.now();
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+        return;
+      }
+      inFlight--;
+      record.end = Date.now();
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    })().catch((error: Error) => {
+      inFlight--;
+      res.writeHead(502, { "content-type": "text/plain" });
+      res.end(`proxy error: ${error.message}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    holdNext: () => {
+      let release = () => {};
+      hold = new Promise((resolve) => (release = resolve));
+      return { release };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The row ids a Datasette write request carried. */
+export function rowIds(body: string): string[] {
+  return (JSON.parse(body) as { rows: Array<{ id: string }> }).rows.map((row) => row.id);
+}
