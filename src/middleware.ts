@@ -50,6 +50,7 @@ export function createMiddleware(target: PutTarget, settings: MiddlewareSettings
 
   /** What the app asked to record beyond the defaults; undefined when nothing. */
   function optInFacts(request: AppRequest, req: IncomingMessage): Record<string, unknown> | undefined {
+    if (settings.captureHeaders.length === 0 && settings.clientIpKey === undefined) return undefined; // the usual case: no work per request
     const extra: Record<string, unknown> = {};
     const headers = capturedHeaders(req, settings.captureHeaders);
     if (headers !== undefined) extra.headers = headers;
