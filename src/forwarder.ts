@@ -1,25 +1,19 @@
 import { Mutex } from "async-mutex";
-import { BatchSender, STOPPED_REASON } from "./batch-sender.js";
+import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
 import { EventQueueFullError, SpoolUnwritableError } from "./errors.js";
-import type { Logger } from "./log.js";
 import type { ForwarderObserver } from "./metrics.js";
 import { OverflowReporter } from "./overflow.js";
 import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
 import type { Sink } from "./sinks/sink.js";
 
-export interface ForwarderSettings {
+/** What the forwarder needs beyond the failure policy its BatchSender applies. */
+export interface ForwarderSettings extends RetrySettings {
   batchLimit: number;
   maxBatchBytes: number;
   batchWaitMs: number;
   maxRate: number;
   timePeriod: number;
-  maxAttempts: number;
-  retryBudgetMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  maxRetryAfterMs: number;
-  logger: Logger;
   onDrop?: (events: string[], reason: string) => void;
 }
 
