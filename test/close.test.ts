@@ -1,27 +1,25 @@
 import express from "express";
 import request from "supertest";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Forwarder } from "../src/forwarder.js";
 import { EventError, ForwarderClosedError } from "../src/index.js";
 import { silentLogger } from "../src/log.js";
 import { MemoryQueue } from "../src/queue.js";
 import type { SendResult } from "../src/retry.js";
-import { forwardTo, type Harness } from "./helpers/forward-to.js";
-import { TestStore } from "./helpers/test-store.js";
+import { eachTestWithStore, forwardTo, type Harness } from "./helpers/forward-to.js";
+import type { TestStore } from "./helpers/test-store.js";
 import { waitFor } from "./helpers/wait.js";
 
 let store: TestStore;
 let h: Harness | undefined;
 
-beforeEach(async () => {
-  store = await new TestStore().start();
-});
-
-afterEach(async () => {
-  await h?.events.close({ timeoutMs: 100 });
-  h = undefined;
-  await store.stop();
-});
+eachTestWithStore(
+  (started) => {
+    store = started;
+    h = undefined;
+  },
+  () => h,
+);
 
 test("close() drains without waiting for the rate limit, and calling it twice gives the same answer", async () => {
   h = forwardTo(store, { maxRate: 1, timePeriod: 600, name: "billing" });

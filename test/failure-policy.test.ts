@@ -1,25 +1,23 @@
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { Forwarder } from "../src/forwarder.js";
 import { silentLogger } from "../src/log.js";
 import { MemoryQueue } from "../src/queue.js";
 import type { SendResult } from "../src/retry.js";
-import { forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
+import { eachTestWithStore, forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "./helpers/request-starts.js";
-import { TestStore } from "./helpers/test-store.js";
+import type { TestStore } from "./helpers/test-store.js";
 import { waitFor } from "./helpers/wait.js";
 
 let store: TestStore;
 let h: Harness | undefined;
 
-beforeEach(async () => {
-  store = await new TestStore().start();
-});
-
-afterEach(async () => {
-  await h?.events.close({ timeoutMs: 100 });
-  h = undefined;
-  await store.stop();
-});
+eachTestWithStore(
+  (started) => {
+    store = started;
+    h = undefined;
+  },
+  () => h,
+);
 
 function putAll(list: string[]): void {
   for (const event of list) h!.events.put({ event });

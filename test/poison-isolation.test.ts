@@ -1,19 +1,17 @@
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
-import { TestStore, type Row } from "./helpers/test-store.js";
+import { describe, expect, test } from "vitest";
+import { eachTestWithStore, forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
+import type { TestStore, Row } from "./helpers/test-store.js";
 
 let store: TestStore;
 let h: Harness | undefined;
 
-beforeEach(async () => {
-  store = await new TestStore().start();
-});
-
-afterEach(async () => {
-  await h?.events.close({ timeoutMs: 100 });
-  h = undefined;
-  await store.stop();
-});
+eachTestWithStore(
+  (started) => {
+    store = started;
+    h = undefined;
+  },
+  () => h,
+);
 
 /** Rejects the whole request, as Datasette does, when any row is "poison", naming the first. */
 function rejectPoison(status: number) {

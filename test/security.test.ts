@@ -2,12 +2,12 @@ import { createHmac } from "node:crypto";
 import { inspect } from "node:util";
 import express from "express";
 import request from "supertest";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { eventsForward, OptionError, type EventsForwardOptions } from "../src/index.js";
 import { TRUNCATED_MARKER } from "../src/request-privacy.js";
 import { isLoopbackHost } from "../src/transport-security.js";
-import { forwardTo, type Harness } from "./helpers/forward-to.js";
-import { TestStore, type Row } from "./helpers/test-store.js";
+import { eachTestWithStore, forwardTo, type Harness } from "./helpers/forward-to.js";
+import type { TestStore, Row } from "./helpers/test-store.js";
 import { waitFor } from "./helpers/wait.js";
 
 const TOKEN = "dstok_SeCrEt-t0ken-d0-not-leak";
@@ -16,15 +16,13 @@ const IP_KEY = "ip-key-SeCrEt-0123456789";
 let store: TestStore;
 let h: Harness | undefined;
 
-beforeEach(async () => {
-  store = await new TestStore().start();
-});
-
-afterEach(async () => {
-  await h?.events.close({ timeoutMs: 100 });
-  h = undefined;
-  await store.stop();
-});
+eachTestWithStore(
+  (started) => {
+    store = started;
+    h = undefined;
+  },
+  () => h,
+);
 
 function optionError(options: EventsForwardOptions): OptionError {
   try {

@@ -1,23 +1,21 @@
 // Fault injection against a controllable loopback store (test/helpers/test-store.ts). Each test
 // says exactly what was delivered, what was dropped, and checks that nothing else was lost.
-import { afterEach, beforeEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { expectAccounted } from "../helpers/accounting.js";
-import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
-import { TestStore, type Row } from "../helpers/test-store.js";
+import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
+import type { TestStore, Row } from "../helpers/test-store.js";
 import { waitFor } from "../helpers/wait.js";
 
 let store: TestStore;
 let h: Harness | undefined;
 
-beforeEach(async () => {
-  store = await new TestStore().start();
-});
-
-afterEach(async () => {
-  await h?.events.close({ timeoutMs: 100 });
-  h = undefined;
-  await store.stop();
-});
+eachTestWithStore(
+  (started) => {
+    store = started;
+    h = undefined;
+  },
+  () => h,
+);
 
 function putAll(list: string[]): void {
   for (const event of list) h!.events.put({ event });

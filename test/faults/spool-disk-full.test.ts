@@ -4,10 +4,10 @@ import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
 import { EventQueueFullError, SpoolUnwritableError } from "../../src/index.js";
-import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
-import { TestStore } from "../helpers/test-store.js";
+import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
+import type { TestStore } from "../helpers/test-store.js";
 import { waitFor } from "../helpers/wait.js";
 
 let dir: string;
@@ -29,15 +29,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(async () => {
-  store = await new TestStore().start();
-});
-
-afterEach(async () => {
-  await h?.events.close({ timeoutMs: 100 });
-  h = undefined;
-  await store.stop();
-});
+eachTestWithStore(
+  (started) => {
+    store = started;
+    h = undefined;
+  },
+  () => h,
+);
 
 /** Writes `path` until the file system has no byte left (ENOSPC). */
 function fillDisk(path: string): void {

@@ -1,5 +1,7 @@
+import { afterEach, beforeEach } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
 import { recordingLogger } from "./recording-logger.js";
+import { TestStore } from "./test-store.js";
 
 export interface Drop {
   events: string[];
@@ -55,4 +57,21 @@ export function logged(h: Harness, pattern: RegExp, level?: "warn" | "error"): s
     .filter((line) => level === undefined || line.startsWith(`${level}: `))
     .map((line) => line.slice(line.indexOf(": ") + 2))
     .filter((message) => pattern.test(message));
+}
+
+/**
+ * Registers the hooks most loopback tests share: a fresh, started TestStore before each test
+ * (handed to `started`, which also forgets the previous test's harness), and after it the
+ * harness `current()` returns closed and the store stopped.
+ */
+export function eachTestWithStore(started: (store: TestStore) => void, current: () => Harness | undefined): void {
+  let store: TestStore;
+  beforeEach(async () => {
+    store = await new TestStore().start();
+    started(store);
+  });
+  afterEach(async () => {
+    await current()?.events.close({ timeoutMs: 100 });
+    await store.stop();
+  });
 }
