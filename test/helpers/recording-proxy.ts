@@ -1,5 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import type { Child } from "./child.js";
+import { DatasetteServer } from "./datasette.js";
 import { forward, readAll } from "./lossy-proxy.js";
 
 /** One request through the proxy. */
@@ -94,4 +97,24 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
 /** The row ids a Datasette write request carried. */
 export function rowIds(body: string): string[] {
   return (JSON.parse(body) as { rows: Array<{ id: string }> }).rows.map((row) => row.id);
+}
+
+/**
+ * Registers the hooks of a test file that runs child processes against a real Datasette behind a
+ * recording proxy: both start before the file's tests (handed to `started`); after them every
+ * child still in `children` is killed and both stop.
+ */
+export function eachFileWithProxiedDatasette(started: (ds: DatasetteServer, proxy: RecordingProxy) => void, children: Child[]): void {
+  let ds: DatasetteServer | undefined;
+  let proxy: RecordingProxy | undefined;
+  beforeAll(async () => {
+    ds = await DatasetteServer.start();
+    proxy = await startRecordingProxy(ds.url);
+    started(ds, proxy);
+  });
+  afterAll(async () => {
+    for (const child of children) child.process.kill("SIGKILL");
+    await proxy?.close();
+    await ds?.dispose();
+  });
 }

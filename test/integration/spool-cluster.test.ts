@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatasetteServer } from "../helpers/datasette.js";
+import { describe, expect, it } from "vitest";
+import type { DatasetteServer } from "../helpers/datasette.js";
 import { startChild, type Child } from "../helpers/child.js";
-import { startRecordingProxy, type RecordingProxy } from "../helpers/recording-proxy.js";
+import { eachFileWithProxiedDatasette, type RecordingProxy } from "../helpers/recording-proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures");
@@ -25,15 +25,10 @@ let ds: DatasetteServer;
 let proxy: RecordingProxy;
 const children: Child[] = [];
 
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-  proxy = await startRecordingProxy(ds.url);
-});
-afterAll(async () => {
-  for (const child of children) child.process.kill("SIGKILL");
-  await proxy?.close();
-  await ds?.dispose();
-});
+eachFileWithProxiedDatasette((started, recording) => {
+  ds = started;
+  proxy = recording;
+}, children);
 
 describe("four cluster workers and a sidecar sharing one spool", () => {
   it("deliver every event exactly once, one request at a time, within the fleet-wide rate limit", async () => {

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatasetteServer } from "../helpers/datasette.js";
+import { describe, expect, it } from "vitest";
+import type { DatasetteServer } from "../helpers/datasette.js";
 import { killHard, startChild, type Child } from "../helpers/child.js";
-import { rowIds, startRecordingProxy, type RecordingProxy } from "../helpers/recording-proxy.js";
+import { eachFileWithProxiedDatasette, rowIds, type RecordingProxy } from "../helpers/recording-proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
 const CHILD = join(import.meta.dirname, "../fixtures/spool-child.ts");
@@ -11,15 +11,10 @@ let ds: DatasetteServer;
 let proxy: RecordingProxy;
 const children: Child[] = [];
 
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-  proxy = await startRecordingProxy(ds.url);
-});
-afterAll(async () => {
-  for (const child of children) child.process.kill("SIGKILL");
-  await proxy?.close();
-  await ds?.dispose();
-});
+eachFileWithProxiedDatasette((started, recording) => {
+  ds = started;
+  proxy = recording;
+}, children);
 
 function spoolChild(env: Record<string, string>, options: object): Child {
   const child = startChild(CHILD, [], {
