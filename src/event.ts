@@ -1,5 +1,4 @@
 import { EventError } from "./errors.js";
-import { monotonicUlid } from "./ids.js";
 
 /** What an app hands to put(): the Datasette row, in camelCase, before enrichment. */
 export interface EventInput {
@@ -32,72 +31,11 @@ export const ROW_COLUMNS = [
   "properties",
 ] as const;
 
-/** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
-const nextId = monotonicUlid();
-
-/**
- * The default serializer: one Datasette row as datasette-events-forward writes it, with a ULID
- * that is monotonic in the process.
- */
-export function datasetteRowSerializer(instance: string): Serializer {
-  const instanceJson = JSON.stringify(wellFormed(instance));
-  const clock = { ms: Number.NaN, iso: "" };
-  const names = new LastJson();
-  const actors = new LastJson();
-  return (input, meta) => {
-    const event = checkInput(input);
-    const now = Date.now();
-    const created = event.created === undefined ? isoAt(clock, now) : toIsoDate(event.created);
-    try {
-      const actorId = idText(event.actorId !== undefined ? event.actorId : meta.actorId);
-      // A toJSON() that returns undefined would drop the column.
-      const properties = propertiesJson(event.properties, meta.requestId) ?? "{}";
-      // The same text JSON.stringify would make of the row object, without building the object.
-      return (
-        `{"id":"${nextId(now)}","instance":${instanceJson},"event":${names.json(event.event)},"created":"${created}",` +
-        `"actor_id":${actorId === null ? "null" : actors.json(actorId)},"database_name":${nameJson(event.databaseName)},` +
-        `"table_name":${nameJson(event.tableName)},"properties":${JSON.stringify(properties)}}`
-      );
-    } catch (error) {
-      if (error instanceof EventError) throw error;
-      throw new EventError(`event ${describe(event.event)} cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
-    }
-  };
-}
-
-/** The ISO 8601 text of `now`, made once per millisecond. */
-function isoAt(clock: { ms: number; iso: string }, now: number): string {
-  if (now !== clock.ms) {
-    clock.ms = now;
-    clock.iso = new Date(now).toISOString();
-  }
-  return clock.iso;
-}
-
-/** The JSON text of the last string seen: event names and actors repeat from one event to the next. */
-class LastJson {
-  private text = "";
-  private jsonText = '""';
-
-  json(text: string): string {
-    if (text !== this.text) {
-      this.text = text;
-      this.jsonText = JSON.stringify(wellFormed(text));
-    }
-    return this.jsonText;
-  }
-}
-
-/** databaseName and tableName: checkInput let through only strings, null and undefined. */
-function nameJson(value: string | null | undefined): string {
-  return value === undefined || value === null ? "null" : JSON.stringify(wellFormed(value));
-}
-
 /**
  * The properties as JSON text, with the request id added last (as `{ ...properties, request_id }`
  * would put it) unless the event has its own; splices the text instead of copying the object.
  */
-function propertiesJson(properties: Record<string, unknown> | undefined, requestId: string | undefined): string | undefined {
+export function propertiesJson(properties: Record<string, unknown> | undefined, requestId: string | undefined): string | undefined {
   if (properties === undefined) return requestId === undefined ? "{}" : `{"request_id":${JSON.stringify(requestId)}}`;
   if (requestId === undefined || "request_id" in properties) return JSON.stringify(properties);
   const proto = Object.getPrototypeOf(properties) as unknown;
@@ -109,7 +47,7 @@ function propertiesJson(properties: Record<string, unknown> | undefined, request
   return json === "{}" ? `{"request_id":${id}}` : `${json.slice(0, -1)},"request_id":${id}}`;
 }
 
-function checkInput(input: unknown): EventInput {
+export function checkInput(input: unknown): EventInput {
   if (input === null || typeof input !== "object") {
     throw new EventError(`put() takes an object like { event: "signup" }, got ${describe(input)}`);
   }
@@ -134,7 +72,7 @@ function checkInput(input: unknown): EventInput {
  * ("surrogates not allowed"). In the text columns it becomes U+FFFD; inside `properties` (JSON
  * text) JSON.stringify already escapes it as \udXXX, which stores fine.
  */
-function wellFormed(text: string): string {
+export function wellFormed(text: string): string {
   const checked = text as unknown as WellFormed;
   return checked.isWellFormed() ? text : checked.toWellFormed();
 }
@@ -145,7 +83,7 @@ interface WellFormed {
   toWellFormed(): string;
 }
 
-function toIsoDate(created: EventInput["created"]): string {
+export function toIsoDate(created: EventInput["created"]): string {
   if (created === undefined) return new Date().toISOString();
   const date = created instanceof Date ? created : typeof created === "string" || typeof created === "number" ? new Date(created) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
@@ -154,7 +92,7 @@ function toIsoDate(created: EventInput["created"]): string {
   return date.toISOString();
 }
 
-function idText(value: unknown): string | null {
+export function idText(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "bigint") return String(value);

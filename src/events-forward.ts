@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PutTarget } from "./context.js";
+import { DatasetteRows } from "./datasette-row.js";
 import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./errors.js";
 import { describe, type EventInput, type EventMeta } from "./event.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
 import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./metrics.js";
 import { createMiddleware } from "./middleware.js";
 import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
-import { MemoryQueue, type EventQueue } from "./queue.js";
+import { MemoryQueue, type EventQueue, type QueuedEvent } from "./queue.js";
 import { installShutdownSignals } from "./shutdown-signals.js";
 import { createAgent } from "./sinks/http.js";
 import { createSink, defaultSerializer } from "./sinks/select.js";
@@ -60,17 +61,15 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   };
   const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
   const forwarder = new Forwarder(o, { ...sink, close: closeStores }, queue, { limiter, observer: combineObservers(observers) });
-  const serialize = o.serializer ?? defaultSerializer(o);
+  const toQueued = queuedEventMaker(o);
   let closed = false;
 
   const target: PutTarget = {
     putWithMeta(event, meta) {
       if (closed) throw new ForwarderClosedError(o.name);
-      const json = serializeSafely(serialize, event, meta);
-      if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
-      const bytes = Buffer.byteLength(json);
-      if (bytes > o.maxEventSize) throw new EventTooLargeError(bytes, o.maxEventSize);
-      forwarder.enqueue({ json, bytes });
+      const queued = toQueued(event, meta);
+      if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
+      forwarder.enqueue(queued);
     },
   };
 
@@ -100,6 +99,24 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
 function createQueue(o: ResolvedOptions): EventQueue {
   if (o.spool === undefined) return new MemoryQueue(o.maxQueueSize, o.maxQueueBytes);
   return new SpoolQueue(o.spool, { publisher: o.publisher, maxRate: o.maxRate, periodMs: o.timePeriod * 1000, logger: o.logger });
+}
+
+/**
+ * How put() turns an event into what the queue holds. Datasette rows (the default serializer of
+ * the Datasette and embedded stores) leave their text to the batch when they can; any other
+ * serializer runs at once.
+ */
+function queuedEventMaker(o: ResolvedOptions): (event: unknown, meta: EventMeta) => QueuedEvent {
+  if (o.serializer === undefined && o.collector === undefined) {
+    const rows = new DatasetteRows(o.instance);
+    return (event, meta) => rows.queued(event, meta);
+  }
+  const serialize = o.serializer ?? defaultSerializer(o);
+  return (event, meta) => {
+    const json = serializeSafely(serialize, event, meta);
+    if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
+    return { json, bytes: Buffer.byteLength(json) };
+  };
 }
 
 /** Whatever a serializer throws (a getter, a toJSON, a custom serializer's bug) becomes an EventError. */

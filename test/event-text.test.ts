@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { datasetteRowSerializer } from "../src/event.js";
+import type { EventMeta } from "../src/event.js";
+import { DatasetteRows, datasetteRowSerializer } from "../src/datasette-row.js";
 
 // The serializer writes the row text directly (no row object); it must be the very text that
 // JSON.stringify makes of the row object, key order and escapes included.
@@ -19,32 +20,89 @@ describe("the row text", () => {
     ["a given created date", { event: "e", created: "2024-01-02T03:04:05+02:00" }, {}],
   ];
 
-  for (const [name, input, meta] of cases) {
-    it(`is JSON.stringify of the row object: ${name}`, () => {
+  // put() queues rows whose text is made later (flat properties) or at once (the rest): the
+  // same text either way, and the size it counted is the text's.
+  const rows = new DatasetteRows('web "1" é');
+  const queuedText = (input: object, meta: EventMeta) => {
+    const queued = rows.queued(input, meta);
+    const text = queued.json;
+    expect(queued.bytes).toBe(Buffer.byteLength(text));
+    return text;
+  };
+  const flatCases: typeof cases = [
+    ["flat properties of every plain kind", { event: "e", properties: { s: "plain", e: "", n: -0, f: 0.1, big: 1e21, tiny: 5e-324, nan: Number.NaN, inf: -Infinity, t: true, no: false, z: null } }, { requestId: "r-1" }],
+    ["flat properties with undefined values and integer keys", { event: "e", properties: { b: undefined, "10": 1, "2": "two", a: undefined } }, { requestId: "r-2" }],
+    ["an own request_id left undefined", { event: "e", properties: { request_id: undefined, x: 1 } }, { requestId: "r-3" }],
+    ["no properties, no request id", { event: "e" }, {}],
+    ["strings JSON must escape", { event: "e", properties: { q: 'a"b', bs: "a\\b", nl: "a\nb", u: "é", tab: "\t" } }, { requestId: "r-4" }],
+    ["keys JSON must escape", { event: "e", properties: { 'k"': 1, "ké": 2 } }, { requestId: "r-5" }],
+    ["a __proto__ key", { event: "e", properties: JSON.parse('{"__proto__": 1, "a": 2}') as object }, { requestId: "r-6" }],
+    ["a request id JSON must escape", { event: "e", properties: { a: 1 } }, { requestId: "id\"é" }],
+    ["a nested value", { event: "e", properties: { a: { b: [1, "x"] }, c: "d" } }, { requestId: "r-7" }],
+    ["a toJSON key that is not a function", { event: "e", properties: { toJSON: 1 } }, {}],
+    ["a Date value", { event: "e", properties: { at: new Date(0) } }, {}],
+    ["with a database and table", { event: "e", databaseName: "dé", tableName: "t", properties: { a: 1 } }, { actorId: "ü" }],
+  ];
+
+  for (const [name, input, meta] of [...cases, ...flatCases]) {
+    it(`is JSON.stringify of the row object, made at once or queued: ${name}`, () => {
       const text = serialize(input, meta);
-      expect(text).toBe(JSON.stringify(JSON.parse(text)));
-      const row = JSON.parse(text) as Record<string, unknown>;
-      const event = input as Record<string, unknown>;
-      const properties = event.properties as object | undefined;
-      const expectedProperties =
-        meta.requestId === undefined || (properties !== undefined && "request_id" in properties)
-          ? JSON.stringify(properties ?? {})
-          : JSON.stringify({ ...properties, request_id: meta.requestId });
-      const actor = event.actorId ?? meta.actorId;
-      const text2 = (value: unknown) => (typeof value === "string" ? value.replace(/\p{Cs}/gu, "\uFFFD") : value);
-      const row2 = {
-        id: row.id,
-        instance: 'web "1" é',
-        event: text2(event.event),
-        created: row.created,
-        actor_id: actor === undefined ? null : text2(String(actor)),
-        database_name: text2(event.databaseName ?? null),
-        table_name: text2(event.tableName ?? null),
-        properties: expectedProperties,
-      };
-      expect(text).toBe(JSON.stringify(row2));
+      expectRowText(text, input, meta);
+      expectRowText(queuedText(input, meta), input, meta);
     });
   }
+
+  function expectRowText(text: string, input: object, meta: { requestId?: string; actorId?: unknown }) {
+    expect(text).toBe(JSON.stringify(JSON.parse(text)));
+    const row = JSON.parse(text) as Record<string, unknown>;
+    const event = input as Record<string, unknown>;
+    const properties = event.properties as object | undefined;
+    const expectedProperties =
+      meta.requestId === undefined || (properties !== undefined && "request_id" in properties)
+        ? JSON.stringify(properties ?? {})
+        : JSON.stringify({ ...properties, request_id: meta.requestId });
+    const actor = event.actorId ?? meta.actorId;
+    const text2 = (value: unknown) => (typeof value === "string" ? value.replace(/\p{Cs}/gu, "\uFFFD") : value);
+    const row2 = {
+      id: row.id,
+      instance: 'web "1" é',
+      event: text2(event.event),
+      created: row.created,
+      actor_id: actor === undefined ? null : text2(String(actor)),
+      database_name: text2(event.databaseName ?? null),
+      table_name: text2(event.tableName ?? null),
+      properties: expectedProperties,
+    };
+    expect(text).toBe(JSON.stringify(row2));
+  }
+
+  it("keeps a queued event as it was put, whatever the app changes afterwards", () => {
+    const properties: Record<string, unknown> = { plan: "pro", n: 1 };
+    const queued = rows.queued({ event: "e", properties }, { requestId: "r" });
+    // Flat properties take the fast path: the text is made when first read (a getter).
+    expect(Object.getOwnPropertyDescriptor(queued, "json")).toBeUndefined();
+    properties.plan = "free";
+    properties.added = true;
+    expect(JSON.parse((JSON.parse(queued.json) as { properties: string }).properties)).toEqual({ plan: "pro", n: 1, request_id: "r" });
+  });
+
+  it("counts the exact bytes of random flat events", () => {
+    const pieces = ["a", "Z", "0", " ", "~", '"', "\\", "é", "\n", "request_id", "__proto__", "toJSON", ""];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const text = () => Array.from({ length: random(4) }, () => pieces[random(pieces.length)]).join("");
+    const values = [() => text(), () => random(1e6) / (1 + random(9)), () => random(2) === 0, () => null, () => undefined, () => -random(1e9)];
+    for (let i = 0; i < 500; i++) {
+      const properties: Record<string, unknown> = {};
+      for (let k = random(6); k > 0; k--) properties[text()] = values[random(values.length)]!();
+      const meta = random(3) === 0 ? {} : { requestId: text() || "r" };
+      const input = { event: "e", properties };
+      expectRowText(queuedText(input, meta), input, meta);
+    }
+  });
 
   it("repeats no stale name or actor when they change between events", () => {
     const rows = ["a", "b", "a"].map((name, i) => JSON.parse(serialize({ event: name, actorId: `u${i % 2}` }, {})) as Record<string, unknown>);

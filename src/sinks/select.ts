@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import { serializeV1Event, serializeV2Event } from "../collector/serializers.js";
-import { datasetteRowSerializer, type Serializer } from "../event.js";
+import { datasetteRowSerializer } from "../datasette-row.js";
+import type { Serializer } from "../event.js";
 import type { ResolvedOptions } from "../options.js";
 import { collectorSink } from "./collector.js";
 import { datasetteSink } from "./datasette.js";

@@ -1,0 +1,112 @@
+/**
+ * The fast path of put(): most events carry a flat object of short ASCII strings, numbers,
+ * booleans and nulls. For those, put() copies the values (a snapshot: later changes by the app do
+ * not leak into the event) and counts the exact bytes the `properties` column will take, without
+ * serializing; the text is made when the batch is built. Anything else returns undefined and is
+ * serialized at once, as before.
+ */
+
+/** A copy of flat properties, the request id to add last, and the UTF-8 bytes of the column. */
+export interface FlatProperties {
+  copy: Record<string, unknown>;
+  /** Added when the text is made: adding a key to a spread copy costs more than the copy. */
+  requestId: string | undefined;
+  /** Bytes of the column's JSON text (request_id included) written as a JSON string. */
+  bytes: number;
+}
+
+// Every character of a "plain" string is printable ASCII that JSON does not escape, so the
+// column text is the string between escaped quotes: \"text\", its length plus 4 bytes.
+const QUOTED_EXTRA = 4;
+
+/**
+ * The copy and its exact size, or undefined when the properties are not flat and plain: an
+ * object (not a plain one), an array or nested value, a string that JSON would escape, a key
+ * that would need escaping or that JSON.parse treats specially (`__proto__`), or a toJSON().
+ */
+export function flatProperties(properties: Record<string, unknown> | undefined, requestId: string | undefined): FlatProperties | undefined {
+  // A spread copies an object of a common shape in one step; it reads getters once, as JSON would.
+  const copy: Record<string, unknown> = properties === undefined ? {} : { ...properties };
+  if (properties !== undefined) {
+    const proto = Object.getPrototypeOf(properties) as unknown;
+    if ((proto !== Object.prototype && proto !== null) || inheritsEnumerableKeys()) return undefined;
+  }
+  // `{}` in the column: "{}" as a JSON string is 4 bytes.
+  let bytes = 4;
+  let count = 0;
+  for (const key in copy) {
+    const value = copy[key];
+    let valueBytes: number;
+    switch (typeof value) {
+      case "string":
+        if (!isPlain(value)) return undefined;
+        valueBytes = value.length + QUOTED_EXTRA;
+        break;
+      case "number":
+        // JSON writes a finite number as String() does, and NaN and the infinities as null.
+        valueBytes = Number.isFinite(value) ? String(value).length : 4;
+        break;
+      case "boolean":
+        valueBytes = value ? 4 : 5;
+        break;
+      case "undefined":
+        continue; // JSON.stringify leaves the key out
+      case "object":
+        if (value !== null) return undefined;
+        valueBytes = 4;
+        break;
+      default:
+        return undefined; // functions, symbols, bigints: the full serializer decides
+    }
+    if (!plainKey(key)) return undefined;
+    // \"key\": then the value, and a comma before every pair but the first.
+    bytes += key.length + QUOTED_EXTRA + 1 + valueBytes + (count > 0 ? 1 : 0);
+    count++;
+  }
+  // `in`, as the full serializer checks it: an event's own request_id (even undefined) wins.
+  if (requestId === undefined || (properties !== undefined && "request_id" in properties)) return { copy, requestId: undefined, bytes };
+  if (requestId !== lastPlainRequestId) {
+    if (!isPlain(requestId)) return undefined;
+    lastPlainRequestId = requestId; // the events of one request share it
+  }
+  bytes += "request_id".length + QUOTED_EXTRA + 1 + requestId.length + QUOTED_EXTRA + (count > 0 ? 1 : 0);
+  return { copy, requestId, bytes };
+}
+
+let lastPlainRequestId = "";
+
+/** The JSON text of flat properties with the request id (plain, so unescaped) added last. */
+export function flatPropertiesJson(flat: Pick<FlatProperties, "copy" | "requestId">): string {
+  const json = JSON.stringify(flat.copy);
+  if (flat.requestId === undefined) return json;
+  return json === "{}" ? `{"request_id":"${flat.requestId}"}` : `${json.slice(0, -1)},"request_id":"${flat.requestId}"}`;
+}
+
+/**
+ * Property names repeat from one event to the next: the ones found plain are remembered (up to a
+ * bound, since an app may use ids as names), which costs less than checking them every time.
+ */
+const plainKeys = new Set<string>();
+const MAX_PLAIN_KEYS = 10_000;
+
+function plainKey(key: string): boolean {
+  if (plainKeys.has(key)) return true;
+  if (key === "__proto__" || key === "toJSON" || !isPlain(key)) return false;
+  if (plainKeys.size < MAX_PLAIN_KEYS) plainKeys.add(key);
+  return true;
+}
+
+/** for...in would also walk keys an app (or an attacker) made enumerable on Object.prototype. */
+function inheritsEnumerableKeys(): boolean {
+  for (const _ in {}) return true;
+  return false;
+}
+
+/** Printable ASCII without `"` and `\`: JSON writes it as it is, in one byte a character. */
+function isPlain(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
