@@ -5,6 +5,7 @@ import type { ForwarderObserver } from "./metrics.js";
 import { OverflowReporter } from "./overflow.js";
 import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
+import { RowLimit } from "./row-limit.js";
 import type { Sink } from "./sinks/sink.js";
 
 /** What the forwarder needs beyond the failure policy its BatchSender applies. */
@@ -57,6 +58,8 @@ export interface ForwarderExtras {
 export class Forwarder {
   private readonly limiter: Pick<RateLimiter, "delay" | "record">;
   private readonly sender: BatchSender;
+  /** batchLimit, or less once the store has said it takes fewer rows a write. */
+  private readonly rowLimit: RowLimit;
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -78,6 +81,7 @@ export class Forwarder {
   ) {
     this.limiter = extras.limiter ?? new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
     this.overflow = new OverflowReporter(settings.logger, sink.description);
+    this.rowLimit = new RowLimit(settings.batchLimit, settings.logger, sink.description);
     const requestCounts = { requests: 0, retried: 0, failedRequests: 0 };
     this.sender = new BatchSender(settings, sink, this.limiter, this.stopping.signal, () => this.urgent > 0, requestCounts, extras.observer);
     queue.onAvailable?.(() => this.schedule());
@@ -100,7 +104,7 @@ export class Forwarder {
     this.pendingBytes += event.bytes;
     if (this.queue.size === 1) this.pendingSince = Date.now();
     const filledByBytes = this.pendingBytes >= this.settings.maxBatchBytes && this.pendingBytes - event.bytes < this.settings.maxBatchBytes;
-    if (this.queue.size === this.settings.batchLimit || filledByBytes) this.reschedule();
+    if (this.queue.size === this.rowLimit.value || filledByBytes) this.reschedule();
     else this.schedule();
   }
 
@@ -198,7 +202,7 @@ export class Forwarder {
 
   /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
   private fillDelay(now: number): number {
-    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.settings.batchLimit || this.pendingBytes >= this.settings.maxBatchBytes) return 0;
+    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.rowLimit.value || this.pendingBytes >= this.settings.maxBatchBytes) return 0;
     return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
   }
 
@@ -214,7 +218,7 @@ export class Forwarder {
   };
 
   private async deliverNext(): Promise<void> {
-    const batch = this.fitBody(this.queue.take(this.settings.batchLimit, this.settings.maxBatchBytes));
+    const batch = this.fitBody(this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes));
     if (batch.length === 0) return;
     let finished = await this.deliver(batch);
     if (finished < batch.length && !this.queue.durable) {
@@ -242,7 +246,8 @@ export class Forwarder {
   }
 
   /**
-   * Sends a batch; when the store rejects its content, halves it until the bad events stand alone.
+   * Sends a batch; when the store says it has too many rows, cuts it to the store's limit; when the
+   * store rejects its content, halves it until the bad events stand alone.
    * Returns how many events, from the front, were delivered or dropped: all of them, unless
    * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
    */
@@ -253,13 +258,25 @@ export class Forwarder {
       return batch.length;
     }
     if ("stopped" in outcome) return 0;
-    if ("splittable" in outcome && outcome.splittable && batch.length > 1) {
+    const chunks = this.rowLimit.cut(batch, outcome);
+    if (chunks !== undefined) return this.deliverEach(chunks);
+    if (outcome.splittable && batch.length > 1) {
       const middle = Math.ceil(batch.length / 2);
-      const first = await this.deliver(batch.slice(0, middle));
-      return first < middle ? first : middle + (await this.deliver(batch.slice(middle)));
+      return this.deliverEach([batch.slice(0, middle), batch.slice(middle)]);
     }
     this.drop(batch, outcome.reason);
     return batch.length;
+  }
+
+  /** Delivers the parts in order, as deliver() counts; stops at the first that close() cut short. */
+  private async deliverEach(parts: QueuedEvent[][]): Promise<number> {
+    let finished = 0;
+    for (const part of parts) {
+      const done = await this.deliver(part);
+      finished += done;
+      if (done < part.length) break;
+    }
+    return finished;
   }
 
   private drop(batch: QueuedEvent[], reason: string): void {

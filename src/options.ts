@@ -7,7 +7,7 @@ import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions
 import { parseCaptureHeaders, parseClientIpKey } from "./request-privacy.js";
 import { resolveSecret, type Secret } from "./secret.js";
 import { parseShutdownSignals } from "./shutdown-signals.js";
-import { DATASETTE_MAX_ROWS, datasetteMode } from "./sinks/datasette.js";
+import { datasetteMode } from "./sinks/datasette.js";
 import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from "./spool-options.js";
 import { assertSecureTransport } from "./transport-security.js";
 import { DEFAULTS, SINK_DEFAULTS } from "./defaults.js";
@@ -113,6 +113,9 @@ export type ResolvedOptions = Required<
   logger: Logger;
 };
 
+/** The most rows a batch may carry to Datasette or the embedded SQLite file: one write, one transaction. */
+const MAX_BATCH_ROWS = 10_000;
+
 /** Validates every option once, at start-up; a bad one throws an OptionError that names it. */
 export function resolveOptions(options: EventsForwardOptions | undefined): ResolvedOptions {
   if (options === undefined || options === null || typeof options !== "object" || Array.isArray(options)) {
@@ -136,8 +139,9 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
   const apiUrl = o.apiUrl === undefined ? undefined : parseApiUrl(o.apiUrl);
   const embedded = collector === undefined && usesEmbeddedStore(o);
   const d: Bag = { ...DEFAULTS, ...SINK_DEFAULTS[collector !== undefined ? "collector" : embedded ? "sqlite" : "datasette"] };
-  // Only Datasette caps rows per write; the collector's real limit is bytes (maxBatchBytes).
-  const batchLimit = int(o, "batchLimit", 1, collector === undefined ? DATASETTE_MAX_ROWS : 100_000_000, d);
+  // The collector's real limit is bytes (maxBatchBytes). Datasette takes up to its max_insert_rows
+  // setting (100 by default; the forwarder learns a lower one from the first refusal).
+  const batchLimit = int(o, "batchLimit", 1, collector === undefined ? MAX_BATCH_ROWS : 100_000_000, d);
   const requestEvents = o.requestEvents === undefined ? (d.requestEvents as boolean) : bool(o, "requestEvents");
   if (collector !== undefined && requestEvents && o.serializer === undefined) {
     throw new OptionError("requestEvents", "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off");

@@ -15,6 +15,8 @@ export type SendResult =
       retryAfterMs?: number;
       /** The store rejected the content: splitting the batch can isolate the bad events. */
       splittable?: boolean;
+      /** The store takes at most this many rows a write (Datasette's max_insert_rows): cut the batch to it. */
+      maxRows?: number;
       status?: number;
       /** What went wrong, for logs and onDrop; never holds a secret. */
       reason: string;

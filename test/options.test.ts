@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS, eventsForward, OptionError, type EventsForwardOptions } from "../src/index.js";
+import { resolveOptions } from "../src/options.js";
 import { onCleanup } from "./helpers/lifecycle.js";
 
 const apiUrl = "http://127.0.0.1:9/data/-/create";
@@ -46,8 +47,8 @@ const badValues: [keyof EventsForwardOptions, unknown, RegExp][] = [
   ["actor", "user.id", /function/],
   ["skip", true, /function/],
   ["requestEvents", "yes", /true or false/],
-  ["batchLimit", 0, /between 1 and 100, got 0/],
-  ["batchLimit", 101, /between 1 and 100, got 101/],
+  ["batchLimit", 0, /between 1 and 10000, got 0/],
+  ["batchLimit", 10_001, /between 1 and 10000, got 10001/],
   ["batchLimit", 1.5, /whole number/],
   ["batchLimit", "10", /whole number/],
   ["batchLimit", Number.NaN, /whole number/],
@@ -104,9 +105,13 @@ describe("eventsForward() options", () => {
     expect(optionError({ apiUrl, apiToken: { $env: "EVENTS_FORWARD_TEST_SECRET" }, batchLimit: 0 }).message).not.toContain("s3cret-value");
   });
 
-  it("accepts batchLimit up to Datasette's 100-row limit, and the defaults", () => {
+  it("accepts batchLimit up to 10,000 (above Datasette's default max_insert_rows of 100), and the defaults", () => {
     expect(DEFAULTS.batchLimit).toBeLessThanOrEqual(100);
-    accepts({ apiUrl, batchLimit: 100 });
+    accepts({ apiUrl, batchLimit: 101 });
+    accepts({ apiUrl, batchLimit: 10_000 });
+    // The embedded SQLite store takes as many rows a transaction.
+    expect(resolveOptions({ batchLimit: 10_000 }).batchLimit).toBe(10_000);
+    expect(optionError({ batchLimit: 10_001 }).option).toBe("batchLimit");
     accepts({ apiUrl });
     accepts({ apiUrl: "https://example.com/data/events/-/insert" });
   });

@@ -89,3 +89,35 @@ test("onDrop that throws is logged and does not stop delivery", async () => {
   expect(store.events()).toEqual(["a"]);
   expect(logged(h, /onDrop threw: dead-letter store is down/, "error")).toHaveLength(1);
 });
+
+describe("a 400 and Datasette's row limit (max_insert_rows)", () => {
+  test("a 400 that names no row limit still halves the batch: no cut to a limit, no warning", async () => {
+    store.behave = rejectPoison(400);
+    h = forwardTo(store, { batchLimit: 8 });
+    const list = names("good", 8);
+    list[3] = "poison";
+    for (const event of list) h.events.put({ event });
+    await h.events.flush();
+    expect(store.requests.map((r) => r.rows.length)).toEqual([8, 4, 2, 2, 1, 1, 4]);
+    expect(store.events()).toEqual(list.filter((e) => e !== "poison"));
+    expect(h.droppedNames()).toEqual(["poison"]);
+    expect(logged(h, /max_insert_rows/)).toEqual([]);
+  });
+
+  test("after a cut to the limit, a chunk with a bad event is still halved, and later batches keep to the limit", async () => {
+    const tooMany = JSON.stringify({ ok: false, errors: ["Too many rows, maximum allowed is 3"], status: 400 });
+    store.behave = (seen) => (seen.rows.length > 3 ? { status: 400, body: tooMany } : rejectPoison(400)(seen));
+    h = forwardTo(store, { batchLimit: 8 });
+    const list = names("good", 8);
+    list[4] = "poison";
+    for (const event of list) h.events.put({ event });
+    await h.events.flush();
+    for (const event of names("later", 5)) h.events.put({ event });
+    await h.events.flush();
+    // 8 refused, cut into 3 + 3 + 2; the chunk holding the poison halves to isolate it; then 3 + 2.
+    expect(store.requests.map((r) => r.rows.length)).toEqual([8, 3, 3, 2, 1, 1, 1, 2, 3, 2]);
+    expect(store.events()).toEqual([...list.filter((e) => e !== "poison"), ...names("later", 5)]);
+    expect(h.droppedNames()).toEqual(["poison"]);
+    expect(logged(h, /accepts at most 3 rows per write \(its max_insert_rows setting\)/, "warn")).toHaveLength(1);
+  });
+});

@@ -2,9 +2,6 @@ import type { Dispatcher } from "undici";
 import { describeUrl, postBatch } from "./http.js";
 import type { Sink } from "./sink.js";
 
-/** Datasette refuses more rows than this in one write by default (max_insert_rows). */
-export const DATASETTE_MAX_ROWS = 100;
-
 export interface DatasetteSinkOptions {
   apiUrl: URL;
   apiToken?: string;
@@ -33,7 +30,6 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
   if (options.apiToken !== undefined) headers.authorization = `Bearer ${options.apiToken}`;
   return {
     description: `Datasette ${describeUrl(options.apiUrl)}`,
-    maxBatchSize: DATASETTE_MAX_ROWS,
     send: (payloads, signal) =>
       postBatch({
         dispatcher: options.dispatcher,
@@ -43,6 +39,7 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
         timeoutMs: options.requestTimeoutMs,
         signal,
         explain: (status, body) => explainDatasetteError(status, body, mode),
+        maxRows: datasetteRowLimit,
         secrets: options.apiToken === undefined ? undefined : [options.apiToken],
       }),
   };
@@ -50,14 +47,7 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
 
 /** Datasette answers errors as `{"ok": false, "errors": [...]}`; add what the status means. */
 export function explainDatasetteError(status: number, body: string, mode: "create" | "insert" | undefined): string {
-  let detail = body.slice(0, 500);
-  try {
-    const parsed = JSON.parse(body) as { errors?: unknown; error?: unknown };
-    if (Array.isArray(parsed.errors) && parsed.errors.length > 0) detail = parsed.errors.join("; ");
-    else if (typeof parsed.error === "string") detail = parsed.error;
-  } catch {
-    // Not JSON (a proxy's error page, say): keep the start of the text.
-  }
+  const detail = datasetteErrors(body)?.join("; ") ?? body.slice(0, 500);
   const hint =
     status === 403
       ? mode === "create"
@@ -67,4 +57,30 @@ export function explainDatasetteError(status: number, body: string, mode: "creat
         ? " (the token is missing, expired or signed with another secret)"
         : "";
   return `Datasette answered HTTP ${status}: ${detail}${hint}`;
+}
+
+/** The messages of a Datasette error answer; undefined when the body is not one (a proxy's page, say). */
+function datasetteErrors(body: string): string[] | undefined {
+  try {
+    const parsed = JSON.parse(body) as { errors?: unknown; error?: unknown };
+    if (Array.isArray(parsed.errors) && parsed.errors.length > 0) return parsed.errors.map(String);
+    if (typeof parsed.error === "string") return [parsed.error];
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+// Datasette's words (views/table.py) when a write has more rows than its max_insert_rows setting.
+const TOO_MANY_ROWS = /^Too many rows, maximum allowed is (\d+)$/;
+
+/** The max_insert_rows a 400 "Too many rows" answer names; undefined for any other answer. */
+export function datasetteRowLimit(status: number, body: string): number | undefined {
+  if (status !== 400) return undefined;
+  for (const error of datasetteErrors(body) ?? []) {
+    const rows = Number(TOO_MANY_ROWS.exec(error)?.[1]);
+    // A limit of 0 refuses every write: no cut can help, so the batch takes the usual path.
+    if (Number.isSafeInteger(rows) && rows >= 1) return rows;
+  }
+  return undefined;
 }

@@ -16,6 +16,8 @@ export interface PostOptions {
   signal: AbortSignal;
   /** Turns an error answer's body into a reason a person can act on. */
   explain: (status: number, body: string) => string;
+  /** Reads an answer refusing the batch for its row count: the most rows the store takes a write. */
+  maxRows?: (status: number, body: string) => number | undefined;
   /** Credentials the request carries: cut out of any reason, should the store echo them. */
   secrets?: readonly string[];
 }
@@ -53,12 +55,14 @@ async function post(options: PostOptions): Promise<SendResult> {
     const text = await response.body.text();
     if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
     const retryAfter = response.headers["retry-after"];
-    return classifyStatus(
+    const failure = classifyStatus(
       response.statusCode,
       Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       Date.now(),
       options.explain(response.statusCode, text),
     );
+    const maxRows = options.maxRows?.(response.statusCode, text);
+    return maxRows === undefined ? failure : { ...failure, maxRows };
   } catch (error) {
     return classifyError(error, timedOut);
   } finally {

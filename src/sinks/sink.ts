@@ -7,8 +7,6 @@ import type { SendResult } from "../retry.js";
 export interface Sink {
   /** Where it sends, for logs: no credentials, no query string. */
   readonly description: string;
-  /** The most events one request may carry (Datasette: 100 rows). */
-  readonly maxBatchSize?: number;
   /** The exact bytes of the request body for `count` events of `payloadBytes` in all, framing included. */
   bodyBytes?(count: number, payloadBytes: number): number;
   send(payloads: string[], signal: AbortSignal): Promise<SendResult>;

@@ -43,7 +43,7 @@ const WRONG: Record<string, unknown[]> = {
   actor: NOT_A_FUNCTION,
   requestEvents: NOT_A_BOOLEAN,
   skip: NOT_A_FUNCTION,
-  batchLimit: [...NOT_A_WHOLE_NUMBER, 0, 101],
+  batchLimit: [...NOT_A_WHOLE_NUMBER, 0, 10_001],
   maxBatchBytes: [...NOT_A_WHOLE_NUMBER, 0],
   batchWaitMs: [...NOT_A_WHOLE_NUMBER, 3_600_001],
   maxRate: [...NOT_A_WHOLE_NUMBER, 0],

@@ -61,9 +61,9 @@ describe("option collector", () => {
     expect(datasette).toMatchObject({ batchLimit: DEFAULTS.batchLimit, batchWaitMs: 0, maxRate: 1, timePeriod: 10, maxAttempts: 3, requestEvents: true });
   });
 
-  it("caps batchLimit at 100 for Datasette only", () => {
-    expect(resolveOptions({ collector, batchLimit: 5_000 }).batchLimit).toBe(5_000);
-    expect(optionError({ apiUrl: "http://127.0.0.1:1/db/-/create", batchLimit: 101 }).option).toBe("batchLimit");
+  it("caps batchLimit at 10,000 for Datasette only", () => {
+    expect(resolveOptions({ collector, batchLimit: 50_000 }).batchLimit).toBe(50_000);
+    expect(optionError({ apiUrl: "http://127.0.0.1:1/db/-/create", batchLimit: 10_001 }).option).toBe("batchLimit");
     expect(resolveOptions({ collector, maxAttempts: 4 }).maxAttempts).toBe(4);
   });
 

@@ -46,15 +46,17 @@ export class DatasetteServer {
     readonly database: string,
     public port: number,
     readonly secret: string,
+    /** Passed as `--setting NAME VALUE` pairs, e.g. { max_insert_rows: 1000 }. */
+    readonly settings: Record<string, string | number>,
   ) {}
 
   /** Starts Datasette on a fresh database file `<database>.db` in a temporary directory. */
-  static async start(options: { database?: string } = {}): Promise<DatasetteServer> {
+  static async start(options: { database?: string; settings?: Record<string, string | number> } = {}): Promise<DatasetteServer> {
     if (!existsSync(DATASETTE_BIN)) {
       throw new Error(`${DATASETTE_BIN} is missing: run \`npm run setup:datasette\` (vitest's global set-up does it too)`);
     }
     const dir = mkdtempSync(join(tmpdir(), "events-forward-datasette-"));
-    const server = new DatasetteServer(dir, options.database ?? "data", 0, randomBytes(16).toString("hex"));
+    const server = new DatasetteServer(dir, options.database ?? "data", 0, randomBytes(16).toString("hex"), options.settings ?? {});
     // A free port can be taken by someone else before Datasette binds it: then try another.
     for (let attempt = 1; ; attempt++) {
       server.port = await freePort();
@@ -99,6 +101,7 @@ export class DatasetteServer {
     if (this.child !== undefined) throw new Error("Datasette is already running");
     this.output = "";
     const args = ["serve", this.dbPath, "--create", "--host", "127.0.0.1", "--port", String(this.port), "--secret", this.secret, "--root"];
+    for (const [name, value] of Object.entries(this.settings)) args.push("--setting", name, String(value));
     const child = spawn(DATASETTE_BIN, args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
     this.child = child;
     const keep = (chunk: Buffer) => {
