@@ -1,6 +1,6 @@
 import { EventError } from "./errors.js";
-import { checkInput, describe, idText, propertiesJson, toIsoDate, wellFormed, type EventMeta, type Serializer } from "./event.js";
-import { flatProperties, flatPropertiesJson, type FlatProperties } from "./flat-properties.js";
+import { checkInput, describe, idText, propertiesJson, toIsoDate, wellFormed, type EventInput, type EventMeta, type Serializer } from "./event.js";
+import { flatProperties, flatPropertiesColumn, type FlatProperties } from "./flat-properties.js";
 import { monotonicUlid } from "./ids.js";
 import type { QueuedEvent } from "./queue.js";
 
@@ -11,17 +11,42 @@ const nextId = monotonicUlid();
 const FRAME_BYTES =
   '{"id":"","instance":,"event":,"created":"","actor_id":,"database_name":,"table_name":,"properties":}'.length;
 
-/** Every column of a row but `properties`, as JSON text (id and created without their quotes). */
-interface RowHead {
-  id: string;
-  instanceJson: string;
-  nameJson: string;
-  created: string;
-  actorJson: string;
-  databaseJson: string;
-  tableJson: string;
-  /** UTF-8 bytes of the row without the properties column's text. */
-  bytes: number;
+/** The length of an ISO 8601 date of this era, as toISOString() writes it. */
+const ISO_LENGTH = "2000-01-01T00:00:00.000Z".length;
+
+/**
+ * A row as the queue holds it. Its text is made when first read (in the batch), from a copy of
+ * its flat properties; a row whose properties are not flat gets its text at put() time instead.
+ */
+class Row implements QueuedEvent {
+  constructor(
+    readonly id: string,
+    readonly nameJson: string,
+    /** The ISO text, or the milliseconds to write it from (an event put without `created`). */
+    private created: string | number,
+    readonly actorJson: string,
+    readonly databaseJson: string,
+    readonly tableJson: string,
+    private readonly rows: DatasetteRows,
+    private flat: FlatProperties | undefined,
+    /** Exact before the text is made. */
+    readonly bytes: number,
+  ) {}
+
+  private text: string | undefined;
+
+  get json(): string {
+    if (this.text === undefined) {
+      this.text = this.rows.rowText(this, flatPropertiesColumn(this.flat!));
+      this.flat = undefined;
+    }
+    return this.text;
+  }
+
+  get createdText(): string {
+    if (typeof this.created === "number") this.created = this.rows.isoAt(this.created);
+    return this.created;
+  }
 }
 
 /**
@@ -44,60 +69,55 @@ export class DatasetteRows {
   /** The same text JSON.stringify would make of the row object, without building the object. */
   text(input: unknown, meta: EventMeta): string {
     const event = checkInput(input);
-    const head = this.head(event, meta);
-    return guarded(event.event, () => rowText(head, JSON.stringify(propertiesJson(event.properties, meta.requestId) ?? "{}")));
+    return this.rowText(this.row(event, meta, undefined), this.propertiesColumn(event, meta));
   }
 
   /** The row as the queue holds it: its exact size now, its text now or when the batch is built. */
   queued(input: unknown, meta: EventMeta): QueuedEvent {
     const event = checkInput(input);
-    const head = this.head(event, meta);
     const flat = flatProperties(event.properties, meta.requestId);
-    if (flat !== undefined) return new DeferredRow(head, flat, head.bytes + flat.bytes);
-    // A toJSON() that returns undefined would drop the column.
-    const json = guarded(event.event, () => rowText(head, JSON.stringify(propertiesJson(event.properties, meta.requestId) ?? "{}")));
+    const row = this.row(event, meta, flat);
+    if (flat !== undefined) return row;
+    const json = this.rowText(row, this.propertiesColumn(event, meta));
     return { json, bytes: Buffer.byteLength(json) };
   }
 
-  private head(event: ReturnType<typeof checkInput>, meta: EventMeta): RowHead {
+  rowText(row: Row, propertiesColumn: string): string {
+    return (
+      `{"id":"${row.id}","instance":${this.instanceJson},"event":${row.nameJson},"created":"${row.createdText}",` +
+      `"actor_id":${row.actorJson},"database_name":${row.databaseJson},"table_name":${row.tableJson},"properties":${propertiesColumn}}`
+    );
+  }
+
+  /** The ISO 8601 text of `ms`, made once per millisecond. */
+  isoAt(ms: number): string {
+    if (ms !== this.clock.ms) {
+      this.clock.ms = ms;
+      this.clock.iso = new Date(ms).toISOString();
+    }
+    return this.clock.iso;
+  }
+
+  /** Every column but the properties; with flat properties, their bytes are counted too. */
+  private row(event: EventInput, meta: EventMeta, flat: FlatProperties | undefined): Row {
     const now = Date.now();
-    const created = event.created === undefined ? isoAt(this.clock, now) : toIsoDate(event.created);
+    const created = event.created === undefined ? now : toIsoDate(event.created);
     const actorId = idText(event.actorId !== undefined ? event.actorId : meta.actorId);
     const name = this.names.json(event.event);
     const actorJson = actorId === null ? "null" : this.actors.json(actorId);
     const databaseJson = nameJson(event.databaseName);
     const tableJson = nameJson(event.tableName);
     const bytes =
-      FRAME_BYTES + 26 + this.instanceBytes + this.names.bytes + created.length + (actorId === null ? 4 : this.actors.bytes) +
-      byteLength(databaseJson) + byteLength(tableJson);
-    return { id: nextId(now), instanceJson: this.instanceJson, nameJson: name, created, actorJson, databaseJson, tableJson, bytes };
+      FRAME_BYTES + 26 + this.instanceBytes + this.names.bytes + (typeof created === "number" ? ISO_LENGTH : created.length) +
+      (actorId === null ? 4 : this.actors.bytes) + byteLength(databaseJson) + byteLength(tableJson) + (flat === undefined ? 0 : flat.bytes);
+    return new Row(nextId(now), name, created, actorJson, databaseJson, tableJson, this, flat, bytes);
   }
-}
 
-/** A row whose text is made when it is first read (in the batch), from a copy of its properties. */
-class DeferredRow implements QueuedEvent {
-  private text: string | undefined;
-
-  constructor(
-    private readonly head: RowHead,
-    private properties: FlatProperties | undefined,
-    readonly bytes: number,
-  ) {}
-
-  get json(): string {
-    if (this.text === undefined) {
-      this.text = rowText(this.head, JSON.stringify(flatPropertiesJson(this.properties!)));
-      this.properties = undefined;
-    }
-    return this.text;
+  /** The properties column of a row that is not flat: serialized now. */
+  private propertiesColumn(event: EventInput, meta: EventMeta): string {
+    // A toJSON() that returns undefined would drop the column.
+    return guarded(event.event, () => JSON.stringify(propertiesJson(event.properties, meta.requestId) ?? "{}"));
   }
-}
-
-function rowText(h: RowHead, propertiesColumn: string): string {
-  return (
-    `{"id":"${h.id}","instance":${h.instanceJson},"event":${h.nameJson},"created":"${h.created}",` +
-    `"actor_id":${h.actorJson},"database_name":${h.databaseJson},"table_name":${h.tableJson},"properties":${propertiesColumn}}`
-  );
 }
 
 /** Serialization failures (a getter, a toJSON, a BigInt) become EventErrors naming the event. */
@@ -114,15 +134,6 @@ function guarded<T>(name: string, make: () => T): T {
 export function datasetteRowSerializer(instance: string): Serializer {
   const rows = new DatasetteRows(instance);
   return (input, meta) => rows.text(input, meta);
-}
-
-/** The ISO 8601 text of `now`, made once per millisecond. */
-function isoAt(clock: { ms: number; iso: string }, now: number): string {
-  if (now !== clock.ms) {
-    clock.ms = now;
-    clock.iso = new Date(now).toISOString();
-  }
-  return clock.iso;
 }
 
 /** The JSON text (and its bytes) of the last string seen: event names and actors repeat. */

@@ -4,18 +4,23 @@ import { MAX_PATH_LENGTH, truncate } from "./request-privacy.js";
 
 const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
 
-/** One id per request, even when several forwarders are mounted (they must agree on it). */
-const requestIds = new WeakMap<IncomingMessage, string>();
+/**
+ * One id per request, even when several forwarders are mounted (they must agree on it), kept on
+ * the request under a registered symbol, so the ESM and CommonJS builds agree too (a WeakMap cost
+ * several times as much per request).
+ */
+const REQUEST_ID = Symbol.for("events-forward.requestId");
 
 const nextRequestId = monotonicUlid();
 
 /** The incoming X-Request-Id if it looks like an id, else a fresh ULID. */
 export function requestIdOf(req: IncomingMessage): string {
-  let id = requestIds.get(req);
+  const tagged = req as IncomingMessage & { [REQUEST_ID]?: string };
+  let id = tagged[REQUEST_ID];
   if (id === undefined) {
     const given = req.headers["x-request-id"];
     id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : nextRequestId();
-    requestIds.set(req, id);
+    tagged[REQUEST_ID] = id;
   }
   return id;
 }

@@ -20,15 +20,16 @@ const BODY = "hello world";
 const nullStream = { write() {} };
 
 /**
- * Enough forwarding capacity for the load: full batches of 100, up to 1000 requests a second,
- * and room in the queue for a second or two of events should the store (on this busy machine)
- * answer late.
+ * Enough forwarding capacity for the load: batches of up to 1000 events (the store is not a
+ * Datasette with its 100-row default; one with --setting max_insert_rows 1000 takes them), up to
+ * 1000 requests a second, and room in the queue for a few seconds of events should the store (on
+ * this busy machine) answer late.
  */
 function makeEvents(): EventsForward {
   return eventsForward({
     apiUrl: `${sinkUrl}/bench/-/create`,
     instance: "bench",
-    batchLimit: 100,
+    batchLimit: 1000,
     batchWaitMs: 1000,
     maxRate: 1000,
     timePeriod: 1,
