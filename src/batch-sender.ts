@@ -50,7 +50,8 @@ export class BatchSender {
     this.wakeRateWait?.();
   }
 
-  async send(payloads: string[]): Promise<Outcome> {
+  /** `payloadBytes`: see Sink.send. */
+  async send(payloads: string[], payloadBytes?: number): Promise<Outcome> {
     let attempts = 0;
     let failures = 0;
     let budgetStart: number | undefined;
@@ -61,7 +62,7 @@ export class BatchSender {
       this.counts.requests++;
       if (failures > 0) this.counts.retried++;
       const started = performance.now();
-      const result = await this.sendOnce(payloads);
+      const result = await this.sendOnce(payloads, payloadBytes);
       this.observer?.request(result, performance.now() - started, payloads.length);
       if (!result.ok && this.stopping.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
       if (result.ok) {
@@ -91,9 +92,9 @@ export class BatchSender {
   }
 
   /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
-  private async sendOnce(payloads: string[]): Promise<SendResult> {
+  private async sendOnce(payloads: string[], payloadBytes: number | undefined): Promise<SendResult> {
     try {
-      return await this.sink.send(payloads, this.stopping);
+      return await this.sink.send(payloads, this.stopping, payloadBytes);
     } catch (error) {
       return classifyError(error, false);
     }

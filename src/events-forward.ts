@@ -109,24 +109,31 @@ function createQueue(o: ResolvedOptions): EventQueue {
 function queuedEventMaker(o: ResolvedOptions): (event: unknown, meta: EventMeta) => QueuedEvent {
   if (o.serializer === undefined && o.collector === undefined) {
     const rows = new DatasetteRows(o.instance);
-    return (event, meta) => rows.queued(event, meta);
+    return (event, meta) => {
+      try {
+        return rows.queued(event, meta);
+      } catch (error) {
+        throw asEventError(error);
+      }
+    };
   }
   const serialize = o.serializer ?? defaultSerializer(o);
   return (event, meta) => {
-    const json = serializeSafely(serialize, event, meta);
+    let json: string;
+    try {
+      json = serialize(event, meta);
+    } catch (error) {
+      throw asEventError(error);
+    }
     if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
     return { json, bytes: Buffer.byteLength(json) };
   };
 }
 
-/** Whatever a serializer throws (a getter, a toJSON, a custom serializer's bug) becomes an EventError. */
-function serializeSafely(serialize: (event: unknown, meta: EventMeta) => string, event: unknown, meta: EventMeta): string {
-  try {
-    return serialize(event, meta);
-  } catch (error) {
-    if (error instanceof EventError) throw error;
-    throw new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
-  }
+/** Whatever reading or serializing an event throws (a getter, a toJSON, a serializer's bug) becomes an EventError. */
+function asEventError(error: unknown): EventError {
+  if (error instanceof EventError) return error;
+  return new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
 }
 
 async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {

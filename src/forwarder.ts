@@ -252,7 +252,9 @@ export class Forwarder {
    * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
    */
   private async deliver(batch: QueuedEvent[]): Promise<number> {
-    const outcome = await this.sender.send(batch.map((event) => event.json));
+    let bytes = 0;
+    for (const event of batch) bytes += event.bytes;
+    const outcome = await this.sender.send(batch.map((event) => event.json), bytes);
     if (outcome.ok) {
       this.counts.sent += batch.length;
       return batch.length;

@@ -3,7 +3,8 @@
  *   node --import tsx app-server.ts <express|koa> <variant> <sinkUrl>
  * Variants: bare; events-forward (request event + one req.events.put per request, to the sink);
  * pino-http (request log + one req.log.info per request, to /dev/null); morgan (request line to a
- * null stream; morgan has no per-request logger to call). Sends `{ port }` over IPC once listening,
+ * null stream; morgan has no per-request logger to call); noop (a middleware that only calls next:
+ * what any middleware costs). Sends `{ port }` over IPC once listening,
  * answers `cpu` with its CPU time and requests handled, and `stats` with the events-forward stats.
  */
 import express from "express";
@@ -69,6 +70,7 @@ function expressApp() {
     return app;
   }
   if (variant === "morgan") app.use(morgan("combined", { stream: nullStream }));
+  if (variant === "noop") app.use((_req, _res, next) => next());
   app.get("/", (_req, res) => {
     handled++;
     res.send(BODY);
@@ -115,6 +117,7 @@ function koaApp() {
         ).then(next),
     );
   }
+  if (variant === "noop") app.use((_ctx, next) => next());
   app.use((ctx) => {
     handled++;
     ctx.body = BODY;

@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import { batchBody } from "./body.js";
 import { describeUrl, postBatch } from "./http.js";
 import type { Sink } from "./sink.js";
 
@@ -23,19 +24,18 @@ export function datasetteMode(url: URL): "create" | "insert" | undefined {
  */
 export function datasetteSink(options: DatasetteSinkOptions): Sink {
   const mode = datasetteMode(options.apiUrl);
-  // The body is a join of ready strings: each row was serialized when it was put.
   const prefix =
     mode === "create" ? `{"table":${JSON.stringify(options.table)},"pk":"id","ignore":true,"rows":[` : `{"ignore":true,"rows":[`;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.apiToken !== undefined) headers.authorization = `Bearer ${options.apiToken}`;
   return {
     description: `Datasette ${describeUrl(options.apiUrl)}`,
-    send: (payloads, signal) =>
+    send: (payloads, signal, payloadBytes) =>
       postBatch({
         dispatcher: options.dispatcher,
         url: options.apiUrl,
         headers,
-        body: `${prefix}${payloads.join(",")}]}`,
+        body: batchBody(prefix, payloads, "]}", payloadBytes),
         timeoutMs: options.requestTimeoutMs,
         signal,
         explain: (status, body) => explainDatasetteError(status, body, mode),

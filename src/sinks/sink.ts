@@ -9,6 +9,7 @@ export interface Sink {
   readonly description: string;
   /** The exact bytes of the request body for `count` events of `payloadBytes` in all, framing included. */
   bodyBytes?(count: number, payloadBytes: number): number;
-  send(payloads: string[], signal: AbortSignal): Promise<SendResult>;
+  /** `payloadBytes`: the payloads' UTF-8 bytes in all, when the caller knows them exactly. */
+  send(payloads: string[], signal: AbortSignal, payloadBytes?: number): Promise<SendResult>;
   close?(): Promise<void>;
 }
