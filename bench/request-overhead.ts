@@ -11,7 +11,7 @@ import { pick, report } from "./lib/args.js";
 import { forkWithPort, startSink, type Child } from "./lib/processes.js";
 import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
 
-const VARIANTS = ["bare", "events-forward", "pino-http", "morgan"] as const;
+const VARIANTS = ["bare", "noop", "events-forward", "pino-http", "morgan"] as const;
 type Variant = (typeof VARIANTS)[number];
 const FRAMEWORKS = ["express", "koa"] as const;
 

@@ -1,11 +1,11 @@
 import { EventError } from "./errors.js";
 import { checkInput, describe, idText, propertiesJson, toIsoDate, wellFormed, type EventInput, type EventMeta, type Serializer } from "./event.js";
 import { flatProperties, flatPropertiesColumn, type FlatProperties } from "./flat-properties.js";
-import { monotonicUlid } from "./ids.js";
+import { MonotonicUlid, ulidText } from "./ids.js";
 import type { QueuedEvent } from "./queue.js";
 
 /** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
-const nextId = monotonicUlid();
+const ids = new MonotonicUlid();
 
 /** The row's fixed text: every column name and quote, none of the values. */
 const FRAME_BYTES =
@@ -15,37 +15,51 @@ const FRAME_BYTES =
 const ISO_LENGTH = "2000-01-01T00:00:00.000Z".length;
 
 /**
- * A row as the queue holds it. Its text is made when first read (in the batch), from a copy of
- * its flat properties; a row whose properties are not flat gets its text at put() time instead.
+ * A row as the queue holds it. With flat properties its text is made when first read (in the
+ * batch) from a copy of them; otherwise at put() time. Until then it holds only numbers and
+ * strings it shares with other rows, so a long queue is cheap to keep (and to garbage-collect).
  */
-class Row implements QueuedEvent {
+class Row implements QueuedEvent, FlatProperties {
+  copy: Record<string, unknown> | undefined = undefined;
+  requestId: string | undefined = undefined;
+  /** Exact from put() on. */
+  bytes: number;
+  private text: string | undefined = undefined;
+
   constructor(
-    readonly id: string,
+    private readonly rows: DatasetteRows,
+    readonly idHead: string,
+    readonly idLow: number,
     readonly nameJson: string,
-    /** The ISO text, or the milliseconds to write it from (an event put without `created`). */
-    private created: string | number,
+    /** When the event was put; `createdText` is the event's own `created`, if it had one. */
+    readonly createdMs: number,
+    private createdText: string | undefined,
     readonly actorJson: string,
     readonly databaseJson: string,
     readonly tableJson: string,
-    private readonly rows: DatasetteRows,
-    private flat: FlatProperties | undefined,
-    /** Exact before the text is made. */
-    readonly bytes: number,
-  ) {}
-
-  private text: string | undefined;
+    headBytes: number,
+  ) {
+    this.bytes = headBytes;
+  }
 
   get json(): string {
     if (this.text === undefined) {
-      this.text = this.rows.rowText(this, flatPropertiesColumn(this.flat!));
-      this.flat = undefined;
+      this.text = this.rows.rowText(this, flatPropertiesColumn(this.copy!, this.requestId));
+      this.copy = undefined;
     }
     return this.text;
   }
 
-  get createdText(): string {
-    if (typeof this.created === "number") this.created = this.rows.isoAt(this.created);
-    return this.created;
+  /** The properties column made at put() time: the row is complete. */
+  complete(propertiesColumn: string): QueuedEvent {
+    this.text = this.rows.rowText(this, propertiesColumn);
+    this.bytes = Buffer.byteLength(this.text);
+    return this;
+  }
+
+  get created(): string {
+    this.createdText ??= this.rows.isoAt(this.createdMs);
+    return this.createdText;
   }
 }
 
@@ -69,22 +83,19 @@ export class DatasetteRows {
   /** The same text JSON.stringify would make of the row object, without building the object. */
   text(input: unknown, meta: EventMeta): string {
     const event = checkInput(input);
-    return this.rowText(this.row(event, meta, undefined), this.propertiesColumn(event, meta));
+    return this.row(event, meta).complete(this.propertiesColumn(event, meta)).json;
   }
 
   /** The row as the queue holds it: its exact size now, its text now or when the batch is built. */
   queued(input: unknown, meta: EventMeta): QueuedEvent {
     const event = checkInput(input);
-    const flat = flatProperties(event.properties, meta.requestId);
-    const row = this.row(event, meta, flat);
-    if (flat !== undefined) return row;
-    const json = this.rowText(row, this.propertiesColumn(event, meta));
-    return { json, bytes: Buffer.byteLength(json) };
+    const row = this.row(event, meta);
+    return flatProperties(row, event.properties, meta.requestId) ? row : row.complete(this.propertiesColumn(event, meta));
   }
 
   rowText(row: Row, propertiesColumn: string): string {
     return (
-      `{"id":"${row.id}","instance":${this.instanceJson},"event":${row.nameJson},"created":"${row.createdText}",` +
+      `{"id":"${ulidText(row.idHead, row.idLow)}","instance":${this.instanceJson},"event":${row.nameJson},"created":"${row.created}",` +
       `"actor_id":${row.actorJson},"database_name":${row.databaseJson},"table_name":${row.tableJson},"properties":${propertiesColumn}}`
     );
   }
@@ -98,19 +109,20 @@ export class DatasetteRows {
     return this.clock.iso;
   }
 
-  /** Every column but the properties; with flat properties, their bytes are counted too. */
-  private row(event: EventInput, meta: EventMeta, flat: FlatProperties | undefined): Row {
+  /** Every column but the properties, and their bytes. */
+  private row(event: EventInput, meta: EventMeta): Row {
     const now = Date.now();
-    const created = event.created === undefined ? now : toIsoDate(event.created);
+    const created = event.created === undefined ? undefined : toIsoDate(event.created);
     const actorId = idText(event.actorId !== undefined ? event.actorId : meta.actorId);
     const name = this.names.json(event.event);
     const actorJson = actorId === null ? "null" : this.actors.json(actorId);
     const databaseJson = nameJson(event.databaseName);
     const tableJson = nameJson(event.tableName);
     const bytes =
-      FRAME_BYTES + 26 + this.instanceBytes + this.names.bytes + (typeof created === "number" ? ISO_LENGTH : created.length) +
-      (actorId === null ? 4 : this.actors.bytes) + byteLength(databaseJson) + byteLength(tableJson) + (flat === undefined ? 0 : flat.bytes);
-    return new Row(nextId(now), name, created, actorJson, databaseJson, tableJson, this, flat, bytes);
+      FRAME_BYTES + 26 + this.instanceBytes + this.names.bytes + (created === undefined ? ISO_LENGTH : created.length) +
+      (actorId === null ? 4 : this.actors.bytes) + byteLength(databaseJson) + byteLength(tableJson);
+    ids.next(now);
+    return new Row(this, ids.head, ids.low, name, now, created, actorJson, databaseJson, tableJson, bytes);
   }
 
   /** The properties column of a row that is not flat: serialized now. */

@@ -2,16 +2,15 @@
  * The fast path of put(): most events carry a flat object of short ASCII strings, numbers,
  * booleans and nulls. For those, put() copies the values (a snapshot: later changes by the app do
  * not leak into the event) and counts the exact bytes the `properties` column will take, without
- * serializing; the text is made when the batch is built. Anything else returns undefined and is
- * serialized at once, as before.
+ * serializing; the text is made when the batch is built. Anything else is serialized at once.
  */
 
-/** A copy of flat properties, the request id to add last, and the UTF-8 bytes of the column. */
+/** Where flatProperties() leaves what it found: the queued row itself (no object of its own). */
 export interface FlatProperties {
-  copy: Record<string, unknown>;
+  copy: Record<string, unknown> | undefined;
   /** Added when the text is made: adding a key to a spread copy costs more than the copy. */
   requestId: string | undefined;
-  /** Bytes of the column's JSON text (request_id included) written as a JSON string. */
+  /** The row's bytes so far: the column's bytes (request_id included, as a JSON string) are added. */
   bytes: number;
 }
 
@@ -20,16 +19,17 @@ export interface FlatProperties {
 const QUOTED_EXTRA = 4;
 
 /**
- * The copy and its exact size, or undefined when the properties are not flat and plain: an
- * object (not a plain one), an array or nested value, a string that JSON would escape, a key
- * that would need escaping or that JSON.parse treats specially (`__proto__`), or a toJSON().
+ * Fills `into` with the copy and its exact size and returns true; false, leaving `into` alone,
+ * when the properties are not flat and plain: an object (not a plain one), an array or nested
+ * value, a string that JSON would escape, a key that would need escaping or that JSON.parse treats
+ * specially (`__proto__`), or a toJSON().
  */
-export function flatProperties(properties: Record<string, unknown> | undefined, requestId: string | undefined): FlatProperties | undefined {
+export function flatProperties(into: FlatProperties, properties: Record<string, unknown> | undefined, requestId: string | undefined): boolean {
   // A spread copies an object of a common shape in one step; it reads getters once, as JSON would.
   const copy: Record<string, unknown> = properties === undefined ? {} : { ...properties };
   if (properties !== undefined) {
     const proto = Object.getPrototypeOf(properties) as unknown;
-    if ((proto !== Object.prototype && proto !== null) || inheritsEnumerableKeys()) return undefined;
+    if ((proto !== Object.prototype && proto !== null) || inheritsEnumerableKeys()) return false;
   }
   // `{}` in the column: "{}" as a JSON string is 4 bytes.
   let bytes = 4;
@@ -39,7 +39,7 @@ export function flatProperties(properties: Record<string, unknown> | undefined, 
     let valueBytes: number;
     switch (typeof value) {
       case "string":
-        if (!isPlain(value)) return undefined;
+        if (!isPlain(value)) return false;
         valueBytes = value.length + QUOTED_EXTRA;
         break;
       case "number":
@@ -52,25 +52,31 @@ export function flatProperties(properties: Record<string, unknown> | undefined, 
       case "undefined":
         continue; // JSON.stringify leaves the key out
       case "object":
-        if (value !== null) return undefined;
+        if (value !== null) return false;
         valueBytes = 4;
         break;
       default:
-        return undefined; // functions, symbols, bigints: the full serializer decides
+        return false; // functions, symbols, bigints: the full serializer decides
     }
-    if (!plainKey(key)) return undefined;
+    if (!plainKey(key)) return false;
     // \"key\": then the value, and a comma before every pair but the first.
     bytes += key.length + QUOTED_EXTRA + 1 + valueBytes + (count > 0 ? 1 : 0);
     count++;
   }
   // `in`, as the full serializer checks it: an event's own request_id (even undefined) wins.
-  if (requestId === undefined || (properties !== undefined && "request_id" in properties)) return { copy, requestId: undefined, bytes };
-  if (requestId !== lastPlainRequestId) {
-    if (!isPlain(requestId)) return undefined;
-    lastPlainRequestId = requestId; // the events of one request share it
+  let added: string | undefined;
+  if (requestId !== undefined && !(properties !== undefined && "request_id" in properties)) {
+    if (requestId !== lastPlainRequestId) {
+      if (!isPlain(requestId)) return false;
+      lastPlainRequestId = requestId; // the events of one request share it
+    }
+    bytes += "request_id".length + QUOTED_EXTRA + 1 + requestId.length + QUOTED_EXTRA + (count > 0 ? 1 : 0);
+    added = requestId;
   }
-  bytes += "request_id".length + QUOTED_EXTRA + 1 + requestId.length + QUOTED_EXTRA + (count > 0 ? 1 : 0);
-  return { copy, requestId, bytes };
+  into.copy = copy;
+  into.requestId = added;
+  into.bytes += bytes;
+  return true;
 }
 
 let lastPlainRequestId = "";
@@ -108,10 +114,9 @@ function isPlain(text: string): boolean {
  * The column text in one pass: the properties' JSON text written as a JSON string. Everything in
  * it is plain, so the only escapes are the quotes: `"{\"plan\":\"pro\",\"n\":3}"`.
  */
-export function flatPropertiesColumn(flat: Pick<FlatProperties, "copy" | "requestId">): string {
+export function flatPropertiesColumn(copy: Record<string, unknown>, requestId: string | undefined): string {
   let text = '"{';
   let separator = "";
-  const { copy } = flat;
   // Object.keys, not for...in: Object.prototype may have changed since put() checked it.
   for (const key of Object.keys(copy)) {
     const value = copy[key];
@@ -121,6 +126,6 @@ export function flatPropertiesColumn(flat: Pick<FlatProperties, "copy" | "reques
     text += `${separator}\\"${key}\\":${valueText}`;
     separator = ",";
   }
-  if (flat.requestId !== undefined) text += `${separator}\\"request_id\\":\\"${flat.requestId}\\"`;
+  if (requestId !== undefined) text += `${separator}\\"request_id\\":\\"${requestId}\\"`;
   return `${text}}"`;
 }

@@ -36,29 +36,46 @@ function encode40(value: number): string {
 }
 
 /**
- * A ULID factory, monotonic like `ulid`'s monotonicFactory: within one millisecond (or when the
- * clock steps back) each id is the previous one plus one in its random part, so ids sort in the
- * order they were made. `now` lets a caller that already read the clock share the reading.
+ * ULIDs, monotonic like `ulid`'s monotonicFactory: within one millisecond (or when the clock steps
+ * back) each id is the previous one plus one in its random part, so ids sort in the order they
+ * were made. next() leaves the id in two parts, `head` (time and the high random half, shared by
+ * the ids of a millisecond) and `low` (the low half, a number): a queued event keeps those and
+ * writes its id's text with the rest of its row, when the batch is built.
  */
-export function monotonicUlid(): (now?: number) => string {
-  let lastMs = -1;
-  let prefix = "";
-  let high = 0;
-  let highText = "";
-  let low = 0;
-  return (now = Date.now()) => {
-    if (now > lastMs) {
-      lastMs = now;
-      prefix = encodeTime(now, 10);
-      high = random40();
-      highText = encode40(high);
-      low = random40();
-    } else if (++low === TWO_40) {
+export class MonotonicUlid {
+  head = "";
+  low = 0;
+  private lastMs = -1;
+  private prefix = "";
+  private high = 0;
+
+  /** `now` lets a caller that already read the clock share the reading. */
+  next(now = Date.now()): void {
+    if (now > this.lastMs) {
+      this.lastMs = now;
+      this.prefix = encodeTime(now, 10);
+      this.high = random40();
+      this.low = random40();
+      this.head = this.prefix + encode40(this.high);
+    } else if (++this.low === TWO_40) {
       // Carry into the high half; 2^80 ids in one millisecond cannot happen, so no overflow check.
-      low = 0;
-      high++;
-      highText = encode40(high);
+      this.low = 0;
+      this.high++;
+      this.head = this.prefix + encode40(this.high);
     }
-    return prefix + highText + encode40(low);
+  }
+}
+
+/** The text of an id that MonotonicUlid left in parts. */
+export function ulidText(head: string, low: number): string {
+  return head + encode40(low);
+}
+
+/** A ULID factory over MonotonicUlid that returns each id's text. */
+export function monotonicUlid(): (now?: number) => string {
+  const ids = new MonotonicUlid();
+  return (now) => {
+    ids.next(now);
+    return ulidText(ids.head, ids.low);
   };
 }
