@@ -27,9 +27,10 @@ const QUOTED_EXTRA = 4;
 export function flatProperties(into: FlatProperties, properties: Record<string, unknown> | undefined, requestId: string | undefined): boolean {
   // A spread copies an object of a common shape in one step; it reads getters once, as JSON would.
   const copy: Record<string, unknown> = properties === undefined ? {} : { ...properties };
+  if (inheritsEnumerableKeys()) return false;
   if (properties !== undefined) {
     const proto = Object.getPrototypeOf(properties) as unknown;
-    if ((proto !== Object.prototype && proto !== null) || inheritsEnumerableKeys()) return false;
+    if (proto !== Object.prototype && proto !== null) return false;
   }
   // `{}` in the column: "{}" as a JSON string is 4 bytes.
   let bytes = 4;

@@ -86,6 +86,18 @@ describe("the row text", () => {
     expect(JSON.parse((JSON.parse(queued.json) as { properties: string }).properties)).toEqual({ plan: "pro", n: 1, request_id: "r" });
   });
 
+  it("writes the same text while Object.prototype has an enumerable key (polluted)", () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = "yes";
+    try {
+      for (const input of [{ event: "e" }, { event: "e", properties: { a: 1 } }]) {
+        expectRowText(queuedText(input, { requestId: "r" }), input, { requestId: "r" });
+      }
+    } finally {
+      delete proto.polluted;
+    }
+  });
+
   it("counts the exact bytes of random flat events", () => {
     const pieces = ["a", "Z", "0", " ", "~", '"', "\\", "é", "\n", "request_id", "__proto__", "toJSON", ""];
     let seed = 7;
