@@ -12,7 +12,7 @@ import { forkWithPort, startSink, type Child } from "./lib/processes.js";
 import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
 
 const CONTENDERS = ["events-forward", "posthog-node", "segment"] as const;
-const n = pick(200_000, 15_000);
+const n = pick(200_000, 10_000);
 const rounds = pick(5, 2);
 
 // The sink counts the events after each run: parsing as they come would make it the bottleneck.
