@@ -6,8 +6,7 @@ const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
 
 /**
  * One id per request, even when several forwarders are mounted (they must agree on it), kept on
- * the request under a registered symbol, so the ESM and CommonJS builds agree too (a WeakMap cost
- * several times as much per request).
+ * the request under a registered symbol (a WeakMap cost several times as much per request).
  */
 const REQUEST_ID = Symbol.for("events-forward.requestId");
 
