@@ -16,8 +16,9 @@ const ISO_LENGTH = "2000-01-01T00:00:00.000Z".length;
 
 /**
  * A row as the queue holds it. With flat properties its text is made when first read (in the
- * batch) from a copy of them; otherwise at put() time. Until then it holds only numbers and
- * strings it shares with other rows, so a long queue is cheap to keep (and to garbage-collect).
+ * batch) from a copy of them; otherwise at put() time. Besides that copy it holds only numbers and
+ * strings it shares with other rows (its id as a shared head and a number), so a long queue is
+ * cheap to keep and to garbage-collect.
  */
 class Row implements QueuedEvent, FlatProperties {
   copy: Record<string, unknown> | undefined = undefined;
