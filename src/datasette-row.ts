@@ -7,10 +7,6 @@ import type { QueuedEvent } from "./queue.js";
 /** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
 const ids = new MonotonicUlid();
 
-/** The row's fixed text: every column name and quote, none of the values. */
-const FRAME_BYTES =
-  '{"id":"","instance":,"event":,"created":"","actor_id":,"database_name":,"table_name":,"properties":}'.length;
-
 /** The length of an ISO 8601 date of this era, as toISOString() writes it. */
 const ISO_LENGTH = "2000-01-01T00:00:00.000Z".length;
 
@@ -31,13 +27,13 @@ class Row implements QueuedEvent, FlatProperties {
     private readonly rows: DatasetteRows,
     readonly idHead: string,
     readonly idLow: number,
-    readonly nameJson: string,
+    /** The text from the id's closing quote to `created`'s value: instance and event. */
+    readonly eventSegment: string,
     /** When the event was put; `createdText` is the event's own `created`, if it had one. */
     readonly createdMs: number,
     private createdText: string | undefined,
-    readonly actorJson: string,
-    readonly databaseJson: string,
-    readonly tableJson: string,
+    /** The text from `created`'s closing quote to the properties: actor, database and table. */
+    readonly actorSegment: string,
     headBytes: number,
   ) {
     this.bytes = headBytes;
@@ -71,14 +67,15 @@ class Row implements QueuedEvent, FlatProperties {
  */
 export class DatasetteRows {
   private readonly instanceJson: string;
-  private readonly instanceBytes: number;
   private readonly clock = { ms: Number.NaN, iso: "" };
-  private readonly names = new LastJson();
-  private readonly actors = new LastJson();
+  /** Made once per event name and kept (up to a bound): names repeat, and alternate. */
+  private readonly eventSegments = new Map<string, Segment>();
+  private actorSegment: Segment & { actorId: string | null; databaseName: unknown; tableName: unknown } = {
+    actorId: null, databaseName: null, tableName: null, text: "", bytes: 0,
+  };
 
   constructor(instance: string) {
     this.instanceJson = JSON.stringify(wellFormed(instance));
-    this.instanceBytes = Buffer.byteLength(this.instanceJson);
   }
 
   /** The same text JSON.stringify would make of the row object, without building the object. */
@@ -94,11 +91,9 @@ export class DatasetteRows {
     return flatProperties(row, event.properties, meta.requestId) ? row : row.complete(this.propertiesColumn(event, meta));
   }
 
+  /** The row's text, from a few long pieces: a string made of many short ones costs more to write out. */
   rowText(row: Row, propertiesColumn: string): string {
-    return (
-      `{"id":"${ulidText(row.idHead, row.idLow)}","instance":${this.instanceJson},"event":${row.nameJson},"created":"${row.created}",` +
-      `"actor_id":${row.actorJson},"database_name":${row.databaseJson},"table_name":${row.tableJson},"properties":${propertiesColumn}}`
-    );
+    return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment + row.created + row.actorSegment + propertiesColumn + "}";
   }
 
   /** The ISO 8601 text of `ms`, made once per millisecond. */
@@ -115,15 +110,34 @@ export class DatasetteRows {
     const now = Date.now();
     const created = event.created === undefined ? undefined : toIsoDate(event.created);
     const actorId = idText(event.actorId !== undefined ? event.actorId : meta.actorId);
-    const name = this.names.json(event.event);
-    const actorJson = actorId === null ? "null" : this.actors.json(actorId);
-    const databaseJson = nameJson(event.databaseName);
-    const tableJson = nameJson(event.tableName);
-    const bytes =
-      FRAME_BYTES + 26 + this.instanceBytes + this.names.bytes + (created === undefined ? ISO_LENGTH : created.length) +
-      (actorId === null ? 4 : this.actors.bytes) + byteLength(databaseJson) + byteLength(tableJson);
+    const named = this.eventSegmentOf(event.event);
+    const acted = this.actorSegmentOf(actorId, event.databaseName, event.tableName);
+    // {"id":" + the id + ... + }
+    const bytes = 7 + 26 + named.bytes + (created === undefined ? ISO_LENGTH : created.length) + acted.bytes + 1;
     ids.next(now);
-    return new Row(this, ids.head, ids.low, name, now, created, actorJson, databaseJson, tableJson, bytes);
+    return new Row(this, ids.head, ids.low, named.text, now, created, acted.text, bytes);
+  }
+
+  private eventSegmentOf(name: string): Segment {
+    let segment = this.eventSegments.get(name);
+    if (segment === undefined) {
+      segment = segmentOf(['","instance":', this.instanceJson, ',"event":', JSON.stringify(wellFormed(name)), ',"created":"']);
+      if (this.eventSegments.size < MAX_EVENT_NAMES) this.eventSegments.set(name, segment);
+    }
+    return segment;
+  }
+
+  /** The last one is kept: the events of one request share their actor. */
+  private actorSegmentOf(actorId: string | null, databaseName: string | null | undefined, tableName: string | null | undefined): Segment {
+    const last = this.actorSegment;
+    const database = databaseName ?? null;
+    const table = tableName ?? null;
+    if (actorId !== last.actorId || database !== last.databaseName || table !== last.tableName || last.text === "") {
+      const actorJson = actorId === null ? "null" : JSON.stringify(wellFormed(actorId));
+      const { text, bytes } = segmentOf(['","actor_id":', actorJson, ',"database_name":', nameJson(database), ',"table_name":', nameJson(table), ',"properties":']);
+      this.actorSegment = { actorId, databaseName: database, tableName: table, text, bytes };
+    }
+    return this.actorSegment;
   }
 
   /** The properties column of a row that is not flat: serialized now. */
@@ -149,27 +163,21 @@ export function datasetteRowSerializer(instance: string): Serializer {
   return (input, meta) => rows.text(input, meta);
 }
 
-/** The JSON text (and its bytes) of the last string seen: event names and actors repeat. */
-class LastJson {
-  private text = "";
-  private jsonText = '""';
-  bytes = 2;
+/** A piece of row text, made flat once, and its bytes. */
+interface Segment {
+  text: string;
+  bytes: number;
+}
 
-  json(text: string): string {
-    if (text !== this.text) {
-      this.text = text;
-      this.jsonText = JSON.stringify(wellFormed(text));
-      this.bytes = Buffer.byteLength(this.jsonText);
-    }
-    return this.jsonText;
-  }
+/** Event names whose text is kept; past this, an app naming events from data pays per event. */
+const MAX_EVENT_NAMES = 1_000;
+
+function segmentOf(pieces: string[]): Segment {
+  const text = pieces.join(""); // join makes a flat string
+  return { text, bytes: Buffer.byteLength(text) };
 }
 
 /** databaseName and tableName: checkInput let through only strings, null and undefined. */
-function nameJson(value: string | null | undefined): string {
-  return value === undefined || value === null ? "null" : JSON.stringify(wellFormed(value));
-}
-
-function byteLength(json: string): number {
-  return json === "null" ? 4 : Buffer.byteLength(json);
+function nameJson(value: string | null): string {
+  return value === null ? "null" : JSON.stringify(wellFormed(value));
 }

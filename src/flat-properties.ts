@@ -83,17 +83,22 @@ export function flatProperties(into: FlatProperties, properties: Record<string, 
 let lastPlainRequestId = "";
 
 /**
- * Property names repeat from one event to the next: the ones found plain are remembered (up to a
- * bound, since an app may use ids as names), which costs less than checking them every time.
+ * Property names repeat from one event to the next: the ones found plain are remembered with
+ * their column text, `\"name\":` (up to a bound, since an app may use ids as names), which costs
+ * less than checking them every time and makes the column of fewer, longer pieces.
  */
-const plainKeys = new Set<string>();
+const plainKeys = new Map<string, string>();
 const MAX_PLAIN_KEYS = 10_000;
 
 function plainKey(key: string): boolean {
   if (plainKeys.has(key)) return true;
   if (key === "__proto__" || key === "toJSON" || !isPlain(key)) return false;
-  if (plainKeys.size < MAX_PLAIN_KEYS) plainKeys.add(key);
+  if (plainKeys.size < MAX_PLAIN_KEYS) plainKeys.set(key, keyText(key));
   return true;
+}
+
+function keyText(key: string): string {
+  return ['\\"', key, '\\":'].join(""); // join makes a flat string
 }
 
 /** for...in would also walk keys an app (or an attacker) made enumerable on Object.prototype. */
@@ -124,7 +129,7 @@ export function flatPropertiesColumn(copy: Record<string, unknown>, requestId: s
     if (value === undefined) continue;
     const valueText =
       typeof value === "string" ? `\\"${value}\\"` : typeof value === "number" ? (Number.isFinite(value) ? String(value) : "null") : String(value);
-    text += `${separator}\\"${key}\\":${valueText}`;
+    text += separator + (plainKeys.get(key) ?? keyText(key)) + valueText;
     separator = ",";
   }
   if (requestId !== undefined) text += `${separator}\\"request_id\\":\\"${requestId}\\"`;

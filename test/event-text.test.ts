@@ -116,8 +116,33 @@ describe("the row text", () => {
     }
   });
 
-  it("repeats no stale name or actor when they change between events", () => {
-    const rows = ["a", "b", "a"].map((name, i) => JSON.parse(serialize({ event: name, actorId: `u${i % 2}` }, {})) as Record<string, unknown>);
-    expect(rows.map((row) => [row.event, row.actor_id])).toEqual([["a", "u0"], ["b", "u1"], ["a", "u0"]]);
+  it("repeats no stale name, actor, database or table when they change between events", () => {
+    const inputs = [
+      { event: "a", actorId: "u0" },
+      { event: "b", actorId: "u1", databaseName: "d1" },
+      { event: "a", actorId: "u1", databaseName: "d1", tableName: "t1" },
+      { event: "a", actorId: "u1", databaseName: "d2", tableName: "t1" },
+      { event: "a", actorId: null, databaseName: "d2", tableName: null },
+      { event: "a", actorId: 7 },
+    ];
+    for (const make of [serialize, queuedText]) {
+      const rows = inputs.map((input) => JSON.parse(make(input, {})) as Record<string, unknown>);
+      expect(rows.map((row) => [row.event, row.actor_id, row.database_name, row.table_name])).toEqual([
+        ["a", "u0", null, null],
+        ["b", "u1", "d1", null],
+        ["a", "u1", "d1", "t1"],
+        ["a", "u1", "d2", "t1"],
+        ["a", null, "d2", null],
+        ["a", "7", null, null],
+      ]);
+    }
+  });
+
+  it("writes every event name right, past the names it keeps (1000)", () => {
+    const names = Array.from({ length: 1_100 }, (_, i) => `event-${i}`);
+    for (const round of [1, 2]) {
+      const seen = names.map((name) => (JSON.parse(queuedText({ event: name, properties: { round } }, {})) as { event: string }).event);
+      expect(seen).toEqual(names);
+    }
   });
 });
