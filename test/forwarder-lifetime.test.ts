@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { startStore } from "./helpers/lifecycle.js";
-import { unreachableUrl } from "./helpers/recorder.js";
+import { unreachableUrl } from "./helpers/test-store.js";
 
 // No timer of the forwarder keeps the process alive: a child process with a forwarder that has
 // work pending (a rate-limit wait, a backoff) must exit on its own.

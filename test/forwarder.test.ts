@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { datasetteRowSerializer, EventError, EventQueueFullError, ForwarderClosedError } from "../src/index.js";
 import { onCleanup, startForwarder, startStore } from "./helpers/lifecycle.js";
-import { gate, rowsOf, unreachableUrl, type Answer } from "./helpers/recorder.js";
-import { waitFor } from "./helpers/wait.js";
+import { rowsOf, unreachableUrl, type Behaviour } from "./helpers/test-store.js";
+import { gate, waitFor } from "./helpers/wait.js";
 
 /** Options that take the rate limit out of the way, for tests about something else. */
 const NO_RATE_LIMIT = { maxRate: 1000, timePeriod: 0.01 };
@@ -69,10 +68,7 @@ describe("rate limit", () => {
   });
 
   it("has one request in flight at a time, also when flush() runs beside the background sends", async () => {
-    const store = await startStore(async () => {
-      await sleep(15);
-      return { status: 201 };
-    });
+    const store = await startStore(() => ({ accept: true, delayMs: 15 }));
     const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, batchLimit: 1 });
     putMany(events, 8);
     await Promise.all([events.flush(), events.flush(), events.flush()]);
@@ -137,7 +133,7 @@ describe("write API requests", () => {
 describe("failures", () => {
   it("retries a failed batch with backoff, then delivers it once", async () => {
     // Request 0 warms the connection, so the timed requests 1-3 share the same transit cost.
-    const store = await startStore((_request, index) => ({ status: index === 1 || index === 2 ? 500 : 201 }));
+    const store = await startStore((_request, index) => (index === 1 || index === 2 ? { status: 500 } : { accept: true }));
     const backoffBaseMs = 60;
     const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, backoffBaseMs, maxAttempts: 3 });
     events.put({ event: "warm-up" });
@@ -171,7 +167,7 @@ describe("failures", () => {
   });
 
   it("waits as long as Retry-After asks, up to maxRetryAfterMs", async () => {
-    const store = await startStore((_request, index) => (index === 0 ? { status: 429, headers: { "retry-after": "30" } } : { status: 201 }));
+    const store = await startStore((_request, index) => (index === 0 ? { status: 429, headers: { "retry-after": "30" } } : { accept: true }));
     const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, backoffBaseMs: 1, maxRetryAfterMs: 150 });
     putMany(events, 1);
     await waitFor(() => events.stats().sent === 1, { what: "the retried batch" });
@@ -202,7 +198,7 @@ describe("failures", () => {
 
   it("splits a batch the store rejects with 400 until the bad event stands alone; the good ones arrive once", async () => {
     const store = await startStore((request) =>
-      request.body.includes("POISON") ? { status: 400, body: '{"ok":false,"errors":["bad row"],"status":400}' } : { status: 201 },
+      request.body.includes("POISON") ? { status: 400, body: '{"ok":false,"errors":["bad row"],"status":400}' } : { accept: true },
     );
     const dropped: string[] = [];
     const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, batchLimit: 8, onDrop: (events) => dropped.push(...events) });
@@ -243,9 +239,9 @@ describe("close", () => {
   });
 
   it("gives up at the deadline when the store holds the request open", async () => {
-    const held = gate<Answer>();
+    const held = gate<Behaviour>();
     const store = await startStore(() => held.promise);
-    onCleanup(async () => held.open({ status: 201 }));
+    onCleanup(async () => held.open({ accept: true }));
     const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, requestTimeoutMs: 60_000 });
     putMany(events, 2);
     await waitFor(() => store.inFlight === 1, { what: "the batch to be in flight" });
@@ -257,7 +253,7 @@ describe("close", () => {
 
 describe("stats and isolation", () => {
   it("counts queued, sent, retried, dropped, overflowed, requests and failed requests", async () => {
-    const store = await startStore((_request, index) => ({ status: index === 0 ? 503 : 201 }));
+    const store = await startStore((_request, index) => (index === 0 ? { status: 503 } : { accept: true }));
     const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, maxQueueSize: 3 });
     putMany(events, 3);
     expect(() => events.put({ event: "one too many" })).toThrow(EventQueueFullError);

@@ -6,8 +6,8 @@ import type { EventsForward, EventsForwardOptions } from "../src/index.js";
 import { FRAMEWORKS, type AppSpec } from "./helpers/apps.js";
 import { ULID } from "./helpers/fast-options.js";
 import { onCleanup, startForwarder as forwarder, startStore as store } from "./helpers/lifecycle.js";
-import { gate, unreachableUrl, type Recorder, type ArrivedRow } from "./helpers/recorder.js";
-import { waitFor } from "./helpers/wait.js";
+import { unreachableUrl, type ArrivedRow, type Behaviour, type TestStore } from "./helpers/test-store.js";
+import { gate, waitFor } from "./helpers/wait.js";
 
 
 /** Counts responses that are done (the 'close' listener runs after the middleware's own). */
@@ -17,7 +17,7 @@ function doneCounter() {
 }
 
 /** Everything the forwarder accepted, delivered to the recording store. */
-async function delivered(events: EventsForward, recorder: Recorder): Promise<ArrivedRow[]> {
+async function delivered(events: EventsForward, recorder: TestStore): Promise<ArrivedRow[]> {
   await events.flush();
   return recorder.deliveredRows();
 }
@@ -229,10 +229,10 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
   });
 
   it("does not delay the response while the store hangs: the request event is put after 'finish'", async () => {
-    const held = gate<{ status: number }>();
+    const held = gate<Behaviour>();
     const recorder = await store();
-    recorder.respond = () => held.promise;
-    onCleanup(async () => held.open({ status: 201 }));
+    recorder.behave = () => held.promise;
+    onCleanup(async () => held.open({ accept: true }));
     const events = forwarder(recorder.url(), { requestTimeoutMs: 60_000 });
     events.put({ event: "before" });
     await waitFor(() => recorder.inFlight === 1, { what: "the first batch to be in flight" });

@@ -1,6 +1,6 @@
 import { afterEach } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
-import { Recorder, type Responder } from "./recorder.js";
+import { TestStore } from "./test-store.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -13,11 +13,12 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-/** A recording store that closes after the test. */
-export async function startStore(respond?: Responder): Promise<Recorder> {
-  const recorder = await Recorder.start(respond);
-  onCleanup(() => recorder.close());
-  return recorder;
+/** A started test store that stops after the test. */
+export async function startStore(behave?: TestStore["behave"]): Promise<TestStore> {
+  const store = await new TestStore().start();
+  if (behave) store.behave = behave;
+  onCleanup(() => store.stop());
+  return store;
 }
 
 /** A quiet forwarder with fast retries that closes after the test. */

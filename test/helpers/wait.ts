@@ -28,3 +28,10 @@ export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, wh
     clearTimeout(timer);
   }
 }
+
+/** A promise with its resolve function outside, to hold something (an answer) until the test lets it go. */
+export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
