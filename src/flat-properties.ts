@@ -25,13 +25,15 @@ const QUOTED_EXTRA = 4;
  * specially (`__proto__`), or a toJSON().
  */
 export function flatProperties(into: FlatProperties, properties: Record<string, unknown> | undefined, requestId: string | undefined): boolean {
-  // A spread copies an object of a common shape in one step; it reads getters once, as JSON would.
-  const copy: Record<string, unknown> = properties === undefined ? {} : { ...properties };
   if (inheritsEnumerableKeys()) return false;
   if (properties !== undefined) {
     const proto = Object.getPrototypeOf(properties) as unknown;
     if (proto !== Object.prototype && proto !== null) return false;
   }
+  // A spread copies an object of a common shape in one step; it reads getters once, as JSON would.
+  const copy: Record<string, unknown> = properties === undefined ? {} : { ...properties };
+  // JSON.stringify would call a toJSON() even from Object.prototype (where no app should put one).
+  if (copy.toJSON !== undefined) return false;
   // `{}` in the column: "{}" as a JSON string is 4 bytes.
   let bytes = 4;
   let count = 0;

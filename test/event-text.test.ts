@@ -98,6 +98,25 @@ describe("the row text", () => {
     }
   });
 
+  it("writes the same text while Object.prototype has a toJSON() (not enumerable)", () => {
+    Object.defineProperty(Object.prototype, "toJSON", { value: () => ({ replaced: true }), configurable: true, writable: true });
+    try {
+      // The same text as the serializer that runs at once; properties with a toJSON() are replaced.
+      const sameIdAndTime = (text: string, like: string) => {
+        const { id, created } = JSON.parse(like) as { id: string; created: string };
+        return text.replace(/"id":"[^"]*"/, `"id":"${id}"`).replace(/"created":"[^"]*"/, `"created":"${created}"`);
+      };
+      for (const input of [{ event: "e" }, { event: "e", properties: { a: 1 } }]) {
+        const text = queuedText(input, { requestId: "r" });
+        expect(text).toBe(sameIdAndTime(serialize(input, { requestId: "r" }), text));
+      }
+      const withProperties = queuedText({ event: "e", properties: { a: 1 } }, { requestId: "r" });
+      expect(JSON.parse((JSON.parse(withProperties) as { properties: string }).properties)).toEqual({ replaced: true });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).toJSON;
+    }
+  });
+
   it("counts the exact bytes of random flat events", () => {
     const pieces = ["a", "Z", "0", " ", "~", '"', "\\", "é", "\n", "request_id", "__proto__", "toJSON", ""];
     let seed = 7;
