@@ -18,6 +18,7 @@ export const DEFAULTS = {
   maxQueueBytes: 32 * 1024 * 1024,
   shutdownTimeoutMs: 5_000,
   requestEvents: true,
+  expressDictionaryMode: true,
   database: "./events.db",
 } as const;
 

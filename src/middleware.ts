@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RequestEvents, type PutTarget } from "./context.js";
 import { EventQueueFullError, ForwarderClosedError } from "./errors.js";
+import { expressObjectsNeedDictionaryMode, toDictionaryMode } from "./express-objects.js";
 import type { Logger } from "./log.js";
 import type { AppRequest } from "./options.js";
 import { onResponseDone, pathOf, requestIdOf } from "./request-event.js";
@@ -10,6 +11,8 @@ export interface MiddlewareSettings {
   name: string;
   actor: (request: AppRequest) => unknown;
   requestEvents: boolean;
+  /** Switch Express's req and res to dictionary mode where V8 needs it (express-objects.ts). */
+  expressDictionaryMode: boolean;
   skip?: (request: AppRequest) => boolean;
   /** Request headers to record (lower case); empty: none. */
   captureHeaders: readonly string[];
@@ -26,6 +29,7 @@ type Next = (error?: unknown) => unknown;
  */
 export function createMiddleware(target: PutTarget, settings: MiddlewareSettings) {
   const { name } = settings;
+  const dictionaryMode = settings.expressDictionaryMode && expressObjectsNeedDictionaryMode();
   let reportedUnrecordable = false;
 
   function attach(request: AppRequest, req: IncomingMessage, res: ServerResponse, route: () => string | undefined): void {
@@ -81,6 +85,11 @@ export function createMiddleware(target: PutTarget, settings: MiddlewareSettings
   return function eventsMiddleware(first: AppRequest, second: AppRequest, third?: Next): unknown {
     if (typeof third === "function") {
       const req = first as IncomingMessage & AppRequest;
+      if (dictionaryMode) {
+        // First, so that the middleware's own writes below are cheap too.
+        toDictionaryMode(req);
+        toDictionaryMode(second);
+      }
       attachSafely(req, req, second as ServerResponse, () => expressRoute(req));
       return third();
     }

@@ -35,6 +35,8 @@ export interface EventsForwardOptions {
   actor?: (request: AppRequest) => unknown;
   /** Record one `request` event per request. */
   requestEvents?: boolean;
+  /** On Node 20 and 22, switch Express's `req` and `res` to V8's dictionary mode (see README). */
+  expressDictionaryMode?: boolean;
   /** Return true to record no request event for this request (health checks, say). */
   skip?: (request: AppRequest) => boolean;
   /** Most events in one batch. */
@@ -165,6 +167,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     name: o.name === undefined ? DEFAULTS.name : identifier(o.name),
     actor: o.actor === undefined ? defaultActor : fn(o, "actor"),
     requestEvents,
+    expressDictionaryMode: o.expressDictionaryMode === undefined ? DEFAULTS.expressDictionaryMode : bool(o, "expressDictionaryMode"),
     skip: o.skip === undefined ? undefined : fn(o, "skip"),
     batchLimit,
     maxBatchBytes: int(o, "maxBatchBytes", 1, Number.MAX_SAFE_INTEGER),
@@ -193,7 +196,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
 
 /** Every option name eventsForward() understands; anything else is a typo worth reporting. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  "apiUrl", "apiToken", "collector", "instance", "table", "name", "actor", "requestEvents", "skip", "batchLimit",
+  "apiUrl", "apiToken", "collector", "instance", "table", "name", "actor", "requestEvents", "expressDictionaryMode", "skip", "batchLimit",
   "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
   "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
   "maxQueueSize", "serializer", "onDrop", "logger",

@@ -47,6 +47,7 @@ const badValues: [keyof EventsForwardOptions, unknown, RegExp][] = [
   ["actor", "user.id", /function/],
   ["skip", true, /function/],
   ["requestEvents", "yes", /true or false/],
+  ["expressDictionaryMode", "no", /true or false/],
   ["batchLimit", 0, /between 1 and 10000, got 0/],
   ["batchLimit", 10_001, /between 1 and 10000, got 10001/],
   ["batchLimit", 1.5, /whole number/],
