@@ -49,7 +49,7 @@ for (const name of chosen) {
 console.log(`\n=== summary (${((Date.now() - started) / 1000).toFixed(0)} s${passOn.length ? ", quick" : ""}) ===`);
 for (const result of results) {
   for (const target of result.targets) console.log(`${target.met ? "met   " : "MISSED"}  ${result.name}: ${target.label}`);
-  for (const note of result.notes ?? []) if (note.startsWith("skipped")) console.log(`skip    ${result.name}: ${note}`);
+  for (const note of result.notes ?? []) console.log(`${note.startsWith("skipped") ? "skip  " : "note  "}  ${result.name}: ${note}`);
 }
 for (const failure of failed) console.log(`FAILED  ${failure}`);
 process.exitCode = failed.length > 0 ? 1 : 0;

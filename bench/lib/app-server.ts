@@ -4,7 +4,8 @@
  * Variants: bare; events-forward (request event + one req.events.put per request, to the sink);
  * pino-http (request log + one req.log.info per request, to /dev/null); morgan (request line to a
  * null stream; morgan has no per-request logger to call); noop (a middleware that only calls next:
- * what any middleware costs). Sends `{ port }` over IPC once listening,
+ * what any middleware costs); dictionary (Express only: a middleware that switches req and res to
+ * V8's dictionary mode, as events-forward does on Node 20 and 22: the baseline of its own cost). Sends `{ port }` over IPC once listening,
  * answers `cpu` with its CPU time and requests handled, and `stats` with the events-forward stats.
  */
 import express from "express";
@@ -13,6 +14,7 @@ import morgan from "morgan";
 import { pino } from "pino";
 import { pinoHttp } from "pino-http";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { toDictionaryMode } from "../../src/express-objects.js";
 import { eventsForward, type EventsForward } from "./package.js";
 import { EVENT_NAME, quietLogger } from "./payload.js";
 
@@ -71,6 +73,13 @@ function expressApp() {
   }
   if (variant === "morgan") app.use(morgan("combined", { stream: nullStream }));
   if (variant === "noop") app.use((_req, _res, next) => next());
+  if (variant === "dictionary") {
+    app.use((req, res, next) => {
+      toDictionaryMode(req);
+      toDictionaryMode(res);
+      next();
+    });
+  }
   app.get("/", (_req, res) => {
     handled++;
     res.send(BODY);
