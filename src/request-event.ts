@@ -43,10 +43,15 @@ export interface RequestFacts {
 
 /**
  * Calls `record` once when the response is done: finished, or closed by the client first.
- * 'close' fires in both cases, after 'finish', so one listener is enough.
+ * 'close' fires in both cases, after 'finish', so one listener is enough. Node emits it once; a
+ * flag, not `once`, guards against a second emit (`once` wraps the listener and removes it again:
+ * work on every request).
  */
 export function onResponseDone(res: ServerResponse, facts: RequestFacts, record: (properties: Record<string, unknown>) => void): void {
-  res.once("close", () => {
+  let recorded = false;
+  res.on("close", () => {
+    if (recorded) return;
+    recorded = true;
     const properties: Record<string, unknown> = {
       method: facts.method,
       path: facts.path,
