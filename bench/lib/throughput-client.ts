@@ -13,15 +13,22 @@ import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js"
 const [name, sinkUrl, maxEventsText] = process.argv.slice(2) as [string, string, string];
 const maxEvents = Number(maxEventsText);
 
-/** Each contender with its largest batches and no rate limit; nothing else changed from defaults. */
+/**
+ * Each contender with its largest batches and no rate limit; nothing else changed from defaults.
+ * 10,000 events a batch: the most events-forward takes for Datasette (a Datasette with
+ * --setting max_insert_rows 10000 takes them; its /-/create endpoint, which this URL names, takes
+ * any number), and the same for posthog-node, which sets no limit of its own; Segment caps a batch
+ * at 480 KB whatever flushAt says.
+ */
+const BATCH = 10_000;
 function contender(): { call: (i: number) => void; flush: () => Promise<unknown> } {
   if (name === "events-forward") {
     const events = eventsForward({
       apiUrl: `${sinkUrl}/bench/-/create`,
       instance: "bench",
-      // As large as posthog-node's: a Datasette server takes it with --setting max_insert_rows 1000
-      // (its /-/create endpoint, which this URL names, takes any number of rows).
-      batchLimit: 1000,
+      batchLimit: BATCH,
+      // Room for a whole batch: 10,000 rows of this event are about 3 MB.
+      maxBatchBytes: 16 * 1024 * 1024,
       timePeriod: 0,
       maxQueueSize: maxEvents,
       maxQueueBytes: 1024 * 1024 * 1024,
@@ -33,8 +40,8 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
     // Compression off: on loopback gzip only costs CPU, so this is posthog-node's fastest setting.
     const posthog = new PostHog("phc_bench", {
       host: sinkUrl,
-      flushAt: 1000,
-      maxBatchSize: 1000,
+      flushAt: BATCH,
+      maxBatchSize: BATCH,
       maxQueueSize: maxEvents,
       flushInterval: 0,
       disableCompression: true,
@@ -42,8 +49,7 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
     return { call: (i) => posthog.capture({ distinctId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => posthog.flush() };
   }
   if (name === "segment") {
-    // Segment caps a batch at 480 KB whatever flushAt says; 1000 events of this size stay under it.
-    const segment = new Analytics({ writeKey: "bench", host: sinkUrl, path: "/v1/batch", flushAt: 1000, flushInterval: 10_000 });
+    const segment = new Analytics({ writeKey: "bench", host: sinkUrl, path: "/v1/batch", flushAt: BATCH, flushInterval: 10_000 });
     return { call: (i) => segment.track({ userId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => segment.flush() };
   }
   throw new Error(`unknown contender ${name}`);
