@@ -6,9 +6,9 @@
  * Alongside, each server reports its CPU time per request handled: a second view of the same
  * cost that other work on the machine disturbs less than it disturbs throughput.
  */
-import autocannon from "autocannon";
 import { expressObjectsNeedDictionaryMode } from "../src/express-objects.js";
 import { pick, report } from "./lib/args.js";
+import { ask, CONNECTIONS as connections, load, measure } from "./lib/load.js";
 import { forkWithPort, startSink, type Child } from "./lib/processes.js";
 import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
 
@@ -31,41 +31,8 @@ const rounds = pick(30, 3);
 const seconds = pick(1, 0.5);
 // Express takes a few seconds of load before the JIT has settled.
 const warmupSeconds = pick(5, 1);
-const connections = 10;
 
-function load(port: number, duration: number): Promise<autocannon.Result> {
-  return autocannon({ url: `http://127.0.0.1:${port}/`, connections, pipelining: 1, duration });
-}
-
-function requestsPerSecond(result: autocannon.Result): number {
-  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
-    throw new Error(`load run failed: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
-  }
-  return result.requests.total / result.duration;
-}
-
-function ask<T>(child: Child, question: string, key: string): Promise<T> {
-  return new Promise((resolve) => {
-    const listen = (message: Record<string, unknown>) => {
-      if (!(key in message)) return;
-      child.process.off("message", listen);
-      resolve(message as T);
-    };
-    child.process.on("message", listen);
-    child.process.send(question);
-  });
-}
-
-type Cpu = { cpu: number; handled: number };
 type Stats = { stats: { sent: number; overflowed: number; dropped: number; handled: number } | null };
-
-/** One load run: req/s as autocannon saw it, and the server's CPU µs per request handled. */
-async function measure(server: Child, duration: number): Promise<{ rps: number; cpuPerRequest: number }> {
-  const before = await ask<Cpu>(server, "cpu", "cpu");
-  const rps = requestsPerSecond(await load(server.port, duration));
-  const after = await ask<Cpu>(server, "cpu", "cpu");
-  return { rps, cpuPerRequest: (after.cpu - before.cpu) / (after.handled - before.handled) };
-}
 
 // The store only reads what it is sent: its parsing is not the app's overhead.
 const sink = await startSink("drain");
