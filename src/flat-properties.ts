@@ -61,7 +61,12 @@ export function flatProperties(into: FlatProperties, properties: Record<string, 
       default:
         return false; // functions, symbols, bigints: the full serializer decides
     }
-    if (!plainKey(key)) return false;
+    // Events of one shape list the same names in the same order: a name seen at this position
+    // last time (the same string, compared by identity first) was found plain then.
+    if (key !== recentKeys[count]) {
+      if (!plainKey(key)) return false;
+      if (count < MAX_RECENT_KEYS) recentKeys[count] = key;
+    }
     // \"key\": then the value, and a comma before every pair but the first.
     bytes += key.length + QUOTED_EXTRA + 1 + valueBytes + (count > 0 ? 1 : 0);
     count++;
@@ -83,6 +88,10 @@ export function flatProperties(into: FlatProperties, properties: Record<string, 
 }
 
 let lastPlainRequestId = "";
+
+/** The plain names of the last events, by position (see flatProperties), for their first names. */
+const recentKeys: string[] = [];
+const MAX_RECENT_KEYS = 64;
 
 /**
  * Property names repeat from one event to the next: the ones found plain are remembered with
