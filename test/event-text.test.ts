@@ -135,6 +135,15 @@ describe("the row text", () => {
     }
   });
 
+  it("checks every property name that differs from the last event's at the same position", () => {
+    const meta = { requestId: "r" };
+    const shapes = [{ a: 1, b: 2 }, { a: 1, 'b"': 2 }, { a: 1, b: 2 }, { "é": 1 }, { a: 1, "b\\": 2 }];
+    for (const properties of shapes) {
+      const input = { event: "e", properties };
+      expectRowText(queuedText(input, meta), input, meta);
+    }
+  });
+
   it("repeats no stale name, actor, database or table when they change between events", () => {
     const inputs = [
       { event: "a", actorId: "u0" },
