@@ -2,7 +2,9 @@
  * Benchmark 4: events per second into a real Datasette, events-forward against Datasette's own
  * ceiling: a plain undici client posting ready-made bodies of the same rows, the same batch size
  * (100, Datasette's max_insert_rows), one request in flight, to the same table. Rounds alternate
- * the two in a random order; score: median events/s, and their ratio.
+ * the two in a random order; score: the median over rounds of events-forward's events/s against
+ * the ceiling's in the same round (a pair that ran seconds apart, so the machine's drift between
+ * rounds cancels out).
  */
 import { Agent, request } from "undici";
 import { DatasetteServer } from "../test/helpers/datasette.js";
@@ -15,7 +17,7 @@ import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
 const TABLE = "datasette_events";
 const BATCH = 100;
 const n = pick(5_000, 2_000);
-const rounds = pick(12, 4);
+const rounds = pick(20, 4);
 
 if (quick && installedDatasetteVersion() === undefined) {
   console.log("\ndatasette: skipped (no .venv with Datasette 1.x: run `npm run setup:datasette`)");
@@ -82,6 +84,7 @@ async function rowCount(): Promise<number> {
 
 const contenders: Record<string, (count: number) => Promise<number>> = { "plain undici client": plainClient, "events-forward": viaPackage };
 const perSecond = new Map<string, number[]>(Object.keys(contenders).map((c) => [c, []]));
+const shares: number[] = [];
 let expectedRows = 1;
 try {
   for (const [, run] of Object.entries(contenders)) {
@@ -94,6 +97,7 @@ try {
       expectedRows += n;
       perSecond.get(name)!.push((n / ms) * 1000);
     }
+    shares.push(perSecond.get("events-forward")!.at(-1)! / perSecond.get("plain undici client")!.at(-1)!);
   }
   const rows = await rowCount();
   if (rows !== expectedRows) throw new Error(`the table holds ${rows} rows, expected ${expectedRows}`);
@@ -105,13 +109,15 @@ try {
 
 const ceiling = median(perSecond.get("plain undici client")!);
 const ours = median(perSecond.get("events-forward")!);
+const share = median(shares);
 console.log(`\ninto Datasette ${version}: ${fmt(n)} events per run in batches of ${BATCH}, ${rounds} rounds`);
 printTable([
-  ["contender", "median events/s", "spread", "share of ceiling"],
-  ...[...perSecond.keys()].map((c) => [c, fmt(median(perSecond.get(c)!)), `${fmt(spread(perSecond.get(c)!) * 100)}%`, fmt(median(perSecond.get(c)!) / ceiling, 3)]),
+  ["contender", "median events/s", "spread", "share of the ceiling (median of rounds)"],
+  ["plain undici client", fmt(ceiling), `${fmt(spread(perSecond.get("plain undici client")!) * 100)}%`, fmt(1, 3)],
+  ["events-forward", fmt(ours), `${fmt(spread(perSecond.get("events-forward")!) * 100)}%`, fmt(share, 3)],
 ]);
 report({
   name: "datasette",
-  metrics: { ceiling_eps: ceiling, events_forward_eps: ours, ratio: ours / ceiling },
-  targets: [{ label: `events-forward >= 0.9 of Datasette's ceiling (${fmt(ours / ceiling, 3)})`, met: ours / ceiling >= 0.9 }],
+  metrics: { ceiling_eps: ceiling, events_forward_eps: ours, ratio: share },
+  targets: [{ label: `events-forward >= 0.9 of Datasette's ceiling (${fmt(share, 3)})`, met: share >= 0.9 }],
 });
