@@ -7,7 +7,7 @@
  * cost that other work on the machine disturbs less than it disturbs throughput.
  */
 import { expressObjectsNeedDictionaryMode } from "../src/express-objects.js";
-import { pick, report } from "./lib/args.js";
+import { pick, quick, report } from "./lib/args.js";
 import { ask, CONNECTIONS as connections, load, measure } from "./lib/load.js";
 import { forkWithPort, startSink, type Child } from "./lib/processes.js";
 import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
@@ -22,7 +22,7 @@ type Framework = (typeof FRAMEWORKS)[number];
 
 function variantsFor(framework: Framework): readonly Variant[] {
   return ALL_VARIANTS.filter(
-    (v) => (v !== "noop" || pick(true, false)) && (v !== "dictionary" || (framework === "express" && expressObjectsNeedDictionaryMode())),
+    (v) => (v !== "noop" || !quick) && (v !== "dictionary" || (framework === "express" && expressObjectsNeedDictionaryMode())),
   );
 }
 

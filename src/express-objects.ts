@@ -20,13 +20,18 @@ export function expressObjectsNeedDictionaryMode(): boolean {
 /**
  * Deleting a property other than the last one added is what makes V8 switch an object to
  * dictionary mode; the second delete leaves no trace of either. Nothing else about the object
- * changes. An object that takes no new properties (frozen, say) is left as it is.
+ * changes. An object that takes no new properties (frozen, say) is left as it is, and so is one
+ * that refuses them some other way (a Proxy): the switch only saves time, it never fails a request.
  */
 export function toDictionaryMode(object: object): void {
-  if (!Object.isExtensible(object)) return;
-  const o = object as Record<symbol, unknown>;
-  o[FIRST] = undefined;
-  o[SECOND] = undefined;
-  delete o[FIRST];
-  delete o[SECOND];
+  try {
+    if (!Object.isExtensible(object)) return;
+    const o = object as Record<symbol, unknown>;
+    o[FIRST] = undefined;
+    o[SECOND] = undefined;
+    delete o[FIRST];
+    delete o[SECOND];
+  } catch {
+    // Left as it was.
+  }
 }

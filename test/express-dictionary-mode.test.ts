@@ -129,4 +129,15 @@ describe("toDictionaryMode", () => {
     expect(() => toDictionaryMode(sealed)).not.toThrow();
     expect(Reflect.ownKeys(sealed)).toEqual(["a"]);
   });
+
+  it("never throws, even for an object whose traps do", () => {
+    const target = { a: 1 };
+    const refusing = new Proxy(target, {
+      set() {
+        throw new Error("no new properties");
+      },
+    });
+    expect(() => toDictionaryMode(refusing)).not.toThrow();
+    expect(Reflect.ownKeys(target)).toEqual(["a"]);
+  });
 });

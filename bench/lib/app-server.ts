@@ -5,8 +5,9 @@
  * pino-http (request log + one req.log.info per request, to /dev/null); morgan (request line to a
  * null stream; morgan has no per-request logger to call); noop (a middleware that only calls next:
  * what any middleware costs); dictionary (Express only: a middleware that switches req and res to
- * V8's dictionary mode, as events-forward does on Node 20 and 22: the baseline of its own cost). Sends `{ port }` over IPC once listening,
- * answers `cpu` with its CPU time and requests handled, and `stats` with the events-forward stats.
+ * V8's dictionary mode, as events-forward does on Node 20 and 22: the baseline of its own cost).
+ * Sends `{ port }` over IPC once listening, answers `cpu` with its CPU time and requests handled,
+ * and `stats` with the events-forward stats.
  */
 import express from "express";
 import Koa from "koa";
