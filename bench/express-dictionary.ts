@@ -6,7 +6,7 @@
  * switched app's req/s and CPU per request against the plain app's in the same round. No target:
  * it backs README's numbers, and shows that the switch costs Express nothing.
  */
-import { expressObjectsNeedDictionaryMode } from "../src/express-objects.js";
+import { expressObjectsNeedDictionaryMode } from "../src/http/express-objects.js";
 import { pick, report } from "./lib/args.js";
 import { load, measure, type LoadRequest } from "./lib/load.js";
 import { forkWithPort } from "./lib/processes.js";

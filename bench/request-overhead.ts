@@ -6,7 +6,7 @@
  * Alongside, each server reports its CPU time per request handled: a second view of the same
  * cost that other work on the machine disturbs less than it disturbs throughput.
  */
-import { expressObjectsNeedDictionaryMode } from "../src/express-objects.js";
+import { expressObjectsNeedDictionaryMode } from "../src/http/express-objects.js";
 import { pick, quick, report } from "./lib/args.js";
 import { ask, CONNECTIONS as connections, load, measure } from "./lib/load.js";
 import { forkWithPort, startSink, type Child } from "./lib/processes.js";

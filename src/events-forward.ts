@@ -1,18 +1,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { PutTarget } from "./context.js";
-import { DatasetteRows } from "./datasette-row.js";
-import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./errors.js";
-import { describe, type EventInput, type EventMeta } from "./event.js";
-import { Forwarder, type CloseResult, type ForwarderStats } from "./forwarder.js";
-import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./metrics.js";
-import { createMiddleware } from "./middleware.js";
-import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
-import { MemoryQueue, type EventQueue, type QueuedEvent } from "./queue.js";
-import { installShutdownSignals } from "./shutdown-signals.js";
-import { createAgent } from "./sinks/http.js";
-import { createSink, defaultSerializer } from "./sinks/select.js";
-import type { Sink } from "./sinks/sink.js";
-import { SpoolQueue } from "./spool.js";
+import type { PutTarget } from "./http/request-events.js";
+import { DatasetteRows } from "./row/datasette-row.js";
+import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
+import { describe, type EventInput, type EventMeta } from "./row/event-input.js";
+import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
+import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./observe/metrics.js";
+import { createMiddleware } from "./http/middleware.js";
+import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./config/options.js";
+import { MemoryQueue, type EventQueue, type QueuedEvent } from "./pipeline/queue.js";
+import { installShutdownSignals } from "./core/shutdown-signals.js";
+import { createAgent } from "./stores/http.js";
+import { createSink, defaultSerializer } from "./stores/table.js";
+import type { Sink } from "./stores/sink.js";
+import { SpoolQueue } from "./spool/sqlite-spool.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;

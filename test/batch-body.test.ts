@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchBody } from "../src/sinks/body.js";
+import { batchBody } from "../src/stores/datasette/body.js";
 
 const bytes = (payloads: string[]) => payloads.reduce((sum, p) => sum + Buffer.byteLength(p), 0);
 const text = (body: string | Buffer) => (typeof body === "string" ? body : body.toString("utf8"));

@@ -1,11 +1,11 @@
 import express from "express";
 import request from "supertest";
 import { describe, expect, test } from "vitest";
-import { Forwarder } from "../src/forwarder.js";
+import { Forwarder } from "../src/pipeline/forwarder.js";
 import { EventError, ForwarderClosedError } from "../src/index.js";
-import { silentLogger } from "../src/log.js";
-import { MemoryQueue } from "../src/queue.js";
-import type { SendResult } from "../src/retry.js";
+import { silentLogger } from "../src/core/log.js";
+import { MemoryQueue } from "../src/pipeline/queue.js";
+import type { SendResult } from "../src/pipeline/retry.js";
 import { eachTestWithStore, forwardTo, type Harness } from "./helpers/forward-to.js";
 import type { TestStore } from "./helpers/test-store.js";
 import { waitFor } from "./helpers/wait.js";

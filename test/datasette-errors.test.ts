@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { datasetteRowLimit, explainDatasetteError } from "../src/sinks/datasette.js";
+import { datasetteRowLimit, explainDatasetteError } from "../src/stores/datasette/sink.js";
 
 // Datasette 1.0a41's answer to an insert of more rows than max_insert_rows (views/table.py).
 const TOO_MANY = JSON.stringify({ ok: false, error: "Too many rows, maximum allowed is 100", errors: ["Too many rows, maximum allowed is 100"], status: 400 });

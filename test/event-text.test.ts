@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { EventMeta } from "../src/event.js";
-import { DatasetteRows, datasetteRowSerializer } from "../src/datasette-row.js";
+import type { EventMeta } from "../src/row/event-input.js";
+import { DatasetteRows, datasetteRowSerializer } from "../src/row/datasette-row.js";
 
 // The serializer writes the row text directly (no row object); it must be the very text that
 // JSON.stringify makes of the row object, key order and escapes included.

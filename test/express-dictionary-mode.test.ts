@@ -7,7 +7,7 @@ import { setFlagsFromString } from "node:v8";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import type { EventsForward, EventsForwardOptions } from "../src/index.js";
-import { expressObjectsNeedDictionaryMode, toDictionaryMode } from "../src/express-objects.js";
+import { expressObjectsNeedDictionaryMode, toDictionaryMode } from "../src/http/express-objects.js";
 import { startForwarder, startStore } from "./helpers/lifecycle.js";
 
 // V8's own answer: does this object keep its properties in fast mode (not a hash table)?

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { Forwarder } from "../src/forwarder.js";
-import { silentLogger } from "../src/log.js";
-import { MemoryQueue } from "../src/queue.js";
-import type { SendResult } from "../src/retry.js";
+import { Forwarder } from "../src/pipeline/forwarder.js";
+import { silentLogger } from "../src/core/log.js";
+import { MemoryQueue } from "../src/pipeline/queue.js";
+import type { SendResult } from "../src/pipeline/retry.js";
 import { eachTestWithStore, forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "./helpers/request-starts.js";
 import type { TestStore } from "./helpers/test-store.js";

@@ -1,6 +1,6 @@
 import { decodeTime, isValid } from "ulid";
 import { describe, expect, it } from "vitest";
-import { monotonicUlid } from "../src/ids.js";
+import { monotonicUlid } from "../src/core/ids.js";
 
 describe("monotonicUlid", () => {
   it("makes valid ULIDs that carry the time they were made", () => {

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OptionError } from "../src/index.js";
-import { loadPublisherConfig } from "../src/publisher-config.js";
+import { loadPublisherConfig } from "../src/config/ini.js";
 import { useTempDirs } from "./helpers/temp-dir.js";
 
 const tempDir = useTempDirs();

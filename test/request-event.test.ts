@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
-import { onResponseDone } from "../src/request-event.js";
+import { onResponseDone } from "../src/http/request-event.js";
 
 /** What onResponseDone reads of a response, on an emitter it can listen to. */
 function response(state: { headersSent: boolean; writableFinished: boolean; statusCode: number }) {

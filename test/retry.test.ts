@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { backoffDelay, classifyError, classifyStatus, parseRetryAfter } from "../src/retry.js";
+import { backoffDelay, classifyError, classifyStatus, parseRetryAfter } from "../src/pipeline/retry.js";
 
 const NOW = Date.parse("2025-01-01T00:00:00Z");
 

@@ -7,7 +7,7 @@ import { startChild, type Child } from "./helpers/child.js";
 import { useTempDirs } from "./helpers/temp-dir.js";
 import { waitFor } from "./helpers/wait.js";
 
-const CLI = join(import.meta.dirname, "../src/cli.ts");
+const CLI = join(import.meta.dirname, "../src/cli/main.ts");
 const tempDir = useTempDirs();
 const children: Child[] = [];
 const collectors: TestCollector[] = [];

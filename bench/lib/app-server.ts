@@ -15,7 +15,7 @@ import morgan from "morgan";
 import { pino } from "pino";
 import { pinoHttp } from "pino-http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toDictionaryMode } from "../../src/express-objects.js";
+import { toDictionaryMode } from "../../src/http/express-objects.js";
 import { eventsForward, type EventsForward } from "./package.js";
 import { EVENT_NAME, quietLogger } from "./payload.js";
 

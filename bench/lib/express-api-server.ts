@@ -9,7 +9,7 @@
  */
 import express5 from "express";
 import express4 from "express4";
-import { toDictionaryMode } from "../../src/express-objects.js";
+import { toDictionaryMode } from "../../src/http/express-objects.js";
 
 const [version, variant] = process.argv.slice(2) as [string, string];
 const express = (version === "4" ? express4 : express5) as typeof express5;

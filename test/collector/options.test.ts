@@ -8,7 +8,7 @@ import {
   SINK_DEFAULTS,
   type EventsForwardOptions,
 } from "../../src/index.js";
-import { resolveOptions } from "../../src/options.js";
+import { resolveOptions } from "../../src/config/options.js";
 
 const SECRET = "c3VwZXIgc2VjcmV0IGtleSBtYXRlcmlhbCE="; // "super secret key material!"
 const collector = { hostname: "events.example.com", keyName: "Key1", keySecret: SECRET };

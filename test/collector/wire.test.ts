@@ -1,7 +1,7 @@
 import { createSecretKey } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { frameBody, framedBytes, gzipBody, signBody, type CollectorVersion } from "../../src/collector/wire.js";
+import { frameBody, framedBytes, gzipBody, signBody, type CollectorVersion } from "../../src/stores/collector/wire.js";
 
 describe("collector body framing", () => {
   it("frames v1 and 2j as a JSON array, v2 as the list struct", () => {

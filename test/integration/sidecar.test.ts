@@ -9,7 +9,7 @@ import { rowIds, startRecordingProxy, type RecordingProxy } from "../helpers/rec
 import { startStatsdReceiver, type StatsdReceiver } from "../helpers/statsd-receiver.js";
 import { waitFor } from "../helpers/wait.js";
 
-const CLI = join(import.meta.dirname, "../../src/cli.ts");
+const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 
 let ds: DatasetteServer;
 let statsd: StatsdReceiver;

@@ -7,7 +7,7 @@ import { eachFileWithProxiedDatasette, type RecordingProxy } from "../helpers/re
 import { waitFor } from "../helpers/wait.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures");
-const CLI = join(import.meta.dirname, "../../src/cli.ts");
+const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 const WORKERS = 4;
 const PER_WORKER = 150;
 const TOTAL = WORKERS * PER_WORKER;

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { OptionError } from "../core/errors.js";
+import { DEFAULT_CLOSE_TIMEOUT_MS, eventsForward } from "../events-forward.js";
+import type { Logger } from "../core/log.js";
+import { loadPublisherConfig } from "../config/ini.js";
+
+const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
+
+Delivers the events that apps (option spool, publisher: false) write to a spool file.
+CONFIG is an INI file with a section [event-publisher:NAME] (or a JSON file with that key):
+
+  [event-publisher:NAME]
+  spool = /var/lib/myapp/events-spool.db
+  api_url = https://datasette.example.com/data/-/create
+  api_token = \${FORWARD_TOKEN}
+  metrics.namespace = myapp.events
+  metrics.endpoint = 127.0.0.1:8125
+
+or, for a baseplate-style collector, collector.hostname, collector.version, collector.scheme,
+key.name and key.secret (= \${EVENT_KEY}) instead of api_url and api_token.
+
+SIGTERM or SIGINT finishes the batch in flight and exits; the rest stays in the spool.`;
+
+/** The sidecar: `events-forward publish --queue-name NAME CONFIG`, like baseplate's publisher. */
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { "queue-name": { type: "string" }, debug: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    });
+  } catch (error) {
+    console.error(`events-forward: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [command, config, ...extra] = positionals;
+  if (command !== "publish" || config === undefined || extra.length > 0 || values["queue-name"] === undefined) {
+    console.error(USAGE);
+    return 2;
+  }
+  const logger = cliLogger(values.debug);
+  let forwarder;
+  try {
+    const options = loadPublisherConfig(config, values["queue-name"]);
+    forwarder = eventsForward({ ...options, logger, requestEvents: false });
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
+  console.error(`[events-forward] publishing queue ${values["queue-name"]} (pid ${process.pid})`);
+  return new Promise((resolve) => {
+    // The forwarder's own timers never keep a process alive; the sidecar must stay up.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const stop = (signal: string) => {
+      process.off("SIGTERM", stop).off("SIGINT", stop);
+      console.error(`[events-forward] ${signal}: finishing the batch in flight`);
+      void forwarder.close({ timeoutMs: DEFAULT_CLOSE_TIMEOUT_MS }).then((result) => {
+        clearInterval(keepAlive);
+        console.error(`[events-forward] stopped: ${result.delivered} event(s) delivered, ${result.spooled ?? 0} left in the spool`);
+        resolve(0);
+      });
+    };
+    process.on("SIGTERM", stop).on("SIGINT", stop);
+  });
+}
+
+function cliLogger(debug: boolean): Logger {
+  const stamp = () => new Date().toISOString();
+  return {
+    warn: (message) => console.error(`${stamp()} [events-forward] ${message}`),
+    error: (message) => console.error(`${stamp()} [events-forward] ${message}`),
+    debug: debug ? (message) => console.error(`${stamp()} [events-forward] debug: ${message}`) : undefined,
+  };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import { parse as parseIni } from "ini";
+import { collectorOptionsFromConfig } from "../stores/collector/ini.js";
+import { OptionError } from "../core/errors.js";
+import { DEFAULTS, type EventsForwardOptions } from "./options.js";
+
+/**
+ * The sidecar's configuration: the section `[event-publisher:NAME]` of an INI file (or the same
+ * key in a JSON file), as baseplate's publisher reads it. Keys are the forwarder's options in
+ * snake_case (api_url, api_token, max_rate, ...), plus `spool`, `spool.*`, `metrics.namespace`,
+ * `metrics.endpoint`, and the collector's `collector.*` / `key.*`. `${NAME}` in a value is read
+ * from the environment, so secrets stay out of the file.
+ */
+export function loadPublisherConfig(file: string, queueName: string, env: NodeJS.ProcessEnv = process.env): EventsForwardOptions {
+  if (!/^[\w-]+$/.test(queueName)) throw new OptionError("--queue-name", "must be letters, digits, _ or - (it names the section [event-publisher:NAME])");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new OptionError("CONFIG", `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const data = parseConfig(file, text);
+  const sectionName = `event-publisher:${queueName}`;
+  const section = data[sectionName];
+  if (section === null || typeof section !== "object" || Array.isArray(section)) {
+    const found = Object.keys(data).filter((key) => key.startsWith("event-publisher:"));
+    throw new OptionError("--queue-name", `${file} has no section [${sectionName}]${found.length > 0 ? ` (it has ${found.map((s) => `[${s}]`).join(", ")})` : ""}`);
+  }
+  return sectionToOptions(section as Record<string, unknown>, sectionName, env);
+}
+
+function parseConfig(file: string, text: string): Record<string, unknown> {
+  if (file.endsWith(".json") || text.trimStart().startsWith("{")) {
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new OptionError("CONFIG", `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return parseIni(text);
+}
+
+
+/** Options a configuration file may not set: functions, and what only an app's middleware uses. */
+const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
+const NUMERIC = new Set(Object.entries(DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
+const SPOOL_NUMERIC = new Set(["groupCommitMs", "maxEvents", "leaseMs", "pollMs"]);
+
+export function sectionToOptions(section: Record<string, unknown>, sectionName: string, env: NodeJS.ProcessEnv): EventsForwardOptions {
+  const options: Record<string, unknown> = {};
+  const spool: Record<string, unknown> = {};
+  const metrics: Record<string, unknown> = {};
+  const collector: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(section)) {
+    const where = `[${sectionName}] ${key}`;
+    const value = interpolate(where, raw, env);
+    const [head, ...rest] = key.split(".");
+    const sub = camel(rest.join("."));
+    if ((key === "spool" || key === "metrics") && isObject(value)) Object.assign(key === "spool" ? spool : metrics, value); // JSON
+    else if (key === "spool") spool.path = value;
+    else if (head === "spool" && sub !== "") spool[sub] = SPOOL_NUMERIC.has(sub) ? number(where, value) : value;
+    else if (head === "metrics" && sub !== "") metrics[sub] = value;
+    else if (head === "collector" || head === "key") collector[key] = value;
+    else {
+      const option = camel(key);
+      if (NOT_FROM_CONFIG.has(option)) throw new OptionError(where, "cannot be set in the publisher's configuration");
+      options[option] = NUMERIC.has(option) ? number(where, value) : value;
+    }
+  }
+  if (spool.path === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool file the apps write to, e.g. spool = /var/lib/myapp/events-spool.db");
+  options.spool = spool;
+  if (Object.keys(metrics).length > 0) options.metrics = metrics;
+  // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...
+  const collectorOptions = collectorOptionsFromConfig(collector);
+  if (collectorOptions !== undefined) options.collector = collectorOptions;
+  return options as EventsForwardOptions;
+}
+
+/** `${NAME}` is the environment variable NAME; errors name the key and the variable, never a value. */
+function interpolate(where: string, value: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value !== "string") return value;
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const found = env[name];
+    if (found === undefined || found === "") throw new OptionError(where, `environment variable ${name} is not set`);
+    return found;
+  });
+}
+
+function number(where: string, value: unknown): number {
+  const parsed = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+  if (!Number.isFinite(parsed)) throw new OptionError(where, "must be a number");
+  return parsed;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** api_url → apiUrl; camelCase stays as it is. */
+function camel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}

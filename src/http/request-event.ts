@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { monotonicUlid } from "../core/ids.js";
+import { MAX_PATH_LENGTH, truncate } from "./request-privacy.js";
+
+const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
+
+/**
+ * One id per request, even when several forwarders are mounted (they must agree on it), kept on
+ * the request under a registered symbol (a WeakMap cost several times as much per request).
+ */
+const REQUEST_ID = Symbol.for("events-forward.requestId");
+
+const nextRequestId = monotonicUlid();
+
+/** The incoming X-Request-Id if it looks like an id, else a fresh ULID. */
+export function requestIdOf(req: IncomingMessage): string {
+  const tagged = req as IncomingMessage & { [REQUEST_ID]?: string };
+  let id = tagged[REQUEST_ID];
+  if (id === undefined) {
+    const given = req.headers["x-request-id"];
+    id = typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : nextRequestId();
+    tagged[REQUEST_ID] = id;
+  }
+  return id;
+}
+
+/** The path without its query string, cut to a sane length. */
+export function pathOf(url: string | undefined): string {
+  const raw = url ?? "/";
+  const q = raw.indexOf("?");
+  const path = q === -1 ? raw : raw.slice(0, q);
+  return truncate(path, MAX_PATH_LENGTH);
+}
+
+export interface RequestFacts {
+  method: string | undefined;
+  path: string;
+  route: () => string | undefined;
+  startedAt: number;
+  /** Opt-in facts (captured headers, client IP hash), gathered when the request came in. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Calls `record` once when the response is done: finished, or closed by the client first.
+ * 'close' fires in both cases, after 'finish', so one listener is enough. Node emits it once; a
+ * flag, not `once`, guards against a second emit (`once` wraps the listener and removes it again:
+ * work on every request).
+ */
+export function onResponseDone(res: ServerResponse, facts: RequestFacts, record: (properties: Record<string, unknown>) => void): void {
+  let recorded = false;
+  res.on("close", () => {
+    if (recorded) return;
+    recorded = true;
+    const properties: Record<string, unknown> = {
+      method: facts.method,
+      path: facts.path,
+      // A client that left before the headers went out saw no status: record none, not Node's 200.
+      status: res.headersSent || res.writableFinished ? res.statusCode : null,
+      duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
+    };
+    const route = facts.route();
+    if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
+    if (facts.extra !== undefined) Object.assign(properties, facts.extra);
+    if (!res.writableFinished) properties.aborted = true;
+    record(properties);
+  });
+}

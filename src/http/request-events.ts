@@ -1,0 +1,33 @@
+import type { EventInput, EventMeta } from "../row/event-input.js";
+
+/** What the request context needs from the forwarder: a way to put enriched events. */
+export interface PutTarget {
+  putWithMeta(event: unknown, meta: EventMeta): void;
+}
+
+/**
+ * The request context, attached as `req.events` / `ctx.events`. Created per request, it holds only
+ * what enriches the events put through it: the request id and a way to find the actor.
+ */
+export class RequestEvents implements EventMeta {
+  constructor(
+    private readonly target: PutTarget,
+    readonly requestId: string,
+    private readonly request: unknown,
+    private readonly findActor: (request: unknown) => unknown,
+  ) {}
+
+  /** The actor is looked up at put() time, so authentication that runs later still counts. */
+  get actorId(): unknown {
+    try {
+      return this.findActor(this.request);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Queues an event carrying this request's id and actor; throws EventError subclasses. */
+  put(event: EventInput | object | string): void {
+    this.target.putWithMeta(event, this);
+  }
+}

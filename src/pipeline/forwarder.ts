@@ -1,0 +1,295 @@
+import { Mutex } from "async-mutex";
+import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
+import { EventQueueFullError, SpoolUnwritableError } from "../core/errors.js";
+import type { ForwarderObserver } from "../observe/metrics.js";
+import { OverflowReporter } from "./overflow.js";
+import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
+import { RateLimiter } from "./rate-limit.js";
+import { RowLimit } from "./row-limit.js";
+import type { Sink } from "../stores/sink.js";
+
+/** What the forwarder needs beyond the failure policy its BatchSender applies. */
+export interface ForwarderSettings extends RetrySettings {
+  batchLimit: number;
+  maxBatchBytes: number;
+  batchWaitMs: number;
+  maxRate: number;
+  timePeriod: number;
+  onDrop?: (events: string[], reason: string) => void;
+}
+
+export interface ForwarderStats extends QueueStats {
+  /** Events accepted and not yet delivered or dropped (including the batch in flight). */
+  queued: number;
+  /** Events the store acknowledged. */
+  sent: number;
+  /** Requests that repeated an earlier, failed one. */
+  retried: number;
+  /** Events given up on (rejected by the store, out of attempts, or closed before delivery). */
+  dropped: number;
+  /** put() calls refused because the queue was full (events are counted here, not in dropped). */
+  overflowed: number;
+  /** Requests made to the store. */
+  requests: number;
+  /** Requests that did not succeed. */
+  failedRequests: number;
+}
+
+export interface CloseResult {
+  /** Events the store acknowledged over this forwarder's life. */
+  delivered: number;
+  /** Events accepted but never acknowledged: dropped, or still queued at the deadline. */
+  undelivered: number;
+  /** With a spool: the events still queued, kept in it for the next publisher (not lost). */
+  spooled?: number;
+}
+
+/** Optional parts: a rate limit shared by processes (the spool's), and an observer (metrics). */
+export interface ForwarderExtras {
+  limiter?: Pick<RateLimiter, "delay" | "record">;
+  observer?: ForwarderObserver;
+}
+
+/**
+ * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
+ * one request in flight at a time, retrying with backoff, splitting batches the store rejects.
+ * Its timers are unref'd: it never keeps the process alive by itself (but for close()'s deadline).
+ */
+export class Forwarder {
+  private readonly limiter: Pick<RateLimiter, "delay" | "record">;
+  private readonly sender: BatchSender;
+  /** batchLimit, or less once the store has said it takes fewer rows a write. */
+  private readonly rowLimit: RowLimit;
+  private readonly mutex = new Mutex();
+  private readonly stopping = new AbortController();
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private urgent = 0;
+  private pendingSince = 0;
+  /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
+  private pendingBytes = 0;
+  private accepted = 0;
+  private settled = 0;
+  private readonly overflow: OverflowReporter;
+  private closing: Promise<CloseResult> | undefined;
+  private readonly counts = { sent: 0, dropped: 0 };
+
+  constructor(
+    private readonly settings: ForwarderSettings,
+    private readonly sink: Sink,
+    private readonly queue: EventQueue,
+    private readonly extras: ForwarderExtras = {},
+  ) {
+    this.limiter = extras.limiter ?? new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
+    this.overflow = new OverflowReporter(settings.logger, sink.description);
+    this.rowLimit = new RowLimit(settings.batchLimit, settings.logger, sink.description);
+    const requestCounts = { requests: 0, retried: 0, failedRequests: 0 };
+    this.sender = new BatchSender(settings, sink, this.limiter, this.stopping.signal, () => this.urgent > 0, requestCounts, extras.observer);
+    queue.onAvailable?.(() => this.schedule());
+  }
+
+  /** Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. */
+  enqueue(event: QueuedEvent): void {
+    try {
+      this.queue.push(event);
+    } catch (error) {
+      if (error instanceof EventQueueFullError) {
+        // A spool that cannot be written refuses events because of its disk, not the store.
+        this.overflow.refused(error.message, error instanceof SpoolUnwritableError ? "the spool can be written again" : undefined);
+        this.extras.observer?.overflowed();
+      }
+      throw error;
+    }
+    this.overflow.accepted();
+    this.accepted++;
+    this.pendingBytes += event.bytes;
+    if (this.queue.size === 1) this.pendingSince = Date.now();
+    const filledByBytes = this.pendingBytes >= this.settings.maxBatchBytes && this.pendingBytes - event.bytes < this.settings.maxBatchBytes;
+    if (this.queue.size === this.rowLimit.value || filledByBytes) this.reschedule();
+    else this.schedule();
+  }
+
+  stats(): ForwarderStats {
+    const { sent, dropped } = this.counts;
+    const { requests, retried, failedRequests } = this.sender.counts;
+    return { queued: this.queue.size, sent, retried, dropped, overflowed: this.overflow.total, requests, failedRequests, ...this.queue.stats?.() };
+  }
+
+  /** Delivers every event accepted before the call, without waiting for the rate limit. */
+  async flush(): Promise<void> {
+    const target = this.accepted;
+    this.queue.commit?.();
+    this.urgent++;
+    this.sender.wake();
+    try {
+      while (this.settled < target && this.queue.size > 0 && this.queue.ready !== false && !this.stopping.signal.aborted) {
+        await this.mutex.runExclusive(() => this.deliverNext());
+      }
+    } finally {
+      this.urgent--;
+      this.reschedule();
+    }
+  }
+
+  /** Drains within `timeoutMs`, then stops; safe to call more than once. */
+  close(timeoutMs: number): Promise<CloseResult> {
+    this.closing ??= this.drainAndStop(timeoutMs);
+    return this.closing;
+  }
+
+  private async drainAndStop(timeoutMs: number): Promise<CloseResult> {
+    // Not unref'd: whoever awaits close() expects it to settle, so the deadline keeps the process
+    // alive until then (an unref'd one let `await events.close()` end a script with exit code 13).
+    const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
+    try {
+      // A durable queue keeps what is left for the next publisher, at the rate limit: close()
+      // only lets the batch in flight finish (within the deadline) instead of draining.
+      if (this.queue.durable) await this.mutex.waitForUnlock();
+      else await this.flush();
+    } finally {
+      clearTimeout(deadline);
+      this.stopping.abort();
+      this.cancelTimer();
+    }
+    const left = await this.mutex.runExclusive(() => this.settleLeftovers());
+    this.queue.close?.(); // a no-op when settleLeftovers() closed it
+    await this.sink.close?.();
+    const result: CloseResult = { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
+    return this.queue.durable ? { ...result, spooled: left } : result;
+  }
+
+  /** At the deadline: a spool keeps what is left for the next start; memory can only drop it. */
+  private settleLeftovers(): number {
+    if (this.queue.durable) {
+      const publisher = this.queue.ready !== false;
+      // Closing commits what the spool buffered; what it cannot write is lost, and counted so.
+      const unkept = this.queue.close?.();
+      if (unkept && unkept.events.length > 0) this.drop(unkept.events, unkept.reason);
+      const left = this.queue.size;
+      // A process that only writes to a spool always leaves its events there: nothing to report.
+      if (left === 0 || !publisher) return left;
+      this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
+      return left;
+    }
+    const left = this.queue.size;
+    if (left === 0) return 0;
+    const rest = this.queue.take(left, Number.POSITIVE_INFINITY);
+    this.queue.settle(rest);
+    this.drop(rest, STOPPED_REASON);
+    return 0;
+  }
+
+  private reschedule(): void {
+    this.cancelTimer();
+    this.schedule();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === undefined) return;
+    if ("refresh" in this.timer) clearTimeout(this.timer);
+    else clearImmediate(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.queue.ready === false || this.stopping.signal.aborted) return;
+    const now = Date.now();
+    const delay = this.urgent > 0 ? 0 : Math.max(this.limiter.delay(now), this.fillDelay(now));
+    // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
+    // most of its time there, so a batch that may go now goes on the next turn of the loop.
+    this.timer = delay > 0 ? setTimeout(this.tick, delay) : setImmediate(this.tick);
+    this.timer.unref();
+  }
+
+  /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
+  private fillDelay(now: number): number {
+    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.rowLimit.value || this.pendingBytes >= this.settings.maxBatchBytes) return 0;
+    return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
+  }
+
+  private readonly tick = async (): Promise<void> => {
+    this.timer = undefined;
+    try {
+      await this.mutex.runExclusive(() => this.deliverNext());
+    } catch (error) {
+      // Background work never throws into the app; a bug here must still be seen.
+      this.settings.logger.error(`forwarder failed unexpectedly: ${(error as Error).stack ?? String(error)}`);
+    }
+    this.schedule();
+  };
+
+  private async deliverNext(): Promise<void> {
+    const batch = this.fitBody(this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes));
+    if (batch.length === 0) return;
+    let finished = await this.deliver(batch);
+    if (finished < batch.length && !this.queue.durable) {
+      this.drop(batch.slice(finished), STOPPED_REASON);
+      finished = batch.length;
+    }
+    // Only what was delivered or dropped leaves the queue: the part of a batch that close() cut
+    // short stays in a durable queue, to be sent again on the next start.
+    const done = finished === batch.length ? batch : batch.slice(0, finished);
+    if (finished > 0) this.queue.settle(done);
+    this.settled += finished;
+    this.pendingBytes = Math.max(0, this.pendingBytes - done.reduce((sum, event) => sum + event.bytes, 0));
+    // What is left starts the next batch now, as baseplate's publisher starts a new batch after
+    // sending one: a full batch must not drag a lone leftover event out after it.
+    this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
+  }
+
+  /** When the sink frames the events (brackets, commas), keeps the whole body within maxBatchBytes. */
+  private fitBody(batch: QueuedEvent[]): QueuedEvent[] {
+    if (this.sink.bodyBytes === undefined) return batch;
+    let bytes = batch.reduce((sum, event) => sum + event.bytes, 0);
+    let count = batch.length;
+    while (count > 1 && this.sink.bodyBytes(count, bytes) > this.settings.maxBatchBytes) bytes -= batch[--count]!.bytes;
+    return count === batch.length ? batch : batch.slice(0, count);
+  }
+
+  /**
+   * Sends a batch; when the store says it has too many rows, cuts it to the store's limit; when the
+   * store rejects its content, halves it until the bad events stand alone.
+   * Returns how many events, from the front, were delivered or dropped: all of them, unless
+   * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
+   */
+  private async deliver(batch: QueuedEvent[]): Promise<number> {
+    let bytes = 0;
+    for (const event of batch) bytes += event.bytes;
+    const outcome = await this.sender.send(batch.map((event) => event.json), bytes);
+    if (outcome.ok) {
+      this.counts.sent += batch.length;
+      return batch.length;
+    }
+    if ("stopped" in outcome) return 0;
+    const chunks = this.rowLimit.cut(batch, outcome);
+    if (chunks !== undefined) return this.deliverEach(chunks);
+    if (outcome.splittable && batch.length > 1) {
+      const middle = Math.ceil(batch.length / 2);
+      return this.deliverEach([batch.slice(0, middle), batch.slice(middle)]);
+    }
+    this.drop(batch, outcome.reason);
+    return batch.length;
+  }
+
+  /** Delivers the parts in order, as deliver() counts; stops at the first that close() cut short. */
+  private async deliverEach(parts: QueuedEvent[][]): Promise<number> {
+    let finished = 0;
+    for (const part of parts) {
+      const done = await this.deliver(part);
+      finished += done;
+      if (done < part.length) break;
+    }
+    return finished;
+  }
+
+  private drop(batch: QueuedEvent[], reason: string): void {
+    this.counts.dropped += batch.length;
+    this.extras.observer?.dropped(batch.length);
+    this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
+    if (this.settings.onDrop === undefined) return;
+    try {
+      this.settings.onDrop(batch.map((event) => event.json), reason);
+    } catch (error) {
+      this.settings.logger.error(`onDrop threw: ${(error as Error).message}`);
+    }
+  }
+}

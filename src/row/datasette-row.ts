@@ -1,0 +1,183 @@
+import { EventError } from "../core/errors.js";
+import { checkInput, describe, idText, propertiesJson, toIsoDate, wellFormed, type EventInput, type EventMeta, type Serializer } from "./event-input.js";
+import { flatProperties, flatPropertiesColumn, type FlatProperties } from "./flat-properties.js";
+import { MonotonicUlid, ulidText } from "../core/ids.js";
+import type { QueuedEvent } from "../pipeline/queue.js";
+
+/** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
+const ids = new MonotonicUlid();
+
+/** The length of an ISO 8601 date of this era, as toISOString() writes it. */
+const ISO_LENGTH = "2000-01-01T00:00:00.000Z".length;
+
+/**
+ * A row as the queue holds it. With flat properties its text is made when first read (in the
+ * batch) from a copy of them; otherwise at put() time. Besides that copy it holds only numbers and
+ * strings it shares with other rows (its id as a shared head and a number), so a long queue is
+ * cheap to keep and to garbage-collect.
+ */
+class Row implements QueuedEvent, FlatProperties {
+  copy: Record<string, unknown> | undefined = undefined;
+  requestId: string | undefined = undefined;
+  /** Exact from put() on. */
+  bytes: number;
+  private text: string | undefined = undefined;
+
+  constructor(
+    private readonly rows: DatasetteRows,
+    readonly idHead: string,
+    readonly idLow: number,
+    /** The text from the id's closing quote to `created`'s value: instance and event. */
+    readonly eventSegment: string,
+    /** When the event was put; `createdText` is the event's own `created`, if it had one. */
+    readonly createdMs: number,
+    private createdText: string | undefined,
+    /** The text from `created`'s closing quote to the properties: actor, database and table. */
+    readonly actorSegment: string,
+    headBytes: number,
+  ) {
+    this.bytes = headBytes;
+  }
+
+  get json(): string {
+    if (this.text === undefined) {
+      this.text = this.rows.rowText(this, flatPropertiesColumn(this.copy!, this.requestId));
+      this.copy = undefined;
+    }
+    return this.text;
+  }
+
+  /** The properties column made at put() time: the row is complete. */
+  complete(propertiesColumn: string): QueuedEvent {
+    this.text = this.rows.rowText(this, propertiesColumn);
+    this.bytes = Buffer.byteLength(this.text);
+    return this;
+  }
+
+  get created(): string {
+    this.createdText ??= this.rows.isoAt(this.createdMs);
+    return this.createdText;
+  }
+}
+
+/**
+ * Datasette rows as datasette-events-forward writes them: eight columns, a ULID that is monotonic
+ * in the process. text() makes the row's text now; queued() is put()'s path, which leaves the
+ * text to the batch when the properties are flat (see flat-properties.ts).
+ */
+export class DatasetteRows {
+  private readonly instanceJson: string;
+  private readonly clock = { ms: Number.NaN, iso: "" };
+  /** Made once per event name and kept (up to a bound): names repeat, and alternate. */
+  private readonly eventSegments = new Map<string, Segment>();
+  private actorSegment: Segment & { actorId: string | null; databaseName: unknown; tableName: unknown } = {
+    actorId: null, databaseName: null, tableName: null, text: "", bytes: 0,
+  };
+
+  constructor(instance: string) {
+    this.instanceJson = JSON.stringify(wellFormed(instance));
+  }
+
+  /** The same text JSON.stringify would make of the row object, without building the object. */
+  text(input: unknown, meta: EventMeta): string {
+    const event = checkInput(input);
+    return this.row(event, meta).complete(this.propertiesColumn(event, meta)).json;
+  }
+
+  /** The row as the queue holds it: its exact size now, its text now or when the batch is built. */
+  queued(input: unknown, meta: EventMeta): QueuedEvent {
+    const event = checkInput(input);
+    const row = this.row(event, meta);
+    return flatProperties(row, event.properties, meta.requestId) ? row : row.complete(this.propertiesColumn(event, meta));
+  }
+
+  /** The row's text, from a few long pieces: a string made of many short ones costs more to write out. */
+  rowText(row: Row, propertiesColumn: string): string {
+    return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment + row.created + row.actorSegment + propertiesColumn + "}";
+  }
+
+  /** The ISO 8601 text of `ms`, made once per millisecond. */
+  isoAt(ms: number): string {
+    if (ms !== this.clock.ms) {
+      this.clock.ms = ms;
+      this.clock.iso = new Date(ms).toISOString();
+    }
+    return this.clock.iso;
+  }
+
+  /** Every column but the properties, and their bytes. */
+  private row(event: EventInput, meta: EventMeta): Row {
+    const now = Date.now();
+    const created = event.created === undefined ? undefined : toIsoDate(event.created);
+    const actorId = idText(event.actorId !== undefined ? event.actorId : meta.actorId);
+    const named = this.eventSegmentOf(event.event);
+    const acted = this.actorSegmentOf(actorId, event.databaseName, event.tableName);
+    // {"id":" + the id + ... + }
+    const bytes = 7 + 26 + named.bytes + (created === undefined ? ISO_LENGTH : created.length) + acted.bytes + 1;
+    ids.next(now);
+    return new Row(this, ids.head, ids.low, named.text, now, created, acted.text, bytes);
+  }
+
+  private eventSegmentOf(name: string): Segment {
+    let segment = this.eventSegments.get(name);
+    if (segment === undefined) {
+      segment = segmentOf(['","instance":', this.instanceJson, ',"event":', JSON.stringify(wellFormed(name)), ',"created":"']);
+      if (this.eventSegments.size < MAX_EVENT_NAMES) this.eventSegments.set(name, segment);
+    }
+    return segment;
+  }
+
+  /** The last one is kept: the events of one request share their actor. */
+  private actorSegmentOf(actorId: string | null, databaseName: string | null | undefined, tableName: string | null | undefined): Segment {
+    const last = this.actorSegment;
+    const database = databaseName ?? null;
+    const table = tableName ?? null;
+    if (actorId !== last.actorId || database !== last.databaseName || table !== last.tableName || last.text === "") {
+      const actorJson = actorId === null ? "null" : JSON.stringify(wellFormed(actorId));
+      const { text, bytes } = segmentOf(['","actor_id":', actorJson, ',"database_name":', nameJson(database), ',"table_name":', nameJson(table), ',"properties":']);
+      this.actorSegment = { actorId, databaseName: database, tableName: table, text, bytes };
+    }
+    return this.actorSegment;
+  }
+
+  /** The properties column of a row that is not flat: serialized now. */
+  private propertiesColumn(event: EventInput, meta: EventMeta): string {
+    // A toJSON() that returns undefined would drop the column.
+    return guarded(event.event, () => JSON.stringify(propertiesJson(event.properties, meta.requestId) ?? "{}"));
+  }
+}
+
+/** Serialization failures (a getter, a toJSON, a BigInt) become EventErrors naming the event. */
+function guarded<T>(name: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof EventError) throw error;
+    throw new EventError(`event ${describe(name)} cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The default serializer: one Datasette row's text (the `serializer` option's shape). */
+export function datasetteRowSerializer(instance: string): Serializer {
+  const rows = new DatasetteRows(instance);
+  return (input, meta) => rows.text(input, meta);
+}
+
+/** A piece of row text, made flat once, and its bytes. */
+interface Segment {
+  text: string;
+  bytes: number;
+}
+
+/** Event names whose text is kept; past this, an app naming events from data pays per event. */
+const MAX_EVENT_NAMES = 1_000;
+
+function segmentOf(pieces: string[]): Segment {
+  const text = pieces.join(""); // join makes a flat string
+  return { text, bytes: Buffer.byteLength(text) };
+}
+
+/** databaseName and tableName: checkInput let through only strings, null and undefined. */
+function nameJson(value: string | null): string {
+  return value === null ? "null" : JSON.stringify(wellFormed(value));
+}

@@ -1,0 +1,112 @@
+import { EventError } from "../core/errors.js";
+
+/** What an app hands to put(): the Datasette row, in camelCase, before enrichment. */
+export interface EventInput {
+  event: string;
+  actorId?: string | number | null;
+  databaseName?: string | null;
+  tableName?: string | null;
+  properties?: Record<string, unknown>;
+  created?: Date | string | number;
+}
+
+/** What the request context adds to every event put through it. */
+export interface EventMeta {
+  requestId?: string;
+  actorId?: unknown;
+}
+
+/** Turns whatever the app put into the exact text that travels in a batch. */
+export type Serializer = (event: unknown, meta: EventMeta) => string;
+
+/** The eight columns datasette-events-forward writes, in its order. */
+export const ROW_COLUMNS = [
+  "id",
+  "instance",
+  "event",
+  "created",
+  "actor_id",
+  "database_name",
+  "table_name",
+  "properties",
+] as const;
+
+/**
+ * The properties as JSON text, with the request id added last (as `{ ...properties, request_id }`
+ * would put it) unless the event has its own; splices the text instead of copying the object.
+ */
+export function propertiesJson(properties: Record<string, unknown> | undefined, requestId: string | undefined): string | undefined {
+  if (properties === undefined) return requestId === undefined ? "{}" : `{"request_id":${JSON.stringify(requestId)}}`;
+  if (requestId === undefined || "request_id" in properties) return JSON.stringify(properties);
+  const proto = Object.getPrototypeOf(properties) as unknown;
+  if ((proto !== Object.prototype && proto !== null) || typeof properties.toJSON === "function") {
+    return JSON.stringify({ ...properties, request_id: requestId });
+  }
+  const json = JSON.stringify(properties);
+  const id = JSON.stringify(requestId);
+  return json === "{}" ? `{"request_id":${id}}` : `${json.slice(0, -1)},"request_id":${id}}`;
+}
+
+export function checkInput(input: unknown): EventInput {
+  if (input === null || typeof input !== "object") {
+    throw new EventError(`put() takes an object like { event: "signup" }, got ${describe(input)}`);
+  }
+  const event = input as EventInput;
+  if (typeof event.event !== "string" || event.event.length === 0) {
+    throw new EventError(`put() needs a non-empty string "event" name, got ${describe(event.event)}`);
+  }
+  // Named reads: a keyed one (event[key]) cost a put() more than both checks together.
+  checkName(event, "databaseName", event.databaseName);
+  checkName(event, "tableName", event.tableName);
+  if (event.properties !== undefined && (event.properties === null || typeof event.properties !== "object" || Array.isArray(event.properties))) {
+    throw new EventError(`event ${describe(event.event)}: properties must be a plain object, got ${describe(event.properties)}`);
+  }
+  return event;
+}
+
+function checkName(event: EventInput, key: "databaseName" | "tableName", value: unknown): void {
+  if (value !== undefined && value !== null && typeof value !== "string") {
+    throw new EventError(`event ${describe(event.event)}: ${key} must be a string or null, got ${describe(value)}`);
+  }
+}
+
+/**
+ * A lone UTF-16 surrogate cannot be encoded as UTF-8: Datasette rejects the whole batch with a 400
+ * ("surrogates not allowed"). In the text columns it becomes U+FFFD; inside `properties` (JSON
+ * text) JSON.stringify already escapes it as \udXXX, which stores fine.
+ */
+export function wellFormed(text: string): string {
+  const checked = text as unknown as WellFormed;
+  return checked.isWellFormed() ? text : checked.toWellFormed();
+}
+
+/** ES2024 string methods (Node 20 has them; the ES2022 lib does not declare them). */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+export function toIsoDate(created: EventInput["created"]): string {
+  if (created === undefined) return new Date().toISOString();
+  const date = created instanceof Date ? created : typeof created === "string" || typeof created === "number" ? new Date(created) : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) {
+    throw new EventError(`created must be a Date, an ISO 8601 string or milliseconds since the epoch, got ${describe(created)}`);
+  }
+  return date.toISOString();
+}
+
+export function idText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  throw new EventError(`actorId must be a string or a number, got ${describe(value)}`);
+}
+
+/** A short description of a bad value for an error message (never the value's whole text). */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === "object") return "an object";
+  return typeof value === "symbol" ? "a symbol" : `${typeof value} ${String(value).slice(0, 40)}`;
+}

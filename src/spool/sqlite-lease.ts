@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { RateLimiter } from "../pipeline/rate-limit.js";
+import type { SqliteDatabase } from "../core/sqlite-open.js";
+
+interface LeaseRow {
+  holder: string | null;
+  expires: number;
+  sends: string;
+}
+
+/**
+ * The publisher lease: one row in the spool naming the one process that may send, until
+ * `expires` (milliseconds since the epoch; every sharer runs on this host, so one clock).
+ * The holder renews it with a heartbeat; when the holder dies, the row expires and the next
+ * process that looks takes it. The row also keeps the start times of the last requests, so the
+ * rate limit carries over to the next holder and holds for the whole fleet.
+ */
+export class PublisherLease {
+  readonly holderId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly limiter: SharedRateLimiter;
+  /** When our lease ends, by our own last write; 0 when we do not hold it. */
+  private expiresAt = 0;
+  private renewedAt = 0;
+  private readonly read;
+  private readonly claim;
+  private readonly saveSends;
+  private readonly give;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly leaseMs: number,
+    maxRate: number,
+    periodMs: number,
+  ) {
+    this.read = db.prepare<[], LeaseRow>("SELECT holder, expires, sends FROM lease WHERE id = 1");
+    // One statement, so taking the lease is atomic across processes: it succeeds only when the
+    // lease is ours, free, or expired.
+    this.claim = db.prepare<[{ me: string; now: number; expires: number }]>(
+      "UPDATE lease SET holder = @me, expires = @expires WHERE id = 1 AND (holder = @me OR holder IS NULL OR expires <= @now)",
+    );
+    this.saveSends = db.prepare<[string, string]>("UPDATE lease SET sends = ? WHERE id = 1 AND holder = ?");
+    this.give = db.prepare<[string]>("UPDATE lease SET holder = NULL, expires = 0 WHERE id = 1 AND holder = ?");
+    this.limiter = new SharedRateLimiter(maxRate, periodMs, (starts) => this.saveSends.run(JSON.stringify(starts), this.holderId));
+  }
+
+  held(now = Date.now()): boolean {
+    return this.expiresAt > now;
+  }
+
+  /**
+   * Renews the lease if we hold it (at most every leaseMs / 5), takes it if it is free or
+   * expired. Returns true when this call took it (the caller then looks for work).
+   */
+  refresh(now = Date.now()): boolean {
+    const wasHeld = this.held(now);
+    if (wasHeld && now - this.renewedAt < this.leaseMs / 5) return false;
+    const row = this.read.get();
+    if (row === undefined) return false;
+    // Reading first keeps the non-holders from writing on every heartbeat.
+    if (row.holder !== this.holderId && row.holder !== null && row.expires > now) {
+      this.expiresAt = 0;
+      return false;
+    }
+    const expires = now + this.leaseMs;
+    if (this.claim.run({ me: this.holderId, now, expires }).changes !== 1) {
+      this.expiresAt = 0;
+      return false;
+    }
+    this.expiresAt = expires;
+    this.renewedAt = now;
+    if (wasHeld) return false;
+    this.limiter.load(parseStarts(row.sends));
+    return true;
+  }
+
+  /**
+   * The lease row could not be written (disk full, read-only): keep the lease we hold, as no other
+   * process can write the row to take it either, so committed events keep being delivered.
+   */
+  holdThroughWriteFailure(now = Date.now()): void {
+    if (this.held(now)) this.expiresAt = now + this.leaseMs;
+  }
+
+  /** Gives the lease up at once, so another process need not wait for it to expire. */
+  release(): void {
+    if (this.expiresAt === 0) return;
+    this.expiresAt = 0;
+    this.give.run(this.holderId);
+  }
+}
+
+/** The forwarder's rate limiter, writing each request's start time into the lease row. */
+export class SharedRateLimiter extends RateLimiter {
+  constructor(
+    maxRate: number,
+    periodMs: number,
+    private readonly save: (starts: readonly number[]) => void,
+  ) {
+    super(maxRate, periodMs);
+  }
+
+  override record(now: number): void {
+    super.record(now);
+    try {
+      this.save(this.recent);
+    } catch {
+      // The spool is busy: the next holder then knows less of the past; this one still limits itself.
+    }
+  }
+}
+
+function parseStarts(text: string): number[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((t): t is number => typeof t === "number") : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,121 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
+import { OptionError } from "../../core/errors.js";
+import { resolveSecret, type Secret } from "../../core/secret.js";
+import type { CollectorVersion } from "./wire.js";
+
+/** Option `collector`: where a baseplate-style event collector is and how to sign for it. */
+export interface CollectorOptions {
+  /** The collector's host (and port): batches go to `<scheme>://<hostname>/v<version>`. */
+  hostname?: string;
+  /** `https` (default) or `http`. */
+  scheme?: "https" | "http";
+  /** Protocol version: 1 (legacy events, default), 2 (Thrift-JSON) or "2j". */
+  version?: 1 | 2 | "1" | "2" | "2j";
+  /** Instead of hostname and scheme: the full URL batches are posted to. */
+  url?: string;
+  /** Name of the signing key, sent in X-Signature. */
+  keyName: string;
+  /** The signing key, base64-encoded as baseplate configures it; `{ $env: "NAME" }` reads it from the environment. */
+  keySecret: Secret;
+  /** User-Agent header. */
+  userAgent?: string;
+}
+
+export interface ResolvedCollector {
+  url: URL;
+  version: CollectorVersion;
+  keyName: string;
+  /** A KeyObject: printing the options never shows the key. */
+  key: KeyObject;
+  userAgent: string;
+}
+
+export const COLLECTOR_USER_AGENT = "events-forward-publisher/1.0";
+
+const FIELDS = new Set(["hostname", "scheme", "version", "url", "keyName", "keySecret", "userAgent"]);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+// Printable ASCII without the separators X-Signature uses.
+const KEY_NAME = /^[\x21-\x2b\x2d-\x3c\x3e-\x7e]+$/;
+
+/** Validates option `collector`; errors name the field (`collector.keySecret`) and never hold the key. */
+export function resolveCollector(value: unknown): ResolvedCollector {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new OptionError("collector", "must be an object like { hostname, keyName, keySecret }");
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!FIELDS.has(key)) throw new OptionError(`collector.${key}`, `is not a field of option collector (fields: ${[...FIELDS].join(", ")})`);
+  }
+  const version = parseVersion(o.version);
+  return {
+    url: o.url !== undefined ? parseUrl(o) : buildUrl(o, version),
+    version: version ?? versionFromUrl(o.url) ?? "1",
+    keyName: parseKeyName(o.keyName),
+    key: parseKey(o.keySecret),
+    userAgent: o.userAgent === undefined ? COLLECTOR_USER_AGENT : headerText("collector.userAgent", o.userAgent),
+  };
+}
+
+function parseVersion(value: unknown): CollectorVersion | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if ((typeof value === "number" || typeof value === "string") && (text === "1" || text === "2" || text === "2j")) return text;
+  throw new OptionError("collector.version", `must be 1, 2 or "2j", got ${JSON.stringify(value) ?? typeof value}`);
+}
+
+function buildUrl(o: Record<string, unknown>, version: CollectorVersion | undefined): URL {
+  const hostname = o.hostname;
+  if (hostname === undefined) throw new OptionError("collector.hostname", "is required (or give collector.url)");
+  if (typeof hostname !== "string" || !/^[A-Za-z0-9.\-[\]:]+$/.test(hostname)) {
+    throw new OptionError("collector.hostname", "must be a host name, optionally with :port, such as events.example.com");
+  }
+  const scheme = o.scheme ?? "https";
+  if (scheme !== "https" && scheme !== "http") throw new OptionError("collector.scheme", 'must be "https" or "http"');
+  try {
+    return new URL(`${scheme}://${hostname}/v${version ?? "1"}`);
+  } catch {
+    throw new OptionError("collector.hostname", "does not make a valid URL");
+  }
+}
+
+function parseUrl(o: Record<string, unknown>): URL {
+  if (o.hostname !== undefined || o.scheme !== undefined) {
+    throw new OptionError("collector.url", "give either url or hostname (and scheme), not both");
+  }
+  if (typeof o.url !== "string") throw new OptionError("collector.url", "must be a string");
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new OptionError("collector.url", "is not a valid URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new OptionError("collector.url", "must be an http or https URL");
+  if (url.username !== "" || url.password !== "") throw new OptionError("collector.url", "must not hold credentials: the key signs the requests");
+  return url;
+}
+
+/** With a full URL and no version, the path tells it: `.../v2` is version 2. */
+function versionFromUrl(url: unknown): CollectorVersion | undefined {
+  if (typeof url !== "string") return undefined;
+  return /\/v(1|2|2j)\/?$/.exec(new URL(url).pathname)?.[1] as CollectorVersion | undefined;
+}
+
+function parseKeyName(value: unknown): string {
+  if (value === undefined) throw new OptionError("collector.keyName", "is required: the name of the signing key");
+  if (typeof value !== "string" || !KEY_NAME.test(value)) {
+    throw new OptionError("collector.keyName", "must be a non-empty name of printable characters without spaces, commas or '='");
+  }
+  return value;
+}
+
+function parseKey(value: unknown): KeyObject {
+  if (value === undefined) throw new OptionError("collector.keySecret", 'is required: the base64-encoded signing key, or { "$env": "NAME" }');
+  const text = resolveSecret("collector.keySecret", value).replace(/\s+/g, "");
+  if (text.length === 0 || !BASE64.test(text)) throw new OptionError("collector.keySecret", "is not valid base64");
+  return createSecretKey(Buffer.from(text, "base64"));
+}
+
+function headerText(option: string, value: unknown): string {
+  if (typeof value !== "string" || !/^[\x20-\x7e]+$/.test(value)) throw new OptionError(option, "must be a non-empty string of printable ASCII");
+  return value;
+}

@@ -1,0 +1,64 @@
+import type { Dispatcher } from "undici";
+import type { ResolvedCollector } from "./options.js";
+import { frameBody, framedBytes, gzipBody, signBody } from "./wire.js";
+import { describeUrl, postBatch } from "../http.js";
+import type { Sink } from "../sink.js";
+
+export interface CollectorSinkOptions {
+  collector: ResolvedCollector;
+  requestTimeoutMs: number;
+  dispatcher: Dispatcher;
+}
+
+interface Prepared {
+  gzipped: Buffer;
+  signature: string;
+}
+
+/**
+ * Posts each batch to a baseplate-style event collector: framed for the protocol version,
+ * signed (HMAC-SHA256 of the uncompressed body), gzip-compressed.
+ */
+export function collectorSink(options: CollectorSinkOptions): Sink {
+  const { url, version, keyName, key, userAgent } = options.collector;
+  // The forwarder hands the same array to every retry of a batch: frame, sign and gzip it once.
+  const prepared = new WeakMap<string[], Prepared>();
+
+  async function prepare(payloads: string[]): Promise<Prepared> {
+    let done = prepared.get(payloads);
+    if (done === undefined) {
+      const body = Buffer.from(frameBody(version, payloads), "utf8");
+      done = { gzipped: await gzipBody(body), signature: signBody(keyName, key, body) };
+      prepared.set(payloads, done);
+    }
+    return done;
+  }
+
+  return {
+    description: `collector ${describeUrl(url)}`,
+    bodyBytes: (count, payloadBytes) => framedBytes(version, count, payloadBytes),
+    async send(payloads, signal) {
+      let batch: Prepared;
+      try {
+        batch = await prepare(payloads);
+      } catch (error) {
+        return { ok: false, retry: false, reason: `could not compress the batch: ${(error as Error).message}` };
+      }
+      return postBatch({
+        dispatcher: options.dispatcher,
+        url,
+        headers: {
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+          date: new Date().toUTCString(),
+          "user-agent": userAgent,
+          "x-signature": batch.signature,
+        },
+        body: batch.gzipped,
+        timeoutMs: options.requestTimeoutMs,
+        signal,
+        explain: (status, body) => `collector answered HTTP ${status}${body.trim() === "" ? "" : `: ${body.slice(0, 500)}`}`,
+      });
+    },
+  };
+}

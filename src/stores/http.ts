@@ -1,0 +1,77 @@
+import { Agent, type Dispatcher } from "undici";
+import { classifyError, classifyStatus, type SendResult } from "../pipeline/retry.js";
+import { redactSecrets } from "../config/transport-security.js";
+
+/** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */
+export function createAgent(): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, connections: 1 });
+}
+
+export interface PostOptions {
+  dispatcher: Dispatcher;
+  url: URL;
+  headers: Record<string, string>;
+  body: string | Buffer;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Turns an error answer's body into a reason a person can act on. */
+  explain: (status: number, body: string) => string;
+  /** Reads an answer refusing the batch for its row count: the most rows the store takes a write. */
+  maxRows?: (status: number, body: string) => number | undefined;
+  /** Credentials the request carries: cut out of any reason, should the store echo them. */
+  secrets?: readonly string[];
+}
+
+/** POSTs one batch and classifies the outcome; never throws, and its reasons hold no secret. */
+export async function postBatch(options: PostOptions): Promise<SendResult> {
+  const result = await post(options);
+  if (result.ok || options.secrets === undefined) return result;
+  return { ...result, reason: redactSecrets(result.reason, options.secrets) };
+}
+
+async function post(options: PostOptions): Promise<SendResult> {
+  // One controller per request, its timer cleared as soon as the answer is in: AbortSignal.timeout
+  // would fire (and build a DOMException) for every batch long after it was delivered.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  timer.unref();
+  const stop = () => controller.abort();
+  if (options.signal.aborted) stop();
+  else options.signal.addEventListener("abort", stop, { once: true });
+  try {
+    // Straight to the dispatcher: undici's request(url) re-parses the URL for every batch.
+    const response = await options.dispatcher.request({
+      origin: options.url.origin,
+      path: options.url.pathname + options.url.search,
+      method: "POST",
+      headers: options.headers,
+      body: options.body,
+      signal: controller.signal,
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
+    const retryAfter = response.headers["retry-after"];
+    const failure = classifyStatus(
+      response.statusCode,
+      Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      Date.now(),
+      options.explain(response.statusCode, text),
+    );
+    const maxRows = options.maxRows?.(response.statusCode, text);
+    return maxRows === undefined ? failure : { ...failure, maxRows };
+  } catch (error) {
+    return classifyError(error, timedOut);
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener("abort", stop);
+  }
+}
+
+/** The URL as it may appear in logs: no user, no password, no query. */
+export function describeUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}

@@ -1,0 +1,78 @@
+import { ROW_COLUMNS } from "../../row/event-input.js";
+import type { SendResult } from "../../pipeline/retry.js";
+import { explainSqliteError, openSqlite, quoteIdentifier } from "../../core/sqlite-open.js";
+import type { Sink } from "../sink.js";
+
+export interface SqliteSinkOptions {
+  /** The SQLite file (option `database`). */
+  path: string;
+  table: string;
+}
+
+type Row = Record<(typeof ROW_COLUMNS)[number], string | number | null>;
+
+/**
+ * The embedded store: rows go into a local SQLite file, in the table and with the eight columns
+ * Datasette would hold, so `datasette events.db` browses them. One transaction per batch;
+ * `INSERT OR IGNORE` on the ULID primary key makes a batch written twice harmless, as
+ * `"ignore": true` does for Datasette. Opens the file at once, so a bad path fails at start-up.
+ */
+export function sqliteSink(options: SqliteSinkOptions): Sink {
+  const table = quoteIdentifier(options.table);
+  const columns = ROW_COLUMNS.map((c) => `${c} TEXT${c === "id" ? " PRIMARY KEY" : ""}`).join(", ");
+  const db = openSqlite("database", options.path, { init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns})`) });
+  const insert = db.prepare(`INSERT OR IGNORE INTO ${table} (${ROW_COLUMNS.join(", ")}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(", ")})`);
+  const insertAll = db.transaction((rows: Row[]) => {
+    for (const row of rows) insert.run(row);
+  });
+  return {
+    description: `SQLite ${options.path}`,
+    async send(payloads): Promise<SendResult> {
+      const rows: Row[] = [];
+      for (const payload of payloads) {
+        const row = toRow(payload);
+        // Like Datasette's 400 for a bad row: the forwarder splits the batch to isolate it.
+        if (typeof row === "string") return { ok: false, retry: false, splittable: true, reason: `bad row for ${options.table}: ${row}` };
+        rows.push(row);
+      }
+      try {
+        insertAll(rows);
+        return { ok: true };
+      } catch (error) {
+        // Busy (another writer), disk full, I/O trouble: all may pass, so try again later.
+        return { ok: false, retry: true, reason: `writing to ${options.path} failed: ${explainSqliteError(error)}` };
+      }
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+const COLUMN_SET = new Set<string>(ROW_COLUMNS);
+
+/** The row a payload holds, or what is wrong with it. */
+function toRow(payload: string): Row | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return "not JSON";
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return "not a JSON object";
+  const source = parsed as Record<string, unknown>;
+  const unknown = Object.keys(source).find((key) => !COLUMN_SET.has(key));
+  if (unknown !== undefined) return `unknown column ${JSON.stringify(unknown.slice(0, 64))}`;
+  if (typeof source.id !== "string" || source.id === "") return "no id";
+  const row = {} as Row;
+  for (const column of ROW_COLUMNS) row[column] = cell(source[column]);
+  return row;
+}
+
+/** SQLite binds strings and numbers; store everything else as Datasette would (JSON text, 0/1). */
+function cell(value: unknown): string | number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string" || typeof value === "number") return value;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return JSON.stringify(value);
+}
