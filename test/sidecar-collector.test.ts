@@ -24,7 +24,7 @@ describe("the sidecar with the collector keys of baseplate's INI", () => {
     const dir = tempDir();
     const spool = join(dir, "spool.db");
     // The app only writes: its collector options choose the serializer (version 1, legacy events).
-    const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
+    const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", version: 1, keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
     for (let n = 0; n < 5; n++) app.put(new Event("test-topic", "spooled").setField("n", n));
     await app.close();
 
@@ -46,5 +46,29 @@ describe("the sidecar with the collector keys of baseplate's INI", () => {
     sidecar.process.kill("SIGTERM");
     expect(await sidecar.exited).toBe(0);
     expect(sidecar.output()).not.toContain(secret);
+  }, 30_000);
+
+  it("posts version 2 when the section has no collector.version, as baseplate's publisher", async () => {
+    const collector = await startCollector();
+    collectors.push(collector);
+    const secret = randomKeyBase64();
+    const dir = tempDir();
+    const spool = join(dir, "spool.db");
+    // The app's options leave the version out too: version 2, Thrift-JSON events.
+    const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
+    app.put({ "1": { str: "spooled" } });
+    await app.close();
+
+    const config = join(dir, "publisher.ini");
+    writeFileSync(config, ["[event-publisher:main]", `spool = ${spool}`, `collector.hostname = ${collector.host}`, "collector.scheme = http", "key.name = TestKey", "key.secret = ${EVENT_KEY}"].join("\n"));
+    const sidecar = startChild(CLI, ["publish", "--queue-name", "main", config], { EVENT_KEY: secret });
+    children.push(sidecar);
+    await waitFor(() => collector.requests.length > 0, { timeoutMs: 20_000, what: "a batch at the collector" });
+
+    const [request] = collector.requests;
+    expect(request!.path).toBe("/v2");
+    expect(request!.text).toBe('{"1":{"lst":["rec",1,{"1":{"str":"spooled"}}]}}');
+    sidecar.process.kill("SIGTERM");
+    expect(await sidecar.exited).toBe(0);
   }, 30_000);
 });
