@@ -76,16 +76,21 @@ export class BatchSender {
       if (!this.failing) this.settings.logger.warn(`${this.sink.description}: ${result.reason}; retrying with backoff`);
       this.failing = true;
       const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
-      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs));
+      const asked = Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs);
+      let wait = Math.max(backoff, asked);
       // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
         if (attempts >= this.settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
-        // The budget counts from the first failure that used an attempt; no retry starts after it.
-        if (Date.now() + wait - budgetStart > this.settings.retryBudgetMs) {
-          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${this.settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
+        // The budget counts from the first failure that used an attempt. As baseplate's RetryPolicy,
+        // the last backoff is cut to what is left of it, for one more try at its end; a Retry-After
+        // longer than what is left is not cut (the store asked for it), so the batch gives up.
+        const left = budgetStart + this.settings.retryBudgetMs - Date.now();
+        if (left <= 0 || asked > left) {
+          return { ...result, reason: `${result.reason} (gave up: the ${this.settings.retryBudgetMs} ms retry budget is used up, option retryBudgetMs)` };
         }
+        wait = Math.min(wait, left);
       }
       await this.sleep(wait, false);
     }
