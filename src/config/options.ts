@@ -176,7 +176,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     timePeriod: num(o, "timePeriod", 0, 86_400, d),
     maxAttempts: int(o, "maxAttempts", 1, 1_000_000, d),
     retryBudgetMs: int(o, "retryBudgetMs", 0, Number.MAX_SAFE_INTEGER),
-    backoffBaseMs: int(o, "backoffBaseMs", 0, 3_600_000),
+    backoffBaseMs: int(o, "backoffBaseMs", 0, 3_600_000, d),
     backoffMaxMs: int(o, "backoffMaxMs", 0, 3_600_000),
     maxRetryAfterMs: int(o, "maxRetryAfterMs", 0, 86_400_000),
     requestTimeoutMs: int(o, "requestTimeoutMs", 1, 3_600_000),
