@@ -16,13 +16,17 @@ afterAll(async () => {
   await Promise.all(collectors.map((collector) => collector.close()));
 });
 
+/** A test collector, a signing key, and a spool file in a fresh directory. */
+async function setUp(): Promise<{ collector: TestCollector; secret: string; dir: string; spool: string }> {
+  const collector = await startCollector();
+  collectors.push(collector);
+  const dir = tempDir();
+  return { collector, secret: randomKeyBase64(), dir, spool: join(dir, "spool.db") };
+}
+
 describe("the sidecar with the collector keys of baseplate's INI", () => {
   it("delivers legacy events that an app wrote to the spool, signed with the key from the environment", async () => {
-    const collector = await startCollector();
-    collectors.push(collector);
-    const secret = randomKeyBase64();
-    const dir = tempDir();
-    const spool = join(dir, "spool.db");
+    const { collector, secret, dir, spool } = await setUp();
     // The app only writes: its collector options choose the serializer (version 1, legacy events).
     const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", version: 1, keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
     for (let n = 0; n < 5; n++) app.put(new Event("test-topic", "spooled").setField("n", n));
@@ -49,11 +53,7 @@ describe("the sidecar with the collector keys of baseplate's INI", () => {
   }, 30_000);
 
   it("posts version 2 when the section has no collector.version, as baseplate's publisher", async () => {
-    const collector = await startCollector();
-    collectors.push(collector);
-    const secret = randomKeyBase64();
-    const dir = tempDir();
-    const spool = join(dir, "spool.db");
+    const { collector, secret, dir, spool } = await setUp();
     // The app's options leave the version out too: version 2, Thrift-JSON events.
     const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
     app.put({ "1": { str: "spooled" } });

@@ -52,7 +52,12 @@ describe("rows as datasette-events-forward writes them, as Datasette stores them
     for (const c of cases) events.put({ event: "e", created: c.ms, databaseName: c.databaseName, tableName: c.tableName, properties: { n: c.n } });
     await events.close();
 
-    const rows = (await ds.rows("plugin_rows")).map((row) => ({ ...row, n: (JSON.parse(row.properties as string) as { n: number }).n }));
+    const rows = (await ds.rows("plugin_rows")).map((row) => ({
+      created: row.created as string,
+      database_name: row.database_name,
+      table_name: row.table_name,
+      n: (JSON.parse(row.properties as string) as { n: number }).n,
+    }));
     rows.sort((a, b) => a.n - b.n);
     expect(rows.map((row) => [row.created, row.database_name, row.table_name])).toEqual(pluginColumns(cases));
     expect(rows.map((row) => row.created)).toEqual([
@@ -62,7 +67,7 @@ describe("rows as datasette-events-forward writes them, as Datasette stores them
       "2026-12-01T12:11:22.001000+00:00",
     ]);
     // One form in the column: sorted as text, the rows are in time order.
-    const byText = [...rows].sort((a, b) => ((a.created as string) < (b.created as string) ? -1 : 1)).map((row) => row.n);
+    const byText = [...rows].sort((a, b) => (a.created < b.created ? -1 : 1)).map((row) => row.n);
     expect(byText).toEqual([...cases].sort((a, b) => a.ms - b.ms).map((c) => c.n));
   });
 });
