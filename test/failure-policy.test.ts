@@ -147,17 +147,18 @@ describe("backoff, budget and timeout", () => {
   });
 
   test("retryBudgetMs: the last pause is cut to what is left of the budget, for one more attempt at its end", async () => {
-    // As baseplate's RetryPolicy. The first pause is 100..200 ms (fits in 300); the second,
-    // 200..400 ms, would end past the budget: it is cut to what is left, and the third attempt
-    // comes at the budget's end. No retry starts after it.
+    // As baseplate's RetryPolicy. The first pause is 500..1000 ms (fits in 1200); the second,
+    // 1000..2000 ms, would end past the budget: it is cut to what is left, and the third attempt
+    // comes at the budget's end (uncut, it would come 1500 ms or more after the first). No retry
+    // starts after it.
     store.behave = () => ({ status: 500 });
-    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 300, backoffBaseMs: 200, backoffMaxMs: 10_000 });
+    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 1_200, backoffBaseMs: 1_000, backoffMaxMs: 10_000 });
     putAll(["a"]);
     await h.events.flush();
     expect(store.requests).toHaveLength(3);
     const fromFirst = store.requests[2]!.at - store.requests[0]!.at;
-    expect(fromFirst).toBeGreaterThanOrEqual(295);
-    expect(fromFirst).toBeLessThan(300 + 150);
+    expect(fromFirst).toBeGreaterThanOrEqual(1_195);
+    expect(fromFirst).toBeLessThan(1_450);
     expect(h.drops[0]!.reason).toContain("retry budget is used up, option retryBudgetMs");
   });
 
