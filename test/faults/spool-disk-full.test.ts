@@ -1,32 +1,26 @@
 // The spool's disk fills up while the app runs: a real full disk, a small tmpfs this test mounts
-// (it needs root, as CI has; without it the test fails, it does not skip).
-import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+// (as root, or in an unprivileged user namespace: test/faults/disk-tests.ts; where neither works it fails, it does not skip).
+import { closeSync, existsSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { EventQueueFullError, SpoolUnwritableError } from "../../src/index.js";
 import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import type { TestStore } from "../helpers/test-store.js";
+import { mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
 import { waitFor } from "../helpers/wait.js";
 
 let dir: string;
+let tmpfs: Tmpfs | undefined;
 let store: TestStore;
 let h: Harness | undefined;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "events-forward-spool-disk-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", dir], { stdio: "pipe" });
-  } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? "").trim();
-    throw new Error(`the disk-full test needs to mount an 8 MB tmpfs at ${dir} (run it as root, as CI does): ${stderr || (error as Error).message}`);
-  }
+  tmpfs = mountTmpfs("8m", "disk-full test");
+  dir = tmpfs.path;
 });
 
 afterAll(() => {
-  execFileSync("umount", [dir]);
-  rmSync(dir, { recursive: true, force: true });
+  tmpfs?.release();
 });
 
 eachTestWithStore(
