@@ -2,7 +2,7 @@
 // (as root, or in an unprivileged user namespace: test/faults/disk-tests.ts; where neither works it fails, it does not skip).
 import { closeSync, existsSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { EventQueueFullError, SpoolUnwritableError } from "../../src/index.js";
 import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import type { TestStore } from "../helpers/test-store.js";
@@ -18,6 +18,9 @@ beforeAll(() => {
   tmpfs = mountTmpfs("8m", "disk-full test");
   dir = tmpfs.path;
 });
+
+// A test that fails while the disk is full must not leave it full for the next one.
+afterEach(() => rmSync(join(dir, "filler"), { force: true }));
 
 afterAll(() => {
   tmpfs?.release();
@@ -54,7 +57,9 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
   let storeUp = false;
   store.behave = () => (storeUp ? { accept: true } : { status: 503 });
   const spool = join(dir, "spool.db");
-  const leaseMs = 300;
+  // Long enough that a loaded machine's event-loop stalls do not end the lease by themselves (a
+  // holder that stalls past leaseMs loses it by design); the test is about the full disk.
+  const leaseMs = 1_500;
   h = forwardTo(store, { batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs, pollMs: 50 } });
   const events = h.events;
   await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
@@ -128,7 +133,7 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
 test("spool disk full at close(): the events it could not write are dropped (onDrop, undelivered), not counted as spooled", async () => {
   store.behave = () => ({ status: 503 });
   const spool = join(dir, "spool-close.db");
-  h = forwardTo(store, { batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs: 300, pollMs: 50 } });
+  h = forwardTo(store, { batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs: 1_500, pollMs: 50 } });
   const events = h.events;
   await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
   for (const event of names("committed", 3)) events.put({ event });
