@@ -4,8 +4,10 @@ import { OptionError } from "../core/errors.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, eventsForward } from "../events-forward.js";
 import type { Logger } from "../core/log.js";
 import { readPublisherConfig, withIniKeys } from "../config/ini.js";
+import { packageVersion } from "./version.js";
 
 const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
+       events-forward --version
 
 Delivers the events that apps (option spool, publisher: false) write to a spool file.
 CONFIG is an INI file with a section [event-publisher:NAME] (or a JSON file with that key):
@@ -29,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { "queue-name": { type: "string" }, debug: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+      options: { "queue-name": { type: "string" }, debug: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false }, version: { type: "boolean", default: false } },
     });
   } catch (error) {
     console.error(`events-forward: ${(error as Error).message}\n\n${USAGE}`);
@@ -38,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    console.log(packageVersion());
     return 0;
   }
   const [command, config, ...extra] = positionals;
