@@ -13,7 +13,7 @@
 import { DatasetteServer } from "../test/helpers/datasette.js";
 import { ensureDatasetteVenv, installedDatasetteVersion } from "../test/helpers/datasette-venv.js";
 import { pick, quick, report } from "./lib/args.js";
-import { datasetteRowSerializer, eventsForward } from "./lib/package.js";
+import { datasetteRowSerializer, eventsForward, SINK_DEFAULTS } from "./lib/package.js";
 import { EVENT_NAME, USER_ID, eventProperties } from "./lib/payload.js";
 import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 
@@ -22,13 +22,16 @@ interface Candidate {
   maxRate: number;
   timePeriod: number;
 }
+const DATASETTE = SINK_DEFAULTS.datasette;
 const CANDIDATES: Candidate[] = [
   { batchLimit: 100, maxRate: 1, timePeriod: 0 }, // no rate limit: Datasette's ceiling
   { batchLimit: 100, maxRate: 10, timePeriod: 1 },
   { batchLimit: 50, maxRate: 20, timePeriod: 1 },
-  { batchLimit: 100, maxRate: 20, timePeriod: 1 },
+  { batchLimit: 100, maxRate: 20, timePeriod: 1 }, // the defaults
   { batchLimit: 100, maxRate: 50, timePeriod: 1 },
 ];
+const chosen = CANDIDATES.find((c) => c.batchLimit === DATASETTE.batchLimit && c.maxRate === DATASETTE.maxRate && c.timePeriod === DATASETTE.timePeriod);
+if (chosen === undefined) throw new Error("the Datasette defaults must be one of the candidates");
 const KINDS = ["create", "insert"] as const;
 // Many short rounds, every candidate once a round in a new order: the machine's load drifts less
 // within a round than over the whole run, so ratios to the ceiling in the same round say more.
@@ -139,23 +142,28 @@ try {
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
 const metrics: Record<string, number> = {};
+/** Per round: events/s against the most one request in flight could carry then, min(capacity, Datasette's ceiling in that round). */
+const reachable = new Map<string, number>();
 console.log(`\ninto Datasette ${version} at its default settings (max_insert_rows 100), one request in flight, ${rounds} round(s) of ${WINDOW_MS / 1000} s each`);
 for (const kind of KINDS) {
-  const ceiling = results.get(key(kind, CANDIDATES[0]!))!.map((m) => m.requestsPerSecond);
-  const rows = [["batchLimit × maxRate / timePeriod", "capacity", "events/s", "of capacity", "requests/s", "of Datasette's ceiling", "latency median", "p95"]];
+  const ceiling = results.get(key(kind, CANDIDATES[0]!))!;
+  const rows = [["batchLimit × maxRate / timePeriod", "capacity", "events/s", "of capacity", "of reachable", "requests/s", "of ceiling's", "latency median", "p95"]];
   for (const c of CANDIDATES) {
     const ms = results.get(key(kind, c))!;
     const eps = median(ms.map((m) => m.eventsPerSecond));
     const rps = median(ms.map((m) => m.requestsPerSecond));
     const latency = ms.flatMap((m) => m.latencyMs);
     const cap = theoretical(c);
+    const ofReachable = median(ms.map((m, round) => m.eventsPerSecond / Math.min(cap, ceiling[round]!.eventsPerSecond)));
+    reachable.set(key(kind, c), ofReachable);
     rows.push([
       label(c),
       Number.isFinite(cap) ? fmt(cap) : "-",
       fmt(eps),
       Number.isFinite(cap) ? fmt(eps / cap, 3) : "-",
+      fmt(ofReachable, 3),
       fmt(rps, 1),
-      fmt(median(ms.map((m, round) => m.requestsPerSecond / ceiling[round]!)), 3),
+      fmt(median(ms.map((m, round) => m.requestsPerSecond / ceiling[round]!.requestsPerSecond)), 3),
       `${fmt(median(latency), 1)} ms`,
       `${fmt(percentile(latency, 0.95))} ms`,
     ]);
@@ -167,13 +175,17 @@ for (const kind of KINDS) {
   printTable(rows);
 }
 
-// The defaults in src/config/defaults.ts: 100 rows, 20 requests a second.
-const defaults = (kind: string) => metrics[`${kind}_100x20/1_eps`]!;
+// The defaults (src/config/defaults.ts) must carry 1,000 events/s, and lose nothing to their rate
+// limit when Datasette is the slower of the two (a loaded machine).
 report({
   name: "capacity",
   metrics,
-  targets: KINDS.map((kind) => ({
-    label: `the defaults (100 × 20 / 1 s) carry >= 1,000 events/s into Datasette via /-/${kind} (${fmt(defaults(kind))})`,
-    met: defaults(kind) >= 1_000,
-  })),
+  targets: KINDS.flatMap((kind) => {
+    const eps = results.get(key(kind, chosen))!.map((m) => m.eventsPerSecond);
+    const share = reachable.get(key(kind, chosen))!;
+    return [
+      { label: `the defaults (${label(chosen)}) carry >= 1,000 events/s via /-/${kind} (${fmt(median(eps))})`, met: median(eps) >= 1_000 },
+      { label: `the defaults via /-/${kind} reach >= 0.9 of min(capacity, Datasette's ceiling) in the same round (${fmt(share, 3)})`, met: share >= 0.9 },
+    ];
+  }),
 });
