@@ -16,6 +16,7 @@ import { pick, quick, report } from "./lib/args.js";
 import { datasetteRowSerializer, eventsForward, SINK_DEFAULTS } from "./lib/package.js";
 import { EVENT_NAME, USER_ID, eventProperties } from "./lib/payload.js";
 import { fmt, median, printTable, shuffled } from "./lib/stats.js";
+import { capacityPerSecond } from "../src/pipeline/backlog.js";
 
 interface Candidate {
   batchLimit: number;
@@ -50,7 +51,7 @@ const server = await DatasetteServer.start({ database: "bench" });
 const serialize = datasetteRowSerializer("bench");
 const input = (i: number) => ({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) });
 
-const theoretical = (c: Candidate) => (c.timePeriod === 0 ? Number.POSITIVE_INFINITY : (c.batchLimit * c.maxRate) / c.timePeriod);
+const theoretical = (c: Candidate) => capacityPerSecond(c.batchLimit, c.maxRate, c.timePeriod);
 const label = (c: Candidate) => (c.timePeriod === 0 ? `${c.batchLimit}, no rate limit` : `${c.batchLimit} × ${c.maxRate} / ${c.timePeriod} s`);
 
 interface Measure {
