@@ -1,10 +1,10 @@
 // A backlog is reported before the queue is full: one warning when it passes half of its bound
 // (events or bytes), one more when it is back under a quarter. And stats() states the capacity.
 import { describe, expect, test } from "vitest";
-import { EventQueueFullError, eventsForward } from "../src/index.js";
-import { eachTestWithStore, forwardTo, logged, type Harness } from "./helpers/forward-to.js";
-import type { TestStore } from "./helpers/test-store.js";
-import { waitFor } from "./helpers/wait.js";
+import { EventQueueFullError, eventsForward } from "../../src/index.js";
+import { eachTestWithStore, forwardTo, logged, type Harness } from "../helpers/forward-to.js";
+import type { TestStore } from "../helpers/test-store.js";
+import { waitFor } from "../helpers/wait.js";
 
 let store: TestStore;
 let h: Harness | undefined;
