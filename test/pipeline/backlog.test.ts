@@ -1,11 +1,14 @@
 // A backlog is reported before the queue is full: one warning when it passes half of its bound
 // (events or bytes), one more when it is back under a quarter. And stats() states the capacity.
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { EventQueueFullError, eventsForward } from "../../src/index.js";
 import { eachTestWithStore, forwardTo, logged, type Harness } from "../helpers/forward-to.js";
 import type { TestStore } from "../helpers/test-store.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait.js";
 
+const tempDir = useTempDirs();
 let store: TestStore;
 let h: Harness | undefined;
 eachTestWithStore(
@@ -100,6 +103,21 @@ describe("the backlog warning", () => {
     await h.events.flush();
     expect(logged(h, CAUGHT_UP)).toHaveLength(1);
     expect(logged(h, NOT_KEEPING_UP)).toHaveLength(1);
+  });
+
+  test("with a spool, the bound is spool.maxEvents, not maxQueueSize", async () => {
+    const held = holdStore();
+    h = forwardTo(store, { batchLimit: 2, maxQueueSize: 10_000, spool: { path: join(tempDir(), "spool.db"), maxEvents: 10 } });
+    for (let i = 0; i < 5; i++) h.events.put({ event: `s${i}` });
+    expect(logged(h, NOT_KEEPING_UP)).toEqual([]);
+    h.events.put({ event: "s5" });
+    const [warning, ...more] = logged(h, NOT_KEEPING_UP, "warn");
+    expect(more).toEqual([]);
+    expect(warning).toContain("6 events");
+    expect(warning).toContain("queue's bound (10 events)");
+    held.release();
+    await h.events.flush();
+    expect(logged(h, CAUGHT_UP)).toHaveLength(1);
   });
 });
 
