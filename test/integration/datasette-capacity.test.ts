@@ -40,19 +40,22 @@ interface Load {
   seconds: number;
 }
 
-/** Sends REQUESTS_PER_SECOND to `url`/hit/N, on schedule, for DURATION_MS, then stops; resolves when every request is answered. */
+/**
+ * Sends REQUESTS_PER_SECOND × DURATION_MS requests to `url`/hit/N on schedule (one that fell
+ * behind catches up), then stops: at the last one, or at twice the duration, whichever is first.
+ * Resolves when every request sent is answered.
+ */
 async function steadyLoad(url: string): Promise<Load> {
   const agent = new Agent({ connections: MAX_OPEN, keepAliveTimeout: 10_000 });
+  const total = (REQUESTS_PER_SECOND * DURATION_MS) / 1000;
   let sent = 0;
   let open = 0;
   let failed = 0;
   const answered: Promise<void>[] = [];
   const start = performance.now();
   try {
-    for (;;) {
-      const elapsed = performance.now() - start;
-      if (elapsed >= DURATION_MS) break;
-      const due = Math.min(Math.floor((elapsed * REQUESTS_PER_SECOND) / 1000), (REQUESTS_PER_SECOND * DURATION_MS) / 1000);
+    while (sent < total && performance.now() - start < 2 * DURATION_MS) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * REQUESTS_PER_SECOND) / 1000));
       while (sent < due && open < MAX_OPEN) {
         const n = sent++;
         open++;
