@@ -36,7 +36,13 @@ export type Defaults = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULT
  * a local file, not a server to spare: bigger batches, sent more often.
  */
 export const SINK_DEFAULTS = {
-  datasette: {},
+  // Datasette: full batches of its default max_insert_rows, at most 20 requests a second, one in
+  // flight: 2,000 events/s (bench/capacity.ts; BENCHMARKS.md, "Capacity").
+  datasette: {
+    batchLimit: 100,
+    maxRate: 20,
+    timePeriod: 1,
+  },
   collector: {
     batchLimit: 10_000,
     batchWaitMs: 1_000,

@@ -1,4 +1,5 @@
 import { Mutex } from "async-mutex";
+import { BacklogReporter, capacityPerSecond, queueBound } from "./backlog.js";
 import { EventQueueFullError } from "../core/errors.js";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
 import { combineObservers, Counters, type ForwarderObserver } from "./observer.js";
@@ -14,6 +15,13 @@ export interface ForwarderSettings extends RetrySettings {
   maxBatchBytes: number;
   batchWaitMs: number;
   onDrop?: (events: string[], reason: string) => void;
+  /** For stats().capacityPerSecond and the backlog warning (the rate limit itself is a part). */
+  maxRate: number;
+  timePeriod: number;
+  /** The queue's bound, for the backlog warning (see queueBound). */
+  maxQueueSize?: number;
+  maxQueueBytes?: number;
+  spool?: { maxEvents: number };
 }
 
 /** What the forwarder works with; the root builds each part, and closes it. */
@@ -42,6 +50,8 @@ export interface ForwarderStats extends QueueStats {
   requests: number;
   /** Requests that did not succeed. */
   failedRequests: number;
+  /** Events per second the rate limit lets through: batchLimit (or the store's lower row limit) × maxRate / timePeriod. */
+  capacityPerSecond: number;
 }
 
 export interface CloseResult {
@@ -70,6 +80,8 @@ export class Forwarder {
   /** batchLimit, or less once the store has said it takes fewer rows a write. */
   private readonly rowLimit: RowLimit;
   private readonly overflow: OverflowReporter;
+  private readonly backlog: BacklogReporter;
+  private readonly capacity = () => capacityPerSecond(this.rowLimit.value, this.settings.maxRate, this.settings.timePeriod);
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -90,6 +102,7 @@ export class Forwarder {
     this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
     this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
     this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
+    this.backlog = new BacklogReporter(this.settings.logger, this.sink.description, queueBound(this.settings), this.capacity);
     this.sender = new BatchSender({ settings: this.settings, sink: this.sink, rateLimit: this.rateLimit, stopping: this.stopping.signal, observer: this.observer });
     this.queue.onAvailable(() => this.schedule());
   }
@@ -108,6 +121,7 @@ export class Forwarder {
     this.overflow.accepted();
     this.accepted++;
     this.pendingBytes += event.bytes;
+    this.backlog.observe(this.queue.size, this.pendingBytes);
     if (this.queue.size === 1) this.pendingSince = Date.now();
     const filledByBytes = this.pendingBytes >= this.settings.maxBatchBytes && this.pendingBytes - event.bytes < this.settings.maxBatchBytes;
     if (this.queue.size === this.rowLimit.value || filledByBytes) this.reschedule();
@@ -116,7 +130,8 @@ export class Forwarder {
 
   stats(): ForwarderStats {
     const { sent, retried, dropped, overflowed, requests, failedRequests } = this.counters;
-    return { queued: this.queue.size, sent, retried, dropped, overflowed, requests, failedRequests, ...this.queue.stats() };
+    const capacity = { capacityPerSecond: this.capacity() };
+    return { queued: this.queue.size, sent, retried, dropped, overflowed, requests, failedRequests, ...capacity, ...this.queue.stats() };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
@@ -242,6 +257,7 @@ export class Forwarder {
     if (finished > 0) await this.queue.settle(done);
     this.settled += finished;
     this.pendingBytes = Math.max(0, this.pendingBytes - done.reduce((sum, event) => sum + event.bytes, 0));
+    this.backlog.observe(this.queue.size, this.pendingBytes);
     // What is left starts the next batch now, as baseplate's publisher starts a new batch after
     // sending one: a full batch must not drag a lone leftover event out after it.
     this.pendingSince = this.queue.size > 0 ? Date.now() : 0;

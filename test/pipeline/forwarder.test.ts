@@ -32,12 +32,12 @@ describe("batching", () => {
     expect(store.requests.map((r) => rowsOf(r.body).map((row) => row.event))).toEqual([["e0", "e1"], ["e2", "e3"], ["e4"], ["large"]]);
   });
 
-  it("uses batches of 10 by default", async () => {
+  it("uses batches of 100 by default for Datasette (its default max_insert_rows)", async () => {
     const store = await startStore();
     const events = startForwarder(store.url());
-    putMany(events, 25);
+    putMany(events, 250);
     await events.flush();
-    expect(store.requests.map((r) => rowsOf(r.body).length)).toEqual([10, 10, 5]);
+    expect(store.requests.map((r) => rowsOf(r.body).length)).toEqual([100, 100, 50]);
   });
 });
 
@@ -149,7 +149,7 @@ describe("failures", () => {
     const t = retried.map((r) => r.arrivedAt);
     expect(t[1]! - t[0]!).toBeGreaterThanOrEqual(backoffBaseMs / 2 - 10);
     expect(t[2]! - t[1]!).toBeGreaterThanOrEqual(backoffBaseMs - 10);
-    expect(events.stats()).toEqual({ queued: 0, sent: 3, retried: 2, dropped: 0, overflowed: 0, requests: 4, failedRequests: 2 });
+    expect(events.stats()).toMatchObject({ queued: 0, sent: 3, retried: 2, dropped: 0, overflowed: 0, requests: 4, failedRequests: 2 });
   });
 
   it("drops the events after maxAttempts, counts them and hands them to onDrop with the reason", async () => {
@@ -257,9 +257,9 @@ describe("stats and isolation", () => {
     const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, maxQueueSize: 3 });
     putMany(events, 3);
     expect(() => events.put({ event: "one too many" })).toThrow(EventQueueFullError);
-    expect(events.stats()).toEqual({ queued: 3, sent: 0, retried: 0, dropped: 0, overflowed: 1, requests: 0, failedRequests: 0 });
+    expect(events.stats()).toEqual({ queued: 3, sent: 0, retried: 0, dropped: 0, overflowed: 1, requests: 0, failedRequests: 0, capacityPerSecond: (100 * NO_RATE_LIMIT.maxRate) / NO_RATE_LIMIT.timePeriod });
     await events.flush();
-    expect(events.stats()).toEqual({ queued: 0, sent: 3, retried: 1, dropped: 0, overflowed: 1, requests: 2, failedRequests: 1 });
+    expect(events.stats()).toEqual({ queued: 0, sent: 3, retried: 1, dropped: 0, overflowed: 1, requests: 2, failedRequests: 1, capacityPerSecond: (100 * NO_RATE_LIMIT.maxRate) / NO_RATE_LIMIT.timePeriod });
   });
 
   it("shares no state between two forwarders in one process", async () => {
