@@ -13,7 +13,7 @@
 import { DatasetteServer } from "../test/helpers/datasette.js";
 import { ensureDatasetteVenv, installedDatasetteVersion } from "../test/helpers/datasette-venv.js";
 import { pick, quick, report } from "./lib/args.js";
-import { datasetteRowSerializer, eventsForward, SINK_DEFAULTS } from "./lib/package.js";
+import { datasetteRowSerializer, DEFAULTS, eventsForward, SINK_DEFAULTS } from "./lib/package.js";
 import { EVENT_NAME, USER_ID, eventProperties } from "./lib/payload.js";
 import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 import { capacityPerSecond } from "../src/pipeline/backlog.js";
@@ -23,7 +23,7 @@ interface Candidate {
   maxRate: number;
   timePeriod: number;
 }
-const DATASETTE = SINK_DEFAULTS.datasette;
+const DATASETTE = { ...DEFAULTS, ...SINK_DEFAULTS.datasette };
 const CANDIDATES: Candidate[] = [
   { batchLimit: 100, maxRate: 1, timePeriod: 0 }, // no rate limit: Datasette's ceiling
   { batchLimit: 100, maxRate: 10, timePeriod: 1 },

@@ -5,11 +5,13 @@
 export const DEFAULTS = {
   name: "events",
   table: "datasette_events",
-  batchLimit: 10,
+  // Full batches of Datasette's default max_insert_rows, at most 20 requests a second, one in
+  // flight: 2,000 events/s (bench/capacity.ts; BENCHMARKS.md, "Capacity").
+  batchLimit: 100,
   maxBatchBytes: 500 * 1024,
   batchWaitMs: 0,
-  maxRate: 1,
-  timePeriod: 10,
+  maxRate: 20,
+  timePeriod: 1,
   maxAttempts: 3,
   retryBudgetMs: 5 * 60_000,
   backoffBaseMs: 1_000,
@@ -29,20 +31,14 @@ export const DEFAULTS = {
 export type Defaults = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? number : (typeof DEFAULTS)[K] extends boolean ? boolean : string };
 
 /**
- * Where a store needs other defaults than DEFAULTS (README explains each). The collector, as
+ * Where a store needs other defaults than DEFAULTS (docs/configuration.md explains each). The collector, as
  * baseplate's publisher: batches cut by bytes (500 KiB) rather than count, waiting up to ~1 s to
  * fill, posted as fast as they fill (one request in flight; the rate limit is only a safety cap),
- * retried until the time budget runs out, however many attempts that takes. The embedded store is
- * a local file, not a server to spare: bigger batches, sent more often.
+ * retried until the time budget runs out, however many attempts that takes. Datasette and the
+ * embedded store take the general defaults.
  */
 export const SINK_DEFAULTS = {
-  // Datasette: full batches of its default max_insert_rows, at most 20 requests a second, one in
-  // flight: 2,000 events/s (bench/capacity.ts; BENCHMARKS.md, "Capacity").
-  datasette: {
-    batchLimit: 100,
-    maxRate: 20,
-    timePeriod: 1,
-  },
+  datasette: {},
   collector: {
     batchLimit: 10_000,
     batchWaitMs: 1_000,
@@ -52,11 +48,7 @@ export const SINK_DEFAULTS = {
     backoffBaseMs: 2_000, // the publisher's RETRY_BACKOFF
     requestEvents: false,
   },
-  sqlite: {
-    batchLimit: 100,
-    maxRate: 20,
-    timePeriod: 1,
-  },
+  sqlite: {},
 } as const;
 
 /** Option spool's defaults (a SQLite file, or a Redis URL). */
