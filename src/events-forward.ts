@@ -5,7 +5,7 @@ import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } fro
 import { describe, type EventInput, type EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
 import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./observe/metrics.js";
-import { createMiddleware } from "./http/middleware.js";
+import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./config/options.js";
 import { MemoryQueue, type EventQueue, type QueuedEvent } from "./pipeline/queue.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
@@ -23,7 +23,7 @@ const SIGNAL_GRACE_MS = 1_000;
 
 const NO_META: EventMeta = {};
 
-export interface EventsForward {
+export interface EventsForward extends FrameworkAdapters {
   /** Express middleware. */
   (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
   /** Koa middleware. */
@@ -73,7 +73,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     },
   };
 
-  const middleware = createMiddleware(target, o);
+  const { middleware, adapters } = createAdapters(target, o, () => close());
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > MAX_CLOSE_TIMEOUT_MS) {
@@ -93,6 +93,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     close,
     stats: () => forwarder.stats(),
     contextName: o.name,
+    ...adapters,
   }) as unknown as EventsForward;
 }
 

@@ -31,7 +31,7 @@ export interface EventsForwardOptions {
   table?: string;
   /** Property the request context is attached as: `req[name]` / `ctx[name]`. */
   name?: string;
-  /** The actor id of a request; given Express's `req` or Koa's `ctx`. */
+  /** The actor id of a request; given the framework's request (Express `req`, Koa `ctx`, Fastify `request`, Hono `c`, node:http `req`). */
   actor?: (request: AppRequest) => unknown;
   /** Record one `request` event per request. */
   requestEvents?: boolean;
@@ -230,8 +230,9 @@ function rejectUnknown(o: object): void {
   }
 }
 
+/** `user.id` where each framework keeps the user: Express and Fastify `req.user`, Koa `ctx.state.user`, Hono `c.var.user`. */
 function defaultActor(request: AppRequest): unknown {
-  return request?.user?.id ?? request?.state?.user?.id;
+  return request?.user?.id ?? request?.state?.user?.id ?? request?.var?.user?.id;
 }
 
 function parseApiUrl(value: unknown): URL {
