@@ -1,28 +1,13 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runToExit } from "./helpers/child.js";
 import { startStore } from "./helpers/lifecycle.js";
 
 // Short-lived processes (serverless functions, jobs): `await events.flush()` at the end of each
 // invocation delivers everything, whatever the rate limit, and nothing of the package keeps the
 // process alive afterwards.
 describe("a function-style handler in a short-lived process", () => {
-  function runFunction(env: Record<string, string>) {
-    const fixture = fileURLToPath(new URL("./fixtures/function-handler.ts", import.meta.url));
-    const child = spawn(process.execPath, ["--import", "tsx", fixture], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    // A timer of the forwarder that kept the process alive would hold it here until killed.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    return new Promise<{ code: number | null; signal: string | null; stats: Record<string, number>; stderr: string }>((resolve) => {
-      child.on("close", (code, signal) => {
-        clearTimeout(killer);
-        resolve({ code, signal, stats: stdout ? JSON.parse(stdout) : {}, stderr });
-      });
-    });
-  }
+  // A timer of the forwarder that kept the process alive would hold it until killed.
+  const runFunction = (env: Record<string, string>) => runToExit(new URL("./fixtures/function-handler.ts", import.meta.url), env);
 
   // Three invocations of 25 events: 8 batches of 10, where the default rate limit (1 batch per
   // 10 s) would take over a minute; the store answers each batch 100 ms late, so a flush() that
