@@ -1,46 +1,8 @@
 import { createRequire } from "node:module";
 import type { StatsD } from "hot-shots";
-import { OptionError } from "../core/errors.js";
+import type { ResolvedMetricsOptions } from "../config/option-parsers.js";
 import type { Logger } from "../core/log.js";
-import type { SendResult } from "../pipeline/retry.js";
-
-/** Option `metrics`: baseplate's `metrics.namespace` and `metrics.endpoint`. */
-export interface MetricsOptions {
-  /** Prefix of every metric name, e.g. `myapp.events`. */
-  namespace: string;
-  /** The statsd server, `host:port` (UDP). */
-  endpoint: string;
-}
-
-export interface ResolvedMetricsOptions {
-  namespace: string;
-  host: string;
-  port: number;
-}
-
-/** What the forwarder reports as it works; metrics and the sidecar's --debug log listen. */
-export interface ForwarderObserver {
-  /** One request to the store finished, after `ms`, carrying `events` events. */
-  request(result: SendResult, ms: number, events: number): void;
-  /** Events given up on. */
-  dropped(events: number): void;
-  /** A put() refused because the queue was full. */
-  overflowed(): void;
-}
-
-export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new OptionError("metrics", "must be { namespace, endpoint }");
-  const { namespace, endpoint, ...rest } = value as Record<string, unknown>;
-  const extra = Object.keys(rest)[0];
-  if (extra !== undefined) throw new OptionError(`metrics.${extra}`, "is not a metrics option (namespace, endpoint)");
-  if (typeof namespace !== "string" || !/^[\w-]+(\.[\w-]+)*$/.test(namespace)) {
-    throw new OptionError("metrics.namespace", "must be a dotted name such as myapp.events");
-  }
-  const match = typeof endpoint === "string" ? /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(endpoint) : null;
-  const port = match ? Number(match[2]) : 0;
-  if (!match || port < 1 || port > 65_535) throw new OptionError("metrics.endpoint", "must be host:port of a statsd server, e.g. 127.0.0.1:8125");
-  return { namespace, host: match[1]!.replace(/^\[|\]$/g, ""), port };
-}
+import type { ForwarderObserver } from "../pipeline/observer.js";
 
 /**
  * Counters and a timer, as baseplate's publisher names them: `<namespace>.sent` (events),
@@ -62,13 +24,14 @@ export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger):
     },
   });
   return {
-    request(result, ms, events) {
+    onRequestStart: () => {},
+    onRequest(result, ms) {
       client.timing("post", ms);
-      if (result.ok) client.increment("sent", events);
-      else client.increment(result.status === undefined ? "error.io" : "error.http");
+      if (!result.ok) client.increment(result.status === undefined ? "error.io" : "error.http");
     },
-    dropped: (events) => client.increment("dropped", events),
-    overflowed: () => client.increment("overflowed"),
+    onSent: (events) => client.increment("sent", events),
+    onDrop: (events) => client.increment("dropped", events),
+    onOverflow: () => client.increment("overflowed"),
     close: () => new Promise((resolve) => client.close(() => resolve())),
   };
 }
@@ -77,19 +40,11 @@ export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger):
 export function debugObserver(logger: Logger): ForwarderObserver {
   const debug = (message: string) => logger.debug?.(message);
   return {
-    request: (result, ms, events) =>
+    onRequestStart: () => {},
+    onRequest: (result, ms, events) =>
       debug(`${result.ok ? "sent" : "failed to send"} ${events} event(s) in ${Math.round(ms)} ms${result.ok ? "" : `: ${result.reason}`}`),
-    dropped: (events) => debug(`dropped ${events} event(s)`),
-    overflowed: () => debug("refused an event: the queue is full"),
-  };
-}
-
-/** Several observers as one. */
-export function combineObservers(observers: ForwarderObserver[]): ForwarderObserver | undefined {
-  if (observers.length <= 1) return observers[0];
-  return {
-    request: (result, ms, events) => observers.forEach((o) => o.request(result, ms, events)),
-    dropped: (events) => observers.forEach((o) => o.dropped(events)),
-    overflowed: () => observers.forEach((o) => o.overflowed()),
+    onSent: () => {},
+    onDrop: (events) => debug(`dropped ${events} event(s)`),
+    onOverflow: () => debug("refused an event: the queue is full"),
   };
 }

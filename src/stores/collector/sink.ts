@@ -2,7 +2,7 @@ import type { Dispatcher } from "undici";
 import type { ResolvedCollector } from "./options.js";
 import { frameBody, framedBytes, gzipBody, signBody } from "./wire.js";
 import { describeUrl, postBatch } from "../http.js";
-import type { Sink } from "../sink.js";
+import type { Sink } from "../../pipeline/sink.js";
 
 export interface CollectorSinkOptions {
   collector: ResolvedCollector;
@@ -58,6 +58,8 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
         timeoutMs: options.requestTimeoutMs,
         signal,
         explain: (status, body) => `collector answered HTTP ${status}${body.trim() === "" ? "" : `: ${body.slice(0, 500)}`}`,
+        // baseplate's publisher retries every status from 500.
+        retryEvery5xx: true,
       });
     },
   };
