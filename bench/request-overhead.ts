@@ -1,6 +1,8 @@
 /**
  * Benchmark 1: what a request costs with events-forward, pino-http or morgan mounted, against
- * the bare app, on Express 4, Express 5 and Koa 3. Each variant runs in its own server process;
+ * the bare app, on Express 4, Express 5 and Koa 3; on Fastify 5 against the bare app and Fastify's
+ * own request logging (pino, one log line a request); on Hono 4 (@hono/node-server) against the
+ * bare app. `--frameworks=fastify,hono` runs only those. Each variant runs in its own server process;
  * autocannon drives the load from this process. Every round runs every variant once, in a fresh
  * random order. The headline is the server CPU each variant adds to a request: the median over
  * rounds of (its CPU µs per request handled) - (the bare app's in the same round), which other
@@ -16,15 +18,26 @@ import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
 // noop (a middleware that only calls next) reads how far the machine's noise moves a ratio: full runs only.
 // dictionary (Express's req and res switched to dictionary mode, as events-forward does where V8
 // needs it) is the baseline of events-forward's own cost on Express.
-const ALL_VARIANTS = ["bare", "noop", "dictionary", "events-forward", "pino-http", "morgan"] as const;
+// fastify-logger is Fastify's own request logging (pino, as `logger: true`), the peer there.
+const ALL_VARIANTS = ["bare", "noop", "dictionary", "events-forward", "pino-http", "morgan", "fastify-logger"] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
-const FRAMEWORKS = ["express4", "express", "koa"] as const;
-const TITLES: Record<Framework, string> = { express4: "Express 4", express: "Express 5", koa: "Koa 3" };
-type Framework = (typeof FRAMEWORKS)[number];
+const ALL_FRAMEWORKS = ["express4", "express", "koa", "fastify", "hono"] as const;
+type Framework = (typeof ALL_FRAMEWORKS)[number];
+const TITLES: Record<Framework, string> = { express4: "Express 4", express: "Express 5", koa: "Koa 3", fastify: "Fastify 5", hono: "Hono 4 (@hono/node-server)" };
+const chosenFrameworks = process.argv.find((arg) => arg.startsWith("--frameworks="))?.slice("--frameworks=".length).split(",");
+const FRAMEWORKS = ALL_FRAMEWORKS.filter((f) => chosenFrameworks === undefined || chosenFrameworks.includes(f));
+/** The request loggers each framework's users would mount instead. */
+const PEERS: Record<Framework, readonly Variant[]> = { express4: ["pino-http", "morgan"], express: ["pino-http", "morgan"], koa: ["pino-http", "morgan"], fastify: ["fastify-logger"], hono: [] };
+const isExpress = (framework: Framework) => framework === "express" || framework === "express4";
 
 function variantsFor(framework: Framework): readonly Variant[] {
   return ALL_VARIANTS.filter(
-    (v) => (v !== "noop" || !quick) && (v !== "dictionary" || (framework !== "koa" && expressObjectsNeedDictionaryMode())),
+    (v) =>
+      v === "bare" ||
+      v === "events-forward" ||
+      PEERS[framework].includes(v) ||
+      (v === "noop" && !quick) ||
+      (v === "dictionary" && isExpress(framework) && expressObjectsNeedDictionaryMode()),
   );
 }
 
@@ -102,27 +115,37 @@ for (const framework of FRAMEWORKS) {
   const ownRatio = dictionary
     ? median(ratios.get("events-forward")!.map((ratio, round) => ratio / ratios.get("dictionary")![round]!))
     : median(ratios.get("events-forward")!);
-  const morganAdded = addedCpu("morgan");
   const peers = VARIANTS.filter((v) => v !== "bare" && v !== "events-forward" && v !== "dictionary");
   const headline =
     `${TITLES[framework]}: events-forward adds ${fmt(own, 1)} µs CPU a request${dictionary ? " (against the app in dictionary mode)" : ""}; ` +
     peers.map((v) => `${v} ${fmt(addedCpu(v), 1)} µs (events-forward is ${fmt(own / addedCpu(v), 2)}x)`).join(", ") +
-    `; throughput ${fmt(ownRatio, 3)} of ${dictionary ? "the dictionary-mode app" : "bare"} (pino-http ${fmt(median(ratios.get("pino-http")!), 3)}, morgan ${fmt(median(ratios.get("morgan")!), 3)} of bare)`;
+    `; throughput ${fmt(ownRatio, 3)} of ${dictionary ? "the dictionary-mode app" : "bare"}` +
+    (PEERS[framework].length > 0 ? ` (${PEERS[framework].map((v) => `${v} ${fmt(median(ratios.get(v)!), 3)}`).join(", ")} of bare)` : "");
   console.log(headline);
   notes.push(headline);
   metrics[`${framework}.events-forward_own_cpu_us`] = own;
   metrics[`${framework}.events-forward_own_ratio`] = ownRatio;
   if (framework === "koa") {
+    const morganAdded = addedCpu("morgan");
     targets.push({ label: `${framework}: events-forward adds <= half of morgan's CPU (${fmt(own, 1)} vs ${fmt(morganAdded, 1)} µs)`, met: own <= morganAdded / 2 });
     targets.push({ label: `${framework}: events-forward >= 0.90 of bare throughput (${fmt(ownRatio, 3)})`, met: ownRatio >= 0.9 });
-  } else {
+  } else if (isExpress(framework)) {
+    const morganAdded = addedCpu("morgan");
     const against = dictionary ? "the bare app in dictionary mode" : "bare";
     targets.push({ label: `${framework}: events-forward >= 0.92 of ${against} (${fmt(ownRatio, 3)})`, met: ownRatio >= 0.92 });
     targets.push({ label: `${framework}: events-forward adds less CPU than morgan (${fmt(own, 1)} vs ${fmt(morganAdded, 1)} µs)`, met: own < morganAdded });
+  } else {
+    targets.push({ label: `${framework}: events-forward >= 0.95 of bare throughput (${fmt(ownRatio, 3)})`, met: ownRatio >= 0.95 });
   }
   const ours = median(ratios.get("events-forward")!);
-  const pinoRatio = median(ratios.get("pino-http")!);
-  targets.push({ label: `${framework}: events-forward ahead of pino-http (${fmt(ours, 3)} vs ${fmt(pinoRatio, 3)})`, met: ours > pinoRatio });
+  const rival = framework === "fastify" ? "fastify-logger" : framework === "hono" ? undefined : "pino-http";
+  if (rival !== undefined) {
+    const theirs = median(ratios.get(rival)!);
+    targets.push({
+      label: `${framework}: events-forward ahead of ${rival} (throughput ${fmt(ours, 3)} vs ${fmt(theirs, 3)}; added CPU ${fmt(own, 1)} vs ${fmt(addedCpu(rival), 1)} µs)`,
+      met: rival === "fastify-logger" ? own < addedCpu(rival) : ours > theirs,
+    });
+  }
   if (stats !== null) {
     // Two events per request (the request event and the handler's put) must all have reached the store.
     const line = `${framework}: events-forward delivered ${fmt(stats.sent)} events for ${fmt(stats.handled)} requests, in ${fmt(sunk.requests)} requests to the store, overflowed ${stats.overflowed}, dropped ${stats.dropped}`;

@@ -6,7 +6,7 @@ import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/for
 import type { ForwarderObserver } from "./pipeline/observer.js";
 import { RateLimiter } from "./pipeline/rate-limit.js";
 import { debugObserver, statsdObserver } from "./observe/metrics.js";
-import { createMiddleware } from "./http/middleware.js";
+import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import { resolveOptions, type EventsForwardOptions } from "./config/options.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
@@ -19,7 +19,7 @@ import { createQueue } from "./spool/kinds.js";
 export const DEFAULT_CLOSE_TIMEOUT_MS: number = DEFAULTS.shutdownTimeoutMs;
 const NO_META: EventMeta = {};
 
-export interface EventsForward {
+export interface EventsForward extends FrameworkAdapters {
   /** Express middleware. */
   (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
   /** Koa middleware. */
@@ -76,7 +76,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     return result;
   };
 
-  const middleware = createMiddleware(target, o);
+  const { middleware, adapters } = createAdapters(target, o, () => close());
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > LIMITS.maxCloseTimeoutMs) {
@@ -97,5 +97,6 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     close,
     stats: () => forwarder.stats(),
     contextName: o.name,
+    ...adapters,
   }) as unknown as EventsForward;
 }

@@ -1,11 +1,12 @@
 /**
  * One hello-world app, in its own process, for the request-overhead benchmark:
- *   node --import tsx app-server.ts <express|express4|koa> <variant> <sinkUrl>
+ *   node --import tsx app-server.ts <express|express4|koa|fastify|hono> <variant> <sinkUrl>
  * Variants: bare; events-forward (request event + one req.events.put per request, to the sink);
  * pino-http (request log + one req.log.info per request, to /dev/null); morgan (request line to a
  * null stream; morgan has no per-request logger to call); noop (a middleware that only calls next:
  * what any middleware costs); dictionary (Express only: a middleware that switches req and res to
  * V8's dictionary mode, as events-forward does on Node 20 and 22: the baseline of its own cost).
+ * Fastify and Hono: see fastify-hono-apps.ts.
  * Sends `{ port }` over IPC once listening, answers `cpu` with its CPU time and requests handled,
  * and `stats` with the events-forward stats.
  */
@@ -18,6 +19,7 @@ import { pinoHttp } from "pino-http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toDictionaryMode } from "../../src/http/express-objects.js";
 import { eventsForward, type EventsForward } from "./package.js";
+import { fastifyServer, honoServer } from "./fastify-hono-apps.js";
 import { EVENT_NAME, quietLogger } from "./payload.js";
 
 const [framework, variant, sinkUrl] = process.argv.slice(2) as [string, string, string];
@@ -137,13 +139,23 @@ function koaApp() {
   return app;
 }
 
-const app = framework === "koa" ? koaApp() : expressApp();
-const server = framework === "koa" ? (app as Koa).listen(0, "127.0.0.1") : (app as express5.Express).listen(0, "127.0.0.1");
+async function start() {
+  if (framework === "fastify" || framework === "hono") {
+    const made = await (framework === "fastify" ? fastifyServer : honoServer)({ variant, makeEvents, handled: () => handled++ });
+    events = made.events;
+    return made.server;
+  }
+  return framework === "koa" ? koaApp().listen(0, "127.0.0.1") : (expressApp() as express5.Express).listen(0, "127.0.0.1");
+}
+
+const server = await start();
 server.keepAliveTimeout = 60_000;
-server.on("listening", () => {
+const sendPort = () => {
   const address = server.address();
   process.send!({ port: typeof address === "object" && address !== null ? address.port : 0 });
-});
+};
+if (server.listening) sendPort();
+else server.on("listening", sendPort);
 process.on("message", async (message) => {
   if (message === "cpu") {
     // CPU time of this process (all threads) and requests handled so far: the cost per request,

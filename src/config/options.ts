@@ -30,7 +30,7 @@ export interface EventsForwardOptions {
   table?: string;
   /** Property the request context is attached as: `req[name]` / `ctx[name]`. */
   name?: string;
-  /** The actor id of a request; given Express's `req` or Koa's `ctx`. */
+  /** The actor id of a request; given the framework's request (Express `req`, Koa `ctx`, Fastify `request`, Hono `c`, node:http `req`). */
   actor?: (request: AppRequest) => unknown;
   /** Record one `request` event per request. */
   requestEvents?: boolean;

@@ -99,8 +99,9 @@ function publisher(o: EventsForwardOptions, read: OptionReader): boolean {
   return value;
 }
 
+/** `user.id` where each framework keeps the user: Express and Fastify `req.user`, Koa `ctx.state.user`, Hono `c.var.user`. */
 function defaultActor(request: AppRequest): unknown {
-  return request?.user?.id ?? request?.state?.user?.id;
+  return request?.user?.id ?? request?.state?.user?.id ?? request?.var?.user?.id;
 }
 
 function parseApiUrl(value: unknown): URL {

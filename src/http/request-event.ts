@@ -42,27 +42,31 @@ export interface RequestFacts {
 }
 
 /**
- * Calls `record` once when the response is done: finished, or closed by the client first.
- * 'close' fires in both cases, after 'finish', so one listener is enough. Node emits it once; a
- * flag, not `once`, guards against a second emit (`once` wraps the listener and removes it again:
- * work on every request).
+ * The automatic `request` event's properties. `status` is null when the client saw none (it
+ * left before the headers went out); `aborted` when it left before the response was complete.
  */
-export function onResponseDone(res: ServerResponse, facts: RequestFacts, record: (properties: Record<string, unknown>) => void): void {
-  let recorded = false;
+export function requestEventProperties(facts: RequestFacts, status: number | null, aborted: boolean): Record<string, unknown> {
+  const properties: Record<string, unknown> = {
+    method: facts.method,
+    path: facts.path,
+    status,
+    duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
+  };
+  const route = facts.route();
+  if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
+  if (facts.extra !== undefined) Object.assign(properties, facts.extra);
+  if (aborted) properties.aborted = true;
+  return properties;
+}
+
+/**
+ * Calls `done` once the response is done: finished, or closed by the client first. 'close'
+ * fires in both cases, after 'finish', so one plain listener is enough (`once` wraps the listener
+ * and removes it again: work on every request); whoever `done` is guards against a second emit.
+ */
+export function onResponseDone(res: ServerResponse, done: (status: number | null, aborted: boolean) => void): void {
   res.on("close", () => {
-    if (recorded) return;
-    recorded = true;
-    const properties: Record<string, unknown> = {
-      method: facts.method,
-      path: facts.path,
-      // A client that left before the headers went out saw no status: record none, not Node's 200.
-      status: res.headersSent || res.writableFinished ? res.statusCode : null,
-      duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
-    };
-    const route = facts.route();
-    if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
-    if (facts.extra !== undefined) Object.assign(properties, facts.extra);
-    if (!res.writableFinished) properties.aborted = true;
-    record(properties);
+    // A client that left before the headers went out saw no status: record none, not Node's 200.
+    done(res.headersSent || res.writableFinished ? res.statusCode : null, !res.writableFinished);
   });
 }

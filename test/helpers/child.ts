@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "./datasette-venv.js";
 import { waitFor } from "./wait.js";
 
@@ -70,4 +71,35 @@ export function startChild(file: string, args: string[], env: Record<string, str
 export async function killHard(child: Child): Promise<void> {
   child.process.kill("SIGKILL");
   await child.exited;
+}
+
+/** How a fixture run without IPC (runToExit) ended. */
+export interface FixtureRun {
+  code: number | null;
+  signal: string | null;
+  /** From start to exit. */
+  ms: number;
+  /** What it printed on stdout, parsed as JSON ({} if nothing). */
+  stats: Record<string, number>;
+  stderr: string;
+}
+
+/**
+ * Runs a TypeScript fixture (through tsx) without an IPC channel, which would keep it alive,
+ * and resolves once it ended: by itself, or killed after `killAfterMs` (a handle kept it alive).
+ */
+export function runToExit(fixture: URL, env: Record<string, string>, killAfterMs = 20_000): Promise<FixtureRun> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(fixture)], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, ms: performance.now() - started, stats: stdout ? JSON.parse(stdout) : {}, stderr });
+    });
+  });
 }

@@ -1,20 +1,29 @@
 import { EventEmitter } from "node:events";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
-import { onResponseDone } from "../../src/http/request-event.js";
+import { createRecorder } from "../../src/http/request-recorder.js";
+import type { PutTarget } from "../../src/http/request-events.js";
 
-/** What onResponseDone reads of a response, on an emitter it can listen to. */
+/** What the recorder reads of a response, on an emitter it can listen to. */
 function response(state: { headersSent: boolean; writableFinished: boolean; statusCode: number }) {
   return Object.assign(new EventEmitter(), state) as unknown as ServerResponse;
 }
 
-const facts = { method: "GET", path: "/x", route: () => "/x", startedAt: performance.now() };
+const req = { method: "GET", url: "/x?q=1", headers: {}, socket: {} } as unknown as IncomingMessage;
 
-describe("onResponseDone", () => {
+/** A recorder whose events land in an array (the request event's properties). */
+function recording() {
+  const recorded: Record<string, unknown>[] = [];
+  const target: PutTarget = { putWithMeta: (event) => recorded.push((event as { properties: Record<string, unknown> }).properties) };
+  const recorder = createRecorder(target, { name: "events", actor: () => undefined, requestEvents: true, captureHeaders: [], logger: { warn() {}, error() {} } });
+  return { recorder, recorded };
+}
+
+describe("the request event when the response is done", () => {
   it("records once, even when 'close' is emitted again", () => {
+    const { recorder, recorded } = recording();
     const res = response({ headersSent: true, writableFinished: true, statusCode: 204 });
-    const recorded: Record<string, unknown>[] = [];
-    onResponseDone(res, facts, (properties) => recorded.push(properties));
+    recorder.attach({}, req, res, () => "/x");
     res.emit("close");
     res.emit("close");
     expect(recorded).toHaveLength(1);
@@ -23,10 +32,18 @@ describe("onResponseDone", () => {
   });
 
   it("records no status and aborted: true for a response closed before its headers went out", () => {
+    const { recorder, recorded } = recording();
     const res = response({ headersSent: false, writableFinished: false, statusCode: 200 });
-    const recorded: Record<string, unknown>[] = [];
-    onResponseDone(res, facts, (properties) => recorded.push(properties));
+    recorder.attach({}, req, res, () => undefined);
     res.emit("close");
+    expect(recorded).toEqual([expect.objectContaining({ status: null, aborted: true })]);
+  });
+
+  it("records once when a framework ends it twice (Fastify's onRequestAbort, then onResponse)", () => {
+    const { recorder, recorded } = recording();
+    const inFlight = recorder.begin({}, req, () => undefined)!;
+    recorder.end(inFlight, null, true);
+    recorder.end(inFlight, 200, false);
     expect(recorded).toEqual([expect.objectContaining({ status: null, aborted: true })]);
   });
 });

@@ -1,6 +1,5 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runToExit } from "../helpers/child.js";
 import { startStore } from "../helpers/lifecycle.js";
 import { unreachableUrl } from "../helpers/test-store.js";
 
@@ -8,23 +7,8 @@ import { unreachableUrl } from "../helpers/test-store.js";
 // work pending (a rate-limit wait, a backoff) must exit on its own.
 describe("process lifetime", () => {
   /** Runs the idle-forwarder fixture; resolves with its exit code, time to exit and final stats. */
-  function runIdleForwarder(env: Record<string, string>) {
-    const fixture = fileURLToPath(new URL("../fixtures/idle-forwarder.ts", import.meta.url));
-    const started = performance.now();
-    const child = spawn(process.execPath, ["--import", "tsx", fixture], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    // A forwarder that kept the process alive would hold it for the 60 s windows and backoffs below.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    return new Promise<{ code: number | null; signal: string | null; ms: number; stats: Record<string, number>; stderr: string }>((resolve) => {
-      child.on("close", (code, signal) => {
-        clearTimeout(killer);
-        resolve({ code, signal, ms: performance.now() - started, stats: stdout ? JSON.parse(stdout) : {}, stderr });
-      });
-    });
-  }
+  // A forwarder that kept the process alive would hold it for the 60 s windows and backoffs below.
+  const runIdleForwarder = (env: Record<string, string>) => runToExit(new URL("../fixtures/idle-forwarder.ts", import.meta.url), env);
 
   it("exits on its own while a batch waits for the rate limit window", async () => {
     const store = await startStore();

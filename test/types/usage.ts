@@ -1,6 +1,9 @@
 // Compiled (never run) by test/package.test.ts against the built package's declarations.
 import express from "express";
 import Koa from "koa";
+import Fastify from "fastify";
+import { Hono } from "hono";
+import { createServer } from "node:http";
 import { eventsForward, RequestEvents, type CloseResult, type ForwarderStats } from "events-forward";
 
 const events = eventsForward({ apiUrl: "https://example.com/data/-/create", apiToken: { $env: "FORWARD_TOKEN" }, instance: "web-1" });
@@ -24,6 +27,41 @@ koa.use(async (ctx) => {
   const wrong: number = ctx.events;
   void wrong;
 });
+
+const fastify = Fastify();
+await fastify.register(events.fastify);
+fastify.addHook("preHandler", async (request) => {
+  const context: RequestEvents = request.events;
+  context.put({ event: "hook" });
+});
+fastify.get("/users/:id", async (request) => {
+  request.events.put({ event: "viewed" });
+  // @ts-expect-error: request.events is typed by declaration merging, so a misspelt method is caught
+  request.events.putt({ event: "viewed" });
+  return {};
+});
+
+const hono = new Hono();
+hono.use(events.hono);
+hono.get("/users/:id", (c) => {
+  const viaVar: RequestEvents = c.var.events;
+  const viaGet: RequestEvents = c.get("events");
+  viaVar.put({ event: "viewed" });
+  // @ts-expect-error: c.var.events is a typed context variable (ContextVariableMap), not any
+  const wrongVar: number = c.var.events;
+  void [viaGet, wrongVar];
+  return c.text("ok");
+});
+
+createServer(
+  events.wrap((req, res) => {
+    const context: RequestEvents = req.events;
+    context.put({ event: "viewed" });
+    // @ts-expect-error: req.events is typed by wrap()
+    req.events.putt({ event: "viewed" });
+    res.end("ok");
+  }),
+);
 
 events.put({ event: "outside-a-request" });
 export const results: [Promise<void>, Promise<CloseResult>, ForwarderStats] = [events.flush(), events.close({ timeoutMs: 5000 }), events.stats()];

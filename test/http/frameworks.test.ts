@@ -1,9 +1,12 @@
-import { createServer, get, type RequestListener } from "node:http";
-import type { AddressInfo } from "node:net";
+// One scenario table, run on every server the package supports (test/helpers/apps.ts): Express 4
+// and 5, Koa 2 and 3, Fastify 5, Hono 4 on @hono/node-server, and plain node:http, each a real
+// server on a loopback port, forwarding to the loopback test store.
+import { get } from "node:http";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import type { EventsForward, EventsForwardOptions } from "../../src/index.js";
 import { FRAMEWORKS, type AppSpec } from "../helpers/apps.js";
+import { clientIpHash } from "../../src/http/request-privacy.js";
 import { ULID } from "../helpers/fast-options.js";
 import { onCleanup, startForwarder as forwarder, startStore as store } from "../helpers/lifecycle.js";
 import { unreachableUrl, type ArrivedRow, type Behaviour, type TestStore } from "../helpers/test-store.js";
@@ -24,13 +27,16 @@ async function delivered(events: EventsForward, recorder: TestStore): Promise<Ar
 
 const requestRows = (rows: ArrivedRow[]) => rows.filter((row) => row.event === "request");
 
-describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
+describe.each(FRAMEWORKS)("requests on $name", (framework) => {
+  /** The route pattern this framework records for `pattern` (node:http has no routes). */
+  const route = (pattern: string) => (framework.routes ? pattern : undefined);
+
   /** One forwarder into one recording store, mounted on the framework's test app. */
   async function mounted(options: Partial<EventsForwardOptions> = {}, spec: Partial<AppSpec> = {}) {
     const recorder = await store();
     const events = forwarder(recorder.url(), options);
     const done = doneCounter();
-    const app = framework.build({ middlewares: [events], onClose: done.onClose, ...spec });
+    const app = await framework.serve({ forwarders: [events], onClose: done.onClose, ...spec });
     return { recorder, events, app, done };
   }
 
@@ -48,7 +54,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const events = forwarder(first.url());
     const v2 = forwarder(second.url(), { name: "events_v2" });
     const done = doneCounter();
-    const app = framework.build({ middlewares: [events, v2], names: ["events", "events_v2"], onClose: done.onClose });
+    const app = await framework.serve({ forwarders: [events, v2], names: ["events", "events_v2"], onClose: done.onClose });
 
     const res = await request(app).get("/users/7").set("X-Request-Id", "shared-id").expect(200);
     expect(res.body).toEqual({ events: "shared-id", events_v2: "shared-id" });
@@ -68,7 +74,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const [first, second] = [await store(), await store()];
     const events = forwarder(first.url());
     const v2 = forwarder(second.url(), { name: "events_v2" });
-    const app = framework.build({ middlewares: [events, v2], names: ["events", "events_v2"] });
+    const app = await framework.serve({ forwarders: [events, v2], names: ["events", "events_v2"] });
     const res = await request(app).get("/users/7").expect(200);
     expect(res.body.events).toMatch(ULID);
     expect(res.body.events_v2).toBe(res.body.events);
@@ -118,7 +124,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
   });
 
   it("takes the actor id from option actor(), and a throwing actor() leaves it empty without failing the request", async () => {
-    const byHeader = await mounted({ actor: (r) => r.headers["x-actor"] });
+    const byHeader = await mounted({ actor: (r) => framework.headerOf(r, "x-actor") });
     await request(byHeader.app).get("/users/1").set("X-Actor", "a-1").expect(200);
     await byHeader.done.until(1);
     expect((await delivered(byHeader.events, byHeader.recorder)).map((row) => row.actor_id)).toEqual(["a-1", "a-1"]);
@@ -140,7 +146,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const [event] = requestRows(await delivered(events, recorder));
     expect(event).toBeDefined();
     const { duration_ms, ...rest } = event!.properties;
-    expect(rest).toEqual({ method: "GET", path: "/users/42", route: "/users/:id", status: 200, request_id: res.body.events });
+    expect(rest).toEqual({ method: "GET", path: "/users/42", route: route("/users/:id"), status: 200, request_id: res.body.events });
     expect(typeof duration_ms).toBe("number");
     expect(duration_ms as number).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(event!.raw)).not.toContain("s3cret");
@@ -154,7 +160,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const rows = requestRows(await delivered(events, recorder));
     expect(rows.map((row) => [row.properties.method, row.properties.path, row.properties.route, row.properties.status])).toEqual([
       ["POST", "/api/items/9", undefined, 404],
-      ["GET", "/api/items/9", "/api/items/:itemId", 200],
+      ["GET", "/api/items/9", route("/api/items/:itemId"), 200],
     ]);
   });
 
@@ -166,7 +172,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const rows = requestRows(await delivered(events, recorder));
     expect(rows.map((row) => [row.properties.path, row.properties.status, row.properties.route])).toEqual([
       ["/nope", 404, undefined],
-      ["/boom", 500, "/boom"],
+      ["/boom", 500, route("/boom")],
     ]);
     expect(rows.every((row) => row.properties.aborted === undefined)).toBe(true);
   });
@@ -174,8 +180,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
   it("records aborted: true when the client goes away before the response", async () => {
     const hanging = gate();
     const { recorder, events, app, done } = await mounted({}, { onHang: () => hanging.open() });
-    const server = await listening(app);
-    const client = get(`${server.url}/hang`);
+    const client = get(`${app}/hang`);
     client.on("error", () => {}); // the abort below is deliberate
     await hanging.promise;
     client.destroy();
@@ -183,6 +188,16 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const rows = requestRows(await delivered(events, recorder));
     expect(rows).toHaveLength(1);
     expect(rows[0]!.properties).toMatchObject({ method: "GET", path: "/hang", aborted: true, status: null });
+  });
+
+  it("records the headers named in captureHeaders, and the client IP as a keyed hash with clientIpKey", async () => {
+    const key = "k".repeat(16);
+    const { recorder, events, app, done } = await mounted({ captureHeaders: ["User-Agent", "x-absent"], clientIpKey: key });
+    await request(app).get("/health").set("User-Agent", "probe/1.0").expect(200, "ok");
+    await done.until(1);
+    const [event] = requestRows(await delivered(events, recorder));
+    expect(event!.properties.headers).toEqual({ "user-agent": "probe/1.0" });
+    expect(event!.properties.client_ip_hash).toBe(clientIpHash("127.0.0.1", key));
   });
 
   it("records no request event with requestEvents: false, but still delivers put() events", async () => {
@@ -197,7 +212,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const { recorder, events, app, done } = await mounted({
       skip: (r) => {
         given.push(r);
-        return r.path === "/health";
+        return framework.pathOf(r) === "/health";
       },
     });
     await request(app).get("/health").expect(200, "ok");
@@ -222,7 +237,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     const events = forwarder(await unreachableUrl(), { maxQueueSize: 1 });
     events.put({ event: "filler" });
     const done = doneCounter();
-    const app = framework.build({ middlewares: [events], onClose: done.onClose });
+    const app = await framework.serve({ forwarders: [events], onClose: done.onClose });
     await request(app).get("/health").expect(200, "ok");
     await done.until(1);
     expect(events.stats()).toMatchObject({ queued: 1, overflowed: 1 });
@@ -239,7 +254,7 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
 
     const queuedAtFinish: number[] = [];
     const done = doneCounter();
-    const app = framework.build({ middlewares: [events], onFinish: () => queuedAtFinish.push(events.stats().queued), onClose: done.onClose });
+    const app = await framework.serve({ forwarders: [events], onFinish: () => queuedAtFinish.push(events.stats().queued), onClose: done.onClose });
     await request(app).get("/health").expect(200, "ok");
     await done.until(1);
     expect(recorder.requests[0]!.status).toBeUndefined(); // still held: the response did not wait for it
@@ -247,14 +262,3 @@ describe.each(FRAMEWORKS)("middleware on $name", (framework) => {
     expect(events.stats().queued).toBe(2);
   });
 });
-
-/** Serves an app on a free loopback port (for tests that need a real socket to abort). */
-async function listening(app: RequestListener): Promise<{ url: string }> {
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onCleanup(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}

@@ -1,0 +1,136 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { RequestEvents, type PutTarget } from "./request-events.js";
+import { EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
+import type { Logger } from "../core/log.js";
+import type { AppRequest } from "../config/options.js";
+import { onResponseDone, pathOf, requestEventProperties, requestIdOf, type RequestFacts } from "./request-event.js";
+import { capturedHeaders, clientIpHash, clientIpOf } from "./request-privacy.js";
+
+/** The options every framework adapter applies the same way. */
+export interface RecorderSettings {
+  name: string;
+  actor: (request: AppRequest) => unknown;
+  requestEvents: boolean;
+  skip?: (request: AppRequest) => boolean;
+  /** Request headers to record (lower case); empty: none. */
+  captureHeaders: readonly string[];
+  /** When set, request events carry the client IP as a keyed hash. */
+  clientIpKey?: string;
+  logger: Logger;
+}
+
+/** One request on its way: its context, and what its request event will say. */
+export class RequestInFlight implements RequestFacts {
+  constructor(
+    readonly context: RequestEvents,
+    readonly method: string | undefined,
+    readonly path: string,
+    readonly route: () => string | undefined,
+    readonly startedAt: number,
+    readonly extra: Record<string, unknown> | undefined,
+    /** Whether the request event was put, or there is none to put (requestEvents off, skip). */
+    public recorded: boolean,
+  ) {}
+}
+
+/**
+ * What every framework adapter does per request, whatever the framework: `request` is the
+ * framework's own request object (what actor() and skip() receive, where `ip` and `originalUrl`
+ * are looked up), `req` and `res` are Node's.
+ */
+export interface RequestRecorder {
+  readonly name: string;
+  /** The request's context, and its request event to end; undefined only when that failed (logged). Never throws. */
+  begin(request: AppRequest, req: IncomingMessage, route: () => string | undefined): RequestInFlight | undefined;
+  /** Puts the request event, once; never throws. */
+  end(inFlight: RequestInFlight, status: number | null, aborted: boolean): void;
+  /** Ends the request event when `res` is done (finished, or closed by the client first). */
+  endWhenDone(inFlight: RequestInFlight, res: ServerResponse): void;
+  /** begin(), the context attached as request[name], and the event put when `res` is done. */
+  attach(request: AppRequest, req: IncomingMessage, res: ServerResponse, route: () => string | undefined): void;
+}
+
+export function createRecorder(target: PutTarget, settings: RecorderSettings): RequestRecorder {
+  const { name } = settings;
+  let reportedUnrecordable = false;
+
+  function begin(request: AppRequest, req: IncomingMessage, route: () => string | undefined): RequestInFlight | undefined {
+    try {
+      const startedAt = performance.now();
+      const context = new RequestEvents(target, requestIdOf(req), request, settings.actor);
+      if (!settings.requestEvents || isSkipped(request)) return new RequestInFlight(context, undefined, "", route, startedAt, undefined, true);
+      return new RequestInFlight(context, req.method, pathOf(originalUrl(request, req)), route, startedAt, optInFacts(request, req), false);
+    } catch (error) {
+      // Recording is best effort: whatever goes wrong here, the request goes on.
+      settings.logger.warn(`could not record this request: ${(error as Error)?.message ?? String(error)}`);
+      return undefined;
+    }
+  }
+
+  function end(inFlight: RequestInFlight, status: number | null, aborted: boolean): void {
+    if (inFlight.recorded) return;
+    inFlight.recorded = true;
+    try {
+      inFlight.context.put({ event: "request", properties: requestEventProperties(inFlight, status, aborted) });
+    } catch (error) {
+      // A request event never fails a request. A full queue is counted and logged by the
+      // forwarder, a closed one is expected at shutdown; anything else (an actor() that returns
+      // an object, a serializer that cannot take request events) is a bug worth one warning.
+      if (error instanceof EventQueueFullError || error instanceof ForwarderClosedError || reportedUnrecordable) return;
+      reportedUnrecordable = true;
+      settings.logger.warn(`request events cannot be recorded: ${(error as Error)?.message ?? String(error)} (reported once)`);
+    }
+  }
+
+  function endWhenDone(inFlight: RequestInFlight, res: ServerResponse): void {
+    if (inFlight.recorded) return;
+    try {
+      onResponseDone(res, (status, aborted) => end(inFlight, status, aborted));
+    } catch (error) {
+      settings.logger.warn(`could not record this request: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  /** What the app asked to record beyond the defaults; undefined when nothing. */
+  function optInFacts(request: AppRequest, req: IncomingMessage): Record<string, unknown> | undefined {
+    if (settings.captureHeaders.length === 0 && settings.clientIpKey === undefined) return undefined; // the usual case: no work per request
+    const extra: Record<string, unknown> = {};
+    const headers = capturedHeaders(req, settings.captureHeaders);
+    if (headers !== undefined) extra.headers = headers;
+    const ip = settings.clientIpKey === undefined ? undefined : clientIpOf(request, req);
+    if (ip !== undefined) extra.client_ip_hash = clientIpHash(ip, settings.clientIpKey!);
+    return Object.keys(extra).length === 0 ? undefined : extra;
+  }
+
+  function isSkipped(request: AppRequest): boolean {
+    if (settings.skip === undefined) return false;
+    try {
+      return settings.skip(request) === true;
+    } catch (error) {
+      settings.logger.warn(`option skip threw, recording the request anyway: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  return {
+    name,
+    begin,
+    end,
+    endWhenDone,
+    attach(request, req, res, route) {
+      const inFlight = begin(request, req, route);
+      if (inFlight === undefined) return;
+      try {
+        request[name] = inFlight.context;
+      } catch (error) {
+        settings.logger.warn(`could not record this request: ${(error as Error)?.message ?? String(error)}`);
+        return;
+      }
+      endWhenDone(inFlight, res);
+    },
+  };
+}
+
+function originalUrl(request: AppRequest, req: IncomingMessage): string | undefined {
+  return typeof request?.originalUrl === "string" ? request.originalUrl : req.url;
+}
