@@ -3,6 +3,7 @@ import { parse as parseIni } from "ini";
 import { collectorOptionsFromConfig } from "../stores/collector/ini.js";
 import { OptionError } from "../core/errors.js";
 import { DEFAULTS, type EventsForwardOptions } from "./options.js";
+import { isRedisSpool } from "../spool/redis/options.js";
 
 /**
  * The sidecar's configuration: the section `[event-publisher:NAME]` of an INI file (or the same
@@ -57,7 +58,7 @@ export function sectionToOptions(section: Record<string, unknown>, sectionName: 
     const [head, ...rest] = key.split(".");
     const sub = camel(rest.join("."));
     if ((key === "spool" || key === "metrics") && isObject(value)) Object.assign(key === "spool" ? spool : metrics, value); // JSON
-    else if (key === "spool") spool.path = value;
+    else if (key === "spool") spool[isRedisSpool(value) ? "url" : "path"] = value; // a redis:// URL, or a file
     else if (head === "spool" && sub !== "") spool[sub] = SPOOL_NUMERIC.has(sub) ? number(where, value) : value;
     else if (head === "metrics" && sub !== "") metrics[sub] = value;
     else if (head === "collector" || head === "key") collector[key] = value;
@@ -67,7 +68,7 @@ export function sectionToOptions(section: Record<string, unknown>, sectionName: 
       options[option] = NUMERIC.has(option) ? number(where, value) : value;
     }
   }
-  if (spool.path === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool file the apps write to, e.g. spool = /var/lib/myapp/events-spool.db");
+  if (spool.path === undefined && spool.url === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool the apps write to, e.g. spool = /var/lib/myapp/events-spool.db or spool = redis://redis:6379/0");
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
   // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...
