@@ -9,6 +9,7 @@ import { resolveSecret, type Secret } from "../core/secret.js";
 import { parseShutdownSignals } from "../core/shutdown-signals.js";
 import { datasetteMode } from "../stores/datasette/sink.js";
 import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from "./spool-options.js";
+import type { RedisSpoolOptions } from "../spool/redis/options.js";
 import { assertSecureTransport } from "./transport-security.js";
 import { DEFAULTS, SINK_DEFAULTS } from "./defaults.js";
 import { bool, fn, identifier, int, logger, num, text, type Bag } from "./checks.js";
@@ -70,8 +71,8 @@ export interface EventsForwardOptions {
   logger?: Logger | false;
   /** The embedded store, used when no apiUrl is given: a SQLite file (needs better-sqlite3). */
   database?: string;
-  /** A durable spool that processes share instead of the memory queue: a path, or { path, ... }. */
-  spool?: string | SpoolOptions;
+  /** A durable spool that processes share instead of the memory queue: a path, or { path, ... } (SQLite); a redis:// URL, or { url, ... } (Redis). */
+  spool?: string | SpoolOptions | RedisSpoolOptions;
   /** With a spool: false makes this process only write, another one (the sidecar) delivers. */
   publisher?: boolean;
   /** statsd metrics: { namespace, endpoint: "host:port" }. */

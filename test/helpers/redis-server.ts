@@ -60,8 +60,9 @@ export class RedisServer {
     return `redis://${auth}127.0.0.1:${this.port}`;
   }
 
-  get running(): boolean {
-    return this.child !== undefined;
+  /** The server's process id (0 while stopped). */
+  get pid(): number {
+    return this.child?.pid ?? 0;
   }
 
   /** Runs redis-cli against this server and returns its output, e.g. cli("LLEN", "x"). */
