@@ -72,7 +72,7 @@ async function measurePut(variant: string): Promise<PutResult> {
   }
   await commit(); // the last group commits: its cost counts too
   const cpu = process.cpuUsage(cpuBefore);
-  const serverCpu = spool !== undefined && "url" in spool ? ((redisCpuMs() - serverBefore) * 1e6) / PUTS : 0;
+  const serverCpu = typeof spool === "object" && "url" in spool ? ((redisCpuMs() - serverBefore) * 1e6) / PUTS : 0;
   await events.close({ timeoutMs: 100 });
   latencies.sort();
   return { p50: latencies[PUTS >> 1]!, p99: latencies[Math.floor(PUTS * 0.99)]!, cpu: ((cpu.user + cpu.system) * 1000) / PUTS, serverCpu };
