@@ -4,15 +4,17 @@ import { DatasetteRows } from "./row/datasette-row.js";
 import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
 import { describe, type EventInput, type EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
-import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./observe/metrics.js";
+import type { ForwarderObserver } from "./pipeline/observer.js";
+import { RateLimiter } from "./pipeline/rate-limit.js";
+import { debugObserver, statsdObserver } from "./observe/metrics.js";
 import { createMiddleware } from "./http/middleware.js";
 import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./config/options.js";
-import { MemoryQueue, type EventQueue, type QueuedEvent } from "./pipeline/queue.js";
+import type { QueuedEvent } from "./pipeline/queue.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
 import { createSink, defaultSerializer } from "./stores/table.js";
-import type { Sink } from "./stores/sink.js";
-import { SpoolQueue } from "./spool/sqlite-spool.js";
+import type { Sink } from "./pipeline/sink.js";
+import { createQueue } from "./spool/kinds.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
@@ -43,26 +45,23 @@ export interface EventsForward {
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   // The spool first: when it cannot open, no store file has been created on the way.
-  const queue = createQueue(o);
+  const { queue, rateLimit } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
+  // Whoever creates a part closes it, once: this function made them all, so close() closes them.
   const agent = createAgent();
   let sink: Sink;
   try {
     sink = createSink(o, agent);
   } catch (error) {
-    queue.close?.();
+    void queue.close();
     void agent.close();
     throw error;
   }
   const metrics = o.metrics === undefined ? undefined : statsdObserver(o.metrics, o.logger);
   const observers = [metrics, o.logger.debug ? debugObserver(o.logger) : undefined].filter((x): x is ForwarderObserver => x !== undefined);
-  const closeStores = async () => {
-    await closeBoth(sink, agent);
-    await metrics?.close();
-  };
-  const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
-  const forwarder = new Forwarder(o, { ...sink, close: closeStores }, queue, { limiter, observer: combineObservers(observers) });
+  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers });
   const toQueued = queuedEventMaker(o);
   let closed = false;
+  let closing: Promise<CloseResult> | undefined;
 
   const target: PutTarget = {
     putWithMeta(event, meta) {
@@ -73,6 +72,16 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     },
   };
 
+  /** Stop sending (draining within the deadline), then close what was made here, in order. */
+  const shutDown = async (timeoutMs: number): Promise<CloseResult> => {
+    await forwarder.stop(timeoutMs);
+    const result = forwarder.closeResult(await queue.close());
+    await sink.close?.();
+    await agent.close();
+    await metrics?.close();
+    return result;
+  };
+
   const middleware = createMiddleware(target, o);
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
@@ -81,7 +90,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     }
     closed = true;
     removeSignalHandlers();
-    return forwarder.close(timeoutMs);
+    closing ??= shutDown(timeoutMs);
+    return closing;
   };
   const removeSignalHandlers =
     o.shutdownSignals.length === 0
@@ -94,11 +104,6 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     stats: () => forwarder.stats(),
     contextName: o.name,
   }) as unknown as EventsForward;
-}
-
-function createQueue(o: ResolvedOptions): EventQueue {
-  if (o.spool === undefined) return new MemoryQueue(o.maxQueueSize, o.maxQueueBytes);
-  return new SpoolQueue(o.spool, { publisher: o.publisher, maxRate: o.maxRate, periodMs: o.timePeriod * 1000, logger: o.logger });
 }
 
 /**
@@ -134,9 +139,4 @@ function queuedEventMaker(o: ResolvedOptions): (event: unknown, meta: EventMeta)
 function asEventError(error: unknown): EventError {
   if (error instanceof EventError) return error;
   return new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
-}
-
-async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {
-  await sink.close?.();
-  await agent.close();
 }

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import type { StatsD } from "hot-shots";
 import { OptionError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
-import type { SendResult } from "../pipeline/retry.js";
+import type { ForwarderObserver } from "../pipeline/observer.js";
 
 /** Option `metrics`: baseplate's `metrics.namespace` and `metrics.endpoint`. */
 export interface MetricsOptions {
@@ -16,16 +16,6 @@ export interface ResolvedMetricsOptions {
   namespace: string;
   host: string;
   port: number;
-}
-
-/** What the forwarder reports as it works; metrics and the sidecar's --debug log listen. */
-export interface ForwarderObserver {
-  /** One request to the store finished, after `ms`, carrying `events` events. */
-  request(result: SendResult, ms: number, events: number): void;
-  /** Events given up on. */
-  dropped(events: number): void;
-  /** A put() refused because the queue was full. */
-  overflowed(): void;
 }
 
 export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
@@ -62,13 +52,14 @@ export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger):
     },
   });
   return {
-    request(result, ms, events) {
+    onRequestStart: () => {},
+    onRequest(result, ms) {
       client.timing("post", ms);
-      if (result.ok) client.increment("sent", events);
-      else client.increment(result.status === undefined ? "error.io" : "error.http");
+      if (!result.ok) client.increment(result.status === undefined ? "error.io" : "error.http");
     },
-    dropped: (events) => client.increment("dropped", events),
-    overflowed: () => client.increment("overflowed"),
+    onSent: (events) => client.increment("sent", events),
+    onDrop: (events) => client.increment("dropped", events),
+    onOverflow: () => client.increment("overflowed"),
     close: () => new Promise((resolve) => client.close(() => resolve())),
   };
 }
@@ -77,19 +68,11 @@ export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger):
 export function debugObserver(logger: Logger): ForwarderObserver {
   const debug = (message: string) => logger.debug?.(message);
   return {
-    request: (result, ms, events) =>
+    onRequestStart: () => {},
+    onRequest: (result, ms, events) =>
       debug(`${result.ok ? "sent" : "failed to send"} ${events} event(s) in ${Math.round(ms)} ms${result.ok ? "" : `: ${result.reason}`}`),
-    dropped: (events) => debug(`dropped ${events} event(s)`),
-    overflowed: () => debug("refused an event: the queue is full"),
-  };
-}
-
-/** Several observers as one. */
-export function combineObservers(observers: ForwarderObserver[]): ForwarderObserver | undefined {
-  if (observers.length <= 1) return observers[0];
-  return {
-    request: (result, ms, events) => observers.forEach((o) => o.request(result, ms, events)),
-    dropped: (events) => observers.forEach((o) => o.dropped(events)),
-    overflowed: () => observers.forEach((o) => o.overflowed()),
+    onSent: () => {},
+    onDrop: (events) => debug(`dropped ${events} event(s)`),
+    onOverflow: () => debug("refused an event: the queue is full"),
   };
 }
