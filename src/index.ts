@@ -10,7 +10,7 @@ export type { ForwarderStats, CloseResult } from "./pipeline/forwarder.js";
 export type { Logger } from "./core/log.js";
 export type { Secret } from "./core/secret.js";
 export type { SpoolOptions } from "./config/spool-options.js";
-export type { RedisSpoolOptions } from "./spool/redis/options.js";
+export type { RedisSpoolOptions } from "./config/redis-spool-options.js";
 export type { MetricsOptions } from "./observe/metrics.js";
 export { Event, FieldKind, type LegacyEventOptions } from "./stores/collector/legacy-event.js";
 export { serializeV1Event, serializeV2Event } from "./stores/collector/serializers.js";

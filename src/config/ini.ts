@@ -3,7 +3,7 @@ import { parse as parseIni } from "ini";
 import { collectorOptionsFromConfig } from "../stores/collector/ini.js";
 import { OptionError } from "../core/errors.js";
 import { DEFAULTS, type EventsForwardOptions } from "./options.js";
-import { isRedisSpool } from "../spool/redis/options.js";
+import { isRedisSpool } from "./redis-spool-options.js";
 
 /**
  * The sidecar's configuration: the section `[event-publisher:NAME]` of an INI file (or the same

@@ -9,7 +9,7 @@ import { resolveSecret, type Secret } from "../core/secret.js";
 import { parseShutdownSignals } from "../core/shutdown-signals.js";
 import { datasetteMode } from "../stores/datasette/sink.js";
 import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from "./spool-options.js";
-import type { RedisSpoolOptions } from "../spool/redis/options.js";
+import { isRedisSpool, resolveRedisSpoolOptions, type RedisSpoolOptions, type ResolvedRedisSpoolOptions } from "./redis-spool-options.js";
 import { assertSecureTransport } from "./transport-security.js";
 import { DEFAULTS, SINK_DEFAULTS } from "./defaults.js";
 import { bool, fn, identifier, int, logger, num, text, type Bag } from "./checks.js";
@@ -102,7 +102,7 @@ export type ResolvedOptions = Required<
   apiUrl?: URL;
   /** Set when the store is the embedded SQLite file. */
   database?: string;
-  spool?: ResolvedSpoolOptions;
+  spool?: ResolvedSpoolOptions | ResolvedRedisSpoolOptions;
   metrics?: ResolvedMetricsOptions;
   apiToken?: string;
   collector?: ResolvedCollector;
@@ -158,7 +158,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
   return {
     apiUrl,
     database: embedded ? (o.database === undefined ? DEFAULTS.database : text(o, "database")) : noDatabase(o),
-    spool: o.spool === undefined ? undefined : resolveSpoolOptions(o.spool),
+    spool: o.spool === undefined ? undefined : isRedisSpool(o.spool) ? resolveRedisSpoolOptions(o.spool) : resolveSpoolOptions(o.spool),
     publisher: publisher(o),
     metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
     apiToken,

@@ -69,6 +69,10 @@ export class SpoolUnreachableError extends SpoolUnwritableError {
     super(where, maxBuffered, problem);
     this.message = `the spool ${where} cannot be reached (${problem}) and ${maxBuffered} events already wait in memory for it`;
   }
+
+  override get until(): string {
+    return "the spool can be reached again";
+  }
 }
 
 /** put() was called after close(). */

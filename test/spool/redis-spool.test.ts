@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../src/core/errors.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
-import { resolveRedisSpoolOptions } from "../../src/spool/redis/options.js";
+import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { MAX_BUFFERED, RedisSpoolQueue } from "../../src/spool/redis/spool.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { RedisServer, type RedisServerOptions } from "../helpers/redis-server.js";

@@ -39,6 +39,8 @@ export function loadRedis(option: string, load: (id: string) => unknown = create
   }
 }
 
+/** How long a command waits for the first connection while no attempt has failed (a cluster takes a few round trips). */
+const FIRST_CONNECT_MS = 10_000;
 /** Longest wait between two attempts to reconnect: Redis back means the spool back within a second. */
 const MAX_RECONNECT_MS = 1_000;
 
@@ -69,7 +71,8 @@ export class RedisConnection {
   async run(name: ScriptName, keys: readonly string[], args: Args): Promise<unknown> {
     const stringArgs = args.map(String);
     try {
-      const client = await withTimeout(this.opened, this.timeoutMs, () => this.problem || "no connection yet");
+      // A first connection that is still being made (no error yet) gets longer than a command.
+      const client = await withTimeout(this.opened, this.problem === "" ? Math.max(this.timeoutMs, FIRST_CONNECT_MS) : this.timeoutMs, () => this.problem || "no connection yet");
       return await client[name](keys, stringArgs);
     } catch (error) {
       const message = this.scrub(describe(error));

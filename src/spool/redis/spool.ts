@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
-import type { AsyncEventQueue, QueuedEvent, QueueStats, Unkept } from "./contract.js";
+import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
 import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
-import type { ResolvedRedisSpoolOptions } from "./options.js";
+import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
 import { spoolKeys, type SpoolKeys } from "./scripts.js";
 
 /** Events a group sends in one append (one round trip); a group this large goes at once. */
@@ -38,7 +38,7 @@ export interface RedisSpoolSettings {
  * While Redis cannot be reached or refuses writes (out of memory), new events wait in memory,
  * up to MAX_BUFFERED, and go when it takes them again; one log line per episode.
  */
-export class RedisSpoolQueue implements AsyncEventQueue {
+export class RedisSpoolQueue implements EventQueue {
   readonly durable = true;
   readonly connection: RedisConnection;
   readonly lease: RedisLease | undefined;

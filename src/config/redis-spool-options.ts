@@ -1,6 +1,6 @@
-import { OptionError } from "../../core/errors.js";
-import { resolveSecret, type Secret } from "../../core/secret.js";
-import { SPOOL_DEFAULTS } from "../../config/spool-options.js";
+import { OptionError } from "../core/errors.js";
+import { resolveSecret, type Secret } from "../core/secret.js";
+import { SPOOL_DEFAULTS } from "./spool-options.js";
 
 /** Option `spool` for the Redis spool: a redis:// or rediss:// URL, or the URL and its tuning. */
 export interface RedisSpoolOptions {
