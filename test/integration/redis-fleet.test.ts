@@ -75,8 +75,10 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
     const sidecar = startChild(CLI, ["publish", "--queue-name", "fleet", config], { FLEET_TOKEN: ds.rootToken, FLEET_REDIS_URL: redis.url });
     children.push(...apps, sidecar);
 
+    // On a loaded machine, starting five processes under tsx takes a while.
+    for (const app of apps) await app.message((m) => m.ready !== undefined, "ready", 60_000);
     // Mid-run: some rows are in, the holder is sending; kill it.
-    await waitFor(() => proxy.requests.filter((r) => r.status === 201).length >= 3, { timeoutMs: 30_000, what: "3 delivered batches" });
+    await waitFor(() => proxy.requests.filter((r) => r.status === 201).length >= 3, { timeoutMs: 60_000, what: "3 delivered batches" });
     const pid = await holderPid();
     const holder = [...apps, sidecar].find((child) => child.pid === pid);
     expect(holder).toBeDefined();
@@ -118,7 +120,7 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
     for (const child of survivors) expect(await child.exited).toBe(0);
     // The URL's password is in no process's output.
     for (const child of [...apps, sidecar]) expect(child.output()).not.toContain(PASSWORD);
-  }, 120_000);
+  }, 180_000);
 });
 
 /** Per process (label): rows, distinct events, and the instance (host) they name. */
