@@ -24,11 +24,15 @@ export class RedisRefusal extends Error {
 }
 
 /** The `redis` package (node-redis), loaded on first use only: it is an optional peer dependency. */
-export function loadRedis(option: string, load: (id: string) => unknown = createRequire(import.meta.url)): RedisModule {
-  if (loaded !== undefined) return loaded;
+export function loadRedis(option: string): RedisModule {
+  loaded ??= requireRedis(option, createRequire(import.meta.url));
+  return loaded;
+}
+
+/** Loads node-redis with `load`; a failure becomes an OptionError that says what to install. */
+export function requireRedis(option: string, load: (id: string) => unknown): RedisModule {
   try {
-    loaded = load("redis") as RedisModule;
-    return loaded;
+    return load("redis") as RedisModule;
   } catch (error) {
     const code = (error as { code?: string }).code;
     const problem =
