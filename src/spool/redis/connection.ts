@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type * as NodeRedis from "redis";
-import { OptionError } from "../../core/errors.js";
+import { requireOptional } from "../../core/optional-package.js";
 import { APPEND, FRONT, LEASE_CLAIM, LEASE_RELEASE, RATE } from "./scripts.js";
 
 type RedisModule = typeof NodeRedis;
@@ -31,16 +31,7 @@ export function loadRedis(option: string): RedisModule {
 
 /** Loads node-redis with `load`; a failure becomes an OptionError that says what to install. */
 export function requireRedis(option: string, load: (id: string) => unknown): RedisModule {
-  try {
-    return load("redis") as RedisModule;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const problem =
-      code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND"
-        ? "a redis:// spool needs the optional package redis (node-redis), which is not installed: npm install redis"
-        : `a redis:// spool needs the package redis, which failed to load: ${(error as Error).message}`;
-    throw new OptionError(option, problem, { cause: error });
-  }
+  return requireOptional<RedisModule>(option, "redis", load, "a redis:// spool ", "redis (node-redis)");
 }
 
 /** How long a command waits for the first connection while no attempt has failed (a cluster takes a few round trips). */
