@@ -50,6 +50,11 @@ export class RedisConnection {
   /** The last connection error, in words (scrubbed), or "" while the connection is fine. */
   problem = "";
   private readonly opened: Promise<ScriptClient>;
+  /** The client once the first connection is up (commands then wait offline for a reconnect, within their timeout). */
+  private live: ScriptClient | undefined;
+  /** Rejects at the first connection error: until a first connection is made, commands fail at once after it. */
+  private readonly connectFailed: Promise<never>;
+  private failConnect: (error: Error) => void = () => {};
   private client: ScriptClient | undefined;
   private closed = false;
 
@@ -58,8 +63,10 @@ export class RedisConnection {
     private readonly timeoutMs: number,
     private readonly redis: RedisModule = loadRedis("spool"),
   ) {
+    this.connectFailed = new Promise<never>((_, reject) => (this.failConnect = reject));
+    this.connectFailed.catch(() => {});
     this.opened = this.open(redis);
-    this.opened.catch(() => {}); // a run() or close() sees the failure
+    this.opened.then((client) => (this.live = client)).catch(() => {}); // a run() or close() sees the failure
   }
 
   /** Runs a script; rejects with an Error (its message scrubbed) on a Redis error or a timeout. */
@@ -67,7 +74,7 @@ export class RedisConnection {
     const stringArgs = args.map(String);
     try {
       // A first connection that is still being made (no error yet) gets longer than a command.
-      const client = await withTimeout(this.opened, this.problem === "" ? Math.max(this.timeoutMs, FIRST_CONNECT_MS) : this.timeoutMs, () => this.problem || "no connection yet");
+      const client = this.live ?? (await withTimeout(Promise.race([this.opened, this.connectFailed]), FIRST_CONNECT_MS, () => "no connection yet"));
       return await client[name](keys, stringArgs);
     } catch (error) {
       const message = this.scrub(describe(error));
@@ -112,7 +119,10 @@ export class RedisConnection {
 
   private track(client: ScriptClient): ScriptClient {
     this.client = client;
-    client.on("error", (error) => (this.problem = this.scrub(describe(error))));
+    client.on("error", (error) => {
+      this.problem = this.scrub(describe(error));
+      this.failConnect(new Error(this.problem));
+    });
     return client;
   }
 

@@ -46,7 +46,8 @@ if done then
 end
 local len = redis.call('LLEN', KEYS[1])
 local n = math.max(0, math.min(#ARGV - 3, tonumber(ARGV[1]) - len))
-if n > 0 then redis.call('RPUSH', KEYS[1], unpack(ARGV, 4, 3 + n)) end
+-- unpack() takes at most a few thousand values: push in chunks.
+for i = 4, 3 + n, 1000 do redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, 3 + n))) end
 redis.call('SET', KEYS[2], ARGV[2] .. ':' .. n, 'PX', ARGV[3])
 return { n, len + n, base }
 `;

@@ -7,8 +7,13 @@ import { RedisLease } from "./lease.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
 import { spoolKeys, type SpoolKeys } from "./scripts.js";
 
-/** Events a group sends in one append (one round trip); a group this large goes at once. */
-const MAX_GROUP = 1_000;
+/** A group this large goes at once, without waiting for groupCommitMs. */
+const FULL_GROUP = 1_000;
+/**
+ * Most events one append carries (one round trip). While an append is on its way, the next
+ * group grows: under a burst, appends grow too, so Redis keeps up with a fast app.
+ */
+const MAX_APPEND = 5_000;
 /** Most events kept in memory while Redis cannot take them: more throw SpoolUnreachableError. */
 export const MAX_BUFFERED = 10_000;
 /** How long Redis remembers a writer's last group, so an append sent again is not applied twice. */
@@ -50,6 +55,8 @@ export class RedisSpoolQueue implements EventQueue {
   /** Sent (or to be sent again, with the same id) and not yet confirmed. */
   private sending: { id: string; events: QueuedEvent[] } | undefined;
   private groupSeq = 0;
+  /** Events the next append may carry: halved while Redis refuses (a large one may never fit in its free memory). */
+  private appendLimit = MAX_APPEND;
   private rounds: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -102,7 +109,7 @@ export class RedisSpoolQueue implements EventQueue {
     // The fleet's bound as of the last answer; Redis checks it again, atomically, on append.
     if (this.stored + buffered >= this.options.maxEvents) throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
     this.group.push(event);
-    if (this.group.length >= MAX_GROUP && !this.failing) void this.commit();
+    if (this.group.length >= FULL_GROUP && !this.failing) void this.commit();
     else if (this.commitTimer === undefined) this.armCommit(this.failing ? RETRY_MS : this.options.groupCommitMs);
   }
 
@@ -193,7 +200,7 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** One group to Redis; false when it did not all go in (Redis failed, or the spool is full): a retry is armed. */
   private async appendOnce(): Promise<boolean> {
-    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, MAX_GROUP) };
+    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit) };
     const { id, events } = this.sending;
     let appended: number;
     try {
@@ -202,12 +209,22 @@ export class RedisSpoolQueue implements EventQueue {
       this.noteLength(Number(reply[1]), Number(reply[2]));
     } catch (error) {
       this.failed(error);
+      if (error instanceof RedisRefusal) {
+        // Refused before it wrote anything (Redis checks memory before the script's first
+        // write): the events may go again in a smaller group. Without an answer, the same group
+        // (same id) must go again: it may have been applied.
+        this.group.unshift(...events);
+        this.sending = undefined;
+        this.appendLimit = Math.max(1, this.appendLimit >> 1);
+      }
       this.armCommit(RETRY_MS);
       return false;
     }
+    this.appendLimit = Math.min(MAX_APPEND, this.appendLimit * 2);
     this.sending = undefined;
     this.committed += appended;
-    this.recovered();
+    // Out of memory, small appends may get in between refusals: the episode ends once all did.
+    if (!this.refused || this.buffered === 0) this.recovered();
     if (appended === events.length) return true;
     // The fleet's spool is full: the rest waits in memory (push() refuses more) until room is made.
     this.group.unshift(...events.slice(appended));
