@@ -22,6 +22,7 @@ export class RedisRateWindow implements RateLimit {
   ) {}
 
   async delay(): Promise<number> {
+    if (this.periodMs === 0) return 0; // timePeriod 0: no limit, no round trip
     try {
       return Number(await this.connection.run("rate", [this.keys.rate], [this.maxRate, this.periodMs, ""]));
     } catch {
@@ -31,6 +32,7 @@ export class RedisRateWindow implements RateLimit {
 
   async record(): Promise<void> {
     this.local.recordAt(Date.now());
+    if (this.periodMs === 0) return;
     try {
       await this.connection.run("rate", [this.keys.rate], [this.maxRate, this.periodMs, `${this.holderId}:${++this.counter}`]);
     } catch {

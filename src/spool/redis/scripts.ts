@@ -7,6 +7,11 @@
  * events ever removed from its front, so the event at index i has the sequence number base + i
  * for as long as it waits. Sequence numbers make acknowledgements idempotent: "everything up to
  * seq S was delivered" removes nothing twice, whoever says it and however late.
+ *
+ * Out of memory (maxmemory, noeviction), Redis refuses APPEND before it runs (a script without
+ * the allow-oom flag), so a group is appended whole or not at all; the other scripts carry
+ * allow-oom: removing delivered events, the lease and the rate window must work then, or nobody
+ * could drain the spool. The shebang flags need Redis 7.
  */
 
 export interface SpoolKeys {
@@ -35,7 +40,7 @@ export function spoolKeys(key: string): SpoolKeys {
  * returns { appended, events now in the list, base }. A group sent again (its answer was lost) is not
  * appended twice: the writer key remembers the last group and how much of it went in.
  */
-export const APPEND = `
+export const APPEND = `#!lua
 local base = tonumber(redis.call('GET', KEYS[3]) or '0')
 local done = redis.call('GET', KEYS[2])
 if done then
@@ -58,7 +63,7 @@ return { n, len + n, base }
  * reads up to `count` events from sequence number `from` on. Returns { seq of the first event
  * read, events left in the list, base, event... }.
  */
-export const FRONT = `
+export const FRONT = `#!lua flags=allow-oom
 local base = tonumber(redis.call('GET', KEYS[2]) or '0')
 local len = redis.call('LLEN', KEYS[1])
 local n = math.min(tonumber(ARGV[1]) - base + 1, len)
@@ -83,7 +88,7 @@ return reply
  * Renews the lease if this holder has it; takes it if nobody does (SET NX PX), recording who
  * (host, pid) and since when (Redis's clock, ms). Returns 2 taken, 1 renewed, 0 held by another.
  */
-export const LEASE_CLAIM = `
+export const LEASE_CLAIM = `#!lua flags=allow-oom
 local current = redis.call('GET', KEYS[1])
 if current then
   if cjson.decode(current).id == ARGV[1] then
@@ -100,7 +105,7 @@ return 0
 `;
 
 /** KEYS: lease. ARGV: holderId. Gives the lease up if this holder has it; returns 1 if it did. */
-export const LEASE_RELEASE = `
+export const LEASE_RELEASE = `#!lua flags=allow-oom
 local current = redis.call('GET', KEYS[1])
 if current and cjson.decode(current).id == ARGV[1] then
   redis.call('DEL', KEYS[1])
@@ -115,7 +120,7 @@ return 0
  * With a member, records a request starting now. Returns the ms to wait before the next one may
  * start (0: now): at most maxRate starts in any periodMs.
  */
-export const RATE = `
+export const RATE = `#!lua flags=allow-oom
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local max = tonumber(ARGV[1])
