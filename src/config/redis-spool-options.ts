@@ -1,6 +1,7 @@
 import { OptionError } from "../core/errors.js";
 import { resolveSecret, type Secret } from "../core/secret.js";
-import { SPOOL_DEFAULTS } from "./spool-options.js";
+import { OptionReader, type Bag } from "./checks.js";
+import { SPOOL_DEFAULTS } from "./defaults.js";
 
 /** Option `spool` for the Redis spool: a redis:// or rediss:// URL, or the URL and its tuning. */
 export interface RedisSpoolOptions {
@@ -41,22 +42,23 @@ export function isRedisSpool(value: unknown): boolean {
 }
 
 export function resolveRedisSpoolOptions(value: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedRedisSpoolOptions {
-  const o = (typeof value === "string" ? { url: value } : value) as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!KEYS.has(key)) throw new OptionError(`spool.${key}`, "is not an option of the Redis spool");
-  const url = resolveSecret("spool.url", o.url, env);
-  const key = o.key ?? REDIS_KEY_DEFAULT;
+  const given = (typeof value === "string" ? { url: value } : value) as Bag;
+  const read = new OptionReader(given, { ...SPOOL_DEFAULTS, key: REDIS_KEY_DEFAULT }, "spool.");
+  read.onlyKnown(KEYS, "an option of the Redis spool");
+  const url = resolveSecret("spool.url", given.url, env);
   // Braces would end the hash tag that keeps every key of the spool in one Redis Cluster slot.
+  const key = read.raw("key");
   if (typeof key !== "string" || !/^[\w.:-]{1,100}$/.test(key)) throw new OptionError("spool.key", "must be 1 to 100 letters, digits or _ . : -");
-  const leaseMs = whole(o, "leaseMs", 100, 3_600_000);
+  const leaseMs = read.int("leaseMs", 100, 3_600_000);
   return {
     kind: "redis",
     url,
     where: redisWhere(url),
     key,
-    groupCommitMs: whole(o, "groupCommitMs", 0, 60_000),
-    maxEvents: whole(o, "maxEvents", 1, 1_000_000_000),
+    groupCommitMs: read.int("groupCommitMs", 0, 60_000),
+    maxEvents: read.int("maxEvents", 1, 1_000_000_000),
     leaseMs,
-    pollMs: whole(o, "pollMs", 1, leaseMs),
+    pollMs: read.int("pollMs", 1, leaseMs),
   };
 }
 
@@ -73,11 +75,4 @@ export function redisWhere(url: string): string {
   const db = parsed.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d+$/.test(db)) throw new OptionError("spool.url", "must end in a database number (/0) or nothing after the port");
   return `${parsed.protocol}//${parsed.host}${db === "" ? "" : `/${db}`}`;
-}
-
-function whole(o: Record<string, unknown>, key: keyof typeof SPOOL_DEFAULTS, min: number, max: number): number {
-  const value = o[key] ?? SPOOL_DEFAULTS[key];
-  if (typeof value !== "number" || !Number.isInteger(value)) throw new OptionError(`spool.${key}`, "must be a whole number");
-  if (value < min || value > max) throw new OptionError(`spool.${key}`, `must be between ${min} and ${max}, got ${value}`);
-  return value;
 }

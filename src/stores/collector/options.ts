@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { OptionError } from "../../core/errors.js";
+import { parseUrl as checkUrl, rejectUnknown } from "../../config/checks.js";
 import { resolveSecret, type Secret } from "../../core/secret.js";
 import type { CollectorVersion } from "./wire.js";
 
@@ -9,7 +10,7 @@ export interface CollectorOptions {
   hostname?: string;
   /** `https` (default) or `http`. */
   scheme?: "https" | "http";
-  /** Protocol version: 1 (legacy events, default), 2 (Thrift-JSON) or "2j". */
+  /** Protocol version: 2 (Thrift-JSON, the default, as baseplate's publisher), "2j" or 1 (legacy events). */
   version?: 1 | 2 | "1" | "2" | "2j";
   /** Instead of hostname and scheme: the full URL batches are posted to. */
   url?: string;
@@ -32,6 +33,9 @@ export interface ResolvedCollector {
 
 export const COLLECTOR_USER_AGENT = "events-forward-publisher/1.0";
 
+/** baseplate's publisher defaults `collector.version` to 2; the INI and option `collector` share this default. */
+const DEFAULT_VERSION: CollectorVersion = "2";
+
 const FIELDS = new Set(["hostname", "scheme", "version", "url", "keyName", "keySecret", "userAgent"]);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 // Printable ASCII without the separators X-Signature uses.
@@ -43,13 +47,11 @@ export function resolveCollector(value: unknown): ResolvedCollector {
     throw new OptionError("collector", "must be an object like { hostname, keyName, keySecret }");
   }
   const o = value as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!FIELDS.has(key)) throw new OptionError(`collector.${key}`, `is not a field of option collector (fields: ${[...FIELDS].join(", ")})`);
-  }
+  rejectUnknown(o, FIELDS, `a field of option collector (fields: ${[...FIELDS].join(", ")})`, "collector.");
   const version = parseVersion(o.version);
   return {
     url: o.url !== undefined ? parseUrl(o) : buildUrl(o, version),
-    version: version ?? versionFromUrl(o.url) ?? "1",
+    version: version ?? versionFromUrl(o.url) ?? DEFAULT_VERSION,
     keyName: parseKeyName(o.keyName),
     key: parseKey(o.keySecret),
     userAgent: o.userAgent === undefined ? COLLECTOR_USER_AGENT : headerText("collector.userAgent", o.userAgent),
@@ -72,7 +74,7 @@ function buildUrl(o: Record<string, unknown>, version: CollectorVersion | undefi
   const scheme = o.scheme ?? "https";
   if (scheme !== "https" && scheme !== "http") throw new OptionError("collector.scheme", 'must be "https" or "http"');
   try {
-    return new URL(`${scheme}://${hostname}/v${version ?? "1"}`);
+    return new URL(`${scheme}://${hostname}/v${version ?? DEFAULT_VERSION}`);
   } catch {
     throw new OptionError("collector.hostname", "does not make a valid URL");
   }
@@ -82,14 +84,7 @@ function parseUrl(o: Record<string, unknown>): URL {
   if (o.hostname !== undefined || o.scheme !== undefined) {
     throw new OptionError("collector.url", "give either url or hostname (and scheme), not both");
   }
-  if (typeof o.url !== "string") throw new OptionError("collector.url", "must be a string");
-  let url: URL;
-  try {
-    url = new URL(o.url);
-  } catch {
-    throw new OptionError("collector.url", "is not a valid URL");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new OptionError("collector.url", "must be an http or https URL");
+  const url = checkUrl("collector.url", o.url, ["http:", "https:"]);
   if (url.username !== "" || url.password !== "") throw new OptionError("collector.url", "must not hold credentials: the key signs the requests");
   return url;
 }
