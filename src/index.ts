@@ -2,7 +2,7 @@ import "./http/augment.js";
 
 export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward } from "./events-forward.js";
 export { RequestEvents } from "./http/request-events.js";
-export { EventError, EventTooLargeError, EventQueueFullError, ForwarderClosedError, OptionError, SpoolUnwritableError } from "./core/errors.js";
+export { EventError, EventTooLargeError, EventQueueFullError, ForwarderClosedError, OptionError, SpoolUnwritableError, SpoolUnreachableError } from "./core/errors.js";
 export { datasetteRowSerializer } from "./row/datasette-row.js";
 export { ROW_COLUMNS, type EventInput, type EventMeta, type Serializer } from "./row/event-input.js";
 export { DEFAULTS, SINK_DEFAULTS, type EventsForwardOptions } from "./config/options.js";
@@ -10,6 +10,7 @@ export type { ForwarderStats, CloseResult } from "./pipeline/forwarder.js";
 export type { Logger } from "./core/log.js";
 export type { Secret } from "./core/secret.js";
 export type { SpoolOptions } from "./config/spool-options.js";
+export type { RedisSpoolOptions } from "./config/redis-spool-options.js";
 export type { MetricsOptions } from "./config/option-parsers.js";
 // Event is the legacy event's historical export name; LegacyEvent does not shadow the global Event.
 export { LegacyEvent, LegacyEvent as Event, FieldKind, type LegacyEventOptions } from "./stores/collector/legacy-event.js";

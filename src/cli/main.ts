@@ -9,7 +9,8 @@ import { packageVersion } from "./version.js";
 const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
        events-forward --version
 
-Delivers the events that apps (option spool, publisher: false) write to a spool file.
+Delivers the events that apps (option spool, publisher: false) write to a spool: a SQLite
+file, or Redis (spool = redis://host:6379/0 or \${EVENTS_REDIS_URL}, with spool.key = NAME).
 CONFIG is an INI file with a section [event-publisher:NAME] (or a JSON file with that key):
 
   [event-publisher:NAME]

@@ -5,6 +5,7 @@ import { OptionError } from "../core/errors.js";
 import { STORE_KINDS } from "../stores/table.js";
 import { DEFAULTS, SPOOL_DEFAULTS } from "./defaults.js";
 import { KNOWN_OPTIONS, type EventsForwardOptions } from "./options.js";
+import { isRedisSpool } from "./redis-spool-options.js";
 
 /** A section read: the options, and where each came from, so errors name the INI key as the user wrote it. */
 export interface PublisherConfig {
@@ -73,7 +74,7 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
 const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
 const NUMERIC = new Set(Object.entries(DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
 const SPOOL_NUMERIC = new Set(Object.entries(SPOOL_DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
-const SPOOL_KEYS = new Set(["path", ...Object.keys(SPOOL_DEFAULTS)]);
+const SPOOL_KEYS = new Set(["path", "key", ...Object.keys(SPOOL_DEFAULTS)]); // key: the Redis spool's
 const METRICS_KEYS = new Set(["namespace", "endpoint"]);
 /** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
 const STORE_INI_KEYS: Record<string, string> = Object.assign({}, ...Object.values(STORE_KINDS).map((kind) => kind.iniKeys));
@@ -95,8 +96,9 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
     const sub = camel(rest.join("."));
     if ((key === "spool" || key === "metrics") && isObject(value)) Object.assign(key === "spool" ? spool : metrics, value); // JSON
     else if (key === "spool") {
-      spool.path = value;
-      written.set("spool", where).set("spool.path", where);
+      const field = isRedisSpool(value) ? "url" : "path"; // a redis:// URL, or a file
+      spool[field] = value;
+      written.set("spool", where).set(`spool.${field}`, where);
     } else if (head === "spool" && sub !== "") {
       if (!SPOOL_KEYS.has(sub)) throw new OptionError(where, `is not a known key (spool keys: ${[...SPOOL_KEYS].filter((k) => k !== "path").map(snake).map((k) => `spool.${k}`).join(", ")})`);
       spool[sub] = SPOOL_NUMERIC.has(sub) ? number(where, value) : value;
@@ -116,7 +118,7 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
       written.set(option, where);
     }
   }
-  if (spool.path === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool file the apps write to, e.g. spool = /var/lib/myapp/events-spool.db");
+  if (spool.path === undefined && spool.url === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool the apps write to, e.g. spool = /var/lib/myapp/events-spool.db or spool = redis://redis:6379/0");
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
   // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...

@@ -5,6 +5,7 @@ import type { CollectorOptions, ResolvedCollector } from "../stores/collector/op
 import type { StoreName } from "../stores/table.js";
 import type { MetricsOptions, ResolvedMetricsOptions } from "./option-parsers.js";
 import type { ResolvedSpoolOptions, SpoolOptions } from "./spool-options.js";
+import type { RedisSpoolOptions, ResolvedRedisSpoolOptions } from "./redis-spool-options.js";
 
 export { DEFAULTS, SINK_DEFAULTS } from "./defaults.js";
 export { resolveOptions } from "./resolve.js";
@@ -69,8 +70,8 @@ export interface EventsForwardOptions {
   logger?: Logger | false;
   /** The embedded store, used when no apiUrl is given: a SQLite file (needs better-sqlite3). */
   database?: string;
-  /** A durable spool that processes share instead of the memory queue: a path, or { path, ... }. */
-  spool?: string | SpoolOptions;
+  /** A durable spool that processes share instead of the memory queue: a path, or { path, ... } (SQLite); a redis:// URL, or { url, ... } (Redis). */
+  spool?: string | SpoolOptions | RedisSpoolOptions;
   /** With a spool: false makes this process only write, another one (the sidecar) delivers. */
   publisher?: boolean;
   /** statsd metrics: { namespace, endpoint: "host:port" }. */
@@ -102,7 +103,7 @@ export type ResolvedOptions = Required<
   apiUrl?: URL;
   /** Set when the store is the embedded SQLite file. */
   database?: string;
-  spool?: ResolvedSpoolOptions;
+  spool?: ResolvedSpoolOptions | ResolvedRedisSpoolOptions;
   metrics?: ResolvedMetricsOptions;
   apiToken?: string;
   collector?: ResolvedCollector;

@@ -9,6 +9,7 @@ import { DEFAULTS } from "./defaults.js";
 import { identifier, logger, parseCaptureHeaders, parseClientIpKey, parseShutdownSignals, resolveMetricsOptions } from "./option-parsers.js";
 import { KNOWN_OPTIONS, type AppRequest, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
 import { resolveSpoolOptions } from "./spool-options.js";
+import { isRedisSpool, resolveRedisSpoolOptions } from "./redis-spool-options.js";
 import { assertSecureTransport } from "./transport-security.js";
 
 /** Validates every option once, at start-up; a bad one throws an OptionError that names it. */
@@ -50,7 +51,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     store,
     apiUrl,
     database: store === "sqlite" ? read.text("database") : noDatabase(o),
-    spool: o.spool === undefined ? undefined : resolveSpoolOptions(o.spool),
+    spool: o.spool === undefined ? undefined : isRedisSpool(o.spool) ? resolveRedisSpoolOptions(o.spool) : resolveSpoolOptions(o.spool),
     publisher: publisher(o, read),
     metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
     apiToken,

@@ -59,6 +59,22 @@ export class SpoolUnwritableError extends EventQueueFullError {
   }
 }
 
+/**
+ * The spool's server (Redis) cannot be reached, or does not answer, and the events waiting in
+ * memory for it reached their bound. A kind of SpoolUnwritableError (and so of EventQueueFullError).
+ */
+export class SpoolUnreachableError extends SpoolUnwritableError {
+  override name = "SpoolUnreachableError";
+  constructor(where: string, maxBuffered: number, problem: string) {
+    super(where, maxBuffered, problem);
+    this.message = `the spool ${where} cannot be reached (${problem}) and ${maxBuffered} events already wait in memory for it`;
+  }
+
+  override get until(): string {
+    return "the spool can be reached again";
+  }
+}
+
 /** put() was called after close(). */
 export class ForwarderClosedError extends EventError {
   override name = "ForwarderClosedError";

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { OptionError } from "./errors.js";
+import { requireOptional } from "./optional-package.js";
 
 export type SqliteDatabase = BetterSqlite3.Database;
 type DatabaseConstructor = typeof BetterSqlite3;
@@ -25,16 +26,7 @@ export function loadBetterSqlite3(option: string): DatabaseConstructor {
 
 /** Loads better-sqlite3 with `load`; a failure becomes an OptionError that says what to do. */
 export function requireBetterSqlite3(option: string, load: (id: string) => unknown): DatabaseConstructor {
-  try {
-    return load("better-sqlite3") as DatabaseConstructor;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const problem =
-      code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND"
-        ? "needs the optional package better-sqlite3, which is not installed: npm install better-sqlite3"
-        : `needs the package better-sqlite3, which failed to load: ${(error as Error).message}`;
-    throw new OptionError(option, problem, { cause: error });
-  }
+  return requireOptional<DatabaseConstructor>(option, "better-sqlite3", load);
 }
 
 /**

@@ -3,6 +3,8 @@ import { MemoryQueue } from "../pipeline/memory-queue.js";
 import type { EventQueue } from "../pipeline/queue.js";
 import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
 import { SpoolQueue } from "./sqlite-spool.js";
+import { createRedisSpool } from "./redis/kind.js";
+import type { ResolvedSpoolOptions } from "../config/spool-options.js";
 
 /** A queue and the rate limit the forwarder must apply with it. */
 export interface MadeQueue {
@@ -23,9 +25,11 @@ export const QUEUE_KINDS = {
   memory: (o, limiter) => ({ queue: new MemoryQueue(o.maxQueueSize, o.maxQueueBytes), rateLimit: limiter }),
   /** A SQLite file shared by the processes of one host; its lease row carries the rate window over. */
   sqlite: (o, limiter) => {
-    const queue = new SpoolQueue(o.spool!, { publisher: o.publisher, limiter, logger: o.logger });
+    const queue = new SpoolQueue(o.spool as ResolvedSpoolOptions, { publisher: o.publisher, limiter, logger: o.logger });
     return { queue, rateLimit: queue.rateLimit };
   },
+  /** A list in Redis shared by processes on many hosts; its rate window lives in Redis too. */
+  redis: createRedisSpool,
 } satisfies Record<string, QueueMaker>;
 
 export type QueueKindName = keyof typeof QUEUE_KINDS;

@@ -1,0 +1,19 @@
+import type { ResolvedOptions } from "../../config/options.js";
+import type { RateLimiter } from "../../pipeline/rate-limit.js";
+import type { MadeQueue } from "../kinds.js";
+import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
+import { RedisRateWindow } from "./rate-window.js";
+import { spoolKeys } from "./scripts.js";
+import { RedisSpoolQueue } from "./spool.js";
+
+/**
+ * The Redis spool as a queue kind (src/spool/kinds.ts): its queue, and the rate limit it shares
+ * with the fleet (a window in Redis, on Redis's clock) in place of the root's local one.
+ */
+export function createRedisSpool(o: ResolvedOptions, limiter: RateLimiter): MadeQueue {
+  const options = o.spool as ResolvedRedisSpoolOptions;
+  const queue = new RedisSpoolQueue(options, { publisher: o.publisher, logger: o.logger });
+  const periodMs = o.timePeriod * 1000;
+  const rateLimit = new RedisRateWindow(queue.connection, spoolKeys(options.key), limiter, o.maxRate, periodMs, queue.lease?.holderId ?? "writer");
+  return { queue, rateLimit };
+}

@@ -1,0 +1,138 @@
+/**
+ * The Redis spool's Lua scripts: each runs atomically on the server, so processes on many hosts
+ * can share one outbox. Every key of one spool carries the hash tag `{key}`, so they all live in
+ * one Redis Cluster slot and a script may touch several of them.
+ *
+ * The outbox is a list, `{key}:events`, of event texts, oldest first; `{key}:base` counts the
+ * events ever removed from its front, so the event at index i has the sequence number base + i
+ * for as long as it waits. Sequence numbers make acknowledgements idempotent: "everything up to
+ * seq S was delivered" removes nothing twice, whoever says it and however late.
+ *
+ * Out of memory (maxmemory, noeviction), Redis refuses APPEND before it runs (a script without
+ * the allow-oom flag), so a group is appended whole or not at all; the other scripts carry
+ * allow-oom: removing delivered events, the lease and the rate window must work then, or nobody
+ * could drain the spool. The shebang flags need Redis 7.
+ */
+
+export interface SpoolKeys {
+  readonly events: string;
+  readonly base: string;
+  readonly lease: string;
+  readonly rate: string;
+  /** The last group a writer appended (to make a retried append idempotent). */
+  writer(id: string): string;
+}
+
+export function spoolKeys(key: string): SpoolKeys {
+  const tag = `{${key}}`;
+  return {
+    events: `${tag}:events`,
+    base: `${tag}:base`,
+    lease: `${tag}:lease`,
+    rate: `${tag}:rate`,
+    writer: (id) => `${tag}:writer:${id}`,
+  };
+}
+
+/**
+ * KEYS: events, writer, base. ARGV: maxEvents, groupId, writerTtlMs, event...
+ * Appends as many of the group's events as fit under maxEvents (never trimming others), in order;
+ * returns { appended, events now in the list, base }. A group sent again (its answer was lost) is not
+ * appended twice: the writer key remembers the last group and how much of it went in.
+ */
+export const APPEND = `#!lua
+local base = tonumber(redis.call('GET', KEYS[3]) or '0')
+local done = redis.call('GET', KEYS[2])
+if done then
+  local sep = string.find(done, ':', 1, true)
+  if string.sub(done, 1, sep - 1) == ARGV[2] then
+    return { tonumber(string.sub(done, sep + 1)), redis.call('LLEN', KEYS[1]), base }
+  end
+end
+local len = redis.call('LLEN', KEYS[1])
+local n = math.max(0, math.min(#ARGV - 3, tonumber(ARGV[1]) - len))
+-- unpack() takes at most a few thousand values: push in chunks.
+for i = 4, 3 + n, 1000 do redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, 3 + n))) end
+redis.call('SET', KEYS[2], ARGV[2] .. ':' .. n, 'PX', ARGV[3])
+return { n, len + n, base }
+`;
+
+/**
+ * KEYS: events, base. ARGV: ackThrough, from, count.
+ * Removes the events up to sequence number ackThrough (delivered or dropped; -1: none), then
+ * reads up to `count` events from sequence number `from` on. Returns { seq of the first event
+ * read, events left in the list, base, event... }.
+ */
+export const FRONT = `#!lua flags=allow-oom
+local base = tonumber(redis.call('GET', KEYS[2]) or '0')
+local len = redis.call('LLEN', KEYS[1])
+local n = math.min(tonumber(ARGV[1]) - base + 1, len)
+if n > 0 then
+  redis.call('LTRIM', KEYS[1], n, -1)
+  redis.call('INCRBY', KEYS[2], n)
+  base = base + n
+  len = len - n
+end
+local from = math.max(tonumber(ARGV[2]) - base, 0)
+local count = tonumber(ARGV[3])
+local reply = { base + from, len, base }
+if count > 0 and from < len then
+  local items = redis.call('LRANGE', KEYS[1], from, from + count - 1)
+  for i = 1, #items do reply[3 + i] = items[i] end
+end
+return reply
+`;
+
+/**
+ * KEYS: lease. ARGV: holderId, host, pid, leaseMs.
+ * Renews the lease if this holder has it; takes it if nobody does (SET NX PX), recording who
+ * (host, pid) and since when (Redis's clock, ms). Returns 2 taken, 1 renewed, 0 held by another.
+ */
+export const LEASE_CLAIM = `#!lua flags=allow-oom
+local current = redis.call('GET', KEYS[1])
+if current then
+  if cjson.decode(current).id == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[4])
+    return 1
+  end
+  return 0
+end
+local t = redis.call('TIME')
+local since = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local holder = cjson.encode({ id = ARGV[1], host = ARGV[2], pid = tonumber(ARGV[3]), since = since })
+if redis.call('SET', KEYS[1], holder, 'NX', 'PX', ARGV[4]) then return 2 end
+return 0
+`;
+
+/** KEYS: lease. ARGV: holderId. Gives the lease up if this holder has it; returns 1 if it did. */
+export const LEASE_RELEASE = `#!lua flags=allow-oom
+local current = redis.call('GET', KEYS[1])
+if current and cjson.decode(current).id == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
+
+/**
+ * KEYS: rate. ARGV: maxRate, periodMs, member (unique; empty: only ask).
+ * The request start times of the whole fleet, on Redis's clock: a sorted set scored in ms.
+ * With a member, records a request starting now. Returns the ms to wait before the next one may
+ * start (0: now): at most maxRate starts in any periodMs.
+ */
+export const RATE = `#!lua flags=allow-oom
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local max = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - period))
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(max + 1))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(period) + 1000)
+end
+local count = redis.call('ZCARD', KEYS[1])
+if count < max then return 0 end
+local oldest = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
+return math.max(0, math.ceil(tonumber(oldest[2]) + period - now))
+`;

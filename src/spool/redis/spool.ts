@@ -1,0 +1,289 @@
+import { randomUUID } from "node:crypto";
+import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../core/errors.js";
+import type { Logger } from "../../core/log.js";
+import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
+import { RedisConnection, RedisRefusal } from "./connection.js";
+import { RedisLease } from "./lease.js";
+import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
+import { spoolKeys, type SpoolKeys } from "./scripts.js";
+
+/** A group this large goes at once, without waiting for groupCommitMs. */
+const FULL_GROUP = 1_000;
+/**
+ * Most events one append carries (one round trip). While an append is on its way, the next
+ * group grows: under a burst, appends grow too, so Redis keeps up with a fast app.
+ */
+const MAX_APPEND = 5_000;
+/** Most events kept in memory while Redis cannot take them: more throw SpoolUnreachableError. */
+export const MAX_BUFFERED = 10_000;
+/** How long Redis remembers a writer's last group, so an append sent again is not applied twice. */
+const WRITER_TTL_MS = 86_400_000;
+/** Pause before a failed append is tried again. */
+const RETRY_MS = 250;
+/** Longest a command may go unanswered (the lease is given up locally long before Redis would). */
+const MAX_COMMAND_MS = 2_000;
+
+interface SpoolEvent extends QueuedEvent {
+  readonly seq: number;
+}
+
+export interface RedisSpoolSettings {
+  /** Whether this process competes for the publisher lease (option `publisher`). */
+  publisher: boolean;
+  logger: Logger;
+}
+
+/**
+ * A durable queue in Redis that processes on many hosts share: one outbox list, one publisher
+ * lease, one rate window (see scripts.ts). put() only appends to an in-memory group; the group
+ * goes to Redis in one script call after at most `groupCommitMs` (group commit). Events leave
+ * Redis only when the publisher settled them (delivered, or dropped by the forwarder's policy);
+ * a batch in flight when its publisher died is sent again by the next one, with the same ids.
+ *
+ * While Redis cannot be reached or refuses writes (out of memory), new events wait in memory,
+ * up to MAX_BUFFERED, and go when it takes them again; one log line per episode.
+ */
+export class RedisSpoolQueue implements EventQueue {
+  readonly durable = true;
+  readonly connection: RedisConnection;
+  readonly lease: RedisLease | undefined;
+  private readonly keys: SpoolKeys;
+  private readonly writerKey: string;
+  private readonly name: string;
+  /** Put, not yet sent to Redis. */
+  private group: QueuedEvent[] = [];
+  /** Sent (or to be sent again, with the same id) and not yet confirmed. */
+  private sending: { id: string; events: QueuedEvent[] } | undefined;
+  private groupSeq = 0;
+  /** Events the next append may carry: halved while Redis refuses (a large one may never fit in its free memory). */
+  private appendLimit = MAX_APPEND;
+  private rounds: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** Events in Redis not yet settled by this process (every process's), as of the last answer. */
+  private stored = 0;
+  private committed = 0;
+  /** The sequence number of the last event this process settled, and the one Redis has removed through. */
+  private settledThrough = -1;
+  private ackedThrough = -1;
+  /** Redis refused a write or did not answer, and has not taken one since: one log per episode. */
+  private failing = false;
+  /** The failure was Redis's answer (out of memory...), not a missing answer. */
+  private refused = false;
+  private problem = "";
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly options: ResolvedRedisSpoolOptions,
+    private readonly settings: RedisSpoolSettings,
+    connection?: RedisConnection,
+  ) {
+    this.name = `${options.where} (key ${options.key})`;
+    this.keys = spoolKeys(options.key);
+    this.writerKey = this.keys.writer(randomUUID());
+    this.connection = connection ?? new RedisConnection(options.url, Math.min(options.leaseMs, MAX_COMMAND_MS));
+    if (settings.publisher) this.lease = new RedisLease(this.connection, this.keys, options.leaseMs);
+    void this.beat();
+  }
+
+  get size(): number {
+    return this.stored + this.buffered;
+  }
+
+  get publishing(): boolean {
+    return this.lease?.held() ?? false;
+  }
+
+  private get buffered(): number {
+    return this.group.length + (this.sending?.events.length ?? 0);
+  }
+
+  push(event: QueuedEvent): void {
+    const buffered = this.buffered;
+    if (buffered >= MAX_BUFFERED) {
+      const problem = this.problem || "Redis takes events slower than the app puts them";
+      throw this.failing && !this.refused ? new SpoolUnreachableError(this.name, MAX_BUFFERED, problem) : new SpoolUnwritableError(this.name, MAX_BUFFERED, problem);
+    }
+    // The fleet's bound as of the last answer; Redis checks it again, atomically, on append.
+    if (this.stored + buffered >= this.options.maxEvents) throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
+    this.group.push(event);
+    if (this.group.length >= FULL_GROUP && !this.failing) void this.commit();
+    else if (this.commitTimer === undefined) this.armCommit(this.failing ? RETRY_MS : this.options.groupCommitMs);
+  }
+
+  async take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
+    if (!this.publishing) return [];
+    // Our own newest events go first, on the same connection: the read then sees them.
+    if (this.buffered > 0) void this.commit();
+    let reply: unknown[];
+    try {
+      reply = (await this.front(maxCount)) as unknown[];
+    } catch (error) {
+      this.failed(error);
+      return [];
+    }
+    // The lease may have run out while the read was on its way: then another process may send these.
+    if (!this.publishing) return [];
+    const first = Number(reply[0]);
+    const batch: SpoolEvent[] = [];
+    let bytes = 0;
+    for (let i = 3; i < reply.length; i++) {
+      const json = String(reply[i]);
+      const size = Buffer.byteLength(json);
+      bytes += size;
+      if (bytes > maxBytes && batch.length > 0) break;
+      batch.push({ json, bytes: size, seq: first + i - 3 });
+    }
+    return batch;
+  }
+
+  settle(batch: readonly QueuedEvent[]): Promise<void> {
+    const last = batch.at(-1) as SpoolEvent | undefined;
+    if (last === undefined) return Promise.resolve();
+    this.settledThrough = Math.max(this.settledThrough, last.seq);
+    this.stored = Math.max(0, this.stored - batch.length);
+    // Removed from Redis by the next take (one round trip for both), or by this timer if none comes.
+    if (this.ackTimer === undefined && !this.closed) {
+      this.ackTimer = setTimeout(() => {
+        this.ackTimer = undefined;
+        if (this.ackedThrough < this.settledThrough) this.front(0).catch((error: unknown) => this.failed(error));
+      }, this.options.groupCommitMs);
+      this.ackTimer.unref();
+    }
+    return Promise.resolve();
+  }
+
+  /** Sends every buffered group to Redis; stops at the first that fails (it is retried, the events stay in memory). */
+  commit(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    this.rounds ??= this.appendAll().finally(() => (this.rounds = undefined));
+    return this.rounds;
+  }
+
+  onAvailable(wake: () => void): void {
+    this.wake = wake;
+  }
+
+  stats(): QueueStats {
+    return { spooled: this.committed, buffered: this.buffered, publisher: this.publishing };
+  }
+
+  /** Sends what is buffered, removes what was settled, gives the lease up; returns what never reached Redis. */
+  async close(): Promise<Unkept | undefined> {
+    if (this.closed) return undefined;
+    this.closed = true;
+    clearTimeout(this.heartbeat);
+    clearTimeout(this.ackTimer);
+    await this.commit();
+    clearTimeout(this.commitTimer);
+    // Acknowledge before releasing (same connection, in this order): the next holder must not resend.
+    const ack = this.ackedThrough < this.settledThrough ? this.front(0) : Promise.resolve();
+    const release = this.lease?.release();
+    await ack.catch(() => {});
+    await release?.catch((error: unknown) => this.settings.logger.warn(`spool ${this.name}: could not give the publisher lease up (it expires by itself): ${(error as Error).message}`));
+    await this.connection.close();
+    const unsent = [...(this.sending?.events ?? []), ...this.group];
+    this.sending = undefined;
+    this.group = [];
+    if (unsent.length === 0) return undefined;
+    return { events: unsent, reason: `closed while the spool ${this.name} could not take them (${this.problem}): the events never reached it` };
+  }
+
+  private async appendAll(): Promise<void> {
+    while (this.buffered > 0) {
+      if (!(await this.appendOnce())) return;
+    }
+  }
+
+  /** One group to Redis; false when it did not all go in (Redis failed, or the spool is full): a retry is armed. */
+  private async appendOnce(): Promise<boolean> {
+    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit) };
+    const { id, events } = this.sending;
+    let appended: number;
+    try {
+      const reply = (await this.connection.run("append", [this.keys.events, this.writerKey, this.keys.base], [this.options.maxEvents, id, WRITER_TTL_MS, ...events.map((e) => e.json)])) as number[];
+      appended = Number(reply[0]);
+      this.noteLength(Number(reply[1]), Number(reply[2]));
+    } catch (error) {
+      this.failed(error);
+      if (error instanceof RedisRefusal) {
+        // Refused before it wrote anything (Redis checks memory before the script's first
+        // write): the events may go again in a smaller group. Without an answer, the same group
+        // (same id) must go again: it may have been applied.
+        this.group.unshift(...events);
+        this.sending = undefined;
+        this.appendLimit = Math.max(1, this.appendLimit >> 1);
+      }
+      this.armCommit(RETRY_MS);
+      return false;
+    }
+    this.appendLimit = Math.min(MAX_APPEND, this.appendLimit * 2);
+    this.sending = undefined;
+    this.committed += appended;
+    // Out of memory, small appends may get in between refusals: the episode ends once all did.
+    if (!this.refused || this.buffered === 0) this.recovered();
+    if (appended === events.length) return true;
+    // The fleet's spool is full: the rest waits in memory (push() refuses more) until room is made.
+    this.group.unshift(...events.slice(appended));
+    this.armCommit(this.options.pollMs);
+    return false;
+  }
+
+  /** Removes what was settled; reads `count` events after it. */
+  private async front(count: number): Promise<unknown> {
+    const through = this.settledThrough;
+    const reply = (await this.connection.run("front", [this.keys.events, this.keys.base], [through, through + 1, count])) as unknown[];
+    this.ackedThrough = Math.max(this.ackedThrough, through);
+    this.noteLength(Number(reply[1]), Number(reply[2]));
+    return reply;
+  }
+
+  /** The list holds `length` events from sequence number `base`; some of them this process already settled. */
+  private noteLength(length: number, base: number): void {
+    this.stored = Math.max(0, length - Math.max(0, this.settledThrough + 1 - base));
+  }
+
+  /** The heartbeat: renew or take the lease, remove what was settled, see what others wrote. */
+  private async beat(): Promise<void> {
+    try {
+      const took = (await this.lease?.refresh()) ?? false;
+      if (took) this.settings.logger.debug?.(`spool ${this.name}: this process is now the publisher`);
+      await this.front(0);
+      // Redis answers; whether it takes writes again only an append can tell.
+      if (this.buffered === 0 && !this.refused) this.recovered();
+      if (this.publishing && (took || this.stored > 0)) this.wake?.();
+    } catch (error) {
+      this.failed(error);
+    }
+    if (this.closed) return;
+    this.heartbeat = setTimeout(() => void this.beat(), this.options.pollMs);
+    this.heartbeat.unref();
+  }
+
+  private failed(error: unknown): void {
+    this.problem = (error as Error).message;
+    this.refused = error instanceof RedisRefusal;
+    if (this.failing || this.closed) return;
+    this.failing = true;
+    const what = this.refused ? "refuses writes" : "cannot be reached";
+    this.settings.logger.error(
+      `spool ${this.name} ${what}: ${this.problem}; up to ${MAX_BUFFERED} new events wait in memory (more are refused) and go when it takes them; retrying`,
+    );
+  }
+
+  private recovered(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.settings.logger.warn(`spool ${this.name} takes events again`);
+  }
+
+  private armCommit(ms: number): void {
+    if (this.closed) return;
+    clearTimeout(this.commitTimer);
+    this.commitTimer = setTimeout(() => void this.commit(), ms);
+    this.commitTimer.unref();
+  }
+}

@@ -1,0 +1,109 @@
+import { hostname } from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisConnection } from "../../src/spool/redis/connection.js";
+import { spoolKeys } from "../../src/spool/redis/scripts.js";
+import { RedisServer } from "../helpers/redis-server.js";
+import { waitFor } from "../helpers/wait.js";
+
+// The spool's Lua scripts, one at a time, on a real redis-server.
+let server: RedisServer;
+let redis: RedisConnection;
+let n = 0;
+/** Fresh keys per test. */
+const fresh = () => spoolKeys(`scripts-${++n}`);
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = new RedisConnection(server.url, 2_000);
+});
+afterAll(async () => {
+  await redis.close();
+  await server.dispose();
+});
+
+const append = (k: ReturnType<typeof spoolKeys>, max: number, group: string, events: string[], writer = "w1") =>
+  redis.run("append", [k.events, k.writer(writer), k.base], [max, group, 60_000, ...events]) as Promise<number[]>;
+const front = (k: ReturnType<typeof spoolKeys>, ackThrough: number, from: number, count: number) =>
+  redis.run("front", [k.events, k.base], [ackThrough, from, count]) as Promise<Array<number | string>>;
+
+describe("append", () => {
+  it("appends what fits under the fleet's bound, in order, and never trims what is there", async () => {
+    const k = fresh();
+    expect(await append(k, 5, "1", ["a", "b", "c"])).toEqual([3, 3, 0]);
+    // Another writer's group: only two fit.
+    expect(await append(k, 5, "1", ["d", "e", "f", "g"], "w2")).toEqual([2, 5, 0]);
+    expect(await server.cli("LRANGE", k.events, "0", "-1")).toBe(["a", "b", "c", "d", "e"].join("\n"));
+    expect(await append(k, 5, "2", ["f"], "w2")).toEqual([0, 5, 0]);
+  });
+
+  it("applies a group sent again (its answer lost) once, and answers as the first time", async () => {
+    const k = fresh();
+    expect(await append(k, 10, "7", ["a", "b"])).toEqual([2, 2, 0]);
+    expect(await append(k, 10, "7", ["a", "b"])).toEqual([2, 2, 0]);
+    expect(await append(k, 10, "8", ["c"])).toEqual([1, 3, 0]);
+    expect(await server.cli("LLEN", k.events)).toBe("3");
+  });
+});
+
+describe("front", () => {
+  it("removes through a sequence number once, however late or often that is said, and reads from one", async () => {
+    const k = fresh();
+    await append(k, 100, "1", ["e0", "e1", "e2", "e3", "e4"]);
+    // Read two from the start: [first seq, left, base, ...events].
+    expect(await front(k, -1, 0, 2)).toEqual([0, 5, 0, "e0", "e1"]);
+    // Acknowledge through seq 1 and read on.
+    expect(await front(k, 1, 2, 2)).toEqual([2, 3, 2, "e2", "e3"]);
+    // A stale acknowledgement (a publisher that stalled) removes nothing more.
+    expect(await front(k, 0, 0, 1)).toEqual([2, 3, 2, "e2"]);
+    expect(await front(k, 1, 2, 0)).toEqual([2, 3, 2]);
+    // Reading past the end, and acknowledging everything.
+    expect(await front(k, 3, 9, 5)).toEqual([9, 1, 4]);
+    expect(await front(k, 4, 5, 5)).toEqual([5, 0, 5]);
+    expect(await server.cli("GET", k.base)).toBe("5");
+  });
+});
+
+describe("the publisher lease", () => {
+  const claim = (k: ReturnType<typeof spoolKeys>, id: string, ms: number) => redis.run("leaseClaim", [k.lease], [id, hostname(), process.pid, ms]);
+  const release = (k: ReturnType<typeof spoolKeys>, id: string) => redis.run("leaseRelease", [k.lease], [id]);
+
+  it("is taken by one, renewed and released only by its holder, and records host, pid and since when", async () => {
+    const k = fresh();
+    const [seconds] = (await server.cli("TIME")).split("\n");
+    expect(await claim(k, "a", 10_000)).toBe(2);
+    expect(await claim(k, "b", 10_000)).toBe(0);
+    expect(await claim(k, "a", 10_000)).toBe(1);
+    expect(await release(k, "b")).toBe(0);
+    const holder = JSON.parse(await server.cli("GET", k.lease)) as { id: string; host: string; pid: number; since: number };
+    expect(holder).toMatchObject({ id: "a", host: hostname(), pid: process.pid });
+    expect(Math.abs(holder.since - Number(seconds) * 1000)).toBeLessThan(2_000);
+    expect(await release(k, "a")).toBe(1);
+    expect(await claim(k, "b", 10_000)).toBe(2);
+  });
+
+  it("expires on Redis when its holder stops renewing, and the next claimant takes it", async () => {
+    const k = fresh();
+    expect(await claim(k, "a", 150)).toBe(2);
+    expect(await claim(k, "b", 150)).toBe(0);
+    await waitFor(async () => (await server.cli("EXISTS", k.lease)) === "0", { what: "the lease to expire" });
+    expect(await claim(k, "b", 150)).toBe(2);
+  });
+});
+
+describe("the rate window", () => {
+  const rate = (k: ReturnType<typeof spoolKeys>, member: string) => redis.run("rate", [k.rate], [3, 1_000, member]) as Promise<number>;
+
+  it("allows maxRate starts a period, counted on Redis's clock, whoever records them", async () => {
+    const k = fresh();
+    expect(await rate(k, "")).toBe(0);
+    expect(await rate(k, "a:1")).toBe(0);
+    expect(await rate(k, "a:2")).toBe(0);
+    // The third start fills the window: the next must wait about a period.
+    const wait = await rate(k, "b:1");
+    expect(wait).toBeGreaterThan(800);
+    expect(wait).toBeLessThanOrEqual(1_000);
+    // Another process asking sees the same window.
+    expect(await rate(k, "")).toBeGreaterThan(800);
+    expect(Number(await server.cli("ZCARD", k.rate))).toBe(3);
+  });
+});
