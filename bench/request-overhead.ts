@@ -117,8 +117,8 @@ for (const framework of FRAMEWORKS) {
     : median(ratios.get("events-forward")!);
   const peers = VARIANTS.filter((v) => v !== "bare" && v !== "events-forward" && v !== "dictionary");
   const headline =
-    `${TITLES[framework]}: events-forward adds ${fmt(own, 1)} µs CPU a request${dictionary ? " (against the app in dictionary mode)" : ""}; ` +
-    peers.map((v) => `${v} ${fmt(addedCpu(v), 1)} µs (events-forward is ${fmt(own / addedCpu(v), 2)}x)`).join(", ") +
+    `${TITLES[framework]}: events-forward adds ${fmt(own, 1)} µs CPU a request${dictionary ? " (against the app in dictionary mode)" : ""}` +
+    peers.map((v) => `; ${v} ${fmt(addedCpu(v), 1)} µs (events-forward is ${fmt(own / addedCpu(v), 2)}x)`).join("") +
     `; throughput ${fmt(ownRatio, 3)} of ${dictionary ? "the dictionary-mode app" : "bare"}` +
     (PEERS[framework].length > 0 ? ` (${PEERS[framework].map((v) => `${v} ${fmt(median(ratios.get(v)!), 3)}`).join(", ")} of bare)` : "");
   console.log(headline);
