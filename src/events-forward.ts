@@ -4,7 +4,8 @@ import { DatasetteRows } from "./row/datasette-row.js";
 import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
 import { describe, type EventInput, type EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
-import { combineObservers, debugObserver, statsdObserver, type ForwarderObserver } from "./observe/metrics.js";
+import { debugSubscriber, statsdSubscriber } from "./observe/metrics.js";
+import { ForwarderChannels } from "./observe/channels.js";
 import { createMiddleware } from "./http/middleware.js";
 import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./config/options.js";
 import { MemoryQueue, type EventQueue, type QueuedEvent } from "./pipeline/queue.js";
@@ -13,6 +14,7 @@ import { createAgent } from "./stores/http.js";
 import { createSink, defaultSerializer } from "./stores/table.js";
 import type { Sink } from "./stores/sink.js";
 import { SpoolQueue } from "./spool/sqlite-spool.js";
+import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
@@ -34,7 +36,7 @@ export interface EventsForward {
   flush(): Promise<void>;
   /** Stops accepting events, drains within `timeoutMs`, and tells what was and was not delivered. */
   close(options?: { timeoutMs?: number }): Promise<CloseResult>;
-  stats(): ForwarderStats;
+  stats(): ForwarderStats & Partial<BeforeSendStats>;
   /** The property the request context is attached as (option `name`). */
   readonly contextName: string;
 }
@@ -53,24 +55,29 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     void agent.close();
     throw error;
   }
-  const metrics = o.metrics === undefined ? undefined : statsdObserver(o.metrics, o.logger);
-  const observers = [metrics, o.logger.debug ? debugObserver(o.logger) : undefined].filter((x): x is ForwarderObserver => x !== undefined);
+  // statsd and --debug are subscribers of this forwarder's diagnostics channels.
+  const channels = new ForwarderChannels(o.name, sink.description);
+  const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
+  const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const closeStores = async () => {
     await closeBoth(sink, agent);
+    stopDebug?.();
     await metrics?.close();
   };
   const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
-  const forwarder = new Forwarder(o, { ...sink, close: closeStores }, queue, { limiter, observer: combineObservers(observers) });
+  const forwarder = new Forwarder(o, { ...sink, close: closeStores }, queue, { limiter, channels });
   const toQueued = queuedEventMaker(o);
   let closed = false;
 
+  const accept = (event: unknown, meta: EventMeta): void => {
+    if (closed) throw new ForwarderClosedError(o.name);
+    const queued = toQueued(event, meta);
+    if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
+    forwarder.enqueue(queued);
+  };
+  const hookCounts: BeforeSendStats = { filtered: 0, beforeSendErrors: 0 };
   const target: PutTarget = {
-    putWithMeta(event, meta) {
-      if (closed) throw new ForwarderClosedError(o.name);
-      const queued = toQueued(event, meta);
-      if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
-      forwarder.enqueue(queued);
-    },
+    putWithMeta: o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
   };
 
   const middleware = createMiddleware(target, o);
@@ -91,7 +98,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
     close,
-    stats: () => forwarder.stats(),
+    // filtered and beforeSendErrors are there when the option is.
+    stats: o.beforeSend === undefined ? () => forwarder.stats() : () => ({ ...forwarder.stats(), ...hookCounts }),
     contextName: o.name,
   }) as unknown as EventsForward;
 }

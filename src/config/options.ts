@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { resolveCollector, type CollectorOptions, type ResolvedCollector } from "../stores/collector/options.js";
 import { OptionError } from "../core/errors.js";
 import type { Serializer } from "../row/event-input.js";
+import type { BeforeSend } from "../row/before-send.js";
 import { consoleLogger, silentLogger, type Logger } from "../core/log.js";
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from "../observe/metrics.js";
 import { parseCaptureHeaders, parseClientIpKey } from "../http/request-privacy.js";
@@ -64,6 +65,8 @@ export interface EventsForwardOptions {
   maxQueueSize?: number;
   /** Turns what the app puts into the text sent; default: the Datasette row. */
   serializer?: Serializer;
+  /** Sees every event put() is given (request events too): returns it, changed or not, or null to drop it. */
+  beforeSend?: BeforeSend;
   /** Called with the serialized events that will never be delivered, and why. */
   onDrop?: (events: string[], reason: string) => void;
   /** Where warnings go; `false` for none. Default: console. */
@@ -93,7 +96,7 @@ export interface EventsForwardOptions {
 export type ResolvedOptions = Required<
   Omit<
     EventsForwardOptions,
-    | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger"
+    | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "beforeSend"
     | "shutdownSignals" | "captureHeaders" | "clientIpKey" | "database" | "spool" | "metrics"
   >
 > & {
@@ -112,6 +115,7 @@ export type ResolvedOptions = Required<
   skip?: (request: AppRequest) => boolean;
   serializer?: Serializer;
   onDrop?: (events: string[], reason: string) => void;
+  beforeSend?: BeforeSend;
   logger: Logger;
 };
 
@@ -190,6 +194,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     clientIpKey: o.clientIpKey === undefined ? undefined : parseClientIpKey(o.clientIpKey),
     serializer: o.serializer === undefined ? undefined : fn(o, "serializer"),
     onDrop: o.onDrop === undefined ? undefined : fn(o, "onDrop"),
+    beforeSend: o.beforeSend === undefined ? undefined : fn(o, "beforeSend"),
     logger: o.logger === false ? silentLogger : o.logger === undefined ? consoleLogger : logger(o.logger),
   };
 }
@@ -202,6 +207,7 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "maxQueueSize", "serializer", "onDrop", "logger",
   "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
   "database", "spool", "publisher", "metrics",
+  "beforeSend",
 ]);
 
 /** No other store configured: events go to the local SQLite file (option database). */

@@ -50,6 +50,11 @@ export class SpoolUnwritableError extends EventQueueFullError {
   }
 }
 
+/** Option beforeSend threw, or returned neither an event nor null: that put() is refused. */
+export class BeforeSendError extends EventError {
+  override name = "BeforeSendError";
+}
+
 /** put() was called after close(). */
 export class ForwarderClosedError extends EventError {
   override name = "ForwarderClosedError";

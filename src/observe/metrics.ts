@@ -2,7 +2,8 @@ import { createRequire } from "node:module";
 import type { StatsD } from "hot-shots";
 import { OptionError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
-import type { SendResult } from "../pipeline/retry.js";
+import type { ForwarderIdentity } from "./channels.js";
+import { listen } from "./listen.js";
 
 /** Option `metrics`: baseplate's `metrics.namespace` and `metrics.endpoint`. */
 export interface MetricsOptions {
@@ -16,16 +17,6 @@ export interface ResolvedMetricsOptions {
   namespace: string;
   host: string;
   port: number;
-}
-
-/** What the forwarder reports as it works; metrics and the sidecar's --debug log listen. */
-export interface ForwarderObserver {
-  /** One request to the store finished, after `ms`, carrying `events` events. */
-  request(result: SendResult, ms: number, events: number): void;
-  /** Events given up on. */
-  dropped(events: number): void;
-  /** A put() refused because the queue was full. */
-  overflowed(): void;
 }
 
 export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
@@ -46,8 +37,9 @@ export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
  * Counters and a timer, as baseplate's publisher names them: `<namespace>.sent` (events),
  * `.error.http` and `.error.io` (failed requests), `.dropped` (events), `.overflowed` (puts
  * refused), and the timer `.post` for each request. UDP: a missing statsd server costs nothing.
+ * A subscriber of the forwarder's diagnostics channels (observe/channels.ts), for one forwarder.
  */
-export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger): ForwarderObserver & { close(): Promise<void> } {
+export function statsdSubscriber(forwarder: ForwarderIdentity, options: ResolvedMetricsOptions, logger: Logger): { close(): Promise<void> } {
   // Loaded here, not at import: apps without metrics never load the client.
   const { StatsD: Client } = createRequire(import.meta.url)("hot-shots") as { StatsD: new (o: object) => StatsD };
   let warned = false;
@@ -61,35 +53,35 @@ export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger):
       warned = true;
     },
   });
-  return {
-    request(result, ms, events) {
-      client.timing("post", ms);
-      if (result.ok) client.increment("sent", events);
-      else client.increment(result.status === undefined ? "error.io" : "error.http");
+  const stop = listen(
+    {
+      request(context) {
+        client.timing("post", context.durationMs!);
+        if (context.outcome === "sent") client.increment("sent", context.events);
+        else client.increment(context.status === undefined ? "error.io" : "error.http");
+      },
+      dropped: (message) => client.increment("dropped", message.events),
+      overflowed: () => client.increment("overflowed"),
     },
-    dropped: (events) => client.increment("dropped", events),
-    overflowed: () => client.increment("overflowed"),
-    close: () => new Promise((resolve) => client.close(() => resolve())),
+    forwarder,
+  );
+  return {
+    close: () => {
+      stop();
+      return new Promise((resolve) => client.close(() => resolve()));
+    },
   };
 }
 
-/** The sidecar's --debug: one line per request. */
-export function debugObserver(logger: Logger): ForwarderObserver {
+/** The sidecar's --debug: one line per request; returns the function that stops it. */
+export function debugSubscriber(forwarder: ForwarderIdentity, logger: Logger): () => void {
   const debug = (message: string) => logger.debug?.(message);
-  return {
-    request: (result, ms, events) =>
-      debug(`${result.ok ? "sent" : "failed to send"} ${events} event(s) in ${Math.round(ms)} ms${result.ok ? "" : `: ${result.reason}`}`),
-    dropped: (events) => debug(`dropped ${events} event(s)`),
-    overflowed: () => debug("refused an event: the queue is full"),
-  };
-}
-
-/** Several observers as one. */
-export function combineObservers(observers: ForwarderObserver[]): ForwarderObserver | undefined {
-  if (observers.length <= 1) return observers[0];
-  return {
-    request: (result, ms, events) => observers.forEach((o) => o.request(result, ms, events)),
-    dropped: (events) => observers.forEach((o) => o.dropped(events)),
-    overflowed: () => observers.forEach((o) => o.overflowed()),
-  };
+  return listen(
+    {
+      request: (c) => debug(`${c.outcome === "sent" ? "sent" : "failed to send"} ${c.events} event(s) in ${Math.round(c.durationMs!)} ms${c.outcome === "sent" ? "" : `: ${c.reason}`}`),
+      dropped: (m) => debug(`dropped ${m.events} event(s)`),
+      overflowed: () => debug("refused an event: the queue is full"),
+    },
+    forwarder,
+  );
 }

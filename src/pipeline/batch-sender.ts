@@ -1,5 +1,5 @@
 import type { Logger } from "../core/log.js";
-import type { ForwarderObserver } from "../observe/metrics.js";
+import type { ForwarderChannels } from "../observe/channels.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { backoffDelay, classifyError, type SendResult } from "./retry.js";
 import type { Sink } from "../stores/sink.js";
@@ -42,7 +42,7 @@ export class BatchSender {
     /** True while flush() or close() waits: the rate limit then does not apply. */
     private readonly urgent: () => boolean,
     readonly counts: RequestCounts,
-    private readonly observer?: ForwarderObserver,
+    private readonly channels: ForwarderChannels,
   ) {}
 
   /** Ends a wait for the rate limit now (flush() does not wait for it). */
@@ -61,9 +61,10 @@ export class BatchSender {
       this.limiter.record(Date.now());
       this.counts.requests++;
       if (failures > 0) this.counts.retried++;
-      const started = performance.now();
-      const result = await this.sendOnce(payloads, payloadBytes);
-      this.observer?.request(result, performance.now() - started, payloads.length);
+      // Traced only while someone subscribes to the send channel: otherwise no context is built.
+      const result = this.channels.tracing
+        ? await this.channels.trace(payloads.length, payloadBytes ?? 0, failures + 1, () => this.sendOnce(payloads, payloadBytes))
+        : await this.sendOnce(payloads, payloadBytes);
       if (!result.ok && this.stopping.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
       if (result.ok) {
         if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
@@ -87,6 +88,7 @@ export class BatchSender {
           return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${this.settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
         }
       }
+      this.channels.retry(failures, wait, result);
       await this.sleep(wait, false);
     }
   }

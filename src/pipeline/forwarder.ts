@@ -1,7 +1,7 @@
 import { Mutex } from "async-mutex";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
 import { EventQueueFullError, SpoolUnwritableError } from "../core/errors.js";
-import type { ForwarderObserver } from "../observe/metrics.js";
+import { ForwarderChannels } from "../observe/channels.js";
 import { OverflowReporter } from "./overflow.js";
 import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -44,10 +44,10 @@ export interface CloseResult {
   spooled?: number;
 }
 
-/** Optional parts: a rate limit shared by processes (the spool's), and an observer (metrics). */
+/** Optional parts: a rate limit shared by processes (the spool's), and the diagnostics channels it publishes on. */
 export interface ForwarderExtras {
   limiter?: Pick<RateLimiter, "delay" | "record">;
-  observer?: ForwarderObserver;
+  channels?: ForwarderChannels;
 }
 
 /**
@@ -72,6 +72,7 @@ export class Forwarder {
   private readonly overflow: OverflowReporter;
   private closing: Promise<CloseResult> | undefined;
   private readonly counts = { sent: 0, dropped: 0 };
+  private readonly channels: ForwarderChannels;
 
   constructor(
     private readonly settings: ForwarderSettings,
@@ -83,7 +84,8 @@ export class Forwarder {
     this.overflow = new OverflowReporter(settings.logger, sink.description);
     this.rowLimit = new RowLimit(settings.batchLimit, settings.logger, sink.description);
     const requestCounts = { requests: 0, retried: 0, failedRequests: 0 };
-    this.sender = new BatchSender(settings, sink, this.limiter, this.stopping.signal, () => this.urgent > 0, requestCounts, extras.observer);
+    this.channels = extras.channels ?? new ForwarderChannels("events", sink.description);
+    this.sender = new BatchSender(settings, sink, this.limiter, this.stopping.signal, () => this.urgent > 0, requestCounts, this.channels);
     queue.onAvailable?.(() => this.schedule());
   }
 
@@ -95,7 +97,7 @@ export class Forwarder {
       if (error instanceof EventQueueFullError) {
         // A spool that cannot be written refuses events because of its disk, not the store.
         this.overflow.refused(error.message, error instanceof SpoolUnwritableError ? "the spool can be written again" : undefined);
-        this.extras.observer?.overflowed();
+        this.channels.overflow(error.message);
       }
       throw error;
     }
@@ -283,7 +285,7 @@ export class Forwarder {
 
   private drop(batch: QueuedEvent[], reason: string): void {
     this.counts.dropped += batch.length;
-    this.extras.observer?.dropped(batch.length);
+    this.channels.drop(batch.length, reason);
     this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
     if (this.settings.onDrop === undefined) return;
     try {
