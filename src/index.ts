@@ -18,3 +18,4 @@ export { collectorOptionsFromConfig, COLLECTOR_CONFIG_KEYS } from "./stores/coll
 export { COLLECTOR_USER_AGENT, type CollectorOptions } from "./stores/collector/options.js";
 export type { CollectorVersion } from "./stores/collector/wire.js";
 export { CHANNELS, type ForwarderIdentity, type SendContext, type DropMessage, type OverflowMessage, type RetryMessage, type BacklogMessage, type LeaseMessage } from "./observe/channels.js";
+export { recordOpenTelemetryMetrics, type OpenTelemetryMetricsOptions } from "./observe/opentelemetry.js";

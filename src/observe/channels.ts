@@ -58,6 +58,8 @@ export interface DropMessage {
   store: string;
   events: number;
   reason: string;
+  /** The store's HTTP status, when it answered one. */
+  status?: number;
 }
 
 export interface OverflowMessage {
@@ -134,8 +136,8 @@ export class ForwarderChannels {
     }, context);
   }
 
-  drop(events: number, reason: string): void {
-    if (dropChannel.hasSubscribers) dropChannel.publish({ forwarder: this.identity, store: this.identity.store, events, reason } satisfies DropMessage);
+  drop(events: number, reason: string, status?: number): void {
+    if (dropChannel.hasSubscribers) dropChannel.publish({ forwarder: this.identity, store: this.identity.store, events, reason, status } satisfies DropMessage);
   }
 
   overflow(reason: string): void {

@@ -268,7 +268,7 @@ export class Forwarder {
       const middle = Math.ceil(batch.length / 2);
       return this.deliverEach([batch.slice(0, middle), batch.slice(middle)]);
     }
-    this.drop(batch, outcome.reason);
+    this.drop(batch, outcome.reason, outcome.status);
     return batch.length;
   }
 
@@ -283,9 +283,9 @@ export class Forwarder {
     return finished;
   }
 
-  private drop(batch: QueuedEvent[], reason: string): void {
+  private drop(batch: QueuedEvent[], reason: string, status?: number): void {
     this.counts.dropped += batch.length;
-    this.channels.drop(batch.length, reason);
+    this.channels.drop(batch.length, reason, status);
     this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
     if (this.settings.onDrop === undefined) return;
     try {
