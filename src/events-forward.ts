@@ -4,17 +4,18 @@ import { DatasetteRows } from "./row/datasette-row.js";
 import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
 import { describe, type EventInput, type EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
+import { RateLimiter } from "./pipeline/rate-limit.js";
 import { debugSubscriber, statsdSubscriber } from "./observe/metrics.js";
-import { ForwarderChannels } from "./observe/channels.js";
+import { ChannelPublisher } from "./observe/channels.js";
+import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createMiddleware } from "./http/middleware.js";
 import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./config/options.js";
-import { MemoryQueue, type EventQueue, type QueuedEvent } from "./pipeline/queue.js";
+import type { QueuedEvent } from "./pipeline/queue.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
 import { createSink, defaultSerializer } from "./stores/table.js";
-import type { Sink } from "./stores/sink.js";
-import { SpoolQueue } from "./spool/sqlite-spool.js";
-import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
+import type { Sink } from "./pipeline/sink.js";
+import { createQueue } from "./spool/kinds.js";
 
 /** How long close() drains by default before it gives up on what is left. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
@@ -45,29 +46,25 @@ export interface EventsForward {
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   // The spool first: when it cannot open, no store file has been created on the way.
-  const queue = createQueue(o);
+  const { queue, rateLimit } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
+  // Whoever creates a part closes it, once: this function made them all, so close() closes them.
   const agent = createAgent();
   let sink: Sink;
   try {
     sink = createSink(o, agent);
   } catch (error) {
-    queue.close?.();
+    void queue.close();
     void agent.close();
     throw error;
   }
-  // statsd and --debug are subscribers of this forwarder's diagnostics channels.
-  const channels = new ForwarderChannels(o.name, sink.description);
+  // The forwarder publishes on the diagnostics channels; statsd and --debug are subscribers.
+  const channels = new ChannelPublisher(o.name, sink.description);
   const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
-  const closeStores = async () => {
-    await closeBoth(sink, agent);
-    stopDebug?.();
-    await metrics?.close();
-  };
-  const limiter = queue instanceof SpoolQueue ? queue.limiter : undefined;
-  const forwarder = new Forwarder(o, { ...sink, close: closeStores }, queue, { limiter, channels });
+  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers: [channels] });
   const toQueued = queuedEventMaker(o);
   let closed = false;
+  let closing: Promise<CloseResult> | undefined;
 
   const accept = (event: unknown, meta: EventMeta): void => {
     if (closed) throw new ForwarderClosedError(o.name);
@@ -76,8 +73,20 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     forwarder.enqueue(queued);
   };
   const hookCounts: BeforeSendStats = { filtered: 0, beforeSendErrors: 0 };
+  // Without the option, put() is `accept` itself: no hook, no extra work.
   const target: PutTarget = {
     putWithMeta: o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
+  };
+
+  /** Stop sending (draining within the deadline), then close what was made here, in order. */
+  const shutDown = async (timeoutMs: number): Promise<CloseResult> => {
+    await forwarder.stop(timeoutMs);
+    const result = forwarder.closeResult(await queue.close());
+    await sink.close?.();
+    await agent.close();
+    stopDebug?.();
+    await metrics?.close();
+    return result;
   };
 
   const middleware = createMiddleware(target, o);
@@ -88,7 +97,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     }
     closed = true;
     removeSignalHandlers();
-    return forwarder.close(timeoutMs);
+    closing ??= shutDown(timeoutMs);
+    return closing;
   };
   const removeSignalHandlers =
     o.shutdownSignals.length === 0
@@ -102,11 +112,6 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     stats: o.beforeSend === undefined ? () => forwarder.stats() : () => ({ ...forwarder.stats(), ...hookCounts }),
     contextName: o.name,
   }) as unknown as EventsForward;
-}
-
-function createQueue(o: ResolvedOptions): EventQueue {
-  if (o.spool === undefined) return new MemoryQueue(o.maxQueueSize, o.maxQueueBytes);
-  return new SpoolQueue(o.spool, { publisher: o.publisher, maxRate: o.maxRate, periodMs: o.timePeriod * 1000, logger: o.logger });
 }
 
 /**
@@ -142,9 +147,4 @@ function queuedEventMaker(o: ResolvedOptions): (event: unknown, meta: EventMeta)
 function asEventError(error: unknown): EventError {
   if (error instanceof EventError) return error;
   return new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
-}
-
-async function closeBoth(sink: Sink, agent: { close(): Promise<void> }): Promise<void> {
-  await sink.close?.();
-  await agent.close();
 }

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { Forwarder } from "../src/pipeline/forwarder.js";
 import { silentLogger } from "../src/core/log.js";
-import { MemoryQueue } from "../src/pipeline/queue.js";
-import type { SendResult } from "../src/pipeline/retry.js";
+import { MemoryQueue } from "../src/pipeline/memory-queue.js";
+import { RateLimiter } from "../src/pipeline/rate-limit.js";
+import type { SendResult } from "../src/pipeline/sink.js";
 import { eachTestWithStore, forwardTo, logged, names, type Harness } from "./helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "./helpers/request-starts.js";
 import type { TestStore } from "./helpers/test-store.js";
@@ -220,11 +221,11 @@ describe("a sink that breaks its contract", () => {
       batchLimit: 10, maxBatchBytes: 1e6, batchWaitMs: 0, maxRate: 100, timePeriod: 0, maxAttempts: 3,
       retryBudgetMs: 60_000, backoffBaseMs: 1, backoffMaxMs: 5, maxRetryAfterMs: 100, logger: silentLogger,
     };
-    const forwarder = new Forwarder(settings, sink, new MemoryQueue(10));
+    const forwarder = new Forwarder({ settings, sink, queue: new MemoryQueue(10), rateLimit: new RateLimiter(100, 0) });
     forwarder.enqueue({ json: '"x"', bytes: 3 });
     await forwarder.flush();
     expect(seen).toEqual([['"x"']]);
     expect(forwarder.stats()).toMatchObject({ sent: 1, failedRequests: 1, retried: 1 });
-    await forwarder.close(100);
+    await forwarder.stop(100);
   });
 });

@@ -8,6 +8,7 @@ import { EventQueueFullError, eventsForward, OptionError, type EventsForward, ty
 import { silentLogger } from "../src/core/log.js";
 import { resolveSpoolOptions } from "../src/config/spool-options.js";
 import { SpoolQueue } from "../src/spool/sqlite-spool.js";
+import { RateLimiter } from "../src/pipeline/rate-limit.js";
 import { PROJECT_ROOT } from "./helpers/datasette-venv.js";
 import { waitFor } from "./helpers/wait.js";
 import { useTempDirs } from "./helpers/temp-dir.js";
@@ -184,17 +185,17 @@ describe("the publisher lease", () => {
   it("hands the rate limit over with the lease: the next publisher waits out the window its predecessor started", async () => {
     const dir = tempDir();
     const spool = resolveSpoolOptions({ path: join(dir, "spool.db"), pollMs: 10 });
-    const settings = { publisher: true, maxRate: 1, periodMs: 60_000, logger: silentLogger };
-    const first = new SpoolQueue(spool, settings);
+    const settings = () => ({ publisher: true, limiter: new RateLimiter(1, 60_000), logger: silentLogger });
+    const first = new SpoolQueue(spool, settings());
     cleanups.push(() => first.close());
-    await waitFor(() => first.ready, { what: "the first publisher" });
-    first.limiter!.record(Date.now());
-    first.close();
+    await waitFor(() => first.publishing, { what: "the first publisher" });
+    await first.rateLimit.record();
+    await first.close();
 
-    const second = new SpoolQueue(spool, settings);
+    const second = new SpoolQueue(spool, settings());
     cleanups.push(() => second.close());
-    await waitFor(() => second.ready, { what: "the second publisher" });
-    expect(second.limiter!.delay(Date.now())).toBeGreaterThan(50_000);
+    await waitFor(() => second.publishing, { what: "the second publisher" });
+    expect(await second.rateLimit.delay()).toBeGreaterThan(50_000);
   });
 });
 

@@ -16,7 +16,8 @@ export interface SpoolOptions {
   synchronous?: "normal" | "full";
 }
 
-export type ResolvedSpoolOptions = Required<SpoolOptions>;
+/** Which queue kind (src/spool/kinds.ts) holds the spool. */
+export type ResolvedSpoolOptions = Required<SpoolOptions> & { kind: "sqlite" };
 
 export const SPOOL_DEFAULTS = {
   groupCommitMs: 5,
@@ -41,6 +42,7 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
   if (synchronous !== "normal" && synchronous !== "full") throw new OptionError("spool.synchronous", 'must be "normal" or "full"');
   const leaseMs = whole(o, "leaseMs", 100, 3_600_000);
   return {
+    kind: "sqlite",
     path: o.path,
     groupCommitMs: whole(o, "groupCommitMs", 0, 60_000),
     maxEvents: whole(o, "maxEvents", 1, 1_000_000_000),

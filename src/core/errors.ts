@@ -31,6 +31,11 @@ export class EventQueueFullError extends EventError {
         : `event queue is full: its events take ${maxBytes} bytes (option maxQueueBytes); the store is slower than the app or unreachable`,
     );
   }
+
+  /** What ends the refusals, for the one log line per episode. */
+  get until(): string | undefined {
+    return undefined;
+  }
 }
 
 /**
@@ -47,6 +52,10 @@ export class SpoolUnwritableError extends EventQueueFullError {
   ) {
     super(maxBuffered, undefined, "spool");
     this.message = `the spool ${path} cannot be written (${problem}) and ${maxBuffered} events already wait in memory for it`;
+  }
+
+  override get until(): string {
+    return "the spool can be written again";
   }
 }
 

@@ -1,5 +1,6 @@
-import { channel, tracingChannel } from "node:diagnostics_channel";
-import type { SendResult } from "../pipeline/retry.js";
+import { channel } from "node:diagnostics_channel";
+import type { ForwarderObserver } from "../pipeline/observer.js";
+import type { SendResult } from "../pipeline/sink.js";
 
 /**
  * The diagnostics channels events-forward publishes on (node:diagnostics_channel), as undici and
@@ -97,58 +98,72 @@ export interface LeaseMessage {
   held: boolean;
 }
 
-export const sendChannel = tracingChannel<unknown, SendContext>(CHANNELS.send);
-export const dropChannel = channel(CHANNELS.drop);
-export const overflowChannel = channel(CHANNELS.overflow);
-export const retryChannel = channel(CHANNELS.retry);
-export const backlogChannel = channel(CHANNELS.backlog);
-export const leaseChannel = channel(CHANNELS.lease);
+/** The send tracing channel's parts, published by hand: the forwarder reports a request's start and end as two calls. */
+const sendStart = channel(`tracing:${CHANNELS.send}:start`);
+const sendEnd = channel(`tracing:${CHANNELS.send}:end`);
+const sendAsyncStart = channel(`tracing:${CHANNELS.send}:asyncStart`);
+const sendAsyncEnd = channel(`tracing:${CHANNELS.send}:asyncEnd`);
+const dropChannel = channel(CHANNELS.drop);
+const overflowChannel = channel(CHANNELS.overflow);
+const retryChannel = channel(CHANNELS.retry);
+const backlogChannel = channel(CHANNELS.backlog);
+const leaseChannel = channel(CHANNELS.lease);
 
 /**
- * What a forwarder publishes, bound to its identity. Every method looks at hasSubscribers first:
- * with nobody listening, no message is built.
+ * The forwarder's observer that publishes what it hears on the channels, bound to its identity.
+ * Every method looks at hasSubscribers first: with nobody listening, no message is built.
+ * One request is in flight per forwarder, so one context at a time.
  */
-export class ForwarderChannels {
+export class ChannelPublisher implements ForwarderObserver {
   readonly identity: ForwarderIdentity;
+  private context: SendContext | undefined;
+  private attempt = 0;
 
   constructor(name: string, store: string) {
     this.identity = { name, store };
   }
 
-  /** Whether sends should go through trace() (someone listens to the send channel). */
-  get tracing(): boolean {
-    return sendChannel.hasSubscribers;
+  onRequestStart(events: number, retry: boolean, bytes = 0): void {
+    this.attempt = retry ? this.attempt + 1 : 1;
+    // The context is built only when someone listens to the start or the end of a request.
+    if (!sendStart.hasSubscribers && !sendAsyncEnd.hasSubscribers && !sendEnd.hasSubscribers && !sendAsyncStart.hasSubscribers) return;
+    const context: SendContext = { forwarder: this.identity, store: this.identity.store, events, bytes, attempt: this.attempt };
+    this.context = context;
+    sendStart.publish(context);
+    sendEnd.publish(context); // the synchronous part ends here; the answer comes later (asyncStart/asyncEnd)
   }
 
-  /** Runs one request to the store inside the send tracing channel. */
-  trace(events: number, bytes: number, attempt: number, send: () => Promise<SendResult>): Promise<SendResult> {
-    const context: SendContext = { forwarder: this.identity, store: this.identity.store, events, bytes, attempt };
-    return sendChannel.tracePromise(async () => {
-      const started = performance.now();
-      const result = await send();
-      context.durationMs = performance.now() - started;
-      context.outcome = result.ok ? "sent" : "failed";
-      if (!result.ok) {
-        context.status = result.status;
-        context.reason = result.reason;
-      }
-      return result;
-    }, context);
+  onRequest(result: SendResult, ms: number): void {
+    const context = this.context;
+    if (context === undefined) return;
+    this.context = undefined;
+    context.durationMs = ms;
+    context.outcome = result.ok ? "sent" : "failed";
+    if (!result.ok) {
+      context.status = result.status;
+      context.reason = result.reason;
+    }
+    context.result = result;
+    sendAsyncStart.publish(context);
+    sendAsyncEnd.publish(context);
   }
 
-  drop(events: number, reason: string, status?: number): void {
+  onSent(): void {}
+
+  onDrop(events: number, reason: string, status?: number): void {
     if (dropChannel.hasSubscribers) dropChannel.publish({ forwarder: this.identity, store: this.identity.store, events, reason, status } satisfies DropMessage);
   }
 
-  overflow(reason: string): void {
-    if (overflowChannel.hasSubscribers) overflowChannel.publish({ forwarder: this.identity, store: this.identity.store, reason } satisfies OverflowMessage);
+  onOverflow(reason?: string): void {
+    if (overflowChannel.hasSubscribers) overflowChannel.publish({ forwarder: this.identity, store: this.identity.store, reason: reason ?? "the queue is full" } satisfies OverflowMessage);
   }
 
-  retry(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void {
+  onRetry(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void {
     if (!retryChannel.hasSubscribers) return;
     retryChannel.publish({ forwarder: this.identity, store: this.identity.store, attempt, delayMs, status: failure.status, reason: failure.reason } satisfies RetryMessage);
   }
 
+  /** For the backlog warning (issue 11's capacity work calls it where it logs). */
   backlog(level: BacklogMessage["level"], waiting: number, bound: number): void {
     if (backlogChannel.hasSubscribers) backlogChannel.publish({ forwarder: this.identity, store: this.identity.store, level, waiting, bound } satisfies BacklogMessage);
   }

@@ -1,9 +1,10 @@
 import type { Logger } from "../core/log.js";
-import type { ForwarderChannels } from "../observe/channels.js";
-import type { RateLimiter } from "./rate-limit.js";
-import { backoffDelay, classifyError, type SendResult } from "./retry.js";
-import type { Sink } from "../stores/sink.js";
+import type { ForwarderObserver } from "./observer.js";
+import type { RateLimit } from "./rate-limit.js";
+import { backoffDelay, classifyError } from "./retry.js";
+import type { SendResult, Sink } from "./sink.js";
 
+/** The failure policy: how often and how long a batch is retried. */
 export interface RetrySettings {
   maxAttempts: number;
   retryBudgetMs: number;
@@ -13,14 +14,16 @@ export interface RetrySettings {
   logger: Logger;
 }
 
-/** The request counters a sender keeps (the forwarder's stats() reports them). */
-export interface RequestCounts {
-  requests: number;
-  retried: number;
-  failedRequests: number;
+export interface BatchSenderParts {
+  settings: RetrySettings;
+  sink: Sink;
+  rateLimit: RateLimit;
+  /** Ends every pause, and the sending, at close()'s deadline. */
+  stopping: AbortSignal;
+  observer: ForwarderObserver;
 }
 
-/** Outcome of one batch after all its retries; `stopped` when close() cut it short. */
+/** Outcome of one batch after all its retries: the sink's last answer, or `stopped` when close() cut it short. */
 export type Outcome = SendResult | { ok: false; stopped: true; reason: string };
 
 export const STOPPED_REASON = "the forwarder closed before they were delivered (close() deadline)";
@@ -28,67 +31,64 @@ export const STOPPED_REASON = "the forwarder closed before they were delivered (
 /**
  * Sends one batch until the store takes it, rejects it, or the failure policy gives up: waiting
  * for the rate limit before every request, backing off (and honouring Retry-After) between them.
- * Its pauses are unref'd; `stopping` ends them, and wake() ends a rate-limit wait (for flush()).
+ * Its pauses are unref'd; `stopping` ends them. While `urgent` (flush() or close() waits), the
+ * rate limit does not apply.
  */
 export class BatchSender {
   private failing = false;
+  private urgentCount = 0;
   private wakeRateWait: (() => void) | undefined;
 
-  constructor(
-    private readonly settings: RetrySettings,
-    private readonly sink: Sink,
-    private readonly limiter: Pick<RateLimiter, "delay" | "record">,
-    private readonly stopping: AbortSignal,
-    /** True while flush() or close() waits: the rate limit then does not apply. */
-    private readonly urgent: () => boolean,
-    readonly counts: RequestCounts,
-    private readonly channels: ForwarderChannels,
-  ) {}
+  constructor(private readonly parts: BatchSenderParts) {}
 
-  /** Ends a wait for the rate limit now (flush() does not wait for it). */
-  wake(): void {
-    this.wakeRateWait?.();
+  /** flush() and close() begin (true) or end (false) waiting: the rate limit is lifted meanwhile. */
+  setUrgent(urgent: boolean): void {
+    this.urgentCount += urgent ? 1 : -1;
+    if (urgent) this.wakeRateWait?.();
+  }
+
+  get urgent(): boolean {
+    return this.urgentCount > 0;
   }
 
   /** `payloadBytes`: see Sink.send. */
   async send(payloads: string[], payloadBytes?: number): Promise<Outcome> {
+    const { settings, sink, rateLimit, stopping, observer } = this.parts;
     let attempts = 0;
     let failures = 0;
     let budgetStart: number | undefined;
     for (;;) {
       await this.waitForRateLimit();
-      if (this.stopping.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
-      this.limiter.record(Date.now());
-      this.counts.requests++;
-      if (failures > 0) this.counts.retried++;
-      // Traced only while someone subscribes to the send channel: otherwise no context is built.
-      const result = this.channels.tracing
-        ? await this.channels.trace(payloads.length, payloadBytes ?? 0, failures + 1, () => this.sendOnce(payloads, payloadBytes))
-        : await this.sendOnce(payloads, payloadBytes);
-      if (!result.ok && this.stopping.aborted) return { ok: false, stopped: true, reason: STOPPED_REASON };
+      if (stopping.aborted) return stopped();
+      await rateLimit.record();
+      observer.onRequestStart(payloads.length, failures > 0, payloadBytes);
+      const started = performance.now();
+      const result = await this.sendOnce(payloads, payloadBytes);
+      // A request cut short by close() is not the store's failure.
+      if (!result.ok && stopping.aborted) return stopped();
+      observer.onRequest(result, performance.now() - started, payloads.length);
       if (result.ok) {
-        if (this.failing) this.settings.logger.warn(`${this.sink.description} accepts events again`);
+        if (this.failing) settings.logger.warn(`${sink.description} accepts events again`);
         this.failing = false;
         return result;
       }
-      this.counts.failedRequests++;
       failures++;
       if (!result.retry) return result;
-      if (!this.failing) this.settings.logger.warn(`${this.sink.description}: ${result.reason}; retrying with backoff`);
+      if (!this.failing) settings.logger.warn(`${sink.description}: ${result.reason}; retrying with backoff`);
       this.failing = true;
-      const backoff = backoffDelay(failures, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
-      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, this.settings.maxRetryAfterMs));
+      const backoff = backoffDelay(failures, settings.backoffBaseMs, settings.backoffMaxMs);
+      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, settings.maxRetryAfterMs));
       // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
-        if (attempts >= this.settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
+        if (attempts >= settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
         // The budget counts from the first failure that used an attempt; no retry starts after it.
-        if (Date.now() + wait - budgetStart > this.settings.retryBudgetMs) {
-          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${this.settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
+        if (Date.now() + wait - budgetStart > settings.retryBudgetMs) {
+          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
         }
       }
-      this.channels.retry(failures, wait, result);
+      observer.onRetry?.(failures, wait, result);
       await this.sleep(wait, false);
     }
   }
@@ -96,7 +96,7 @@ export class BatchSender {
   /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
   private async sendOnce(payloads: string[], payloadBytes: number | undefined): Promise<SendResult> {
     try {
-      return await this.sink.send(payloads, this.stopping, payloadBytes);
+      return await this.parts.sink.send(payloads, this.parts.stopping, payloadBytes);
     } catch (error) {
       return classifyError(error, false);
     }
@@ -104,25 +104,31 @@ export class BatchSender {
 
   private async waitForRateLimit(): Promise<void> {
     for (;;) {
-      const delay = this.limiter.delay(Date.now());
-      if (delay <= 0 || this.urgent() || this.stopping.aborted) return;
+      if (this.urgent || this.parts.stopping.aborted) return;
+      const delay = await this.parts.rateLimit.delay();
+      if (delay <= 0 || this.urgent || this.parts.stopping.aborted) return;
       await this.sleep(delay, true);
     }
   }
 
-  /** An unref'd pause that `stopping` always ends early, and wake() too when `forFlush`. */
-  private sleep(ms: number, forFlush: boolean): Promise<void> {
+  /** An unref'd pause that `stopping` always ends early, and setUrgent(true) too when `rateWait`. */
+  private sleep(ms: number, rateWait: boolean): Promise<void> {
+    const stopping = this.parts.stopping;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.stopping.removeEventListener("abort", done);
+        stopping.removeEventListener("abort", done);
         if (this.wakeRateWait === done) this.wakeRateWait = undefined;
         resolve();
       };
       const timer = setTimeout(done, ms);
       timer.unref();
-      this.stopping.addEventListener("abort", done, { once: true });
-      if (forFlush) this.wakeRateWait = done;
+      stopping.addEventListener("abort", done, { once: true });
+      if (rateWait) this.wakeRateWait = done;
     });
   }
+}
+
+function stopped(): Outcome {
+  return { ok: false, stopped: true, reason: STOPPED_REASON };
 }

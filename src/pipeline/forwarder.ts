@@ -1,21 +1,30 @@
 import { Mutex } from "async-mutex";
+import { EventQueueFullError } from "../core/errors.js";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
-import { EventQueueFullError, SpoolUnwritableError } from "../core/errors.js";
-import { ForwarderChannels } from "../observe/channels.js";
+import { combineObservers, Counters, type ForwarderObserver } from "./observer.js";
 import { OverflowReporter } from "./overflow.js";
-import type { EventQueue, QueuedEvent, QueueStats } from "./queue.js";
-import { RateLimiter } from "./rate-limit.js";
+import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "./queue.js";
+import type { RateLimit } from "./rate-limit.js";
 import { RowLimit } from "./row-limit.js";
-import type { Sink } from "../stores/sink.js";
+import type { Sink } from "./sink.js";
 
 /** What the forwarder needs beyond the failure policy its BatchSender applies. */
 export interface ForwarderSettings extends RetrySettings {
   batchLimit: number;
   maxBatchBytes: number;
   batchWaitMs: number;
-  maxRate: number;
-  timePeriod: number;
   onDrop?: (events: string[], reason: string) => void;
+}
+
+/** What the forwarder works with; the root builds each part, and closes it. */
+export interface ForwarderParts {
+  settings: ForwarderSettings;
+  sink: Sink;
+  queue: EventQueue;
+  /** The local rate limit, or one a spool shares between processes. */
+  rateLimit: RateLimit;
+  /** Who else hears what happens (metrics, a debug log); stats() has its own counters. */
+  observers?: readonly ForwarderObserver[];
 }
 
 export interface ForwarderStats extends QueueStats {
@@ -44,49 +53,45 @@ export interface CloseResult {
   spooled?: number;
 }
 
-/** Optional parts: a rate limit shared by processes (the spool's), and the diagnostics channels it publishes on. */
-export interface ForwarderExtras {
-  limiter?: Pick<RateLimiter, "delay" | "record">;
-  channels?: ForwarderChannels;
-}
-
 /**
  * Takes batches from the queue and delivers them to the sink: as soon as the rate limit allows,
- * one request in flight at a time, retrying with backoff, splitting batches the store rejects.
- * Its timers are unref'd: it never keeps the process alive by itself (but for close()'s deadline).
+ * one request in flight at a time, retrying with backoff (its BatchSender), splitting batches the
+ * store rejects. Its timers are unref'd: it never keeps the process alive by itself (but for
+ * stop()'s deadline). It closes nothing it was given: the root closes the queue and the sink.
  */
 export class Forwarder {
-  private readonly limiter: Pick<RateLimiter, "delay" | "record">;
+  private readonly settings: ForwarderSettings;
+  private readonly sink: Sink;
+  private readonly queue: EventQueue;
+  private readonly rateLimit: RateLimit;
+  private readonly counters = new Counters();
+  private readonly observer: ForwarderObserver;
   private readonly sender: BatchSender;
   /** batchLimit, or less once the store has said it takes fewer rows a write. */
   private readonly rowLimit: RowLimit;
+  private readonly overflow: OverflowReporter;
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private urgent = 0;
   private pendingSince = 0;
   /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
   private pendingBytes = 0;
   private accepted = 0;
   private settled = 0;
-  private readonly overflow: OverflowReporter;
-  private closing: Promise<CloseResult> | undefined;
-  private readonly counts = { sent: 0, dropped: 0 };
-  private readonly channels: ForwarderChannels;
+  private stopped: Promise<void> | undefined;
+  /** Whether this process was the spool's publisher when it stopped (for the closing log line). */
+  private publishedAtStop = true;
 
-  constructor(
-    private readonly settings: ForwarderSettings,
-    private readonly sink: Sink,
-    private readonly queue: EventQueue,
-    private readonly extras: ForwarderExtras = {},
-  ) {
-    this.limiter = extras.limiter ?? new RateLimiter(settings.maxRate, settings.timePeriod * 1000);
-    this.overflow = new OverflowReporter(settings.logger, sink.description);
-    this.rowLimit = new RowLimit(settings.batchLimit, settings.logger, sink.description);
-    const requestCounts = { requests: 0, retried: 0, failedRequests: 0 };
-    this.channels = extras.channels ?? new ForwarderChannels("events", sink.description);
-    this.sender = new BatchSender(settings, sink, this.limiter, this.stopping.signal, () => this.urgent > 0, requestCounts, this.channels);
-    queue.onAvailable?.(() => this.schedule());
+  constructor(parts: ForwarderParts) {
+    this.settings = parts.settings;
+    this.sink = parts.sink;
+    this.queue = parts.queue;
+    this.rateLimit = parts.rateLimit;
+    this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
+    this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
+    this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
+    this.sender = new BatchSender({ settings: this.settings, sink: this.sink, rateLimit: this.rateLimit, stopping: this.stopping.signal, observer: this.observer });
+    this.queue.onAvailable(() => this.schedule());
   }
 
   /** Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. */
@@ -95,9 +100,8 @@ export class Forwarder {
       this.queue.push(event);
     } catch (error) {
       if (error instanceof EventQueueFullError) {
-        // A spool that cannot be written refuses events because of its disk, not the store.
-        this.overflow.refused(error.message, error instanceof SpoolUnwritableError ? "the spool can be written again" : undefined);
-        this.channels.overflow(error.message);
+        this.overflow.refused(error.message, error.until);
+        this.observer.onOverflow(error.message);
       }
       throw error;
     }
@@ -111,39 +115,53 @@ export class Forwarder {
   }
 
   stats(): ForwarderStats {
-    const { sent, dropped } = this.counts;
-    const { requests, retried, failedRequests } = this.sender.counts;
-    return { queued: this.queue.size, sent, retried, dropped, overflowed: this.overflow.total, requests, failedRequests, ...this.queue.stats?.() };
+    const { sent, retried, dropped, overflowed, requests, failedRequests } = this.counters;
+    return { queued: this.queue.size, sent, retried, dropped, overflowed, requests, failedRequests, ...this.queue.stats() };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
   async flush(): Promise<void> {
     const target = this.accepted;
-    this.queue.commit?.();
-    this.urgent++;
-    this.sender.wake();
+    this.sender.setUrgent(true);
     try {
-      while (this.settled < target && this.queue.size > 0 && this.queue.ready !== false && !this.stopping.signal.aborted) {
+      await this.queue.commit();
+      while (this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.signal.aborted) {
         await this.mutex.runExclusive(() => this.deliverNext());
       }
     } finally {
-      this.urgent--;
+      this.sender.setUrgent(false);
       this.reschedule();
     }
   }
 
-  /** Drains within `timeoutMs`, then stops; safe to call more than once. */
-  close(timeoutMs: number): Promise<CloseResult> {
-    this.closing ??= this.drainAndStop(timeoutMs);
-    return this.closing;
+  /**
+   * Drains within `timeoutMs` (a durable queue: only lets the batch in flight finish), then stops
+   * sending for good and drops what a memory queue still holds. Safe to call more than once.
+   */
+  stop(timeoutMs: number): Promise<void> {
+    this.stopped ??= this.drainAndStop(timeoutMs);
+    return this.stopped;
   }
 
-  private async drainAndStop(timeoutMs: number): Promise<CloseResult> {
+  /** After stop() and the queue's close(): counts what the queue could not keep as dropped, and reports the end. */
+  closeResult(unkept: Unkept | undefined): CloseResult {
+    if (unkept !== undefined && unkept.events.length > 0) this.drop(unkept.events, unkept.reason);
+    const left = this.queue.size;
+    const result: CloseResult = { delivered: this.counters.sent, undelivered: this.counters.dropped + left };
+    if (!this.queue.durable) return result;
+    // A process that only writes to a spool always leaves its events there: nothing to report.
+    if (left > 0 && this.publishedAtStop) {
+      this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
+    }
+    return { ...result, spooled: left };
+  }
+
+  private async drainAndStop(timeoutMs: number): Promise<void> {
     // Not unref'd: whoever awaits close() expects it to settle, so the deadline keeps the process
     // alive until then (an unref'd one let `await events.close()` end a script with exit code 13).
     const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
     try {
-      // A durable queue keeps what is left for the next publisher, at the rate limit: close()
+      // A durable queue keeps what is left for the next publisher, at the rate limit: stop()
       // only lets the batch in flight finish (within the deadline) instead of draining.
       if (this.queue.durable) await this.mutex.waitForUnlock();
       else await this.flush();
@@ -152,32 +170,17 @@ export class Forwarder {
       this.stopping.abort();
       this.cancelTimer();
     }
-    const left = await this.mutex.runExclusive(() => this.settleLeftovers());
-    this.queue.close?.(); // a no-op when settleLeftovers() closed it
-    await this.sink.close?.();
-    const result: CloseResult = { delivered: this.counts.sent, undelivered: this.counts.dropped + left };
-    return this.queue.durable ? { ...result, spooled: left } : result;
+    this.publishedAtStop = this.queue.publishing;
+    if (!this.queue.durable) await this.mutex.runExclusive(() => this.dropLeftovers());
   }
 
-  /** At the deadline: a spool keeps what is left for the next start; memory can only drop it. */
-  private settleLeftovers(): number {
-    if (this.queue.durable) {
-      const publisher = this.queue.ready !== false;
-      // Closing commits what the spool buffered; what it cannot write is lost, and counted so.
-      const unkept = this.queue.close?.();
-      if (unkept && unkept.events.length > 0) this.drop(unkept.events, unkept.reason);
-      const left = this.queue.size;
-      // A process that only writes to a spool always leaves its events there: nothing to report.
-      if (left === 0 || !publisher) return left;
-      this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
-      return left;
-    }
+  /** At the deadline, memory can only drop what is left. */
+  private async dropLeftovers(): Promise<void> {
     const left = this.queue.size;
-    if (left === 0) return 0;
-    const rest = this.queue.take(left, Number.POSITIVE_INFINITY);
-    this.queue.settle(rest);
+    if (left === 0) return;
+    const rest = await this.queue.take(left, Number.POSITIVE_INFINITY);
+    await this.queue.settle(rest);
     this.drop(rest, STOPPED_REASON);
-    return 0;
   }
 
   private reschedule(): void {
@@ -192,10 +195,10 @@ export class Forwarder {
     this.timer = undefined;
   }
 
-  private schedule(): void {
-    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || this.queue.ready === false || this.stopping.signal.aborted) return;
-    const now = Date.now();
-    const delay = this.urgent > 0 ? 0 : Math.max(this.limiter.delay(now), this.fillDelay(now));
+  /** `minDelay`: what the rate limit still asks for, as the last tick found it. */
+  private schedule(minDelay = 0): void {
+    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || !this.queue.publishing || this.stopping.signal.aborted) return;
+    const delay = this.sender.urgent ? 0 : Math.max(minDelay, this.fillDelay(Date.now()));
     // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
     // most of its time there, so a batch that may go now goes on the next turn of the loop.
     this.timer = delay > 0 ? setTimeout(this.tick, delay) : setImmediate(this.tick);
@@ -210,17 +213,23 @@ export class Forwarder {
 
   private readonly tick = async (): Promise<void> => {
     this.timer = undefined;
+    let rateWait = 0;
     try {
-      await this.mutex.runExclusive(() => this.deliverNext());
+      rateWait = await this.mutex.runExclusive(async () => {
+        // The batch is taken only once it may go, so events that come meanwhile still join it.
+        const wait = this.sender.urgent ? 0 : await this.rateLimit.delay();
+        if (wait <= 0) await this.deliverNext();
+        return wait;
+      });
     } catch (error) {
       // Background work never throws into the app; a bug here must still be seen.
       this.settings.logger.error(`forwarder failed unexpectedly: ${(error as Error).stack ?? String(error)}`);
     }
-    this.schedule();
+    this.schedule(rateWait);
   };
 
   private async deliverNext(): Promise<void> {
-    const batch = this.fitBody(this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes));
+    const batch = this.fitBody(await this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes));
     if (batch.length === 0) return;
     let finished = await this.deliver(batch);
     if (finished < batch.length && !this.queue.durable) {
@@ -230,7 +239,7 @@ export class Forwarder {
     // Only what was delivered or dropped leaves the queue: the part of a batch that close() cut
     // short stays in a durable queue, to be sent again on the next start.
     const done = finished === batch.length ? batch : batch.slice(0, finished);
-    if (finished > 0) this.queue.settle(done);
+    if (finished > 0) await this.queue.settle(done);
     this.settled += finished;
     this.pendingBytes = Math.max(0, this.pendingBytes - done.reduce((sum, event) => sum + event.bytes, 0));
     // What is left starts the next batch now, as baseplate's publisher starts a new batch after
@@ -258,7 +267,7 @@ export class Forwarder {
     for (const event of batch) bytes += event.bytes;
     const outcome = await this.sender.send(batch.map((event) => event.json), bytes);
     if (outcome.ok) {
-      this.counts.sent += batch.length;
+      this.observer.onSent(batch.length);
       return batch.length;
     }
     if ("stopped" in outcome) return 0;
@@ -284,8 +293,7 @@ export class Forwarder {
   }
 
   private drop(batch: QueuedEvent[], reason: string, status?: number): void {
-    this.counts.dropped += batch.length;
-    this.channels.drop(batch.length, reason, status);
+    this.observer.onDrop(batch.length, reason, status);
     this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
     if (this.settings.onDrop === undefined) return;
     try {

@@ -1,4 +1,11 @@
-import { EventQueueFullError } from "../core/errors.js";
+/**
+ * The queue contract: where accepted events wait for the forwarder. The memory queue and every
+ * spool (SQLite, Redis) implement all of it, so the forwarder never asks what kind of queue it
+ * has. Events leave in the order they came: the forwarder takes a batch from the front and
+ * settles it (delivered or dropped) before it takes the next, so settle() always removes the
+ * front. push() is synchronous and cheap (it runs in put()); everything that may wait on a disk
+ * or a server is asynchronous.
+ */
 
 /** One event as it waits: its serialized text and that text's size in bytes (UTF-8). */
 export interface QueuedEvent {
@@ -6,7 +13,7 @@ export interface QueuedEvent {
   readonly bytes: number;
 }
 
-/** What a queue adds to stats(); only a spool has these. */
+/** What a queue adds to stats(). */
 export interface QueueStats {
   /** Events this process committed to the spool. */
   spooled?: number;
@@ -16,81 +23,35 @@ export interface QueueStats {
   publisher?: boolean;
 }
 
-/**
- * Where accepted events wait for the forwarder. Events leave in the order they came; the
- * forwarder takes a batch from the front and settles it (delivered or dropped) before it takes
- * the next, so settle() always removes the front of the queue.
- */
-export interface EventQueue {
-  readonly size: number;
-  /**
-   * Events left at close() outlive the process (a spool): close() does not drain them (it lets
-   * the batch in flight finish within the deadline), and leaves them, and an in-flight batch cut
-   * short by close(), where they are, instead of dropping them.
-   */
-  readonly durable?: boolean;
-  push(event: QueuedEvent): void;
-  /** The oldest events, at most `maxCount` of them and `maxBytes` in all (at least one). */
-  take(maxCount: number, maxBytes: number): QueuedEvent[];
-  /** Forgets a batch that take() returned: it was delivered or dropped. */
-  settle(batch: QueuedEvent[]): void;
-  /** False while this process may not take events (another process holds the spool's publisher lease). */
-  readonly ready?: boolean;
-  /** Makes every event pushed so far durable (a spool commits its group now). */
-  commit?(): void;
-  /** Calls `wake` when events become available that push() did not announce (other processes). */
-  onAvailable?(wake: () => void): void;
-  stats?(): QueueStats;
-  /** Returns the events it could not keep (a spool that cannot be written), with why: they are lost. */
-  close?(): Unkept | void;
-}
-
-/** Accepted events a queue could neither deliver nor keep when it closed. */
+/** Accepted events a queue could neither deliver nor keep when it closed: they are lost. */
 export interface Unkept {
   events: QueuedEvent[];
   reason: string;
 }
 
-/** The default queue: an array used as a deque, bounded by count and by bytes. */
-export class MemoryQueue implements EventQueue {
-  private items: QueuedEvent[] = [];
-  private head = 0;
-  private bytes = 0;
-
-  constructor(
-    private readonly maxSize: number,
-    private readonly maxBytes = Number.POSITIVE_INFINITY,
-  ) {}
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  push(event: QueuedEvent): void {
-    if (this.size >= this.maxSize) throw new EventQueueFullError(this.maxSize);
-    if (this.bytes + event.bytes > this.maxBytes) throw new EventQueueFullError(this.maxSize, this.maxBytes);
-    this.items.push(event);
-    this.bytes += event.bytes;
-  }
-
-  take(maxCount: number, maxBytes: number): QueuedEvent[] {
-    const end = Math.min(this.items.length, this.head + maxCount);
-    let bytes = 0;
-    let i = this.head;
-    for (; i < end; i++) {
-      bytes += this.items[i]!.bytes;
-      if (bytes > maxBytes && i > this.head) break;
-    }
-    return this.items.slice(this.head, i);
-  }
-
-  settle(batch: QueuedEvent[]): void {
-    this.head += batch.length;
-    for (const event of batch) this.bytes -= event.bytes;
-    // Compact now and then so the array does not grow forever, without shifting on every batch.
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-  }
+export interface EventQueue {
+  /**
+   * True when what is left at close() outlives the process (a spool): close() then does not
+   * drain (it lets the batch in flight finish within the deadline), and the part of a batch that
+   * close() cut short stays queued for the next publisher. False (memory): close() drains, and
+   * drops what is left at the deadline.
+   */
+  readonly durable: boolean;
+  /** Events waiting, as this process last saw them (its own buffered ones included). */
+  readonly size: number;
+  /** Whether this process may take events now: it holds the spool's publisher lease (memory: always). */
+  readonly publishing: boolean;
+  /** Buffers the event, or throws EventQueueFullError (a subclass names a spool's trouble). Never waits. */
+  push(event: QueuedEvent): void;
+  /** The oldest events, at most `maxCount` and `maxBytes` in all (at least one); [] when none or not publishing. */
+  take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]>;
+  /** Removes a batch take() returned, the front of the queue: it was delivered or dropped. */
+  settle(batch: readonly QueuedEvent[]): Promise<void>;
+  /** Makes every event pushed so far durable (a spool commits its group now). */
+  commit(): Promise<void>;
+  /** Calls `wake` when events become available that push() did not announce (other processes' events, a lease just taken). */
+  onAvailable(wake: () => void): void;
+  stats(): QueueStats;
+  /** Commits what is buffered, gives the lease up, closes; resolves with the events it could not keep. Safe to call twice. */
+  close(): Promise<Unkept | undefined>;
 }

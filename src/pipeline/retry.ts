@@ -1,28 +1,6 @@
-/** What a sink learned from one attempt to deliver a batch. */
-export type SendResult =
-  | { ok: true }
-  | {
-      ok: false;
-      /** Worth sending again later (network trouble, timeouts, 408, 429, most 5xx). */
-      retry: boolean;
-      /**
-       * The store did not take the batch: it could not be reached (connection refused, DNS...), or
-       * it answered 429 or 503, which say "not processed, come back later". The batch is held and
-       * retried without using up attempts or the retry budget (the queue bound limits the cost).
-       */
-      unreachable?: boolean;
-      /** The store asked for this pause (Retry-After), in milliseconds. */
-      retryAfterMs?: number;
-      /** The store rejected the content: splitting the batch can isolate the bad events. */
-      splittable?: boolean;
-      /** The store takes at most this many rows a write (Datasette's max_insert_rows): cut the batch to it. */
-      maxRows?: number;
-      status?: number;
-      /** What went wrong, for logs and onDrop; never holds a secret. */
-      reason: string;
-    };
+import type { Failure } from "./sink.js";
 
-export type Failure = Extract<SendResult, { ok: false }>;
+// The failure policy's reading of an answer: what to retry, how long to wait.
 
 /** Statuses that say the request was not processed and should be repeated later, unchanged. */
 const NOT_PROCESSED = new Set([429, 503]);

@@ -1,5 +1,5 @@
 import type { Logger } from "../core/log.js";
-import type { Failure } from "./retry.js";
+import type { Failure } from "./sink.js";
 
 /**
  * The most events one batch carries: batchLimit, lowered for good once the store refuses a batch

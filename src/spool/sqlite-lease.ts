@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { RateLimiter } from "../pipeline/rate-limit.js";
+import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
 import type { SqliteDatabase } from "../core/sqlite-open.js";
 
 interface LeaseRow {
@@ -18,7 +18,8 @@ interface LeaseRow {
  */
 export class PublisherLease {
   readonly holderId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly limiter: SharedRateLimiter;
+  /** The rate limit the forwarder applies: the local limiter, its window saved in the lease row for the next holder. */
+  readonly rateLimit: RateLimit;
   /** When our lease ends, by our own last write; 0 when we do not hold it. */
   private expiresAt = 0;
   private renewedAt = 0;
@@ -30,8 +31,7 @@ export class PublisherLease {
   constructor(
     db: SqliteDatabase,
     private readonly leaseMs: number,
-    maxRate: number,
-    periodMs: number,
+    private readonly limiter: RateLimiter,
   ) {
     this.read = db.prepare<[], LeaseRow>("SELECT holder, expires, sends FROM lease WHERE id = 1");
     // One statement, so taking the lease is atomic across processes: it succeeds only when the
@@ -41,7 +41,17 @@ export class PublisherLease {
     );
     this.saveSends = db.prepare<[string, string]>("UPDATE lease SET sends = ? WHERE id = 1 AND holder = ?");
     this.give = db.prepare<[string]>("UPDATE lease SET holder = NULL, expires = 0 WHERE id = 1 AND holder = ?");
-    this.limiter = new SharedRateLimiter(maxRate, periodMs, (starts) => this.saveSends.run(JSON.stringify(starts), this.holderId));
+    this.rateLimit = {
+      delay: () => limiter.delay(),
+      record: async () => {
+        limiter.recordAt(Date.now());
+        try {
+          this.saveSends.run(JSON.stringify(limiter.recent), this.holderId);
+        } catch {
+          // The spool is busy: the next holder then knows less of the past; this one still limits itself.
+        }
+      },
+    };
   }
 
   held(now = Date.now()): boolean {
@@ -87,26 +97,6 @@ export class PublisherLease {
     if (this.expiresAt === 0) return;
     this.expiresAt = 0;
     this.give.run(this.holderId);
-  }
-}
-
-/** The forwarder's rate limiter, writing each request's start time into the lease row. */
-export class SharedRateLimiter extends RateLimiter {
-  constructor(
-    maxRate: number,
-    periodMs: number,
-    private readonly save: (starts: readonly number[]) => void,
-  ) {
-    super(maxRate, periodMs);
-  }
-
-  override record(now: number): void {
-    super.record(now);
-    try {
-      this.save(this.recent);
-    } catch {
-      // The spool is busy: the next holder then knows less of the past; this one still limits itself.
-    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { EventError, EventQueueFullError, SpoolUnwritableError } from "../core/errors.js";
-import { PublisherLease, type SharedRateLimiter } from "./sqlite-lease.js";
+import { PublisherLease } from "./sqlite-lease.js";
+import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
 import type { Logger } from "../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../pipeline/queue.js";
 import type { ResolvedSpoolOptions } from "../config/spool-options.js";
@@ -29,8 +30,8 @@ interface SpoolEvent extends QueuedEvent {
 export interface SpoolSettings {
   /** Whether this process competes for the publisher lease (option `publisher`). */
   publisher: boolean;
-  maxRate: number;
-  periodMs: number;
+  /** The root's local rate limiter: the lease carries its window over between publishers. */
+  limiter: RateLimiter;
   logger: Logger;
 }
 
@@ -87,22 +88,22 @@ export class SpoolQueue implements EventQueue {
     this.deleteThrough = this.db.prepare<[number]>("DELETE FROM outbox WHERE seq <= ?");
     this.countStored();
     if (settings.publisher) {
-      this.lease = new PublisherLease(this.db, options.leaseMs, settings.maxRate, settings.periodMs);
+      this.lease = new PublisherLease(this.db, options.leaseMs, settings.limiter);
       this.beat();
     }
     process.on("exit", this.commitOnExit);
   }
 
-  /** The rate limiter the forwarder must use: it carries over between publishers. */
-  get limiter(): SharedRateLimiter | undefined {
-    return this.lease?.limiter;
+  /** The rate limit the forwarder must use: its window carries over between publishers. */
+  get rateLimit(): RateLimit {
+    return this.lease?.rateLimit ?? this.settings.limiter;
   }
 
   get size(): number {
     return this.stored + this.group.length;
   }
 
-  get ready(): boolean {
+  get publishing(): boolean {
     return this.lease !== undefined && this.lease.held();
   }
 
@@ -126,13 +127,13 @@ export class SpoolQueue implements EventQueue {
       }
       return;
     }
-    if (this.group.length >= MAX_GROUP) this.commit();
+    if (this.group.length >= MAX_GROUP) this.commitNow();
     else if (this.commitTimer === undefined) this.armCommit(this.options.groupCommitMs);
   }
 
-  take(maxCount: number, maxBytes: number): QueuedEvent[] {
-    if (!this.ready) return [];
-    this.commit(); // our own newest events go in the same order as everyone's
+  async take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
+    if (!this.publishing) return [];
+    this.commitNow(); // our own newest events go in the same order as everyone's
     const rows = this.front.all(this.settledThrough, maxCount);
     let bytes = 0;
     let i = 0;
@@ -143,8 +144,8 @@ export class SpoolQueue implements EventQueue {
     return rows.slice(0, i);
   }
 
-  settle(batch: QueuedEvent[]): void {
-    for (const event of batch as SpoolEvent[]) this.settledThrough = Math.max(this.settledThrough, event.seq);
+  async settle(batch: readonly QueuedEvent[]): Promise<void> {
+    for (const event of batch as readonly SpoolEvent[]) this.settledThrough = Math.max(this.settledThrough, event.seq);
     this.deletePending = true;
     this.stored = Math.max(0, this.stored - batch.length);
     // A spool that cannot be written keeps the rows; take() skips them, the retry deletes them.
@@ -156,8 +157,12 @@ export class SpoolQueue implements EventQueue {
     this.countStored();
   }
 
+  async commit(): Promise<void> {
+    this.commitNow();
+  }
+
   /** Commits the group (and deletes settled rows) now; a failure is logged once and retried, the events stay in memory. */
-  commit(): void {
+  private commitNow(): void {
     if (this.failing) this.checkpoint();
     try {
       this.commitGroup();
@@ -174,21 +179,21 @@ export class SpoolQueue implements EventQueue {
   }
 
   stats(): QueueStats {
-    return { spooled: this.committed, buffered: this.group.length, publisher: this.ready };
+    return { spooled: this.committed, buffered: this.group.length, publisher: this.publishing };
   }
 
   /** Commits what is buffered, gives the lease up, closes the file; returns the events it could not write. */
-  close(): Unkept | undefined {
+  async close(): Promise<Unkept | undefined> {
     if (this.closed) return undefined;
     this.closed = true;
     clearTimeout(this.heartbeat);
-    this.commit();
+    this.commitNow();
     clearTimeout(this.commitTimer);
     const unwritten = this.group;
     this.group = [];
     process.off("exit", this.commitOnExit);
     try {
-      if (this.ready) publishLease(this.options.path, this.lease!.holderId, false);
+      if (this.publishing) publishLease(this.options.path, this.lease!.holderId, false);
       this.lease?.release();
     } catch (error) {
       this.settings.logger.warn(`spool ${this.options.path}: could not release the publisher lease (it expires by itself): ${explainSqliteError(error)}`);
@@ -239,23 +244,23 @@ export class SpoolQueue implements EventQueue {
 
   private armCommit(ms: number): void {
     clearTimeout(this.commitTimer);
-    this.commitTimer = setTimeout(() => this.commit(), ms);
+    this.commitTimer = setTimeout(() => this.commitNow(), ms);
     this.commitTimer.unref();
   }
 
   /** A normal exit (even process.exit()) still commits the group: better-sqlite3 is synchronous. */
   private readonly commitOnExit = (): void => {
-    if (!this.closed) this.commit();
+    if (!this.closed) this.commitNow();
   };
 
   /** The heartbeat: renew or take the lease, and look for events other processes wrote. */
   private beat(): void {
     try {
-      const wasReady = this.ready;
+      const wasPublishing = this.publishing;
       const acquired = this.lease!.refresh();
       if (acquired) this.settings.logger.debug?.(`spool ${this.options.path}: this process is now the publisher`);
-      if (acquired || (wasReady && !this.ready)) publishLease(this.options.path, this.lease!.holderId, acquired);
-      if (this.ready) {
+      if (acquired || (wasPublishing && !this.publishing)) publishLease(this.options.path, this.lease!.holderId, acquired);
+      if (this.publishing) {
         this.countStored();
         if (this.stored > 0) this.wake?.();
       }

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from "undici";
-import { classifyError, classifyStatus, type SendResult } from "../pipeline/retry.js";
+import { classifyError, classifyStatus } from "../pipeline/retry.js";
+import type { SendResult } from "../pipeline/sink.js";
 import { redactSecrets } from "../config/transport-security.js";
 
 /** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */

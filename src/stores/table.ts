@@ -5,7 +5,7 @@ import type { Serializer } from "../row/event-input.js";
 import type { ResolvedOptions } from "../config/options.js";
 import { collectorSink } from "./collector/sink.js";
 import { datasetteSink } from "./datasette/sink.js";
-import type { Sink } from "./sink.js";
+import type { Sink } from "../pipeline/sink.js";
 import { sqliteSink } from "./sqlite/sink.js";
 
 /** The store the options point at. Each kind of store adds its case here. */

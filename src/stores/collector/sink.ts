@@ -2,7 +2,7 @@ import type { Dispatcher } from "undici";
 import type { ResolvedCollector } from "./options.js";
 import { frameBody, framedBytes, gzipBody, signBody } from "./wire.js";
 import { describeUrl, postBatch } from "../http.js";
-import type { Sink } from "../sink.js";
+import type { Sink } from "../../pipeline/sink.js";
 
 export interface CollectorSinkOptions {
   collector: ResolvedCollector;

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { batchBody } from "./body.js";
 import { describeUrl, postBatch } from "../http.js";
-import type { Sink } from "../sink.js";
+import type { Sink } from "../../pipeline/sink.js";
 
 export interface DatasetteSinkOptions {
   apiUrl: URL;

@@ -1,7 +1,7 @@
 import { ROW_COLUMNS } from "../../row/event-input.js";
-import type { SendResult } from "../../pipeline/retry.js";
+import type { SendResult } from "../../pipeline/sink.js";
 import { explainSqliteError, openSqlite, quoteIdentifier } from "../../core/sqlite-open.js";
-import type { Sink } from "../sink.js";
+import type { Sink } from "../../pipeline/sink.js";
 
 export interface SqliteSinkOptions {
   /** The SQLite file (option `database`). */

@@ -1,0 +1,64 @@
+import type { SendResult } from "./sink.js";
+
+/**
+ * What the forwarder reports as it works. Its own counters (stats()) are one observer; statsd
+ * metrics and the sidecar's --debug log are others, given by the root.
+ */
+export interface ForwarderObserver {
+  /** A request to the store starts, carrying `events` events (`bytes` of payloads); `retry`: it repeats a failed one. */
+  onRequestStart(events: number, retry: boolean, bytes?: number): void;
+  /** That request finished, after `ms`. */
+  onRequest(result: SendResult, ms: number, events: number): void;
+  /** Events the store acknowledged. */
+  onSent(events: number): void;
+  /** Events given up on; `status`: the store's HTTP answer, when there was one. */
+  onDrop(events: number, reason: string, status?: number): void;
+  /** A put() refused because the queue was full. */
+  onOverflow(reason?: string): void;
+  /** A failed request will be repeated after `delayMs` (`attempt`: the one that failed). */
+  onRetry?(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void;
+}
+
+/** Several observers as one. */
+export function combineObservers(observers: readonly ForwarderObserver[]): ForwarderObserver {
+  if (observers.length === 1) return observers[0]!;
+  return {
+    onRequestStart: (events, retry, bytes) => observers.forEach((o) => o.onRequestStart(events, retry, bytes)),
+    onRequest: (result, ms, events) => observers.forEach((o) => o.onRequest(result, ms, events)),
+    onSent: (events) => observers.forEach((o) => o.onSent(events)),
+    onDrop: (events, reason, status) => observers.forEach((o) => o.onDrop(events, reason, status)),
+    onOverflow: (reason) => observers.forEach((o) => o.onOverflow(reason)),
+    onRetry: (attempt, delayMs, failure) => observers.forEach((o) => o.onRetry?.(attempt, delayMs, failure)),
+  };
+}
+
+/** The forwarder's counters: the one source of the counts stats() reports. */
+export class Counters implements ForwarderObserver {
+  sent = 0;
+  dropped = 0;
+  overflowed = 0;
+  requests = 0;
+  retried = 0;
+  failedRequests = 0;
+
+  onRequestStart(_events: number, retry: boolean): void {
+    this.requests++;
+    if (retry) this.retried++;
+  }
+
+  onRequest(result: SendResult): void {
+    if (!result.ok) this.failedRequests++;
+  }
+
+  onSent(events: number): void {
+    this.sent += events;
+  }
+
+  onDrop(events: number): void {
+    this.dropped += events;
+  }
+
+  onOverflow(): void {
+    this.overflowed++;
+  }
+}

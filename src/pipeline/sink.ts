@@ -1,0 +1,39 @@
+/**
+ * The sink contract: a store the forwarder delivers to. A sink only knows how to turn a batch of
+ * serialized events into one request (or one transaction) and how to read the answer; every
+ * store in src/stores/ implements it, and the failure policy (batch-sender.ts) reads the result.
+ */
+export interface Sink {
+  /** Where it sends, for logs: no credentials, no query string. */
+  readonly description: string;
+  /** The exact bytes of the request body for `count` events of `payloadBytes` in all, framing included. */
+  bodyBytes?(count: number, payloadBytes: number): number;
+  /** `payloadBytes`: the payloads' UTF-8 bytes in all, when the caller knows them exactly. Never throws. */
+  send(payloads: string[], signal: AbortSignal, payloadBytes?: number): Promise<SendResult>;
+  /** Frees what the sink holds (a file, say); called once, by whoever built it. */
+  close?(): Promise<void>;
+}
+
+/** What a sink learned from one attempt to deliver a batch. */
+export type SendResult = { ok: true } | Failure;
+
+export interface Failure {
+  ok: false;
+  /** Worth sending again later (network trouble, timeouts, 408, 429, most 5xx). */
+  retry: boolean;
+  /**
+   * The store did not take the batch: it could not be reached (connection refused, DNS...), or
+   * it answered 429 or 503, which say "not processed, come back later". The batch is held and
+   * retried without using up attempts or the retry budget (the queue bound limits the cost).
+   */
+  unreachable?: boolean;
+  /** The store asked for this pause (Retry-After), in milliseconds. */
+  retryAfterMs?: number;
+  /** The store rejected the content: splitting the batch can isolate the bad events. */
+  splittable?: boolean;
+  /** The store takes at most this many rows a write (Datasette's max_insert_rows): cut the batch to it. */
+  maxRows?: number;
+  status?: number;
+  /** What went wrong, for logs and onDrop; never holds a secret. */
+  reason: string;
+}

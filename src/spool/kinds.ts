@@ -1,0 +1,36 @@
+import type { ResolvedOptions } from "../config/options.js";
+import { MemoryQueue } from "../pipeline/memory-queue.js";
+import type { EventQueue } from "../pipeline/queue.js";
+import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
+import { SpoolQueue } from "./sqlite-spool.js";
+
+/** A queue and the rate limit the forwarder must apply with it. */
+export interface MadeQueue {
+  queue: EventQueue;
+  /** The root's local limiter, or one the queue shares between the processes on it. */
+  rateLimit: RateLimit;
+}
+
+/** What a queue kind is given: the options, and the local rate limiter the root built. */
+export type QueueMaker = (o: ResolvedOptions, limiter: RateLimiter) => MadeQueue;
+
+/**
+ * The table of queue kinds: where accepted events wait. Adding a kind (a spool on another
+ * server) is one entry here and one folder beside this file; the root reads only this table.
+ */
+export const QUEUE_KINDS = {
+  /** No spool: a bounded array in this process. */
+  memory: (o, limiter) => ({ queue: new MemoryQueue(o.maxQueueSize, o.maxQueueBytes), rateLimit: limiter }),
+  /** A SQLite file shared by the processes of one host; its lease row carries the rate window over. */
+  sqlite: (o, limiter) => {
+    const queue = new SpoolQueue(o.spool!, { publisher: o.publisher, limiter, logger: o.logger });
+    return { queue, rateLimit: queue.rateLimit };
+  },
+} satisfies Record<string, QueueMaker>;
+
+export type QueueKindName = keyof typeof QUEUE_KINDS;
+
+/** The queue the options ask for. */
+export function createQueue(o: ResolvedOptions, limiter: RateLimiter): MadeQueue {
+  return QUEUE_KINDS[o.spool === undefined ? "memory" : o.spool.kind](o, limiter);
+}
