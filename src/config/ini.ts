@@ -44,7 +44,7 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
 const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "beforeSend", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
 const NUMERIC = new Set(Object.entries(DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
-const SPOOL_NUMERIC = new Set(["groupCommitMs", "maxEvents", "leaseMs", "pollMs"]);
+const SPOOL_NUMERIC = new Set(["groupCommitMs", "maxEvents", "leaseMs", "pollMs", "maxDeadLetters"]);
 
 export function sectionToOptions(section: Record<string, unknown>, sectionName: string, env: NodeJS.ProcessEnv): EventsForwardOptions {
   const options: Record<string, unknown> = {};

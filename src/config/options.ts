@@ -73,6 +73,8 @@ export interface EventsForwardOptions {
   logger?: Logger | false;
   /** The embedded store, used when no apiUrl is given: a SQLite file (needs better-sqlite3). */
   database?: string;
+  /** Without a spool: a SQLite file that keeps the events the store refused (dead letters). */
+  deadLetter?: string;
   /** A durable spool that processes share instead of the memory queue: a path, or { path, ... }. */
   spool?: string | SpoolOptions;
   /** With a spool: false makes this process only write, another one (the sidecar) delivers. */
@@ -97,7 +99,7 @@ export type ResolvedOptions = Required<
   Omit<
     EventsForwardOptions,
     | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "beforeSend"
-    | "shutdownSignals" | "captureHeaders" | "clientIpKey" | "database" | "spool" | "metrics"
+    | "shutdownSignals" | "captureHeaders" | "clientIpKey" | "database" | "spool" | "metrics" | "deadLetter"
   >
 > & {
   /** At most one of apiUrl, collector and database is set (none when publisher is false). */
@@ -105,6 +107,7 @@ export type ResolvedOptions = Required<
   /** Set when the store is the embedded SQLite file. */
   database?: string;
   spool?: ResolvedSpoolOptions;
+  deadLetter?: string;
   metrics?: ResolvedMetricsOptions;
   apiToken?: string;
   collector?: ResolvedCollector;
@@ -162,6 +165,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     apiUrl,
     database: embedded ? (o.database === undefined ? DEFAULTS.database : text(o, "database")) : noDatabase(o),
     spool: o.spool === undefined ? undefined : resolveSpoolOptions(o.spool),
+    deadLetter: deadLetterFile(o),
     publisher: publisher(o),
     metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
     apiToken,
@@ -207,8 +211,17 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "maxQueueSize", "serializer", "onDrop", "logger",
   "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
   "database", "spool", "publisher", "metrics",
-  "beforeSend",
+  "beforeSend", "deadLetter",
 ]);
+
+/** Option deadLetter: a file path, only without a spool (a spool keeps its dead letters itself). */
+function deadLetterFile(o: EventsForwardOptions): string | undefined {
+  if (o.deadLetter === undefined) return undefined;
+  const path = text(o, "deadLetter");
+  if (o.spool !== undefined) throw new OptionError("deadLetter", "is for forwarders without a spool: with one, dead letters are kept in the spool file (bounded by spool.maxDeadLetters)");
+  if (path === ":memory:") throw new OptionError("deadLetter", "must be a file: dead letters in memory would not outlive the process");
+  return path;
+}
 
 /** No other store configured: events go to the local SQLite file (option database). */
 function usesEmbeddedStore(o: EventsForwardOptions): boolean {

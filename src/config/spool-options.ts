@@ -14,6 +14,8 @@ export interface SpoolOptions {
   pollMs?: number;
   /** "normal" survives a killed process; "full" also survives power loss, at an fsync per commit. */
   synchronous?: "normal" | "full";
+  /** Most dropped events the spool keeps as dead letters; past it, the oldest go. */
+  maxDeadLetters?: number;
 }
 
 /** Which queue kind (src/spool/kinds.ts) holds the spool. */
@@ -25,6 +27,7 @@ export const SPOOL_DEFAULTS = {
   leaseMs: 5_000,
   pollMs: 250,
   synchronous: "normal",
+  maxDeadLetters: 100_000,
 } as const;
 
 const SPOOL_KEYS = new Set(["path", ...Object.keys(SPOOL_DEFAULTS)]);
@@ -49,6 +52,7 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
     leaseMs,
     pollMs: whole(o, "pollMs", 1, leaseMs),
     synchronous,
+    maxDeadLetters: whole(o, "maxDeadLetters", 1, 1_000_000_000),
   };
 }
 

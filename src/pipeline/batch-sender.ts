@@ -73,7 +73,7 @@ export class BatchSender {
         return result;
       }
       failures++;
-      if (!result.retry) return result;
+      if (!result.retry) return failures === 1 ? result : { ...result, attempts: failures };
       if (!this.failing) settings.logger.warn(`${sink.description}: ${result.reason}; retrying with backoff`);
       this.failing = true;
       const backoff = backoffDelay(failures, settings.backoffBaseMs, settings.backoffMaxMs);
@@ -82,10 +82,10 @@ export class BatchSender {
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
-        if (attempts >= settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
+        if (attempts >= settings.maxAttempts) return { ...result, attempts: failures, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
         // The budget counts from the first failure that used an attempt; no retry starts after it.
         if (Date.now() + wait - budgetStart > settings.retryBudgetMs) {
-          return { ...result, reason: `${result.reason} (gave up: no retry fits in the ${settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
+          return { ...result, attempts: failures, reason: `${result.reason} (gave up: no retry fits in the ${settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
         }
       }
       observer.onRetry?.(failures, wait, result);

@@ -3,12 +3,16 @@ import { MemoryQueue } from "../pipeline/memory-queue.js";
 import type { EventQueue } from "../pipeline/queue.js";
 import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
 import { SpoolQueue } from "./sqlite-spool.js";
+import type { DeadLetterStore } from "./dead-letters.js";
+import { DEFAULT_MAX_DEAD_LETTERS, SqliteDeadLetters } from "./sqlite-dead-letters.js";
 
 /** A queue and the rate limit the forwarder must apply with it. */
 export interface MadeQueue {
   queue: EventQueue;
   /** The root's local limiter, or one the queue shares between the processes on it. */
   rateLimit: RateLimit;
+  /** Where dropped events are kept: the spool's own dead letters, or option deadLetter's file. */
+  deadLetters?: DeadLetterStore;
 }
 
 /** What a queue kind is given: the options, and the local rate limiter the root built. */
@@ -20,11 +24,15 @@ export type QueueMaker = (o: ResolvedOptions, limiter: RateLimiter) => MadeQueue
  */
 export const QUEUE_KINDS = {
   /** No spool: a bounded array in this process. */
-  memory: (o, limiter) => ({ queue: new MemoryQueue(o.maxQueueSize, o.maxQueueBytes), rateLimit: limiter }),
+  memory: (o, limiter) => ({
+    queue: new MemoryQueue(o.maxQueueSize, o.maxQueueBytes),
+    rateLimit: limiter,
+    deadLetters: o.deadLetter === undefined ? undefined : new SqliteDeadLetters(o.deadLetter, DEFAULT_MAX_DEAD_LETTERS, o.logger, "deadLetter"),
+  }),
   /** A SQLite file shared by the processes of one host; its lease row carries the rate window over. */
   sqlite: (o, limiter) => {
     const queue = new SpoolQueue(o.spool!, { publisher: o.publisher, limiter, logger: o.logger });
-    return { queue, rateLimit: queue.rateLimit };
+    return { queue, rateLimit: queue.rateLimit, deadLetters: new SqliteDeadLetters(o.spool!.path, o.spool!.maxDeadLetters, o.logger) };
   },
 } satisfies Record<string, QueueMaker>;
 
