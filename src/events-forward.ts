@@ -46,7 +46,7 @@ export interface EventsForward {
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   // The spool first: when it cannot open, no store file has been created on the way.
-  const { queue, rateLimit, deadLetters } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
+  const { queue, rateLimit, deadLetters, observer: queueObserver } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
   // Whoever creates a part closes it, once: this function made them all, so close() closes them.
   const agent = createAgent();
   let sink: Sink;
@@ -61,7 +61,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const channels = new ChannelPublisher(o.name, sink.description);
   const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
-  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers: [channels], deadLetters });
+  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers: queueObserver === undefined ? [channels] : [channels, queueObserver], deadLetters });
   const toQueued = queuedEventMaker(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;
@@ -83,6 +83,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     await forwarder.stop(timeoutMs);
     const result = forwarder.closeResult(await queue.close());
     await deadLetters?.close();
+    queueObserver?.close();
     await sink.close?.();
     await agent.close();
     stopDebug?.();

@@ -4,6 +4,8 @@ import type { EventQueue } from "../pipeline/queue.js";
 import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
 import { SpoolQueue } from "./sqlite-spool.js";
 import type { DeadLetterStore } from "./dead-letters.js";
+import type { ForwarderObserver } from "../pipeline/observer.js";
+import { SqliteDeliveryLog } from "./sqlite-status.js";
 import { DEFAULT_MAX_DEAD_LETTERS, SqliteDeadLetters } from "./sqlite-dead-letters.js";
 
 /** A queue and the rate limit the forwarder must apply with it. */
@@ -13,6 +15,8 @@ export interface MadeQueue {
   rateLimit: RateLimit;
   /** Where dropped events are kept: the spool's own dead letters, or option deadLetter's file. */
   deadLetters?: DeadLetterStore;
+  /** What the queue wants to hear of the forwarder's work (a spool: the last delivery, for `status`). */
+  observer?: ForwarderObserver & { close(): void };
 }
 
 /** What a queue kind is given: the options, and the local rate limiter the root built. */
@@ -32,7 +36,8 @@ export const QUEUE_KINDS = {
   /** A SQLite file shared by the processes of one host; its lease row carries the rate window over. */
   sqlite: (o, limiter) => {
     const queue = new SpoolQueue(o.spool!, { publisher: o.publisher, limiter, logger: o.logger });
-    return { queue, rateLimit: queue.rateLimit, deadLetters: new SqliteDeadLetters(o.spool!.path, o.spool!.maxDeadLetters, o.logger) };
+    const deadLetters = new SqliteDeadLetters(o.spool!.path, o.spool!.maxDeadLetters, o.logger);
+    return { queue, rateLimit: queue.rateLimit, deadLetters, observer: new SqliteDeliveryLog(o.spool!.path) };
   },
 } satisfies Record<string, QueueMaker>;
 
