@@ -1,29 +1,23 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PutTarget } from "./http/request-events.js";
-import { DatasetteRows } from "./row/datasette-row.js";
-import { EventError, EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
-import { describe, type EventInput, type EventMeta } from "./row/event-input.js";
+import { EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
+import type { EventInput, EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
 import { RateLimiter } from "./pipeline/rate-limit.js";
 import { debugSubscriber, statsdSubscriber } from "./observe/metrics.js";
 import { ChannelPublisher } from "./observe/channels.js";
 import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createMiddleware } from "./http/middleware.js";
-import { resolveOptions, type EventsForwardOptions, type ResolvedOptions } from "./config/options.js";
-import type { QueuedEvent } from "./pipeline/queue.js";
+import { resolveOptions, type EventsForwardOptions } from "./config/options.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
-import { createSink, defaultSerializer } from "./stores/table.js";
+import { createSink, STORE_KINDS } from "./stores/table.js";
+import { DEFAULTS, LIMITS } from "./config/defaults.js";
 import type { Sink } from "./pipeline/sink.js";
 import { createQueue } from "./spool/kinds.js";
 
 /** How long close() drains by default before it gives up on what is left. */
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
-/** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
-const MAX_CLOSE_TIMEOUT_MS = 2_147_483_647;
-/** How much longer than its deadline a drain on a signal may keep the process alive. */
-const SIGNAL_GRACE_MS = 1_000;
-
+export const DEFAULT_CLOSE_TIMEOUT_MS: number = DEFAULTS.shutdownTimeoutMs;
 const NO_META: EventMeta = {};
 
 export interface EventsForward {
@@ -61,8 +55,9 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const channels = new ChannelPublisher(o.name, sink.description);
   const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
-  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers: queueObserver === undefined ? [channels] : [channels, queueObserver], deadLetters });
-  const toQueued = queuedEventMaker(o);
+  const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
+  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters });
+  const toQueued = STORE_KINDS[o.store].queuedEvents(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;
 
@@ -94,8 +89,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const middleware = createMiddleware(target, o);
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > MAX_CLOSE_TIMEOUT_MS) {
-      return Promise.reject(new OptionError("timeoutMs", `close({ timeoutMs }) takes milliseconds from 0 to ${MAX_CLOSE_TIMEOUT_MS}`));
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > LIMITS.maxCloseTimeoutMs) {
+      return Promise.reject(new OptionError("timeoutMs", `close({ timeoutMs }) takes milliseconds from 0 to ${LIMITS.maxCloseTimeoutMs}`));
     }
     closed = true;
     removeSignalHandlers();
@@ -105,7 +100,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const removeSignalHandlers =
     o.shutdownSignals.length === 0
       ? () => {}
-      : installShutdownSignals(o.shutdownSignals, () => close({ timeoutMs: o.shutdownTimeoutMs }), o.logger, o.shutdownTimeoutMs + SIGNAL_GRACE_MS);
+      : installShutdownSignals(o.shutdownSignals, () => close({ timeoutMs: o.shutdownTimeoutMs }), o.logger, o.shutdownTimeoutMs + LIMITS.signalGraceMs);
   return Object.assign(middleware, {
     put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
@@ -114,39 +109,4 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     stats: o.beforeSend === undefined ? () => forwarder.stats() : () => ({ ...forwarder.stats(), ...hookCounts }),
     contextName: o.name,
   }) as unknown as EventsForward;
-}
-
-/**
- * How put() turns an event into what the queue holds. Datasette rows (the default serializer of
- * the Datasette and embedded stores) leave their text to the batch when they can; any other
- * serializer runs at once.
- */
-function queuedEventMaker(o: ResolvedOptions): (event: unknown, meta: EventMeta) => QueuedEvent {
-  if (o.serializer === undefined && o.collector === undefined) {
-    const rows = new DatasetteRows(o.instance);
-    return (event, meta) => {
-      try {
-        return rows.queued(event, meta);
-      } catch (error) {
-        throw asEventError(error);
-      }
-    };
-  }
-  const serialize = o.serializer ?? defaultSerializer(o);
-  return (event, meta) => {
-    let json: string;
-    try {
-      json = serialize(event, meta);
-    } catch (error) {
-      throw asEventError(error);
-    }
-    if (typeof json !== "string") throw new EventError(`the serializer returned ${describe(json)}, not a string`);
-    return { json, bytes: Buffer.byteLength(json) };
-  };
-}
-
-/** Whatever reading or serializing an event throws (a getter, a toJSON, a serializer's bug) becomes an EventError. */
-function asEventError(error: unknown): EventError {
-  if (error instanceof EventError) return error;
-  return new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
 }

@@ -11,8 +11,9 @@ export type { BeforeSend, BeforeSendStats } from "./row/before-send.js";
 export type { Logger } from "./core/log.js";
 export type { Secret } from "./core/secret.js";
 export type { SpoolOptions } from "./config/spool-options.js";
-export type { MetricsOptions } from "./observe/metrics.js";
-export { Event, FieldKind, type LegacyEventOptions } from "./stores/collector/legacy-event.js";
+export type { MetricsOptions } from "./config/option-parsers.js";
+// Event is the legacy event's historical export name; LegacyEvent does not shadow the global Event.
+export { LegacyEvent, LegacyEvent as Event, FieldKind, type LegacyEventOptions } from "./stores/collector/legacy-event.js";
 export { serializeV1Event, serializeV2Event } from "./stores/collector/serializers.js";
 export { collectorOptionsFromConfig, COLLECTOR_CONFIG_KEYS } from "./stores/collector/ini.js";
 export { COLLECTOR_USER_AGENT, type CollectorOptions } from "./stores/collector/options.js";

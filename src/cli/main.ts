@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { OptionError } from "../core/errors.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, eventsForward } from "../events-forward.js";
 import type { Logger } from "../core/log.js";
-import { loadPublisherConfig } from "../config/ini.js";
+import { readPublisherConfig, withIniKeys } from "../config/ini.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { spoolTarget } from "./spool-target.js";
 import { statusCommand, watchStatus } from "./status.js";
@@ -69,8 +69,8 @@ async function main(argv: string[]): Promise<number> {
   const logger = cliLogger(values.debug);
   let forwarder;
   try {
-    const options = loadPublisherConfig(config, values["queue-name"]);
-    forwarder = eventsForward({ ...options, logger, requestEvents: false });
+    const publisher = readPublisherConfig(config, values["queue-name"]);
+    forwarder = withIniKeys(publisher, () => eventsForward({ ...publisher.options, logger, requestEvents: false }));
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;
     console.error(error.message);

@@ -1,4 +1,7 @@
-/** Every default, in one place; README documents each. */
+/**
+ * Every default, in one place (docs/configuration.md documents each). A store's own defaults
+ * (SINK_DEFAULTS) merge over DEFAULTS once, for every option; the spool's are SPOOL_DEFAULTS.
+ */
 export const DEFAULTS = {
   name: "events",
   table: "datasette_events",
@@ -18,9 +21,12 @@ export const DEFAULTS = {
   maxQueueBytes: 32 * 1024 * 1024,
   shutdownTimeoutMs: 5_000,
   requestEvents: true,
+  allowInsecureHttp: false,
   expressDictionaryMode: true,
   database: "./events.db",
 } as const;
+
+export type Defaults = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? number : (typeof DEFAULTS)[K] extends boolean ? boolean : string };
 
 /**
  * Where a store needs other defaults than DEFAULTS (README explains each). The collector, as
@@ -44,4 +50,26 @@ export const SINK_DEFAULTS = {
     maxRate: 20,
     timePeriod: 1,
   },
+} as const;
+
+/** Option spool's defaults (a SQLite file, or a Redis URL). */
+export const SPOOL_DEFAULTS = {
+  groupCommitMs: 5,
+  maxEvents: 100_000,
+  leaseMs: 5_000,
+  pollMs: 250,
+  synchronous: "normal",
+  maxDeadLetters: 100_000,
+} as const;
+
+/** Bounds that are not options. */
+export const LIMITS = {
+  /** The most rows a batch may carry to Datasette or the embedded SQLite file: one write, one transaction. */
+  maxBatchRows: 10_000,
+  /** The most events a collector batch may carry (its real limit is maxBatchBytes). */
+  maxCollectorBatch: 100_000_000,
+  /** setTimeout's largest delay (about 24.8 days); a longer close() deadline would fire at once. */
+  maxCloseTimeoutMs: 2_147_483_647,
+  /** How much longer than its deadline a drain on a signal may keep the process alive. */
+  signalGraceMs: 1_000,
 } as const;

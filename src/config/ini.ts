@@ -2,7 +2,16 @@ import { readFileSync } from "node:fs";
 import { parse as parseIni } from "ini";
 import { collectorOptionsFromConfig } from "../stores/collector/ini.js";
 import { OptionError } from "../core/errors.js";
-import { DEFAULTS, type EventsForwardOptions } from "./options.js";
+import { STORE_KINDS } from "../stores/table.js";
+import { DEFAULTS, SPOOL_DEFAULTS } from "./defaults.js";
+import { KNOWN_OPTIONS, type EventsForwardOptions } from "./options.js";
+
+/** A section read: the options, and where each came from, so errors name the INI key as the user wrote it. */
+export interface PublisherConfig {
+  options: EventsForwardOptions;
+  /** `[event-publisher:NAME] key` for an option name as OptionError gives it (`maxRate`, `spool.leaseMs`, `collector.keyName`). */
+  whereIs(option: string): string | undefined;
+}
 
 /**
  * The sidecar's configuration: the section `[event-publisher:NAME]` of an INI file (or the same
@@ -12,6 +21,11 @@ import { DEFAULTS, type EventsForwardOptions } from "./options.js";
  * from the environment, so secrets stay out of the file.
  */
 export function loadPublisherConfig(file: string, queueName: string, env: NodeJS.ProcessEnv = process.env): EventsForwardOptions {
+  return readPublisherConfig(file, queueName, env).options;
+}
+
+/** As loadPublisherConfig, with where each option came from. */
+export function readPublisherConfig(file: string, queueName: string, env: NodeJS.ProcessEnv = process.env): PublisherConfig {
   if (!/^[\w-]+$/.test(queueName)) throw new OptionError("--queue-name", "must be letters, digits, _ or - (it names the section [event-publisher:NAME])");
   let text: string;
   try {
@@ -26,7 +40,21 @@ export function loadPublisherConfig(file: string, queueName: string, env: NodeJS
     const found = Object.keys(data).filter((key) => key.startsWith("event-publisher:"));
     throw new OptionError("--queue-name", `${file} has no section [${sectionName}]${found.length > 0 ? ` (it has ${found.map((s) => `[${s}]`).join(", ")})` : ""}`);
   }
-  return sectionToOptions(section as Record<string, unknown>, sectionName, env);
+  return readSection(section as Record<string, unknown>, sectionName, env);
+}
+
+/**
+ * Runs `make` (eventsForward() on the options, say) and turns an OptionError about an option that
+ * came from the file into one that names the INI key as written: `[event-publisher:main] max_rate`.
+ */
+export function withIniKeys<T>(config: PublisherConfig, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    const where = error instanceof OptionError ? config.whereIs(error.option) : undefined;
+    if (where === undefined) throw error;
+    throw new OptionError(where, (error as OptionError).problem, { cause: error });
+  }
 }
 
 function parseConfig(file: string, text: string): Record<string, unknown> {
@@ -44,9 +72,18 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
 const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "beforeSend", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
 const NUMERIC = new Set(Object.entries(DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
-const SPOOL_NUMERIC = new Set(["groupCommitMs", "maxEvents", "leaseMs", "pollMs", "maxDeadLetters"]);
+const SPOOL_NUMERIC = new Set(Object.entries(SPOOL_DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
+const SPOOL_KEYS = new Set(["path", ...Object.keys(SPOOL_DEFAULTS)]);
+const METRICS_KEYS = new Set(["namespace", "endpoint"]);
+/** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
+const STORE_INI_KEYS: Record<string, string> = Object.assign({}, ...Object.values(STORE_KINDS).map((kind) => kind.iniKeys));
 
 export function sectionToOptions(section: Record<string, unknown>, sectionName: string, env: NodeJS.ProcessEnv): EventsForwardOptions {
+  return readSection(section, sectionName, env).options;
+}
+
+function readSection(section: Record<string, unknown>, sectionName: string, env: NodeJS.ProcessEnv): PublisherConfig {
+  const written = new Map<string, string>();
   const options: Record<string, unknown> = {};
   const spool: Record<string, unknown> = {};
   const metrics: Record<string, unknown> = {};
@@ -57,23 +94,47 @@ export function sectionToOptions(section: Record<string, unknown>, sectionName: 
     const [head, ...rest] = key.split(".");
     const sub = camel(rest.join("."));
     if ((key === "spool" || key === "metrics") && isObject(value)) Object.assign(key === "spool" ? spool : metrics, value); // JSON
-    else if (key === "spool") spool.path = value;
-    else if (head === "spool" && sub !== "") spool[sub] = SPOOL_NUMERIC.has(sub) ? number(where, value) : value;
-    else if (head === "metrics" && sub !== "") metrics[sub] = value;
-    else if (head === "collector" || head === "key") collector[key] = value;
-    else {
+    else if (key === "spool") {
+      spool.path = value;
+      written.set("spool", where).set("spool.path", where);
+    } else if (head === "spool" && sub !== "") {
+      if (!SPOOL_KEYS.has(sub)) throw new OptionError(where, `is not a known key (spool keys: ${[...SPOOL_KEYS].filter((k) => k !== "path").map(snake).map((k) => `spool.${k}`).join(", ")})`);
+      spool[sub] = SPOOL_NUMERIC.has(sub) ? number(where, value) : value;
+      written.set(`spool.${sub}`, where);
+    } else if (head === "metrics" && sub !== "") {
+      if (!METRICS_KEYS.has(sub)) throw new OptionError(where, "is not a known key (metrics keys: metrics.namespace, metrics.endpoint)");
+      metrics[sub] = value;
+      written.set(`metrics.${sub}`, where);
+    } else if (STORE_INI_KEYS[key] !== undefined) {
+      collector[key] = value;
+      written.set(STORE_INI_KEYS[key], where);
+    } else {
       const option = camel(key);
       if (NOT_FROM_CONFIG.has(option)) throw new OptionError(where, "cannot be set in the publisher's configuration");
+      if (!KNOWN_OPTIONS.has(option)) throw new OptionError(where, `is not a known key${nearKey(option)}`);
       options[option] = NUMERIC.has(option) ? number(where, value) : value;
+      written.set(option, where);
     }
   }
   if (spool.path === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool file the apps write to, e.g. spool = /var/lib/myapp/events-spool.db");
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
   // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...
-  const collectorOptions = collectorOptionsFromConfig(collector);
+  const collectorOptions = collectorOptionsFromConfig(collector, sectionName);
   if (collectorOptions !== undefined) options.collector = collectorOptions;
-  return options as EventsForwardOptions;
+  return { options: options as EventsForwardOptions, whereIs: (option) => written.get(option) };
+}
+
+/** " (did you mean max_rate?)" when the key is a known option but for case or separators. */
+function nearKey(option: string): string {
+  const flat = option.toLowerCase().replace(/[_-]/g, "");
+  const near = [...KNOWN_OPTIONS].find((known) => known.toLowerCase() === flat && !NOT_FROM_CONFIG.has(known));
+  return near === undefined ? "" : ` (did you mean ${snake(near)}?)`;
+}
+
+/** maxRate → max_rate, as the INI keys are written. */
+function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 /** `${NAME}` is the environment variable NAME; errors name the key and the variable, never a value. */

@@ -77,7 +77,8 @@ export class OptionError extends Error {
   override name = "OptionError";
   constructor(
     readonly option: string,
-    problem: string,
+    /** What is wrong with it, without the option's name. */
+    readonly problem: string,
     options?: { cause?: unknown },
   ) {
     super(`events-forward option ${option}: ${problem}`, options);

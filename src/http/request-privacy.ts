@@ -1,7 +1,5 @@
 import { createHmac } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { OptionError } from "../core/errors.js";
-import { resolveSecret } from "../core/secret.js";
 
 /** Headers that carry credentials: never recorded, even when named in captureHeaders. */
 export const NEVER_CAPTURED_HEADERS: readonly string[] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
@@ -52,34 +50,4 @@ export function clientIpHash(ip: string, key: string): string {
 export function clientIpOf(request: { ip?: unknown }, req: IncomingMessage): string | undefined {
   if (typeof request.ip === "string" && request.ip !== "") return request.ip;
   return req.socket?.remoteAddress;
-}
-
-/** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,256}$/;
-
-/** Option captureHeaders: header names, lower-cased; credential headers are refused. */
-export function parseCaptureHeaders(value: unknown): readonly string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new OptionError("captureHeaders", "must be a list of header names");
-  const names = value.map((name: unknown) => {
-    if (typeof name !== "string" || !HEADER_NAME.test(name.toLowerCase())) {
-      throw new OptionError("captureHeaders", "must be a list of header names such as user-agent");
-    }
-    const lower = name.toLowerCase();
-    if (NEVER_CAPTURED_HEADERS.includes(lower)) {
-      throw new OptionError("captureHeaders", `${lower} carries credentials and is never recorded (never: ${NEVER_CAPTURED_HEADERS.join(", ")})`);
-    }
-    return lower;
-  });
-  return [...new Set(names)];
-}
-
-/** A short key can be guessed from one known IP and its hash; then every hash is a lookup away (IPv4 has 2^32 values). */
-const MIN_CLIENT_IP_KEY_LENGTH = 16;
-
-/** Option clientIpKey: a secret (or `{ $env }`) of at least 16 characters. */
-export function parseClientIpKey(value: unknown): string {
-  const key = resolveSecret("clientIpKey", value);
-  if (key.length < MIN_CLIENT_IP_KEY_LENGTH) throw new OptionError("clientIpKey", `must be at least ${MIN_CLIENT_IP_KEY_LENGTH} characters`);
-  return key;
 }

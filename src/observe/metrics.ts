@@ -1,37 +1,9 @@
 import { createRequire } from "node:module";
 import type { StatsD } from "hot-shots";
-import { OptionError } from "../core/errors.js";
+import type { ResolvedMetricsOptions } from "../config/option-parsers.js";
 import type { Logger } from "../core/log.js";
 import type { ForwarderIdentity } from "./channels.js";
 import { listen } from "./listen.js";
-
-/** Option `metrics`: baseplate's `metrics.namespace` and `metrics.endpoint`. */
-export interface MetricsOptions {
-  /** Prefix of every metric name, e.g. `myapp.events`. */
-  namespace: string;
-  /** The statsd server, `host:port` (UDP). */
-  endpoint: string;
-}
-
-export interface ResolvedMetricsOptions {
-  namespace: string;
-  host: string;
-  port: number;
-}
-
-export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new OptionError("metrics", "must be { namespace, endpoint }");
-  const { namespace, endpoint, ...rest } = value as Record<string, unknown>;
-  const extra = Object.keys(rest)[0];
-  if (extra !== undefined) throw new OptionError(`metrics.${extra}`, "is not a metrics option (namespace, endpoint)");
-  if (typeof namespace !== "string" || !/^[\w-]+(\.[\w-]+)*$/.test(namespace)) {
-    throw new OptionError("metrics.namespace", "must be a dotted name such as myapp.events");
-  }
-  const match = typeof endpoint === "string" ? /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(endpoint) : null;
-  const port = match ? Number(match[2]) : 0;
-  if (!match || port < 1 || port > 65_535) throw new OptionError("metrics.endpoint", "must be host:port of a statsd server, e.g. 127.0.0.1:8125");
-  return { namespace, host: match[1]!.replace(/^\[|\]$/g, ""), port };
-}
 
 /**
  * Counters and a timer, as baseplate's publisher names them: `<namespace>.sent` (events),

@@ -1,28 +1,35 @@
 import type { Dispatcher } from "undici";
-import { serializeV1Event, serializeV2Event } from "./collector/serializers.js";
-import { datasetteRowSerializer } from "../row/datasette-row.js";
-import type { Serializer } from "../row/event-input.js";
 import type { ResolvedOptions } from "../config/options.js";
-import { collectorSink } from "./collector/sink.js";
-import { datasetteSink } from "./datasette/sink.js";
 import type { Sink } from "../pipeline/sink.js";
-import { sqliteSink } from "./sqlite/sink.js";
+import { collectorStore } from "./collector/kind.js";
+import { datasetteStore } from "./datasette/kind.js";
+import type { StoreKind } from "./kind.js";
+import { sqliteStore } from "./sqlite/kind.js";
 
-/** The store the options point at. Each kind of store adds its case here. */
-export function createSink(o: ResolvedOptions, dispatcher: Dispatcher): Sink {
-  if (!o.publisher) return spoolWriterSink;
-  if (o.collector !== undefined) return collectorSink({ collector: o.collector, requestTimeoutMs: o.requestTimeoutMs, dispatcher });
-  if (o.apiUrl !== undefined) {
-    return datasetteSink({ apiUrl: o.apiUrl, apiToken: o.apiToken, table: o.table, requestTimeoutMs: o.requestTimeoutMs, dispatcher });
-  }
-  if (o.database !== undefined) return sqliteSink({ path: o.database, table: o.table });
-  throw new Error("resolveOptions() let through options without a store");
+/**
+ * The table of store kinds. Adding a store is one folder (its sink, its options, its kind.ts)
+ * and one entry here, plus the option that names it in storeOf(); the options, the root and the
+ * sidecar read only this table.
+ */
+export const STORE_KINDS = {
+  datasette: datasetteStore,
+  collector: collectorStore,
+  sqlite: sqliteStore,
+} satisfies Record<string, StoreKind>;
+
+export type StoreName = keyof typeof STORE_KINDS;
+
+/** Which store the options name: the collector, Datasette (apiUrl), or else the embedded SQLite file. */
+export function storeOf(o: { apiUrl?: unknown; collector?: unknown; publisher?: unknown }): StoreName {
+  if (o.collector !== undefined) return "collector";
+  // A process that only writes to the spool has no store of its own: it writes Datasette rows.
+  if (o.apiUrl !== undefined || o.publisher === false) return "datasette";
+  return "sqlite";
 }
 
-/** What put() turns events into when option serializer is not given: what that store reads. */
-export function defaultSerializer(o: ResolvedOptions): Serializer {
-  if (o.collector !== undefined) return o.collector.version === "1" ? serializeV1Event : serializeV2Event;
-  return datasetteRowSerializer(o.instance);
+/** The sink the options point at; a process that only writes to a spool gets none that sends. */
+export function createSink(o: ResolvedOptions, dispatcher: Dispatcher): Sink {
+  return o.publisher ? STORE_KINDS[o.store].sink(o, dispatcher) : spoolWriterSink;
 }
 
 /**

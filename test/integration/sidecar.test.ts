@@ -104,7 +104,7 @@ describe("events-forward publish (the sidecar)", () => {
     const child = startChild(CLI, ["publish", "--queue-name", "main", config], {});
     children.push(child);
     expect(await child.exited).toBe(2);
-    expect(child.output()).toMatch(/option spool: cannot use "\/nonexistent-dir\/spool\.db": its directory does not exist/);
+    expect(child.output()).toMatch(/option \[event-publisher:main\] spool: cannot use "\/nonexistent-dir\/spool\.db": its directory does not exist/);
 
     const usage = startChild(CLI, ["publish", config], {});
     children.push(usage);

@@ -33,7 +33,7 @@ const fields = (): Fields => Object.create(null) as Fields;
  * A legacy schemaless event for a baseplate collector (version 1 bodies), serialized as
  * `{"event_topic","event_type","event_ts","uuid","payload"}`.
  */
-export class Event {
+export class LegacyEvent {
   readonly topic: string;
   readonly eventType: string;
   /** Milliseconds since the epoch, a whole number. */

@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { OptionError } from "../../core/errors.js";
+import { parseUrl as checkUrl, rejectUnknown } from "../../config/checks.js";
 import { resolveSecret, type Secret } from "../../core/secret.js";
 import type { CollectorVersion } from "./wire.js";
 
@@ -43,9 +44,7 @@ export function resolveCollector(value: unknown): ResolvedCollector {
     throw new OptionError("collector", "must be an object like { hostname, keyName, keySecret }");
   }
   const o = value as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!FIELDS.has(key)) throw new OptionError(`collector.${key}`, `is not a field of option collector (fields: ${[...FIELDS].join(", ")})`);
-  }
+  rejectUnknown(o, FIELDS, `a field of option collector (fields: ${[...FIELDS].join(", ")})`, "collector.");
   const version = parseVersion(o.version);
   return {
     url: o.url !== undefined ? parseUrl(o) : buildUrl(o, version),
@@ -82,14 +81,7 @@ function parseUrl(o: Record<string, unknown>): URL {
   if (o.hostname !== undefined || o.scheme !== undefined) {
     throw new OptionError("collector.url", "give either url or hostname (and scheme), not both");
   }
-  if (typeof o.url !== "string") throw new OptionError("collector.url", "must be a string");
-  let url: URL;
-  try {
-    url = new URL(o.url);
-  } catch {
-    throw new OptionError("collector.url", "is not a valid URL");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new OptionError("collector.url", "must be an http or https URL");
+  const url = checkUrl("collector.url", o.url, ["http:", "https:"]);
   if (url.username !== "" || url.password !== "") throw new OptionError("collector.url", "must not hold credentials: the key signs the requests");
   return url;
 }

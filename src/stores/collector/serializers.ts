@@ -1,10 +1,10 @@
 import { EventError } from "../../core/errors.js";
 import { describe, type Serializer } from "../../row/event-input.js";
-import { Event } from "./legacy-event.js";
+import { LegacyEvent } from "./legacy-event.js";
 
 /** Like baseplate's serialize_v1_event: a legacy Event as its JSON text. */
 export const serializeV1Event: Serializer = (event) => {
-  if (!(event instanceof Event)) {
+  if (!(event instanceof LegacyEvent)) {
     throw new EventError(`the v1 collector serializer takes an Event (new Event(topic, eventType)), got ${describe(event)}`);
   }
   return event.serialize();

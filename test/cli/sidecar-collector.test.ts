@@ -1,0 +1,50 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Event, eventsForward } from "../../src/index.js";
+import { randomKeyBase64, signatureMatches, startCollector, type TestCollector } from "../stores/collector/collector-server.js";
+import { startChild, type Child } from "../helpers/child.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait.js";
+
+const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
+const tempDir = useTempDirs();
+const children: Child[] = [];
+const collectors: TestCollector[] = [];
+afterAll(async () => {
+  for (const child of children) child.process.kill("SIGKILL");
+  await Promise.all(collectors.map((collector) => collector.close()));
+});
+
+describe("the sidecar with the collector keys of baseplate's INI", () => {
+  it("delivers legacy events that an app wrote to the spool, signed with the key from the environment", async () => {
+    const collector = await startCollector();
+    collectors.push(collector);
+    const secret = randomKeyBase64();
+    const dir = tempDir();
+    const spool = join(dir, "spool.db");
+    // The app only writes: its collector options choose the serializer (version 1, legacy events).
+    const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
+    for (let n = 0; n < 5; n++) app.put(new Event("test-topic", "spooled").setField("n", n));
+    await app.close();
+
+    const config = join(dir, "publisher.ini");
+    writeFileSync(
+      config,
+      ["[event-publisher:legacy]", `spool = ${spool}`, `collector.hostname = ${collector.host}`, "collector.scheme = http", "collector.version = 1", "key.name = TestKey", "key.secret = ${EVENT_KEY}"].join("\n"),
+    );
+    const sidecar = startChild(CLI, ["publish", "--queue-name", "legacy", config], { EVENT_KEY: secret });
+    children.push(sidecar);
+    await waitFor(() => collector.requests.length > 0, { timeoutMs: 20_000, what: "a batch at the collector" });
+
+    const [request] = collector.requests;
+    expect(request!.path).toBe("/v1");
+    expect(signatureMatches(request!.headers["x-signature"], Buffer.from(request!.text), "TestKey", secret)).toBe(true);
+    const sent = JSON.parse(request!.text) as Array<{ event_topic: string; payload: { n: number } }>;
+    expect(sent.map((event) => [event.event_topic, event.payload.n])).toEqual([0, 1, 2, 3, 4].map((n) => ["test-topic", n]));
+
+    sidecar.process.kill("SIGTERM");
+    expect(await sidecar.exited).toBe(0);
+    expect(sidecar.output()).not.toContain(secret);
+  }, 30_000);
+});

@@ -1,0 +1,231 @@
+import { describe, expect, test } from "vitest";
+import { Forwarder } from "../../src/pipeline/forwarder.js";
+import { silentLogger } from "../../src/core/log.js";
+import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
+import { RateLimiter } from "../../src/pipeline/rate-limit.js";
+import type { SendResult } from "../../src/pipeline/sink.js";
+import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
+import { assertRate, watchRequestStarts } from "../helpers/request-starts.js";
+import type { TestStore } from "../helpers/test-store.js";
+import { waitFor } from "../helpers/wait.js";
+
+let store: TestStore;
+let h: Harness | undefined;
+
+eachTestWithStore(
+  (started) => {
+    store = started;
+    h = undefined;
+  },
+  () => h,
+);
+
+function putAll(list: string[]): void {
+  for (const event of list) h!.events.put({ event });
+}
+
+/** Gaps between consecutive requests the store saw, in ms. */
+function gaps(): number[] {
+  return store.requests.slice(1).map((r, i) => r.at - store.requests[i]!.at);
+}
+
+describe("what is retried", () => {
+  test("500s are retried until the store takes the batch; each event lands once", async () => {
+    store.behave = (_, i) => (i < 2 ? { status: 500 } : { accept: true });
+    h = forwardTo(store);
+    putAll(["a", "b", "c"]);
+    await h.events.flush();
+    expect(store.events()).toEqual(["a", "b", "c"]);
+    expect(h.events.stats()).toMatchObject({ sent: 3, requests: 3, retried: 2, failedRequests: 2, dropped: 0 });
+    expect(h.drops).toEqual([]);
+  });
+
+  test.each([501, 505])("%i is not retried: the batch is dropped at once with the store's answer", async (status) => {
+    store.behave = () => ({ status });
+    h = forwardTo(store, { maxAttempts: 5 });
+    putAll(["a", "b"]);
+    await h.events.flush();
+    expect(store.requests).toHaveLength(1);
+    expect(h.droppedNames()).toEqual(["a", "b"]);
+    expect(h.drops[0]!.reason).toContain(`HTTP ${status}: test store says ${status}`);
+    expect(h.events.stats()).toMatchObject({ sent: 0, dropped: 2, retried: 0 });
+  });
+
+  test.each([401, 403, 404])("%i is not retried (a configuration problem, reported with the hint)", async (status) => {
+    store.behave = () => ({ status });
+    h = forwardTo(store, { maxAttempts: 5 });
+    putAll(["a"]);
+    await h.events.flush();
+    expect(store.requests).toHaveLength(1);
+    expect(h.droppedNames()).toEqual(["a"]);
+    expect(logged(h, new RegExp(`dropped 1 event\\(s\\).*HTTP ${status}`), "error")).toHaveLength(1);
+  });
+
+  test.each([408, 500, 502, 504])("%i uses attempts: dropped after maxAttempts, never silently", async (status) => {
+    store.behave = () => ({ status });
+    h = forwardTo(store, { maxAttempts: 3 });
+    putAll(["a", "b"]);
+    await h.events.flush();
+    expect(store.requests).toHaveLength(3);
+    expect(h.droppedNames()).toEqual(["a", "b"]);
+    expect(h.drops[0]!.reason).toMatch(new RegExp(`HTTP ${status}.*gave up after 3 attempts, option maxAttempts`));
+    expect(h.events.stats()).toMatchObject({ requests: 3, retried: 2, failedRequests: 3, dropped: 2, sent: 0 });
+  });
+
+  test.each([429, 503])("%i does not use attempts: the batch is held until the store takes it", async (status) => {
+    store.behave = (_, i) => (i < 5 ? { status } : { accept: true });
+    h = forwardTo(store, { maxAttempts: 1 });
+    putAll(["a", "b"]);
+    await h.events.flush();
+    expect(store.events()).toEqual(["a", "b"]);
+    expect(h.events.stats()).toMatchObject({ requests: 6, retried: 5, dropped: 0, sent: 2 });
+  });
+
+  test("a connection refused does not use attempts either", async () => {
+    const port = store.port;
+    await store.stop();
+    h = forwardTo(store, { maxAttempts: 1, backoffMaxMs: 10 });
+    putAll(["a"]);
+    const flushed = h.events.flush();
+    await waitFor(() => h!.events.stats().failedRequests >= 3, { what: "three refused connections" });
+    await store.start(port);
+    await flushed;
+    expect(store.events()).toEqual(["a"]);
+    expect(h.events.stats().dropped).toBe(0);
+    expect(logged(h, /ECONNREFUSED.*retrying with backoff/, "warn")).toHaveLength(1);
+    expect(logged(h, /accepts events again/, "warn")).toHaveLength(1);
+  });
+});
+
+describe("Retry-After", () => {
+  test("delay-seconds is waited out before the next request", async () => {
+    store.behave = (_, i) => (i === 0 ? { status: 429, headers: { "retry-after": "1" } } : { accept: true });
+    h = forwardTo(store);
+    putAll(["a"]);
+    await h.events.flush();
+    expect(store.events()).toEqual(["a"]);
+    expect(gaps()[0]).toBeGreaterThanOrEqual(990);
+  });
+
+  test("an HTTP date is waited out too", async () => {
+    const until = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000);
+    store.behave = (_, i) => (i === 0 ? { status: 503, headers: { "retry-after": until.toUTCString() } } : { accept: true });
+    h = forwardTo(store);
+    putAll(["a"]);
+    await h.events.flush();
+    expect(store.events()).toEqual(["a"]);
+    expect(store.requests[1]!.at).toBeGreaterThanOrEqual(until.getTime() - 10);
+  });
+
+  test("is capped by maxRetryAfterMs: an hour becomes 50 ms", async () => {
+    store.behave = (_, i) => (i === 0 ? { status: 429, headers: { "retry-after": "3600" } } : { accept: true });
+    h = forwardTo(store, { maxRetryAfterMs: 50 });
+    putAll(["a"]);
+    await h.events.flush(); // would hang for an hour without the cap (the test times out first)
+    expect(store.events()).toEqual(["a"]);
+    expect(gaps()[0]).toBeGreaterThanOrEqual(45);
+  });
+
+  test("never shortens the backoff", async () => {
+    store.behave = (_, i) => (i === 0 ? { status: 500, headers: { "retry-after": "0" } } : { accept: true });
+    h = forwardTo(store, { backoffBaseMs: 300, backoffMaxMs: 300 });
+    putAll(["a"]);
+    await h.events.flush();
+    expect(gaps()[0]).toBeGreaterThanOrEqual(145);
+  });
+});
+
+describe("backoff, budget and timeout", () => {
+  test("the pause between attempts grows exponentially (equal jitter: at least half of each step)", async () => {
+    store.behave = (_, i) => (i < 4 ? { status: 500 } : { accept: true });
+    h = forwardTo(store, { maxAttempts: 10, backoffBaseMs: 60, backoffMaxMs: 10_000 });
+    putAll(["a"]);
+    await h.events.flush();
+    const g = gaps();
+    expect(g).toHaveLength(4);
+    [60, 120, 240, 480].forEach((step, i) => expect(g[i]).toBeGreaterThanOrEqual(step / 2 - 5));
+    expect(store.events()).toEqual(["a"]);
+  });
+
+  test("retryBudgetMs: no retry starts after the budget", async () => {
+    // First wait is 40..80 ms (fits in 100); the second is 80..160 ms and would end past it.
+    store.behave = () => ({ status: 500 });
+    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 100, backoffBaseMs: 80, backoffMaxMs: 10_000 });
+    putAll(["a"]);
+    await h.events.flush();
+    expect(store.requests).toHaveLength(2);
+    expect(h.drops[0]!.reason).toContain("retry budget, option retryBudgetMs");
+  });
+
+  test("requestTimeoutMs: a store that does not answer in time is retried", async () => {
+    store.behave = (_, i) => (i === 0 ? { hangMs: 5_000 } : { accept: true });
+    h = forwardTo(store, { requestTimeoutMs: 300 });
+    putAll(["a", "b"]);
+    await h.events.flush();
+    expect(store.events()).toEqual(["a", "b"]);
+    expect(h.events.stats()).toMatchObject({ requests: 2, failedRequests: 1, sent: 2 });
+    expect(logged(h, /timed out \(option requestTimeoutMs\)/, "warn")).toHaveLength(1);
+  });
+
+  test("a store that is always too slow costs maxAttempts timeouts, then a drop that says why", async () => {
+    store.behave = () => ({ hangMs: 5_000 });
+    h = forwardTo(store, { requestTimeoutMs: 50, maxAttempts: 2 });
+    putAll(["a"]);
+    await h.events.flush();
+    expect(store.requests).toHaveLength(2);
+    expect(h.drops[0]!.reason).toMatch(/timed out.*gave up after 2 attempts/);
+  });
+});
+
+describe("one request in flight", () => {
+  test("flushes, scheduled sends and retries never overlap", async () => {
+    store.behave = (_, i) => (i % 3 === 1 ? { status: 500 } : { accept: true, delayMs: 10 });
+    h = forwardTo(store, { batchLimit: 5, maxAttempts: 5 });
+    const list = names("e", 60);
+    const flushes: Promise<void>[] = [];
+    list.forEach((event, i) => {
+      h!.events.put({ event });
+      if (i % 7 === 0) flushes.push(h!.events.flush());
+    });
+    flushes.push(h.events.flush(), h.events.flush());
+    await Promise.all(flushes);
+    expect(store.maxInFlight).toBe(1);
+    expect(store.events()).toEqual(list);
+  });
+
+  test("the rate limit holds across retries: at most maxRate requests in any timePeriod", async () => {
+    store.behave = (_, i) => (i < 3 ? { status: 500 } : { accept: true });
+    const watch = watchRequestStarts(store.port);
+    h = forwardTo(store, { maxRate: 2, timePeriod: 0.2, batchLimit: 2, maxAttempts: 10 });
+    putAll(names("e", 6));
+    await waitFor(() => h!.events.stats().sent === 6, { what: "all six events", timeoutMs: 10_000 });
+    watch.stop();
+    expect(watch.starts).toHaveLength(6);
+    assertRate(watch.starts, 2, 200);
+  });
+});
+
+describe("a sink that breaks its contract", () => {
+  test("a throwing send() is a network error: retried, counted, never thrown into the app", async () => {
+    const seen: string[][] = [];
+    let calls = 0;
+    const sink = {
+      description: "custom sink",
+      async send(payloads: string[]): Promise<SendResult> {
+        if (calls++ === 0) throw new TypeError("sink bug");
+        seen.push(payloads);
+        return { ok: true };
+      },
+    };
+    const settings = {
+      batchLimit: 10, maxBatchBytes: 1e6, batchWaitMs: 0, maxRate: 100, timePeriod: 0, maxAttempts: 3,
+      retryBudgetMs: 60_000, backoffBaseMs: 1, backoffMaxMs: 5, maxRetryAfterMs: 100, logger: silentLogger,
+    };
+    const forwarder = new Forwarder({ settings, sink, queue: new MemoryQueue(10), rateLimit: new RateLimiter(100, 0) });
+    forwarder.enqueue({ json: '"x"', bytes: 3 });
+    await forwarder.flush();
+    expect(seen).toEqual([['"x"']]);
+    expect(forwarder.stats()).toMatchObject({ sent: 1, failedRequests: 1, retried: 1 });
+    await forwarder.stop(100);
+  });
+});

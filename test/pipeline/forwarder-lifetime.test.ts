@@ -1,0 +1,65 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { startStore } from "../helpers/lifecycle.js";
+import { unreachableUrl } from "../helpers/test-store.js";
+
+// No timer of the forwarder keeps the process alive: a child process with a forwarder that has
+// work pending (a rate-limit wait, a backoff) must exit on its own.
+describe("process lifetime", () => {
+  /** Runs the idle-forwarder fixture; resolves with its exit code, time to exit and final stats. */
+  function runIdleForwarder(env: Record<string, string>) {
+    const fixture = fileURLToPath(new URL("../fixtures/idle-forwarder.ts", import.meta.url));
+    const started = performance.now();
+    const child = spawn(process.execPath, ["--import", "tsx", fixture], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    // A forwarder that kept the process alive would hold it for the 60 s windows and backoffs below.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    return new Promise<{ code: number | null; signal: string | null; ms: number; stats: Record<string, number>; stderr: string }>((resolve) => {
+      child.on("close", (code, signal) => {
+        clearTimeout(killer);
+        resolve({ code, signal, ms: performance.now() - started, stats: stdout ? JSON.parse(stdout) : {}, stderr });
+      });
+    });
+  }
+
+  it("exits on its own while a batch waits for the rate limit window", async () => {
+    const store = await startStore();
+    const options = { apiUrl: store.url(), batchLimit: 1, maxRate: 1, timePeriod: 60 };
+    const run = await runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify(options), WAIT_FOR: "sent" });
+    expect(run.stderr).toBe("");
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.stats).toMatchObject({ sent: 1, queued: 2 });
+    expect(run.ms).toBeLessThan(15_000);
+  });
+
+  it("exits on its own while retrying an unreachable store, or backing off after a 500", async () => {
+    const failing = await startStore(() => ({ status: 500 }));
+    const runs = await Promise.all([
+      runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify({ apiUrl: await unreachableUrl(), backoffBaseMs: 60_000 }), WAIT_FOR: "failedRequests" }),
+      runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify({ apiUrl: failing.url(), backoffBaseMs: 60_000 }), WAIT_FOR: "failedRequests" }),
+    ]);
+    for (const run of runs) {
+      expect(run.stderr).toBe("");
+      expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+      expect(run.stats).toMatchObject({ failedRequests: 1, queued: 3 });
+    }
+    expect(failing.requests).toHaveLength(1);
+  });
+
+  it("stays alive for an awaited close() until its deadline, then exits normally", async () => {
+    // A top-level `await events.close()` must finish (Node exits with code 13 when a top-level
+    // await is left pending because nothing keeps the process alive).
+    const run = await runIdleForwarder({
+      FORWARD_OPTIONS: JSON.stringify({ apiUrl: await unreachableUrl(), backoffBaseMs: 60_000 }),
+      WAIT_FOR: "failedRequests",
+      CLOSE_TIMEOUT_MS: "300",
+    });
+    expect(run.stderr).toBe("");
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.stats).toMatchObject({ closed: { delivered: 0, undelivered: 3 } });
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, test } from "vitest";
+import { backoffDelay, classifyError, classifyStatus, parseRetryAfter } from "../../src/pipeline/retry.js";
+
+const NOW = Date.parse("2025-01-01T00:00:00Z");
+
+describe("classifyStatus", () => {
+  test.each([408, 429, 500, 502, 503, 504, 507, 599])("%i is retried", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r").retry).toBe(true);
+  });
+
+  test.each([400, 401, 403, 404, 409, 413, 422, 501, 505, 302])("%i is not retried", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r").retry).toBe(false);
+  });
+
+  test.each([400, 413, 422])("%i rejects the content: the batch can be split", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r").splittable).toBe(true);
+  });
+
+  test.each([401, 403, 404, 500, 503])("%i cannot be fixed by splitting", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r").splittable).toBe(false);
+  });
+
+  test.each([429, 503])("%i means not processed: the batch is held without using attempts", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r").unreachable).toBe(true);
+  });
+
+  test.each([408, 500, 502, 504])("%i may have been processed: it uses an attempt", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r").unreachable).toBe(false);
+  });
+
+  test("Retry-After is read for retried statuses only", () => {
+    expect(classifyStatus(429, "7", NOW, "r").retryAfterMs).toBe(7000);
+    expect(classifyStatus(503, "7", NOW, "r").retryAfterMs).toBe(7000);
+    expect(classifyStatus(400, "7", NOW, "r").retryAfterMs).toBeUndefined();
+  });
+
+  test("keeps the status and the reason", () => {
+    expect(classifyStatus(500, undefined, NOW, "boom")).toMatchObject({ ok: false, status: 500, reason: "boom" });
+  });
+});
+
+describe("classifyError", () => {
+  test("a timeout is retried and uses an attempt (the store may have written the rows)", () => {
+    const failure = classifyError(new Error("aborted"), true);
+    expect(failure).toMatchObject({ retry: true, reason: expect.stringContaining("timed out") });
+    expect(failure.unreachable).toBeFalsy();
+  });
+
+  test.each(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"])(
+    "%s: nothing reached the store, the batch is held",
+    (code) => {
+      expect(classifyError(Object.assign(new Error("x"), { code }), false)).toMatchObject({ retry: true, unreachable: true });
+      // undici wraps some socket errors: the code is on the cause.
+      expect(classifyError(Object.assign(new Error("x"), { cause: { code } }), false)).toMatchObject({ unreachable: true });
+    },
+  );
+
+  test.each(["ECONNRESET", "UND_ERR_SOCKET", "EPIPE", undefined])("%s: retried, may have been written, uses an attempt", (code) => {
+    const failure = classifyError(Object.assign(new Error("other side closed"), { code }), false);
+    expect(failure).toMatchObject({ retry: true, unreachable: false });
+    expect(failure.reason).toContain("other side closed");
+  });
+
+  test("a thrown non-Error still gives a reason", () => {
+    expect(classifyError("weird", false).reason).toContain("weird");
+    expect(classifyError(undefined, false).reason).toContain("undefined");
+  });
+});
+
+describe("parseRetryAfter", () => {
+  test("delay-seconds", () => {
+    expect(parseRetryAfter("0", NOW)).toBe(0);
+    expect(parseRetryAfter("120", NOW)).toBe(120_000);
+    expect(parseRetryAfter(" 3 ", NOW)).toBe(3000);
+  });
+
+  test("the three HTTP-date forms, read as GMT", () => {
+    const later = NOW + 90_000; // 2025-01-01T00:01:30Z, a Wednesday
+    expect(parseRetryAfter("Wed, 01 Jan 2025 00:01:30 GMT", NOW)).toBe(90_000);
+    expect(parseRetryAfter("Wednesday, 01-Jan-25 00:01:30 GMT", NOW)).toBe(later - NOW);
+    expect(parseRetryAfter("Wed Jan  1 00:01:30 2025", NOW)).toBe(90_000);
+  });
+
+  test("a date in the past means now", () => {
+    expect(parseRetryAfter("Tue, 31 Dec 2024 23:00:00 GMT", NOW)).toBe(0);
+  });
+
+  test.each(["", "  ", "-5", "1.5", "Jan 2099", "2099-01-01", "soon", "5s", "Wed, 01 Jan 2025 00:01:30", "1e3", "0x10", "Infinity", "9".repeat(40)])(
+    "%j is ignored",
+    (value) => {
+      expect(parseRetryAfter(value, NOW)).toBeUndefined();
+    },
+  );
+
+  test("absent", () => {
+    expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
+  });
+});
+
+describe("backoffDelay", () => {
+  test("doubles with each attempt, half fixed and half random", () => {
+    expect(backoffDelay(1, 100, 10_000, () => 0)).toBe(50);
+    expect(backoffDelay(1, 100, 10_000, () => 1)).toBe(100);
+    expect(backoffDelay(2, 100, 10_000, () => 0)).toBe(100);
+    expect(backoffDelay(3, 100, 10_000, () => 0.5)).toBe(300);
+    expect(backoffDelay(4, 100, 10_000, () => 1)).toBe(800);
+  });
+
+  test("is capped by maxMs", () => {
+    expect(backoffDelay(30, 100, 1_000, () => 1)).toBe(1_000);
+    expect(backoffDelay(30, 100, 1_000, () => 0)).toBe(500);
+    expect(backoffDelay(5000, 100, 1_000, () => 1)).toBe(1_000);
+  });
+
+  test("with the real random source it stays in [step/2, step]", () => {
+    for (let i = 0; i < 200; i++) {
+      const delay = backoffDelay(3, 100, 10_000);
+      expect(delay).toBeGreaterThanOrEqual(200);
+      expect(delay).toBeLessThanOrEqual(400);
+    }
+  });
+
+  test("attempt 0 or below behaves as the first", () => {
+    expect(backoffDelay(0, 100, 10_000, () => 0)).toBe(50);
+  });
+});

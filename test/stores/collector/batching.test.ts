@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../../src/index.js";
+import { waitFor } from "../../helpers/wait.js";
+import { randomKeyBase64, startCollector, type TestCollector } from "./collector-server.js";
+
+// Batches are cut by count, by bytes and by age; a long batchWaitMs shows that a batch full by
+// count or bytes goes at once, without flush().
+const LONG_WAIT_MS = 60_000;
+
+let collector: TestCollector;
+let forwarder: EventsForward | undefined;
+
+beforeEach(async () => {
+  collector = await startCollector();
+});
+afterEach(async () => {
+  await forwarder?.close({ timeoutMs: 1_000 });
+  forwarder = undefined;
+  await collector.close();
+});
+
+function start(options: Partial<EventsForwardOptions> = {}): EventsForward {
+  forwarder = eventsForward({
+    collector: { hostname: collector.host, scheme: "http", version: "2j", keyName: "k", keySecret: randomKeyBase64() },
+    logger: false,
+    ...options,
+  });
+  return forwarder;
+}
+
+/** A 2j event of exactly `bytes` bytes, numbered. */
+function sized(i: number, bytes: number): string {
+  const head = `{"i":${i},"pad":"`;
+  return `${head}${"x".repeat(bytes - head.length - 2)}"}`;
+}
+
+const eventsIn = (text: string) => (JSON.parse(text) as { i: number }[]).map((e) => e.i);
+
+describe("collector batching", () => {
+  it("cuts batches by count: a full batch goes without waiting", async () => {
+    const events = start({ batchLimit: 3, batchWaitMs: LONG_WAIT_MS });
+    for (let i = 0; i < 7; i++) events.put(sized(i, 40));
+    await waitFor(() => collector.requests.length >= 2, { what: "two full batches", timeoutMs: 5_000 });
+    expect(collector.requests.map((r) => eventsIn(r.text))).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
+    // The seventh waits for more events (or its age); the first six are acknowledged.
+    await waitFor(() => events.stats().sent === 6, { what: "the two batches to be acknowledged", timeoutMs: 5_000 });
+    expect(events.stats().queued).toBe(1);
+    await events.flush();
+    expect(eventsIn(collector.requests[2]!.text)).toEqual([6]);
+  });
+
+  it("cuts batches by bytes: the framed body never exceeds maxBatchBytes, and a full one goes at once", async () => {
+    // Four 250-byte events fit 1000 bytes, but not with the brackets and commas: three per batch.
+    const events = start({ maxBatchBytes: 1_000, batchWaitMs: LONG_WAIT_MS });
+    for (let i = 0; i < 10; i++) events.put(sized(i, 250));
+    await waitFor(() => collector.requests.length >= 1, { what: "a batch full by bytes", timeoutMs: 5_000 });
+    await events.flush();
+    const batches = collector.requests.map((r) => eventsIn(r.text));
+    expect(batches).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
+    for (const request of collector.requests) expect(Buffer.byteLength(request.text)).toBeLessThanOrEqual(1_000);
+    expect(Buffer.byteLength(collector.requests[0]!.text)).toBe(3 * 250 + 2 + 2);
+  });
+
+  it("cuts v2 batches by bytes counting the list wrapper", async () => {
+    const wrapper = '{"1":{"lst":["rec",3,]}}'.length;
+    // Three events are 752 bytes with their commas: they fit the limit only without the wrapper.
+    const maxBatchBytes = 3 * 250 + 2 + wrapper - 1;
+    forwarder = eventsForward({
+      collector: { hostname: collector.host, scheme: "http", version: 2, keyName: "k", keySecret: randomKeyBase64() },
+      maxBatchBytes,
+      logger: false,
+    });
+    for (let i = 0; i < 4; i++) forwarder.put(sized(i, 250));
+    await forwarder.flush();
+    expect(collector.requests.map((r) => Buffer.byteLength(r.text))).toEqual([2 * 250 + 1 + wrapper, 2 * 250 + 1 + wrapper]);
+    expect(collector.requests[0]!.text.startsWith('{"1":{"lst":["rec",2,{"i":0,')).toBe(true);
+  });
+
+  it("sends a batch that is not full once its oldest event is batchWaitMs old", async () => {
+    const waitMs = 300;
+    const events = start({ batchWaitMs: waitMs });
+    const putAt = Date.now();
+    events.put(sized(0, 40));
+    events.put(sized(1, 40));
+    await waitFor(() => collector.requests.length >= 1, { what: "the batch to age out", timeoutMs: 5_000 });
+    expect(eventsIn(collector.requests[0]!.text)).toEqual([0, 1]);
+    // Timers may fire a millisecond early against Date.now(); the batch did wait for its age.
+    expect(collector.requests[0]!.at - putAt).toBeGreaterThanOrEqual(waitMs - 2);
+  });
+
+  it("by default waits about a second for light traffic, then sends one batch", async () => {
+    const events = start();
+    const putAt = Date.now();
+    for (let i = 0; i < 3; i++) events.put(sized(i, 40));
+    await waitFor(() => collector.requests.length >= 1, { what: "the default batch age", timeoutMs: 5_000 });
+    expect(collector.requests).toHaveLength(1);
+    expect(eventsIn(collector.requests[0]!.text)).toEqual([0, 1, 2]);
+    expect(collector.requests[0]!.at - putAt).toBeGreaterThanOrEqual(1_000 - 2);
+  });
+});

@@ -1,0 +1,152 @@
+import Database from "better-sqlite3";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { eventsForward, OptionError, type EventsForward } from "../../../src/index.js";
+import { requireBetterSqlite3 } from "../../../src/core/sqlite-open.js";
+import { sqliteSink } from "../../../src/stores/sqlite/sink.js";
+import { EIGHT_COLUMNS, ISO_UTC, ULID } from "../../helpers/fast-options.js";
+import { recordingLogger } from "../../helpers/recording-logger.js";
+import { useTempDirs } from "../../helpers/temp-dir.js";
+
+const tempDir = useTempDirs();
+const open: EventsForward[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((events) => events.close({ timeoutMs: 1_000 })));
+});
+
+function readRows(path: string, table = "datasette_events") {
+  const db = new Database(path, { readonly: true });
+  try {
+    return {
+      columns: db.prepare("select name, type, pk from pragma_table_info(?) order by cid").all(table),
+      rows: db.prepare(`select * from "${table}" order by id`).all() as Array<Record<string, unknown>>,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe("the embedded store", () => {
+  it("is the store when no apiUrl is given: the eight columns Datasette would hold, in a local file", async () => {
+    const database = join(tempDir(), "events.db");
+    const events = eventsForward({ database, instance: "local-1", logger: false });
+    open.push(events);
+    events.put({ event: "signup", actorId: "u1", databaseName: "db", tableName: "t", properties: { plan: "pro" } });
+    await events.flush();
+
+    const { columns, rows } = readRows(database);
+    expect(columns).toEqual(EIGHT_COLUMNS.map((name) => ({ name, type: "TEXT", pk: name === "id" ? 1 : 0 })));
+    expect(rows).toEqual([
+      {
+        id: expect.stringMatching(ULID),
+        instance: "local-1",
+        event: "signup",
+        created: expect.stringMatching(ISO_UTC),
+        actor_id: "u1",
+        database_name: "db",
+        table_name: "t",
+        properties: JSON.stringify({ plan: "pro" }),
+      },
+    ]);
+    expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, queued: 0 });
+  });
+
+  it("defaults to ./events.db in the working directory", async () => {
+    const dir = tempDir();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const events = eventsForward({ logger: false });
+      open.push(events);
+      events.put({ event: "default-path" });
+      await events.flush();
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readRows(join(dir, "events.db")).rows.map((row) => row.event)).toEqual(["default-path"]);
+  });
+
+  it("takes batches of up to 100, 20 a second, unless told otherwise", async () => {
+    const database = join(tempDir(), "events.db");
+    const events = eventsForward({ database, logger: false });
+    open.push(events);
+    for (let i = 0; i < 250; i++) events.put({ event: "bulk", properties: { n: i } });
+    await events.flush();
+    expect(events.stats()).toMatchObject({ sent: 250, requests: 3 });
+    expect(readRows(database).rows).toHaveLength(250);
+  });
+
+  it("writes a batch sent twice once (INSERT OR IGNORE on the ULID key)", async () => {
+    const path = join(tempDir(), "events.db");
+    const sink = sqliteSink({ path, table: "datasette_events" });
+    const rows = [1, 2].map((n) => JSON.stringify({ id: `01J00000000000000000000${n}AA`, instance: "i", event: "e", created: "2026-01-01T00:00:00.000Z", properties: "{}" }));
+    const signal = new AbortController().signal;
+    expect(await sink.send(rows, signal)).toEqual({ ok: true });
+    expect(await sink.send(rows, signal)).toEqual({ ok: true });
+    await sink.close!();
+    expect(readRows(path).rows.map((row) => row.id)).toEqual(["01J000000000000000000001AA", "01J000000000000000000002AA"]);
+  });
+
+  it("refuses a bad row as splittable, so the forwarder isolates it and delivers the rest", async () => {
+    const database = join(tempDir(), "events.db");
+    const logger = recordingLogger();
+    const dropped: string[][] = [];
+    // A serializer that makes one row with a column the table does not have.
+    const events = eventsForward({
+      database,
+      logger,
+      onDrop: (batch) => dropped.push(batch),
+      serializer: (event) => {
+        const { n } = event as { n: number };
+        return JSON.stringify(n === 3 ? { id: `id-${n}`, colour: "red" } : { id: `id-${n}`, event: "ok", properties: JSON.stringify({ n }) });
+      },
+    });
+    open.push(events);
+    for (let n = 0; n < 8; n++) events.put({ n });
+    await events.flush();
+    expect(readRows(database).rows.map((row) => row.id)).toEqual(["id-0", "id-1", "id-2", "id-4", "id-5", "id-6", "id-7"]);
+    expect(dropped).toEqual([[JSON.stringify({ id: "id-3", colour: "red" })]]);
+    expect(logger.messages.join("\n")).toContain('unknown column "colour"');
+  });
+
+  it("fails at start-up, naming the option database, when the file is not a database", () => {
+    const database = join(tempDir(), "events.db");
+    writeFileSync(database, "this is not a SQLite file, just some text that is long enough to hold a header".repeat(20));
+    expect(() => eventsForward({ database, logger: false })).toThrow(OptionError);
+    expect(() => eventsForward({ database, logger: false })).toThrow(/option database: cannot use ".*events\.db": the file is not a SQLite database or is corrupt/);
+  });
+
+  it("fails at start-up when the file's directory does not exist", () => {
+    const database = join(tempDir(), "missing", "events.db");
+    expect(() => eventsForward({ database, logger: false })).toThrow(/option database: cannot use .*: its directory does not exist/);
+  });
+
+  it("cannot be combined with apiUrl", () => {
+    expect(() => eventsForward({ apiUrl: "http://127.0.0.1:9/db/-/create", database: "x.db", logger: false })).toThrow(/option database: .*only used when no other store/);
+  });
+});
+
+describe("better-sqlite3 is optional", () => {
+  it("when it is missing, the error names the option that needs it and how to install it", () => {
+    const missing = (id: string) => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: "MODULE_NOT_FOUND" });
+    };
+    let error: unknown;
+    try {
+      requireBetterSqlite3("spool", missing);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(OptionError);
+    expect((error as OptionError).option).toBe("spool");
+    expect((error as Error).message).toMatch(/option spool: needs the optional package better-sqlite3, which is not installed: npm install better-sqlite3/);
+  });
+
+  it("when it is installed but its native part failed to build, the error says so", () => {
+    const broken = () => {
+      throw new Error("Could not locate the bindings file");
+    };
+    expect(() => requireBetterSqlite3("database", broken)).toThrow(/option database: needs the package better-sqlite3, which failed to load: Could not locate the bindings file/);
+  });
+});
