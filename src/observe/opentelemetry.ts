@@ -21,21 +21,13 @@ export interface OpenTelemetryMetricsOptions {
  * diagnostics channels; returns the function that stops it.
  */
 export function recordOpenTelemetryMetrics(meter: Meter, options: OpenTelemetryMetricsOptions = {}): () => void {
-  const exported = meter.createCounter("events_forward.exporter.event.exported", {
-    unit: "{event}",
-    description: "Events whose delivery finished: sent, or given up on (error.type set)",
-  });
+  const counter = (name: string, unit: string, description: string) => meter.createCounter(`events_forward.${name}`, { unit, description });
+  const exported = counter("exporter.event.exported", "{event}", "Events whose delivery finished: sent, or given up on (error.type set)");
+  const retried = counter("exporter.request.retried", "{request}", "Failed requests that will be repeated after a pause");
+  const refused = counter("processor.event.refused", "{event}", "put() calls refused because the queue was full (error.type queue_full)");
   const duration = meter.createHistogram("events_forward.exporter.request.duration", {
     unit: "s",
     description: "Duration of each request to the store (each attempt of a batch)",
-  });
-  const retried = meter.createCounter("events_forward.exporter.request.retried", {
-    unit: "{request}",
-    description: "Failed requests that will be repeated after a pause",
-  });
-  const refused = meter.createCounter("events_forward.processor.event.refused", {
-    unit: "{event}",
-    description: "put() calls refused because the queue was full (error.type queue_full)",
   });
   const component = (forwarder: ForwarderIdentity): Attributes => ({ "otel.component.type": "events_forward", "otel.component.name": forwarder.name });
   const stop = listen({
