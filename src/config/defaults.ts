@@ -43,6 +43,7 @@ export const SINK_DEFAULTS = {
     maxRate: 20,
     timePeriod: 1,
     maxAttempts: Number.POSITIVE_INFINITY,
+    backoffBaseMs: 2_000, // the publisher's RETRY_BACKOFF
     requestEvents: false,
   },
   sqlite: {

@@ -77,16 +77,21 @@ export class BatchSender {
       if (!this.failing) settings.logger.warn(`${sink.description}: ${result.reason}; retrying with backoff`);
       this.failing = true;
       const backoff = backoffDelay(failures, settings.backoffBaseMs, settings.backoffMaxMs);
-      const wait = Math.max(backoff, Math.min(result.retryAfterMs ?? 0, settings.maxRetryAfterMs));
+      const asked = Math.min(result.retryAfterMs ?? 0, settings.maxRetryAfterMs);
+      let wait = Math.max(backoff, asked);
       // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
         if (attempts >= settings.maxAttempts) return { ...result, attempts: failures, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
-        // The budget counts from the first failure that used an attempt; no retry starts after it.
-        if (Date.now() + wait - budgetStart > settings.retryBudgetMs) {
-          return { ...result, attempts: failures, reason: `${result.reason} (gave up: no retry fits in the ${settings.retryBudgetMs} ms retry budget, option retryBudgetMs)` };
+        // The budget counts from the first failure that used an attempt. As baseplate's RetryPolicy,
+        // the last backoff is cut to what is left of it, for one more try at its end; a Retry-After
+        // longer than what is left is not cut (the store asked for it), so the batch gives up.
+        const left = budgetStart + settings.retryBudgetMs - Date.now();
+        if (left <= 0 || asked > left) {
+          return { ...result, attempts: failures, reason: `${result.reason} (gave up: the ${settings.retryBudgetMs} ms retry budget is used up, option retryBudgetMs)` };
         }
+        wait = Math.min(wait, left);
       }
       observer.onRetry?.(failures, wait, result);
       await this.sleep(wait, false);

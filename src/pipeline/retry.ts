@@ -5,9 +5,13 @@ import type { Failure } from "./sink.js";
 /** Statuses that say the request was not processed and should be repeated later, unchanged. */
 const NOT_PROCESSED = new Set([429, 503]);
 
-/** How the forwarder reacts to an HTTP status that is not a success. */
-export function classifyStatus(status: number, retryAfter: string | undefined, now: number, reason: string): Failure {
-  const retry = status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+/**
+ * How the forwarder reacts to an HTTP status that is not a success. 501 and 505 say the server
+ * will never take such a request, so they are not retried, unless `retryEvery5xx` (the collector,
+ * as baseplate's publisher retries every status from 500).
+ */
+export function classifyStatus(status: number, retryAfter: string | undefined, now: number, reason: string, retryEvery5xx = false): Failure {
+  const retry = status === 408 || status === 429 || (status >= 500 && (retryEvery5xx || (status !== 501 && status !== 505)));
   return {
     ok: false,
     retry,

@@ -1,14 +1,11 @@
 import { EventError } from "../core/errors.js";
-import { checkInput, describe, idText, propertiesJson, toIsoDate, wellFormed, type EventInput, type EventMeta, type Serializer } from "./event-input.js";
+import { checkInput, describe, idText, propertiesJson, pythonIsoformat, pythonIsoformatLength, toIsoDate, wellFormed, type EventInput, type EventMeta, type Serializer } from "./event-input.js";
 import { flatProperties, flatPropertiesColumn, type FlatProperties } from "./flat-properties.js";
 import { MonotonicUlid, ulidText } from "../core/ids.js";
 import type { QueuedEvent } from "../pipeline/queue.js";
 
 /** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
 const ids = new MonotonicUlid();
-
-/** The length of an ISO 8601 date of this era, as toISOString() writes it. */
-const ISO_LENGTH = "2000-01-01T00:00:00.000Z".length;
 
 /**
  * A row as the queue holds it. With flat properties its text is made when first read (in the
@@ -96,11 +93,11 @@ export class DatasetteRows {
     return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment + row.created + row.actorSegment + propertiesColumn + "}";
   }
 
-  /** The ISO 8601 text of `ms`, made once per millisecond. */
+  /** The `created` text of `ms` (Python's isoformat), made once per millisecond. */
   isoAt(ms: number): string {
     if (ms !== this.clock.ms) {
       this.clock.ms = ms;
-      this.clock.iso = new Date(ms).toISOString();
+      this.clock.iso = pythonIsoformat(ms);
     }
     return this.clock.iso;
   }
@@ -113,7 +110,7 @@ export class DatasetteRows {
     const named = this.eventSegmentOf(event.event);
     const acted = this.actorSegmentOf(actorId, event.databaseName, event.tableName);
     // {"id":" + the id + ... + }
-    const bytes = 7 + 26 + named.bytes + (created === undefined ? ISO_LENGTH : created.length) + acted.bytes + 1;
+    const bytes = 7 + 26 + named.bytes + (created === undefined ? pythonIsoformatLength(now) : created.length) + acted.bytes + 1;
     ids.next(now);
     return new Row(this, ids.head, ids.low, named.text, now, created, acted.text, bytes);
   }
@@ -130,8 +127,9 @@ export class DatasetteRows {
   /** The last one is kept: the events of one request share their actor. */
   private actorSegmentOf(actorId: string | null, databaseName: string | null | undefined, tableName: string | null | undefined): Segment {
     const last = this.actorSegment;
-    const database = databaseName ?? null;
-    const table = tableName ?? null;
+    // An empty name is null, as the plugin writes it (`if database_name:`).
+    const database = databaseName || null;
+    const table = tableName || null;
     if (actorId !== last.actorId || database !== last.databaseName || table !== last.tableName || last.text === "") {
       const actorJson = actorId === null ? "null" : JSON.stringify(wellFormed(actorId));
       const { text, bytes } = segmentOf(['","actor_id":', actorJson, ',"database_name":', nameJson(database), ',"table_name":', nameJson(table), ',"properties":']);

@@ -34,6 +34,8 @@ export const ROW_COLUMNS = [
 /**
  * The properties as JSON text, with the request id added last (as `{ ...properties, request_id }`
  * would put it) unless the event has its own; splices the text instead of copying the object.
+ * Compact JSON, where the plugin writes json.dumps's spaced, ASCII-only form: see
+ * docs/compatibility.md for why.
  */
 export function propertiesJson(properties: Record<string, unknown> | undefined, requestId: string | undefined): string | undefined {
   if (properties === undefined) return requestId === undefined ? "{}" : `{"request_id":${JSON.stringify(requestId)}}`;
@@ -87,12 +89,28 @@ interface WellFormed {
 }
 
 export function toIsoDate(created: EventInput["created"]): string {
-  if (created === undefined) return new Date().toISOString();
+  if (created === undefined) return pythonIsoformat(Date.now());
   const date = created instanceof Date ? created : typeof created === "string" || typeof created === "number" ? new Date(created) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
     throw new EventError(`created must be a Date, an ISO 8601 string or milliseconds since the epoch, got ${describe(created)}`);
   }
-  return date.toISOString();
+  return pythonIsoformat(date.getTime());
+}
+
+/**
+ * `created` as datasette-events-forward writes it: Python's `datetime.isoformat()` of a UTC
+ * datetime, `2026-12-01T12:11:22.058000+00:00` (microseconds, from our milliseconds), and
+ * `2026-12-01T12:11:22+00:00` when the fraction is zero, as Python leaves it out then. One form in
+ * the column, so the rows of both sort by time as text.
+ */
+export function pythonIsoformat(ms: number): string {
+  const iso = new Date(ms).toISOString(); // ...T12:11:22.058Z
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}+00:00` : `${iso.slice(0, -1)}000+00:00`;
+}
+
+/** The length of pythonIsoformat(ms) for a date of years 0 to 9999: 25 without a fraction, 32 with one. */
+export function pythonIsoformatLength(ms: number): number {
+  return ms % 1000 === 0 ? 25 : 32;
 }
 
 export function idText(value: unknown): string | null {

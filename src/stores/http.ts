@@ -19,6 +19,8 @@ export interface PostOptions {
   explain: (status: number, body: string) => string;
   /** Reads an answer refusing the batch for its row count: the most rows the store takes a write. */
   maxRows?: (status: number, body: string) => number | undefined;
+  /** Retry 501 and 505 too, as every other 5xx (see classifyStatus). */
+  retryEvery5xx?: boolean;
   /** Credentials the request carries: cut out of any reason, should the store echo them. */
   secrets?: readonly string[];
 }
@@ -61,6 +63,7 @@ async function post(options: PostOptions): Promise<SendResult> {
       Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       Date.now(),
       options.explain(response.statusCode, text),
+      options.retryEvery5xx,
     );
     const maxRows = options.maxRows?.(response.statusCode, text);
     return maxRows === undefined ? failure : { ...failure, maxRows };

@@ -5,4 +5,5 @@ export const FAST = { timePeriod: 0, batchWaitMs: 0, backoffBaseMs: 50, backoffM
 export const EIGHT_COLUMNS = ["id", "instance", "event", "created", "actor_id", "database_name", "table_name", "properties"];
 
 export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-export const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** `created` as datasette-events-forward writes it: Python's isoformat() of a UTC datetime (no fraction when it is zero). */
+export const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}000)?\+00:00$/;

@@ -147,14 +147,29 @@ describe("backoff, budget and timeout", () => {
     expect(store.events()).toEqual(["a"]);
   });
 
-  test("retryBudgetMs: no retry starts after the budget", async () => {
-    // First wait is 40..80 ms (fits in 100); the second is 80..160 ms and would end past it.
+  test("retryBudgetMs: the last pause is cut to what is left of the budget, for one more attempt at its end", async () => {
+    // As baseplate's RetryPolicy. The first pause is 500..1000 ms (fits in 1200); the second,
+    // 1000..2000 ms, would end past the budget: it is cut to what is left, and the third attempt
+    // comes at the budget's end (uncut, it would come 1500 ms or more after the first). No retry
+    // starts after it.
     store.behave = () => ({ status: 500 });
-    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 100, backoffBaseMs: 80, backoffMaxMs: 10_000 });
+    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 1_200, backoffBaseMs: 1_000, backoffMaxMs: 10_000 });
+    putAll(["a"]);
+    await h.events.flush();
+    expect(store.requests).toHaveLength(3);
+    const fromFirst = store.requests[2]!.at - store.requests[0]!.at;
+    expect(fromFirst).toBeGreaterThanOrEqual(1_195);
+    expect(fromFirst).toBeLessThan(1_450);
+    expect(h.drops[0]!.reason).toContain("retry budget is used up, option retryBudgetMs");
+  });
+
+  test("retryBudgetMs: a Retry-After longer than what is left of the budget is not cut: the batch gives up", async () => {
+    store.behave = (_, i) => (i === 0 ? { status: 500 } : { status: 500, headers: { "retry-after": "1" } });
+    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 400, backoffBaseMs: 20, backoffMaxMs: 20, maxRetryAfterMs: 5_000 });
     putAll(["a"]);
     await h.events.flush();
     expect(store.requests).toHaveLength(2);
-    expect(h.drops[0]!.reason).toContain("retry budget, option retryBudgetMs");
+    expect(h.drops[0]!.reason).toContain("retry budget is used up");
   });
 
   test("requestTimeoutMs: a store that does not answer in time is retried", async () => {

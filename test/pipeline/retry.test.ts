@@ -12,6 +12,14 @@ describe("classifyStatus", () => {
     expect(classifyStatus(status, undefined, NOW, "r").retry).toBe(false);
   });
 
+  test.each([501, 505, 500, 599])("%i is retried with retryEvery5xx (the collector, as baseplate's publisher)", (status) => {
+    expect(classifyStatus(status, "3", NOW, "r", true)).toMatchObject({ retry: true, retryAfterMs: 3000 });
+  });
+
+  test.each([400, 404, 422])("%i is still not retried with retryEvery5xx", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r", true).retry).toBe(false);
+  });
+
   test.each([400, 413, 422])("%i rejects the content: the batch can be split", (status) => {
     expect(classifyStatus(status, undefined, NOW, "r").splittable).toBe(true);
   });

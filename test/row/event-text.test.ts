@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EventMeta } from "../../src/row/event-input.js";
 import { DatasetteRows, datasetteRowSerializer } from "../../src/row/datasette-row.js";
 
@@ -42,6 +42,7 @@ describe("the row text", () => {
     ["a toJSON key that is not a function", { event: "e", properties: { toJSON: 1 } }, {}],
     ["a Date value", { event: "e", properties: { at: new Date(0) } }, {}],
     ["with a database and table", { event: "e", databaseName: "dé", tableName: "t", properties: { a: 1 } }, { actorId: "ü" }],
+    ["empty names", { event: "e", databaseName: "", tableName: "", properties: { a: "" } }, {}],
   ];
 
   for (const [name, input, meta] of [...cases, ...flatCases]) {
@@ -69,12 +70,31 @@ describe("the row text", () => {
       event: text2(event.event),
       created: row.created,
       actor_id: actor === undefined ? null : text2(String(actor)),
-      database_name: text2(event.databaseName ?? null),
-      table_name: text2(event.tableName ?? null),
+      // An empty name is null, as the plugin writes it (`if database_name:`).
+      database_name: text2(event.databaseName || null),
+      table_name: text2(event.tableName || null),
       properties: expectedProperties,
     };
     expect(text).toBe(JSON.stringify(row2));
   }
+
+  it("writes created from the clock in Python's isoformat(), the fraction left out at a whole second, and counts its bytes", () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const createdAt = (iso: string) => {
+        vi.setSystemTime(new Date(iso));
+        const queued = rows.queued({ event: "e", properties: { a: 1 } }, {});
+        const text = queued.json;
+        expect(queued.bytes).toBe(Buffer.byteLength(text));
+        return (JSON.parse(text) as { created: string }).created;
+      };
+      expect(createdAt("2026-12-01T12:11:22.000Z")).toBe("2026-12-01T12:11:22+00:00");
+      expect(createdAt("2026-12-01T12:11:22.058Z")).toBe("2026-12-01T12:11:22.058000+00:00");
+      expect(createdAt("2026-12-01T12:11:23.000Z")).toBe("2026-12-01T12:11:23+00:00");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it("keeps a queued event as it was put, whatever the app changes afterwards", () => {
     const properties: Record<string, unknown> = { plan: "pro", n: 1 };

@@ -29,7 +29,7 @@ describe("the row", () => {
       id: expect.stringMatching(ULID),
       instance: "web-1",
       event: "signup",
-      created: "2024-01-02T03:04:05.678Z",
+      created: "2024-01-02T03:04:05.678000+00:00",
       actor_id: "u1",
       database_name: "db",
       table_name: "t",
@@ -38,7 +38,7 @@ describe("the row", () => {
     expect(bare!.raw).toMatchObject({ event: "bare", actor_id: null, database_name: null, table_name: null, properties: "{}" });
   });
 
-  it("writes created as ISO 8601 UTC, from now, a Date, an ISO string with an offset, or epoch milliseconds", () => {
+  it("writes created as Python's isoformat() of a UTC datetime, from now, a Date, an ISO string with an offset, or epoch milliseconds", () => {
     const serialize = datasetteRowSerializer("i");
     const created = (input: Date | string | number | undefined) => JSON.parse(serialize({ event: "e", created: input }, {})).created;
     const before = Date.now();
@@ -46,9 +46,12 @@ describe("the row", () => {
     expect(now).toMatch(ISO_UTC);
     expect(Date.parse(now)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(now)).toBeLessThanOrEqual(Date.now());
-    expect(created(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)))).toBe("2024-01-02T03:04:05.006Z");
-    expect(created("2024-01-02T03:04:05+02:00")).toBe("2024-01-02T01:04:05.000Z");
-    expect(created(0)).toBe("1970-01-01T00:00:00.000Z");
+    expect(created(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)))).toBe("2024-01-02T03:04:05.006000+00:00");
+    expect(created(Date.UTC(2026, 11, 1, 12, 11, 22, 58))).toBe("2026-12-01T12:11:22.058000+00:00");
+    // Python leaves the fraction out when it is zero.
+    expect(created("2024-01-02T03:04:05+02:00")).toBe("2024-01-02T01:04:05+00:00");
+    expect(created(0)).toBe("1970-01-01T00:00:00+00:00");
+    expect(created("2024-01-02T03:04:05.9999Z")).toBe("2024-01-02T03:04:05.999000+00:00");
     expect(() => created("yesterday")).toThrow(EventError);
   });
 

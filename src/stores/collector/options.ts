@@ -10,7 +10,7 @@ export interface CollectorOptions {
   hostname?: string;
   /** `https` (default) or `http`. */
   scheme?: "https" | "http";
-  /** Protocol version: 1 (legacy events, default), 2 (Thrift-JSON) or "2j". */
+  /** Protocol version: 2 (Thrift-JSON, the default, as baseplate's publisher), "2j" or 1 (legacy events). */
   version?: 1 | 2 | "1" | "2" | "2j";
   /** Instead of hostname and scheme: the full URL batches are posted to. */
   url?: string;
@@ -33,6 +33,9 @@ export interface ResolvedCollector {
 
 export const COLLECTOR_USER_AGENT = "events-forward-publisher/1.0";
 
+/** baseplate's publisher defaults `collector.version` to 2; the INI and option `collector` share this default. */
+const DEFAULT_VERSION: CollectorVersion = "2";
+
 const FIELDS = new Set(["hostname", "scheme", "version", "url", "keyName", "keySecret", "userAgent"]);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 // Printable ASCII without the separators X-Signature uses.
@@ -48,7 +51,7 @@ export function resolveCollector(value: unknown): ResolvedCollector {
   const version = parseVersion(o.version);
   return {
     url: o.url !== undefined ? parseUrl(o) : buildUrl(o, version),
-    version: version ?? versionFromUrl(o.url) ?? "1",
+    version: version ?? versionFromUrl(o.url) ?? DEFAULT_VERSION,
     keyName: parseKeyName(o.keyName),
     key: parseKey(o.keySecret),
     userAgent: o.userAgent === undefined ? COLLECTOR_USER_AGENT : headerText("collector.userAgent", o.userAgent),
@@ -71,7 +74,7 @@ function buildUrl(o: Record<string, unknown>, version: CollectorVersion | undefi
   const scheme = o.scheme ?? "https";
   if (scheme !== "https" && scheme !== "http") throw new OptionError("collector.scheme", 'must be "https" or "http"');
   try {
-    return new URL(`${scheme}://${hostname}/v${version ?? "1"}`);
+    return new URL(`${scheme}://${hostname}/v${version ?? DEFAULT_VERSION}`);
   } catch {
     throw new OptionError("collector.hostname", "does not make a valid URL");
   }

@@ -17,6 +17,9 @@ export const serializeV1Event: Serializer = (event) => {
  * put() instead of spoiling a whole batch.
  */
 export const serializeV2Event: Serializer = (event) => {
+  if (event instanceof LegacyEvent) {
+    throw new EventError("a legacy Event is for collector version 1: set collector.version to 1 (the default is 2, as in baseplate's publisher)");
+  }
   if (typeof event === "string") {
     let parsed: unknown;
     try {

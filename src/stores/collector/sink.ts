@@ -58,6 +58,8 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
         timeoutMs: options.requestTimeoutMs,
         signal,
         explain: (status, body) => `collector answered HTTP ${status}${body.trim() === "" ? "" : `: ${body.slice(0, 500)}`}`,
+        // baseplate's publisher retries every status from 500.
+        retryEvery5xx: true,
       });
     },
   };

@@ -62,6 +62,16 @@ describe("collector failure policy", () => {
     expect(logs.some((l) => l.includes("HTTP 503") && l.includes("retrying"))).toBe(true);
   });
 
+  it("retries every status from 500, 501 and 505 included, as baseplate's publisher", async () => {
+    answer((_, i) => [501, 505, 500][i] ?? 200);
+    const events = start();
+    events.put(ev("x"));
+    await events.flush();
+    expect(collector.requests.map(namesIn)).toEqual([["x"], ["x"], ["x"], ["x"]]);
+    expect(delivered()).toEqual(["x"]);
+    expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, retried: 3 });
+  });
+
   it("retries I/O errors: a connection reset, then a request that times out", async () => {
     let n = 0;
     collector.respond = () => (n++ === 0 ? "reset" : n === 2 ? "hang" : { status: 200 });
@@ -133,8 +143,11 @@ describe("collector failure policy", () => {
     expect(collector.requests.length).toBeGreaterThan(3);
     const first = collector.requests[0]!.at;
     const last = collector.requests.at(-1)!.at;
-    // Retries went on for most of the budget (the last pause is at most backoffMaxMs) and stopped after it.
+    // Retries went on for the whole budget (the last pause cut to what was left, as baseplate's
+    // RetryPolicy): the batch is given up only once the budget is used up, not when the next pause
+    // would not fit in it.
     expect(last - first).toBeGreaterThanOrEqual(budgetMs - 100);
+    expect(drops[0]!.at - first).toBeGreaterThanOrEqual(budgetMs);
     expect(drops[0]!.at - first).toBeLessThan(budgetMs + 2_000);
     expect(events.stats()).toMatchObject({ sent: 0, dropped: 1 });
   });

@@ -35,7 +35,7 @@ beforeEach(async () => {
   events = eventsForward({ apiUrl: datasette.createUrl, apiToken: datasette.rootToken, table, ...FAST, logger: false });
   const collectorAt = { hostname: collector.host, scheme: "http" as const, keyName: "k", keySecret: secret };
   eventsV2 = eventsForward({ name: "events_v2", collector: { ...collectorAt, version: 2 }, logger: false });
-  legacy = eventsForward({ name: "events_legacy", collector: collectorAt, logger: false });
+  legacy = eventsForward({ name: "events_legacy", collector: { ...collectorAt, version: 1 }, logger: false });
 });
 afterEach(async () => {
   await Promise.all([events.close(), eventsV2.close(), legacy.close()]);

@@ -24,8 +24,11 @@ function optionError(options: unknown): OptionError {
 }
 
 describe("option collector", () => {
-  it("builds <scheme>://<hostname>/v<version>, https and version 1 by default", () => {
-    expect(resolveOptions({ collector }).collector?.url.href).toBe("https://events.example.com/v1");
+  it("builds <scheme>://<hostname>/v<version>, https and version 2 by default (as baseplate's publisher)", () => {
+    const byDefault = resolveOptions({ collector }).collector!;
+    expect([byDefault.url.href, byDefault.version]).toEqual(["https://events.example.com/v2", "2"]);
+    const v1 = resolveOptions({ collector: { ...collector, version: 1 } }).collector!;
+    expect([v1.url.href, v1.version]).toEqual(["https://events.example.com/v1", "1"]);
     const v2 = resolveOptions({ collector: { ...collector, hostname: "127.0.0.1:8080", scheme: "http", version: 2 } }).collector!;
     expect([v2.url.href, v2.version]).toEqual(["http://127.0.0.1:8080/v2", "2"]);
     const v2j = resolveOptions({ collector: { ...collector, version: "2j" } }).collector!;
@@ -40,7 +43,7 @@ describe("option collector", () => {
     expect(optionError({ collector: { ...rest, url: "ftp://c.example.com/v1" } }).option).toBe("collector.url");
   });
 
-  it("uses collector defaults: batches by bytes, about 1 s to fill, no 1-per-10-s throttle, retries until the budget", () => {
+  it("uses collector defaults: batches by bytes, about 1 s to fill, no 1-per-10-s throttle, retries until the budget, backoff from 2 s", () => {
     const o = resolveOptions({ collector });
     expect(SINK_DEFAULTS.collector).toMatchObject({ batchWaitMs: 1_000, maxRate: 20, timePeriod: 1 });
     expect(o).toMatchObject({
@@ -55,10 +58,12 @@ describe("option collector", () => {
       maxQueueSize: 10_000,
       requestTimeoutMs: 3_000,
       retryBudgetMs: 5 * 60_000,
+      backoffBaseMs: 2_000, // the publisher's RETRY_BACKOFF
     });
     // The Datasette defaults are untouched.
     const datasette = resolveOptions({ apiUrl: "http://127.0.0.1:1/db/-/create" });
-    expect(datasette).toMatchObject({ batchLimit: DEFAULTS.batchLimit, batchWaitMs: 0, maxRate: 1, timePeriod: 10, maxAttempts: 3, requestEvents: true });
+    expect(datasette).toMatchObject({ batchLimit: DEFAULTS.batchLimit, batchWaitMs: 0, maxRate: 1, timePeriod: 10, maxAttempts: 3, requestEvents: true, backoffBaseMs: 1_000 });
+    expect(resolveOptions({ collector, backoffBaseMs: 50 }).backoffBaseMs).toBe(50);
   });
 
   it("caps batchLimit at 10,000 for Datasette only", () => {
@@ -140,6 +145,12 @@ describe("collectorOptionsFromConfig", () => {
   it("leaves out what the section does not say, and passes { $env } secrets on", () => {
     const options = collectorOptionsFromConfig({ "collector.hostname": "h.example.com", "key.name": "k", "key.secret": { $env: "X" } });
     expect(options).toEqual({ hostname: "h.example.com", keyName: "k", keySecret: { $env: "X" } });
+  });
+
+  it("without collector.version posts version 2, as baseplate's publisher (the option's default too)", () => {
+    const { "collector.version": _, ...noVersion } = section;
+    const resolved = resolveOptions({ collector: collectorOptionsFromConfig(noVersion) }).collector!;
+    expect([resolved.url.href, resolved.version]).toEqual(["https://some-domain.example.com/v2", "2"]);
   });
 
   it("is undefined for a section without a collector, and names a missing key by its INI name", () => {

@@ -47,7 +47,7 @@ function expectProtocolHeaders(request: Received, path: string): void {
 
 describe("collector wire format", () => {
   it("version 1: legacy events as a JSON array, signed and gzipped", async () => {
-    const events = start();
+    const events = start({ version: 1 });
     const first = new Event("screenview_events", "cs.screenview", { timestamp: new Date("2024-03-05T10:00:00.123Z"), id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01" });
     first.setField("page", "home").setField("count", 0).setField("empty", "").setField("nothing", null);
     first.setField("ip", "192.0.2.1", FieldKind.OBFUSCATED).setField("session", "s-1", FieldKind.HIGH_CARDINALITY);
@@ -78,8 +78,8 @@ describe("collector wire format", () => {
     expect(request.text).toBe('[{"1":{"str":"baseplate"}},{"1": {"str": "spaces kept"}, "2": {"i64": 7}}]');
   });
 
-  it("version 2: Thrift-JSON events wrapped in the one-field list struct", async () => {
-    const events = start({ version: 2 });
+  it("version 2, the default (as baseplate's publisher): Thrift-JSON events wrapped in the one-field list struct", async () => {
+    const events = start();
     events.put({ "1": { str: "baseplate" }, "3": { i64: 1709632800123 } });
     events.put('{"1":{"str":"é ✓"}}');
     events.put({ "2": { str: "third" } });
@@ -91,6 +91,11 @@ describe("collector wire format", () => {
     // The mac is over the UTF-8 bytes: recompute it here from the received text.
     const mac = createHmac("sha256", Buffer.from(secret, "base64")).update(request.text, "utf8").digest("hex");
     expect(request.headers["x-signature"]).toBe(`key=${KEY_NAME}, mac=${mac}`);
+  });
+
+  it("version 2 refuses a legacy Event at put(), naming collector.version", () => {
+    const events = start();
+    expect(() => events.put(new Event("t", "e"))).toThrow(/set collector\.version to 1/);
   });
 
   it("option collector.url posts to that URL, taking the version from its path", async () => {
@@ -107,7 +112,7 @@ describe("collector wire format", () => {
   it("a retried batch is sent with the same body and signature", async () => {
     collector.respond = (_request, index) => (index === 0 ? { status: 503 } : { status: 200 });
     forwarder = eventsForward({
-      collector: { hostname: collector.host, scheme: "http", keyName: KEY_NAME, keySecret: secret },
+      collector: { hostname: collector.host, scheme: "http", version: 1, keyName: KEY_NAME, keySecret: secret },
       backoffBaseMs: 1,
       backoffMaxMs: 5,
       logger: false,
