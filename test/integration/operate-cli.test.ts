@@ -46,7 +46,8 @@ const withPlan = (event: unknown, meta: object) => {
   return JSON.stringify(row);
 };
 
-describe("events-forward dead-letters and status, against a real Datasette", () => {
+// Each CLI run starts node and compiles the CLI with tsx: seconds apiece on a loaded machine.
+describe("events-forward dead-letters and status, against a real Datasette", { timeout: 120_000 }, () => {
   it("a table missing a column refuses some events; after the column is added, replay delivers them, each row once", async () => {
     handMadeTable("shop_events");
     const spool = join(ds.dir, "replay-spool.db");
