@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { OptionError } from "../core/errors.js";
 import { loadPublisherConfig } from "../config/ini.js";
 import { resolveOptions } from "../config/options.js";
@@ -16,6 +17,13 @@ export interface SpoolTarget {
 
 /** `--queue-name NAME CONFIG` (the sidecar's section) or `--spool PATH`; an OptionError otherwise. */
 export function spoolTarget(values: { "queue-name"?: string; spool?: string }, config: string | undefined): SpoolTarget {
+  const target = readTarget(values, config);
+  // Opening a path that is not there would make an empty spool: a typo would look like "nothing waiting".
+  if (!existsSync(target.path)) throw new OptionError(values.spool !== undefined ? "--spool" : "spool", `there is no spool file at ${target.path}`);
+  return target;
+}
+
+function readTarget(values: { "queue-name"?: string; spool?: string }, config: string | undefined): SpoolTarget {
   if (values.spool !== undefined) {
     if (config !== undefined || values["queue-name"] !== undefined) throw new OptionError("--spool", "give either --spool PATH or --queue-name NAME CONFIG, not both");
     return { path: values.spool, batchLimit: DEFAULTS.batchLimit, maxRate: DEFAULTS.maxRate, timePeriod: DEFAULTS.timePeriod, configured: false };

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { execFile, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -135,8 +135,12 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
     expect(await code).toBe(0);
   });
 
-  it("refuses a missing spool target with a clear message and exit code 2", async () => {
+  it("refuses a missing spool target, or a spool file that is not there, with a clear message and exit code 2", async () => {
     const failure = await cli("status").catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining("events-forward option --queue-name: give --queue-name NAME CONFIG") });
+    const typo = join(ds.dir, "no-such-spool.db");
+    const missing = await cli("status", "--spool", typo).catch((error: { code: number; stderr: string }) => error);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining(`events-forward option --spool: there is no spool file at ${typo}`) });
+    expect(existsSync(typo)).toBe(false);
   });
 });
