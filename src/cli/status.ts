@@ -18,16 +18,22 @@ export async function statusCommand(target: SpoolTarget, json: boolean, out: (te
 /** `--watch`: the same, redrawn in place every `intervalMs` until SIGINT or SIGTERM. */
 export async function watchStatus(target: SpoolTarget, intervalMs: number, write: (text: string) => void): Promise<number> {
   const inspector: SpoolInspector = new SqliteSpoolInspector(target.path);
-  const draw = async () => write(`\x1b[H\x1b[2J${describeStatus(await inspector.status(target.timePeriod * 1000), target)}\n(refreshing every ${intervalMs / 1000} s; Ctrl-C to stop)\n`);
-  await draw();
+  let stopped = false;
+  const draw = async () => {
+    const text = describeStatus(await inspector.status(target.timePeriod * 1000), target);
+    if (!stopped) write(`\x1b[H\x1b[2J${text}\n(refreshing every ${intervalMs / 1000} s; Ctrl-C to stop)\n`);
+  };
   return new Promise((resolve) => {
-    const timer = setInterval(() => void draw(), intervalMs);
+    // The handlers first: a Ctrl-C right after the first frame must still end cleanly.
     const stop = () => {
+      stopped = true;
       clearInterval(timer);
       process.off("SIGINT", stop).off("SIGTERM", stop);
       void inspector.close().then(() => resolve(0));
     };
     process.on("SIGINT", stop).on("SIGTERM", stop);
+    const timer = setInterval(() => void draw(), intervalMs);
+    void draw();
   });
 }
 
