@@ -14,6 +14,8 @@ interface LeaseRow {
   last_outcome: string | null;
 }
 
+const RETRY_AFTER_FAILURE_MS = 10_000;
+
 /** Reads a SQLite spool for `events-forward status` (readers never block the writers: WAL). */
 export class SqliteSpoolInspector implements SpoolInspector {
   private readonly db: SqliteDatabase;
@@ -53,18 +55,20 @@ export class SqliteSpoolInspector implements SpoolInspector {
  */
 export class SqliteDeliveryLog implements ForwarderObserver {
   private db: SqliteDatabase | undefined;
-  private failed = false;
+  /** When a write last failed: the log then rests a while rather than slow every request. */
+  private failedAt = 0;
 
   constructor(private readonly path: string) {}
 
   onRequest(result: SendResult): void {
-    if (this.failed) return;
+    if (this.failedAt !== 0 && Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) return;
     try {
       this.db ??= openSqlite("spool", this.path, { check: checkIsSpool, init: createSpool });
       this.db.prepare("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1").run(Date.now(), result.ok ? "sent" : result.reason.slice(0, 500));
+      this.failedAt = 0;
     } catch {
-      // Only the status view loses: stop trying rather than slow every request.
-      this.failed = true;
+      // Only the status view loses (a full disk, say): try again later.
+      this.failedAt = Date.now();
     }
   }
 
