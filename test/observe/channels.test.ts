@@ -1,11 +1,11 @@
 import { subscribe, tracingChannel, unsubscribe } from "node:diagnostics_channel";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CHANNELS, EventQueueFullError, type DropMessage, type LeaseMessage, type OverflowMessage, type RetryMessage, type SendContext } from "../src/index.js";
-import { startForwarder, startStore } from "./helpers/lifecycle.js";
-import { useTempDirs } from "./helpers/temp-dir.js";
-import { unreachableUrl } from "./helpers/test-store.js";
-import { waitFor } from "./helpers/wait.js";
+import { CHANNELS, EventQueueFullError, type DropMessage, type LeaseMessage, type OverflowMessage, type RetryMessage, type SendContext } from "../../src/index.js";
+import { startForwarder, startStore } from "../helpers/lifecycle.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+import { unreachableUrl } from "../helpers/test-store.js";
+import { waitFor } from "../helpers/wait.js";
 
 const undo: (() => void)[] = [];
 afterEach(() => undo.splice(0).forEach((u) => u()));

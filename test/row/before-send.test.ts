@@ -1,10 +1,10 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
-import { BeforeSendError, EventError, EventTooLargeError, ForwarderClosedError, OptionError, eventsForward, type BeforeSend, type EventInput } from "../src/index.js";
-import { FRAMEWORKS } from "./helpers/apps.js";
-import { startForwarder, startStore } from "./helpers/lifecycle.js";
-import { recordingLogger } from "./helpers/recording-logger.js";
-import { waitFor } from "./helpers/wait.js";
+import { BeforeSendError, EventError, EventTooLargeError, ForwarderClosedError, OptionError, eventsForward, type BeforeSend, type EventInput } from "../../src/index.js";
+import { FRAMEWORKS } from "../helpers/apps.js";
+import { startForwarder, startStore } from "../helpers/lifecycle.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
+import { waitFor } from "../helpers/wait.js";
 
 const express5 = FRAMEWORKS[0]!;
 

@@ -1,8 +1,8 @@
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type DataPoint, type Histogram } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventQueueFullError, recordOpenTelemetryMetrics } from "../src/index.js";
-import { startForwarder, startStore } from "./helpers/lifecycle.js";
-import { unreachableUrl } from "./helpers/test-store.js";
+import { EventQueueFullError, recordOpenTelemetryMetrics } from "../../src/index.js";
+import { startForwarder, startStore } from "../helpers/lifecycle.js";
+import { unreachableUrl } from "../helpers/test-store.js";
 
 const stops: (() => unknown)[] = [];
 afterEach(async () => {
