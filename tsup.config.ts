@@ -1,11 +1,23 @@
 import { defineConfig } from "tsup";
 
-export default defineConfig({
-  entry: { index: "src/index.ts", cli: "src/cli/main.ts" },
-  format: ["esm", "cjs"],
-  dts: { entry: { index: "src/index.ts" } },
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-  shims: true,
-});
+// Two builds that share dist/ and run in parallel, so each cleans only its own files.
+export default defineConfig([
+  {
+    // The library: ESM and CommonJS, with type declarations for both.
+    entry: { index: "src/index.ts" },
+    format: ["esm", "cjs"],
+    dts: true,
+    clean: ["!cli.*"],
+    sourcemap: true,
+    target: "node20",
+    shims: true,
+  },
+  {
+    // The `events-forward` bin: ESM only (package.json's bin is dist/cli.js), no declarations.
+    entry: { cli: "src/cli/main.ts" },
+    format: ["esm"],
+    clean: ["!index.*"],
+    sourcemap: true,
+    target: "node20",
+  },
+]);

@@ -1,7 +1,10 @@
 // The built package (dist/, made by `npm run build` before the tests) as an app would load it.
 import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
@@ -42,4 +45,80 @@ describe("the built package", () => {
     const tsc = new URL("../node_modules/typescript/bin/tsc", import.meta.url).pathname;
     await expect(run(process.execPath, [tsc, "-p", "test/types/tsconfig.json"], { cwd: root })).resolves.toBeDefined();
   }, 60_000);
+});
+
+// The package as npm publishes it: packed, then installed from the tarball into a project of its
+// own (from the npm cache where it can: --prefer-offline), where nothing of this repository can be reached.
+describe("the published tarball", () => {
+  let scratch: string;
+  let tarball: string;
+  let files: string[];
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "events-forward-pack-"));
+    // --ignore-scripts: `npm test` has just built dist/; prepack would build it again.
+    const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], { cwd: root });
+    const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+    tarball = join(scratch, packed!.filename);
+    files = packed!.files.map((file) => file.path).sort();
+    writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, version: "1.0.0" }));
+    // --omit=optional: no better-sqlite3 to compile (the probes use a Datasette URL).
+    await run("npm", ["install", "--prefer-offline", "--omit=optional", "--no-audit", "--no-fund", "--no-package-lock", tarball], { cwd: scratch });
+  }, 180_000);
+
+  afterAll(() => {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("ships the build, the docs, the benchmarks the docs link to and the license, and nothing else", async () => {
+    const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
+    expect(tarball.endsWith(`events-forward-${version}.tgz`)).toBe(true);
+    const docs = readdirSync(join(root, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`);
+    expect(docs.length).toBeGreaterThan(5);
+    expect(files).toEqual(
+      [
+        "BENCHMARKS.md", "CHANGELOG.md", "LICENSE", "README.md", "package.json", ...docs,
+        "dist/cli.js", "dist/cli.js.map", "dist/index.cjs", "dist/index.cjs.map", "dist/index.d.cts", "dist/index.d.ts", "dist/index.js", "dist/index.js.map",
+      ].sort(),
+    );
+    expect(readFileSync(join(root, "LICENSE"), "utf8")).toContain("Apache License\n                           Version 2.0, January 2004");
+  });
+
+  it("can be imported and required from the installed tarball", async () => {
+    const esm = JSON.parse((await run(process.execPath, ["--input-type=module", "-e", probe('import * as m from "events-forward";')], { cwd: scratch })).stdout);
+    const cjs = JSON.parse((await run(process.execPath, ["-e", probe('const m = require("events-forward");')], { cwd: scratch })).stdout);
+    expect(esm.exports).toEqual(expect.arrayContaining(["eventsForward", "EventError", "OptionError", "Event", "serializeV1Event"]));
+    expect(cjs.exports).toEqual(esm.exports.filter((name: string) => name !== "default"));
+    expect([esm.tooLarge, cjs.tooLarge]).toEqual(["EventTooLargeError", "EventTooLargeError"]);
+    // Resolved inside the scratch project, not this repository.
+    const { stdout } = await run(process.execPath, ["-p", 'require.resolve("events-forward")'], { cwd: scratch });
+    expect(stdout.trim()).toBe(join(realpathSync(scratch), "node_modules/events-forward/dist/index.cjs"));
+  });
+
+  it("types an app that imports it (ESM) or requires it (CommonJS)", async () => {
+    const code = (load: string) => `${load}
+const options: EventsForwardOptions = { apiUrl: "http://127.0.0.1:9/db/-/create", batchLimit: 10 };
+const events = eventsForward(options);
+events.put({ event: "signup", properties: { plan: "pro" } });
+const queued: number = events.stats().queued;
+// @ts-expect-error batchLimit is a number: if the types were missing (any), this line would compile.
+eventsForward({ batchLimit: "10" });
+export { queued };
+`;
+    writeFileSync(join(scratch, "app.mts"), code('import { eventsForward, type EventsForwardOptions } from "events-forward";'));
+    writeFileSync(join(scratch, "app.cts"), code('import { eventsForward, type EventsForwardOptions } from "events-forward";'));
+    const tsconfig = {
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(root, "node_modules/@types")] },
+      files: ["app.mts", "app.cts"],
+    };
+    writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify(tsconfig));
+    const tsc = join(root, "node_modules/typescript/bin/tsc");
+    await expect(run(process.execPath, [tsc, "-p", scratch], { cwd: scratch })).resolves.toBeDefined();
+  }, 60_000);
+
+  it("installs the events-forward bin, which prints its version", async () => {
+    const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
+    const { stdout } = await run(join(scratch, "node_modules/.bin/events-forward"), ["--version"], { cwd: scratch });
+    expect(stdout.trim()).toBe(version);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * One hello-world app, in its own process, for the request-overhead benchmark:
- *   node --import tsx app-server.ts <express|koa> <variant> <sinkUrl>
+ *   node --import tsx app-server.ts <express|express4|koa> <variant> <sinkUrl>
  * Variants: bare; events-forward (request event + one req.events.put per request, to the sink);
  * pino-http (request log + one req.log.info per request, to /dev/null); morgan (request line to a
  * null stream; morgan has no per-request logger to call); noop (a middleware that only calls next:
@@ -9,7 +9,8 @@
  * Sends `{ port }` over IPC once listening, answers `cpu` with its CPU time and requests handled,
  * and `stats` with the events-forward stats.
  */
-import express from "express";
+import express5 from "express";
+import express4 from "express4";
 import Koa from "koa";
 import morgan from "morgan";
 import { pino } from "pino";
@@ -20,6 +21,7 @@ import { eventsForward, type EventsForward } from "./package.js";
 import { EVENT_NAME, quietLogger } from "./payload.js";
 
 const [framework, variant, sinkUrl] = process.argv.slice(2) as [string, string, string];
+const express = (framework === "express4" ? express4 : express5) as typeof express5;
 const BODY = "hello world";
 const nullStream = { write() {} };
 
@@ -121,7 +123,7 @@ function koaApp() {
     app.use(
       (ctx, next) =>
         new Promise<void>((resolve, reject) =>
-          log(ctx.req as IncomingMessage & express.Request, ctx.res as ServerResponse & express.Response, (error?: unknown) =>
+          log(ctx.req as IncomingMessage & express5.Request, ctx.res as ServerResponse & express5.Response, (error?: unknown) =>
             error ? reject(error) : resolve(),
           ),
         ).then(next),
@@ -136,7 +138,7 @@ function koaApp() {
 }
 
 const app = framework === "koa" ? koaApp() : expressApp();
-const server = framework === "koa" ? (app as Koa).listen(0, "127.0.0.1") : (app as express.Express).listen(0, "127.0.0.1");
+const server = framework === "koa" ? (app as Koa).listen(0, "127.0.0.1") : (app as express5.Express).listen(0, "127.0.0.1");
 server.keepAliveTimeout = 60_000;
 server.on("listening", () => {
   const address = server.address();

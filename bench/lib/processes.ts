@@ -10,7 +10,7 @@ export interface Child {
 
 /** Forks a TypeScript entry under tsx and waits for it to send `{ port }` over IPC. */
 export function forkWithPort(entry: string, args: string[] = [], execArgv: string[] = []): Promise<Child> {
-  const path = fileURLToPath(new URL(entry, import.meta.url));
+  const path = entry.startsWith("/") ? entry : fileURLToPath(new URL(entry, import.meta.url));
   const child = fork(path, args, { execArgv: ["--import", "tsx", ...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.once("error", reject);

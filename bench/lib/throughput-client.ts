@@ -3,8 +3,10 @@
  *   node --import tsx throughput-client.ts <events-forward|posthog-node|segment> <sinkUrl> <maxEvents>
  * On `{ run: n }` it records n events (in chunks of 1000, yielding to the event loop between
  * chunks so sending overlaps recording, as in an app), waits for its own flush to report them
- * delivered, and answers `{ ms }`: first call to last acknowledgement.
+ * delivered, and answers `{ ms, gcMs }`: first call to last acknowledgement, and the time the
+ * garbage collector took in between (perf_hooks GC entries).
  */
+import { PerformanceObserver } from "node:perf_hooks";
 import { Analytics } from "@segment/analytics-node";
 import { PostHog } from "posthog-node";
 import { eventsForward } from "./package.js";
@@ -57,8 +59,16 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
 
 const { call, flush } = contender();
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ["gc"] });
+/** GC entries are delivered later, in a callback: wait for those of the run before reading. */
+const gcEntriesIn = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
 
 process.on("message", async (message: { run: number }) => {
+  await gcEntriesIn();
+  const gcBefore = gcMs;
   const start = performance.now();
   for (let i = 0; i < message.run; ) {
     const end = Math.min(message.run, i + 1000);
@@ -66,7 +76,9 @@ process.on("message", async (message: { run: number }) => {
     await turn();
   }
   await flush();
-  process.send!({ ms: performance.now() - start });
+  const ms = performance.now() - start;
+  await gcEntriesIn();
+  process.send!({ ms, gcMs: gcMs - gcBefore });
 });
 process.send!({ port: 0 });
 process.on("disconnect", () => process.exit(0));

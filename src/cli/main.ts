@@ -7,8 +7,10 @@ import { readPublisherConfig, withIniKeys } from "../config/ini.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { spoolTarget } from "./spool-target.js";
 import { statusCommand, watchStatus } from "./status.js";
+import { packageVersion } from "./version.js";
 
 const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
+       events-forward --version
        events-forward status (--queue-name NAME CONFIG | --spool PATH) [--json] [--watch]
        events-forward dead-letters list|replay|purge (--queue-name NAME CONFIG | --spool PATH)
                       [--reason TEXT] [--since 2h|ISO-TIME] [--json]
@@ -49,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
         watch: { type: "boolean", default: false },
         reason: { type: "string" },
         since: { type: "string" },
+        version: { type: "boolean", default: false },
       },
     });
   } catch (error) {
@@ -58,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    console.log(packageVersion());
     return 0;
   }
   if (positionals[0] === "status" || positionals[0] === "dead-letters") return operate(positionals, values);

@@ -1,30 +1,24 @@
 // A spool on a 2 MB disk: its write-ahead log must not fill the disk (SQLite's default
-// checkpoint at ~4 MB of log would, and then nothing could be written again). Mounts a tmpfs:
-// it needs root, as CI has; without it the test fails, it does not skip.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+// checkpoint at ~4 MB of log would, and then nothing could be written again). Mounts a tmpfs
+// (as root, or in an unprivileged user namespace: test/faults/disk-tests.ts; where neither works it fails, it does not skip).
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { forwardTo, logged } from "../helpers/forward-to.js";
 import { TestStore } from "../helpers/test-store.js";
+import { mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
 import { waitFor } from "../helpers/wait.js";
 
 let dir: string;
+let tmpfs: Tmpfs | undefined;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "events-forward-spool-small-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir], { stdio: "pipe" });
-  } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? "").trim();
-    throw new Error(`the small-disk test needs to mount a 2 MB tmpfs at ${dir} (run it as root, as CI does): ${stderr || (error as Error).message}`);
-  }
+  tmpfs = mountTmpfs("2m", "small-disk test");
+  dir = tmpfs.path;
 });
 
 afterAll(() => {
-  execFileSync("umount", [dir]);
-  rmSync(dir, { recursive: true, force: true });
+  tmpfs?.release();
 });
 
 test("a spool on a 2 MB disk passes 6 MB of events through without filling it", async () => {
