@@ -13,9 +13,11 @@ import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 const K = 500;
 const samples = pick(200, 20);
 const WARMUP = 10;
-const CONTENDERS = ["events.put", "req.events.put", "posthog-node", "segment", "json"] as const;
+const CONTENDERS = ["events.put", "events.put+beforeSend", "events.put+subscribed", "req.events.put", "posthog-node", "segment", "json"] as const;
 const LABELS: Record<string, string> = {
   "events.put": "events.put()",
+  "events.put+beforeSend": "events.put(), beforeSend: (e) => e",
+  "events.put+subscribed": "events.put(), every diagnostics channel subscribed",
   "req.events.put": "req.events.put() (request id, actor)",
   "posthog-node": "posthog-node capture()",
   segment: "segment track()",
@@ -69,6 +71,8 @@ report({
     put_ns: ours,
     put_cpu_ns: median(cpu.get("events.put")!),
     req_put_ns: median(wall.get("req.events.put")!),
+    put_before_send_ns: median(wall.get("events.put+beforeSend")!),
+    put_subscribed_ns: median(wall.get("events.put+subscribed")!),
     posthog_ns: ph,
     segment_ns: sg,
   },

@@ -3,9 +3,10 @@ import type { PutTarget } from "./http/request-events.js";
 import { EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
 import type { EventInput, EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
-import type { ForwarderObserver } from "./pipeline/observer.js";
 import { RateLimiter } from "./pipeline/rate-limit.js";
-import { debugObserver, statsdObserver } from "./observe/metrics.js";
+import { debugSubscriber, statsdSubscriber } from "./observe/metrics.js";
+import { ChannelPublisher } from "./observe/channels.js";
+import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import { resolveOptions, type EventsForwardOptions } from "./config/options.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
@@ -30,7 +31,7 @@ export interface EventsForward extends FrameworkAdapters {
   flush(): Promise<void>;
   /** Stops accepting events, drains within `timeoutMs`, and tells what was and was not delivered. */
   close(options?: { timeoutMs?: number }): Promise<CloseResult>;
-  stats(): ForwarderStats;
+  stats(): ForwarderStats & Partial<BeforeSendStats>;
   /** The property the request context is attached as (option `name`). */
   readonly contextName: string;
 }
@@ -39,7 +40,7 @@ export interface EventsForward extends FrameworkAdapters {
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   // The spool first: when it cannot open, no store file has been created on the way.
-  const { queue, rateLimit } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
+  const { queue, rateLimit, deadLetters, observer: queueObserver } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
   // Whoever creates a part closes it, once: this function made them all, so close() closes them.
   const agent = createAgent();
   let sink: Sink;
@@ -50,28 +51,37 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     void agent.close();
     throw error;
   }
-  const metrics = o.metrics === undefined ? undefined : statsdObserver(o.metrics, o.logger);
-  const observers = [metrics, o.logger.debug ? debugObserver(o.logger) : undefined].filter((x): x is ForwarderObserver => x !== undefined);
-  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers });
+  // The forwarder publishes on the diagnostics channels; statsd and --debug are subscribers.
+  const channels = new ChannelPublisher(o.name, sink.description);
+  const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
+  const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
+  const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
+  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters });
   const toQueued = STORE_KINDS[o.store].queuedEvents(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;
 
+  const accept = (event: unknown, meta: EventMeta): void => {
+    if (closed) throw new ForwarderClosedError(o.name);
+    const queued = toQueued(event, meta);
+    if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
+    forwarder.enqueue(queued);
+  };
+  const hookCounts: BeforeSendStats = { filtered: 0, beforeSendErrors: 0 };
+  // Without the option, put() is `accept` itself: no hook, no extra work.
   const target: PutTarget = {
-    putWithMeta(event, meta) {
-      if (closed) throw new ForwarderClosedError(o.name);
-      const queued = toQueued(event, meta);
-      if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
-      forwarder.enqueue(queued);
-    },
+    putWithMeta: o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
   };
 
   /** Stop sending (draining within the deadline), then close what was made here, in order. */
   const shutDown = async (timeoutMs: number): Promise<CloseResult> => {
     await forwarder.stop(timeoutMs);
     const result = forwarder.closeResult(await queue.close());
+    await deadLetters?.close();
+    queueObserver?.close();
     await sink.close?.();
     await agent.close();
+    stopDebug?.();
     await metrics?.close();
     return result;
   };
@@ -95,7 +105,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),
     close,
-    stats: () => forwarder.stats(),
+    // filtered and beforeSendErrors are there when the option is.
+    stats: o.beforeSend === undefined ? () => forwarder.stats() : () => ({ ...forwarder.stats(), ...hookCounts }),
     contextName: o.name,
     ...adapters,
   }) as unknown as EventsForward;

@@ -2,11 +2,12 @@ import "./http/augment.js";
 
 export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward } from "./events-forward.js";
 export { RequestEvents } from "./http/request-events.js";
-export { EventError, EventTooLargeError, EventQueueFullError, ForwarderClosedError, OptionError, SpoolUnwritableError, SpoolUnreachableError } from "./core/errors.js";
+export { BeforeSendError, EventError, EventTooLargeError, EventQueueFullError, ForwarderClosedError, OptionError, SpoolUnwritableError, SpoolUnreachableError } from "./core/errors.js";
 export { datasetteRowSerializer } from "./row/datasette-row.js";
 export { ROW_COLUMNS, type EventInput, type EventMeta, type Serializer } from "./row/event-input.js";
 export { DEFAULTS, SINK_DEFAULTS, type EventsForwardOptions } from "./config/options.js";
 export type { ForwarderStats, CloseResult } from "./pipeline/forwarder.js";
+export type { BeforeSend, BeforeSendStats } from "./row/before-send.js";
 export type { Logger } from "./core/log.js";
 export type { Secret } from "./core/secret.js";
 export type { SpoolOptions } from "./config/spool-options.js";
@@ -18,3 +19,5 @@ export { serializeV1Event, serializeV2Event } from "./stores/collector/serialize
 export { collectorOptionsFromConfig, COLLECTOR_CONFIG_KEYS } from "./stores/collector/ini.js";
 export { COLLECTOR_USER_AGENT, type CollectorOptions } from "./stores/collector/options.js";
 export type { CollectorVersion } from "./stores/collector/wire.js";
+export { CHANNELS, type ForwarderIdentity, type SendContext, type DropMessage, type OverflowMessage, type RetryMessage, type BacklogMessage, type LeaseMessage } from "./observe/channels.js";
+export { recordOpenTelemetryMetrics, type OpenTelemetryMetricsOptions } from "./observe/opentelemetry.js";

@@ -1,7 +1,9 @@
 /**
  * One contender of the put() benchmark, in its own process (its own heap: another contender's
  * garbage is not collected during its samples):
- *   node --import tsx put-client.ts <events.put|req.events.put|posthog-node|segment|json> <sinkUrl> <K>
+ *   node --import tsx put-client.ts <events.put|events.put+beforeSend|req.events.put|posthog-node|segment|json> <sinkUrl> <K>
+ * `events.put+beforeSend` is events.put with a trivial beforeSend hook (it returns the event);
+ * `events.put+subscribed`, events.put with a subscriber on every diagnostics channel.
  * `json` is a yardstick, not a contender: JSON.stringify of the same properties and nothing else,
  * to show what one serialization of the payload costs on this machine.
  * On `sample` it makes K calls, lets one turn of the event loop run (posthog-node and Segment
@@ -14,14 +16,17 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { Analytics } from "@segment/analytics-node";
 import { PostHog } from "posthog-node";
-import { eventsForward } from "./package.js";
+import { subscribe } from "node:diagnostics_channel";
+import { CHANNELS, eventsForward, type EventInput } from "./package.js";
 import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js";
 
+const SEND_EVENTS = ["start", "end", "asyncStart", "asyncEnd", "error"].map((event) => `tracing:${CHANNELS.send}:${event}`);
 const [name, sinkUrl, kText] = process.argv.slice(2) as [string, string, string];
 const K = Number(kText);
 
 function contender(): { call: (i: number) => void; flush: () => Promise<unknown>; close: () => Promise<unknown> } {
-  if (name === "events.put" || name === "req.events.put") {
+  if (name === "events.put+subscribed") for (const channel of [...Object.values(CHANNELS), ...SEND_EVENTS]) subscribe(channel, () => {});
+  if (name === "events.put" || name === "events.put+beforeSend" || name === "events.put+subscribed" || name === "req.events.put") {
     const events = eventsForward({
       apiUrl: `${sinkUrl}/bench/-/create`,
       instance: "bench",
@@ -32,10 +37,11 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
       timePeriod: 86_400,
       maxQueueSize: 4 * K,
       logger: quietLogger,
+      ...(name === "events.put+beforeSend" ? { beforeSend: (event: EventInput) => event } : {}),
     });
     const flush = () => events.flush();
     const close = () => events.close();
-    if (name === "events.put") {
+    if (name !== "req.events.put") {
       return { call: (i) => events.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush, close };
     }
     // A request context as the middleware makes it: the event takes the request id and actor.

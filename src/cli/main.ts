@@ -4,10 +4,16 @@ import { OptionError } from "../core/errors.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, eventsForward } from "../events-forward.js";
 import type { Logger } from "../core/log.js";
 import { readPublisherConfig, withIniKeys } from "../config/ini.js";
+import { deadLettersCommand } from "./dead-letters.js";
+import { spoolTarget } from "./spool-target.js";
+import { statusCommand, watchStatus } from "./status.js";
 import { packageVersion } from "./version.js";
 
 const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
        events-forward --version
+       events-forward status (--queue-name NAME CONFIG | --spool PATH) [--json] [--watch]
+       events-forward dead-letters list|replay|purge (--queue-name NAME CONFIG | --spool PATH)
+                      [--reason TEXT] [--since 2h|ISO-TIME] [--json]
 
 Delivers the events that apps (option spool, publisher: false) write to a spool: a SQLite
 file, or Redis (spool = redis://host:6379/0 or \${EVENTS_REDIS_URL}, with spool.key = NAME).
@@ -23,7 +29,12 @@ CONFIG is an INI file with a section [event-publisher:NAME] (or a JSON file with
 or, for a baseplate-style collector, collector.hostname, collector.version, collector.scheme,
 key.name and key.secret (= \${EVENT_KEY}) instead of api_url and api_token.
 
-SIGTERM or SIGINT finishes the batch in flight and exits; the rest stays in the spool.`;
+SIGTERM or SIGINT finishes the batch in flight and exits; the rest stays in the spool.
+
+status: events waiting, the publisher (host, pid, since when), the last delivery, the rate
+window, dead letters by reason, the capacity. dead-letters: the events the store refused, kept
+in the spool; replay puts them back to be sent again (same ids: rows already written stay once).
+See docs/operations.md.`;
 
 /** The sidecar: `events-forward publish --queue-name NAME CONFIG`, like baseplate's publisher. */
 async function main(argv: string[]): Promise<number> {
@@ -32,7 +43,17 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { "queue-name": { type: "string" }, debug: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false }, version: { type: "boolean", default: false } },
+      options: {
+        "queue-name": { type: "string" },
+        debug: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        spool: { type: "string" },
+        json: { type: "boolean", default: false },
+        watch: { type: "boolean", default: false },
+        reason: { type: "string" },
+        since: { type: "string" },
+        version: { type: "boolean", default: false },
+      },
     });
   } catch (error) {
     console.error(`events-forward: ${(error as Error).message}\n\n${USAGE}`);
@@ -47,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
+  if (positionals[0] === "status" || positionals[0] === "dead-letters") return operate(positionals, values);
   const [command, config, ...extra] = positionals;
   if (command !== "publish" || config === undefined || extra.length > 0 || values["queue-name"] === undefined) {
     console.error(USAGE);
@@ -77,6 +99,36 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on("SIGTERM", stop).on("SIGINT", stop);
   });
+}
+
+/** status and dead-letters: read or change a spool, print, exit. */
+async function operate(positionals: string[], values: OperateValues): Promise<number> {
+  const [command, ...rest] = positionals;
+  const action = command === "dead-letters" ? rest.shift() : undefined;
+  const [config, ...extra] = rest;
+  const print = (text: string) => console.log(text);
+  try {
+    if (extra.length > 0) throw new OptionError(command!, `does not take ${extra.join(" ")}`);
+    const target = spoolTarget(values, config);
+    if (command === "status") {
+      if (values.watch) return await watchStatus(target, 2_000, (text) => process.stdout.write(text));
+      return await statusCommand(target, values.json, print);
+    }
+    return await deadLettersCommand(target, { action, json: values.json, reason: values.reason, since: values.since }, print);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    console.error(`${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+}
+
+interface OperateValues {
+  "queue-name"?: string;
+  spool?: string;
+  json: boolean;
+  watch: boolean;
+  reason?: string;
+  since?: string;
 }
 
 function cliLogger(debug: boolean): Logger {

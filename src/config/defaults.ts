@@ -58,6 +58,7 @@ export const SPOOL_DEFAULTS = {
   leaseMs: 5_000,
   pollMs: 250,
   synchronous: "normal",
+  maxDeadLetters: 100_000,
 } as const;
 
 /** Bounds that are not options. */

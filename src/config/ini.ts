@@ -71,7 +71,7 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
 
 
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
-const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
+const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "beforeSend", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
 const NUMERIC = new Set(Object.entries(DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
 const SPOOL_NUMERIC = new Set(Object.entries(SPOOL_DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
 const SPOOL_KEYS = new Set(["path", "key", ...Object.keys(SPOOL_DEFAULTS)]); // key: the Redis spool's

@@ -1,3 +1,4 @@
+import type { BeforeSend } from "../row/before-send.js";
 import type { Logger } from "../core/log.js";
 import type { Secret } from "../core/secret.js";
 import type { Serializer } from "../row/event-input.js";
@@ -64,6 +65,10 @@ export interface EventsForwardOptions {
   maxQueueSize?: number;
   /** Turns what the app puts into the text sent; default: the Datasette row. */
   serializer?: Serializer;
+  /** Sees every event put() is given (request events too): returns it, changed or not, or null to drop it. */
+  beforeSend?: BeforeSend;
+  /** Without a spool: a SQLite file that keeps the events the store refused (dead letters). */
+  deadLetter?: string;
   /** Called with the serialized events that will never be delivered, and why. */
   onDrop?: (events: string[], reason: string) => void;
   /** Where warnings go; `false` for none. Default: console. */
@@ -93,7 +98,7 @@ export interface EventsForwardOptions {
 export type ResolvedOptions = Required<
   Omit<
     EventsForwardOptions,
-    | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger"
+    | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "beforeSend" | "deadLetter"
     | "shutdownSignals" | "captureHeaders" | "clientIpKey" | "database" | "spool" | "metrics"
   >
 > & {
@@ -114,6 +119,8 @@ export type ResolvedOptions = Required<
   skip?: (request: AppRequest) => boolean;
   serializer?: Serializer;
   onDrop?: (events: string[], reason: string) => void;
+  beforeSend?: BeforeSend;
+  deadLetter?: string;
   logger: Logger;
 };
 
@@ -125,4 +132,5 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "maxQueueSize", "serializer", "onDrop", "logger",
   "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
   "database", "spool", "publisher", "metrics",
+  "beforeSend", "deadLetter",
 ]);

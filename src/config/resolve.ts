@@ -84,8 +84,19 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     clientIpKey: o.clientIpKey === undefined ? undefined : parseClientIpKey(o.clientIpKey),
     serializer: o.serializer === undefined ? undefined : read.fn("serializer"),
     onDrop: o.onDrop === undefined ? undefined : read.fn("onDrop"),
+    beforeSend: o.beforeSend === undefined ? undefined : read.fn("beforeSend"),
+    deadLetter: deadLetterFile(o, read),
     logger: o.logger === false ? silentLogger : o.logger === undefined ? consoleLogger : logger(o.logger),
   };
+}
+
+/** Option deadLetter: a file path, only without a spool (a spool keeps its dead letters itself). */
+function deadLetterFile(o: EventsForwardOptions, read: OptionReader): string | undefined {
+  if (o.deadLetter === undefined) return undefined;
+  const path = read.text("deadLetter");
+  if (o.spool !== undefined) throw new OptionError("deadLetter", "is for forwarders without a spool: with one, dead letters are kept in the spool file (bounded by spool.maxDeadLetters)");
+  if (path === ":memory:") throw new OptionError("deadLetter", "must be a file: dead letters in memory would not outlive the process");
+  return path;
 }
 
 function noDatabase(o: EventsForwardOptions): undefined {

@@ -16,6 +16,8 @@ export interface SpoolOptions {
   pollMs?: number;
   /** "normal" survives a killed process; "full" also survives power loss, at an fsync per commit. */
   synchronous?: "normal" | "full";
+  /** Most dropped events the spool keeps as dead letters; past it, the oldest go. */
+  maxDeadLetters?: number;
 }
 
 /** Which queue kind (src/spool/kinds.ts) holds the spool. */
@@ -41,5 +43,6 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
     leaseMs,
     pollMs: read.int("pollMs", 1, leaseMs),
     synchronous: read.oneOf("synchronous", ["normal", "full"] as const),
+    maxDeadLetters: read.int("maxDeadLetters", 1, 1_000_000_000),
   };
 }

@@ -75,6 +75,11 @@ export class SpoolUnreachableError extends SpoolUnwritableError {
   }
 }
 
+/** Option beforeSend threw, or returned neither an event nor null: that put() is refused. */
+export class BeforeSendError extends EventError {
+  override name = "BeforeSendError";
+}
+
 /** put() was called after close(). */
 export class ForwarderClosedError extends EventError {
   override name = "ForwarderClosedError";

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RequestEvents, type PutTarget } from "./request-events.js";
-import { EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
+import { BeforeSendError, EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import type { AppRequest } from "../config/options.js";
 import { onResponseDone, pathOf, requestEventProperties, requestIdOf, type RequestFacts } from "./request-event.js";
@@ -75,8 +75,9 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
     } catch (error) {
       // A request event never fails a request. A full queue is counted and logged by the
       // forwarder, a closed one is expected at shutdown; anything else (an actor() that returns
-      // an object, a serializer that cannot take request events) is a bug worth one warning.
-      if (error instanceof EventQueueFullError || error instanceof ForwarderClosedError || reportedUnrecordable) return;
+      // an object, a serializer that cannot take request events) is a bug worth one warning. A
+      // failing beforeSend is counted and reported once where it runs (row/before-send.ts).
+      if (error instanceof EventQueueFullError || error instanceof ForwarderClosedError || error instanceof BeforeSendError || reportedUnrecordable) return;
       reportedUnrecordable = true;
       settings.logger.warn(`request events cannot be recorded: ${(error as Error)?.message ?? String(error)} (reported once)`);
     }

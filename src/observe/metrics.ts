@@ -2,14 +2,16 @@ import { createRequire } from "node:module";
 import type { StatsD } from "hot-shots";
 import type { ResolvedMetricsOptions } from "../config/option-parsers.js";
 import type { Logger } from "../core/log.js";
-import type { ForwarderObserver } from "../pipeline/observer.js";
+import type { ForwarderIdentity } from "./channels.js";
+import { listen } from "./listen.js";
 
 /**
  * Counters and a timer, as baseplate's publisher names them: `<namespace>.sent` (events),
  * `.error.http` and `.error.io` (failed requests), `.dropped` (events), `.overflowed` (puts
  * refused), and the timer `.post` for each request. UDP: a missing statsd server costs nothing.
+ * A subscriber of the forwarder's diagnostics channels (observe/channels.ts), for one forwarder.
  */
-export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger): ForwarderObserver & { close(): Promise<void> } {
+export function statsdSubscriber(forwarder: ForwarderIdentity, options: ResolvedMetricsOptions, logger: Logger): { close(): Promise<void> } {
   // Loaded here, not at import: apps without metrics never load the client.
   const { StatsD: Client } = createRequire(import.meta.url)("hot-shots") as { StatsD: new (o: object) => StatsD };
   let warned = false;
@@ -23,28 +25,35 @@ export function statsdObserver(options: ResolvedMetricsOptions, logger: Logger):
       warned = true;
     },
   });
-  return {
-    onRequestStart: () => {},
-    onRequest(result, ms) {
-      client.timing("post", ms);
-      if (!result.ok) client.increment(result.status === undefined ? "error.io" : "error.http");
+  const stop = listen(
+    {
+      request(context) {
+        client.timing("post", context.durationMs!);
+        if (context.outcome === "sent") client.increment("sent", context.events);
+        else client.increment(context.status === undefined ? "error.io" : "error.http");
+      },
+      dropped: (message) => client.increment("dropped", message.events),
+      overflowed: () => client.increment("overflowed"),
     },
-    onSent: (events) => client.increment("sent", events),
-    onDrop: (events) => client.increment("dropped", events),
-    onOverflow: () => client.increment("overflowed"),
-    close: () => new Promise((resolve) => client.close(() => resolve())),
+    forwarder,
+  );
+  return {
+    close: () => {
+      stop();
+      return new Promise((resolve) => client.close(() => resolve()));
+    },
   };
 }
 
-/** The sidecar's --debug: one line per request. */
-export function debugObserver(logger: Logger): ForwarderObserver {
+/** The sidecar's --debug: one line per request; returns the function that stops it. */
+export function debugSubscriber(forwarder: ForwarderIdentity, logger: Logger): () => void {
   const debug = (message: string) => logger.debug?.(message);
-  return {
-    onRequestStart: () => {},
-    onRequest: (result, ms, events) =>
-      debug(`${result.ok ? "sent" : "failed to send"} ${events} event(s) in ${Math.round(ms)} ms${result.ok ? "" : `: ${result.reason}`}`),
-    onSent: () => {},
-    onDrop: (events) => debug(`dropped ${events} event(s)`),
-    onOverflow: () => debug("refused an event: the queue is full"),
-  };
+  return listen(
+    {
+      request: (c) => debug(`${c.outcome === "sent" ? "sent" : "failed to send"} ${c.events} event(s) in ${Math.round(c.durationMs!)} ms${c.outcome === "sent" ? "" : `: ${c.reason}`}`),
+      dropped: (m) => debug(`dropped ${m.events} event(s)`),
+      overflowed: () => debug("refused an event: the queue is full"),
+    },
+    forwarder,
+  );
 }

@@ -61,7 +61,7 @@ export class BatchSender {
       await this.waitForRateLimit();
       if (stopping.aborted) return stopped();
       await rateLimit.record();
-      observer.onRequestStart(payloads.length, failures > 0);
+      observer.onRequestStart(payloads.length, failures > 0, payloadBytes);
       const started = performance.now();
       const result = await this.sendOnce(payloads, payloadBytes);
       // A request cut short by close() is not the store's failure.
@@ -73,7 +73,7 @@ export class BatchSender {
         return result;
       }
       failures++;
-      if (!result.retry) return result;
+      if (!result.retry) return failures === 1 ? result : { ...result, attempts: failures };
       if (!this.failing) settings.logger.warn(`${sink.description}: ${result.reason}; retrying with backoff`);
       this.failing = true;
       const backoff = backoffDelay(failures, settings.backoffBaseMs, settings.backoffMaxMs);
@@ -83,16 +83,17 @@ export class BatchSender {
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
-        if (attempts >= settings.maxAttempts) return { ...result, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
+        if (attempts >= settings.maxAttempts) return { ...result, attempts: failures, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
         // The budget counts from the first failure that used an attempt. As baseplate's RetryPolicy,
         // the last backoff is cut to what is left of it, for one more try at its end; a Retry-After
         // longer than what is left is not cut (the store asked for it), so the batch gives up.
         const left = budgetStart + settings.retryBudgetMs - Date.now();
         if (left <= 0 || asked > left) {
-          return { ...result, reason: `${result.reason} (gave up: the ${settings.retryBudgetMs} ms retry budget is used up, option retryBudgetMs)` };
+          return { ...result, attempts: failures, reason: `${result.reason} (gave up: the ${settings.retryBudgetMs} ms retry budget is used up, option retryBudgetMs)` };
         }
         wait = Math.min(wait, left);
       }
+      observer.onRetry?.(failures, wait, result);
       await this.sleep(wait, false);
     }
   }

@@ -8,6 +8,7 @@ import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "./queue.js";
 import type { RateLimit } from "./rate-limit.js";
 import { RowLimit } from "./row-limit.js";
 import type { Sink } from "./sink.js";
+import type { DeadLetterSink } from "../spool/dead-letters.js";
 
 /** What the forwarder needs beyond the failure policy its BatchSender applies. */
 export interface ForwarderSettings extends RetrySettings {
@@ -31,6 +32,8 @@ export interface ForwarderParts {
   queue: EventQueue;
   /** The local rate limit, or one a spool shares between processes. */
   rateLimit: RateLimit;
+  /** Keeps the events the forwarder drops (a spool's dead letters). */
+  deadLetters?: DeadLetterSink;
   /** Who else hears what happens (metrics, a debug log); stats() has its own counters. */
   observers?: readonly ForwarderObserver[];
 }
@@ -74,6 +77,7 @@ export class Forwarder {
   private readonly sink: Sink;
   private readonly queue: EventQueue;
   private readonly rateLimit: RateLimit;
+  private readonly deadLetters: DeadLetterSink | undefined;
   private readonly counters = new Counters();
   private readonly observer: ForwarderObserver;
   private readonly sender: BatchSender;
@@ -99,6 +103,7 @@ export class Forwarder {
     this.sink = parts.sink;
     this.queue = parts.queue;
     this.rateLimit = parts.rateLimit;
+    this.deadLetters = parts.deadLetters;
     this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
     this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
     this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
@@ -114,7 +119,7 @@ export class Forwarder {
     } catch (error) {
       if (error instanceof EventQueueFullError) {
         this.overflow.refused(error.message, error.until);
-        this.observer.onOverflow();
+        this.observer.onOverflow(error.message);
       }
       throw error;
     }
@@ -293,7 +298,7 @@ export class Forwarder {
       const middle = Math.ceil(batch.length / 2);
       return this.deliverEach([batch.slice(0, middle), batch.slice(middle)]);
     }
-    this.drop(batch, outcome.reason);
+    this.drop(batch, outcome.reason, outcome.status, outcome.attempts);
     return batch.length;
   }
 
@@ -308,8 +313,9 @@ export class Forwarder {
     return finished;
   }
 
-  private drop(batch: QueuedEvent[], reason: string): void {
-    this.observer.onDrop(batch.length, reason);
+  private drop(batch: QueuedEvent[], reason: string, status?: number, attempts?: number): void {
+    this.observer.onDrop(batch.length, reason, status);
+    this.deadLetters?.keep(batch, { answer: reason, status, attempts });
     this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
     if (this.settings.onDrop === undefined) return;
     try {

@@ -5,27 +5,30 @@ import type { SendResult } from "./sink.js";
  * metrics and the sidecar's --debug log are others, given by the root.
  */
 export interface ForwarderObserver {
-  /** A request to the store starts, carrying `events` events; `retry`: it repeats a failed one. */
-  onRequestStart(events: number, retry: boolean): void;
+  /** A request to the store starts, carrying `events` events (`bytes` of payloads); `retry`: it repeats a failed one. */
+  onRequestStart(events: number, retry: boolean, bytes?: number): void;
   /** That request finished, after `ms`. */
   onRequest(result: SendResult, ms: number, events: number): void;
   /** Events the store acknowledged. */
   onSent(events: number): void;
-  /** Events given up on. */
-  onDrop(events: number, reason: string): void;
+  /** Events given up on; `status`: the store's HTTP answer, when there was one. */
+  onDrop(events: number, reason: string, status?: number): void;
   /** A put() refused because the queue was full. */
-  onOverflow(): void;
+  onOverflow(reason?: string): void;
+  /** A failed request will be repeated after `delayMs` (`attempt`: the one that failed). */
+  onRetry?(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void;
 }
 
 /** Several observers as one. */
 export function combineObservers(observers: readonly ForwarderObserver[]): ForwarderObserver {
   if (observers.length === 1) return observers[0]!;
   return {
-    onRequestStart: (events, retry) => observers.forEach((o) => o.onRequestStart(events, retry)),
+    onRequestStart: (events, retry, bytes) => observers.forEach((o) => o.onRequestStart(events, retry, bytes)),
     onRequest: (result, ms, events) => observers.forEach((o) => o.onRequest(result, ms, events)),
     onSent: (events) => observers.forEach((o) => o.onSent(events)),
-    onDrop: (events, reason) => observers.forEach((o) => o.onDrop(events, reason)),
-    onOverflow: () => observers.forEach((o) => o.onOverflow()),
+    onDrop: (events, reason, status) => observers.forEach((o) => o.onDrop(events, reason, status)),
+    onOverflow: (reason) => observers.forEach((o) => o.onOverflow(reason)),
+    onRetry: (attempt, delayMs, failure) => observers.forEach((o) => o.onRetry?.(attempt, delayMs, failure)),
   };
 }
 

@@ -19,6 +19,8 @@ export type SendResult = { ok: true } | Failure;
 
 export interface Failure {
   ok: false;
+  /** Set by the sender on the batch's last answer: the requests it made for it. */
+  attempts?: number;
   /** Worth sending again later (network trouble, timeouts, 408, 429, most 5xx). */
   retry: boolean;
   /**

@@ -37,7 +37,8 @@ export class PublisherLease {
     // One statement, so taking the lease is atomic across processes: it succeeds only when the
     // lease is ours, free, or expired.
     this.claim = db.prepare<[{ me: string; now: number; expires: number }]>(
-      "UPDATE lease SET holder = @me, expires = @expires WHERE id = 1 AND (holder = @me OR holder IS NULL OR expires <= @now)",
+      // `since` (for `events-forward status`) changes only when the holder does.
+      "UPDATE lease SET holder = @me, expires = @expires, since = CASE WHEN holder IS @me THEN since ELSE @now END WHERE id = 1 AND (holder = @me OR holder IS NULL OR expires <= @now)",
     );
     this.saveSends = db.prepare<[string, string]>("UPDATE lease SET sends = ? WHERE id = 1 AND holder = ?");
     this.give = db.prepare<[string]>("UPDATE lease SET holder = NULL, expires = 0 WHERE id = 1 AND holder = ?");

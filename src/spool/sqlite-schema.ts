@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from "../core/sqlite-open.js";
+import { addOperateTables } from "./sqlite-operate-schema.js";
 
 /** Marks a SQLite file as a spool ("EFSP"), so a spool path never writes into someone's database. */
 const SPOOL_APPLICATION_ID = 0x45465350;
@@ -19,6 +20,7 @@ export function createSpool(db: SqliteDatabase): void {
       CREATE TABLE IF NOT EXISTS lease (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT, expires INTEGER NOT NULL, sends TEXT NOT NULL);
       INSERT OR IGNORE INTO lease (id, holder, expires, sends) VALUES (1, NULL, 0, '[]');
     `);
+    addOperateTables(db);
     db.pragma(`application_id = ${SPOOL_APPLICATION_ID}`);
   }).immediate();
 }

@@ -5,6 +5,7 @@ import type { Logger } from "../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../pipeline/queue.js";
 import type { ResolvedSpoolOptions } from "../config/spool-options.js";
 import { checkIsSpool, createSpool } from "./sqlite-schema.js";
+import { publishLease } from "../observe/channels.js";
 import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
 
 /**
@@ -192,6 +193,7 @@ export class SpoolQueue implements EventQueue {
     this.group = [];
     process.off("exit", this.commitOnExit);
     try {
+      if (this.publishing) publishLease(this.options.path, this.lease!.holderId, false);
       this.lease?.release();
     } catch (error) {
       this.settings.logger.warn(`spool ${this.options.path}: could not release the publisher lease (it expires by itself): ${explainSqliteError(error)}`);
@@ -254,8 +256,10 @@ export class SpoolQueue implements EventQueue {
   /** The heartbeat: renew or take the lease, and look for events other processes wrote. */
   private beat(): void {
     try {
+      const wasPublishing = this.publishing;
       const acquired = this.lease!.refresh();
       if (acquired) this.settings.logger.debug?.(`spool ${this.options.path}: this process is now the publisher`);
+      if (acquired || (wasPublishing && !this.publishing)) publishLease(this.options.path, this.lease!.holderId, acquired);
       if (this.publishing) {
         this.countStored();
         if (this.stored > 0) this.wake?.();

@@ -37,6 +37,16 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
     expect(statsd.count("app.ok.error.http") + statsd.count("app.ok.error.io") + statsd.count("app.ok.dropped")).toBe(0);
   });
 
+  it("counts only its own forwarder's events when two share the process (the channels are shared)", async () => {
+    const one = forwarder("app.one", { apiUrl: ds.createUrl, apiToken: ds.rootToken });
+    const two = forwarder("app.two", { apiUrl: ds.createUrl, apiToken: ds.rootToken });
+    for (let n = 0; n < 2; n++) one.put({ event: "e" });
+    for (let n = 0; n < 3; n++) two.put({ event: "e" });
+    await Promise.all([one.flush(), two.flush()]);
+    await waitFor(() => statsd.count("app.one.sent") + statsd.count("app.two.sent") === 5, { what: "5 events counted" });
+    expect([statsd.count("app.one.sent"), statsd.count("app.two.sent")]).toEqual([2, 3]);
+  });
+
   it("counts an HTTP error and the events it dropped", async () => {
     const events = forwarder("app.denied", { apiUrl: ds.createUrl, apiToken: "dstok_not-a-valid-token" });
     events.put({ event: "e" });

@@ -1,0 +1,104 @@
+import { openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
+import type { ForwarderObserver } from "../pipeline/observer.js";
+import type { SendResult } from "../pipeline/sink.js";
+import { SqliteDeadLetters } from "./sqlite-dead-letters.js";
+import { checkIsSpool, createSpool } from "./sqlite-schema.js";
+import type { SpoolInspector, SpoolStatus } from "./status.js";
+
+interface LeaseRow {
+  holder: string | null;
+  expires: number;
+  sends: string;
+  since: number | null;
+  last_at: number | null;
+  last_outcome: string | null;
+}
+
+const RETRY_AFTER_FAILURE_MS = 10_000;
+
+/** Reads a SQLite spool for `events-forward status` (readers never block the writers: WAL). */
+export class SqliteSpoolInspector implements SpoolInspector {
+  private readonly db: SqliteDatabase;
+  private readonly deadLetters: SqliteDeadLetters;
+
+  constructor(private readonly path: string) {
+    this.db = openSqlite("--spool", path, { check: checkIsSpool, init: createSpool });
+    this.deadLetters = new SqliteDeadLetters(path, Number.MAX_SAFE_INTEGER, { warn() {}, error() {} }, "--spool");
+  }
+
+  async status(periodMs: number, now = Date.now()): Promise<SpoolStatus> {
+    const { n } = this.db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number };
+    const oldest = this.db.prepare("SELECT json FROM outbox ORDER BY seq LIMIT 1").get() as { json: string } | undefined;
+    const lease = this.db.prepare("SELECT holder, expires, sends, since, last_at, last_outcome FROM lease WHERE id = 1").get() as LeaseRow | undefined;
+    const held = lease?.holder != null && lease.expires > now;
+    const [host, pid] = held ? lease!.holder!.split(":") : [];
+    return {
+      spool: this.path,
+      waiting: n,
+      oldestAgeMs: oldest === undefined ? undefined : ageOf(oldest.json, now),
+      lease: held ? { holder: lease!.holder!, host, pid: Number(pid), since: lease!.since ?? undefined, expires: lease!.expires } : {},
+      lastDelivery: lease?.last_at == null ? undefined : { at: lease.last_at, outcome: lease.last_outcome ?? "" },
+      requestsInWindow: startsIn(lease?.sends, now - periodMs),
+      deadLetters: await this.deadLetters.byReason(),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.deadLetters.close();
+    this.db.close();
+  }
+}
+
+/**
+ * The publisher's side: writes the outcome of each request into the lease row, for `status`.
+ * Opened on the first request, so processes that only write to the spool never open it.
+ */
+export class SqliteDeliveryLog implements ForwarderObserver {
+  private db: SqliteDatabase | undefined;
+  /** When a write last failed: the log then rests a while rather than slow every request. */
+  private failedAt = 0;
+
+  constructor(private readonly path: string) {}
+
+  onRequest(result: SendResult): void {
+    if (this.failedAt !== 0 && Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) return;
+    try {
+      this.db ??= openSqlite("spool", this.path, { check: checkIsSpool, init: createSpool });
+      this.db.prepare("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1").run(Date.now(), result.ok ? "sent" : result.reason.slice(0, 500));
+      this.failedAt = 0;
+    } catch {
+      // Only the status view loses (a full disk, say): try again later.
+      this.failedAt = Date.now();
+    }
+  }
+
+  onRequestStart(): void {}
+  onSent(): void {}
+  onDrop(): void {}
+  onOverflow(): void {}
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
+
+/** The age of an event from its `created` field (Datasette rows); undefined when it has none. */
+function ageOf(json: string, now: number): number | undefined {
+  try {
+    const created = (JSON.parse(json) as { created?: unknown }).created;
+    const at = typeof created === "string" || typeof created === "number" ? new Date(created).getTime() : Number.NaN;
+    return Number.isNaN(at) ? undefined : Math.max(0, now - at);
+  } catch {
+    return undefined;
+  }
+}
+
+function startsIn(sends: string | undefined, from: number): number {
+  try {
+    const starts: unknown = JSON.parse(sends ?? "[]");
+    return Array.isArray(starts) ? starts.filter((t) => typeof t === "number" && t > from).length : 0;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,31 @@
+import type { ReasonCount } from "./dead-letters.js";
+
+/** What `events-forward status` shows: a spool as the processes on it left it. */
+export interface SpoolStatus {
+  spool: string;
+  /** Events in the outbox. */
+  waiting: number;
+  /** Age of the oldest one, from its `created` time (undefined when none, or when its text has none). */
+  oldestAgeMs?: number;
+  lease: {
+    /** host:pid:tag of the publisher, undefined when nobody holds it. */
+    holder?: string;
+    host?: string;
+    pid?: number;
+    /** Since when (ms since the epoch) that process holds it. */
+    since?: number;
+    /** When it ends unless renewed. */
+    expires?: number;
+  };
+  /** The last request to the store: when, and how it went ("sent", or the reason it failed). */
+  lastDelivery?: { at: number; outcome: string };
+  /** Requests started in the current rate window (timePeriod). */
+  requestsInWindow: number;
+  deadLetters: ReasonCount[];
+}
+
+/** Reads a spool's status; SQLite today, a Redis spool implements the same. */
+export interface SpoolInspector {
+  status(periodMs: number, now?: number): Promise<SpoolStatus>;
+  close(): Promise<void>;
+}

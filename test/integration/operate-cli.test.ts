@@ -1,0 +1,147 @@
+import Database from "better-sqlite3";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { datasetteRowSerializer, eventsForward, type EventsForward } from "../../src/index.js";
+import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
+import { DatasetteServer } from "../helpers/datasette.js";
+import { EIGHT_COLUMNS, FAST } from "../helpers/fast-options.js";
+import { waitFor } from "../helpers/wait.js";
+
+const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
+const run = promisify(execFile);
+
+/** Runs the CLI to its end; its stdout, or the error with its exit code. */
+async function cli(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: PROJECT_ROOT });
+  return stdout;
+}
+
+let ds: DatasetteServer;
+const open: EventsForward[] = [];
+beforeAll(async () => {
+  ds = await DatasetteServer.start();
+});
+afterAll(async () => {
+  await Promise.all(open.map((events) => events.close({ timeoutMs: 500 })));
+  await ds?.dispose();
+});
+
+/** A table made by hand with the eight columns and no `plan`: rows that carry a plan are refused. */
+function handMadeTable(name: string): void {
+  const db = new Database(ds.dbPath);
+  db.exec(`CREATE TABLE ${name} (${EIGHT_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : `${c} TEXT`)).join(", ")})`);
+  db.close();
+}
+
+/** Datasette rows, plus a `plan` column on signup events. */
+const base = datasetteRowSerializer("web-1");
+const withPlan = (event: unknown, meta: object) => {
+  const row = JSON.parse(base(event, meta)) as Record<string, unknown>;
+  const input = event as { event: string; properties?: { plan?: string } };
+  if (input.event === "signup") row.plan = input.properties?.plan;
+  return JSON.stringify(row);
+};
+
+// Each CLI run starts node and compiles the CLI with tsx: seconds apiece on a loaded machine.
+describe("events-forward dead-letters and status, against a real Datasette", { timeout: 120_000 }, () => {
+  it("a table missing a column refuses some events; after the column is added, replay delivers them, each row once", async () => {
+    handMadeTable("shop_events");
+    const spool = join(ds.dir, "replay-spool.db");
+    const events = eventsForward({ ...FAST, apiUrl: ds.insertUrl("shop_events"), apiToken: ds.rootToken, spool: { path: spool, pollMs: 20 }, serializer: withPlan, logger: false, batchLimit: 10 });
+    open.push(events);
+    const names = ["view", "signup", "view", "view", "signup", "view"];
+    names.forEach((event, n) => events.put({ event, properties: { n, plan: "pro" } }));
+    await events.flush();
+    expect((await ds.rows("shop_events")).map((r) => r.event)).toEqual(["view", "view", "view", "view"]);
+
+    const listed = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json")) as { reason: string; status: number; answer: string; event: { event: string } }[];
+    expect(listed.map((d) => [d.reason, d.status, d.event.event])).toEqual([
+      ["HTTP 400", 400, "signup"],
+      ["HTTP 400", 400, "signup"],
+    ]);
+    expect(listed[0]!.answer).toMatch(/invalid columns: plan/);
+    const table = await cli("dead-letters", "list", "--spool", spool);
+    expect(table).toMatch(/^HTTP 400: 2 event\(s\); the store said: Datasette answered HTTP 400: .*plan/m);
+
+    // The user adds the column, through the SQLite file.
+    const db = new Database(ds.dbPath);
+    db.exec("ALTER TABLE shop_events ADD COLUMN plan TEXT");
+    db.close();
+    expect(await cli("dead-letters", "replay", "--spool", spool, "--reason", "HTTP 400")).toMatch(/^2 dead letter\(s\) put back/);
+    await waitFor(async () => (await ds.rows("shop_events")).length === 6, { what: "the replayed signups delivered" });
+    const rows = await ds.rows("shop_events");
+    expect(new Set(rows.map((r) => r.id)).size).toBe(6);
+    expect(rows.filter((r) => r.event === "signup").map((r) => r.plan)).toEqual(["pro", "pro"]);
+    expect(JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json"))).toEqual([]);
+  });
+
+  it("purge removes dead letters matching --reason; --since filters by time", async () => {
+    const spool = join(ds.dir, "purge-spool.db");
+    const events = eventsForward({ ...FAST, apiUrl: ds.createUrl, apiToken: "dstok_not-valid", spool: { path: spool, pollMs: 20 }, logger: false });
+    open.push(events);
+    events.put({ event: "a" });
+    await events.flush();
+    expect(JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "2099-01-01T00:00:00Z"))).toEqual([]);
+    const [kept] = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "1h")) as { reason: string }[];
+    expect(kept!.reason).toMatch(/^HTTP 40[13]$/); // a token Datasette cannot read
+    expect(await cli("dead-letters", "purge", "--spool", spool, "--reason", "HTTP 500")).toMatch(/^0 dead letter/);
+    expect(await cli("dead-letters", "purge", "--spool", spool, "--reason", kept!.reason)).toMatch(/^1 dead letter\(s\) removed/);
+    expect(JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json"))).toEqual([]);
+  });
+
+  it("status shows a running forwarder: waiting events, the publisher's host and pid and since when, the last delivery, dead letters, the capacity", async () => {
+    const spool = join(ds.dir, "status-spool.db");
+    const started = Date.now();
+    const events = eventsForward({ ...FAST, apiUrl: ds.createUrl, apiToken: ds.rootToken, spool: { path: spool, pollMs: 20 }, logger: false });
+    open.push(events);
+    events.put({ event: "a" });
+    await events.flush();
+    await waitFor(() => events.stats().publisher === true, { what: "the lease" });
+    const config = join(ds.dir, "status.ini");
+    writeFileSync(config, `[event-publisher:main]\nspool = ${spool}\napi_url = ${ds.createUrl}\nbatch_limit = 50\nmax_rate = 50\ntime_period = 100\n`);
+    const status = JSON.parse(await cli("status", "--queue-name", "main", config, "--json"));
+    expect(status).toMatchObject({ spool, waiting: 0, lease: { host: hostname(), pid: process.pid }, lastDelivery: { outcome: "sent" }, deadLetters: [] });
+    expect(status.lease.since).toBeGreaterThanOrEqual(started);
+    expect(status.lastDelivery.at).toBeGreaterThanOrEqual(started);
+    expect(status.requestsInWindow).toBeGreaterThanOrEqual(1);
+    // A window of 100 s: the request above is in it however slowly the CLI starts.
+    expect(status.capacity).toMatchObject({ eventsPerSecond: 25, batchLimit: 50, maxRate: 50, timePeriod: 100, fromConfig: true });
+    const text = await cli("status", "--spool", spool);
+    expect(text).toMatch(new RegExp(`publisher +${hostname()} pid ${process.pid}, since `));
+    expect(text).toMatch(/capacity +1 events\/s \(batchLimit 10 × maxRate 1 \/ timePeriod 10 s; defaults/);
+  });
+
+  it("status counts events waiting and their age while nobody publishes, and --watch redraws until interrupted", async () => {
+    const spool = join(ds.dir, "waiting-spool.db");
+    const writer = eventsForward({ spool, publisher: false, logger: false, instance: "app" });
+    writer.put({ event: "late", created: Date.now() - 120_000 });
+    writer.put({ event: "later" });
+    await writer.close();
+    const status = JSON.parse(await cli("status", "--spool", spool, "--json"));
+    expect(status).toMatchObject({ waiting: 2, lease: {}, deadLetters: [] });
+    expect(status.lease.holder).toBeUndefined();
+    expect(status.oldestAgeMs).toBeGreaterThanOrEqual(120_000);
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, "status", "--spool", spool, "--watch"], { cwd: PROJECT_ROOT });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => output.includes("Ctrl-C to stop"), { what: "the first frame", timeoutMs: 20_000 });
+    expect(output).toContain("\x1b[H\x1b[2J");
+    expect(output).toMatch(/events waiting +2, the oldest put 2 min ago/);
+    const code = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGINT");
+    expect(await code).toBe(0);
+  });
+
+  it("refuses a missing spool target, or a spool file that is not there, with a clear message and exit code 2", async () => {
+    const failure = await cli("status").catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining("events-forward option --queue-name: give --queue-name NAME CONFIG") });
+    const typo = join(ds.dir, "no-such-spool.db");
+    const missing = await cli("status", "--spool", typo).catch((error: { code: number; stderr: string }) => error);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining(`events-forward option --spool: there is no spool file at ${typo}`) });
+    expect(existsSync(typo)).toBe(false);
+  });
+});

@@ -1,0 +1,131 @@
+import Database from "better-sqlite3";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { OptionError, eventsForward } from "../../src/index.js";
+import { SqliteDeadLetters } from "../../src/spool/sqlite-dead-letters.js";
+import { onCleanup, startForwarder, startStore } from "../helpers/lifecycle.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
+import type { Behaviour, SeenRequest } from "../helpers/test-store.js";
+import { waitFor } from "../helpers/wait.js";
+
+const tempDir = useTempDirs();
+const quiet = { warn() {}, error() {} };
+
+/** Rejects the whole request with a 400 when any row is "poison", as Datasette does. */
+function refusePoison(request: SeenRequest): Behaviour {
+  const bad = request.rows.findIndex((row) => row.event.startsWith("poison"));
+  return bad === -1 ? { accept: true } : { status: 400, body: JSON.stringify({ ok: false, errors: [`Row ${bad} has invalid columns: colour`] }) };
+}
+
+/** The dead letters of a spool file, read through the store the CLI uses. */
+async function deadLettersIn(path: string) {
+  const store = new SqliteDeadLetters(path, 1_000, quiet);
+  onCleanup(() => store.close());
+  return store.list();
+}
+
+describe("dead letters", () => {
+  it("with a spool, keeps each refused event in the spool file: its text, the reason, the store's answer, the time, the attempts", async () => {
+    const store = await startStore(refusePoison);
+    const spool = join(tempDir(), "spool.db");
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, batchLimit: 10 });
+    const before = Date.now();
+    for (const name of ["a", "poison-1", "b", "c", "poison-2"]) events.put({ event: name });
+    await events.flush();
+    expect(store.events()).toEqual(["a", "b", "c"]);
+    const kept = await deadLettersIn(spool);
+    expect(kept.map((d) => JSON.parse(d.json).event)).toEqual(["poison-1", "poison-2"]);
+    expect(kept[0]).toMatchObject({ reason: "HTTP 400", status: 400, attempts: 1, answer: "Datasette answered HTTP 400: Row 0 has invalid columns: colour" });
+    expect(kept[0]!.at).toBeGreaterThanOrEqual(before);
+    expect(events.stats().dropped).toBe(2);
+  });
+
+  it("keeps no secret: the token a store echoes is cut out of the answer", async () => {
+    const token = "dstok_secret-token-1234567890";
+    const store = await startStore((request) => ({ status: 403, body: JSON.stringify({ ok: false, errors: [`denied for ${request.headers.authorization}`] }) }));
+    const spool = join(tempDir(), "spool.db");
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, apiToken: token });
+    events.put({ event: "a" });
+    await events.flush();
+    const [kept] = await deadLettersIn(spool);
+    expect(kept!.answer).toContain("Datasette answered HTTP 403: denied for Bearer");
+    expect(kept!.answer).not.toContain(token);
+  });
+
+  it("records the attempts of a batch that ran out of them, under reason maxAttempts", async () => {
+    const store = await startStore(() => ({ status: 500 }));
+    const spool = join(tempDir(), "spool.db");
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, maxAttempts: 3, backoffBaseMs: 1, backoffMaxMs: 2 });
+    events.put({ event: "a" });
+    await events.flush();
+    const [kept] = await deadLettersIn(spool);
+    expect(kept).toMatchObject({ reason: "maxAttempts", status: 500, attempts: 3 });
+  });
+
+  it("is bounded by spool.maxDeadLetters: the oldest go, logged once", async () => {
+    const store = await startStore(() => ({ status: 403 }));
+    const spool = join(tempDir(), "spool.db");
+    const logger = recordingLogger();
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10, maxDeadLetters: 3 }, logger, batchLimit: 1 });
+    for (let n = 0; n < 5; n++) events.put({ event: `e${n}` });
+    await events.flush();
+    expect((await deadLettersIn(spool)).map((d) => JSON.parse(d.json).event)).toEqual(["e2", "e3", "e4"]);
+    expect(logger.messages.filter((m) => m.includes("spool.maxDeadLetters"))).toHaveLength(1);
+  });
+
+  it("without a spool: option deadLetter keeps them in a file of their own, and onDrop still hears of them", async () => {
+    const store = await startStore(refusePoison);
+    const file = join(tempDir(), "events-dead.db");
+    const dropped: string[][] = [];
+    const events = startForwarder(store.url(), { deadLetter: file, onDrop: (texts) => dropped.push(texts) });
+    events.put({ event: "poison" });
+    await events.flush();
+    expect(dropped).toHaveLength(1);
+    const kept = await deadLettersIn(file);
+    expect(kept.map((d) => d.json)).toEqual(dropped[0]);
+  });
+
+  it("refuses option deadLetter beside a spool, and a bad spool.maxDeadLetters", () => {
+    const dir = tempDir();
+    expect(() => eventsForward({ logger: false, spool: join(dir, "s.db"), deadLetter: join(dir, "d.db") })).toThrow(OptionError);
+    expect(() => eventsForward({ logger: false, spool: join(dir, "s.db"), deadLetter: join(dir, "d.db") })).toThrow(/option deadLetter: is for forwarders without a spool/);
+    expect(() => eventsForward({ logger: false, spool: { path: join(dir, "s.db"), maxDeadLetters: 0 } })).toThrow(/option spool.maxDeadLetters: must be between 1/);
+  });
+
+  it("opens a spool file made before dead letters existed, and keeps them in it", async () => {
+    const spool = join(tempDir(), "old-spool.db");
+    const old = new Database(spool);
+    old.exec(`
+      CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL, bytes INTEGER NOT NULL);
+      CREATE TABLE lease (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT, expires INTEGER NOT NULL, sends TEXT NOT NULL);
+      INSERT INTO lease (id, holder, expires, sends) VALUES (1, NULL, 0, '[]');
+      INSERT INTO outbox (json, bytes) VALUES ('{"id":"01J0000000000000000000000P","event":"poison-old"}', 54);
+    `);
+    old.pragma("application_id = 1162236752");
+    old.close();
+    const store = await startStore(refusePoison);
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 } });
+    await waitFor(() => events.stats().dropped === 1, { what: "the old row dropped" });
+    expect((await deadLettersIn(spool)).map((d) => d.reason)).toEqual(["HTTP 400"]);
+  });
+
+  it("replay moves them back into the outbox, with the same text, and a publisher delivers them", async () => {
+    let refuse = true;
+    const store = await startStore((request) => (refuse ? refusePoison(request) : { accept: true }));
+    const spool = join(tempDir(), "spool.db");
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, timePeriod: 0 });
+    events.put({ event: "poison-x" });
+    events.put({ event: "poison-y" });
+    await events.flush();
+    const kept = await deadLettersIn(spool);
+    expect(kept).toHaveLength(2);
+    refuse = false;
+    const dead = new SqliteDeadLetters(spool, 1_000, quiet);
+    onCleanup(() => dead.close());
+    expect(await dead.replay({ reason: "HTTP 400" })).toBe(2);
+    expect(await dead.list()).toEqual([]);
+    await waitFor(() => store.events().length === 2, { what: "the replayed events delivered" });
+    expect([...store.table.values()].map((row) => JSON.stringify(row))).toEqual(kept.map((d) => d.json));
+  });
+});
