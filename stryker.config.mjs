@@ -1,0 +1,35 @@
+// Mutation testing (`npm run mutate`): StrykerJS changes the code that decides delivery, one
+// small change at a time, and runs the unit tests that cover it; a change no test notices is a
+// survivor (see docs/development.md, "Mutation testing"). Not part of `npm test`: it takes minutes.
+// One module: `npm run mutate -- --mutate src/pipeline/retry.ts`.
+
+/** The modules that decide whether, when and how an event is delivered. The one list to edit. */
+const DELIVERY_MODULES = [
+  "src/pipeline/retry.ts",
+  "src/pipeline/rate-limit.ts",
+  "src/pipeline/queue.ts",
+  "src/pipeline/batch-sender.ts",
+  "src/pipeline/row-limit.ts",
+  "src/spool/sqlite-lease.ts",
+  "src/spool/sqlite-spool.ts",
+  "src/row/datasette-row.ts",
+  "src/stores/collector/wire.ts",
+];
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.mutate.config.ts" },
+  mutate: DELIVERY_MODULES,
+  coverageAnalysis: "perTest",
+  concurrency: 2,
+  // The slowest covering tests (a 4 s exit test, backlog drains) need room on a busy machine.
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  tempDirName: ".stryker-tmp",
+  ignorePatterns: [".venv", ".venv.lock", "dist", "reports", "coverage", "bench", "examples"],
+  cleanTempDir: true,
+};
