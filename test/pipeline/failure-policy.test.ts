@@ -174,7 +174,7 @@ describe("backoff, budget and timeout", () => {
 
   test("requestTimeoutMs: a store that does not answer in time is retried", async () => {
     store.behave = (_, i) => (i === 0 ? { hangMs: 5_000 } : { accept: true });
-    h = forwardTo(store, { requestTimeoutMs: 300 });
+    h = forwardTo(store, { requestTimeoutMs: 1_000 });
     putAll(["a", "b"]);
     await h.events.flush();
     expect(store.events()).toEqual(["a", "b"]);
