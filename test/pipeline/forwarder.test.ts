@@ -67,16 +67,6 @@ describe("rate limit", () => {
     expect(new Set(store.requests.map((r) => r.remotePort)).size).toBe(1);
   });
 
-  it("has one request in flight at a time, also when flush() runs beside the background sends", async () => {
-    const store = await startStore(() => ({ accept: true, delayMs: 15 }));
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, batchLimit: 1 });
-    putMany(events, 8);
-    await Promise.all([events.flush(), events.flush(), events.flush()]);
-    expect(store.deliveredRows().map((row) => row.event)).toEqual(names(8));
-    expect(store.requests).toHaveLength(8);
-    expect(store.maxInFlight).toBe(1);
-  });
-
   it("flush() delivers what is queued now without waiting for the rate limit", { timeout: 5_000 }, async () => {
     const store = await startStore();
     const events = startForwarder(store.url(), { batchLimit: 2, maxRate: 1, timePeriod: 60 });
