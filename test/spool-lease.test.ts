@@ -77,3 +77,110 @@ describe("the publisher lease", () => {
     expect(holder(opened[0]!)).toBe(other.holderId);
   });
 });
+
+describe("holding the lease", () => {
+  const row = (db: SqliteDatabase) => db.prepare("SELECT holder, expires, sends FROM lease").get() as { holder: string | null; expires: number; sends: string };
+
+  it("is taken when free, renewed by its holder at most every leaseMs / 5, and refused to others until it expires", () => {
+    const path = join(tempDir(), "spool.db");
+    const db = connect(path);
+    const a = new PublisherLease(db, 1_000, 1, 1_000);
+    const b = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    expect(a.held(0)).toBe(false);
+    expect(a.refresh(0)).toBe(true); // taken: the caller looks for work
+    expect(row(db)).toMatchObject({ holder: a.holderId, expires: 1_000 });
+    expect([a.held(0), a.held(999), a.held(1_000)]).toEqual([true, true, false]);
+    expect(b.refresh(500)).toBe(false);
+    expect(b.held(500)).toBe(false);
+    expect(a.refresh(199)).toBe(false); // too soon to renew: nothing written
+    expect(row(db).expires).toBe(1_000);
+    expect(a.refresh(200)).toBe(false); // renewed, not newly taken
+    expect(row(db).expires).toBe(1_200);
+    expect(a.held(1_100)).toBe(true);
+    expect(b.refresh(1_199)).toBe(false);
+    expect(b.refresh(1_200)).toBe(true); // expired: the next one takes it
+    expect(row(db).holder).toBe(b.holderId);
+    expect(a.refresh(1_300)).toBe(false); // the old holder learns it lost the lease
+    expect(a.held(1_300)).toBe(false);
+  });
+
+  it("a holder that lost the lease takes it again once it is free", () => {
+    const path = join(tempDir(), "spool.db");
+    const a = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    const b = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    a.refresh(0);
+    b.refresh(1_000);
+    b.release();
+    expect(a.refresh(1_001)).toBe(true);
+  });
+
+  it("release() frees it at once, and only when held", () => {
+    const path = join(tempDir(), "spool.db");
+    const db = connect(path);
+    const a = new PublisherLease(db, 60_000, 1, 1_000);
+    const b = new PublisherLease(connect(path), 60_000, 1, 1_000);
+    a.refresh(0);
+    b.release(); // not the holder: the row stays a's
+    expect(row(db).holder).toBe(a.holderId);
+    a.release();
+    expect(a.held(1)).toBe(false);
+    expect(row(db)).toMatchObject({ holder: null, expires: 0 });
+    expect(b.refresh(1)).toBe(true);
+  });
+
+  it("through a write failure, a holder keeps it for another leaseMs; a non-holder gains nothing", () => {
+    const path = join(tempDir(), "spool.db");
+    const a = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    const b = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    a.refresh(0);
+    a.holdThroughWriteFailure(900);
+    expect(a.held(1_899)).toBe(true);
+    expect(a.held(1_900)).toBe(false);
+    b.holdThroughWriteFailure(900);
+    expect(b.held(900)).toBe(false);
+  });
+
+  it("keeps the rate limiter's start times in the row, so the next holder continues the window", () => {
+    const path = join(tempDir(), "spool.db");
+    const db = connect(path);
+    const a = new PublisherLease(db, 1_000, 2, 10_000);
+    a.refresh(0);
+    a.limiter.record(100);
+    a.limiter.record(200);
+    expect(JSON.parse(row(db).sends)).toEqual([100, 200]);
+    a.release();
+    const b = new PublisherLease(connect(path), 1_000, 2, 10_000);
+    expect(b.limiter.delay(300)).toBe(0); // knows nothing before it holds the lease
+    b.refresh(300);
+    expect(b.limiter.recent).toEqual([100, 200]);
+    expect(b.limiter.delay(300)).toBe(9_800);
+    // A non-holder's record is not written: the row is the holder's.
+    a.limiter.record(400);
+    expect(JSON.parse(row(db).sends)).toEqual([100, 200]);
+  });
+
+  it("reads a damaged start-time list as empty, keeping the numbers of a mixed one", () => {
+    const path = join(tempDir(), "spool.db");
+    const db = connect(path);
+    const take = (sends: string) => {
+      db.prepare("UPDATE lease SET holder = NULL, expires = 0, sends = ?").run(sends);
+      const lease = new PublisherLease(db, 1_000, 5, 1_000);
+      expect(lease.refresh(0)).toBe(true);
+      return lease.limiter.recent;
+    };
+    expect(take("not json")).toEqual([]);
+    expect(take('{"a": 1}')).toEqual([]);
+    expect(take('[1, "2", null, 3]')).toEqual([1, 3]);
+  });
+
+  it("a save that fails (spool busy) does not fail the request's record", () => {
+    const path = join(tempDir(), "spool.db");
+    const db = connect(path);
+    const a = new PublisherLease(db, 1_000, 2, 1_000);
+    a.refresh(0);
+    db.close();
+    opened.splice(opened.indexOf(db), 1);
+    expect(() => a.limiter.record(5)).not.toThrow();
+    expect(a.limiter.recent).toEqual([5]);
+  });
+});
