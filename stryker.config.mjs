@@ -7,7 +7,7 @@
 const DELIVERY_MODULES = [
   "src/pipeline/retry.ts",
   "src/pipeline/rate-limit.ts",
-  "src/pipeline/queue.ts",
+  "src/pipeline/memory-queue.ts",
   "src/pipeline/batch-sender.ts",
   "src/pipeline/row-limit.ts",
   "src/spool/sqlite-lease.ts",

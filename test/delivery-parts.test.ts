@@ -2,33 +2,34 @@
 // memory queue's bounds and batches, and the row limit a store teaches the forwarder.
 import { describe, expect, it } from "vitest";
 import { EventQueueFullError } from "../src/index.js";
-import { MemoryQueue, type QueuedEvent } from "../src/pipeline/queue.js";
+import { MemoryQueue } from "../src/pipeline/memory-queue.js";
+import type { QueuedEvent } from "../src/pipeline/queue.js";
 import { RateLimiter } from "../src/pipeline/rate-limit.js";
-import type { Failure } from "../src/pipeline/retry.js";
+import type { Failure } from "../src/pipeline/sink.js";
 import { RowLimit } from "../src/pipeline/row-limit.js";
 import { recordingLogger } from "./helpers/recording-logger.js";
 
 describe("RateLimiter", () => {
   it("lets maxRate requests start at once, then waits for the oldest to leave the window", () => {
     const limiter = new RateLimiter(2, 1_000);
-    expect(limiter.delay(0)).toBe(0);
-    limiter.record(100);
-    expect(limiter.delay(150)).toBe(0);
-    limiter.record(200);
-    expect(limiter.delay(500)).toBe(600); // the start at 100 leaves the window at 1100
-    expect(limiter.delay(1_100)).toBe(0);
-    expect(limiter.delay(5_000)).toBe(0); // never negative
-    limiter.record(1_100);
+    expect(limiter.delayAt(0)).toBe(0);
+    limiter.recordAt(100);
+    expect(limiter.delayAt(150)).toBe(0);
+    limiter.recordAt(200);
+    expect(limiter.delayAt(500)).toBe(600); // the start at 100 leaves the window at 1100
+    expect(limiter.delayAt(1_100)).toBe(0);
+    expect(limiter.delayAt(5_000)).toBe(0); // never negative
+    limiter.recordAt(1_100);
     expect(limiter.recent).toEqual([200, 1_100]); // only the last maxRate are kept
-    expect(limiter.delay(1_150)).toBe(50);
+    expect(limiter.delayAt(1_150)).toBe(50);
   });
 
   it("with maxRate 1, each request waits a whole period after the previous one", () => {
     const limiter = new RateLimiter(1, 300);
-    limiter.record(10);
-    expect(limiter.delay(10)).toBe(300);
-    expect(limiter.delay(309)).toBe(1);
-    expect(limiter.delay(310)).toBe(0);
+    limiter.recordAt(10);
+    expect(limiter.delayAt(10)).toBe(300);
+    expect(limiter.delayAt(309)).toBe(1);
+    expect(limiter.delayAt(310)).toBe(0);
   });
 
   it("continues from another process's start times, keeping the newest maxRate", () => {
@@ -36,19 +37,19 @@ describe("RateLimiter", () => {
     const given = [1, 2, 3];
     limiter.load(given);
     expect(limiter.recent).toEqual([2, 3]);
-    expect(limiter.delay(500)).toBe(502);
-    limiter.record(600);
+    expect(limiter.delayAt(500)).toBe(502);
+    limiter.recordAt(600);
     expect(given).toEqual([1, 2, 3]); // the caller's array is not the limiter's
     limiter.load([7]);
     expect(limiter.recent).toEqual([7]);
-    expect(limiter.delay(8)).toBe(0);
+    expect(limiter.delayAt(8)).toBe(0);
   });
 });
 
 const event = (bytes: number, name = `e${bytes}`): QueuedEvent => ({ json: name, bytes });
 
 describe("MemoryQueue", () => {
-  it("holds at most maxSize events; settling a batch makes room", () => {
+  it("holds at most maxSize events; settling a batch makes room", async () => {
     const queue = new MemoryQueue(2);
     queue.push(event(1, "a"));
     queue.push(event(1, "b"));
@@ -62,13 +63,13 @@ describe("MemoryQueue", () => {
     expect(refused).toBeInstanceOf(EventQueueFullError);
     expect((refused as EventQueueFullError).maxSize).toBe(2);
     expect((refused as EventQueueFullError).maxBytes).toBeUndefined();
-    queue.settle(queue.take(1, Number.POSITIVE_INFINITY));
+    await queue.settle(await queue.take(1, Number.POSITIVE_INFINITY));
     expect(queue.size).toBe(1);
     queue.push(event(1, "c"));
-    expect(queue.take(5, Number.POSITIVE_INFINITY).map((e) => e.json)).toEqual(["b", "c"]);
+    expect((await queue.take(5, Number.POSITIVE_INFINITY)).map((e) => e.json)).toEqual(["b", "c"]);
   });
 
-  it("holds at most maxBytes bytes (up to exactly the bound); settling gives the bytes back", () => {
+  it("holds at most maxBytes bytes (up to exactly the bound); settling gives the bytes back", async () => {
     const queue = new MemoryQueue(100, 10);
     queue.push(event(6));
     queue.push(event(4)); // 10: at the bound is fine
@@ -78,45 +79,45 @@ describe("MemoryQueue", () => {
     } catch (error) {
       expect((error as EventQueueFullError).maxBytes).toBe(10);
     }
-    queue.settle(queue.take(1, Number.POSITIVE_INFINITY)); // the 6
+    await queue.settle(await queue.take(1, Number.POSITIVE_INFINITY)); // the 6
     queue.push(event(6));
     expect(() => queue.push(event(1))).toThrow(EventQueueFullError);
     expect(queue.size).toBe(2);
   });
 
-  it("take() gives the oldest events within maxCount and maxBytes, at least one, and removes nothing", () => {
+  it("take() gives the oldest events within maxCount and maxBytes, at least one, and removes nothing", async () => {
     const queue = new MemoryQueue(100);
     for (const name of ["a", "b", "c", "d"]) queue.push(event(3, name));
     const names = (batch: QueuedEvent[]) => batch.map((e) => e.json);
-    expect(names(queue.take(2, 100))).toEqual(["a", "b"]);
-    expect(names(queue.take(10, 6))).toEqual(["a", "b"]); // exactly maxBytes fits
-    expect(names(queue.take(10, 8))).toEqual(["a", "b"]);
-    expect(names(queue.take(10, 5))).toEqual(["a"]);
-    expect(names(queue.take(10, 1))).toEqual(["a"]); // one always goes, however large
-    expect(names(queue.take(10, 100))).toEqual(["a", "b", "c", "d"]);
+    expect(names(await queue.take(2, 100))).toEqual(["a", "b"]);
+    expect(names(await queue.take(10, 6))).toEqual(["a", "b"]); // exactly maxBytes fits
+    expect(names(await queue.take(10, 8))).toEqual(["a", "b"]);
+    expect(names(await queue.take(10, 5))).toEqual(["a"]);
+    expect(names(await queue.take(10, 1))).toEqual(["a"]); // one always goes, however large
+    expect(names(await queue.take(10, 100))).toEqual(["a", "b", "c", "d"]);
     expect(queue.size).toBe(4);
-    queue.settle(queue.take(3, 100));
-    expect(names(queue.take(10, 1))).toEqual(["d"]);
-    expect(names(queue.take(10, 6))).toEqual(["d"]);
-    queue.settle(queue.take(10, 100));
+    await queue.settle(await queue.take(3, 100));
+    expect(names(await queue.take(10, 1))).toEqual(["d"]);
+    expect(names(await queue.take(10, 6))).toEqual(["d"]);
+    await queue.settle(await queue.take(10, 100));
     expect(queue.size).toBe(0);
-    expect(queue.take(10, 100)).toEqual([]);
+    expect(await queue.take(10, 100)).toEqual([]);
   });
 
-  it("keeps order and counts through many batches (its array is compacted now and then)", () => {
+  it("keeps order and counts through many batches (its array is compacted now and then)", async () => {
     const queue = new MemoryQueue(10_000, 10_000);
     const out: string[] = [];
     let next = 0;
     for (let round = 0; round < 30; round++) {
       for (let i = 0; i < 100; i++) queue.push(event(2, String(next++)));
-      const batch = queue.take(90, Number.POSITIVE_INFINITY);
+      const batch = await queue.take(90, Number.POSITIVE_INFINITY);
       out.push(...batch.map((e) => e.json));
-      queue.settle(batch);
+      await queue.settle(batch);
     }
     expect(queue.size).toBe(300);
     expect(() => queue.push(event(9_401))).toThrow(EventQueueFullError); // 600 bytes held + 9401 > 10000
     queue.push(event(9_400));
-    const rest = queue.take(1_000, Number.POSITIVE_INFINITY);
+    const rest = await queue.take(1_000, Number.POSITIVE_INFINITY);
     out.push(...rest.slice(0, -1).map((e) => e.json));
     expect(out).toEqual(Array.from({ length: 3_000 }, (_, i) => String(i)));
   });

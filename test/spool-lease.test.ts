@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqlite, type SqliteDatabase } from "../src/core/sqlite-open.js";
+import { RateLimiter } from "../src/pipeline/rate-limit.js";
 import { PublisherLease } from "../src/spool/sqlite-lease.js";
 import { checkIsSpool, createSpool } from "../src/spool/sqlite-schema.js";
 import { useTempDirs } from "./helpers/temp-dir.js";
@@ -47,14 +48,9 @@ describe("the publisher lease", () => {
   it("two claimants that both read the lease free: exactly one takes it (the claim is atomic)", () => {
     const path = join(tempDir(), "spool.db");
     const now = Date.now();
-    const other = new PublisherLease(connect(path), 10_000, 1, 1_000);
+    const other = new PublisherLease(connect(path), 10_000, new RateLimiter(1, 1_000));
     let otherTook: boolean | undefined;
-    const first = new PublisherLease(
-      connectWithPause(path, () => (otherTook ??= other.refresh(now))),
-      10_000,
-      1,
-      1_000,
-    );
+    const first = new PublisherLease(connectWithPause(path, () => (otherTook ??= other.refresh(now))), 10_000, new RateLimiter(1, 1_000));
     const firstTook = first.refresh(now);
     // The other one read the free row and claimed it while the first stood between its own read
     // (free too) and its claim: the first's claim must find the lease taken.
@@ -66,12 +62,12 @@ describe("the publisher lease", () => {
 
   it("the same race for a lease that expired: the later claim loses", () => {
     const path = join(tempDir(), "spool.db");
-    const dead = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    const dead = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
     expect(dead.refresh(0)).toBe(true);
     const now = 5_000; // long after the dead holder's lease ran out
-    const other = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    const other = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
     let otherTook: boolean | undefined;
-    const first = new PublisherLease(connectWithPause(path, () => (otherTook ??= other.refresh(now))), 1_000, 1, 1_000);
+    const first = new PublisherLease(connectWithPause(path, () => (otherTook ??= other.refresh(now))), 1_000, new RateLimiter(1, 1_000));
     expect(first.refresh(now)).toBe(false);
     expect(otherTook).toBe(true);
     expect(holder(opened[0]!)).toBe(other.holderId);
@@ -84,8 +80,8 @@ describe("holding the lease", () => {
   it("is taken when free, renewed by its holder at most every leaseMs / 5, and refused to others until it expires", () => {
     const path = join(tempDir(), "spool.db");
     const db = connect(path);
-    const a = new PublisherLease(db, 1_000, 1, 1_000);
-    const b = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    const a = new PublisherLease(db, 1_000, new RateLimiter(1, 1_000));
+    const b = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
     expect(a.held(0)).toBe(false);
     expect(a.refresh(0)).toBe(true); // taken: the caller looks for work
     expect(row(db)).toMatchObject({ holder: a.holderId, expires: 1_000 });
@@ -106,8 +102,8 @@ describe("holding the lease", () => {
 
   it("a holder that lost the lease takes it again once it is free", () => {
     const path = join(tempDir(), "spool.db");
-    const a = new PublisherLease(connect(path), 1_000, 1, 1_000);
-    const b = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    const a = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
+    const b = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
     a.refresh(0);
     b.refresh(1_000);
     b.release();
@@ -117,8 +113,8 @@ describe("holding the lease", () => {
   it("release() frees it at once, and only when held", () => {
     const path = join(tempDir(), "spool.db");
     const db = connect(path);
-    const a = new PublisherLease(db, 60_000, 1, 1_000);
-    const b = new PublisherLease(connect(path), 60_000, 1, 1_000);
+    const a = new PublisherLease(db, 60_000, new RateLimiter(1, 1_000));
+    const b = new PublisherLease(connect(path), 60_000, new RateLimiter(1, 1_000));
     a.refresh(0);
     b.release(); // not the holder: the row stays a's
     expect(row(db).holder).toBe(a.holderId);
@@ -130,8 +126,8 @@ describe("holding the lease", () => {
 
   it("through a write failure, a holder keeps it for another leaseMs; a non-holder gains nothing", () => {
     const path = join(tempDir(), "spool.db");
-    const a = new PublisherLease(connect(path), 1_000, 1, 1_000);
-    const b = new PublisherLease(connect(path), 1_000, 1, 1_000);
+    const a = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
+    const b = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
     a.refresh(0);
     a.holdThroughWriteFailure(900);
     expect(a.held(1_899)).toBe(true);
@@ -140,23 +136,27 @@ describe("holding the lease", () => {
     expect(b.held(900)).toBe(false);
   });
 
-  it("keeps the rate limiter's start times in the row, so the next holder continues the window", () => {
+  it("keeps the rate limiter's start times in the row, so the next holder continues the window", async () => {
     const path = join(tempDir(), "spool.db");
     const db = connect(path);
-    const a = new PublisherLease(db, 1_000, 2, 10_000);
-    a.refresh(0);
-    a.limiter.record(100);
-    a.limiter.record(200);
-    expect(JSON.parse(row(db).sends)).toEqual([100, 200]);
+    const a = new PublisherLease(db, 60_000, new RateLimiter(2, 10_000));
+    a.refresh();
+    const before = Date.now();
+    await a.rateLimit.record();
+    await a.rateLimit.record();
+    const saved = JSON.parse(row(db).sends) as number[];
+    expect(saved).toHaveLength(2);
+    for (const start of saved) expect(start).toBeGreaterThanOrEqual(before);
     a.release();
-    const b = new PublisherLease(connect(path), 1_000, 2, 10_000);
-    expect(b.limiter.delay(300)).toBe(0); // knows nothing before it holds the lease
-    b.refresh(300);
-    expect(b.limiter.recent).toEqual([100, 200]);
-    expect(b.limiter.delay(300)).toBe(9_800);
+    const limiter = new RateLimiter(2, 10_000);
+    const b = new PublisherLease(connect(path), 60_000, limiter);
+    expect(await b.rateLimit.delay()).toBe(0); // knows nothing before it holds the lease
+    b.refresh();
+    expect(limiter.recent).toEqual(saved);
+    expect(await b.rateLimit.delay()).toBeGreaterThan(9_000);
     // A non-holder's record is not written: the row is the holder's.
-    a.limiter.record(400);
-    expect(JSON.parse(row(db).sends)).toEqual([100, 200]);
+    await a.rateLimit.record();
+    expect(JSON.parse(row(db).sends)).toEqual(saved);
   });
 
   it("reads a damaged start-time list as empty, keeping the numbers of a mixed one", () => {
@@ -164,23 +164,25 @@ describe("holding the lease", () => {
     const db = connect(path);
     const take = (sends: string) => {
       db.prepare("UPDATE lease SET holder = NULL, expires = 0, sends = ?").run(sends);
-      const lease = new PublisherLease(db, 1_000, 5, 1_000);
+      const limiter = new RateLimiter(5, 1_000);
+      const lease = new PublisherLease(db, 1_000, limiter);
       expect(lease.refresh(0)).toBe(true);
-      return lease.limiter.recent;
+      return limiter.recent;
     };
     expect(take("not json")).toEqual([]);
     expect(take('{"a": 1}')).toEqual([]);
     expect(take('[1, "2", null, 3]')).toEqual([1, 3]);
   });
 
-  it("a save that fails (spool busy) does not fail the request's record", () => {
+  it("a save that fails (spool closed, busy) does not fail the request's record", async () => {
     const path = join(tempDir(), "spool.db");
     const db = connect(path);
-    const a = new PublisherLease(db, 1_000, 2, 1_000);
-    a.refresh(0);
+    const limiter = new RateLimiter(2, 1_000);
+    const a = new PublisherLease(db, 1_000, limiter);
+    a.refresh();
     db.close();
     opened.splice(opened.indexOf(db), 1);
-    expect(() => a.limiter.record(5)).not.toThrow();
-    expect(a.limiter.recent).toEqual([5]);
+    await expect(a.rateLimit.record()).resolves.toBeUndefined();
+    expect(limiter.recent).toHaveLength(1);
   });
 });
