@@ -29,6 +29,9 @@ export default defineConfig({
       "test/delivery-parts.test.ts",
       "test/event-size.test.ts",
     ],
+    // The initial run must pass whole, on a busy machine, with the code instrumented: a timing
+    // test that a loaded machine fails once gets a second try (a real kill fails both).
+    retry: 1,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
