@@ -23,8 +23,9 @@ export default {
   mutate: DELIVERY_MODULES,
   coverageAnalysis: "perTest",
   concurrency: 2,
-  // The slowest covering tests (a 4 s exit test, backlog drains) need room on a busy machine.
-  timeoutMS: 20_000,
+  // Past its tests' time in the initial run (x2) plus this, a mutant counts as timed out (an endless
+  // loop, a wait that never ends): detected. Room for a busy machine, not so much that each costs minutes.
+  timeoutMS: 10_000,
   timeoutFactor: 2,
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/index.html" },

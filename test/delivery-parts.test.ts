@@ -121,6 +121,18 @@ describe("MemoryQueue", () => {
     out.push(...rest.slice(0, -1).map((e) => e.json));
     expect(out).toEqual(Array.from({ length: 3_000 }, (_, i) => String(i)));
   });
+
+  it("does not keep settled events: its array stays short however many pass through", async () => {
+    const queue = new MemoryQueue(1_000);
+    for (let round = 0; round < 100; round++) {
+      for (let i = 0; i < 100; i++) queue.push(event(1));
+      await queue.settle(await queue.take(100, Number.POSITIVE_INFINITY));
+    }
+    // A peek inside: 10,000 events went through; an array that kept them would be a leak.
+    const held = (queue as unknown as { items: unknown[] }).items.length;
+    expect(held).toBeLessThan(2_500);
+    expect(queue.size).toBe(0);
+  });
 });
 
 describe("RowLimit", () => {
