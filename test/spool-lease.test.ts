@@ -100,6 +100,46 @@ describe("holding the lease", () => {
     expect(a.held(1_300)).toBe(false);
   });
 
+  it("renewal is throttled from the last renewal, at any clock reading", () => {
+    const path = join(tempDir(), "spool.db");
+    const db = connect(path);
+    const a = new PublisherLease(db, 1_000, new RateLimiter(1, 1_000));
+    const t = 1_700_000_000_000; // a real clock's reading
+    expect(a.refresh(t)).toBe(true);
+    expect(a.refresh(t + 199)).toBe(false);
+    expect(row(db).expires).toBe(t + 1_000); // not renewed yet
+    a.refresh(t + 200);
+    expect(row(db).expires).toBe(t + 1_200);
+  });
+
+  it("a non-holder's heartbeat and release() only read: they go on while another process holds the write lock", () => {
+    const path = join(tempDir(), "spool.db");
+    const a = new PublisherLease(connect(path), 60_000, new RateLimiter(1, 1_000));
+    expect(a.refresh(0)).toBe(true);
+    const db = connect(path);
+    db.pragma("busy_timeout = 0"); // a write would fail at once (SQLITE_BUSY) instead of waiting
+    const b = new PublisherLease(db, 60_000, new RateLimiter(1, 1_000));
+    const writer = connect(path);
+    writer.exec("BEGIN IMMEDIATE");
+    try {
+      expect(b.refresh(100)).toBe(false);
+      expect(b.held(100)).toBe(false);
+      b.release();
+    } finally {
+      writer.exec("ROLLBACK");
+    }
+    expect(row(db).holder).toBe(a.holderId);
+  });
+
+  it("a spool that lost its lease row: nobody takes the lease, nothing throws", () => {
+    const path = join(tempDir(), "spool.db");
+    const db = connect(path);
+    db.exec("DELETE FROM lease");
+    const a = new PublisherLease(db, 1_000, new RateLimiter(1, 1_000));
+    expect(a.refresh(0)).toBe(false);
+    expect(a.held(0)).toBe(false);
+  });
+
   it("a holder that lost the lease takes it again once it is free", () => {
     const path = join(tempDir(), "spool.db");
     const a = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
