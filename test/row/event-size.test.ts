@@ -1,8 +1,8 @@
 // maxEventSize counts UTF-8 bytes on every path, not only the Datasette row's fast path: a
 // multi-byte event one byte over the limit is refused, one at the limit is taken.
 import { afterEach, describe, expect, it } from "vitest";
-import { EventTooLargeError, eventsForward, type EventsForward, type EventsForwardOptions } from "../src/index.js";
-import { unreachableUrl } from "./helpers/test-store.js";
+import { EventTooLargeError, eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
+import { unreachableUrl } from "../helpers/test-store.js";
 
 const opened: EventsForward[] = [];
 afterEach(async () => {

@@ -2,11 +2,11 @@
 // processes sharing a spool have): who holds it, and what happens when two reach for it at once.
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openSqlite, type SqliteDatabase } from "../src/core/sqlite-open.js";
-import { RateLimiter } from "../src/pipeline/rate-limit.js";
-import { PublisherLease } from "../src/spool/sqlite-lease.js";
-import { checkIsSpool, createSpool } from "../src/spool/sqlite-schema.js";
-import { useTempDirs } from "./helpers/temp-dir.js";
+import { openSqlite, type SqliteDatabase } from "../../src/core/sqlite-open.js";
+import { RateLimiter } from "../../src/pipeline/rate-limit.js";
+import { PublisherLease } from "../../src/spool/sqlite-lease.js";
+import { checkIsSpool, createSpool } from "../../src/spool/sqlite-schema.js";
+import { useTempDirs } from "../helpers/temp-dir.js";
 
 const tempDir = useTempDirs();
 const opened: SqliteDatabase[] = [];

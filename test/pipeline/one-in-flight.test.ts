@@ -3,11 +3,11 @@
 // once and its in-flight count sees them (with one connection, undici would queue the second).
 import { Agent } from "undici";
 import { describe, expect, test, vi } from "vitest";
-import { eachTestWithStore, forwardTo, names, type Harness } from "./helpers/forward-to.js";
-import type { TestStore } from "./helpers/test-store.js";
+import { eachTestWithStore, forwardTo, names, type Harness } from "../helpers/forward-to.js";
+import type { TestStore } from "../helpers/test-store.js";
 
-vi.mock("../src/stores/http.js", async (importOriginal) => ({
-  ...(await importOriginal<typeof import("../src/stores/http.js")>()),
+vi.mock("../../src/stores/http.js", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("../../src/stores/http.js")>()),
   createAgent: () => new Agent({ keepAliveTimeout: 30_000, connections: 8 }),
 }));
 
@@ -23,7 +23,7 @@ eachTestWithStore(
 
 describe("one request in flight", () => {
   test("the agent here does allow several at once (else the checks below could not fail)", async () => {
-    const { createAgent } = await import("../src/stores/http.js");
+    const { createAgent } = await import("../../src/stores/http.js");
     const agent = createAgent();
     store.behave = () => ({ accept: true, delayMs: 50 });
     const post = () => agent.request({ origin: store.url("").replace(/\/$/, ""), path: "/data/-/create", method: "POST", body: JSON.stringify({ rows: [] }) }).then((r) => r.body.text());

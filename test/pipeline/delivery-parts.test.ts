@@ -1,13 +1,13 @@
 // The small parts that decide delivery, each on its own: the rate limiter's sliding log, the
 // memory queue's bounds and batches, and the row limit a store teaches the forwarder.
 import { describe, expect, it } from "vitest";
-import { EventQueueFullError } from "../src/index.js";
-import { MemoryQueue } from "../src/pipeline/memory-queue.js";
-import type { QueuedEvent } from "../src/pipeline/queue.js";
-import { RateLimiter } from "../src/pipeline/rate-limit.js";
-import type { Failure } from "../src/pipeline/sink.js";
-import { RowLimit } from "../src/pipeline/row-limit.js";
-import { recordingLogger } from "./helpers/recording-logger.js";
+import { EventQueueFullError } from "../../src/index.js";
+import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
+import type { QueuedEvent } from "../../src/pipeline/queue.js";
+import { RateLimiter } from "../../src/pipeline/rate-limit.js";
+import type { Failure } from "../../src/pipeline/sink.js";
+import { RowLimit } from "../../src/pipeline/row-limit.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
 
 describe("RateLimiter", () => {
   it("lets maxRate requests start at once, then waits for the oldest to leave the window", () => {
