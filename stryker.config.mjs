@@ -22,6 +22,8 @@ export default {
   vitest: { configFile: "vitest.mutate.config.ts" },
   mutate: DELIVERY_MODULES,
   coverageAnalysis: "perTest",
+  // Instrumented code is not type-correct; only the source needs the checks turned off.
+  disableTypeChecks: "src/**/*.ts",
   concurrency: 2,
   // Past its tests' time in the initial run (x2) plus this, a mutant counts as timed out (an endless
   // loop, a wait that never ends): detected. Room for a busy machine, not so much that each costs minutes.
