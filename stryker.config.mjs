@@ -33,6 +33,7 @@ export default {
   htmlReporter: { fileName: "reports/mutation/index.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   tempDirName: ".stryker-tmp",
-  ignorePatterns: [".venv", ".venv.lock", "dist", "reports", "coverage", "bench", "examples"],
+  // tsup.config.bundled_*: a temporary file of a build running at the same time.
+  ignorePatterns: [".venv", ".venv.lock", "dist", "reports", "coverage", "bench", "examples", "tsup.config.bundled_*"],
   cleanTempDir: true,
 };
