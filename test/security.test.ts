@@ -91,12 +91,14 @@ describe("a bearer token over plain http", () => {
 });
 
 test("the token and the IP key appear in no log, error, stats, drop or delivered event", async () => {
-  // The store echoes the request's Authorization header in its error pages, like a debug proxy.
+  // The store echoes the request's Authorization header in its error pages, like a debug proxy;
+  // the first page twice (every occurrence must go, not the first).
   let calls = 0;
   store.behave = (seen) => {
     calls++;
-    if (calls === 1) return { status: 500, body: `<pre>upstream failed; request had authorization: ${String(seen.headers.authorization)}</pre>` };
-    if (calls === 2) return { status: 400, body: JSON.stringify({ ok: false, errors: [`bad token ${String(seen.headers.authorization)}`] }) };
+    const authorization = String(seen.headers.authorization);
+    if (calls === 1) return { status: 500, body: `<pre>upstream failed; request had authorization: ${authorization}\nretry with authorization: ${authorization}</pre>` };
+    if (calls === 2) return { status: 400, body: JSON.stringify({ ok: false, errors: [`bad token ${authorization}`] }) };
     return { accept: true };
   };
   h = forwardTo(store, { apiToken: TOKEN, clientIpKey: IP_KEY, requestEvents: true, maxAttempts: 2, batchLimit: 100 });
@@ -127,7 +129,7 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
   const closed = await h.events.close({ timeoutMs: 100 });
 
   // The echo reached the reasons, with the token cut out.
-  expect(h.logger.messages.join("\n")).toContain("authorization: Bearer [redacted]");
+  expect(h.logger.messages.join("\n")).toContain("authorization: Bearer [redacted]\nretry with authorization: Bearer [redacted]");
   expect(errors).toHaveLength(4);
   const everything = [
     h.logger.messages.join("\n"),

@@ -11,7 +11,7 @@ import { TRUNCATED_MARKER } from "../../src/http/request-privacy.js";
 import { ULID } from "../helpers/fast-options.js";
 import { forwardTo, logged, type Harness } from "../helpers/forward-to.js";
 import { TestStore, type Row } from "../helpers/test-store.js";
-import { waitFor } from "../helpers/wait.js";
+import { gate, waitFor } from "../helpers/wait.js";
 
 
 interface Answer {
@@ -39,6 +39,14 @@ function get(path: string, headers: string[] = []): string {
 
 type Framework = "express" | "koa";
 
+/** Resolves when a /slow handler has started (the request reached the app), then renews itself. */
+let slowStarted = gate();
+function slowArrived(): void {
+  const started = slowStarted;
+  slowStarted = gate();
+  started.open();
+}
+
 /** The same little app on either framework: /ok/:tag answers "ok", /throw throws, /slow waits. */
 function app(framework: Framework, h: Harness): RequestListener {
   if (framework === "express") {
@@ -51,6 +59,7 @@ function app(framework: Framework, h: Harness): RequestListener {
       throw new Error("handler bug");
     });
     a.get("/slow", (_req, res) => {
+      slowArrived();
       setTimeout(() => res.send("late"), 300);
     });
     a.use((_req, res) => {
@@ -63,7 +72,10 @@ function app(framework: Framework, h: Harness): RequestListener {
   k.use(h.events as never);
   k.use(async (ctx) => {
     if (ctx.path === "/throw") throw new Error("handler bug");
-    if (ctx.path === "/slow") await new Promise((resolve) => setTimeout(resolve, 300));
+    if (ctx.path === "/slow") {
+      slowArrived();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
     ctx.body = ctx.path === "/slow" ? "late" : "ok";
   });
   return k.callback() as unknown as RequestListener;
@@ -168,10 +180,12 @@ describe.each(["express", "koa"] as const)("%s", (framework) => {
 
   test("a client that hangs up before the answer: the event says aborted, nothing breaks", async () => {
     const before = store.table.size;
+    const handling = slowStarted.promise;
     await new Promise<void>((resolve) => {
       const socket = connect(port, "127.0.0.1", () => {
         socket.write(get("/slow"));
-        setTimeout(() => socket.destroy(), 50);
+        // Hang up once the handler has the request, before its answer.
+        void handling.then(() => socket.destroy());
       });
       socket.on("close", () => resolve());
     });

@@ -5,6 +5,7 @@ import { EventQueueFullError } from "../../src/index.js";
 import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "../helpers/request-starts.js";
 import { TestStore } from "../helpers/test-store.js";
+import { recordUncaught } from "../helpers/uncaught.js";
 import { waitFor } from "../helpers/wait.js";
 
 let store: TestStore;
@@ -100,6 +101,9 @@ describe("with the store down", () => {
   });
 
   test("request events refused by a full queue never fail the request; they are counted", async () => {
+    // The refusal comes after the answer went out, in the response's close listener: the request
+    // cannot fail any more, but an error thrown there would reach the process.
+    const uncaught = recordUncaught();
     h = forwardTo(store, { maxQueueSize: 3, requestEvents: true, backoffMaxMs: 10 });
     const app = express();
     app.use(h.events);
@@ -110,6 +114,7 @@ describe("with the store down", () => {
     await waitFor(() => h!.events.stats().overflowed === 7, { what: "seven refused request events" });
     expect(h.events.stats().queued).toBe(3);
     expect(logged(h, /queue is full/, "error")).toHaveLength(1);
+    expect(uncaught).toEqual([]);
   });
 });
 

@@ -174,7 +174,7 @@ describe("backoff, budget and timeout", () => {
 
   test("requestTimeoutMs: a store that does not answer in time is retried", async () => {
     store.behave = (_, i) => (i === 0 ? { hangMs: 5_000 } : { accept: true });
-    h = forwardTo(store, { requestTimeoutMs: 300 });
+    h = forwardTo(store, { requestTimeoutMs: 1_000 });
     putAll(["a", "b"]);
     await h.events.flush();
     expect(store.events()).toEqual(["a", "b"]);
@@ -192,22 +192,7 @@ describe("backoff, budget and timeout", () => {
   });
 });
 
-describe("one request in flight", () => {
-  test("flushes, scheduled sends and retries never overlap", async () => {
-    store.behave = (_, i) => (i % 3 === 1 ? { status: 500 } : { accept: true, delayMs: 10 });
-    h = forwardTo(store, { batchLimit: 5, maxAttempts: 5 });
-    const list = names("e", 60);
-    const flushes: Promise<void>[] = [];
-    list.forEach((event, i) => {
-      h!.events.put({ event });
-      if (i % 7 === 0) flushes.push(h!.events.flush());
-    });
-    flushes.push(h.events.flush(), h.events.flush());
-    await Promise.all(flushes);
-    expect(store.maxInFlight).toBe(1);
-    expect(store.events()).toEqual(list);
-  });
-
+describe("one request in flight (see also one-in-flight.test.ts)", () => {
   test("the rate limit holds across retries: at most maxRate requests in any timePeriod", async () => {
     store.behave = (_, i) => (i < 3 ? { status: 500 } : { accept: true });
     const watch = watchRequestStarts(store.port);

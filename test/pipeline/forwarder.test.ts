@@ -67,16 +67,6 @@ describe("rate limit", () => {
     expect(new Set(store.requests.map((r) => r.remotePort)).size).toBe(1);
   });
 
-  it("has one request in flight at a time, also when flush() runs beside the background sends", async () => {
-    const store = await startStore(() => ({ accept: true, delayMs: 15 }));
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, batchLimit: 1 });
-    putMany(events, 8);
-    await Promise.all([events.flush(), events.flush(), events.flush()]);
-    expect(store.deliveredRows().map((row) => row.event)).toEqual(names(8));
-    expect(store.requests).toHaveLength(8);
-    expect(store.maxInFlight).toBe(1);
-  });
-
   it("flush() delivers what is queued now without waiting for the rate limit", { timeout: 5_000 }, async () => {
     const store = await startStore();
     const events = startForwarder(store.url(), { batchLimit: 2, maxRate: 1, timePeriod: 60 });
@@ -231,11 +221,12 @@ describe("close", () => {
     const events = startForwarder(await unreachableUrl(), NO_RATE_LIMIT);
     putMany(events, 3);
     const started = performance.now();
-    const result = await events.close({ timeoutMs: 300 });
+    const result = await events.close({ timeoutMs: 1_000 });
     const took = performance.now() - started;
     expect(result).toEqual({ delivered: 0, undelivered: 3 });
-    expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(3_000);
+    // At the deadline, not before, and well short of twice it (room for a loaded machine).
+    expect(took).toBeGreaterThanOrEqual(990);
+    expect(took).toBeLessThan(1_700);
   });
 
   it("gives up at the deadline when the store holds the request open", async () => {
@@ -246,8 +237,10 @@ describe("close", () => {
     putMany(events, 2);
     await waitFor(() => store.inFlight === 1, { what: "the batch to be in flight" });
     const started = performance.now();
-    expect(await events.close({ timeoutMs: 200 })).toEqual({ delivered: 0, undelivered: 2 });
-    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(await events.close({ timeoutMs: 1_000 })).toEqual({ delivered: 0, undelivered: 2 });
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(990);
+    expect(took).toBeLessThan(1_700);
   });
 });
 

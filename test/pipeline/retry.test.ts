@@ -69,6 +69,11 @@ describe("classifyError", () => {
     expect(failure.reason).toContain("other side closed");
   });
 
+  test("the reason names the code when there is one", () => {
+    expect(classifyError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), false).reason).toBe("network error ECONNREFUSED: refused");
+    expect(classifyError(new Error("other side closed"), false).reason).toBe("network error: other side closed");
+  });
+
   test("a thrown non-Error still gives a reason", () => {
     expect(classifyError("weird", false).reason).toContain("weird");
     expect(classifyError(undefined, false).reason).toContain("undefined");
@@ -87,13 +92,14 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Wed, 01 Jan 2025 00:01:30 GMT", NOW)).toBe(90_000);
     expect(parseRetryAfter("Wednesday, 01-Jan-25 00:01:30 GMT", NOW)).toBe(later - NOW);
     expect(parseRetryAfter("Wed Jan  1 00:01:30 2025", NOW)).toBe(90_000);
+    expect(parseRetryAfter("Thu Jan 16 00:00:00 2025", NOW)).toBe(15 * 86_400_000); // asctime, two-digit day
   });
 
   test("a date in the past means now", () => {
     expect(parseRetryAfter("Tue, 31 Dec 2024 23:00:00 GMT", NOW)).toBe(0);
   });
 
-  test.each(["", "  ", "-5", "1.5", "Jan 2099", "2099-01-01", "soon", "5s", "Wed, 01 Jan 2025 00:01:30", "1e3", "0x10", "Infinity", "9".repeat(40)])(
+  test.each(["", "  ", "-5", "1.5", "Jan 2099", "2099-01-01", "soon", "5s", "Wed, 01 Jan 2025 00:01:30", "xWed Jan  1 00:01:30 2025", "Wed Jan  1 00:01:30 2025 +0100", "1e3", "0x10", "Infinity", "9".repeat(40)])(
     "%j is ignored",
     (value) => {
       expect(parseRetryAfter(value, NOW)).toBeUndefined();

@@ -60,11 +60,17 @@ describe("group commit", () => {
   it("keeps puts in memory for at most groupCommitMs, then commits them in one transaction", async () => {
     const spool = join(tempDir(), "spool.db");
     const events = forwarder({ spool: { path: spool, groupCommitMs: 100 }, publisher: false });
+    const putAt = performance.now();
     for (let n = 0; n < 3; n++) events.put({ event: "e", properties: { n } });
     // put() returned; the window has not passed (no timer can have run yet): nothing on disk.
     expect(outboxCount(spool)).toBe(0);
     expect(events.stats()).toMatchObject({ buffered: 3, spooled: 0 });
-    await waitFor(() => outboxCount(spool) === 3, { what: "the group to commit" });
+    await waitFor(() => outboxCount(spool) === 3, { what: "the group to commit", intervalMs: 5 });
+    // Durable (seen by another connection) about one window after the put: a window many times
+    // longer fails this, with room for a loaded machine (a timer fires late, never early).
+    const durableAfter = performance.now() - putAt;
+    expect(durableAfter).toBeGreaterThanOrEqual(95);
+    expect(durableAfter).toBeLessThan(1_000);
     expect(events.stats()).toMatchObject({ buffered: 0, spooled: 3, queued: 3, publisher: false });
   });
 

@@ -12,7 +12,7 @@ describe("collector body framing", () => {
 
   it("framedBytes is the exact UTF-8 length of the framed body, for any count", () => {
     for (const version of ["1", "2", "2j"] as CollectorVersion[]) {
-      for (const count of [1, 2, 9, 10, 11, 99, 100, 1000]) {
+      for (const count of [0, 1, 2, 9, 10, 11, 99, 100, 1000]) {
         const payloads = Array.from({ length: count }, (_, i) => JSON.stringify({ i, text: "é✓".repeat(i % 3) }));
         const bytes = payloads.reduce((sum, p) => sum + Buffer.byteLength(p), 0);
         expect(framedBytes(version, count, bytes)).toBe(Buffer.byteLength(frameBody(version, payloads)));

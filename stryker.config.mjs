@@ -1,0 +1,39 @@
+// Mutation testing (`npm run mutate`): StrykerJS changes the code that decides delivery, one
+// small change at a time, and runs the unit tests that cover it; a change no test notices is a
+// survivor (see docs/development.md, "Mutation testing"). Not part of `npm test`: it takes minutes.
+// One module: `npm run mutate -- --mutate src/pipeline/retry.ts`.
+
+/** The modules that decide whether, when and how an event is delivered. The one list to edit. */
+const DELIVERY_MODULES = [
+  "src/pipeline/retry.ts",
+  "src/pipeline/rate-limit.ts",
+  "src/pipeline/memory-queue.ts",
+  "src/pipeline/batch-sender.ts",
+  "src/pipeline/row-limit.ts",
+  "src/spool/sqlite-lease.ts",
+  "src/spool/sqlite-spool.ts",
+  "src/row/datasette-row.ts",
+  "src/stores/collector/wire.ts",
+];
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.mutate.config.ts" },
+  mutate: DELIVERY_MODULES,
+  coverageAnalysis: "perTest",
+  // Instrumented code is not type-correct; only the source needs the checks turned off.
+  disableTypeChecks: "src/**/*.ts",
+  concurrency: 2,
+  // Past its tests' time in the initial run (x2) plus this, a mutant counts as timed out (an endless
+  // loop, a wait that never ends): detected. Room for a busy machine, not so much that each costs minutes.
+  timeoutMS: 10_000,
+  timeoutFactor: 2,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  tempDirName: ".stryker-tmp",
+  // tsup.config.bundled_*: a temporary file of a build running at the same time.
+  ignorePatterns: [".venv", ".venv.lock", "dist", "reports", "coverage", "bench", "examples", "tsup.config.bundled_*"],
+  cleanTempDir: true,
+};
