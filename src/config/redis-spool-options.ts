@@ -1,6 +1,6 @@
 import { OptionError } from "../core/errors.js";
 import { resolveSecret, type Secret } from "../core/secret.js";
-import { OptionReader, type Bag } from "./checks.js";
+import { OptionReader, type Bag } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
 
 /** Option `spool` for the Redis spool: a redis:// or rediss:// URL, or the URL and its tuning. */

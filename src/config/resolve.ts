@@ -4,7 +4,7 @@ import { consoleLogger, silentLogger } from "../core/log.js";
 import { resolveCollector } from "../stores/collector/options.js";
 import { datasetteMode } from "../stores/datasette/sink.js";
 import { STORE_KINDS, storeOf } from "../stores/table.js";
-import { OptionReader, parseUrl, rejectUnknown, type Bag } from "./checks.js";
+import { OptionReader, parseUrl, rejectUnknown, type Bag } from "../core/checks.js";
 import { DEFAULTS } from "./defaults.js";
 import { identifier, logger, parseCaptureHeaders, parseClientIpKey, parseShutdownSignals, resolveMetricsOptions } from "./option-parsers.js";
 import { KNOWN_OPTIONS, type AppRequest, type EventsForwardOptions, type ResolvedOptions } from "./options.js";

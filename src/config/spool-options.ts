@@ -1,5 +1,5 @@
 import { OptionError } from "../core/errors.js";
-import { isBag, OptionReader } from "./checks.js";
+import { isBag, OptionReader } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
 
 /** Option `spool`: a path, or the path and its tuning. */

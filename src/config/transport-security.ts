@@ -27,15 +27,3 @@ export function assertSecureTransport(option: string, url: URL, credential: stri
       "use https, or set allowInsecureHttp: true if the network between them is trusted",
   );
 }
-
-/**
- * Removes secrets from text that came from elsewhere (a store's error page may echo the request's
- * headers), before it reaches a log, an error or onDrop.
- */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join("[redacted]");
-  }
-  return out;
-}

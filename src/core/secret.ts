@@ -17,3 +17,15 @@ export function resolveSecret(option: string, value: unknown, env: NodeJS.Proces
   }
   throw new OptionError(option, 'must be a string or { "$env": "VARIABLE_NAME" }');
 }
+
+/**
+ * Removes secrets from text that came from elsewhere (a store's error page may echo the request's
+ * headers), before it reaches a log, an error or onDrop.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}

@@ -6,9 +6,10 @@ import { combineObservers, Counters, type ForwarderObserver } from "./observer.j
 import { OverflowReporter } from "./overflow.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "./queue.js";
 import type { RateLimit } from "./rate-limit.js";
+import { BatchDelivery } from "./batch-delivery.js";
 import { RowLimit } from "./row-limit.js";
 import type { Sink } from "./sink.js";
-import type { DeadLetterSink } from "../spool/dead-letters.js";
+import type { DeadLetterSink } from "./dead-letters.js";
 
 /** What the forwarder needs beyond the failure policy its BatchSender applies. */
 export interface ForwarderSettings extends RetrySettings {
@@ -77,10 +78,10 @@ export class Forwarder {
   private readonly sink: Sink;
   private readonly queue: EventQueue;
   private readonly rateLimit: RateLimit;
-  private readonly deadLetters: DeadLetterSink | undefined;
   private readonly counters = new Counters();
   private readonly observer: ForwarderObserver;
   private readonly sender: BatchSender;
+  private readonly delivery: BatchDelivery;
   /** batchLimit, or less once the store has said it takes fewer rows a write. */
   private readonly rowLimit: RowLimit;
   private readonly overflow: OverflowReporter;
@@ -103,12 +104,12 @@ export class Forwarder {
     this.sink = parts.sink;
     this.queue = parts.queue;
     this.rateLimit = parts.rateLimit;
-    this.deadLetters = parts.deadLetters;
     this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
     this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
     this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
     this.backlog = new BacklogReporter(this.settings.logger, this.sink.description, queueBound(this.settings), this.capacity);
     this.sender = new BatchSender({ settings: this.settings, sink: this.sink, rateLimit: this.rateLimit, stopping: this.stopping.signal, observer: this.observer });
+    this.delivery = new BatchDelivery({ settings: this.settings, sink: this.sink, sender: this.sender, rowLimit: this.rowLimit, observer: this.observer, deadLetters: parts.deadLetters });
     this.queue.onAvailable(() => this.schedule());
   }
 
@@ -165,7 +166,7 @@ export class Forwarder {
 
   /** After stop() and the queue's close(): counts what the queue could not keep as dropped, and reports the end. */
   closeResult(unkept: Unkept | undefined): CloseResult {
-    if (unkept !== undefined && unkept.events.length > 0) this.drop(unkept.events, unkept.reason);
+    if (unkept !== undefined && unkept.events.length > 0) this.delivery.drop(unkept.events, unkept.reason);
     const left = this.queue.size;
     const result: CloseResult = { delivered: this.counters.sent, undelivered: this.counters.dropped + left };
     if (!this.queue.durable) return result;
@@ -200,7 +201,7 @@ export class Forwarder {
     if (left === 0) return;
     const rest = await this.queue.take(left, Number.POSITIVE_INFINITY);
     await this.queue.settle(rest);
-    this.drop(rest, STOPPED_REASON);
+    this.delivery.drop(rest, STOPPED_REASON);
   }
 
   private reschedule(): void {
@@ -249,11 +250,11 @@ export class Forwarder {
   };
 
   private async deliverNext(): Promise<void> {
-    const batch = this.fitBody(await this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes));
+    const batch = this.delivery.fit(await this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes));
     if (batch.length === 0) return;
-    let finished = await this.deliver(batch);
+    let finished = await this.delivery.deliver(batch);
     if (finished < batch.length && !this.queue.durable) {
-      this.drop(batch.slice(finished), STOPPED_REASON);
+      this.delivery.drop(batch.slice(finished), STOPPED_REASON);
       finished = batch.length;
     }
     // Only what was delivered or dropped leaves the queue: the part of a batch that close() cut
@@ -266,62 +267,5 @@ export class Forwarder {
     // What is left starts the next batch now, as baseplate's publisher starts a new batch after
     // sending one: a full batch must not drag a lone leftover event out after it.
     this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
-  }
-
-  /** When the sink frames the events (brackets, commas), keeps the whole body within maxBatchBytes. */
-  private fitBody(batch: QueuedEvent[]): QueuedEvent[] {
-    if (this.sink.bodyBytes === undefined) return batch;
-    let bytes = batch.reduce((sum, event) => sum + event.bytes, 0);
-    let count = batch.length;
-    while (count > 1 && this.sink.bodyBytes(count, bytes) > this.settings.maxBatchBytes) bytes -= batch[--count]!.bytes;
-    return count === batch.length ? batch : batch.slice(0, count);
-  }
-
-  /**
-   * Sends a batch; when the store says it has too many rows, cuts it to the store's limit; when the
-   * store rejects its content, halves it until the bad events stand alone.
-   * Returns how many events, from the front, were delivered or dropped: all of them, unless
-   * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
-   */
-  private async deliver(batch: QueuedEvent[]): Promise<number> {
-    let bytes = 0;
-    for (const event of batch) bytes += event.bytes;
-    const outcome = await this.sender.send(batch.map((event) => event.json), bytes);
-    if (outcome.ok) {
-      this.observer.onSent(batch.length);
-      return batch.length;
-    }
-    if ("stopped" in outcome) return 0;
-    const chunks = this.rowLimit.cut(batch, outcome);
-    if (chunks !== undefined) return this.deliverEach(chunks);
-    if (outcome.splittable && batch.length > 1) {
-      const middle = Math.ceil(batch.length / 2);
-      return this.deliverEach([batch.slice(0, middle), batch.slice(middle)]);
-    }
-    this.drop(batch, outcome.reason, outcome.status, outcome.attempts);
-    return batch.length;
-  }
-
-  /** Delivers the parts in order, as deliver() counts; stops at the first that close() cut short. */
-  private async deliverEach(parts: QueuedEvent[][]): Promise<number> {
-    let finished = 0;
-    for (const part of parts) {
-      const done = await this.deliver(part);
-      finished += done;
-      if (done < part.length) break;
-    }
-    return finished;
-  }
-
-  private drop(batch: QueuedEvent[], reason: string, status?: number, attempts?: number): void {
-    this.observer.onDrop(batch.length, reason, status);
-    this.deadLetters?.keep(batch, { answer: reason, status, attempts });
-    this.settings.logger.error(`dropped ${batch.length} event(s) for ${this.sink.description}: ${reason}`);
-    if (this.settings.onDrop === undefined) return;
-    try {
-      this.settings.onDrop(batch.map((event) => event.json), reason);
-    } catch (error) {
-      this.settings.logger.error(`onDrop threw: ${(error as Error).message}`);
-    }
   }
 }

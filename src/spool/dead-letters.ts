@@ -1,19 +1,8 @@
 import type { QueuedEvent } from "../pipeline/queue.js";
 
-/** Why a batch was dropped, as the dead letters keep it. */
-export interface DropInfo {
-  /** The store's answer or the forwarder's reason, secrets already cut out. */
-  answer: string;
-  /** The store's HTTP status, when it answered one. */
-  status?: number;
-  /** Requests made for these events before they were given up on. */
-  attempts?: number;
-}
+import type { DeadLetterSink, DropInfo } from "../pipeline/dead-letters.js";
 
-/** Where the forwarder puts the events it drops (Forwarder.drop); never throws. */
-export interface DeadLetterSink {
-  keep(events: readonly QueuedEvent[], info: DropInfo): void;
-}
+export type { DeadLetterSink, DropInfo };
 
 export interface DeadLetter {
   seq: number;

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from "undici";
 import { classifyError, classifyStatus } from "../pipeline/retry.js";
 import type { SendResult } from "../pipeline/sink.js";
-import { redactSecrets } from "../config/transport-security.js";
+import { redactSecrets } from "../core/secret.js";
 
 /** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */
 export function createAgent(): Agent {

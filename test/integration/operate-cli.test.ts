@@ -112,7 +112,7 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
     expect(status.capacity).toMatchObject({ eventsPerSecond: 25, batchLimit: 50, maxRate: 50, timePeriod: 100, fromConfig: true });
     const text = await cli("status", "--spool", spool);
     expect(text).toMatch(new RegExp(`publisher +${hostname()} pid ${process.pid}, since `));
-    expect(text).toMatch(/capacity +1 events\/s \(batchLimit 10 × maxRate 1 \/ timePeriod 10 s; defaults/);
+    expect(text).toMatch(/capacity +2000 events\/s \(batchLimit 100 × maxRate 20 \/ timePeriod 1 s; defaults/);
   });
 
   it("status counts events waiting and their age while nobody publishes, and --watch redraws until interrupted", async () => {

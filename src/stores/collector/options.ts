@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { OptionError } from "../../core/errors.js";
-import { parseUrl as checkUrl, rejectUnknown } from "../../config/checks.js";
+import { parseUrl as checkUrl, rejectUnknown } from "../../core/checks.js";
 import { resolveSecret, type Secret } from "../../core/secret.js";
 import type { CollectorVersion } from "./wire.js";
 

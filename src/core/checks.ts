@@ -1,5 +1,5 @@
-import { OptionError } from "../core/errors.js";
-import { resolveSecret } from "../core/secret.js";
+import { OptionError } from "./errors.js";
+import { resolveSecret } from "./secret.js";
 
 /**
  * The one vocabulary of option checks: every option, spool option, collector option and metrics

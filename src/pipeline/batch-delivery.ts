@@ -1,0 +1,84 @@
+import type { DeadLetterSink } from "./dead-letters.js";
+import type { BatchSender } from "./batch-sender.js";
+import type { ForwarderSettings } from "./forwarder.js";
+import type { ForwarderObserver } from "./observer.js";
+import type { QueuedEvent } from "./queue.js";
+import type { RowLimit } from "./row-limit.js";
+import type { Sink } from "./sink.js";
+
+export interface BatchDeliveryParts {
+  settings: ForwarderSettings;
+  sink: Sink;
+  sender: BatchSender;
+  rowLimit: RowLimit;
+  observer: ForwarderObserver;
+  deadLetters: DeadLetterSink | undefined;
+}
+
+/**
+ * What becomes of one batch the forwarder took: sent through the BatchSender; cut to the store's
+ * row limit when it names one; halved until bad events stand alone when the store rejects the
+ * content; dropped (counted, kept as dead letters, logged, handed to onDrop) when nothing else
+ * helps. The forwarder decides when and what to take; this decides how a taken batch ends.
+ */
+export class BatchDelivery {
+  constructor(private readonly parts: BatchDeliveryParts) {}
+
+  /** When the sink frames the events (brackets, commas), keeps the whole body within maxBatchBytes. */
+  fit(batch: QueuedEvent[]): QueuedEvent[] {
+    if (this.parts.sink.bodyBytes === undefined) return batch;
+    let bytes = batch.reduce((sum, event) => sum + event.bytes, 0);
+    let count = batch.length;
+    while (count > 1 && this.parts.sink.bodyBytes(count, bytes) > this.parts.settings.maxBatchBytes) bytes -= batch[--count]!.bytes;
+    return count === batch.length ? batch : batch.slice(0, count);
+  }
+
+  /**
+   * Sends a batch; when the store says it has too many rows, cuts it to the store's limit; when the
+   * store rejects its content, halves it until the bad events stand alone.
+   * Returns how many events, from the front, were delivered or dropped: all of them, unless
+   * close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
+   */
+  async deliver(batch: QueuedEvent[]): Promise<number> {
+    let bytes = 0;
+    for (const event of batch) bytes += event.bytes;
+    const outcome = await this.parts.sender.send(batch.map((event) => event.json), bytes);
+    if (outcome.ok) {
+      this.parts.observer.onSent(batch.length);
+      return batch.length;
+    }
+    if ("stopped" in outcome) return 0;
+    const chunks = this.parts.rowLimit.cut(batch, outcome);
+    if (chunks !== undefined) return this.deliverEach(chunks);
+    if (outcome.splittable && batch.length > 1) {
+      const middle = Math.ceil(batch.length / 2);
+      return this.deliverEach([batch.slice(0, middle), batch.slice(middle)]);
+    }
+    this.drop(batch, outcome.reason, outcome.status, outcome.attempts);
+    return batch.length;
+  }
+
+  /** Delivers the parts in order, as deliver() counts; stops at the first that close() cut short. */
+  private async deliverEach(parts: QueuedEvent[][]): Promise<number> {
+    let finished = 0;
+    for (const part of parts) {
+      const done = await this.deliver(part);
+      finished += done;
+      if (done < part.length) break;
+    }
+    return finished;
+  }
+
+  /** Gives the events up: counted, kept as dead letters where there are any, logged, handed to onDrop. */
+  drop(batch: QueuedEvent[], reason: string, status?: number, attempts?: number): void {
+    this.parts.observer.onDrop(batch.length, reason, status);
+    this.parts.deadLetters?.keep(batch, { answer: reason, status, attempts });
+    this.parts.settings.logger.error(`dropped ${batch.length} event(s) for ${this.parts.sink.description}: ${reason}`);
+    if (this.parts.settings.onDrop === undefined) return;
+    try {
+      this.parts.settings.onDrop(batch.map((event) => event.json), reason);
+    } catch (error) {
+      this.parts.settings.logger.error(`onDrop threw: ${(error as Error).message}`);
+    }
+  }
+}
