@@ -90,6 +90,8 @@ export class Forwarder {
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** When the rate limit, as the last tick asked it, lets the next request start. */
+  private rateOpensAt = 0;
   private pendingSince = 0;
   /** Bytes of the events this forwarder queued and has not settled: a batch full by bytes goes at once. */
   private pendingBytes = 0;
@@ -216,10 +218,12 @@ export class Forwarder {
     this.timer = undefined;
   }
 
-  /** `minDelay`: what the rate limit still asks for, as the last tick found it. */
-  private schedule(minDelay = 0): void {
+  private schedule(): void {
     if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || !this.queue.publishing || this.stopping.signal.aborted) return;
-    const delay = this.sender.urgent ? 0 : Math.max(minDelay, this.fillDelay(Date.now()));
+    const now = Date.now();
+    // The rate limit's last answer is a lower bound of its next (a window only frees with time):
+    // waiting it out here spares put() a tick that would only find the window still closed.
+    const delay = this.sender.urgent ? 0 : Math.max(this.rateOpensAt - now, this.fillDelay(now));
     // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
     // most of its time there, so a batch that may go now goes on the next turn of the loop.
     this.timer = delay > 0 ? setTimeout(this.tick, delay) : setImmediate(this.tick);
@@ -234,19 +238,18 @@ export class Forwarder {
 
   private readonly tick = async (): Promise<void> => {
     this.timer = undefined;
-    let rateWait = 0;
     try {
-      rateWait = await this.mutex.runExclusive(async () => {
+      await this.mutex.runExclusive(async () => {
         // The batch is taken only once it may go, so events that come meanwhile still join it.
         const wait = this.sender.urgent ? 0 : await this.rateLimit.delay();
+        this.rateOpensAt = Date.now() + wait;
         if (wait <= 0) await this.deliverNext();
-        return wait;
       });
     } catch (error) {
       // Background work never throws into the app; a bug here must still be seen.
       this.settings.logger.error(`forwarder failed unexpectedly: ${(error as Error).stack ?? String(error)}`);
     }
-    this.schedule(rateWait);
+    this.schedule();
   };
 
   private async deliverNext(): Promise<void> {
