@@ -94,7 +94,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
 function deadLetterFile(o: EventsForwardOptions, read: OptionReader): string | undefined {
   if (o.deadLetter === undefined) return undefined;
   const path = read.text("deadLetter");
-  if (o.spool !== undefined) throw new OptionError("deadLetter", "is for forwarders without a spool: with one, dead letters are kept in the spool file (bounded by spool.maxDeadLetters)");
+  if (o.spool !== undefined) throw new OptionError("deadLetter", "is for forwarders without a spool: a SQLite spool keeps its dead letters in the spool file (bounded by spool.maxDeadLetters); a Redis spool keeps none (onDrop sees them)");
   if (path === ":memory:") throw new OptionError("deadLetter", "must be a file: dead letters in memory would not outlive the process");
   return path;
 }

@@ -163,8 +163,8 @@ export class ChannelPublisher implements ForwarderObserver {
     retryChannel.publish({ forwarder: this.identity, store: this.identity.store, attempt, delayMs, status: failure.status, reason: failure.reason } satisfies RetryMessage);
   }
 
-  /** For the backlog warning (issue 11's capacity work calls it where it logs). */
-  backlog(level: BacklogMessage["level"], waiting: number, bound: number): void {
+  /** The backlog warning, as the forwarder logs it. */
+  onBacklog(level: BacklogMessage["level"], waiting: number, bound: number): void {
     if (backlogChannel.hasSubscribers) backlogChannel.publish({ forwarder: this.identity, store: this.identity.store, level, waiting, bound } satisfies BacklogMessage);
   }
 }

@@ -31,6 +31,8 @@ export class BacklogReporter {
     private readonly bound: QueueBound,
     /** The current capacity, in events per second (it drops when the store's row limit is learned). */
     private readonly capacity: () => number,
+    /** Hears each change of level too (the diagnostics channel). */
+    private readonly report: (level: "high" | "normal", waiting: number, bound: number) => void = () => {},
   ) {}
 
   /** Called with the queue's fill after every change to it; cheap (it runs in put()). */
@@ -38,6 +40,7 @@ export class BacklogReporter {
     if (!this.backlogged) {
       if (events * 2 <= this.bound.events && bytes * 2 <= this.bound.bytes) return;
       this.backlogged = true;
+      this.report("high", events, this.bound.events);
       this.logger.warn(
         `${this.storeName} is not keeping up: ${events} events (${bytes} bytes) wait, over half of the queue's bound (${this.describeBound()}); ` +
           `the forwarder carries at most ${formatRate(this.capacity())} (batchLimit × maxRate / timePeriod): ` +
@@ -45,6 +48,7 @@ export class BacklogReporter {
       );
     } else if (events * 4 < this.bound.events && bytes * 4 < this.bound.bytes) {
       this.backlogged = false;
+      this.report("normal", events, this.bound.events);
       this.logger.warn(`${this.storeName} caught up: ${events} events wait, under a quarter of the queue's bound`);
     }
   }

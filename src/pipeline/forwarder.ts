@@ -109,7 +109,9 @@ export class Forwarder {
     this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
     this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
     this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
-    this.backlog = new BacklogReporter(this.settings.logger, this.sink.description, queueBound(this.settings), this.capacity);
+    this.backlog = new BacklogReporter(this.settings.logger, this.sink.description, queueBound(this.settings), this.capacity, (level, waiting, bound) =>
+      this.observer.onBacklog?.(level, waiting, bound),
+    );
     this.sender = new BatchSender({ settings: this.settings, sink: this.sink, rateLimit: this.rateLimit, stopping: this.stopping.signal, observer: this.observer });
     this.delivery = new BatchDelivery({ settings: this.settings, sink: this.sink, sender: this.sender, rowLimit: this.rowLimit, observer: this.observer, deadLetters: parts.deadLetters });
     this.queue.onAvailable(() => this.schedule());

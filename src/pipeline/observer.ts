@@ -17,6 +17,8 @@ export interface ForwarderObserver {
   onOverflow(reason?: string): void;
   /** A failed request will be repeated after `delayMs` (`attempt`: the one that failed). */
   onRetry?(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void;
+  /** The queue passed half of its bound ("high"), or is back under a quarter ("normal"). */
+  onBacklog?(level: "high" | "normal", waiting: number, bound: number): void;
 }
 
 /** Several observers as one. */
@@ -29,6 +31,7 @@ export function combineObservers(observers: readonly ForwarderObserver[]): Forwa
     onDrop: (events, reason, status) => observers.forEach((o) => o.onDrop(events, reason, status)),
     onOverflow: (reason) => observers.forEach((o) => o.onOverflow(reason)),
     onRetry: (attempt, delayMs, failure) => observers.forEach((o) => o.onRetry?.(attempt, delayMs, failure)),
+    onBacklog: (level, waiting, bound) => observers.forEach((o) => o.onBacklog?.(level, waiting, bound)),
   };
 }
 

@@ -1,8 +1,10 @@
 // A backlog is reported before the queue is full: one warning when it passes half of its bound
 // (events or bytes), one more when it is back under a quarter. And stats() states the capacity.
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { EventQueueFullError, eventsForward } from "../../src/index.js";
+import { CHANNELS } from "../../src/observe/channels.js";
 import { eachTestWithStore, forwardTo, logged, type Harness } from "../helpers/forward-to.js";
 import type { TestStore } from "../helpers/test-store.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -152,3 +154,23 @@ describe("capacityPerSecond", () => {
     expect(h.events.stats().capacityPerSecond).toBe(Number.POSITIVE_INFINITY);
   });
 });
+
+describe("the backlog channel", () => {
+  test("publishes each change of level with what waits and the bound, as the warning logs it", async () => {
+    const seen: { level: string; waiting: number; bound: number }[] = [];
+    const listen = (message: unknown) => seen.push(message as { level: string; waiting: number; bound: number });
+    subscribe(CHANNELS.backlog, listen);
+    try {
+      const held = holdStore();
+      h = forwardTo(store, { batchLimit: 5, maxRate: 4, timePeriod: 2, maxQueueSize: 20 });
+      for (let i = 0; i < 11; i++) h.events.put({ event: `e${i}` });
+      expect(seen.map(({ level, waiting, bound }) => ({ level, waiting, bound }))).toEqual([{ level: "high", waiting: 11, bound: 20 }]);
+      held.release();
+      await h.events.flush();
+      expect(seen.map((m) => m.level)).toEqual(["high", "normal"]);
+    } finally {
+      unsubscribe(CHANNELS.backlog, listen);
+    }
+  });
+});
+
