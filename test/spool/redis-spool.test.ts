@@ -77,10 +77,12 @@ describe("the Redis spool", () => {
     for (let n = 0; n < 80; n++) b.push(event(100 + n)); // b does not know of a's yet
     await Promise.all([a.commit(), b.commit()]);
     expect(await redis.cli("LLEN", "{test}:events")).toBe("100");
-    // What did not fit waits in b's memory, and b now refuses more.
+    // What did not fit waits in memory (in whichever appended last: groups race), and a queue whose
+    // append Redis cut now refuses more.
     expect(a.stats().buffered! + b.stats().buffered!).toBe(60);
-    expect(() => b.push(event(999))).toThrow(EventQueueFullError);
-    expect(() => b.push(event(999))).toThrow(/spool\.maxEvents/);
+    const cut = [a, b].filter((queue) => queue.stats().buffered! > 0);
+    expect(cut.length).toBeGreaterThan(0);
+    for (const queue of cut) expect(() => queue.push(event(999))).toThrow(/spool\.maxEvents/);
   });
 
   it("keeps puts in memory while Redis is down at start, then delivers each once; one log line, no password", async () => {
