@@ -209,23 +209,19 @@ describe("the row text", () => {
   it("names the event in a serialization failure, keeping the cause, and lets an EventError from a toJSON() through as it is", () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    let error: unknown;
-    try {
-      serialize({ event: "e", properties: circular }, {});
-    } catch (thrown) {
-      error = thrown;
-    }
+    const thrownBy = (properties: object): unknown => {
+      try {
+        serialize({ event: "e", properties }, {});
+      } catch (thrown) {
+        return thrown;
+      }
+      return undefined;
+    };
+    const error = thrownBy(circular);
     expect(error).toBeInstanceOf(EventError);
     expect((error as Error).message).toMatch(/^event "e" cannot be serialized to JSON: .*circular/i);
     expect((error as Error).cause).toBeInstanceOf(TypeError);
     const own = new EventError("the app's own refusal");
-    const refusing = { toJSON: () => { throw own; } };
-    let passed: unknown;
-    try {
-      serialize({ event: "e", properties: refusing }, {});
-    } catch (thrown) {
-      passed = thrown;
-    }
-    expect(passed).toBe(own);
+    expect(thrownBy({ toJSON: () => { throw own; } })).toBe(own);
   });
 });
