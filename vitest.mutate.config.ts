@@ -29,6 +29,7 @@ const TEST_FILES = [
   "test/pipeline/failure-policy.test.ts",
   "test/pipeline/bounded-queue.test.ts",
   "test/spool/sqlite-spool.test.ts",
+  "test/spool/dead-letters.test.ts",
 ];
 
 class ListedOrder extends BaseSequencer {

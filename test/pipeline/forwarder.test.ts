@@ -218,7 +218,8 @@ describe("close", () => {
   });
 
   it("gives up at the deadline when the store is unreachable, reporting the events as undelivered", async () => {
-    const events = startForwarder(await unreachableUrl(), NO_RATE_LIMIT);
+    // A backoff far past the deadline: close() must end the pause, not wait it out.
+    const events = startForwarder(await unreachableUrl(), { ...NO_RATE_LIMIT, backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
     putMany(events, 3);
     const started = performance.now();
     const result = await events.close({ timeoutMs: 1_000 });
@@ -233,11 +234,13 @@ describe("close", () => {
     const held = gate<Behaviour>();
     const store = await startStore(() => held.promise);
     onCleanup(async () => held.open({ accept: true }));
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, requestTimeoutMs: 60_000 });
+    const reasons: string[] = [];
+    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, requestTimeoutMs: 60_000, onDrop: (_events, reason) => reasons.push(reason) });
     putMany(events, 2);
     await waitFor(() => store.inFlight === 1, { what: "the batch to be in flight" });
     const started = performance.now();
     expect(await events.close({ timeoutMs: 1_000 })).toEqual({ delivered: 0, undelivered: 2 });
+    expect(reasons).toEqual(["the forwarder closed before they were delivered (close() deadline)"]);
     const took = performance.now() - started;
     expect(took).toBeGreaterThanOrEqual(990);
     expect(took).toBeLessThan(1_700);

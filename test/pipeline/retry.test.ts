@@ -99,7 +99,7 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Tue, 31 Dec 2024 23:00:00 GMT", NOW)).toBe(0);
   });
 
-  test.each(["", "  ", "-5", "1.5", "Jan 2099", "2099-01-01", "soon", "5s", "Wed, 01 Jan 2025 00:01:30", "xWed Jan  1 00:01:30 2025", "Wed Jan  1 00:01:30 2025 +0100", "1e3", "0x10", "Infinity", "9".repeat(40)])(
+  test.each(["", "  ", "-5", "1.5", "Jan 2099", "2099-01-01", "soon", "5s", "Wed, 01 Jan 2025 00:01:30", "xWed Jan  1 00:01:30 2025", "Wed Jan  1 00:01:30 2025 +0100", "xWed, 01 Jan 2025 00:01:30 GMT", "Wed, 01 Jan 2025 00:01:30 GMT+0100", "xWednesday, 01-Jan-25 00:01:30 GMT", "Wednesday, 01-Jan-25 00:01:30 GMT+0100", "1e3", "0x10", "Infinity", "9".repeat(40)])(
     "%j is ignored",
     (value) => {
       expect(parseRetryAfter(value, NOW)).toBeUndefined();

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { EventMeta } from "../../src/row/event-input.js";
+import { EventError } from "../../src/core/errors.js";
 import { DatasetteRows, datasetteRowSerializer } from "../../src/row/datasette-row.js";
 
 // The serializer writes the row text directly (no row object); it must be the very text that
@@ -192,5 +193,35 @@ describe("the row text", () => {
       const seen = names.map((name) => (JSON.parse(queuedText({ event: name, properties: { round } }, {})) as { event: string }).event);
       expect(seen).toEqual(names);
     }
+  });
+
+  it("keeps the text of at most 1000 event names (names made from data would grow it without end)", () => {
+    const fresh = new DatasetteRows("web");
+    for (let i = 0; i < 1_100; i++) fresh.text({ event: `event-${i}` }, {});
+    expect((fresh as unknown as { eventSegments: Map<string, unknown> }).eventSegments.size).toBe(1_000);
+  });
+
+  it("writes {} for properties whose toJSON() returns undefined (JSON.stringify would drop the column)", () => {
+    const input = { event: "e", properties: { toJSON: () => undefined } };
+    expect((JSON.parse(serialize(input, {})) as { properties: unknown }).properties).toBe("{}");
+  });
+
+  it("names the event in a serialization failure, keeping the cause, and lets an EventError from a toJSON() through as it is", () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const thrownBy = (properties: object): unknown => {
+      try {
+        serialize({ event: "e", properties }, {});
+      } catch (thrown) {
+        return thrown;
+      }
+      return undefined;
+    };
+    const error = thrownBy(circular);
+    expect(error).toBeInstanceOf(EventError);
+    expect((error as Error).message).toMatch(/^event "e" cannot be serialized to JSON: .*circular/i);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+    const own = new EventError("the app's own refusal");
+    expect(thrownBy({ toJSON: () => { throw own; } })).toBe(own);
   });
 });

@@ -63,6 +63,16 @@ describe("dead letters", () => {
     expect(kept).toMatchObject({ reason: "maxAttempts", status: 500, attempts: 3 });
   });
 
+  it("records every attempt of a batch refused after retries (a 500, then a 403)", async () => {
+    const store = await startStore((_, i) => (i === 0 ? { status: 500 } : { status: 403 }));
+    const spool = join(tempDir(), "spool.db");
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, maxAttempts: 5, backoffBaseMs: 1, backoffMaxMs: 2 });
+    events.put({ event: "a" });
+    await events.flush();
+    const [kept] = await deadLettersIn(spool);
+    expect(kept).toMatchObject({ reason: "HTTP 403", status: 403, attempts: 2 });
+  });
+
   it("is bounded by spool.maxDeadLetters: the oldest go, logged once", async () => {
     const store = await startStore(() => ({ status: 403 }));
     const spool = join(tempDir(), "spool.db");

@@ -258,3 +258,19 @@ describe("a normal exit", () => {
     expect(outboxCount(spool)).toBe(7);
   });
 });
+
+describe("SpoolQueue on its own", () => {
+  const spoolQueue = (path: string, publisher: boolean) => {
+    const queue = new SpoolQueue(resolveSpoolOptions({ path, groupCommitMs: 0, pollMs: 10 }), { publisher, limiter: new RateLimiter(1, 1), logger: silentLogger });
+    cleanups.push(() => queue.close());
+    return queue;
+  };
+
+  it("gives nothing to take() in a process that is not the publisher: only the lease holder sends", async () => {
+    const path = join(tempDir(), "spool.db");
+    const queue = spoolQueue(path, false);
+    queue.push({ json: '{"event":"e"}', bytes: 13 });
+    expect(await queue.take(10, 1_000_000)).toEqual([]);
+    expect(outboxCount(path)).toBe(1);
+  });
+});
