@@ -35,6 +35,23 @@ function encode40(value: number): string {
   return PAIRS[high]! + PAIRS[(low >>> 20) & 1023]! + PAIRS[(low >>> 10) & 1023]! + PAIRS[low & 1023]!;
 }
 
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+
+/** Writes encode40(value)'s eight characters as bytes at `at`; returns where they end. */
+export function writeEncoded40(into: Uint8Array, at: number, value: number): number {
+  const high = Math.floor(value / TWO_30);
+  const low = value - high * TWO_30;
+  into[at] = CODES[high >> 5]!;
+  into[at + 1] = CODES[high & 31]!;
+  into[at + 2] = CODES[(low >>> 25) & 31]!;
+  into[at + 3] = CODES[(low >>> 20) & 31]!;
+  into[at + 4] = CODES[(low >>> 15) & 31]!;
+  into[at + 5] = CODES[(low >>> 10) & 31]!;
+  into[at + 6] = CODES[(low >>> 5) & 31]!;
+  into[at + 7] = CODES[low & 31]!;
+  return at + 8;
+}
+
 /**
  * ULIDs, monotonic like `ulid`'s monotonicFactory: within one millisecond (or when the clock steps
  * back) each id is the previous one plus one in its random part, so ids sort in the order they
