@@ -93,6 +93,7 @@ class Row implements QueuedEvent, FlatProperties {
 export class DatasetteRows {
   private readonly instanceJson: string;
   private readonly clock = { ms: Number.NaN, iso: "" };
+  private readonly lengthClock = { ms: Number.NaN, length: 0 };
   /** Made once per event name and kept (up to a bound): names repeat, and alternate. */
   private readonly eventSegments = new Map<string, Segment>();
   private actorSegment: Segment & { actorId: string | null; databaseName: unknown; tableName: unknown } = {
@@ -130,6 +131,15 @@ export class DatasetteRows {
     return this.clock.iso;
   }
 
+  /** pythonIsoformatLength(ms), once a millisecond (a remainder of a double costs a put() more than a comparison). */
+  private isoLengthAt(ms: number): number {
+    if (ms !== this.lengthClock.ms) {
+      this.lengthClock.ms = ms;
+      this.lengthClock.length = pythonIsoformatLength(ms);
+    }
+    return this.lengthClock.length;
+  }
+
   /** Every column but the properties, and their bytes. */
   private row(event: EventInput, meta: EventMeta): Row {
     const now = Date.now();
@@ -138,7 +148,7 @@ export class DatasetteRows {
     const named = this.eventSegmentOf(event.event);
     const acted = this.actorSegmentOf(actorId, event.databaseName, event.tableName);
     // {"id":" + the id + ... + }
-    const bytes = 7 + 26 + named.bytes + (created === undefined ? pythonIsoformatLength(now) : created.length) + acted.bytes + 1;
+    const bytes = 7 + 26 + named.bytes + (created === undefined ? this.isoLengthAt(now) : created.length) + acted.bytes + 1;
     ids.next(now);
     return new Row(this, ids.head, ids.low, named, now, created, acted, bytes);
   }

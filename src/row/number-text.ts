@@ -38,10 +38,10 @@ function split(value: number): void {
   }
 }
 
-/** The number of decimal digits of a whole number below MAX_MAGNITUDE. */
+/** The number of decimal digits of a whole number below 2^31. */
 function digits(whole: number): number {
   if (whole < 100_000) return whole < 10 ? 1 : whole < 100 ? 2 : whole < 1_000 ? 3 : whole < 10_000 ? 4 : 5;
-  return whole < 1_000_000 ? 6 : whole < 10_000_000 ? 7 : whole < 100_000_000 ? 8 : 9;
+  return whole < 1_000_000 ? 6 : whole < 10_000_000 ? 7 : whole < 100_000_000 ? 8 : whole < 1_000_000_000 ? 9 : 10;
 }
 
 /** JSON's text of a number: null for NaN and the infinities. */
@@ -56,6 +56,8 @@ export function numberText(value: number): string {
 
 /** numberText(value).length, without making the text where it can. */
 export function numberTextLength(value: number): number {
+  // The usual case first, in integer arithmetic: a 32-bit integer (-0 included, written "0").
+  if ((value | 0) === value) return value < 0 ? (value === -(2 ** 31) ? 11 : digits(-value) + 1) : digits(value);
   if (!Number.isFinite(value)) return 4;
   if (Number.isInteger(value)) return Math.abs(value) < MAX_MAGNITUDE ? digits(Math.abs(value)) + (value < 0 ? 1 : 0) : String(value).length;
   split(value);

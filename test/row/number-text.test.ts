@@ -14,7 +14,7 @@ describe("a number's text", () => {
   };
 
   it("is JSON's text for integers, decimals, and the numbers past the fast path's bounds", () => {
-    const values = [0, -0, 1, -1, 7, 10, 99, 100, 123_456_789, 999_999_999, 1e9, -1e9, 2 ** 31, 2 ** 53, -(2 ** 53), 1e21, 1e20, 1e-7, 1e-6, -1e-6,
+    const values = [0, -0, 1, -1, 7, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 1_000_000_000, -1_000_000_000, 10, 99, 100, 123_456_789, 999_999_999, 1e9, -1e9, 2 ** 31, 2 ** 53, -(2 ** 53), 1e21, 1e20, 1e-7, 1e-6, -1e-6,
       0.1, 0.2, 0.1 + 0.2, 0.137, 1.005, 2.675, 4599.5, 999_999_999.999999, 1e9 - 0.5, 0.000001, 0.0000015, 5e-324, Number.MAX_VALUE, 1e15 + 0.3,
       Number.NaN, Infinity, -Infinity];
     for (const value of values) expectJsonText(value);
