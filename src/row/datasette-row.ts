@@ -6,9 +6,8 @@ import type { QueuedEvent } from "../pipeline/queue.js";
 import { writeAscii, writeBytes } from "./bytes.js";
 
 const OPEN_ID = Buffer.from('{"id":"');
-/** The bytes of the last id head and `created` text written: the rows of a millisecond share both. */
+/** The bytes of the last id head written: the rows of a millisecond share it. */
 const heads = { text: "", utf8: new Uint8Array(0) };
-const isos = { text: "", utf8: new Uint8Array(0) };
 
 function asciiBytes(text: string, last: { text: string; utf8: Uint8Array }): Uint8Array {
   if (text !== last.text) {
@@ -21,11 +20,46 @@ function asciiBytes(text: string, last: { text: string; utf8: Uint8Array }): Uin
 /** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
 const ids = new MonotonicUlid();
 
+const TWO_20 = 2 ** 20;
+
 /**
- * A row as the queue holds it. With flat properties its text is made when first read (in the
- * batch) from a copy of them; otherwise at put() time. Besides that copy it holds only numbers and
- * strings it shares with other rows (its id as a shared head and a number), so a long queue is
- * cheap to keep and to garbage-collect.
+ * One millisecond of put() time, shared by the rows put in it: its `created` text's length now,
+ * the text and its bytes once a batch needs them. A row points at it rather than holding its own
+ * number (a double that does not fit a small integer is a separate heap object per row).
+ */
+class Millisecond {
+  readonly isoLength: number;
+  private iso: string | undefined = undefined;
+  private isoBytes: Uint8Array | undefined = undefined;
+
+  constructor(readonly ms: number) {
+    this.isoLength = pythonIsoformatLength(ms);
+  }
+
+  get text(): string {
+    this.iso ??= pythonIsoformat(this.ms);
+    return this.iso;
+  }
+
+  get bytes(): Uint8Array {
+    this.isoBytes ??= Buffer.from(this.text, "latin1");
+    return this.isoBytes;
+  }
+}
+
+let lastMillisecond = new Millisecond(0);
+
+function millisecondOf(ms: number): Millisecond {
+  if (ms !== lastMillisecond.ms) lastMillisecond = new Millisecond(ms);
+  return lastMillisecond;
+}
+
+/**
+ * A row as the queue holds it. With flat properties, its bytes are written into the batch body
+ * from a copy of them (its text is made only if something reads `json`); otherwise its text is
+ * made at put() time. Besides that copy it holds only small integers and objects it shares with
+ * other rows (its id as a shared head and two 20-bit halves, its millisecond, its segments), so a
+ * long queue is cheap to keep and to garbage-collect.
  */
 class Row implements QueuedEvent, FlatProperties {
   copy: Record<string, unknown> | undefined = undefined;
@@ -35,14 +69,15 @@ class Row implements QueuedEvent, FlatProperties {
   private text: string | undefined = undefined;
 
   constructor(
-    private readonly rows: DatasetteRows,
     readonly idHead: string,
-    readonly idLow: number,
+    /** The id's low 40 random bits, in two halves that are small integers. */
+    private readonly idLowHigh: number,
+    private readonly idLowLow: number,
     /** From the id's closing quote to `created`'s value: instance and event. */
     readonly eventSegment: Segment,
     /** When the event was put; `createdText` is the event's own `created`, if it had one. */
-    readonly createdMs: number,
-    private createdText: string | undefined,
+    private readonly time: Millisecond,
+    private readonly createdText: string | undefined,
     /** From `created`'s closing quote to the properties: actor, database and table. */
     readonly actorSegment: Segment,
     headBytes: number,
@@ -52,7 +87,7 @@ class Row implements QueuedEvent, FlatProperties {
 
   get json(): string {
     if (this.text === undefined) {
-      this.text = this.rows.rowText(this, flatPropertiesColumn(this.copy!, this.requestId));
+      this.text = rowText(this, flatPropertiesColumn(this.copy!, this.requestId));
       this.copy = undefined;
     }
     return this.text;
@@ -65,7 +100,7 @@ class Row implements QueuedEvent, FlatProperties {
     at = writeBytes(into, at, asciiBytes(this.idHead, heads));
     at = writeEncoded40(into, at, this.idLow);
     at = writeBytes(into, at, this.eventSegment.utf8);
-    at = this.createdText === undefined ? writeBytes(into, at, asciiBytes(this.rows.isoAt(this.createdMs), isos)) : writeAscii(into, at, this.createdText);
+    at = this.createdText === undefined ? writeBytes(into, at, this.time.bytes) : writeAscii(into, at, this.createdText);
     at = writeBytes(into, at, this.actorSegment.utf8);
     at = writeFlatPropertiesColumn(into, at, this.copy!, this.requestId);
     into[at] = 0x7d; // }
@@ -74,14 +109,17 @@ class Row implements QueuedEvent, FlatProperties {
 
   /** The properties column made at put() time: the row is complete. */
   complete(propertiesColumn: string): QueuedEvent {
-    this.text = this.rows.rowText(this, propertiesColumn);
+    this.text = rowText(this, propertiesColumn);
     this.bytes = Buffer.byteLength(this.text);
     return this;
   }
 
+  get idLow(): number {
+    return this.idLowHigh * TWO_20 + this.idLowLow;
+  }
+
   get created(): string {
-    this.createdText ??= this.rows.isoAt(this.createdMs);
-    return this.createdText;
+    return this.createdText ?? this.time.text;
   }
 }
 
@@ -92,8 +130,6 @@ class Row implements QueuedEvent, FlatProperties {
  */
 export class DatasetteRows {
   private readonly instanceJson: string;
-  private readonly clock = { ms: Number.NaN, iso: "" };
-  private readonly lengthClock = { ms: Number.NaN, length: 0 };
   /** Made once per event name and kept (up to a bound): names repeat, and alternate. */
   private readonly eventSegments = new Map<string, Segment>();
   private actorSegment: Segment & { actorId: string | null; databaseName: unknown; tableName: unknown } = {
@@ -117,28 +153,6 @@ export class DatasetteRows {
     return flatProperties(row, event.properties, meta.requestId) ? row : row.complete(this.propertiesColumn(event, meta));
   }
 
-  /** The row's text, from a few long pieces: a string made of many short ones costs more to write out. */
-  rowText(row: Row, propertiesColumn: string): string {
-    return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment.text + row.created + row.actorSegment.text + propertiesColumn + "}";
-  }
-
-  /** The `created` text of `ms` (Python's isoformat), made once per millisecond. */
-  isoAt(ms: number): string {
-    if (ms !== this.clock.ms) {
-      this.clock.ms = ms;
-      this.clock.iso = pythonIsoformat(ms);
-    }
-    return this.clock.iso;
-  }
-
-  /** pythonIsoformatLength(ms), once a millisecond (a remainder of a double costs a put() more than a comparison). */
-  private isoLengthAt(ms: number): number {
-    if (ms !== this.lengthClock.ms) {
-      this.lengthClock.ms = ms;
-      this.lengthClock.length = pythonIsoformatLength(ms);
-    }
-    return this.lengthClock.length;
-  }
 
   /** Every column but the properties, and their bytes. */
   private row(event: EventInput, meta: EventMeta): Row {
@@ -148,9 +162,11 @@ export class DatasetteRows {
     const named = this.eventSegmentOf(event.event);
     const acted = this.actorSegmentOf(actorId, event.databaseName, event.tableName);
     // {"id":" + the id + ... + }
-    const bytes = 7 + 26 + named.bytes + (created === undefined ? this.isoLengthAt(now) : created.length) + acted.bytes + 1;
+    const time = millisecondOf(now);
+    const bytes = 7 + 26 + named.bytes + (created === undefined ? time.isoLength : created.length) + acted.bytes + 1;
     ids.next(now);
-    return new Row(this, ids.head, ids.low, named, now, created, acted, bytes);
+    const high = Math.floor(ids.low / TWO_20);
+    return new Row(ids.head, high, ids.low - high * TWO_20, named, time, created, acted, bytes);
   }
 
   private eventSegmentOf(name: string): Segment {
@@ -181,6 +197,11 @@ export class DatasetteRows {
     // A toJSON() that returns undefined would drop the column.
     return guarded(event.event, () => JSON.stringify(propertiesJson(event.properties, meta.requestId) ?? "{}"));
   }
+}
+
+/** The row's text, from a few long pieces: a string made of many short ones costs more to write out. */
+function rowText(row: Row, propertiesColumn: string): string {
+  return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment.text + row.created + row.actorSegment.text + propertiesColumn + "}";
 }
 
 /** Serialization failures (a getter, a toJSON, a BigInt) become EventErrors naming the event. */
