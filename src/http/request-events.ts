@@ -10,6 +10,11 @@ export interface PutTarget {
  * what enriches the events put through it: the request id and a way to find the actor.
  */
 export class RequestEvents implements EventMeta {
+  /** requestIdOf() makes ULIDs and keeps only X-Request-Ids of `[\w.:+/=@-]`: JSON never escapes them. */
+  get requestIdIsPlain(): boolean {
+    return true;
+  }
+
   constructor(
     private readonly target: PutTarget,
     readonly requestId: string,

@@ -150,7 +150,7 @@ export class DatasetteRows {
   queued(input: unknown, meta: EventMeta): QueuedEvent {
     const event = checkInput(input);
     const row = this.row(event, meta);
-    return flatProperties(row, event.properties, meta.requestId) ? row : row.complete(this.propertiesColumn(event, meta));
+    return flatProperties(row, event.properties, meta.requestId, meta.requestIdIsPlain) ? row : row.complete(this.propertiesColumn(event, meta));
   }
 
 

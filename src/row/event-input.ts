@@ -13,6 +13,8 @@ export interface EventInput {
 /** What the request context adds to every event put through it. */
 export interface EventMeta {
   requestId?: string;
+  /** True when requestId is known to be printable ASCII without `"` or `\` (the request context's always is). */
+  requestIdIsPlain?: boolean;
   actorId?: unknown;
 }
 

@@ -26,7 +26,7 @@ const QUOTED_EXTRA = 4;
  * value, a string that JSON would escape, a key that would need escaping or that JSON.parse treats
  * specially (`__proto__`), or a toJSON().
  */
-export function flatProperties(into: FlatProperties, properties: Record<string, unknown> | undefined, requestId: string | undefined): boolean {
+export function flatProperties(into: FlatProperties, properties: Record<string, unknown> | undefined, requestId: string | undefined, requestIdIsPlain = false): boolean {
   if (inheritsEnumerableKeys()) return false;
   if (properties !== undefined) {
     const proto = Object.getPrototypeOf(properties) as unknown;
@@ -75,7 +75,8 @@ export function flatProperties(into: FlatProperties, properties: Record<string, 
   // `in`, as the full serializer checks it: an event's own request_id (even undefined) wins.
   let added: string | undefined;
   if (requestId !== undefined && !(properties !== undefined && "request_id" in properties)) {
-    if (requestId !== lastPlainRequestId) {
+    // A new request's id costs a comparison and a scan here unless its maker vouches for it.
+    if (!requestIdIsPlain && requestId !== lastPlainRequestId) {
       if (!isPlain(requestId)) return false;
       lastPlainRequestId = requestId; // the events of one request share it
     }

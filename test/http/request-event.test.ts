@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { createRecorder } from "../../src/http/request-recorder.js";
+import { requestIdOf } from "../../src/http/request-event.js";
 import type { PutTarget } from "../../src/http/request-events.js";
 
 /** What the recorder reads of a response, on an emitter it can listen to. */
@@ -45,5 +46,23 @@ describe("the request event when the response is done", () => {
     recorder.end(inFlight, null, true);
     recorder.end(inFlight, 200, false);
     expect(recorded).toEqual([expect.objectContaining({ status: null, aborted: true })]);
+  });
+});
+
+describe("the request id", () => {
+  // The row writer takes a request context's id as plain JSON text (no escaping, one byte a
+  // character) without scanning it: every id requestIdOf() gives must be that.
+  it("is plain JSON text, whatever X-Request-Id the client sends", () => {
+    const taken: string[] = [];
+    for (let code = 0; code < 256; code++) {
+      const sent = `id${String.fromCharCode(code)}x`;
+      const id = requestIdOf({ headers: { "x-request-id": sent } } as unknown as IncomingMessage);
+      expect(JSON.stringify(id)).toBe(`"${id}"`);
+      expect(/^[\x20-\x7e]+$/.test(id)).toBe(true);
+      if (id === sent) taken.push(String.fromCharCode(code));
+    }
+    // Sane ids are kept as sent (and the rest replaced by a ULID).
+    expect(taken.join("")).toBe("+-./0123456789:=@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
+    expect(requestIdOf({ headers: {} } as unknown as IncomingMessage)).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
   });
 });
