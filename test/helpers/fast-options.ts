@@ -1,5 +1,15 @@
-/** Forwarder timing for tests against a real Datasette: no rate-limit pause, short backoff. */
-export const FAST = { timePeriod: 0, batchWaitMs: 0, backoffBaseMs: 50, backoffMaxMs: 500 } as const;
+/**
+ * The one preset of fast options for tests: no rate-limit pause, short backoff, a quiet instance
+ * name, no request events. Tests spread it first and their own options over it.
+ */
+export const FAST = {
+  instance: "test",
+  requestEvents: false,
+  maxRate: 1000,
+  timePeriod: 0,
+  backoffBaseMs: 5,
+  backoffMaxMs: 20,
+} as const;
 
 /** The eight columns datasette-events-forward writes, in its order (spelled out, not imported). */
 export const EIGHT_COLUMNS = ["id", "instance", "event", "created", "actor_id", "database_name", "table_name", "properties"];
