@@ -1,10 +1,9 @@
 /**
- * The one preset of fast options for tests: no rate-limit pause, short backoff, a quiet instance
- * name, no request events. Tests spread it first and their own options over it.
+ * The one preset of fast options for tests: no rate limit, short backoff, one instance name.
+ * Tests and helpers spread it first and their own options over it.
  */
 export const FAST = {
   instance: "test",
-  requestEvents: false,
   maxRate: 1000,
   timePeriod: 0,
   backoffBaseMs: 5,

@@ -17,13 +17,14 @@ export interface Harness {
   droppedNames(): string[];
 }
 
-/** An eventsForward() aimed at the test store, with a capturing logger and onDrop. */
+/** An eventsForward() aimed at the test store: FAST, no request events, a capturing logger and onDrop. */
 export function forwardTo(store: { url(): string }, options: EventsForwardOptions = {}): Harness {
   const logger = recordingLogger();
   const drops: Drop[] = [];
   const events = eventsForward({
     apiUrl: store.url(),
     ...FAST,
+    requestEvents: false,
     logger,
     onDrop: (dropped, reason) => drops.push({ events: dropped, reason }),
     ...options,

@@ -120,7 +120,7 @@ describe("with the store down", () => {
 
 test("when the store comes back the backlog drains at the configured rate, in order, losing nothing", async () => {
   const watch = watchRequestStarts(port);
-  h = forwardTo(store, { maxQueueSize: 20, batchLimit: 2, maxRate: 2, timePeriod: 0.3, backoffBaseMs: 5, backoffMaxMs: 20 });
+  h = forwardTo(store, { maxQueueSize: 20, batchLimit: 2, maxRate: 2, timePeriod: 0.3 });
   const list = names("e", 20);
   for (const event of list) h.events.put({ event });
   await waitFor(() => h!.events.stats().failedRequests >= 2, { what: "the held batch to be retried" });

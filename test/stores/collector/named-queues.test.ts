@@ -32,7 +32,7 @@ let legacy: EventsForward;
 beforeEach(async () => {
   collector = await startCollector();
   table = `events_${++tables}`;
-  events = eventsForward({ apiUrl: datasette.createUrl, apiToken: datasette.rootToken, table, ...FAST, requestEvents: true, logger: false });
+  events = eventsForward({ apiUrl: datasette.createUrl, apiToken: datasette.rootToken, table, ...FAST, logger: false });
   const collectorAt = { hostname: collector.host, scheme: "http" as const, keyName: "k", keySecret: secret };
   eventsV2 = eventsForward({ name: "events_v2", collector: { ...collectorAt, version: 2 }, logger: false });
   legacy = eventsForward({ name: "events_legacy", collector: { ...collectorAt, version: 1 }, logger: false });
