@@ -100,21 +100,49 @@ export function rowIds(body: string): string[] {
 }
 
 /**
- * Registers the hooks of a test file that runs child processes against a real Datasette behind a
- * recording proxy: both start before the file's tests (handed to `started`); after them every
- * child still in `children` is killed and both stop.
+ * The proxy sees arrival times, which lag the senders' start times by a varying delay: under a
+ * full test run on two cores, up to ~200 ms was seen. A fleet without a shared limit (two
+ * publishers at once, or a new holder that forgot its predecessor's window) would put its rate
+ * limit's worth more requests into one window: gaps far below this.
  */
-export function eachFileWithProxiedDatasette(started: (ds: DatasetteServer, proxy: RecordingProxy) => void, children: Child[]): void {
+export const ARRIVAL_JITTER_MS = 300;
+
+/** The live handle of a test file whose child processes write to a real Datasette through a recording proxy. */
+export interface ProxiedDatasetteFile {
+  readonly ds: DatasetteServer;
+  readonly proxy: RecordingProxy;
+  /** The child processes the file starts: push each one; any still running is killed after the file. */
+  readonly children: Child[];
+}
+
+/**
+ * The one preamble of such a file: `const t = useProxiedDatasette();`. Datasette and the proxy
+ * start before the file's tests; after them the children are killed and both stop.
+ */
+export function useProxiedDatasette(): ProxiedDatasetteFile {
   let ds: DatasetteServer | undefined;
   let proxy: RecordingProxy | undefined;
+  const children: Child[] = [];
   beforeAll(async () => {
     ds = await DatasetteServer.start();
     proxy = await startRecordingProxy(ds.url);
-    started(ds, proxy);
   });
   afterAll(async () => {
     for (const child of children) child.process.kill("SIGKILL");
     await proxy?.close();
     await ds?.dispose();
   });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("Datasette and the proxy start before the file's tests: use them inside a test");
+    return value;
+  };
+  return {
+    get ds() {
+      return started(ds);
+    },
+    get proxy() {
+      return started(proxy);
+    },
+    children,
+  };
 }
