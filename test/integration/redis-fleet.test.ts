@@ -1,14 +1,13 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { killHard, startChild, type Child } from "../helpers/child.js";
 import { ARRIVAL_JITTER_MS, useProxiedDatasette } from "../helpers/recording-proxy.js";
 import { useRedisServer } from "../helpers/redis-server.js";
+import { startFleetSidecar } from "../helpers/fleet-sidecar.js";
 import { assertRate } from "../helpers/request-starts.js";
 import { waitFor } from "../helpers/wait.js";
 
 const CHILD = join(import.meta.dirname, "../fixtures/spool-child.ts");
-const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 /** Two "hosts" (instance names), two processes each. */
 const GROUPS = [
   ["host-a", ["a0", "a1"]],
@@ -43,24 +42,9 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
         }),
       ),
     );
-    const config = join(t.ds.dir, "fleet.ini");
-    writeFileSync(
-      config,
-      [
-        "[event-publisher:fleet]",
-        "spool = ${FLEET_REDIS_URL}",
-        "spool.key = fleet",
-        "spool.lease_ms = 1000",
-        "spool.poll_ms = 20",
-        `api_url = ${apiUrl}`,
-        "api_token = ${FLEET_TOKEN}",
-        `batch_limit = ${rate.batchLimit}`,
-        `max_rate = ${MAX_RATE}`,
-        `time_period = ${rate.timePeriod}`,
-      ].join("\n"),
-    );
-    const sidecar = startChild(CLI, ["publish", "--queue-name", "fleet", config], { FLEET_TOKEN: t.ds.rootToken, FLEET_REDIS_URL: redis.server.url });
-    t.children.push(...apps, sidecar);
+    t.children.push(...apps);
+    const target = ["spool = ${FLEET_REDIS_URL}", "spool.key = fleet"];
+    const sidecar = startFleetSidecar(t, { target, spool, rate, env: { FLEET_REDIS_URL: redis.server.url } });
 
     // On a loaded machine, starting five processes under tsx takes a while.
     for (const app of apps) await app.message((m) => m.ready !== undefined, "ready", 60_000);

@@ -1,12 +1,11 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startChild } from "../helpers/child.js";
+import { startFleetSidecar } from "../helpers/fleet-sidecar.js";
 import { ARRIVAL_JITTER_MS, useProxiedDatasette } from "../helpers/recording-proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures");
-const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 const WORKERS = 4;
 const PER_WORKER = 150;
 const TOTAL = WORKERS * PER_WORKER;
@@ -26,23 +25,8 @@ describe("four cluster workers and a sidecar sharing one spool", () => {
       SPOOL_CHILD_PER_TURN: "3",
       SPOOL_CHILD_OPTIONS: JSON.stringify({ spool, apiUrl, apiToken: t.ds.rootToken, ...rate }),
     });
-    const config = join(t.ds.dir, "publisher.ini");
-    writeFileSync(
-      config,
-      [
-        "[event-publisher:fleet]",
-        `spool = ${spool.path}`,
-        "spool.lease_ms = 1000",
-        "spool.poll_ms = 20",
-        `api_url = ${apiUrl}`,
-        "api_token = ${FLEET_TOKEN}",
-        `batch_limit = ${rate.batchLimit}`,
-        `max_rate = ${MAX_RATE}`,
-        `time_period = ${rate.timePeriod}`,
-      ].join("\n"),
-    );
-    const sidecar = startChild(CLI, ["publish", "--queue-name", "fleet", config], { FLEET_TOKEN: t.ds.rootToken });
-    t.children.push(fleet, sidecar);
+    t.children.push(fleet);
+    const sidecar = startFleetSidecar(t, { target: [`spool = ${spool.path}`], spool, rate });
 
     for (let i = 0; i < WORKERS; i++) await fleet.message((m) => m.worker === i && m.allPut === PER_WORKER, `worker ${i} done putting`, 30_000);
     await waitFor(async () => (await countRows()).rows === TOTAL, { timeoutMs: 60_000, intervalMs: 250, what: `${TOTAL} rows in Datasette` });
