@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { datasetteRowSerializer, type EventsForwardOptions, type Serializer } from "../../src/index.js";
 import { expectAccounted, type Table } from "../helpers/accounting.js";
 import { DatasetteServer } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import { TestStore } from "../helpers/test-store.js";
 import { waitFor } from "../helpers/wait.js";

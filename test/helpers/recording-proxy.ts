@@ -1,9 +1,8 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import type { Child } from "./child.js";
 import { DatasetteServer } from "./datasette.js";
-import { forward, readAll } from "./lossy-proxy.js";
+import { forward, listenOnLoopback, readAll } from "./lossy-proxy.js";
 
 /** One request through the proxy. */
 export interface RecordedRequest {
@@ -73,10 +72,9 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
       res.end(`proxy error: ${error.message}`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     get maxInFlight() {
       return maxInFlight;
@@ -86,11 +84,7 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
       hold = new Promise((resolve) => (release = resolve));
       return { release };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

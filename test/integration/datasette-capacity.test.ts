@@ -10,7 +10,7 @@ import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventsForward } from "../../src/index.js";
 import { DatasetteServer, type Row } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { waitFor } from "../helpers/wait.js";
 

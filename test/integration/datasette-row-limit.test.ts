@@ -4,7 +4,8 @@
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
 import { DatasetteServer, type Row } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS, FAST } from "../helpers/fast-options.js";
+import { FAST } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { rowIds, startRecordingProxy, type RecordingProxy } from "../helpers/recording-proxy.js";
 

@@ -3,7 +3,8 @@ import request from "supertest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventsForward, type EventsForward } from "../../src/index.js";
 import { DatasetteServer, type Row } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS, FAST, ISO_UTC, ULID } from "../helpers/fast-options.js";
+import { FAST } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS, EIGHT_TEXT_COLUMNS, SIGNUP, signupRow } from "../helpers/row-format.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -39,25 +40,12 @@ describe("a /-/create URL", () => {
     const events = forwarder({ apiUrl: ds.createUrl, apiToken: ds.rootToken, table: "created_events", logger });
     expect(await ds.tableExists("created_events")).toBe(false);
 
-    events.put({ event: "signup", actorId: "u1", databaseName: "db", tableName: "t", properties: { plan: "pro" } });
+    events.put(SIGNUP);
     await events.flush();
 
-    expect(await ds.columns("created_events")).toEqual(
-      EIGHT_COLUMNS.map((name) => ({ name, type: "TEXT", pk: name === "id" ? 1 : 0 })),
-    );
+    expect(await ds.columns("created_events")).toEqual(EIGHT_TEXT_COLUMNS);
     const rows = await ds.rows("created_events");
-    expect(rows).toEqual([
-      {
-        id: expect.stringMatching(ULID),
-        instance: "test-1",
-        event: "signup",
-        created: expect.stringMatching(ISO_UTC),
-        actor_id: "u1",
-        database_name: "db",
-        table_name: "t",
-        properties: JSON.stringify({ plan: "pro" }),
-      },
-    ]);
+    expect(rows).toEqual([signupRow("test-1")]);
     expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, queued: 0, failedRequests: 0 });
     expect(logger.messages).toEqual([]);
   });

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { datasetteRowSerializer, eventsForward, type EventsForward } from "../../src/index.js";
 import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
 import { DatasetteServer } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS, FAST } from "../helpers/fast-options.js";
+import { FAST } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { waitFor } from "../helpers/wait.js";
 
 const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
