@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
 import { DATASETTE_BIN } from "./datasette-venv.js";
 import { waitFor } from "./wait.js";
 
@@ -229,3 +230,26 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** A real Datasette for a whole test file: `const t = useDatasette();`, then `t.ds` in its tests. */
+export function useDatasette(options: Parameters<typeof DatasetteServer.start>[0] = {}): { readonly ds: DatasetteServer } {
+  let ds: DatasetteServer | undefined;
+  beforeAll(async () => {
+    ds = await DatasetteServer.start(options);
+  });
+  afterAll(() => ds?.dispose());
+  return {
+    get ds() {
+      if (!ds) throw new Error("Datasette starts before the file's tests: use t.ds inside a test");
+      return ds;
+    },
+  };
+}
+
+/** The `n` property of each row, sorted: which numbered events arrived, and how many times each. */
+export function numbers(rows: Row[]): number[] {
+  return rows.map((row) => (JSON.parse(row.properties as string) as { n: number }).n).sort((a, b) => a - b);
+}
+
+/** 0, 1, ... count - 1: the `n` of the events a test put. */
+export const range = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
