@@ -51,6 +51,15 @@ describe("what is retried", () => {
     expect(logged(h, new RegExp(`dropped 1 event\\(s\\).*HTTP ${status}`), "error")).toHaveLength(1);
   });
 
+  test("without onDrop, a drop is logged once and nothing else is", async () => {
+    t.store.behave = () => ({ status: 501 });
+    const h = t.forward({ onDrop: undefined });
+    putAll(["a"]);
+    await h.events.flush();
+    expect(h.events.stats()).toMatchObject({ dropped: 1 });
+    expect(logged(h, /./, "error")).toEqual([expect.stringMatching(/^dropped 1 event\(s\) for .*HTTP 501/)]);
+  });
+
   test.each([408, 500, 502, 504])("%i uses attempts: dropped after maxAttempts, never silently", async (status) => {
     t.store.behave = () => ({ status });
     const h = t.forward({ maxAttempts: 3 });

@@ -55,6 +55,24 @@ describe("collector batching", () => {
     expect(t.collector.requests[0]!.text.startsWith('{"1":{"lst":["rec",2,{"i":0,')).toBe(true);
   });
 
+  it("keeps a v2 body of exactly maxBatchBytes whole", async () => {
+    const wrapper = '{"1":{"lst":["rec",3,]}}'.length;
+    const maxBatchBytes = 3 * 250 + 2 + wrapper;
+    const forwarder = t.start({ collector: { version: 2 }, maxBatchBytes });
+    for (let i = 0; i < 4; i++) forwarder.put(sized(i, 250));
+    await forwarder.flush();
+    expect(t.collector.requests.map((r) => Buffer.byteLength(r.text))).toEqual([maxBatchBytes, 250 + wrapper]);
+  });
+
+  it("sends an event alone when the v2 wrapper alone takes its body past maxBatchBytes", async () => {
+    const forwarder = t.start({ collector: { version: 2 }, maxBatchBytes: 260 });
+    forwarder.put(sized(0, 250));
+    forwarder.put(sized(1, 250));
+    await forwarder.flush();
+    expect(t.collector.requests.map((r) => JSON.parse(r.text) as unknown)).toEqual([0, 1].map((i) => ({ "1": { lst: ["rec", 1, JSON.parse(sized(i, 250))] } })));
+    expect(forwarder.stats()).toMatchObject({ sent: 2, dropped: 0 });
+  });
+
   it("sends a batch that is not full once its oldest event is batchWaitMs old", async () => {
     const waitMs = 300;
     const events = t.start({ batchWaitMs: waitMs });
