@@ -4,7 +4,7 @@
 import { afterEach, expect, test } from "vitest";
 import { datasetteRowSerializer, type EventsForwardOptions, type Serializer } from "../../src/index.js";
 import { expectAccounted, type Table } from "../helpers/accounting.js";
-import { useDatasette } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import { TestStore } from "../helpers/test-store.js";

@@ -5,7 +5,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll } from "vitest";
 import { DATASETTE_BIN } from "./datasette-venv.js";
 import { waitFor } from "./wait.js";
 
@@ -229,21 +228,6 @@ function freePort(): Promise<number> {
       probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
     });
   });
-}
-
-/** A real Datasette for a whole test file: `const t = useDatasette();`, then `t.ds` in its tests. */
-export function useDatasette(options: Parameters<typeof DatasetteServer.start>[0] = {}): { readonly ds: DatasetteServer } {
-  let ds: DatasetteServer | undefined;
-  beforeAll(async () => {
-    ds = await DatasetteServer.start(options);
-  });
-  afterAll(() => ds?.dispose());
-  return {
-    get ds() {
-      if (!ds) throw new Error("Datasette starts before the file's tests: use t.ds inside a test");
-      return ds;
-    },
-  };
 }
 
 /** The `n` property of each row, sorted: which numbered events arrived, and how many times each. */

@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll } from "vitest";
 import type { Child } from "./child.js";
 import { DatasetteServer } from "./datasette.js";
 import { forward, listenOnLoopback, readAll } from "./lossy-proxy.js";
+import { eachFile } from "./servers.js";
 
 /** One request through the proxy. */
 export interface RecordedRequest {
@@ -114,28 +115,19 @@ export interface ProxiedDatasetteFile {
  * start before the file's tests; after them the children are killed and both stop.
  */
 export function useProxiedDatasette(): ProxiedDatasetteFile {
-  let ds: DatasetteServer | undefined;
-  let proxy: RecordingProxy | undefined;
+  const ds = eachFile("Datasette", () => DatasetteServer.start(), (server) => server.dispose());
+  const proxy = eachFile("The proxy", () => startRecordingProxy(ds().url), (started) => started.close());
   const children: Child[] = [];
-  beforeAll(async () => {
-    ds = await DatasetteServer.start();
-    proxy = await startRecordingProxy(ds.url);
-  });
-  afterAll(async () => {
+  // Registered last, so it runs first: the children stop before the proxy and Datasette do.
+  afterAll(() => {
     for (const child of children) child.process.kill("SIGKILL");
-    await proxy?.close();
-    await ds?.dispose();
   });
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error("Datasette and the proxy start before the file's tests: use them inside a test");
-    return value;
-  };
   return {
     get ds() {
-      return started(ds);
+      return ds();
     },
     get proxy() {
-      return started(proxy);
+      return proxy();
     },
     children,
   };

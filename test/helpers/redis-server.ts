@@ -4,7 +4,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll } from "vitest";
 import { waitFor } from "./wait.js";
 
 const execFileAsync = promisify(execFile);
@@ -20,21 +19,6 @@ export interface RedisServerOptions {
   password?: string;
   /** Starts a Redis Cluster node (`cluster-enabled yes`). */
   cluster?: boolean;
-}
-
-/** A redis-server for a whole test file: `const redis = useRedisServer(options);`, then `redis.server`. */
-export function useRedisServer(options: RedisServerOptions = {}): { readonly server: RedisServer } {
-  let server: RedisServer | undefined;
-  beforeAll(async () => {
-    server = await RedisServer.start(options);
-  });
-  afterAll(() => server?.dispose());
-  return {
-    get server() {
-      if (!server) throw new Error("the redis-server starts before the file's tests: use it inside a test");
-      return server;
-    },
-  };
 }
 
 /**

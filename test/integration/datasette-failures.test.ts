@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
-import { numbers, range, useDatasette } from "../helpers/datasette.js";
+import { numbers, range } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
 import { onCleanup } from "../helpers/lifecycle.js";
 import { startLossyProxy, type LossyProxy } from "../helpers/lossy-proxy.js";

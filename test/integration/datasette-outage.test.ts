@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EventQueueFullError, eventsForward } from "../../src/index.js";
-import { numbers, range, useDatasette } from "../helpers/datasette.js";
+import { numbers, range } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { waitFor, withDeadline } from "../helpers/wait.js";

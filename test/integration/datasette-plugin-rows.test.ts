@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { eventsForward } from "../../src/index.js";
-import { useDatasette } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { VENV_DIR } from "../helpers/datasette-venv.js";
 import { FAST } from "../helpers/fast-options.js";
 

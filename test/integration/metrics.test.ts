@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventsForward, OptionError, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
-import { useDatasette } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
 import { startStatsdReceiver, type StatsdReceiver } from "../helpers/statsd-receiver.js";
 import { waitFor } from "../helpers/wait.js";

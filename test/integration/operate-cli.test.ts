@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { datasetteRowSerializer, eventsForward, type EventsForward } from "../../src/index.js";
 import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
-import { useDatasette } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
 import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { waitFor } from "../helpers/wait.js";

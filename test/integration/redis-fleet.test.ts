@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { killHard, startChild, type Child } from "../helpers/child.js";
 import { ARRIVAL_JITTER_MS, useProxiedDatasette } from "../helpers/recording-proxy.js";
-import { useRedisServer } from "../helpers/redis-server.js";
+import { useRedisServer } from "../helpers/servers.js";
 import { startFleetSidecar } from "../helpers/fleet-sidecar.js";
 import { assertRate } from "../helpers/request-starts.js";
 import { waitFor } from "../helpers/wait.js";

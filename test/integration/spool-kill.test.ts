@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { killHard, startChild, type Child } from "../helpers/child.js";
 import { rowIds, useProxiedDatasette } from "../helpers/recording-proxy.js";
-import { useRedisServer } from "../helpers/redis-server.js";
+import { useRedisServer } from "../helpers/servers.js";
 import { waitFor } from "../helpers/wait.js";
 
 const CHILD = join(import.meta.dirname, "../fixtures/spool-child.ts");

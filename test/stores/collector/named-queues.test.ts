@@ -3,7 +3,7 @@ import Koa from "koa";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Event, eventsForward, type EventsForward, type RequestEvents } from "../../../src/index.js";
-import { useDatasette } from "../../helpers/datasette.js";
+import { useDatasette } from "../../helpers/servers.js";
 import { FAST } from "../../helpers/fast-options.js";
 import { waitFor } from "../../helpers/wait.js";
 import { randomKeyBase64, signatureMatches, startCollector, type TestCollector } from "./collector-server.js";
