@@ -29,7 +29,7 @@ export function createFastifyPlugin(recorder: RequestRecorder, close: () => Prom
     fastify.decorateRequest(IN_FLIGHT, null);
     fastify.decorateRequest(REPLY, null);
     fastify.addHook("onRequest", (request, reply, next) => {
-      const inFlight = recorder.begin(request, request.raw, () => request.routeOptions.url);
+      const inFlight = recorder.begin(request, request.raw, fastifyRoute);
       if (inFlight !== undefined) {
         (request as Holder)[name] = inFlight.context;
         (request as Holder)[IN_FLIGHT] = inFlight;
@@ -65,4 +65,9 @@ export function createFastifyPlugin(recorder: RequestRecorder, close: () => Prom
 
 function statusSeen(reply: FastifyReply): number | null {
   return reply.raw.headersSent ? reply.statusCode : null;
+}
+
+/** The route pattern Fastify matched (undefined when none did). */
+function fastifyRoute(request: FastifyRequest): string | undefined {
+  return request.routeOptions.url;
 }

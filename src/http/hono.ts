@@ -31,7 +31,7 @@ export function createHonoMiddleware(recorder: RequestRecorder, logger: Logger):
       }
       return next();
     }
-    const inFlight = recorder.begin(c, incoming, () => matchedRoute(c));
+    const inFlight = recorder.begin(c, incoming, matchedRoute);
     if (inFlight !== undefined) {
       c.set(name as never, inFlight.context as never);
       recorder.endWhenDone(inFlight, outgoing);

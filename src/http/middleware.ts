@@ -21,13 +21,18 @@ export function createMiddleware(recorder: RequestRecorder, settings: { expressD
         toDictionaryMode(req);
         toDictionaryMode(second);
       }
-      recorder.attach(req, req, second as ServerResponse, () => expressRoute(req));
+      recorder.attach(req, req, second as ServerResponse, expressRoute);
       return third();
     }
     const ctx = first;
-    recorder.attach(ctx, ctx?.req, ctx?.res, () => ctx._matchedRoute ?? ctx.routerPath);
+    recorder.attach(ctx, ctx?.req, ctx?.res, koaRoute);
     return (second as Next)();
   };
+}
+
+/** Koa's routers (@koa/router, koa-router) leave the pattern that matched on the context. */
+function koaRoute(ctx: AppRequest): string | undefined {
+  return ctx._matchedRoute ?? ctx.routerPath;
 }
 
 /** Express knows the route pattern once a route matched: baseUrl (mounted routers) + route.path. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { monotonicUlid } from "../core/ids.js";
 import { MAX_PATH_LENGTH, truncate } from "./request-privacy.js";
+import type { AppRequest } from "../config/options.js";
 
 const SANE_REQUEST_ID = /^[\w.:+/=@-]{1,128}$/;
 
@@ -32,10 +33,15 @@ export function pathOf(url: string | undefined): string {
   return truncate(path, MAX_PATH_LENGTH);
 }
 
+/** Reads the route pattern that matched from the framework's request object (shared, not made per request). */
+export type RouteOf = (request: AppRequest) => string | undefined;
+
 export interface RequestFacts {
   method: string | undefined;
   path: string;
-  route: () => string | undefined;
+  /** The framework's request object, and how to read its route once the response is done. */
+  request: AppRequest;
+  routeOf: RouteOf;
   startedAt: number;
   /** Opt-in facts (captured headers, client IP hash), gathered when the request came in. */
   extra?: Record<string, unknown>;
@@ -52,7 +58,7 @@ export function requestEventProperties(facts: RequestFacts, status: number | nul
     status,
     duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
   };
-  const route = facts.route();
+  const route = facts.routeOf(facts.request);
   if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
   if (facts.extra !== undefined) Object.assign(properties, facts.extra);
   if (aborted) properties.aborted = true;
@@ -60,13 +66,15 @@ export function requestEventProperties(facts: RequestFacts, status: number | nul
 }
 
 /**
- * Calls `done` once the response is done: finished, or closed by the client first. 'close'
+ * Tells `inFlight` once the response is done: finished, or closed by the client first. 'close'
  * fires in both cases, after 'finish', so one plain listener is enough (`once` wraps the listener
- * and removes it again: work on every request); whoever `done` is guards against a second emit.
+ * and removes it again: work on every request); `done` guards against a second emit.
  */
-export function onResponseDone(res: ServerResponse, done: (status: number | null, aborted: boolean) => void): void {
-  res.on("close", () => {
-    // A client that left before the headers went out saw no status: record none, not Node's 200.
-    done(res.headersSent || res.writableFinished ? res.statusCode : null, !res.writableFinished);
-  });
+export function onResponseDone(res: ServerResponse, inFlight: { done(status: number | null, aborted: boolean): void }): void {
+  res.on("close", () => inFlight.done(statusSeen(res), !res.writableFinished));
+}
+
+/** A client that left before the headers went out saw no status: none, not Node's default 200. */
+function statusSeen(res: ServerResponse): number | null {
+  return res.headersSent || res.writableFinished ? res.statusCode : null;
 }

@@ -3,7 +3,7 @@ import { RequestEvents, type PutTarget } from "./request-events.js";
 import { BeforeSendError, EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import type { AppRequest } from "../config/options.js";
-import { onResponseDone, pathOf, requestEventProperties, requestIdOf, type RequestFacts } from "./request-event.js";
+import { onResponseDone, pathOf, requestEventProperties, requestIdOf, type RequestFacts, type RouteOf } from "./request-event.js";
 import { capturedHeaders, clientIpHash, clientIpOf } from "./request-privacy.js";
 
 /** The options every framework adapter applies the same way. */
@@ -19,18 +19,29 @@ export interface RecorderSettings {
   logger: Logger;
 }
 
-/** One request on its way: its context, and what its request event will say. */
+/**
+ * One request on its way: its context, and what its request event will say. One object a request
+ * besides the context, and no closure but the response's listener: the route is read through a
+ * function the adapter shares.
+ */
 export class RequestInFlight implements RequestFacts {
   constructor(
+    private readonly recorder: RequestRecorder,
     readonly context: RequestEvents,
+    readonly request: AppRequest,
     readonly method: string | undefined,
     readonly path: string,
-    readonly route: () => string | undefined,
+    readonly routeOf: RouteOf,
     readonly startedAt: number,
     readonly extra: Record<string, unknown> | undefined,
     /** Whether the request event was put, or there is none to put (requestEvents off, skip). */
     public recorded: boolean,
   ) {}
+
+  /** The response is done: put the request event (once). */
+  done(status: number | null, aborted: boolean): void {
+    this.recorder.end(this, status, aborted);
+  }
 }
 
 /**
@@ -41,25 +52,25 @@ export class RequestInFlight implements RequestFacts {
 export interface RequestRecorder {
   readonly name: string;
   /** The request's context, and its request event to end; undefined only when that failed (logged). Never throws. */
-  begin(request: AppRequest, req: IncomingMessage, route: () => string | undefined): RequestInFlight | undefined;
+  begin(request: AppRequest, req: IncomingMessage, routeOf: RouteOf): RequestInFlight | undefined;
   /** Puts the request event, once; never throws. */
   end(inFlight: RequestInFlight, status: number | null, aborted: boolean): void;
   /** Ends the request event when `res` is done (finished, or closed by the client first). */
   endWhenDone(inFlight: RequestInFlight, res: ServerResponse): void;
   /** begin(), the context attached as request[name], and the event put when `res` is done. */
-  attach(request: AppRequest, req: IncomingMessage, res: ServerResponse, route: () => string | undefined): void;
+  attach(request: AppRequest, req: IncomingMessage, res: ServerResponse, routeOf: RouteOf): void;
 }
 
 export function createRecorder(target: PutTarget, settings: RecorderSettings): RequestRecorder {
   const { name } = settings;
   let reportedUnrecordable = false;
 
-  function begin(request: AppRequest, req: IncomingMessage, route: () => string | undefined): RequestInFlight | undefined {
+  function begin(request: AppRequest, req: IncomingMessage, routeOf: RouteOf): RequestInFlight | undefined {
     try {
       const startedAt = performance.now();
       const context = new RequestEvents(target, requestIdOf(req), request, settings.actor);
-      if (!settings.requestEvents || isSkipped(request)) return new RequestInFlight(context, undefined, "", route, startedAt, undefined, true);
-      return new RequestInFlight(context, req.method, pathOf(originalUrl(request, req)), route, startedAt, optInFacts(request, req), false);
+      if (!settings.requestEvents || isSkipped(request)) return new RequestInFlight(recorder, context, request, undefined, "", routeOf, startedAt, undefined, true);
+      return new RequestInFlight(recorder, context, request, req.method, pathOf(originalUrl(request, req)), routeOf, startedAt, optInFacts(request, req), false);
     } catch (error) {
       // Recording is best effort: whatever goes wrong here, the request goes on.
       settings.logger.warn(`could not record this request: ${(error as Error)?.message ?? String(error)}`);
@@ -86,7 +97,7 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
   function endWhenDone(inFlight: RequestInFlight, res: ServerResponse): void {
     if (inFlight.recorded) return;
     try {
-      onResponseDone(res, (status, aborted) => end(inFlight, status, aborted));
+      onResponseDone(res, inFlight);
     } catch (error) {
       settings.logger.warn(`could not record this request: ${(error as Error)?.message ?? String(error)}`);
     }
@@ -113,13 +124,13 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
     }
   }
 
-  return {
+  const recorder: RequestRecorder = {
     name,
     begin,
     end,
     endWhenDone,
-    attach(request, req, res, route) {
-      const inFlight = begin(request, req, route);
+    attach(request, req, res, routeOf) {
+      const inFlight = begin(request, req, routeOf);
       if (inFlight === undefined) return;
       try {
         request[name] = inFlight.context;
@@ -130,6 +141,7 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
       endWhenDone(inFlight, res);
     },
   };
+  return recorder;
 }
 
 function originalUrl(request: AppRequest, req: IncomingMessage): string | undefined {

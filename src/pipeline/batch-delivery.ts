@@ -42,7 +42,7 @@ export class BatchDelivery {
   async deliver(batch: QueuedEvent[]): Promise<number> {
     let bytes = 0;
     for (const event of batch) bytes += event.bytes;
-    const outcome = await this.parts.sender.send(batch.map((event) => event.json), bytes);
+    const outcome = await this.parts.sender.send(batch, bytes);
     if (outcome.ok) {
       this.parts.observer.onSent(batch.length);
       return batch.length;

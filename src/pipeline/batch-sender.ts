@@ -3,6 +3,7 @@ import type { ForwarderObserver } from "./observer.js";
 import type { RateLimit } from "./rate-limit.js";
 import { backoffDelay, classifyError } from "./retry.js";
 import type { SendResult, Sink } from "./sink.js";
+import type { QueuedEvent } from "./queue.js";
 
 /** The failure policy: how often and how long a batch is retried. */
 export interface RetrySettings {
@@ -52,7 +53,7 @@ export class BatchSender {
   }
 
   /** `payloadBytes`: see Sink.send. */
-  async send(payloads: string[], payloadBytes?: number): Promise<Outcome> {
+  async send(events: readonly QueuedEvent[], payloadBytes?: number): Promise<Outcome> {
     const { settings, sink, rateLimit, stopping, observer } = this.parts;
     let attempts = 0;
     let failures = 0;
@@ -61,12 +62,12 @@ export class BatchSender {
       await this.waitForRateLimit();
       if (stopping.aborted) return stopped();
       await rateLimit.record();
-      observer.onRequestStart(payloads.length, failures > 0, payloadBytes);
+      observer.onRequestStart(events.length, failures > 0, payloadBytes);
       const started = performance.now();
-      const result = await this.sendOnce(payloads, payloadBytes);
+      const result = await this.sendOnce(events, payloadBytes);
       // A request cut short by close() is not the store's failure.
       if (!result.ok && stopping.aborted) return stopped();
-      observer.onRequest(result, performance.now() - started, payloads.length);
+      observer.onRequest(result, performance.now() - started, events.length);
       if (result.ok) {
         if (this.failing) settings.logger.warn(`${sink.description} accepts events again`);
         this.failing = false;
@@ -99,9 +100,9 @@ export class BatchSender {
   }
 
   /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
-  private async sendOnce(payloads: string[], payloadBytes: number | undefined): Promise<SendResult> {
+  private async sendOnce(events: readonly QueuedEvent[], payloadBytes: number | undefined): Promise<SendResult> {
     try {
-      return await this.parts.sink.send(payloads, this.parts.stopping, payloadBytes);
+      return await this.parts.sink.send(events, this.parts.stopping, payloadBytes);
     } catch (error) {
       return classifyError(error, false);
     }

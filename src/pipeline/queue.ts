@@ -11,6 +11,12 @@
 export interface QueuedEvent {
   readonly json: string;
   readonly bytes: number;
+  /**
+   * Writes the text's `bytes` UTF-8 bytes at `at`, returning where they end, without making the
+   * text where it can (a Datasette row put with flat properties). A batch body that finds it
+   * calls it instead of reading `json`; a queue may store events without it (a spool stores text).
+   */
+  writeTo?(into: Buffer, at: number): number;
 }
 
 /** What a queue adds to stats(). */

@@ -1,6 +1,8 @@
+import type { QueuedEvent } from "./queue.js";
+
 /**
  * The sink contract: a store the forwarder delivers to. A sink only knows how to turn a batch of
- * serialized events into one request (or one transaction) and how to read the answer; every
+ * queued events into one request (or one transaction) and how to read the answer; every
  * store in src/stores/ implements it, and the failure policy (batch-sender.ts) reads the result.
  */
 export interface Sink {
@@ -8,8 +10,11 @@ export interface Sink {
   readonly description: string;
   /** The exact bytes of the request body for `count` events of `payloadBytes` in all, framing included. */
   bodyBytes?(count: number, payloadBytes: number): number;
-  /** `payloadBytes`: the payloads' UTF-8 bytes in all, when the caller knows them exactly. Never throws. */
-  send(payloads: string[], signal: AbortSignal, payloadBytes?: number): Promise<SendResult>;
+  /**
+   * `payloadBytes`: the events' UTF-8 bytes in all, when the caller knows them exactly. The same
+   * array comes again for each retry of a batch. Never throws.
+   */
+  send(events: readonly QueuedEvent[], signal: AbortSignal, payloadBytes?: number): Promise<SendResult>;
   /** Frees what the sink holds (a file, say); called once, by whoever built it. */
   close?(): Promise<void>;
 }

@@ -1,8 +1,22 @@
 import { EventError } from "../core/errors.js";
 import { checkInput, describe, idText, propertiesJson, pythonIsoformat, pythonIsoformatLength, toIsoDate, wellFormed, type EventInput, type EventMeta, type Serializer } from "./event-input.js";
-import { flatProperties, flatPropertiesColumn, type FlatProperties } from "./flat-properties.js";
-import { MonotonicUlid, ulidText } from "../core/ids.js";
+import { flatProperties, flatPropertiesColumn, writeFlatPropertiesColumn, type FlatProperties } from "./flat-properties.js";
+import { MonotonicUlid, ulidText, writeEncoded40 } from "../core/ids.js";
 import type { QueuedEvent } from "../pipeline/queue.js";
+import { writeAscii, writeBytes } from "./bytes.js";
+
+const OPEN_ID = Buffer.from('{"id":"');
+/** The bytes of the last id head and `created` text written: the rows of a millisecond share both. */
+const heads = { text: "", utf8: new Uint8Array(0) };
+const isos = { text: "", utf8: new Uint8Array(0) };
+
+function asciiBytes(text: string, last: { text: string; utf8: Uint8Array }): Uint8Array {
+  if (text !== last.text) {
+    last.text = text;
+    last.utf8 = Buffer.from(text, "latin1");
+  }
+  return last.utf8;
+}
 
 /** Row ids come from one factory, so they are monotonic in the process, across forwarders. */
 const ids = new MonotonicUlid();
@@ -24,13 +38,13 @@ class Row implements QueuedEvent, FlatProperties {
     private readonly rows: DatasetteRows,
     readonly idHead: string,
     readonly idLow: number,
-    /** The text from the id's closing quote to `created`'s value: instance and event. */
-    readonly eventSegment: string,
+    /** From the id's closing quote to `created`'s value: instance and event. */
+    readonly eventSegment: Segment,
     /** When the event was put; `createdText` is the event's own `created`, if it had one. */
     readonly createdMs: number,
     private createdText: string | undefined,
-    /** The text from `created`'s closing quote to the properties: actor, database and table. */
-    readonly actorSegment: string,
+    /** From `created`'s closing quote to the properties: actor, database and table. */
+    readonly actorSegment: Segment,
     headBytes: number,
   ) {
     this.bytes = headBytes;
@@ -42,6 +56,20 @@ class Row implements QueuedEvent, FlatProperties {
       this.copy = undefined;
     }
     return this.text;
+  }
+
+  /** Its bytes, written from its parts while its text is not made (the batch's usual case). */
+  writeTo(into: Buffer, at: number): number {
+    if (this.text !== undefined) return at + into.write(this.text, at);
+    at = writeBytes(into, at, OPEN_ID);
+    at = writeBytes(into, at, asciiBytes(this.idHead, heads));
+    at = writeEncoded40(into, at, this.idLow);
+    at = writeBytes(into, at, this.eventSegment.utf8);
+    at = this.createdText === undefined ? writeBytes(into, at, asciiBytes(this.rows.isoAt(this.createdMs), isos)) : writeAscii(into, at, this.createdText);
+    at = writeBytes(into, at, this.actorSegment.utf8);
+    at = writeFlatPropertiesColumn(into, at, this.copy!, this.requestId);
+    into[at] = 0x7d; // }
+    return at + 1;
   }
 
   /** The properties column made at put() time: the row is complete. */
@@ -68,7 +96,7 @@ export class DatasetteRows {
   /** Made once per event name and kept (up to a bound): names repeat, and alternate. */
   private readonly eventSegments = new Map<string, Segment>();
   private actorSegment: Segment & { actorId: string | null; databaseName: unknown; tableName: unknown } = {
-    actorId: null, databaseName: null, tableName: null, text: "", bytes: 0,
+    actorId: null, databaseName: null, tableName: null, text: "", bytes: 0, utf8: new Uint8Array(0),
   };
 
   constructor(instance: string) {
@@ -90,7 +118,7 @@ export class DatasetteRows {
 
   /** The row's text, from a few long pieces: a string made of many short ones costs more to write out. */
   rowText(row: Row, propertiesColumn: string): string {
-    return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment + row.created + row.actorSegment + propertiesColumn + "}";
+    return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment.text + row.created + row.actorSegment.text + propertiesColumn + "}";
   }
 
   /** The `created` text of `ms` (Python's isoformat), made once per millisecond. */
@@ -112,7 +140,7 @@ export class DatasetteRows {
     // {"id":" + the id + ... + }
     const bytes = 7 + 26 + named.bytes + (created === undefined ? pythonIsoformatLength(now) : created.length) + acted.bytes + 1;
     ids.next(now);
-    return new Row(this, ids.head, ids.low, named.text, now, created, acted.text, bytes);
+    return new Row(this, ids.head, ids.low, named, now, created, acted, bytes);
   }
 
   private eventSegmentOf(name: string): Segment {
@@ -132,8 +160,8 @@ export class DatasetteRows {
     const table = tableName || null;
     if (actorId !== last.actorId || database !== last.databaseName || table !== last.tableName || last.text === "") {
       const actorJson = actorId === null ? "null" : JSON.stringify(wellFormed(actorId));
-      const { text, bytes } = segmentOf(['","actor_id":', actorJson, ',"database_name":', nameJson(database), ',"table_name":', nameJson(table), ',"properties":']);
-      this.actorSegment = { actorId, databaseName: database, tableName: table, text, bytes };
+      const segment = segmentOf(['","actor_id":', actorJson, ',"database_name":', nameJson(database), ',"table_name":', nameJson(table), ',"properties":']);
+      this.actorSegment = { actorId, databaseName: database, tableName: table, ...segment };
     }
     return this.actorSegment;
   }
@@ -161,10 +189,11 @@ export function datasetteRowSerializer(instance: string): Serializer {
   return (input, meta) => rows.text(input, meta);
 }
 
-/** A piece of row text, made flat once, and its bytes. */
-interface Segment {
+/** A piece of row text, made flat once, its bytes, and its size. */
+export interface Segment {
   text: string;
   bytes: number;
+  utf8: Uint8Array;
 }
 
 /** Event names whose text is kept; past this, an app naming events from data pays per event. */
@@ -172,7 +201,8 @@ const MAX_EVENT_NAMES = 1_000;
 
 function segmentOf(pieces: string[]): Segment {
   const text = pieces.join(""); // join makes a flat string
-  return { text, bytes: Buffer.byteLength(text) };
+  const utf8 = Buffer.from(text);
+  return { text, bytes: utf8.length, utf8 };
 }
 
 /** databaseName and tableName: checkInput let through only strings, null and undefined. */

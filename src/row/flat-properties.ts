@@ -4,6 +4,8 @@
  * not leak into the event) and counts the exact bytes the `properties` column will take, without
  * serializing; the text is made when the batch is built. Anything else is serialized at once.
  */
+import { numberText, numberTextLength, writeNumberText } from "./number-text.js";
+import { writeAscii } from "./bytes.js";
 
 /** Where flatProperties() leaves what it found: the queued row itself (no object of its own). */
 export interface FlatProperties {
@@ -46,8 +48,7 @@ export function flatProperties(into: FlatProperties, properties: Record<string, 
         valueBytes = value.length + QUOTED_EXTRA;
         break;
       case "number":
-        // JSON writes a finite number as String() does, and NaN and the infinities as null.
-        valueBytes = Number.isFinite(value) ? String(value).length : 4;
+        valueBytes = numberTextLength(value);
         break;
       case "boolean":
         valueBytes = value ? 4 : 5;
@@ -139,10 +140,53 @@ export function flatPropertiesColumn(copy: Record<string, unknown>, requestId: s
     const value = copy[key];
     if (value === undefined) continue;
     const valueText =
-      typeof value === "string" ? `\\"${value}\\"` : typeof value === "number" ? (Number.isFinite(value) ? String(value) : "null") : String(value);
+      typeof value === "string" ? `\\"${value}\\"` : typeof value === "number" ? numberText(value) : String(value);
     text += separator + (plainKeys.get(key) ?? keyText(key)) + valueText;
     separator = ",";
   }
   if (requestId !== undefined) text += `${separator}\\"request_id\\":\\"${requestId}\\"`;
   return `${text}}"`;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * flatPropertiesColumn(copy, requestId) as bytes, written at `at` (the batch body's usual path:
+ * no text is made); returns where it ends. Everything in the copy was found plain by put().
+ */
+export function writeFlatPropertiesColumn(into: Uint8Array, at: number, copy: Record<string, unknown>, requestId: string | undefined): number {
+  into[at++] = QUOTE;
+  into[at++] = 0x7b; // {
+  let first = true;
+  for (const key of Object.keys(copy)) {
+    const value = copy[key];
+    if (value === undefined) continue;
+    if (!first) into[at++] = 0x2c; // ,
+    first = false;
+    at = writeQuotedAscii(into, at, key);
+    into[at++] = 0x3a; // :
+    if (typeof value === "string") at = writeQuotedAscii(into, at, value);
+    else if (typeof value === "number") at = writeNumberText(into, at, value);
+    else at = writeAscii(into, at, String(value)); // true, false, null
+  }
+  if (requestId !== undefined) {
+    if (!first) into[at++] = 0x2c;
+    at = writeQuotedAscii(into, at, "request_id");
+    into[at++] = 0x3a;
+    at = writeQuotedAscii(into, at, requestId);
+  }
+  into[at++] = 0x7d; // }
+  into[at++] = QUOTE;
+  return at;
+}
+
+/** \"text\": the quotes escaped, as inside the column's JSON string. */
+function writeQuotedAscii(into: Uint8Array, at: number, text: string): number {
+  into[at++] = BACKSLASH;
+  into[at++] = QUOTE;
+  at = writeAscii(into, at, text);
+  into[at++] = BACKSLASH;
+  into[at++] = QUOTE;
+  return at;
 }

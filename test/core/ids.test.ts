@@ -15,6 +15,15 @@ describe("monotonicUlid", () => {
     expect(decodeTime(monotonicUlid()(1_700_000_000_123))).toBe(1_700_000_000_123);
   });
 
+  it("encodes every time as ulid's decoder reads it back", () => {
+    let seed = 3;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const ms = Math.floor((seed / 2 ** 31) * 2 ** 48);
+      expect(decodeTime(monotonicUlid()(ms))).toBe(ms);
+    }
+  });
+
   it("encodes the largest and smallest times ULIDs allow", () => {
     expect(monotonicUlid()(2 ** 48 - 1).slice(0, 10)).toBe("7ZZZZZZZZZ");
     expect(monotonicUlid()(1).slice(0, 10)).toBe("0000000001");

@@ -7,6 +7,7 @@ import { silentLogger } from "../../src/core/log.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
+import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import { useLoopbackStore } from "../helpers/forward-to.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -72,7 +73,7 @@ describe("a durable queue (a spool) at the close() deadline", () => {
     // A store that never answers: the first batch is in flight when the deadline comes.
     const sink = {
       description: "hanging sink",
-      send: (_payloads: string[], signal: AbortSignal) =>
+      send: (_events: readonly QueuedEvent[], signal: AbortSignal) =>
         new Promise<SendResult>((resolve) => {
           sends++;
           signal.addEventListener("abort", () => resolve({ ok: false, retry: true, reason: "aborted" }));

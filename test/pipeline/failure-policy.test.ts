@@ -4,6 +4,7 @@ import { silentLogger } from "../../src/core/log.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
+import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "../helpers/request-starts.js";
 import { waitFor } from "../helpers/wait.js";
@@ -210,9 +211,9 @@ describe("a sink that breaks its contract", () => {
     let calls = 0;
     const sink = {
       description: "custom sink",
-      async send(payloads: string[]): Promise<SendResult> {
+      async send(events: readonly QueuedEvent[]): Promise<SendResult> {
         if (calls++ === 0) throw new TypeError("sink bug");
-        seen.push(payloads);
+        seen.push(events.map((event) => event.json));
         return { ok: true };
       },
     };

@@ -2,6 +2,17 @@ import { describe, expect, it, vi } from "vitest";
 import type { EventMeta } from "../../src/row/event-input.js";
 import { EventError } from "../../src/core/errors.js";
 import { DatasetteRows, datasetteRowSerializer } from "../../src/row/datasette-row.js";
+import type { QueuedEvent } from "../../src/pipeline/queue.js";
+
+/** What writeTo() writes, between bytes it must leave alone; it must end exactly `bytes` later. */
+function writtenBytes(queued: QueuedEvent): string {
+  const into = Buffer.alloc(queued.bytes + 16, 0x7e);
+  const end = queued.writeTo!(into, 8);
+  expect(end - 8).toBe(queued.bytes);
+  expect(into.subarray(0, 8).toString()).toBe("~".repeat(8));
+  expect(into.subarray(end).toString()).toBe("~".repeat(8));
+  return into.toString("utf8", 8, end);
+}
 
 // The serializer writes the row text directly (no row object); it must be the very text that
 // JSON.stringify makes of the row object, key order and escapes included.
@@ -26,8 +37,11 @@ describe("the row text", () => {
   const rows = new DatasetteRows('web "1" é');
   const queuedText = (input: object, meta: EventMeta) => {
     const queued = rows.queued(input, meta);
+    // The batch body's path first: the bytes written from the row's parts, before any text exists.
+    const written = writtenBytes(queued);
     const text = queued.json;
     expect(queued.bytes).toBe(Buffer.byteLength(text));
+    expect(written).toBe(text);
     return text;
   };
   const flatCases: typeof cases = [

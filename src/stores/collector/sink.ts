@@ -3,6 +3,7 @@ import type { ResolvedCollector } from "./options.js";
 import { frameBody, framedBytes, gzipBody, signBody } from "./wire.js";
 import { describeUrl, postBatch } from "../http.js";
 import type { Sink } from "../../pipeline/sink.js";
+import type { QueuedEvent } from "../../pipeline/queue.js";
 
 export interface CollectorSinkOptions {
   collector: ResolvedCollector;
@@ -22,14 +23,14 @@ interface Prepared {
 export function collectorSink(options: CollectorSinkOptions): Sink {
   const { url, version, keyName, key, userAgent } = options.collector;
   // The forwarder hands the same array to every retry of a batch: frame, sign and gzip it once.
-  const prepared = new WeakMap<string[], Prepared>();
+  const prepared = new WeakMap<readonly QueuedEvent[], Prepared>();
 
-  async function prepare(payloads: string[]): Promise<Prepared> {
-    let done = prepared.get(payloads);
+  async function prepare(events: readonly QueuedEvent[]): Promise<Prepared> {
+    let done = prepared.get(events);
     if (done === undefined) {
-      const body = Buffer.from(frameBody(version, payloads), "utf8");
+      const body = Buffer.from(frameBody(version, events.map((event) => event.json)), "utf8");
       done = { gzipped: await gzipBody(body), signature: signBody(keyName, key, body) };
-      prepared.set(payloads, done);
+      prepared.set(events, done);
     }
     return done;
   }
@@ -37,10 +38,10 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
   return {
     description: `collector ${describeUrl(url)}`,
     bodyBytes: (count, payloadBytes) => framedBytes(version, count, payloadBytes),
-    async send(payloads, signal) {
+    async send(events, signal) {
       let batch: Prepared;
       try {
-        batch = await prepare(payloads);
+        batch = await prepare(events);
       } catch (error) {
         return { ok: false, retry: false, reason: `could not compress the batch: ${(error as Error).message}` };
       }

@@ -1,26 +1,32 @@
-/** Room past the expected end: any character written past it shows that a count was short. */
+import type { QueuedEvent } from "../../pipeline/queue.js";
+
+/** Room past the expected end: any byte written past it shows that a count was short. */
 const SLACK = 4;
 
 /**
- * A batch body: `prefix`, the payloads joined by commas, `suffix`. When the caller knows the
- * payloads' UTF-8 bytes exactly, they are written straight into one Buffer of the body's size:
- * no joined string (for a large batch, a large-object allocation) and no second copy when the
- * HTTP client encodes it. Should the count be wrong, the joined string is sent instead.
+ * A batch body: `prefix`, the events joined by commas, `suffix`. When the caller knows the
+ * events' UTF-8 bytes exactly, they are written straight into one Buffer of the body's size: no
+ * joined string (for a large batch, a large-object allocation), no second copy when the HTTP
+ * client encodes it, and, for an event that writes its own bytes (a Datasette row put with flat
+ * properties), no text at all. Should the count be wrong, the joined text is sent instead.
  */
-export function batchBody(prefix: string, payloads: readonly string[], suffix: string, payloadBytes?: number): string | Buffer {
-  if (payloadBytes === undefined || payloads.length === 0) return joined(prefix, payloads, suffix);
-  const end = Buffer.byteLength(prefix) + payloadBytes + (payloads.length - 1);
+export function batchBody(prefix: string, events: readonly QueuedEvent[], suffix: string, payloadBytes?: number): string | Buffer {
+  if (payloadBytes === undefined || events.length === 0) return joined(prefix, events, suffix);
+  const end = Buffer.byteLength(prefix) + payloadBytes + (events.length - 1);
+  if (!(payloadBytes >= 0)) return joined(prefix, events, suffix);
   const body = Buffer.allocUnsafe(end + Buffer.byteLength(suffix) + SLACK);
   let at = body.write(prefix, 0);
-  for (let i = 0; i < payloads.length; i++) {
+  for (let i = 0; i < events.length; i++) {
     if (i > 0) body[at++] = 0x2c; // ,
-    at += body.write(payloads[i]!, at);
+    const event = events[i]!;
+    at = event.writeTo === undefined ? at + body.write(event.json, at) : event.writeTo(body, at);
+    // A count too short would run past the end: writes into a Buffer past its length are dropped.
+    if (at > end) return joined(prefix, events, suffix);
   }
-  // Too many bytes would run past `end` (SLACK holds at least one more character); too few stop short.
-  if (at !== end) return joined(prefix, payloads, suffix);
+  if (at !== end) return joined(prefix, events, suffix);
   return body.subarray(0, at + body.write(suffix, at));
 }
 
-function joined(prefix: string, payloads: readonly string[], suffix: string): string {
-  return `${prefix}${payloads.join(",")}${suffix}`;
+function joined(prefix: string, events: readonly QueuedEvent[], suffix: string): string {
+  return `${prefix}${events.map((event) => event.json).join(",")}${suffix}`;
 }

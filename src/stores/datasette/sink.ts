@@ -30,12 +30,12 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
   if (options.apiToken !== undefined) headers.authorization = `Bearer ${options.apiToken}`;
   return {
     description: `Datasette ${describeUrl(options.apiUrl)}`,
-    send: (payloads, signal, payloadBytes) =>
+    send: (events, signal, payloadBytes) =>
       postBatch({
         dispatcher: options.dispatcher,
         url: options.apiUrl,
         headers,
-        body: batchBody(prefix, payloads, "]}", payloadBytes),
+        body: batchBody(prefix, events, "]}", payloadBytes),
         timeoutMs: options.requestTimeoutMs,
         signal,
         explain: (status, body) => explainDatasetteError(status, body, mode),

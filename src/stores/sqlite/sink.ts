@@ -27,10 +27,10 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
   });
   return {
     description: `SQLite ${options.path}`,
-    async send(payloads): Promise<SendResult> {
+    async send(events): Promise<SendResult> {
       const rows: Row[] = [];
-      for (const payload of payloads) {
-        const row = toRow(payload);
+      for (const event of events) {
+        const row = toRow(event.json);
         // Like Datasette's 400 for a bad row: the forwarder splits the batch to isolate it.
         if (typeof row === "string") return { ok: false, retry: false, splittable: true, reason: `bad row for ${options.table}: ${row}` };
         rows.push(row);

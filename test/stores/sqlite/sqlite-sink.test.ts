@@ -69,7 +69,10 @@ describe("the embedded store", () => {
   it("writes a batch sent twice once (INSERT OR IGNORE on the ULID key)", async () => {
     const path = join(tempDir(), "events.db");
     const sink = sqliteSink({ path, table: "datasette_events" });
-    const rows = [1, 2].map((n) => JSON.stringify({ id: `01J00000000000000000000${n}AA`, instance: "i", event: "e", created: "2026-01-01T00:00:00.000Z", properties: "{}" }));
+    const rows = [1, 2].map((n) => {
+      const json = JSON.stringify({ id: `01J00000000000000000000${n}AA`, instance: "i", event: "e", created: "2026-01-01T00:00:00.000Z", properties: "{}" });
+      return { json, bytes: Buffer.byteLength(json) };
+    });
     const signal = new AbortController().signal;
     expect(await sink.send(rows, signal)).toEqual({ ok: true });
     expect(await sink.send(rows, signal)).toEqual({ ok: true });
