@@ -74,7 +74,7 @@ export function useLoopbackStore(): LoopbackStoreTest {
     await Promise.all(harnesses.splice(0).map((h) => h.events.close({ timeoutMs: 100 })));
     await store?.stop();
   });
-  return {
+  const t: LoopbackStoreTest = {
     get store() {
       if (!store) throw new Error("the loopback store starts before each test: use t.store inside a test");
       return store;
@@ -85,9 +85,10 @@ export function useLoopbackStore(): LoopbackStoreTest {
       return h;
     },
     forward(options = {}) {
-      const h = forwardTo(this.store, options);
+      const h = forwardTo(t.store, options);
       harnesses.push(h);
       return h;
     },
   };
+  return t;
 }
