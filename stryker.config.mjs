@@ -8,6 +8,8 @@ const DELIVERY_MODULES = [
   "src/pipeline/retry.ts",
   "src/pipeline/rate-limit.ts",
   "src/pipeline/memory-queue.ts",
+  "src/pipeline/forwarder.ts",
+  "src/pipeline/batch-delivery.ts",
   "src/pipeline/batch-sender.ts",
   "src/pipeline/row-limit.ts",
   "src/spool/sqlite-lease.ts",

@@ -6,23 +6,14 @@ import { describe, expect, test } from "vitest";
 import { eventsForward, OptionError, type EventsForwardOptions } from "../src/index.js";
 import { TRUNCATED_MARKER } from "../src/http/request-privacy.js";
 import { isLoopbackHost } from "../src/config/transport-security.js";
-import { eachTestWithStore, forwardTo, type Harness } from "./helpers/forward-to.js";
-import type { TestStore, Row } from "./helpers/test-store.js";
+import { useLoopbackStore } from "./helpers/forward-to.js";
+import type { Row } from "./helpers/test-store.js";
 import { waitFor } from "./helpers/wait.js";
 
 const TOKEN = "dstok_SeCrEt-t0ken-d0-not-leak";
 const IP_KEY = "ip-key-SeCrEt-0123456789";
 
-let store: TestStore;
-let h: Harness | undefined;
-
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 function optionError(options: EventsForwardOptions): OptionError {
   try {
@@ -77,11 +68,11 @@ describe("a bearer token over plain http", () => {
     expect(remote.message).not.toContain(key);
     expect(optionError({ collector: { url: "http://10.1.2.3/v2", keyName: "k", keySecret: key } }).option).toBe("collector");
     await eventsForward({ collector: { hostname: "events.example.com", scheme: "http", keyName: "k", keySecret: key }, allowInsecureHttp: true, logger: false }).close();
-    await eventsForward({ collector: { url: `http://127.0.0.1:${store.port}/v1`, keyName: "k", keySecret: key }, logger: false }).close();
+    await eventsForward({ collector: { url: `http://127.0.0.1:${t.store.port}/v1`, keyName: "k", keySecret: key }, logger: false }).close();
   });
 
   test("allowInsecureHttp must be a boolean", () => {
-    expect(optionError({ apiUrl: store.url(), allowInsecureHttp: "yes" as never }).option).toBe("allowInsecureHttp");
+    expect(optionError({ apiUrl: t.store.url(), allowInsecureHttp: "yes" as never }).option).toBe("allowInsecureHttp");
   });
 
   test("isLoopbackHost knows the loopback forms URL.hostname gives", () => {
@@ -94,14 +85,14 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
   // The store echoes the request's Authorization header in its error pages, like a debug proxy;
   // the first page twice (every occurrence must go, not the first).
   let calls = 0;
-  store.behave = (seen) => {
+  t.store.behave = (seen) => {
     calls++;
     const authorization = String(seen.headers.authorization);
     if (calls === 1) return { status: 500, body: `<pre>upstream failed; request had authorization: ${authorization}\nretry with authorization: ${authorization}</pre>` };
     if (calls === 2) return { status: 400, body: JSON.stringify({ ok: false, errors: [`bad token ${authorization}`] }) };
     return { accept: true };
   };
-  h = forwardTo(store, { apiToken: TOKEN, clientIpKey: IP_KEY, requestEvents: true, maxAttempts: 2, batchLimit: 100 });
+  const h = t.forward({ apiToken: TOKEN, clientIpKey: IP_KEY, requestEvents: true, maxAttempts: 2, batchLimit: 100 });
   const errors: unknown[] = [];
   const app = express();
   app.use(h.events);
@@ -115,13 +106,13 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
     res.send("ok");
   });
   await request(app).get("/x?api_token=QUERY-SECRET").set("authorization", "Bearer CLIENT-SECRET").set("cookie", "sid=COOKIE-SECRET").expect(200);
-  await waitFor(() => h!.events.stats().queued === 2, { what: "the request event" }); // "fine" and "request"
+  await waitFor(() => h.events.stats().queued === 2, { what: "the request event" }); // "fine" and "request"
   await h.events.flush(); // 500 (echo), then 400 (echo: split), then success
   h.events.put({ event: "later" });
   await h.events.flush();
   for (const options of [{ apiToken: { $env: "NO_SUCH_VARIABLE_FOR_TEST" } }, { apiToken: TOKEN, batchLimit: -1 }, { apiToken: TOKEN, apiUrl: "http://example.com/d/-/create" }]) {
     try {
-      eventsForward({ apiUrl: store.url(), clientIpKey: IP_KEY, logger: false, ...options });
+      eventsForward({ apiUrl: t.store.url(), clientIpKey: IP_KEY, logger: false, ...options });
     } catch (error) {
       errors.push(error);
     }
@@ -137,17 +128,17 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
     JSON.stringify(h.events.stats()),
     JSON.stringify(closed),
     JSON.stringify(h.drops),
-    ...store.requests.map((r) => r.body),
+    ...t.store.requests.map((r) => r.body),
     inspect(h.events, { depth: 5 }),
   ].join("\n");
   for (const secret of [TOKEN, IP_KEY, "CLIENT-SECRET", "COOKIE-SECRET", "QUERY-SECRET"]) expect(everything).not.toContain(secret);
   // ...and the scan saw real material: the delivered request event is among it.
-  expect(store.events()).toEqual(expect.arrayContaining(["request", "fine", "later"]));
+  expect(t.store.events()).toEqual(expect.arrayContaining(["request", "fine", "later"]));
 });
 
 describe("request events", () => {
   async function recordOne(options: EventsForwardOptions, configure?: (app: express.Express) => void): Promise<Record<string, unknown>> {
-    h = forwardTo(store, { requestEvents: true, ...options });
+    const h = t.forward({ requestEvents: true, ...options });
     const app = express();
     configure?.(app);
     app.use(h.events);
@@ -163,9 +154,9 @@ describe("request events", () => {
       .set("x-forwarded-for", "203.0.113.7")
       .send({ password: "BODY-SECRET" })
       .expect(200);
-    await waitFor(() => h!.events.stats().queued === 1, { what: "the request event" });
+    await waitFor(() => h.events.stats().queued === 1, { what: "the request event" });
     await h.events.flush();
-    const row = [...store.table.values()].find((r) => r.event === "request")!;
+    const row = [...t.store.table.values()].find((r) => r.event === "request")!;
     return properties(row);
   }
 
@@ -173,7 +164,7 @@ describe("request events", () => {
     const p = await recordOne({});
     expect(Object.keys(p).sort()).toEqual(["duration_ms", "method", "path", "request_id", "route", "status"]);
     expect(p.path).toBe("/things/42");
-    expect(JSON.stringify([...store.table.values()])).not.toMatch(/SECRET|secret-query|203\.0\.113\.7|test-agent/);
+    expect(JSON.stringify([...t.store.table.values()])).not.toMatch(/SECRET|secret-query|203\.0\.113\.7|test-agent/);
   });
 
   test("captureHeaders records only the named headers", async () => {
@@ -185,7 +176,7 @@ describe("request events", () => {
   test.each(["authorization", "Authorization", "cookie", "set-cookie", "proxy-authorization"])(
     "captureHeaders refuses %s at start-up",
     (name) => {
-      const error = optionError({ apiUrl: store.url(), captureHeaders: ["user-agent", name] });
+      const error = optionError({ apiUrl: t.store.url(), captureHeaders: ["user-agent", name] });
       expect(error.option).toBe("captureHeaders");
       expect(error.message).toContain("never recorded");
     },
@@ -206,12 +197,12 @@ describe("request events", () => {
   });
 
   test("clientIpKey must be a secret of 16 characters or more", () => {
-    expect(optionError({ apiUrl: store.url(), clientIpKey: "short" }).option).toBe("clientIpKey");
-    expect(optionError({ apiUrl: store.url(), clientIpKey: 42 as never }).option).toBe("clientIpKey");
+    expect(optionError({ apiUrl: t.store.url(), clientIpKey: "short" }).option).toBe("clientIpKey");
+    expect(optionError({ apiUrl: t.store.url(), clientIpKey: 42 as never }).option).toBe("clientIpKey");
   });
 
   test("very long paths, routes and captured header values are cut with a marker", async () => {
-    h = forwardTo(store, { requestEvents: true, captureHeaders: ["x-long"] });
+    const h = t.forward({ requestEvents: true, captureHeaders: ["x-long"] });
     const app = express();
     app.use(h.events);
     app.get(/.*/, (_req, res) => {
@@ -219,9 +210,9 @@ describe("request events", () => {
     });
     const longPath = "/" + "p".repeat(5000);
     await request(app).get(longPath).set("x-long", "v".repeat(5000)).expect(200);
-    await waitFor(() => h!.events.stats().queued === 1, { what: "the request event" });
+    await waitFor(() => h.events.stats().queued === 1, { what: "the request event" });
     await h.events.flush();
-    const p = properties([...store.table.values()][0]!);
+    const p = properties([...t.store.table.values()][0]!);
     expect(p.path).toBe(longPath.slice(0, 1024) + TRUNCATED_MARKER);
     expect((p.headers as Record<string, string>)["x-long"]).toBe("v".repeat(512) + TRUNCATED_MARKER);
   });
@@ -229,32 +220,32 @@ describe("request events", () => {
 
 describe("prototype pollution", () => {
   test("__proto__ and constructor in properties are data, not prototypes", async () => {
-    h = forwardTo(store);
+    const h = t.forward();
     const hostile = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "ok": 1}') as Record<string, unknown>;
     h.events.put({ event: "hostile", properties: hostile });
     await h.events.flush();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, "polluted")).toBe(false);
-    const p = properties([...store.table.values()][0]!);
+    const p = properties([...t.store.table.values()][0]!);
     expect(Object.prototype.hasOwnProperty.call(p, "__proto__")).toBe(true);
     expect(p.ok).toBe(1);
   });
 
   test.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("name %s is refused (req[name] would hit the prototype)", (name) => {
-    expect(optionError({ apiUrl: store.url(), name }).option).toBe("name");
+    expect(optionError({ apiUrl: t.store.url(), name }).option).toBe("name");
   });
 
   test("a header named like a prototype property is captured as data", async () => {
-    h = forwardTo(store, { requestEvents: true, captureHeaders: ["constructor"] });
+    const h = t.forward({ requestEvents: true, captureHeaders: ["constructor"] });
     const app = express();
     app.use(h.events);
     app.get("/", (_req, res) => {
       res.send("ok");
     });
     await request(app).get("/").set("constructor", "x").expect(200);
-    await waitFor(() => h!.events.stats().queued === 1, { what: "the request event" });
+    await waitFor(() => h.events.stats().queued === 1, { what: "the request event" });
     await h.events.flush();
-    const p = properties([...store.table.values()][0]!);
+    const p = properties([...t.store.table.values()][0]!);
     expect(p.headers).toEqual({ constructor: "x" });
     expect(typeof ({} as { constructor: unknown }).constructor).toBe("function");
   });

@@ -8,7 +8,7 @@ import Koa from "koa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { EventsForwardOptions } from "../../src/index.js";
 import { TRUNCATED_MARKER } from "../../src/http/request-privacy.js";
-import { ULID } from "../helpers/fast-options.js";
+import { ULID } from "../helpers/row-format.js";
 import { forwardTo, logged, type Harness } from "../helpers/forward-to.js";
 import { TestStore, type Row } from "../helpers/test-store.js";
 import { gate, waitFor } from "../helpers/wait.js";

@@ -1,23 +1,18 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, expect, test } from "vitest";
+import { afterEach, expect, test } from "vitest";
 import { eventsForward } from "../../src/index.js";
-import { TestStore } from "../helpers/test-store.js";
+import { useLoopbackStore } from "../helpers/forward-to.js";
 import { waitFor } from "../helpers/wait.js";
 
 const CHILD = fileURLToPath(new URL("../fixtures/signal-child.ts", import.meta.url));
 
-let store: TestStore;
+const t = useLoopbackStore();
 let child: ChildProcess | undefined;
 
-beforeEach(async () => {
-  store = await new TestStore().start();
-});
-
-afterEach(async () => {
+afterEach(() => {
   if (child?.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   child = undefined;
-  await store.stop();
 });
 
 interface Exit {
@@ -29,7 +24,7 @@ interface Exit {
 /** Starts the child; resolves once it has put its events; `exit` resolves when it ends. */
 async function startChild(env: Record<string, string> = {}): Promise<{ exit: Promise<Exit> }> {
   const proc = spawn(process.execPath, ["--import", "tsx", CHILD], {
-    env: { ...process.env, STORE_URL: store.url(), ...env },
+    env: { ...process.env, STORE_URL: t.store.url(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child = proc;
@@ -45,11 +40,11 @@ async function startChild(env: Record<string, string> = {}): Promise<{ exit: Pro
 
 test.each(["SIGTERM", "SIGINT"] as const)("%s drains the queue, then the process dies of the signal", async (signal) => {
   const { exit } = await startChild();
-  expect(store.events()).toEqual(["e0"]); // the rest wait for the rate limit
+  expect(t.store.events()).toEqual(["e0"]); // the rest wait for the rate limit
   child!.kill(signal);
   const ended = await exit;
   expect(ended).toMatchObject({ code: null, signal });
-  expect(store.events()).toEqual(["e0", "e1", "e2", "e3", "e4"]);
+  expect(t.store.events()).toEqual(["e0", "e1", "e2", "e3", "e4"]);
 });
 
 test("with the app's own handler, the app decides how to exit; the drain still happens", async () => {
@@ -57,24 +52,24 @@ test("with the app's own handler, the app decides how to exit; the drain still h
   child!.kill("SIGTERM");
   const ended = await exit;
   expect(ended).toMatchObject({ code: 7, signal: null });
-  expect(store.events()).toEqual(["e0", "e1", "e2", "e3", "e4"]);
+  expect(t.store.events()).toEqual(["e0", "e1", "e2", "e3", "e4"]);
 });
 
 test("a store that does not answer cannot hold the process past shutdownTimeoutMs; what was lost is logged", async () => {
   const { exit } = await startChild({ TIMEOUT_MS: "200" });
-  store.behave = () => ({ hangMs: 60_000 });
+  t.store.behave = () => ({ hangMs: 60_000 });
   child!.kill("SIGTERM");
   const ended = await exit;
   expect(ended).toMatchObject({ code: null, signal: "SIGTERM" });
-  expect(store.events()).toEqual(["e0"]);
+  expect(t.store.events()).toEqual(["e0"]);
   expect(ended.stderr).toMatch(/dropped 4 event\(s\).*closed before they were delivered/);
 });
 
 test("a second signal during the drain ends the process at once", async () => {
   const { exit } = await startChild({ TIMEOUT_MS: "60000" });
-  store.behave = () => ({ hangMs: 60_000 });
+  t.store.behave = () => ({ hangMs: 60_000 });
   child!.kill("SIGTERM");
-  await waitFor(() => store.requests.length === 2, { what: "the drain's request to reach the store" });
+  await waitFor(() => t.store.requests.length === 2, { what: "the drain's request to reach the store" });
   child!.kill("SIGTERM");
   const ended = await exit;
   expect(ended).toMatchObject({ code: null, signal: "SIGTERM" });
@@ -85,20 +80,20 @@ test("a second signal during the drain ends the process at once", async () => {
 test("with two forwarders, the process ends only when both have drained", async () => {
   let secondRequests = 0;
   // The second forwarder's drain is told to come back in a second: it finishes well after the first.
-  store.behave = ({ rows }) => (rows[0]?.instance === "second" && ++secondRequests === 2 ? { status: 503, headers: { "retry-after": "1" } } : { accept: true });
+  t.store.behave = ({ rows }) => (rows[0]?.instance === "second" && ++secondRequests === 2 ? { status: 503, headers: { "retry-after": "1" } } : { accept: true });
   const { exit } = await startChild({ TWO: "1" });
   child!.kill("SIGTERM");
   const ended = await exit;
   expect(ended).toMatchObject({ code: null, signal: "SIGTERM" });
-  expect(store.events().sort()).toEqual(["e0", "e1", "e2", "e3", "e4", "s0", "s1", "s2", "s3", "s4"]);
+  expect(t.store.events().sort()).toEqual(["e0", "e1", "e2", "e3", "e4", "s0", "s1", "s2", "s3", "s4"]);
   expect(secondRequests).toBe(3);
 });
 
 test("handlers are installed only when asked, and removed by close()", async () => {
   const before = { term: process.listenerCount("SIGTERM"), int: process.listenerCount("SIGINT") };
-  const plain = eventsForward({ apiUrl: store.url(), logger: false });
+  const plain = eventsForward({ apiUrl: t.store.url(), logger: false });
   expect(process.listenerCount("SIGTERM")).toBe(before.term);
-  const withSignals = eventsForward({ apiUrl: store.url(), logger: false, shutdownSignals: ["SIGTERM"] });
+  const withSignals = eventsForward({ apiUrl: t.store.url(), logger: false, shutdownSignals: ["SIGTERM"] });
   expect(process.listenerCount("SIGTERM")).toBe(before.term + 1);
   expect(process.listenerCount("SIGINT")).toBe(before.int);
   await withSignals.close();

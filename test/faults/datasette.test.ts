@@ -1,49 +1,41 @@
 // Fault injection against a real Datasette: stopped and started, or behind a fault-injecting
 // proxy (test/helpers/test-store.ts with an upstream). Every test reads the table back and
 // accounts for every event put: delivered exactly once, or dropped with Datasette's own reason.
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { afterEach, expect, test } from "vitest";
 import { datasetteRowSerializer, type EventsForwardOptions, type Serializer } from "../../src/index.js";
 import { expectAccounted, type Table } from "../helpers/accounting.js";
-import { DatasetteServer } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS } from "../helpers/fast-options.js";
+import { useDatasette } from "../helpers/servers.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
 import { TestStore } from "../helpers/test-store.js";
 import { waitFor } from "../helpers/wait.js";
 
-let ds: DatasetteServer;
+const t = useDatasette();
 let h: Harness | undefined;
 let proxy: TestStore | undefined;
 let tables = 0;
-
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-});
 
 afterEach(async () => {
   await h?.events.close({ timeoutMs: 1_000 });
   h = undefined;
   await proxy?.stop();
   proxy = undefined;
-  if (!ds.running) await ds.serve();
-});
-
-afterAll(async () => {
-  await ds?.dispose();
+  if (!t.ds.running) await t.ds.serve();
 });
 
 /** A forwarder into a fresh table, straight to Datasette or through a fault-injecting proxy. */
 async function forwarder(options: EventsForwardOptions & { viaProxy?: boolean } = {}): Promise<{ table: string }> {
   const { viaProxy, ...rest } = options;
   const table = `faults_${++tables}`;
-  if (viaProxy) proxy = await new TestStore(ds.url).start();
-  const target = proxy ?? { url: () => ds.createUrl };
-  h = forwardTo(target, { apiToken: ds.rootToken, table, requestTimeoutMs: 5_000, backoffBaseMs: 20, backoffMaxMs: 200, ...rest });
+  if (viaProxy) proxy = await new TestStore(t.ds.url).start();
+  const target = proxy ?? { url: () => t.ds.createUrl };
+  h = forwardTo(target, { apiToken: t.ds.rootToken, table, requestTimeoutMs: 5_000, backoffBaseMs: 20, backoffMaxMs: 200, ...rest });
   return { table };
 }
 
 /** The table's events, in id (so put) order, as the accounting wants them. */
 async function readBack(table: string): Promise<Table> {
-  const rows = (await ds.tableExists(table)) ? await ds.rows(table) : [];
+  const rows = (await t.ds.tableExists(table)) ? await t.ds.rows(table) : [];
   const events = rows.map((row) => String(row.event));
   return { events: () => events };
 }
@@ -55,12 +47,12 @@ function putAll(list: string[]): void {
 const settled = (n: number) => () => h!.events.stats().sent + h!.events.stats().dropped >= n;
 
 test("Datasette down at start: events wait, then land exactly once", async () => {
-  await ds.stop();
+  await t.ds.stop();
   const { table } = await forwarder({ batchLimit: 4 });
   const list = names("e", 10);
   putAll(list);
   await waitFor(() => h!.events.stats().failedRequests >= 2, { what: "refused connections" });
-  await ds.serve();
+  await t.ds.serve();
   await waitFor(settled(10), { what: "every event settled", timeoutMs: 20_000 });
   expectAccounted(h!, await readBack(table), list, { delivered: list, dropped: [] });
 });
@@ -72,9 +64,9 @@ test("Datasette stopped and started again mid-stream: nothing lost, nothing doub
     h!.events.put({ event });
     if (i === 8) {
       await waitFor(() => h!.events.stats().sent >= 3, { what: "a first delivery" });
-      await ds.stop();
+      await t.ds.stop();
     }
-    if (i === 16) await ds.serve();
+    if (i === 16) await t.ds.serve();
   }
   await waitFor(settled(24), { what: "every event settled", timeoutMs: 20_000 });
   expectAccounted(h!, await readBack(table), list, { delivered: list, dropped: [] });
@@ -135,8 +127,8 @@ function poisoning(): Serializer {
 
 test("poison rows in a batch, on an /-/insert URL: good rows land, each bad one is dropped with Datasette's message", async () => {
   const table = `faults_${++tables}`;
-  await ds.postJson(`/${ds.database}/-/create`, { table, pk: "id", columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })) });
-  h = forwardTo({ url: () => ds.insertUrl(table) }, { apiToken: ds.rootToken, batchLimit: 10, serializer: poisoning() });
+  await t.ds.postJson(`/${t.ds.database}/-/create`, { table, pk: "id", columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })) });
+  h = forwardTo({ url: () => t.ds.insertUrl(table) }, { apiToken: t.ds.rootToken, batchLimit: 10, serializer: poisoning() });
   const list = ["a-0", "a-1", "poison-column", "a-2", "a-3", "a-4", "poison-shape", "a-5", "a-6", "a-7"];
   putAll(list);
   await h.events.flush();
@@ -156,7 +148,7 @@ test("a lone surrogate: the default row makes it U+FFFD and Datasette takes it",
   h!.events.put({ event: "lone \ud800 surrogate", properties: { s: "x\udc00" } });
   h!.events.put({ event: "after" });
   await h!.events.flush();
-  const rows = await ds.rows(table);
+  const rows = await t.ds.rows(table);
   expect(rows.map((row) => row.event)).toEqual(["lone \ufffd surrogate", "after"]);
   expect(h!.drops).toEqual([]);
 });

@@ -2,136 +2,126 @@
 // says exactly what was delivered, what was dropped, and checks that nothing else was lost.
 import { expect, test } from "vitest";
 import { expectAccounted } from "../helpers/accounting.js";
-import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
-import type { TestStore, Row } from "../helpers/test-store.js";
+import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
+import type { Row } from "../helpers/test-store.js";
 import { waitFor } from "../helpers/wait.js";
 
-let store: TestStore;
-let h: Harness | undefined;
-
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 function putAll(list: string[]): void {
-  for (const event of list) h!.events.put({ event });
+  for (const event of list) t.h.events.put({ event });
 }
 
-const settled = (n: number) => () => h!.events.stats().sent + h!.events.stats().dropped >= n;
+const settled = (n: number) => () => t.h.events.stats().sent + t.h.events.stats().dropped >= n;
 
 test("store down at start: events wait, then all arrive once the store is up", async () => {
-  const port = store.port;
-  await store.stop();
-  h = forwardTo(store, { batchLimit: 3 });
+  const port = t.store.port;
+  await t.store.stop();
+  const h = t.forward({ batchLimit: 3 });
   const list = names("e", 10);
   putAll(list);
-  await waitFor(() => h!.events.stats().failedRequests >= 3, { what: "refused connections" });
-  expect(store.requests).toHaveLength(0);
-  await store.start(port);
+  await waitFor(() => h.events.stats().failedRequests >= 3, { what: "refused connections" });
+  expect(t.store.requests).toHaveLength(0);
+  await t.store.start(port);
   await waitFor(settled(10), { what: "every event settled" });
-  expectAccounted(h, store, list, { delivered: list, dropped: [] });
+  expectAccounted(h, t.store, list, { delivered: list, dropped: [] });
 });
 
 test("store killed and restarted mid-stream: nothing lost, nothing doubled in the table", async () => {
-  const port = store.port;
-  h = forwardTo(store, { batchLimit: 2, maxAttempts: 3 });
+  const port = t.store.port;
+  const h = t.forward({ batchLimit: 2, maxAttempts: 3 });
   const list = names("e", 30);
   for (const [i, event] of list.entries()) {
     h.events.put({ event });
     if (i === 9) {
-      await waitFor(() => store.table.size >= 4, { what: "a few deliveries" });
-      await store.stop(); // cuts the connection of any request in flight
+      await waitFor(() => t.store.table.size >= 4, { what: "a few deliveries" });
+      await t.store.stop(); // cuts the connection of any request in flight
     }
-    if (i === 19) await store.start(port);
+    if (i === 19) await t.store.start(port);
     await new Promise((resolve) => setImmediate(resolve));
   }
   await waitFor(settled(30), { what: "every event settled" });
-  expectAccounted(h, store, list, { delivered: list, dropped: [] });
+  expectAccounted(h, t.store, list, { delivered: list, dropped: [] });
 });
 
 test("slow store: timeouts are retried; a write whose answer came too late is not doubled", async () => {
   // Request 0 writes the rows but answers after the client gave up; request 2 never answers.
-  store.behave = (_, i) => (i === 0 ? { accept: true, delayMs: 1_000 } : i === 2 ? { hangMs: 3_000 } : { accept: true });
-  h = forwardTo(store, { batchLimit: 3, requestTimeoutMs: 300, maxAttempts: 3 });
+  t.store.behave = (_, i) => (i === 0 ? { accept: true, delayMs: 1_000 } : i === 2 ? { hangMs: 3_000 } : { accept: true });
+  const h = t.forward({ batchLimit: 3, requestTimeoutMs: 300, maxAttempts: 3 });
   const list = names("e", 9);
   putAll(list);
   await waitFor(settled(9), { what: "every event settled" });
-  expectAccounted(h, store, list, { delivered: list, dropped: [] });
+  expectAccounted(h, t.store, list, { delivered: list, dropped: [] });
   // The first batch crossed the wire twice; the table (ids + ignore) kept one copy.
-  expect(store.writes.get(store.requests[0]!.rows[0]!.id)).toBe(2);
+  expect(t.store.writes.get(t.store.requests[0]!.rows[0]!.id)).toBe(2);
   expect(h.events.stats().failedRequests).toBe(2);
 });
 
 test("500s: a short run is ridden out; a run longer than maxAttempts drops exactly that batch", async () => {
   // Requests 1-2 fail (the second batch gets through on its third attempt); requests 4-6 fail
   // (the third batch uses its three attempts and is dropped); everything else succeeds.
-  store.behave = (_, i) => ([1, 2, 4, 5, 6].includes(i) ? { status: 500 } : { accept: true });
-  h = forwardTo(store, { batchLimit: 2, maxAttempts: 3 });
+  t.store.behave = (_, i) => ([1, 2, 4, 5, 6].includes(i) ? { status: 500 } : { accept: true });
+  const h = t.forward({ batchLimit: 2, maxAttempts: 3 });
   const list = names("e", 8);
   putAll(list);
   await h.events.flush();
-  expectAccounted(h, store, list, { delivered: ["e-0", "e-1", "e-2", "e-3", "e-6", "e-7"], dropped: ["e-4", "e-5"] });
+  expectAccounted(h, t.store, list, { delivered: ["e-0", "e-1", "e-2", "e-3", "e-6", "e-7"], dropped: ["e-4", "e-5"] });
   expect(h.drops[0]!.reason).toMatch(/HTTP 500.*gave up after 3 attempts/);
 });
 
 test("429 with Retry-After: the store's pause is kept and nothing is dropped", async () => {
-  store.behave = (_, i) => (i === 1 ? { status: 429, headers: { "retry-after": "1" } } : { accept: true });
-  h = forwardTo(store, { batchLimit: 2, maxAttempts: 1 });
+  t.store.behave = (_, i) => (i === 1 ? { status: 429, headers: { "retry-after": "1" } } : { accept: true });
+  const h = t.forward({ batchLimit: 2, maxAttempts: 1 });
   const list = names("e", 6);
   putAll(list);
   await h.events.flush();
-  expectAccounted(h, store, list, { delivered: list, dropped: [] });
-  expect(store.requests[2]!.at - store.requests[1]!.at).toBeGreaterThanOrEqual(990);
+  expectAccounted(h, t.store, list, { delivered: list, dropped: [] });
+  expect(t.store.requests[2]!.at - t.store.requests[1]!.at).toBeGreaterThanOrEqual(990);
 });
 
 test("connection reset mid-response: the batch is sent again and lands once", async () => {
-  store.behave = (_, i) => (i === 0 ? { resetAfterWrite: true } : i === 1 ? { resetBeforeWrite: true } : { accept: true });
-  h = forwardTo(store, { batchLimit: 5, maxAttempts: 3 });
+  t.store.behave = (_, i) => (i === 0 ? { resetAfterWrite: true } : i === 1 ? { resetBeforeWrite: true } : { accept: true });
+  const h = t.forward({ batchLimit: 5, maxAttempts: 3 });
   const list = names("e", 5);
   putAll(list);
   await h.events.flush();
-  expectAccounted(h, store, list, { delivered: list, dropped: [] });
-  expect(store.requests).toHaveLength(3);
-  expect([...store.writes.values()]).toEqual([2, 2, 2, 2, 2]); // on the wire twice, in the table once
+  expectAccounted(h, t.store, list, { delivered: list, dropped: [] });
+  expect(t.store.requests).toHaveLength(3);
+  expect([...t.store.writes.values()]).toEqual([2, 2, 2, 2, 2]); // on the wire twice, in the table once
   expect(logged(h, /network error/, "warn")).toHaveLength(1);
 });
 
 test("resets on every attempt: the batch is dropped, yet the store may hold it (the answer was lost)", async () => {
-  store.behave = (_, i) => (i < 3 ? { resetAfterWrite: true } : { accept: true });
-  h = forwardTo(store, { batchLimit: 2, maxAttempts: 3 });
+  t.store.behave = (_, i) => (i < 3 ? { resetAfterWrite: true } : { accept: true });
+  const h = t.forward({ batchLimit: 2, maxAttempts: 3 });
   const list = names("e", 4);
   putAll(list);
   await h.events.flush();
-  expectAccounted(h, store, list, { delivered: list, dropped: ["e-0", "e-1"], writtenAndDropped: ["e-0", "e-1"] });
+  expectAccounted(h, t.store, list, { delivered: list, dropped: ["e-0", "e-1"], writtenAndDropped: ["e-0", "e-1"] });
 });
 
 test("one poison row in a batch: the rest is delivered, the poison is dropped with the store's message", async () => {
-  store.behave = ({ rows }: { rows: Row[] }) => {
+  t.store.behave = ({ rows }: { rows: Row[] }) => {
     const bad = rows.findIndex((row) => row.event === "poison");
     return bad === -1 ? { accept: true } : { status: 400, body: JSON.stringify({ ok: false, errors: [`Row ${bad} has invalid columns: bogus`] }) };
   };
-  h = forwardTo(store, { batchLimit: 10 });
+  const h = t.forward({ batchLimit: 10 });
   const list = [...names("a", 4), "poison", ...names("b", 5)];
   putAll(list);
   await h.events.flush();
-  expectAccounted(h, store, list, { delivered: list.filter((e) => e !== "poison"), dropped: ["poison"] });
+  expectAccounted(h, t.store, list, { delivered: list.filter((e) => e !== "poison"), dropped: ["poison"] });
   expect(h.drops[0]!.reason).toBe("Datasette answered HTTP 400: Row 0 has invalid columns: bogus");
 });
 
 test("close() at a deadline with the store down: what is left goes to onDrop, counted as undelivered", async () => {
-  const port = store.port;
-  await store.stop();
-  h = forwardTo(store, { batchLimit: 2 });
+  const port = t.store.port;
+  await t.store.stop();
+  const h = t.forward({ batchLimit: 2 });
   const list = names("e", 5);
   putAll(list);
   const result = await h.events.close({ timeoutMs: 100 });
   expect(result).toEqual({ delivered: 0, undelivered: 5 });
-  await store.start(port);
-  expectAccounted(h, store, list, { delivered: [], dropped: list });
+  await t.store.start(port);
+  expectAccounted(h, t.store, list, { delivered: [], dropped: list });
   expect(h.drops.every((d) => d.reason.includes("closed before they were delivered"))).toBe(true);
-  h = undefined;
 });

@@ -4,15 +4,12 @@ import { closeSync, existsSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { EventQueueFullError, SpoolUnwritableError } from "../../src/index.js";
-import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
-import type { TestStore } from "../helpers/test-store.js";
+import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
 import { mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
 import { waitFor } from "../helpers/wait.js";
 
 let dir: string;
 let tmpfs: Tmpfs | undefined;
-let store: TestStore;
-let h: Harness | undefined;
 
 beforeAll(() => {
   tmpfs = mountTmpfs("8m", "disk-full test");
@@ -26,13 +23,7 @@ afterAll(() => {
   tmpfs?.release();
 });
 
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 /** Writes `path` until the file system has no byte left (ENOSPC). */
 function fillDisk(path: string): void {
@@ -51,16 +42,16 @@ function fillDisk(path: string): void {
   }
 }
 
-const storedNames = () => [...store.table.values()].map((row) => row.event);
+const storedNames = () => [...t.store.table.values()].map((row) => row.event);
 
 test("spool disk full: committed events keep flowing, memory is bounded, the rest commits and arrives once when space returns", async () => {
   let storeUp = false;
-  store.behave = () => (storeUp ? { accept: true } : { status: 503 });
+  t.store.behave = () => (storeUp ? { accept: true } : { status: 503 });
   const spool = join(dir, "spool.db");
   // Long enough that a loaded machine's event-loop stalls do not end the lease by themselves (a
   // holder that stalls past leaseMs loses it by design); the test is about the full disk.
   const leaseMs = 1_500;
-  h = forwardTo(store, { batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs, pollMs: 50 } });
+  const h = t.forward({ batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs, pollMs: 50 } });
   const events = h.events;
   await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
 
@@ -75,7 +66,7 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
   // Put until the spool refuses writes and memory holds as many events as it may.
   const accepted = [...committed];
   const refused: unknown[] = [];
-  const failure = () => logged(h!, /cannot be written/, "error").length > 0;
+  const failure = () => logged(h, /cannot be written/, "error").length > 0;
   for (let i = 0; refused.length < 5 && i < 5_000; i++) {
     const event = `late-${i}`;
     try {
@@ -111,7 +102,7 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
   rmSync(filler);
   await waitFor(() => storedNames().length === accepted.length && events.stats().queued === 0, { timeoutMs: 15_000, what: "every accepted event delivered" });
   expect(storedNames().sort()).toEqual([...accepted].sort());
-  expect([...store.writes.values()].every((n) => n === 1)).toBe(true);
+  expect([...t.store.writes.values()].every((n) => n === 1)).toBe(true);
   events.put({ event: "after" });
   await waitFor(() => storedNames().includes("after"), { what: "an event put after recovery" });
 
@@ -131,9 +122,9 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
 });
 
 test("spool disk full at close(): the events it could not write are dropped (onDrop, undelivered), not counted as spooled", async () => {
-  store.behave = () => ({ status: 503 });
+  t.store.behave = () => ({ status: 503 });
   const spool = join(dir, "spool-close.db");
-  h = forwardTo(store, { batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs: 1_500, pollMs: 50 } });
+  const h = t.forward({ batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs: 1_500, pollMs: 50 } });
   const events = h.events;
   await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
   for (const event of names("committed", 3)) events.put({ event });
@@ -143,7 +134,7 @@ test("spool disk full at close(): the events it could not write are dropped (onD
   fillDisk(filler);
   try {
     const late: string[] = [];
-    const failure = () => logged(h!, /^spool .* cannot be written/, "error").length > 0;
+    const failure = () => logged(h, /^spool .* cannot be written/, "error").length > 0;
     for (let i = 0; !failure() && i < 50; i++) {
       for (let j = 0; j < 20; j++) {
         late.push(`late-${i}-${j}`);

@@ -229,3 +229,11 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** The `n` property of each row, sorted: which numbered events arrived, and how many times each. */
+export function numbers(rows: Row[]): number[] {
+  return rows.map((row) => (JSON.parse(row.properties as string) as { n: number }).n).sort((a, b) => a - b);
+}
+
+/** 0, 1, ... count - 1: the `n` of the events a test put. */
+export const range = (count: number): number[] => Array.from({ length: count }, (_, i) => i);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
+import { FAST } from "./fast-options.js";
 import { recordingLogger } from "./recording-logger.js";
 import { TestStore } from "./test-store.js";
 
@@ -16,24 +17,14 @@ export interface Harness {
   droppedNames(): string[];
 }
 
-/** Quick settings for loopback tests: no rate limit, tiny backoff, short timeout. */
-export const QUICK: EventsForwardOptions = {
-  instance: "test",
-  requestEvents: false,
-  maxRate: 1000,
-  timePeriod: 0,
-  backoffBaseMs: 5,
-  backoffMaxMs: 20,
-  requestTimeoutMs: 1_000,
-};
-
-/** An eventsForward() aimed at the test store, with a capturing logger and onDrop. */
+/** An eventsForward() aimed at the test store: FAST, no request events, a capturing logger and onDrop. */
 export function forwardTo(store: { url(): string }, options: EventsForwardOptions = {}): Harness {
   const logger = recordingLogger();
   const drops: Drop[] = [];
   const events = eventsForward({
     apiUrl: store.url(),
-    ...QUICK,
+    ...FAST,
+    requestEvents: false,
     logger,
     onDrop: (dropped, reason) => drops.push({ events: dropped, reason }),
     ...options,
@@ -59,19 +50,45 @@ export function logged(h: Harness, pattern: RegExp, level?: "warn" | "error"): s
     .filter((message) => pattern.test(message));
 }
 
+/** The live handle of a test file against the loopback store: what each test reads and starts. */
+export interface LoopbackStoreTest {
+  /** This test's store: a fresh TestStore, started before the test and stopped after it. */
+  readonly store: TestStore;
+  /** The harness forward() last started in this test. */
+  readonly h: Harness;
+  /** forwardTo(this test's store, options); closed after the test. */
+  forward(options?: EventsForwardOptions): Harness;
+}
+
 /**
- * Registers the hooks most loopback tests share: a fresh, started TestStore before each test
- * (handed to `started`, which also forgets the previous test's harness), and after it the
- * harness `current()` returns closed and the store stopped.
+ * The one preamble of a loopback test file: `const t = useLoopbackStore();`. Before each test a
+ * fresh store starts; after it every harness the test started is closed, then the store stops.
  */
-export function eachTestWithStore(started: (store: TestStore) => void, current: () => Harness | undefined): void {
-  let store: TestStore;
+export function useLoopbackStore(): LoopbackStoreTest {
+  let store: TestStore | undefined;
+  const harnesses: Harness[] = [];
   beforeEach(async () => {
     store = await new TestStore().start();
-    started(store);
   });
   afterEach(async () => {
-    await current()?.events.close({ timeoutMs: 100 });
-    await store.stop();
+    await Promise.all(harnesses.splice(0).map((h) => h.events.close({ timeoutMs: 100 })));
+    await store?.stop();
   });
+  const t: LoopbackStoreTest = {
+    get store() {
+      if (!store) throw new Error("the loopback store starts before each test: use t.store inside a test");
+      return store;
+    },
+    get h() {
+      const h = harnesses.at(-1);
+      if (!h) throw new Error("no harness yet: start one with t.forward()");
+      return h;
+    },
+    forward(options = {}) {
+      const h = forwardTo(t.store, options);
+      harnesses.push(h);
+      return h;
+    },
+  };
+  return t;
 }

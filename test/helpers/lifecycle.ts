@@ -1,5 +1,6 @@
 import { afterEach } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
+import { FAST } from "./fast-options.js";
 import { TestStore } from "./test-store.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -21,9 +22,9 @@ export async function startStore(behave?: TestStore["behave"]): Promise<TestStor
   return store;
 }
 
-/** A quiet forwarder with fast retries that closes after the test. */
+/** A quiet forwarder with the FAST options that closes after the test. */
 export function startForwarder(apiUrl: string, options: Partial<EventsForwardOptions> = {}): EventsForward {
-  const events = eventsForward({ apiUrl, instance: "test", logger: false, backoffBaseMs: 5, ...options });
+  const events = eventsForward({ apiUrl, ...FAST, logger: false, ...options });
   onCleanup(() => events.close({ timeoutMs: 200 }));
   return events;
 }

@@ -45,11 +45,16 @@ export async function startLossyProxy(upstream: string, { loseResponses }: { los
       res.end(`proxy error: ${error.message}`);
     });
   });
+  const { url, close } = await listenOnLoopback(server);
+  return { url, requests, close };
+}
+
+/** Listens on a free loopback port: the origin to use, and a close() that cuts open connections. */
+export async function listenOnLoopback(server: Server): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

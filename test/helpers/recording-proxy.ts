@@ -1,9 +1,9 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll } from "vitest";
 import type { Child } from "./child.js";
 import { DatasetteServer } from "./datasette.js";
-import { forward, readAll } from "./lossy-proxy.js";
+import { forward, listenOnLoopback, readAll } from "./lossy-proxy.js";
+import { eachFile } from "./servers.js";
 
 /** One request through the proxy. */
 export interface RecordedRequest {
@@ -73,10 +73,9 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
       res.end(`proxy error: ${error.message}`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     get maxInFlight() {
       return maxInFlight;
@@ -86,11 +85,7 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
       hold = new Promise((resolve) => (release = resolve));
       return { release };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 
@@ -100,21 +95,40 @@ export function rowIds(body: string): string[] {
 }
 
 /**
- * Registers the hooks of a test file that runs child processes against a real Datasette behind a
- * recording proxy: both start before the file's tests (handed to `started`); after them every
- * child still in `children` is killed and both stop.
+ * The proxy sees arrival times, which lag the senders' start times by a varying delay: under a
+ * full test run on two cores, up to ~200 ms was seen. A fleet without a shared limit (two
+ * publishers at once, or a new holder that forgot its predecessor's window) would put its rate
+ * limit's worth more requests into one window: gaps far below this.
  */
-export function eachFileWithProxiedDatasette(started: (ds: DatasetteServer, proxy: RecordingProxy) => void, children: Child[]): void {
-  let ds: DatasetteServer | undefined;
-  let proxy: RecordingProxy | undefined;
-  beforeAll(async () => {
-    ds = await DatasetteServer.start();
-    proxy = await startRecordingProxy(ds.url);
-    started(ds, proxy);
-  });
-  afterAll(async () => {
+export const ARRIVAL_JITTER_MS = 300;
+
+/** The live handle of a test file whose child processes write to a real Datasette through a recording proxy. */
+export interface ProxiedDatasetteFile {
+  readonly ds: DatasetteServer;
+  readonly proxy: RecordingProxy;
+  /** The child processes the file starts: push each one; any still running is killed after the file. */
+  readonly children: Child[];
+}
+
+/**
+ * The one preamble of such a file: `const t = useProxiedDatasette();`. Datasette and the proxy
+ * start before the file's tests; after them the children are killed and both stop.
+ */
+export function useProxiedDatasette(): ProxiedDatasetteFile {
+  const ds = eachFile("Datasette", () => DatasetteServer.start(), (server) => server.dispose());
+  const proxy = eachFile("The proxy", () => startRecordingProxy(ds().url), (started) => started.close());
+  const children: Child[] = [];
+  // Registered last, so it runs first: the children stop before the proxy and Datasette do.
+  afterAll(() => {
     for (const child of children) child.process.kill("SIGKILL");
-    await proxy?.close();
-    await ds?.dispose();
   });
+  return {
+    get ds() {
+      return ds();
+    },
+    get proxy() {
+      return proxy();
+    },
+    children,
+  };
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { EventsForward, EventsForwardOptions } from "../../src/index.js";
 import { FRAMEWORKS, type AppSpec } from "../helpers/apps.js";
 import { clientIpHash } from "../../src/http/request-privacy.js";
-import { ULID } from "../helpers/fast-options.js";
+import { ULID } from "../helpers/row-format.js";
 import { onCleanup, startForwarder as forwarder, startStore as store } from "../helpers/lifecycle.js";
 import { unreachableUrl, type ArrivedRow, type Behaviour, type TestStore } from "../helpers/test-store.js";
 import { gate, waitFor } from "../helpers/wait.js";

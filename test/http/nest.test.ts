@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createNestApp } from "../../examples/nest-app.js";
 import { onCleanup, startForwarder, startStore } from "../helpers/lifecycle.js";
-import { ULID } from "../helpers/fast-options.js";
+import { ULID } from "../helpers/row-format.js";
 
 describe("NestJS through its Express adapter", () => {
   it("records Nest's requests with their route patterns, and put() through req.events in a controller", async () => {

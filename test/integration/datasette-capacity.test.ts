@@ -7,10 +7,11 @@ import express from "express";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { Agent, request } from "undici";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventsForward } from "../../src/index.js";
-import { DatasetteServer, type Row } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS } from "../helpers/fast-options.js";
+import type { Row } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -26,13 +27,7 @@ const DURATION_MS = 16_000;
 /** Requests the load loop keeps open at most: it falls behind its schedule rather than pile up. */
 const MAX_OPEN = 64;
 
-let ds: DatasetteServer;
-beforeAll(async () => {
-  ds = await DatasetteServer.start(); // no --setting: Datasette's defaults, max_insert_rows 100
-});
-afterAll(async () => {
-  await ds?.dispose();
-});
+const t = useDatasette(); // no --setting: Datasette's defaults, max_insert_rows 100
 
 interface Load {
   requests: number;
@@ -81,7 +76,7 @@ async function steadyLoad(url: string): Promise<Load> {
 async function runApp(apiUrl: string, table: string): Promise<void> {
   const logger = recordingLogger();
   // Default options: only the store, its token and the instance (the logger only records what it says).
-  const events = eventsForward({ apiUrl, apiToken: ds.rootToken, instance: "capacity", table, logger });
+  const events = eventsForward({ apiUrl, apiToken: t.ds.rootToken, instance: "capacity", table, logger });
   const app = express();
   app.use(events);
   app.get("/hit/:n", (req, res) => {
@@ -108,7 +103,7 @@ async function runApp(apiUrl: string, table: string): Promise<void> {
     // (a machine shared with other work can slow Datasette below this load for a few seconds).
     expect(logger.messages.filter((line) => !/is not keeping up|caught up/.test(line))).toEqual([]);
 
-    const rows: Row[] = await ds.rows(table);
+    const rows: Row[] = await t.ds.rows(table);
     expect(rows).toHaveLength(put);
     expect(new Set(rows.map((row) => row.id)).size).toBe(put);
     const byEvent = (name: string) => rows.filter((row) => row.event === name).map((row) => JSON.parse(row.properties as string) as Record<string, unknown>);
@@ -123,11 +118,11 @@ async function runApp(apiUrl: string, table: string): Promise<void> {
 
 describe("with default options, an Express app at 650 events/s for 16 s into Datasette at its defaults", () => {
   it("through a /-/create URL: nothing refused, every event delivered exactly once", async () => {
-    await runApp(ds.createUrl, "created_capacity");
+    await runApp(t.ds.createUrl, "created_capacity");
   }, 60_000);
 
   it("through a /<table>/-/insert URL: nothing refused, every event delivered exactly once", async () => {
-    await ds.postJson(`/${ds.database}/-/create`, { table: "inserted_capacity", pk: "id", columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })) });
-    await runApp(ds.insertUrl("inserted_capacity"), "inserted_capacity");
+    await t.ds.postJson(`/${t.ds.database}/-/create`, { table: "inserted_capacity", pk: "id", columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })) });
+    await runApp(t.ds.insertUrl("inserted_capacity"), "inserted_capacity");
   }, 60_000);
 });

@@ -1,48 +1,33 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventsForward, type EventsForward } from "../../src/index.js";
-import { DatasetteServer, type Row } from "../helpers/datasette.js";
+import { describe, expect, it } from "vitest";
+import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
+import { numbers, range } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
+import { onCleanup } from "../helpers/lifecycle.js";
 import { startLossyProxy, type LossyProxy } from "../helpers/lossy-proxy.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 
-let ds: DatasetteServer;
-const cleanups: Array<() => Promise<unknown>> = [];
+const t = useDatasette();
 
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-});
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-afterAll(async () => {
-  await ds?.dispose();
-});
-
-function forwarder(options: Parameters<typeof eventsForward>[0]): EventsForward {
+function forwarder(options: EventsForwardOptions): EventsForward {
   const events = eventsForward({ ...FAST, instance: "test-2", ...options });
-  cleanups.push(() => events.close({ timeoutMs: 1_000 }));
+  onCleanup(() => events.close({ timeoutMs: 1_000 }));
   return events;
 }
 
 async function proxy(loseResponses: number): Promise<LossyProxy> {
-  const lossy = await startLossyProxy(ds.url, { loseResponses });
-  cleanups.push(() => lossy.close());
+  const lossy = await startLossyProxy(t.ds.url, { loseResponses });
+  onCleanup(() => lossy.close());
   return lossy;
 }
-
-function numbers(rows: Row[]): number[] {
-  return rows.map((row) => (JSON.parse(row.properties as string) as { n: number }).n).sort((a, b) => a - b);
-}
-
-const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 
 describe("a retried batch", () => {
   it("is written once when Datasette stored it but the answer was lost on the way back", async () => {
     const lossy = await proxy(2);
     const logger = recordingLogger();
     const events = forwarder({
-      apiUrl: `${lossy.url}/${ds.database}/-/create`,
-      apiToken: ds.rootToken,
+      apiUrl: `${lossy.url}/${t.ds.database}/-/create`,
+      apiToken: t.ds.rootToken,
       table: "retried_events",
       batchLimit: 5,
       maxAttempts: 5,
@@ -64,7 +49,7 @@ describe("a retried batch", () => {
     expect(lossy.requests[1]!.body).toBe(lossy.requests[0]!.body);
     expect(lossy.requests[2]!.body).toBe(lossy.requests[0]!.body);
 
-    const rows = await ds.rows("retried_events");
+    const rows = await t.ds.rows("retried_events");
     expect(numbers(rows)).toEqual(range(12));
     expect(new Set(rows.map((row) => row.id)).size).toBe(12);
     expect(events.stats()).toMatchObject({ sent: 12, retried: 2, dropped: 0, failedRequests: 2, requests: 5 });
@@ -74,11 +59,11 @@ describe("a retried batch", () => {
 
 describe("a token without the create-table permission on a /-/create URL", () => {
   it("drops the batch with a reason naming the missing permission, counted and reported, not lost silently", async () => {
-    const token = await ds.createToken("root", { all: ["insert-row"] });
+    const token = await t.ds.createToken("root", { all: ["insert-row"] });
     const logger = recordingLogger();
     const drops: Array<{ events: string[]; reason: string }> = [];
     const events = forwarder({
-      apiUrl: ds.createUrl,
+      apiUrl: t.ds.createUrl,
       apiToken: token,
       table: "forbidden_events",
       logger,
@@ -99,7 +84,7 @@ describe("a token without the create-table permission on a /-/create URL", () =>
     // A permission problem does not heal by itself: one request, no retries.
     expect(events.stats()).toMatchObject({ sent: 0, dropped: 4, queued: 0, retried: 0, requests: 1, failedRequests: 1 });
     expect(await events.close({ timeoutMs: 1_000 })).toEqual({ delivered: 0, undelivered: 4 });
-    expect(await ds.tableExists("forbidden_events")).toBe(false);
+    expect(await t.ds.tableExists("forbidden_events")).toBe(false);
     for (const text of [...logger.messages, drops[0]!.reason]) expect(text).not.toContain(token);
   });
 });

@@ -1,24 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventQueueFullError, eventsForward } from "../../src/index.js";
-import { DatasetteServer, type Row } from "../helpers/datasette.js";
+import { numbers, range } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { waitFor, withDeadline } from "../helpers/wait.js";
 
-let ds: DatasetteServer;
-
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-});
-afterAll(async () => {
-  await ds?.dispose();
-});
-
-function numbers(rows: Row[]): number[] {
-  return rows.map((row) => (JSON.parse(row.properties as string) as { n: number }).n).sort((a, b) => a - b);
-}
-
-const range = (count: number) => Array.from({ length: count }, (_, i) => i);
+const t = useDatasette();
 
 describe("Datasette stopped and started again in mid-run", () => {
   it("loses nothing within the queue bound: every event accepted while it was down arrives exactly once", async () => {
@@ -26,8 +14,8 @@ describe("Datasette stopped and started again in mid-run", () => {
     const logger = recordingLogger();
     const events = eventsForward({
       ...FAST,
-      apiUrl: ds.createUrl,
-      apiToken: ds.rootToken,
+      apiUrl: t.ds.createUrl,
+      apiToken: t.ds.rootToken,
       table: "outage_events",
       instance: "test-3",
       batchLimit: 5,
@@ -39,9 +27,9 @@ describe("Datasette stopped and started again in mid-run", () => {
       let n = 0;
       for (; n < 5; n++) events.put({ event: "tick", properties: { n } });
       await events.flush();
-      expect(numbers(await ds.rows("outage_events"))).toEqual(range(5));
+      expect(numbers(await t.ds.rows("outage_events"))).toEqual(range(5));
 
-      await ds.stop();
+      await t.ds.stop();
       for (const end = n + 10; n < end; n++) events.put({ event: "tick", properties: { n } });
       // Several refused connections: more than maxAttempts, yet an unreachable store drops nothing.
       await waitFor(() => events.stats().failedRequests >= 4, { what: "the forwarder to retry against the stopped Datasette" });
@@ -52,10 +40,10 @@ describe("Datasette stopped and started again in mid-run", () => {
       expect(() => events.put({ event: "tick", properties: { n: -1 } })).toThrow(EventQueueFullError);
       expect(events.stats()).toMatchObject({ queued: maxQueueSize, overflowed: 1, dropped: 0 });
 
-      await ds.serve();
+      await t.ds.serve();
       await withDeadline(events.flush(), 20_000, "the queue to drain after Datasette came back");
 
-      const rows = await ds.rows("outage_events");
+      const rows = await t.ds.rows("outage_events");
       expect(numbers(rows)).toEqual(range(n));
       expect(n).toBe(5 + maxQueueSize);
       expect(new Set(rows.map((row) => row.id)).size).toBe(n);

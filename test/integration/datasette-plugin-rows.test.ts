@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventsForward } from "../../src/index.js";
-import { DatasetteServer } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { VENV_DIR } from "../helpers/datasette-venv.js";
 import { FAST } from "../helpers/fast-options.js";
 
@@ -31,13 +31,7 @@ function pluginColumns(cases: Case[]): unknown[] {
   return JSON.parse(out) as unknown[];
 }
 
-let ds: DatasetteServer;
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-});
-afterAll(async () => {
-  await ds?.dispose();
-});
+const t = useDatasette();
 
 describe("rows as datasette-events-forward writes them, as Datasette stores them", () => {
   it("created is Python's isoformat() byte for byte (no fraction at a whole second), an empty name is null", async () => {
@@ -48,11 +42,11 @@ describe("rows as datasette-events-forward writes them, as Datasette stores them
       { n: 2, ms: at(999), databaseName: "", tableName: "t" },
       { n: 3, ms: at(1), databaseName: "db", tableName: "t" },
     ];
-    const events = eventsForward({ ...FAST, apiUrl: ds.createUrl, apiToken: ds.rootToken, table: "plugin_rows", logger: false });
+    const events = eventsForward({ ...FAST, apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, table: "plugin_rows", logger: false });
     for (const c of cases) events.put({ event: "e", created: c.ms, databaseName: c.databaseName, tableName: c.tableName, properties: { n: c.n } });
     await events.close();
 
-    const rows = (await ds.rows("plugin_rows")).map((row) => ({
+    const rows = (await t.ds.rows("plugin_rows")).map((row) => ({
       created: row.created as string,
       database_name: row.database_name,
       table_name: row.table_name,

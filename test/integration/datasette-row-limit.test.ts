@@ -3,8 +3,9 @@
 // number of rows), so these tests write through insert URLs.
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
-import { DatasetteServer, type Row } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS, FAST } from "../helpers/fast-options.js";
+import { DatasetteServer, numbers, range } from "../helpers/datasette.js";
+import { FAST } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { rowIds, startRecordingProxy, type RecordingProxy } from "../helpers/recording-proxy.js";
 
@@ -25,12 +26,6 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all([ds?.dispose(), roomy?.dispose()]);
 });
-
-const range = (count: number) => Array.from({ length: count }, (_, i) => i);
-
-function numbers(rows: Row[]): number[] {
-  return rows.map((row) => (JSON.parse(row.properties as string) as { n: number }).n).sort((a, b) => a - b);
-}
 
 /** A forwarder into a fresh table of `server` (made with the eight columns), putting `count` events. */
 async function forwardInto(server: DatasetteServer, table: string, count: number, options: EventsForwardOptions): Promise<void> {

@@ -1,69 +1,41 @@
 import express from "express";
 import request from "supertest";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventsForward, type EventsForward } from "../../src/index.js";
-import { DatasetteServer, type Row } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS, FAST, ISO_UTC, ULID } from "../helpers/fast-options.js";
+import { describe, expect, it } from "vitest";
+import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
+import { numbers, range } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
+import { FAST } from "../helpers/fast-options.js";
+import { onCleanup } from "../helpers/lifecycle.js";
+import { EIGHT_COLUMNS, EIGHT_TEXT_COLUMNS, SIGNUP, signupRow } from "../helpers/row-format.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { waitFor } from "../helpers/wait.js";
 
-let ds: DatasetteServer;
-const open: EventsForward[] = [];
+const t = useDatasette();
 
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((events) => events.close({ timeoutMs: 1_000 })));
-});
-afterAll(async () => {
-  await ds?.dispose();
-});
-
-function forwarder(options: Parameters<typeof eventsForward>[0]): EventsForward {
+function forwarder(options: EventsForwardOptions): EventsForward {
   const events = eventsForward({ ...FAST, instance: "test-1", ...options });
-  open.push(events);
+  onCleanup(() => events.close({ timeoutMs: 1_000 }));
   return events;
 }
-
-/** The `n` property of each row, sorted: which events arrived, and how many times each. */
-function numbers(rows: Row[]): number[] {
-  return rows.map((row) => (JSON.parse(row.properties as string) as { n: number }).n).sort((a, b) => a - b);
-}
-
-const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 
 describe("a /-/create URL", () => {
   it("creates the table with exactly the eight columns, id the primary key, and writes the row as put", async () => {
     const logger = recordingLogger();
-    const events = forwarder({ apiUrl: ds.createUrl, apiToken: ds.rootToken, table: "created_events", logger });
-    expect(await ds.tableExists("created_events")).toBe(false);
+    const events = forwarder({ apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, table: "created_events", logger });
+    expect(await t.ds.tableExists("created_events")).toBe(false);
 
-    events.put({ event: "signup", actorId: "u1", databaseName: "db", tableName: "t", properties: { plan: "pro" } });
+    events.put(SIGNUP);
     await events.flush();
 
-    expect(await ds.columns("created_events")).toEqual(
-      EIGHT_COLUMNS.map((name) => ({ name, type: "TEXT", pk: name === "id" ? 1 : 0 })),
-    );
-    const rows = await ds.rows("created_events");
-    expect(rows).toEqual([
-      {
-        id: expect.stringMatching(ULID),
-        instance: "test-1",
-        event: "signup",
-        created: expect.stringMatching(ISO_UTC),
-        actor_id: "u1",
-        database_name: "db",
-        table_name: "t",
-        properties: JSON.stringify({ plan: "pro" }),
-      },
-    ]);
+    expect(await t.ds.columns("created_events")).toEqual(EIGHT_TEXT_COLUMNS);
+    const rows = await t.ds.rows("created_events");
+    expect(rows).toEqual([signupRow("test-1")]);
     expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, queued: 0, failedRequests: 0 });
     expect(logger.messages).toEqual([]);
   });
 
   it("delivers every event exactly once across many batches, also when puts race the flushes", async () => {
-    const events = forwarder({ apiUrl: ds.createUrl, apiToken: ds.rootToken, table: "many_events", batchLimit: 20, logger: false });
+    const events = forwarder({ apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, table: "many_events", batchLimit: 20, logger: false });
     const flushes: Promise<void>[] = [];
     for (const n of range(250)) {
       events.put({ event: "tick", properties: { n } });
@@ -72,7 +44,7 @@ describe("a /-/create URL", () => {
     flushes.push(events.flush());
     await Promise.all(flushes);
 
-    const rows = await ds.rows("many_events");
+    const rows = await t.ds.rows("many_events");
     expect(numbers(rows)).toEqual(range(250));
     expect(new Set(rows.map((row) => row.id)).size).toBe(250);
     const stats = events.stats();
@@ -83,23 +55,23 @@ describe("a /-/create URL", () => {
 
 describe("a /<table>/-/insert URL", () => {
   it("inserts into an existing table with a token allowed nothing but insert-row on that table", async () => {
-    await ds.postJson(`/${ds.database}/-/create`, {
+    await t.ds.postJson(`/${t.ds.database}/-/create`, {
       table: "existing_events",
       pk: "id",
       columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })),
     });
-    const token = await ds.createToken("root", { resource: [[ds.database, "existing_events", "insert-row"]] });
+    const token = await t.ds.createToken("root", { resource: [[t.ds.database, "existing_events", "insert-row"]] });
     const logger = recordingLogger();
-    const events = forwarder({ apiUrl: ds.insertUrl("existing_events"), apiToken: token, batchLimit: 7, logger });
+    const events = forwarder({ apiUrl: t.ds.insertUrl("existing_events"), apiToken: token, batchLimit: 7, logger });
 
     for (const n of range(30)) events.put({ event: "tick", actorId: n, properties: { n } });
     await events.flush();
 
-    const rows = await ds.rows("existing_events");
+    const rows = await t.ds.rows("existing_events");
     expect(numbers(rows)).toEqual(range(30));
     expect(new Set(rows.map((row) => row.id)).size).toBe(30);
     expect(rows.every((row) => row.actor_id === String((JSON.parse(row.properties as string) as { n: number }).n))).toBe(true);
-    expect((await ds.columns("existing_events")).map((column) => column.name)).toEqual(EIGHT_COLUMNS);
+    expect((await t.ds.columns("existing_events")).map((column) => column.name)).toEqual(EIGHT_COLUMNS);
     expect(events.stats()).toMatchObject({ sent: 30, dropped: 0, failedRequests: 0 });
     expect(logger.messages).toEqual([]);
   });
@@ -107,7 +79,7 @@ describe("a /<table>/-/insert URL", () => {
 
 describe("an Express app", () => {
   it("writes the handler's event and the request event, tied by one request id", async () => {
-    const events = forwarder({ apiUrl: ds.createUrl, apiToken: ds.rootToken, table: "app_events", logger: false });
+    const events = forwarder({ apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, table: "app_events", logger: false });
     const app = express();
     app.use(events);
     app.post("/signup/:plan", (req, res) => {
@@ -120,7 +92,7 @@ describe("an Express app", () => {
     await waitFor(() => events.stats().sent + events.stats().queued >= 2, { what: "the request event" });
     await events.flush();
 
-    const rows = await ds.rows("app_events");
+    const rows = await t.ds.rows("app_events");
     const byEvent = Object.fromEntries(rows.map((row) => [row.event, { ...row, properties: JSON.parse(row.properties as string) }]));
     expect(Object.keys(byEvent).sort()).toEqual(["request", "signup"]);
     expect(byEvent.signup).toMatchObject({ actor_id: "u7", properties: { plan: "pro", request_id: "req-abc-123" } });

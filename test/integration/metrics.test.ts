@@ -1,23 +1,23 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventsForward, OptionError, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
-import { DatasetteServer } from "../helpers/datasette.js";
+import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
 import { startStatsdReceiver, type StatsdReceiver } from "../helpers/statsd-receiver.js";
 import { waitFor } from "../helpers/wait.js";
 
-let ds: DatasetteServer;
+const t = useDatasette();
 let statsd: StatsdReceiver;
 const open: EventsForward[] = [];
 
 beforeAll(async () => {
-  [ds, statsd] = await Promise.all([DatasetteServer.start(), startStatsdReceiver()]);
+  statsd = await startStatsdReceiver();
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((events) => events.close({ timeoutMs: 500 })));
   statsd.lines.length = 0;
 });
 afterAll(async () => {
-  await Promise.all([ds?.dispose(), statsd?.close()]);
+  await statsd?.close();
 });
 
 function forwarder(namespace: string, options: EventsForwardOptions): EventsForward {
@@ -28,7 +28,7 @@ function forwarder(namespace: string, options: EventsForwardOptions): EventsForw
 
 describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
   it("counts the events sent and times each POST", async () => {
-    const events = forwarder("app.ok", { apiUrl: ds.createUrl, apiToken: ds.rootToken, batchLimit: 3 });
+    const events = forwarder("app.ok", { apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, batchLimit: 3 });
     for (let n = 0; n < 7; n++) events.put({ event: "e", properties: { n } });
     await events.flush();
     await waitFor(() => statsd.count("app.ok.sent") === 7, { what: "7 events counted as sent" });
@@ -38,8 +38,8 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
   });
 
   it("counts only its own forwarder's events when two share the process (the channels are shared)", async () => {
-    const one = forwarder("app.one", { apiUrl: ds.createUrl, apiToken: ds.rootToken });
-    const two = forwarder("app.two", { apiUrl: ds.createUrl, apiToken: ds.rootToken });
+    const one = forwarder("app.one", { apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken });
+    const two = forwarder("app.two", { apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken });
     for (let n = 0; n < 2; n++) one.put({ event: "e" });
     for (let n = 0; n < 3; n++) two.put({ event: "e" });
     await Promise.all([one.flush(), two.flush()]);
@@ -48,7 +48,7 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
   });
 
   it("counts an HTTP error and the events it dropped", async () => {
-    const events = forwarder("app.denied", { apiUrl: ds.createUrl, apiToken: "dstok_not-a-valid-token" });
+    const events = forwarder("app.denied", { apiUrl: t.ds.createUrl, apiToken: "dstok_not-a-valid-token" });
     events.put({ event: "e" });
     events.put({ event: "e" });
     await events.flush();

@@ -4,11 +4,12 @@ import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { datasetteRowSerializer, eventsForward, type EventsForward } from "../../src/index.js";
 import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
-import { DatasetteServer } from "../helpers/datasette.js";
-import { EIGHT_COLUMNS, FAST } from "../helpers/fast-options.js";
+import { useDatasette } from "../helpers/servers.js";
+import { FAST } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS } from "../helpers/row-format.js";
 import { waitFor } from "../helpers/wait.js";
 
 const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
@@ -20,19 +21,16 @@ async function cli(...args: string[]): Promise<string> {
   return stdout;
 }
 
-let ds: DatasetteServer;
+const t = useDatasette();
 const open: EventsForward[] = [];
-beforeAll(async () => {
-  ds = await DatasetteServer.start();
-});
+// Registered after useDatasette, so it runs before Datasette stops.
 afterAll(async () => {
   await Promise.all(open.map((events) => events.close({ timeoutMs: 500 })));
-  await ds?.dispose();
 });
 
 /** A table made by hand with the eight columns and no `plan`: rows that carry a plan are refused. */
 function handMadeTable(name: string): void {
-  const db = new Database(ds.dbPath);
+  const db = new Database(t.ds.dbPath);
   db.exec(`CREATE TABLE ${name} (${EIGHT_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : `${c} TEXT`)).join(", ")})`);
   db.close();
 }
@@ -50,13 +48,13 @@ const withPlan = (event: unknown, meta: object) => {
 describe("events-forward dead-letters and status, against a real Datasette", { timeout: 120_000 }, () => {
   it("a table missing a column refuses some events; after the column is added, replay delivers them, each row once", async () => {
     handMadeTable("shop_events");
-    const spool = join(ds.dir, "replay-spool.db");
-    const events = eventsForward({ ...FAST, apiUrl: ds.insertUrl("shop_events"), apiToken: ds.rootToken, spool: { path: spool, pollMs: 20 }, serializer: withPlan, logger: false, batchLimit: 10 });
+    const spool = join(t.ds.dir, "replay-spool.db");
+    const events = eventsForward({ ...FAST, apiUrl: t.ds.insertUrl("shop_events"), apiToken: t.ds.rootToken, spool: { path: spool, pollMs: 20 }, serializer: withPlan, logger: false, batchLimit: 10 });
     open.push(events);
     const names = ["view", "signup", "view", "view", "signup", "view"];
     names.forEach((event, n) => events.put({ event, properties: { n, plan: "pro" } }));
     await events.flush();
-    expect((await ds.rows("shop_events")).map((r) => r.event)).toEqual(["view", "view", "view", "view"]);
+    expect((await t.ds.rows("shop_events")).map((r) => r.event)).toEqual(["view", "view", "view", "view"]);
 
     const listed = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json")) as { reason: string; status: number; answer: string; event: { event: string } }[];
     expect(listed.map((d) => [d.reason, d.status, d.event.event])).toEqual([
@@ -68,20 +66,20 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
     expect(table).toMatch(/^HTTP 400: 2 event\(s\); the store said: Datasette answered HTTP 400: .*plan/m);
 
     // The user adds the column, through the SQLite file.
-    const db = new Database(ds.dbPath);
+    const db = new Database(t.ds.dbPath);
     db.exec("ALTER TABLE shop_events ADD COLUMN plan TEXT");
     db.close();
     expect(await cli("dead-letters", "replay", "--spool", spool, "--reason", "HTTP 400")).toMatch(/^2 dead letter\(s\) put back/);
-    await waitFor(async () => (await ds.rows("shop_events")).length === 6, { what: "the replayed signups delivered" });
-    const rows = await ds.rows("shop_events");
+    await waitFor(async () => (await t.ds.rows("shop_events")).length === 6, { what: "the replayed signups delivered" });
+    const rows = await t.ds.rows("shop_events");
     expect(new Set(rows.map((r) => r.id)).size).toBe(6);
     expect(rows.filter((r) => r.event === "signup").map((r) => r.plan)).toEqual(["pro", "pro"]);
     expect(JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json"))).toEqual([]);
   });
 
   it("purge removes dead letters matching --reason; --since filters by time", async () => {
-    const spool = join(ds.dir, "purge-spool.db");
-    const events = eventsForward({ ...FAST, apiUrl: ds.createUrl, apiToken: "dstok_not-valid", spool: { path: spool, pollMs: 20 }, logger: false });
+    const spool = join(t.ds.dir, "purge-spool.db");
+    const events = eventsForward({ ...FAST, apiUrl: t.ds.createUrl, apiToken: "dstok_not-valid", spool: { path: spool, pollMs: 20 }, logger: false });
     open.push(events);
     events.put({ event: "a" });
     await events.flush();
@@ -94,15 +92,15 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
   });
 
   it("status shows a running forwarder: waiting events, the publisher's host and pid and since when, the last delivery, dead letters, the capacity", async () => {
-    const spool = join(ds.dir, "status-spool.db");
+    const spool = join(t.ds.dir, "status-spool.db");
     const started = Date.now();
-    const events = eventsForward({ ...FAST, apiUrl: ds.createUrl, apiToken: ds.rootToken, spool: { path: spool, pollMs: 20 }, logger: false });
+    const events = eventsForward({ ...FAST, apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, spool: { path: spool, pollMs: 20 }, logger: false });
     open.push(events);
     events.put({ event: "a" });
     await events.flush();
     await waitFor(() => events.stats().publisher === true, { what: "the lease" });
-    const config = join(ds.dir, "status.ini");
-    writeFileSync(config, `[event-publisher:main]\nspool = ${spool}\napi_url = ${ds.createUrl}\nbatch_limit = 50\nmax_rate = 50\ntime_period = 100\n`);
+    const config = join(t.ds.dir, "status.ini");
+    writeFileSync(config, `[event-publisher:main]\nspool = ${spool}\napi_url = ${t.ds.createUrl}\nbatch_limit = 50\nmax_rate = 50\ntime_period = 100\n`);
     const status = JSON.parse(await cli("status", "--queue-name", "main", config, "--json"));
     expect(status).toMatchObject({ spool, waiting: 0, lease: { host: hostname(), pid: process.pid }, lastDelivery: { outcome: "sent" }, deadLetters: [] });
     expect(status.lease.since).toBeGreaterThanOrEqual(started);
@@ -116,7 +114,7 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
   });
 
   it("status counts events waiting and their age while nobody publishes, and --watch redraws until interrupted", async () => {
-    const spool = join(ds.dir, "waiting-spool.db");
+    const spool = join(t.ds.dir, "waiting-spool.db");
     const writer = eventsForward({ spool, publisher: false, logger: false, instance: "app" });
     writer.put({ event: "late", created: Date.now() - 120_000 });
     writer.put({ event: "later" });
@@ -139,7 +137,7 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
   it("refuses a missing spool target, or a spool file that is not there, with a clear message and exit code 2", async () => {
     const failure = await cli("status").catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining("events-forward option --queue-name: give --queue-name NAME CONFIG") });
-    const typo = join(ds.dir, "no-such-spool.db");
+    const typo = join(t.ds.dir, "no-such-spool.db");
     const missing = await cli("status", "--spool", typo).catch((error: { code: number; stderr: string }) => error);
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining(`events-forward option --spool: there is no spool file at ${typo}`) });
     expect(existsSync(typo)).toBe(false);

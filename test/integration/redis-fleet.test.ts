@@ -1,15 +1,13 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatasetteServer } from "../helpers/datasette.js";
+import { describe, expect, it } from "vitest";
 import { killHard, startChild, type Child } from "../helpers/child.js";
-import { eachFileWithProxiedDatasette, type RecordingProxy } from "../helpers/recording-proxy.js";
-import { RedisServer } from "../helpers/redis-server.js";
+import { ARRIVAL_JITTER_MS, useProxiedDatasette } from "../helpers/recording-proxy.js";
+import { useRedisServer } from "../helpers/servers.js";
+import { startFleetSidecar } from "../helpers/fleet-sidecar.js";
 import { assertRate } from "../helpers/request-starts.js";
 import { waitFor } from "../helpers/wait.js";
 
 const CHILD = join(import.meta.dirname, "../fixtures/spool-child.ts");
-const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 /** Two "hosts" (instance names), two processes each. */
 const GROUPS = [
   ["host-a", ["a0", "a1"]],
@@ -20,30 +18,18 @@ const TOTAL = 4 * PER_PROCESS;
 const MAX_RATE = 4;
 const PERIOD_MS = 1_000;
 const PASSWORD = "fleet-Secret-9";
-/** Arrival times at the proxy lag the senders' starts by a varying delay (see spool-cluster.test.ts). */
-const JITTER_MS = 300;
-
-let ds: DatasetteServer;
-let proxy: RecordingProxy;
-let redis: RedisServer;
-const children: Child[] = [];
-
-eachFileWithProxiedDatasette((started, recording) => {
-  ds = started;
-  proxy = recording;
-}, children);
-beforeAll(async () => (redis = await RedisServer.start({ appendonly: true, password: PASSWORD })));
-afterAll(() => redis?.dispose());
+const t = useProxiedDatasette();
+const redis = useRedisServer({ appendonly: true, password: PASSWORD });
 
 const holderPid = async () => {
-  const value = await redis.cli("GET", "{fleet}:lease");
+  const value = await redis.server.cli("GET", "{fleet}:lease");
   return value === "" ? 0 : (JSON.parse(value) as { pid: number }).pid;
 };
 
 describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
   it("delivers every event exactly once, one request at a time, within the fleet-wide rate limit, when the publisher is killed mid-run", async () => {
-    const spool = { url: redis.url, key: "fleet", leaseMs: 1_000, pollMs: 20 };
-    const apiUrl = `${proxy.url}/data/-/create`;
+    const spool = { url: redis.server.url, key: "fleet", leaseMs: 1_000, pollMs: 20 };
+    const apiUrl = `${t.proxy.url}/data/-/create`;
     const rate = { batchLimit: 50, maxRate: MAX_RATE, timePeriod: PERIOD_MS / 1000 };
     // Every app process competes for the lease too (publisher defaults to true).
     const apps = GROUPS.flatMap(([instance, labels]) =>
@@ -52,33 +38,18 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
           SPOOL_CHILD_LABEL: label,
           SPOOL_CHILD_PUT: String(PER_PROCESS),
           SPOOL_CHILD_PER_TURN: "1",
-          SPOOL_CHILD_OPTIONS: JSON.stringify({ spool, apiUrl, apiToken: ds.rootToken, instance, ...rate }),
+          SPOOL_CHILD_OPTIONS: JSON.stringify({ spool, apiUrl, apiToken: t.ds.rootToken, instance, ...rate }),
         }),
       ),
     );
-    const config = join(ds.dir, "fleet.ini");
-    writeFileSync(
-      config,
-      [
-        "[event-publisher:fleet]",
-        "spool = ${FLEET_REDIS_URL}",
-        "spool.key = fleet",
-        "spool.lease_ms = 1000",
-        "spool.poll_ms = 20",
-        `api_url = ${apiUrl}`,
-        "api_token = ${FLEET_TOKEN}",
-        `batch_limit = ${rate.batchLimit}`,
-        `max_rate = ${MAX_RATE}`,
-        `time_period = ${rate.timePeriod}`,
-      ].join("\n"),
-    );
-    const sidecar = startChild(CLI, ["publish", "--queue-name", "fleet", config], { FLEET_TOKEN: ds.rootToken, FLEET_REDIS_URL: redis.url });
-    children.push(...apps, sidecar);
+    t.children.push(...apps);
+    const target = ["spool = ${FLEET_REDIS_URL}", "spool.key = fleet"];
+    const sidecar = startFleetSidecar(t, { target, spool, rate, env: { FLEET_REDIS_URL: redis.server.url } });
 
     // On a loaded machine, starting five processes under tsx takes a while.
     for (const app of apps) await app.message((m) => m.ready !== undefined, "ready", 60_000);
     // Mid-run: some rows are in, the holder is sending; kill it.
-    await waitFor(() => proxy.requests.filter((r) => r.status === 201).length >= 3, { timeoutMs: 60_000, what: "3 delivered batches" });
+    await waitFor(() => t.proxy.requests.filter((r) => r.status === 201).length >= 3, { timeoutMs: 60_000, what: "3 delivered batches" });
     const pid = await holderPid();
     const holder = [...apps, sidecar].find((child) => child.pid === pid);
     expect(holder).toBeDefined();
@@ -109,12 +80,12 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
     }
     // Each process's rows name its host.
     for (const [instance, labels] of GROUPS) for (const label of labels) if (rowsOf.has(label)) expect(rowsOf.get(label)!.instance).toBe(instance);
-    expect(proxy.requests.every((request) => request.status === 201)).toBe(true);
-    expect(proxy.maxInFlight).toBe(1);
+    expect(t.proxy.requests.every((request) => request.status === 201)).toBe(true);
+    expect(t.proxy.maxInFlight).toBe(1);
     // Sliding window over the whole fleet, across the change of holder, as Datasette saw it.
-    const starts = proxy.requests.map((request) => request.start).sort((a, b) => a - b);
+    const starts = t.proxy.requests.map((request) => request.start).sort((a, b) => a - b);
     expect(starts.length).toBeGreaterThanOrEqual((TOTAL - PER_PROCESS) / rate.batchLimit);
-    assertRate(starts, MAX_RATE, PERIOD_MS, JITTER_MS);
+    assertRate(starts, MAX_RATE, PERIOD_MS, ARRIVAL_JITTER_MS);
 
     for (const child of survivors) child.process.kill("SIGTERM");
     for (const child of survivors) expect(await child.exited).toBe(0);
@@ -125,7 +96,7 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
 
 /** Per process (label): rows, distinct events, and the instance (host) they name. */
 async function countRows(): Promise<Map<string, { rows: number; distinct: number; instance: string }>> {
-  const rows = await ds
+  const rows = await t.ds
     .query(
       "select json_extract(properties, '$.label') as label, min(instance) as instance, count(*) as rows, " +
         "count(distinct json_extract(properties, '$.n')) as distinct_n from datasette_events group by label",

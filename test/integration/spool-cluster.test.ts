@@ -1,80 +1,48 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { DatasetteServer } from "../helpers/datasette.js";
-import { startChild, type Child } from "../helpers/child.js";
-import { eachFileWithProxiedDatasette, type RecordingProxy } from "../helpers/recording-proxy.js";
+import { startChild } from "../helpers/child.js";
+import { startFleetSidecar } from "../helpers/fleet-sidecar.js";
+import { ARRIVAL_JITTER_MS, useProxiedDatasette } from "../helpers/recording-proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures");
-const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 const WORKERS = 4;
 const PER_WORKER = 150;
 const TOTAL = WORKERS * PER_WORKER;
 const MAX_RATE = 4;
 const PERIOD_MS = 1_000;
-/**
- * The proxy sees arrival times, which lag the senders' start times by a varying delay: under a
- * full test run on two cores, up to ~200 ms was seen. A fleet without a shared limit (two
- * publishers at once, or a new holder that forgot its predecessor's window) would put MAX_RATE
- * more requests into one window: gaps far below this.
- */
-const JITTER_MS = 300;
-
-let ds: DatasetteServer;
-let proxy: RecordingProxy;
-const children: Child[] = [];
-
-eachFileWithProxiedDatasette((started, recording) => {
-  ds = started;
-  proxy = recording;
-}, children);
+const t = useProxiedDatasette();
 
 describe("four cluster workers and a sidecar sharing one spool", () => {
   it("deliver every event exactly once, one request at a time, within the fleet-wide rate limit", async () => {
-    const spool = { path: join(ds.dir, "fleet-spool.db"), leaseMs: 1_000, pollMs: 20 };
-    const apiUrl = `${proxy.url}/data/-/create`;
+    const spool = { path: join(t.ds.dir, "fleet-spool.db"), leaseMs: 1_000, pollMs: 20 };
+    const apiUrl = `${t.proxy.url}/data/-/create`;
     const rate = { batchLimit: 50, maxRate: MAX_RATE, timePeriod: PERIOD_MS / 1000 };
     // The workers compete for the lease too (publisher defaults to true); whoever holds it sends.
     const fleet = startChild(join(FIXTURES, "cluster-app.ts"), [], {
       CLUSTER_WORKERS: String(WORKERS),
       SPOOL_CHILD_PUT: String(PER_WORKER),
       SPOOL_CHILD_PER_TURN: "3",
-      SPOOL_CHILD_OPTIONS: JSON.stringify({ spool, apiUrl, apiToken: ds.rootToken, ...rate }),
+      SPOOL_CHILD_OPTIONS: JSON.stringify({ spool, apiUrl, apiToken: t.ds.rootToken, ...rate }),
     });
-    const config = join(ds.dir, "publisher.ini");
-    writeFileSync(
-      config,
-      [
-        "[event-publisher:fleet]",
-        `spool = ${spool.path}`,
-        "spool.lease_ms = 1000",
-        "spool.poll_ms = 20",
-        `api_url = ${apiUrl}`,
-        "api_token = ${FLEET_TOKEN}",
-        `batch_limit = ${rate.batchLimit}`,
-        `max_rate = ${MAX_RATE}`,
-        `time_period = ${rate.timePeriod}`,
-      ].join("\n"),
-    );
-    const sidecar = startChild(CLI, ["publish", "--queue-name", "fleet", config], { FLEET_TOKEN: ds.rootToken });
-    children.push(fleet, sidecar);
+    t.children.push(fleet);
+    const sidecar = startFleetSidecar(t, { target: [`spool = ${spool.path}`], spool, rate });
 
     for (let i = 0; i < WORKERS; i++) await fleet.message((m) => m.worker === i && m.allPut === PER_WORKER, `worker ${i} done putting`, 30_000);
     await waitFor(async () => (await countRows()).rows === TOTAL, { timeoutMs: 60_000, intervalMs: 250, what: `${TOTAL} rows in Datasette` });
 
     expect(await countRows()).toEqual({ rows: TOTAL, distinct: TOTAL, workers: WORKERS });
-    expect(proxy.requests.every((request) => request.status === 201)).toBe(true);
-    expect(proxy.maxInFlight).toBe(1);
+    expect(t.proxy.requests.every((request) => request.status === 201)).toBe(true);
+    expect(t.proxy.maxInFlight).toBe(1);
     // Sliding window over the whole fleet: request i+MAX_RATE starts a period after request i
     // (with slack for the time a request takes to reach the proxy).
-    const starts = proxy.requests.map((request) => request.start).sort((a, b) => a - b);
+    const starts = t.proxy.requests.map((request) => request.start).sort((a, b) => a - b);
     expect(starts.length).toBeGreaterThanOrEqual(TOTAL / rate.batchLimit);
     const gaps = starts.slice(MAX_RATE).map((start, i) => start - starts[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(PERIOD_MS - JITTER_MS);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(PERIOD_MS - ARRIVAL_JITTER_MS);
     // The same over the whole run, where arrival jitter hardly counts: no more than MAX_RATE a period.
     const span = starts.at(-1)! - starts[0]!;
-    expect(starts.length).toBeLessThanOrEqual(MAX_RATE * (Math.floor((span + JITTER_MS) / PERIOD_MS) + 1));
+    expect(starts.length).toBeLessThanOrEqual(MAX_RATE * (Math.floor((span + ARRIVAL_JITTER_MS) / PERIOD_MS) + 1));
 
     sidecar.process.kill("SIGTERM");
     fleet.process.kill("SIGTERM");
@@ -85,7 +53,7 @@ describe("four cluster workers and a sidecar sharing one spool", () => {
 });
 
 async function countRows(): Promise<{ rows: number; distinct: number; workers: number }> {
-  const [row] = await ds.query(
+  const [row] = await t.ds.query(
     "select count(*) as rows, count(distinct json_extract(properties, '$.label') || ':' || json_extract(properties, '$.n')) as distinct_events, " +
       "count(distinct json_extract(properties, '$.label')) as workers from datasette_events",
   ).catch(() => [{ rows: 0, distinct_events: 0, workers: 0 }]);

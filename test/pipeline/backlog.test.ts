@@ -5,27 +5,18 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { EventQueueFullError, eventsForward } from "../../src/index.js";
 import { CHANNELS } from "../../src/observe/channels.js";
-import { eachTestWithStore, forwardTo, logged, type Harness } from "../helpers/forward-to.js";
-import type { TestStore } from "../helpers/test-store.js";
+import { logged, useLoopbackStore } from "../helpers/forward-to.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait.js";
 
 const tempDir = useTempDirs();
-let store: TestStore;
-let h: Harness | undefined;
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 /** Holds the store's answers until release() is called: the queue fills behind the batch in flight. */
 function holdStore(): { release(): void } {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  store.behave = async () => {
+  t.store.behave = async () => {
     await gate;
     return { accept: true };
   };
@@ -38,7 +29,7 @@ const CAUGHT_UP = /caught up/;
 describe("the backlog warning", () => {
   test("warns once when the queue passes half of maxQueueSize, and once when it is back under a quarter", async () => {
     const held = holdStore();
-    h = forwardTo(store, { batchLimit: 5, maxRate: 4, timePeriod: 2, maxQueueSize: 20 });
+    const h = t.forward({ batchLimit: 5, maxRate: 4, timePeriod: 2, maxQueueSize: 20 });
     for (let i = 0; i < 10; i++) h.events.put({ event: `e${i}` });
     // Half (10 of 20) is not past half.
     expect(logged(h, NOT_KEEPING_UP)).toEqual([]);
@@ -52,7 +43,7 @@ describe("the backlog warning", () => {
     expect(warning).toMatch(/batchLimit.*maxRate.*timePeriod/);
     // Filling on to the bound: still one warning for the episode, and then the queue refuses.
     for (let i = 11; i < 20; i++) h.events.put({ event: `e${i}` });
-    expect(() => h!.events.put({ event: "refused" })).toThrow(EventQueueFullError);
+    expect(() => h.events.put({ event: "refused" })).toThrow(EventQueueFullError);
     expect(logged(h, NOT_KEEPING_UP)).toHaveLength(1);
     expect(logged(h, CAUGHT_UP)).toEqual([]);
 
@@ -60,21 +51,21 @@ describe("the backlog warning", () => {
     await h.events.flush();
     const caughtUp = logged(h, CAUGHT_UP, "warn");
     expect(caughtUp).toHaveLength(1);
-    expect(store.events()).toHaveLength(20);
+    expect(t.store.events()).toHaveLength(20);
   });
 
   test("stays quiet while the queue is between a quarter and a half, and warns again in a new episode", async () => {
     let held = holdStore();
-    h = forwardTo(store, { batchLimit: 4, maxQueueSize: 16 });
+    const h = t.forward({ batchLimit: 4, maxQueueSize: 16 });
     for (let i = 0; i < 9; i++) h.events.put({ event: `a${i}` });
     expect(logged(h, NOT_KEEPING_UP)).toHaveLength(1);
     // Let the batch in flight (4 events) through, then hold again: 5 wait, over a quarter (4) of 16.
-    await waitFor(() => store.requests.length === 1, { what: "the first batch to be sent" });
+    await waitFor(() => t.store.requests.length === 1, { what: "the first batch to be sent" });
     const release = held.release;
     held = holdStore();
     release();
-    await waitFor(() => store.requests.length === 2, { what: "the next batch to be sent" });
-    expect(store.events()).toHaveLength(4);
+    await waitFor(() => t.store.requests.length === 2, { what: "the next batch to be sent" });
+    expect(t.store.events()).toHaveLength(4);
     expect(h.events.stats().queued).toBeGreaterThanOrEqual(4);
     expect(logged(h, CAUGHT_UP)).toEqual([]);
     held.release();
@@ -88,13 +79,13 @@ describe("the backlog warning", () => {
     held.release();
     await h.events.flush();
     expect(logged(h, CAUGHT_UP)).toHaveLength(2);
-    expect(store.events()).toHaveLength(21);
+    expect(t.store.events()).toHaveLength(21);
   });
 
   test("counts bytes too: passing half of maxQueueBytes warns though the count is far from its bound", async () => {
     const held = holdStore();
     const filler = "x".repeat(900); // about 1,100 bytes a row: 4 rows under half of 10,000 bytes, 5 over
-    h = forwardTo(store, { batchLimit: 2, maxQueueSize: 1_000, maxQueueBytes: 10_000, maxEventSize: 2_000 });
+    const h = t.forward({ batchLimit: 2, maxQueueSize: 1_000, maxQueueBytes: 10_000, maxEventSize: 2_000 });
     for (let i = 0; i < 4; i++) h.events.put({ event: `big${i}`, properties: { filler } });
     expect(logged(h, NOT_KEEPING_UP)).toEqual([]);
     h.events.put({ event: "big4", properties: { filler } });
@@ -109,7 +100,7 @@ describe("the backlog warning", () => {
 
   test("with a spool, the bound is spool.maxEvents, not maxQueueSize", async () => {
     const held = holdStore();
-    h = forwardTo(store, { batchLimit: 2, maxQueueSize: 10_000, spool: { path: join(tempDir(), "spool.db"), maxEvents: 10 } });
+    const h = t.forward({ batchLimit: 2, maxQueueSize: 10_000, spool: { path: join(tempDir(), "spool.db"), maxEvents: 10 } });
     for (let i = 0; i < 5; i++) h.events.put({ event: `s${i}` });
     expect(logged(h, NOT_KEEPING_UP)).toEqual([]);
     h.events.put({ event: "s5" });
@@ -125,12 +116,12 @@ describe("the backlog warning", () => {
 
 describe("capacityPerSecond", () => {
   test("is batchLimit × maxRate / timePeriod", () => {
-    h = forwardTo(store, { batchLimit: 30, maxRate: 4, timePeriod: 2 });
+    const h = t.forward({ batchLimit: 30, maxRate: 4, timePeriod: 2 });
     expect(h.events.stats().capacityPerSecond).toBe(60);
   });
 
   test("is at least 1,000 events/s for Datasette with default options", async () => {
-    const events = eventsForward({ apiUrl: store.url(), apiToken: "t", instance: "test", logger: false });
+    const events = eventsForward({ apiUrl: t.store.url(), apiToken: "t", instance: "test", logger: false });
     try {
       expect(events.stats().capacityPerSecond).toBeGreaterThanOrEqual(1_000);
     } finally {
@@ -140,17 +131,17 @@ describe("capacityPerSecond", () => {
 
   test("uses the lower row limit once the store has named its max_insert_rows", async () => {
     const tooMany = JSON.stringify({ ok: false, errors: ["Too many rows, maximum allowed is 3"], status: 400 });
-    store.behave = (seen) => (seen.rows.length > 3 ? { status: 400, body: tooMany } : { accept: true });
-    h = forwardTo(store, { batchLimit: 8, maxRate: 5, timePeriod: 1 });
+    t.store.behave = (seen) => (seen.rows.length > 3 ? { status: 400, body: tooMany } : { accept: true });
+    const h = t.forward({ batchLimit: 8, maxRate: 5, timePeriod: 1 });
     expect(h.events.stats().capacityPerSecond).toBe(40);
     for (let i = 0; i < 8; i++) h.events.put({ event: `e${i}` });
     await h.events.flush();
-    expect(store.events()).toHaveLength(8);
+    expect(t.store.events()).toHaveLength(8);
     expect(h.events.stats().capacityPerSecond).toBe(15);
   });
 
   test("is Infinity without a rate limit (timePeriod 0)", () => {
-    h = forwardTo(store, { timePeriod: 0 });
+    const h = t.forward({ timePeriod: 0 });
     expect(h.events.stats().capacityPerSecond).toBe(Number.POSITIVE_INFINITY);
   });
 });
@@ -162,7 +153,7 @@ describe("the backlog channel", () => {
     subscribe(CHANNELS.backlog, listen);
     try {
       const held = holdStore();
-      h = forwardTo(store, { batchLimit: 5, maxRate: 4, timePeriod: 2, maxQueueSize: 20 });
+      const h = t.forward({ batchLimit: 5, maxRate: 4, timePeriod: 2, maxQueueSize: 20 });
       for (let i = 0; i < 11; i++) h.events.put({ event: `e${i}` });
       expect(seen.map(({ level, waiting, bound }) => ({ level, waiting, bound }))).toEqual([{ level: "high", waiting: 11, bound: 20 }]);
       held.release();

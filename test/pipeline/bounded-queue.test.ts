@@ -1,27 +1,18 @@
 import express from "express";
 import request from "supertest";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { EventQueueFullError } from "../../src/index.js";
-import { forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
+import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "../helpers/request-starts.js";
-import { TestStore } from "../helpers/test-store.js";
 import { recordUncaught } from "../helpers/uncaught.js";
 import { waitFor } from "../helpers/wait.js";
 
-let store: TestStore;
+const t = useLoopbackStore();
 let port: number;
-let h: Harness | undefined;
 
 beforeEach(async () => {
-  store = await new TestStore().start();
-  port = store.port;
-  await store.stop(); // the store is down
-});
-
-afterEach(async () => {
-  await h?.events.close({ timeoutMs: 100 });
-  h = undefined;
-  await store.stop();
+  port = t.store.port;
+  await t.store.stop(); // the store is down
 });
 
 /** Puts each event; returns the names refused with EventQueueFullError (anything else fails). */
@@ -29,19 +20,19 @@ function putCounting(list: string[]): string[] {
   const refused: string[] = [];
   for (const event of list) {
     try {
-      h!.events.put({ event });
+      t.h.events.put({ event });
     } catch (error) {
       if (!(error instanceof EventQueueFullError)) throw error;
       refused.push(event);
     }
-    expect(h!.events.stats().queued).toBeLessThanOrEqual(5);
+    expect(t.h.events.stats().queued).toBeLessThanOrEqual(5);
   }
   return refused;
 }
 
 describe("with the store down", () => {
   test("the queue stops at maxQueueSize; overflow is counted and logged once per episode", async () => {
-    h = forwardTo(store, { maxQueueSize: 5, backoffMaxMs: 10 });
+    const h = t.forward({ maxQueueSize: 5, backoffMaxMs: 10 });
     const list = names("e", 1000);
     const refused = putCounting(list);
     expect(refused).toEqual(list.slice(5));
@@ -50,27 +41,27 @@ describe("with the store down", () => {
     expect(full).toHaveLength(1);
     expect(full[0]).toContain("option maxQueueSize");
 
-    await store.start(port);
+    await t.store.start(port);
     await h.events.flush();
-    expect(store.events()).toEqual(list.slice(0, 5));
+    expect(t.store.events()).toEqual(list.slice(0, 5));
 
     // The episode ends when the queue accepts again, with the count of what it refused.
     h.events.put({ event: "after" });
     expect(logged(h, /accepts events again: 995 event\(s\) were refused/, "warn")).toHaveLength(1);
     await h.events.flush();
-    expect(store.events()).toEqual([...list.slice(0, 5), "after"]);
+    expect(t.store.events()).toEqual([...list.slice(0, 5), "after"]);
   });
 
   test("a second outage is a second episode, reported again with its own count", async () => {
-    h = forwardTo(store, { maxQueueSize: 5, backoffMaxMs: 10 });
+    const h = t.forward({ maxQueueSize: 5, backoffMaxMs: 10 });
     putCounting(names("first", 8));
-    await store.start(port);
+    await t.store.start(port);
     await h.events.flush();
     h.events.put({ event: "ok-1" });
     await h.events.flush();
-    await store.stop();
+    await t.store.stop();
     putCounting(names("second", 6)); // ok-1 is delivered, so 5 fit and 1 is refused
-    await store.start(port);
+    await t.store.start(port);
     await h.events.flush();
     h.events.put({ event: "ok-2" });
     expect(logged(h, /queue is full/, "error")).toHaveLength(2);
@@ -82,7 +73,7 @@ describe("with the store down", () => {
   });
 
   test("maxQueueBytes bounds the bytes as well as the count", async () => {
-    h = forwardTo(store, { maxQueueSize: 1000, maxEventSize: 1000, maxQueueBytes: 3000 });
+    const h = t.forward({ maxQueueSize: 1000, maxEventSize: 1000, maxQueueBytes: 3000 });
     const big = "x".repeat(700); // each event is ~870 bytes serialized: three fit in 3000
     let accepted = 0;
     let error: unknown;
@@ -104,14 +95,14 @@ describe("with the store down", () => {
     // The refusal comes after the answer went out, in the response's close listener: the request
     // cannot fail any more, but an error thrown there would reach the process.
     const uncaught = recordUncaught();
-    h = forwardTo(store, { maxQueueSize: 3, requestEvents: true, backoffMaxMs: 10 });
+    const h = t.forward({ maxQueueSize: 3, requestEvents: true, backoffMaxMs: 10 });
     const app = express();
     app.use(h.events);
     app.get("/", (_req, res) => {
       res.send("fine");
     });
     for (let i = 0; i < 10; i++) await request(app).get("/").expect(200, "fine");
-    await waitFor(() => h!.events.stats().overflowed === 7, { what: "seven refused request events" });
+    await waitFor(() => h.events.stats().overflowed === 7, { what: "seven refused request events" });
     expect(h.events.stats().queued).toBe(3);
     expect(logged(h, /queue is full/, "error")).toHaveLength(1);
     expect(uncaught).toEqual([]);
@@ -120,15 +111,15 @@ describe("with the store down", () => {
 
 test("when the store comes back the backlog drains at the configured rate, in order, losing nothing", async () => {
   const watch = watchRequestStarts(port);
-  h = forwardTo(store, { maxQueueSize: 20, batchLimit: 2, maxRate: 2, timePeriod: 0.3, backoffBaseMs: 5, backoffMaxMs: 20 });
+  const h = t.forward({ maxQueueSize: 20, batchLimit: 2, maxRate: 2, timePeriod: 0.3 });
   const list = names("e", 20);
   for (const event of list) h.events.put({ event });
-  await waitFor(() => h!.events.stats().failedRequests >= 2, { what: "the held batch to be retried" });
-  await store.start(port);
-  await waitFor(() => h!.events.stats().sent === 20, { what: "the backlog to drain", timeoutMs: 15_000 });
+  await waitFor(() => h.events.stats().failedRequests >= 2, { what: "the held batch to be retried" });
+  await t.store.start(port);
+  await waitFor(() => h.events.stats().sent === 20, { what: "the backlog to drain", timeoutMs: 15_000 });
   watch.stop();
-  expect(store.events()).toEqual(list);
-  expect(store.requests).toHaveLength(10); // ten batches of two, each written once
+  expect(t.store.events()).toEqual(list);
+  expect(t.store.requests).toHaveLength(10); // ten batches of two, each written once
   // Every request, the refused ones while down and the drain after, keeps to 2 per 300 ms.
   assertRate(watch.starts, 2, 300);
   expect(watch.starts.length).toBe(h.events.stats().requests);

@@ -8,36 +8,26 @@ import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
-import { eachTestWithStore, forwardTo, type Harness } from "../helpers/forward-to.js";
-import type { TestStore } from "../helpers/test-store.js";
+import { useLoopbackStore } from "../helpers/forward-to.js";
 import { waitFor } from "../helpers/wait.js";
 
-let store: TestStore;
-let h: Harness | undefined;
-
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 test("close() drains without waiting for the rate limit, and calling it twice gives the same answer", async () => {
-  h = forwardTo(store, { maxRate: 1, timePeriod: 600, name: "billing" });
+  const h = t.forward({ maxRate: 1, timePeriod: 600, name: "billing" });
   h.events.put({ event: "first" });
-  await waitFor(() => h!.events.stats().sent === 1, { what: "the first request" });
+  await waitFor(() => h.events.stats().sent === 1, { what: "the first request" });
   h.events.put({ event: "second" });
   h.events.put({ event: "third" });
   const [a, b] = await Promise.all([h.events.close(), h.events.close({ timeoutMs: 1 })]);
   expect(a).toEqual({ delivered: 3, undelivered: 0 });
   expect(b).toBe(a);
   expect(await h.events.close()).toBe(a);
-  expect(store.events()).toEqual(["first", "second", "third"]);
+  expect(t.store.events()).toEqual(["first", "second", "third"]);
 });
 
 test("put() after close() throws ForwarderClosedError, naming the forwarder", async () => {
-  h = forwardTo(store, { name: "billing" });
+  const h = t.forward({ name: "billing" });
   await h.events.close();
   let error: unknown;
   try {
@@ -48,11 +38,11 @@ test("put() after close() throws ForwarderClosedError, naming the forwarder", as
   expect(error).toBeInstanceOf(ForwarderClosedError);
   expect(error).toBeInstanceOf(EventError);
   expect((error as Error).message).toBe('events-forward "billing" is closed: put() after close() is refused');
-  expect(store.requests).toHaveLength(0);
+  expect(t.store.requests).toHaveLength(0);
 });
 
 test("requests served after close() still succeed; their request events are refused quietly", async () => {
-  h = forwardTo(store, { requestEvents: true });
+  const h = t.forward({ requestEvents: true });
   let closes = 0;
   const app = express();
   app.use(h.events);
@@ -69,7 +59,7 @@ test("requests served after close() still succeed; their request events are refu
   await request(app).get("/").expect(200, "ok");
   await waitFor(() => closes === 2, { what: "both responses closed" });
   expect(h.logger.messages).toEqual([]);
-  expect(store.requests).toHaveLength(0);
+  expect(t.store.requests).toHaveLength(0);
 });
 
 describe("a durable queue (a spool) at the close() deadline", () => {

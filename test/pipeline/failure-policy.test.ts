@@ -5,93 +5,92 @@ import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
-import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
+import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
 import { assertRate, watchRequestStarts } from "../helpers/request-starts.js";
-import type { TestStore } from "../helpers/test-store.js";
 import { waitFor } from "../helpers/wait.js";
 
-let store: TestStore;
-let h: Harness | undefined;
-
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 function putAll(list: string[]): void {
-  for (const event of list) h!.events.put({ event });
+  for (const event of list) t.h.events.put({ event });
 }
 
 /** Gaps between consecutive requests the store saw, in ms. */
 function gaps(): number[] {
-  return store.requests.slice(1).map((r, i) => r.at - store.requests[i]!.at);
+  return t.store.requests.slice(1).map((r, i) => r.at - t.store.requests[i]!.at);
 }
 
 describe("what is retried", () => {
   test("500s are retried until the store takes the batch; each event lands once", async () => {
-    store.behave = (_, i) => (i < 2 ? { status: 500 } : { accept: true });
-    h = forwardTo(store);
+    t.store.behave = (_, i) => (i < 2 ? { status: 500 } : { accept: true });
+    const h = t.forward();
     putAll(["a", "b", "c"]);
     await h.events.flush();
-    expect(store.events()).toEqual(["a", "b", "c"]);
+    expect(t.store.events()).toEqual(["a", "b", "c"]);
     expect(h.events.stats()).toMatchObject({ sent: 3, requests: 3, retried: 2, failedRequests: 2, dropped: 0 });
     expect(h.drops).toEqual([]);
   });
 
   test.each([501, 505])("%i is not retried: the batch is dropped at once with the store's answer", async (status) => {
-    store.behave = () => ({ status });
-    h = forwardTo(store, { maxAttempts: 5 });
+    t.store.behave = () => ({ status });
+    const h = t.forward({ maxAttempts: 5 });
     putAll(["a", "b"]);
     await h.events.flush();
-    expect(store.requests).toHaveLength(1);
+    expect(t.store.requests).toHaveLength(1);
     expect(h.droppedNames()).toEqual(["a", "b"]);
     expect(h.drops[0]!.reason).toContain(`HTTP ${status}: test store says ${status}`);
     expect(h.events.stats()).toMatchObject({ sent: 0, dropped: 2, retried: 0 });
   });
 
   test.each([401, 403, 404])("%i is not retried (a configuration problem, reported with the hint)", async (status) => {
-    store.behave = () => ({ status });
-    h = forwardTo(store, { maxAttempts: 5 });
+    t.store.behave = () => ({ status });
+    const h = t.forward({ maxAttempts: 5 });
     putAll(["a"]);
     await h.events.flush();
-    expect(store.requests).toHaveLength(1);
+    expect(t.store.requests).toHaveLength(1);
     expect(h.droppedNames()).toEqual(["a"]);
     expect(logged(h, new RegExp(`dropped 1 event\\(s\\).*HTTP ${status}`), "error")).toHaveLength(1);
   });
 
+  test("without onDrop, a drop is logged once and nothing else is", async () => {
+    t.store.behave = () => ({ status: 501 });
+    const h = t.forward({ onDrop: undefined });
+    putAll(["a"]);
+    await h.events.flush();
+    expect(h.events.stats()).toMatchObject({ dropped: 1 });
+    expect(logged(h, /./, "error")).toEqual([expect.stringMatching(/^dropped 1 event\(s\) for .*HTTP 501/)]);
+  });
+
   test.each([408, 500, 502, 504])("%i uses attempts: dropped after maxAttempts, never silently", async (status) => {
-    store.behave = () => ({ status });
-    h = forwardTo(store, { maxAttempts: 3 });
+    t.store.behave = () => ({ status });
+    const h = t.forward({ maxAttempts: 3 });
     putAll(["a", "b"]);
     await h.events.flush();
-    expect(store.requests).toHaveLength(3);
+    expect(t.store.requests).toHaveLength(3);
     expect(h.droppedNames()).toEqual(["a", "b"]);
     expect(h.drops[0]!.reason).toMatch(new RegExp(`HTTP ${status}.*gave up after 3 attempts, option maxAttempts`));
     expect(h.events.stats()).toMatchObject({ requests: 3, retried: 2, failedRequests: 3, dropped: 2, sent: 0 });
   });
 
   test.each([429, 503])("%i does not use attempts: the batch is held until the store takes it", async (status) => {
-    store.behave = (_, i) => (i < 5 ? { status } : { accept: true });
-    h = forwardTo(store, { maxAttempts: 1 });
+    t.store.behave = (_, i) => (i < 5 ? { status } : { accept: true });
+    const h = t.forward({ maxAttempts: 1 });
     putAll(["a", "b"]);
     await h.events.flush();
-    expect(store.events()).toEqual(["a", "b"]);
+    expect(t.store.events()).toEqual(["a", "b"]);
     expect(h.events.stats()).toMatchObject({ requests: 6, retried: 5, dropped: 0, sent: 2 });
   });
 
   test("a connection refused does not use attempts either", async () => {
-    const port = store.port;
-    await store.stop();
-    h = forwardTo(store, { maxAttempts: 1, backoffMaxMs: 10 });
+    const port = t.store.port;
+    await t.store.stop();
+    const h = t.forward({ maxAttempts: 1, backoffMaxMs: 10 });
     putAll(["a"]);
     const flushed = h.events.flush();
-    await waitFor(() => h!.events.stats().failedRequests >= 3, { what: "three refused connections" });
-    await store.start(port);
+    await waitFor(() => h.events.stats().failedRequests >= 3, { what: "three refused connections" });
+    await t.store.start(port);
     await flushed;
-    expect(store.events()).toEqual(["a"]);
+    expect(t.store.events()).toEqual(["a"]);
     expect(h.events.stats().dropped).toBe(0);
     expect(logged(h, /ECONNREFUSED.*retrying with backoff/, "warn")).toHaveLength(1);
     expect(logged(h, /accepts events again/, "warn")).toHaveLength(1);
@@ -100,36 +99,36 @@ describe("what is retried", () => {
 
 describe("Retry-After", () => {
   test("delay-seconds is waited out before the next request", async () => {
-    store.behave = (_, i) => (i === 0 ? { status: 429, headers: { "retry-after": "1" } } : { accept: true });
-    h = forwardTo(store);
+    t.store.behave = (_, i) => (i === 0 ? { status: 429, headers: { "retry-after": "1" } } : { accept: true });
+    const h = t.forward();
     putAll(["a"]);
     await h.events.flush();
-    expect(store.events()).toEqual(["a"]);
+    expect(t.store.events()).toEqual(["a"]);
     expect(gaps()[0]).toBeGreaterThanOrEqual(990);
   });
 
   test("an HTTP date is waited out too", async () => {
     const until = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000);
-    store.behave = (_, i) => (i === 0 ? { status: 503, headers: { "retry-after": until.toUTCString() } } : { accept: true });
-    h = forwardTo(store);
+    t.store.behave = (_, i) => (i === 0 ? { status: 503, headers: { "retry-after": until.toUTCString() } } : { accept: true });
+    const h = t.forward();
     putAll(["a"]);
     await h.events.flush();
-    expect(store.events()).toEqual(["a"]);
-    expect(store.requests[1]!.at).toBeGreaterThanOrEqual(until.getTime() - 10);
+    expect(t.store.events()).toEqual(["a"]);
+    expect(t.store.requests[1]!.at).toBeGreaterThanOrEqual(until.getTime() - 10);
   });
 
   test("is capped by maxRetryAfterMs: an hour becomes 50 ms", async () => {
-    store.behave = (_, i) => (i === 0 ? { status: 429, headers: { "retry-after": "3600" } } : { accept: true });
-    h = forwardTo(store, { maxRetryAfterMs: 50 });
+    t.store.behave = (_, i) => (i === 0 ? { status: 429, headers: { "retry-after": "3600" } } : { accept: true });
+    const h = t.forward({ maxRetryAfterMs: 50 });
     putAll(["a"]);
     await h.events.flush(); // would hang for an hour without the cap (the test times out first)
-    expect(store.events()).toEqual(["a"]);
+    expect(t.store.events()).toEqual(["a"]);
     expect(gaps()[0]).toBeGreaterThanOrEqual(45);
   });
 
   test("never shortens the backoff", async () => {
-    store.behave = (_, i) => (i === 0 ? { status: 500, headers: { "retry-after": "0" } } : { accept: true });
-    h = forwardTo(store, { backoffBaseMs: 300, backoffMaxMs: 300 });
+    t.store.behave = (_, i) => (i === 0 ? { status: 500, headers: { "retry-after": "0" } } : { accept: true });
+    const h = t.forward({ backoffBaseMs: 300, backoffMaxMs: 300 });
     putAll(["a"]);
     await h.events.flush();
     expect(gaps()[0]).toBeGreaterThanOrEqual(145);
@@ -138,14 +137,14 @@ describe("Retry-After", () => {
 
 describe("backoff, budget and timeout", () => {
   test("the pause between attempts grows exponentially (equal jitter: at least half of each step)", async () => {
-    store.behave = (_, i) => (i < 4 ? { status: 500 } : { accept: true });
-    h = forwardTo(store, { maxAttempts: 10, backoffBaseMs: 60, backoffMaxMs: 10_000 });
+    t.store.behave = (_, i) => (i < 4 ? { status: 500 } : { accept: true });
+    const h = t.forward({ maxAttempts: 10, backoffBaseMs: 60, backoffMaxMs: 10_000 });
     putAll(["a"]);
     await h.events.flush();
     const g = gaps();
     expect(g).toHaveLength(4);
     [60, 120, 240, 480].forEach((step, i) => expect(g[i]).toBeGreaterThanOrEqual(step / 2 - 5));
-    expect(store.events()).toEqual(["a"]);
+    expect(t.store.events()).toEqual(["a"]);
   });
 
   test("retryBudgetMs: the last pause is cut to what is left of the budget, for one more attempt at its end", async () => {
@@ -153,53 +152,53 @@ describe("backoff, budget and timeout", () => {
     // 1000..2000 ms, would end past the budget: it is cut to what is left, and the third attempt
     // comes at the budget's end (uncut, it would come 1500 ms or more after the first). No retry
     // starts after it.
-    store.behave = () => ({ status: 500 });
-    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 1_200, backoffBaseMs: 1_000, backoffMaxMs: 10_000 });
+    t.store.behave = () => ({ status: 500 });
+    const h = t.forward({ maxAttempts: 100, retryBudgetMs: 1_200, backoffBaseMs: 1_000, backoffMaxMs: 10_000 });
     putAll(["a"]);
     await h.events.flush();
-    expect(store.requests).toHaveLength(3);
-    const fromFirst = store.requests[2]!.at - store.requests[0]!.at;
+    expect(t.store.requests).toHaveLength(3);
+    const fromFirst = t.store.requests[2]!.at - t.store.requests[0]!.at;
     expect(fromFirst).toBeGreaterThanOrEqual(1_195);
     expect(fromFirst).toBeLessThan(1_450);
     expect(h.drops[0]!.reason).toContain("retry budget is used up, option retryBudgetMs");
   });
 
   test("retryBudgetMs: a Retry-After longer than what is left of the budget is not cut: the batch gives up", async () => {
-    store.behave = (_, i) => (i === 0 ? { status: 500 } : { status: 500, headers: { "retry-after": "1" } });
-    h = forwardTo(store, { maxAttempts: 100, retryBudgetMs: 400, backoffBaseMs: 20, backoffMaxMs: 20, maxRetryAfterMs: 5_000 });
+    t.store.behave = (_, i) => (i === 0 ? { status: 500 } : { status: 500, headers: { "retry-after": "1" } });
+    const h = t.forward({ maxAttempts: 100, retryBudgetMs: 400, backoffBaseMs: 20, backoffMaxMs: 20, maxRetryAfterMs: 5_000 });
     putAll(["a"]);
     await h.events.flush();
-    expect(store.requests).toHaveLength(2);
+    expect(t.store.requests).toHaveLength(2);
     expect(h.drops[0]!.reason).toContain("retry budget is used up");
   });
 
   test("requestTimeoutMs: a store that does not answer in time is retried", async () => {
-    store.behave = (_, i) => (i === 0 ? { hangMs: 5_000 } : { accept: true });
-    h = forwardTo(store, { requestTimeoutMs: 1_000 });
+    t.store.behave = (_, i) => (i === 0 ? { hangMs: 5_000 } : { accept: true });
+    const h = t.forward({ requestTimeoutMs: 1_000 });
     putAll(["a", "b"]);
     await h.events.flush();
-    expect(store.events()).toEqual(["a", "b"]);
+    expect(t.store.events()).toEqual(["a", "b"]);
     expect(h.events.stats()).toMatchObject({ requests: 2, failedRequests: 1, sent: 2 });
     expect(logged(h, /timed out \(option requestTimeoutMs\)/, "warn")).toHaveLength(1);
   });
 
   test("a store that is always too slow costs maxAttempts timeouts, then a drop that says why", async () => {
-    store.behave = () => ({ hangMs: 5_000 });
-    h = forwardTo(store, { requestTimeoutMs: 50, maxAttempts: 2 });
+    t.store.behave = () => ({ hangMs: 5_000 });
+    const h = t.forward({ requestTimeoutMs: 50, maxAttempts: 2 });
     putAll(["a"]);
     await h.events.flush();
-    expect(store.requests).toHaveLength(2);
+    expect(t.store.requests).toHaveLength(2);
     expect(h.drops[0]!.reason).toMatch(/timed out.*gave up after 2 attempts/);
   });
 });
 
 describe("one request in flight (see also one-in-flight.test.ts)", () => {
   test("the rate limit holds across retries: at most maxRate requests in any timePeriod", async () => {
-    store.behave = (_, i) => (i < 3 ? { status: 500 } : { accept: true });
-    const watch = watchRequestStarts(store.port);
-    h = forwardTo(store, { maxRate: 2, timePeriod: 0.2, batchLimit: 2, maxAttempts: 10 });
+    t.store.behave = (_, i) => (i < 3 ? { status: 500 } : { accept: true });
+    const watch = watchRequestStarts(t.store.port);
+    const h = t.forward({ maxRate: 2, timePeriod: 0.2, batchLimit: 2, maxAttempts: 10 });
     putAll(names("e", 6));
-    await waitFor(() => h!.events.stats().sent === 6, { what: "all six events", timeoutMs: 10_000 });
+    await waitFor(() => h.events.stats().sent === 6, { what: "all six events", timeoutMs: 10_000 });
     watch.stop();
     expect(watch.starts).toHaveLength(6);
     assertRate(watch.starts, 2, 200);

@@ -4,9 +4,6 @@ import { onCleanup, startForwarder, startStore } from "../helpers/lifecycle.js";
 import { rowsOf, unreachableUrl, type Behaviour } from "../helpers/test-store.js";
 import { gate, waitFor } from "../helpers/wait.js";
 
-/** Options that take the rate limit out of the way, for tests about something else. */
-const NO_RATE_LIMIT = { maxRate: 1000, timePeriod: 0.01 };
-
 const putMany = (events: { put(e: object): void }, count: number, from = 0) => {
   for (let i = from; i < from + count; i++) events.put({ event: `e${i}` });
 };
@@ -60,7 +57,7 @@ describe("rate limit", () => {
 
   it("sends its batches over one keep-alive connection", async () => {
     const store = await startStore();
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, batchLimit: 1 });
+    const events = startForwarder(store.url(), { batchLimit: 1 });
     putMany(events, 5);
     await events.flush();
     expect(store.requests).toHaveLength(5);
@@ -125,7 +122,7 @@ describe("failures", () => {
     // Request 0 warms the connection, so the timed requests 1-3 share the same transit cost.
     const store = await startStore((_request, index) => (index === 1 || index === 2 ? { status: 500 } : { accept: true }));
     const backoffBaseMs = 60;
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, backoffBaseMs, maxAttempts: 3 });
+    const events = startForwarder(store.url(), { backoffBaseMs, backoffMaxMs: 1_000, maxAttempts: 3 });
     events.put({ event: "warm-up" });
     await waitFor(() => events.stats().sent === 1, { what: "the warm-up batch" });
     putMany(events, 2);
@@ -145,7 +142,7 @@ describe("failures", () => {
   it("drops the events after maxAttempts, counts them and hands them to onDrop with the reason", async () => {
     const store = await startStore(() => ({ status: 500, body: '{"ok":false,"errors":["database is locked"],"status":500}' }));
     const dropped: { events: string[]; reason: string }[] = [];
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, maxAttempts: 2, onDrop: (events, reason) => dropped.push({ events, reason }) });
+    const events = startForwarder(store.url(), { maxAttempts: 2, onDrop: (events, reason) => dropped.push({ events, reason }) });
     putMany(events, 3);
     await events.flush();
     expect(store.requests).toHaveLength(2);
@@ -158,7 +155,7 @@ describe("failures", () => {
 
   it("waits as long as Retry-After asks, up to maxRetryAfterMs", async () => {
     const store = await startStore((_request, index) => (index === 0 ? { status: 429, headers: { "retry-after": "30" } } : { accept: true }));
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, backoffBaseMs: 1, maxRetryAfterMs: 150 });
+    const events = startForwarder(store.url(), { backoffBaseMs: 1, maxRetryAfterMs: 150 });
     putMany(events, 1);
     await waitFor(() => events.stats().sent === 1, { what: "the retried batch" });
     const [first, second] = store.requests.map((r) => r.arrivedAt);
@@ -169,7 +166,7 @@ describe("failures", () => {
   });
 
   it("holds a batch while the store is unreachable, without using up its attempts", async () => {
-    const events = startForwarder(await unreachableUrl(), { ...NO_RATE_LIMIT, maxAttempts: 1, backoffBaseMs: 2, backoffMaxMs: 5 });
+    const events = startForwarder(await unreachableUrl(), { maxAttempts: 1, backoffBaseMs: 2, backoffMaxMs: 5 });
     putMany(events, 3);
     await waitFor(() => events.stats().failedRequests >= 4, { what: "several refused connections" });
     expect(events.stats()).toMatchObject({ queued: 3, dropped: 0, sent: 0 });
@@ -178,7 +175,7 @@ describe("failures", () => {
   it("does not retry a 403, and says which permission the token lacks", async () => {
     const store = await startStore(() => ({ status: 403, body: '{"ok":false,"errors":["Permission denied"],"status":403}' }));
     const reasons: string[] = [];
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, maxAttempts: 5, onDrop: (_events, reason) => reasons.push(reason) });
+    const events = startForwarder(store.url(), { maxAttempts: 5, onDrop: (_events, reason) => reasons.push(reason) });
     putMany(events, 2);
     await events.flush();
     expect(store.requests).toHaveLength(1);
@@ -191,7 +188,7 @@ describe("failures", () => {
       request.body.includes("POISON") ? { status: 400, body: '{"ok":false,"errors":["bad row"],"status":400}' } : { accept: true },
     );
     const dropped: string[] = [];
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, batchLimit: 8, onDrop: (events) => dropped.push(...events) });
+    const events = startForwarder(store.url(), { batchLimit: 8, onDrop: (events) => dropped.push(...events) });
     for (let i = 0; i < 8; i++) events.put({ event: `e${i}`, properties: i === 5 ? { marker: "POISON" } : {} });
     await events.flush();
     expect(store.deliveredRows().map((row) => row.event)).toEqual(names(8).filter((name) => name !== "e5"));
@@ -219,7 +216,7 @@ describe("close", () => {
 
   it("gives up at the deadline when the store is unreachable, reporting the events as undelivered", async () => {
     // A backoff far past the deadline: close() must end the pause, not wait it out.
-    const events = startForwarder(await unreachableUrl(), { ...NO_RATE_LIMIT, backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
+    const events = startForwarder(await unreachableUrl(), { backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
     putMany(events, 3);
     const started = performance.now();
     const result = await events.close({ timeoutMs: 1_000 });
@@ -235,7 +232,7 @@ describe("close", () => {
     const store = await startStore(() => held.promise);
     onCleanup(async () => held.open({ accept: true }));
     const reasons: string[] = [];
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, requestTimeoutMs: 60_000, onDrop: (_events, reason) => reasons.push(reason) });
+    const events = startForwarder(store.url(), { requestTimeoutMs: 60_000, onDrop: (_events, reason) => reasons.push(reason) });
     putMany(events, 2);
     await waitFor(() => store.inFlight === 1, { what: "the batch to be in flight" });
     const started = performance.now();
@@ -250,12 +247,13 @@ describe("close", () => {
 describe("stats and isolation", () => {
   it("counts queued, sent, retried, dropped, overflowed, requests and failed requests", async () => {
     const store = await startStore((_request, index) => (index === 0 ? { status: 503 } : { accept: true }));
-    const events = startForwarder(store.url(), { ...NO_RATE_LIMIT, maxQueueSize: 3 });
+    const rate = { maxRate: 1000, timePeriod: 0.01 }; // a finite capacity, checked below
+    const events = startForwarder(store.url(), { ...rate, maxQueueSize: 3 });
     putMany(events, 3);
     expect(() => events.put({ event: "one too many" })).toThrow(EventQueueFullError);
-    expect(events.stats()).toEqual({ queued: 3, sent: 0, retried: 0, dropped: 0, overflowed: 1, requests: 0, failedRequests: 0, capacityPerSecond: (100 * NO_RATE_LIMIT.maxRate) / NO_RATE_LIMIT.timePeriod });
+    expect(events.stats()).toEqual({ queued: 3, sent: 0, retried: 0, dropped: 0, overflowed: 1, requests: 0, failedRequests: 0, capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod });
     await events.flush();
-    expect(events.stats()).toEqual({ queued: 0, sent: 3, retried: 1, dropped: 0, overflowed: 1, requests: 2, failedRequests: 1, capacityPerSecond: (100 * NO_RATE_LIMIT.maxRate) / NO_RATE_LIMIT.timePeriod });
+    expect(events.stats()).toEqual({ queued: 0, sent: 3, retried: 1, dropped: 0, overflowed: 1, requests: 2, failedRequests: 1, capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod });
   });
 
   it("shares no state between two forwarders in one process", async () => {

@@ -3,58 +3,49 @@
 // once and its in-flight count sees them (with one connection, undici would queue the second).
 import { Agent } from "undici";
 import { describe, expect, test, vi } from "vitest";
-import { eachTestWithStore, forwardTo, names, type Harness } from "../helpers/forward-to.js";
-import type { TestStore } from "../helpers/test-store.js";
+import { names, useLoopbackStore } from "../helpers/forward-to.js";
 
 vi.mock("../../src/stores/http.js", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../../src/stores/http.js")>()),
   createAgent: () => new Agent({ keepAliveTimeout: 30_000, connections: 8 }),
 }));
 
-let store: TestStore;
-let h: Harness | undefined;
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 describe("one request in flight", () => {
   test("the agent here does allow several at once (else the checks below could not fail)", async () => {
     const { createAgent } = await import("../../src/stores/http.js");
     const agent = createAgent();
-    store.behave = () => ({ accept: true, delayMs: 50 });
-    const post = () => agent.request({ origin: store.url("").replace(/\/$/, ""), path: "/data/-/create", method: "POST", body: JSON.stringify({ rows: [] }) }).then((r) => r.body.text());
+    t.store.behave = () => ({ accept: true, delayMs: 50 });
+    const post = () => agent.request({ origin: t.store.url("").replace(/\/$/, ""), path: "/data/-/create", method: "POST", body: JSON.stringify({ rows: [] }) }).then((r) => r.body.text());
     await post(); // a warm connection is busy with the first request, so the second opens another
     await Promise.all([post(), post()]);
     await agent.close();
-    expect(store.maxInFlight).toBe(2);
+    expect(t.store.maxInFlight).toBe(2);
   });
 
   test("flush() beside the background sends: one request at a time, each event once", async () => {
-    store.behave = () => ({ accept: true, delayMs: 15 });
-    h = forwardTo(store, { batchLimit: 1 });
+    t.store.behave = () => ({ accept: true, delayMs: 15 });
+    const h = t.forward({ batchLimit: 1 });
     for (const event of names("e", 8)) h.events.put({ event });
     await Promise.all([h.events.flush(), h.events.flush(), h.events.flush()]);
-    expect(store.maxInFlight).toBe(1);
-    expect(store.deliveredRows().map((row) => row.event)).toEqual(names("e", 8)); // each once, in order
-    expect(store.requests).toHaveLength(8);
+    expect(t.store.maxInFlight).toBe(1);
+    expect(t.store.deliveredRows().map((row) => row.event)).toEqual(names("e", 8)); // each once, in order
+    expect(t.store.requests).toHaveLength(8);
   });
 
   test("flushes, scheduled sends and retries never overlap", async () => {
-    store.behave = (_, i) => (i % 3 === 1 ? { status: 500 } : { accept: true, delayMs: 10 });
-    h = forwardTo(store, { batchLimit: 5, maxAttempts: 5 });
+    t.store.behave = (_, i) => (i % 3 === 1 ? { status: 500 } : { accept: true, delayMs: 10 });
+    const h = t.forward({ batchLimit: 5, maxAttempts: 5 });
     const list = names("e", 60);
     const flushes: Promise<void>[] = [];
     list.forEach((event, i) => {
-      h!.events.put({ event });
-      if (i % 7 === 0) flushes.push(h!.events.flush());
+      h.events.put({ event });
+      if (i % 7 === 0) flushes.push(h.events.flush());
     });
     flushes.push(h.events.flush(), h.events.flush());
     await Promise.all(flushes);
-    expect(store.maxInFlight).toBe(1);
-    expect(store.events()).toEqual(list);
+    expect(t.store.maxInFlight).toBe(1);
+    expect(t.store.events()).toEqual(list);
   });
 });

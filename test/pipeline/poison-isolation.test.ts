@@ -1,17 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { eachTestWithStore, forwardTo, logged, names, type Harness } from "../helpers/forward-to.js";
-import type { TestStore, Row } from "../helpers/test-store.js";
+import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
+import type { Row } from "../helpers/test-store.js";
 
-let store: TestStore;
-let h: Harness | undefined;
-
-eachTestWithStore(
-  (started) => {
-    store = started;
-    h = undefined;
-  },
-  () => h,
-);
+const t = useLoopbackStore();
 
 /** Rejects the whole request, as Datasette does, when any row is "poison", naming the first. */
 function rejectPoison(status: number) {
@@ -24,99 +15,99 @@ function rejectPoison(status: number) {
 
 describe.each([400, 413, 422])("a batch rejected with %i", (status) => {
   test("is split until each bad event stands alone; the good ones are delivered once", async () => {
-    store.behave = rejectPoison(status);
-    h = forwardTo(store, { batchLimit: 10 });
+    t.store.behave = rejectPoison(status);
+    const h = t.forward({ batchLimit: 10 });
     const list = names("good", 10);
     list[3] = "poison-a";
     list[7] = "poison-b";
-    for (const event of list) h.events.put({ event });
+    for (const event of list) t.h.events.put({ event });
     await h.events.flush();
 
     const good = list.filter((e) => !e.startsWith("poison"));
-    expect(store.events()).toEqual(good);
-    expect([...store.writes.values()].every((n) => n === 1)).toBe(true);
+    expect(t.store.events()).toEqual(good);
+    expect([...t.store.writes.values()].every((n) => n === 1)).toBe(true);
     // Each bad event is dead-lettered alone, with the store's own words.
     expect(h.drops.map((d) => d.events.length)).toEqual([1, 1]);
     expect(h.droppedNames()).toEqual(["poison-a", "poison-b"]);
     for (const drop of h.drops) expect(drop.reason).toBe(`Datasette answered HTTP ${status}: Row 0 has invalid columns: bogus`);
     expect(h.events.stats()).toMatchObject({ sent: 8, dropped: 2 });
     // Halving costs at most 2n - 1 requests: never retried forever.
-    expect(store.requests.length).toBeLessThanOrEqual(19);
+    expect(t.store.requests.length).toBeLessThanOrEqual(19);
     expect(logged(h, /dropped 1 event\(s\)/, "error")).toHaveLength(2);
   });
 });
 
 test("a batch where every event is bad ends with every event dropped, each with a reason", async () => {
-  store.behave = rejectPoison(400);
-  h = forwardTo(store, { batchLimit: 8 });
+  t.store.behave = rejectPoison(400);
+  const h = t.forward({ batchLimit: 8 });
   const list = names("poison", 8);
-  for (const event of list) h.events.put({ event });
+  for (const event of list) t.h.events.put({ event });
   await h.events.flush();
-  expect(store.table.size).toBe(0);
+  expect(t.store.table.size).toBe(0);
   expect(h.droppedNames()).toEqual(list);
   expect(h.drops.every((d) => d.events.length === 1 && d.reason.includes("invalid columns"))).toBe(true);
-  expect(store.requests).toHaveLength(15); // the full binary tree over 8 events: 8 + 4 + 2 + 1
+  expect(t.store.requests).toHaveLength(15); // the full binary tree over 8 events: 8 + 4 + 2 + 1
 });
 
 test("a lone bad event costs one request: a 400 is never retried", async () => {
-  store.behave = rejectPoison(400);
-  h = forwardTo(store, { maxAttempts: 5 });
+  t.store.behave = rejectPoison(400);
+  const h = t.forward({ maxAttempts: 5 });
   h.events.put({ event: "poison" });
   await h.events.flush();
-  expect(store.requests).toHaveLength(1);
+  expect(t.store.requests).toHaveLength(1);
   expect(h.droppedNames()).toEqual(["poison"]);
 });
 
 test("events after the poison batch are not held up by it", async () => {
-  store.behave = rejectPoison(400);
-  h = forwardTo(store, { batchLimit: 4 });
+  t.store.behave = rejectPoison(400);
+  const h = t.forward({ batchLimit: 4 });
   const list = ["a", "poison", "b", "c", "d", "e", "f"];
-  for (const event of list) h.events.put({ event });
+  for (const event of list) t.h.events.put({ event });
   await h.events.flush();
-  expect(store.events()).toEqual(["a", "b", "c", "d", "e", "f"]);
+  expect(t.store.events()).toEqual(["a", "b", "c", "d", "e", "f"]);
   expect(h.droppedNames()).toEqual(["poison"]);
 });
 
 test("onDrop that throws is logged and does not stop delivery", async () => {
-  store.behave = rejectPoison(400);
-  h = forwardTo(store, {
+  t.store.behave = rejectPoison(400);
+  const h = t.forward({
     onDrop: () => {
       throw new Error("dead-letter store is down");
     },
   });
   for (const event of ["poison", "a"]) h.events.put({ event });
   await h.events.flush();
-  expect(store.events()).toEqual(["a"]);
+  expect(t.store.events()).toEqual(["a"]);
   expect(logged(h, /onDrop threw: dead-letter store is down/, "error")).toHaveLength(1);
 });
 
 describe("a 400 and Datasette's row limit (max_insert_rows)", () => {
   test("a 400 that names no row limit still halves the batch: no cut to a limit, no warning", async () => {
-    store.behave = rejectPoison(400);
-    h = forwardTo(store, { batchLimit: 8 });
+    t.store.behave = rejectPoison(400);
+    const h = t.forward({ batchLimit: 8 });
     const list = names("good", 8);
     list[3] = "poison";
-    for (const event of list) h.events.put({ event });
+    for (const event of list) t.h.events.put({ event });
     await h.events.flush();
-    expect(store.requests.map((r) => r.rows.length)).toEqual([8, 4, 2, 2, 1, 1, 4]);
-    expect(store.events()).toEqual(list.filter((e) => e !== "poison"));
+    expect(t.store.requests.map((r) => r.rows.length)).toEqual([8, 4, 2, 2, 1, 1, 4]);
+    expect(t.store.events()).toEqual(list.filter((e) => e !== "poison"));
     expect(h.droppedNames()).toEqual(["poison"]);
     expect(logged(h, /max_insert_rows/)).toEqual([]);
   });
 
   test("after a cut to the limit, a chunk with a bad event is still halved, and later batches keep to the limit", async () => {
     const tooMany = JSON.stringify({ ok: false, errors: ["Too many rows, maximum allowed is 3"], status: 400 });
-    store.behave = (seen) => (seen.rows.length > 3 ? { status: 400, body: tooMany } : rejectPoison(400)(seen));
-    h = forwardTo(store, { batchLimit: 8 });
+    t.store.behave = (seen) => (seen.rows.length > 3 ? { status: 400, body: tooMany } : rejectPoison(400)(seen));
+    const h = t.forward({ batchLimit: 8 });
     const list = names("good", 8);
     list[4] = "poison";
-    for (const event of list) h.events.put({ event });
+    for (const event of list) t.h.events.put({ event });
     await h.events.flush();
     for (const event of names("later", 5)) h.events.put({ event });
     await h.events.flush();
     // 8 refused, cut into 3 + 3 + 2; the chunk holding the poison halves to isolate it; then 3 + 2.
-    expect(store.requests.map((r) => r.rows.length)).toEqual([8, 3, 3, 2, 1, 1, 1, 2, 3, 2]);
-    expect(store.events()).toEqual([...list.filter((e) => e !== "poison"), ...names("later", 5)]);
+    expect(t.store.requests.map((r) => r.rows.length)).toEqual([8, 3, 3, 2, 1, 1, 1, 2, 3, 2]);
+    expect(t.store.events()).toEqual([...list.filter((e) => e !== "poison"), ...names("later", 5)]);
     expect(h.droppedNames()).toEqual(["poison"]);
     expect(logged(h, /accepts at most 3 rows per write \(its max_insert_rows setting\)/, "warn")).toHaveLength(1);
   });

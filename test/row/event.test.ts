@@ -1,7 +1,7 @@
 import { decodeTime } from "ulid";
 import { describe, expect, it } from "vitest";
 import { datasetteRowSerializer, EventError, EventQueueFullError, EventTooLargeError, ROW_COLUMNS } from "../../src/index.js";
-import { EIGHT_COLUMNS, ISO_UTC, ULID } from "../helpers/fast-options.js";
+import { EIGHT_COLUMNS, ISO_UTC, ULID } from "../helpers/row-format.js";
 import { startForwarder, startStore } from "../helpers/lifecycle.js";
 import { unreachableUrl } from "../helpers/test-store.js";
 

@@ -2,6 +2,8 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
+import { afterEach, beforeEach } from "vitest";
+import { eventsForward, type CollectorOptions, type EventsForward, type EventsForwardOptions } from "../../../src/index.js";
 
 /** One request as the test collector received it. */
 export interface Received {
@@ -78,4 +80,59 @@ export function signatureMatches(header: string | string[] | undefined, body: Bu
 /** A random signing key, base64 as a publisher config holds it. */
 export function randomKeyBase64(): string {
   return randomBytes(32).toString("base64");
+}
+
+/** Forwarder options with the collector's own merged over the file's (see useCollector). */
+export type CollectorForwarderOptions = Omit<EventsForwardOptions, "collector"> & { collector?: Partial<CollectorOptions> };
+
+/** The live handle of a collector test file: what each test reads and starts. */
+export interface CollectorTest {
+  /** This test's collector: started before the test, closed after it. */
+  readonly collector: TestCollector;
+  /** The signing key (base64) of every forwarder the file starts. */
+  readonly secret: string;
+  /**
+   * An eventsForward() to this test's collector (over http, key "k" and `secret`), closed after
+   * the test: the file's defaults, then `options`; `collector` options merge over the file's.
+   */
+  start(options?: CollectorForwarderOptions): EventsForward;
+}
+
+/**
+ * The one preamble of a collector test file: `const t = useCollector(defaults);`. Before each
+ * test a fresh collector starts; after it every forwarder the test started is closed, then the
+ * collector.
+ */
+export function useCollector(defaults: CollectorForwarderOptions = {}): CollectorTest {
+  const secret = randomKeyBase64();
+  let collector: TestCollector | undefined;
+  const forwarders: EventsForward[] = [];
+  beforeEach(async () => {
+    collector = await startCollector();
+  });
+  afterEach(async () => {
+    await Promise.all(forwarders.splice(0).map((events) => events.close({ timeoutMs: 1_000 })));
+    await collector?.close();
+  });
+  const t: CollectorTest = {
+    get collector() {
+      if (!collector) throw new Error("the collector starts before each test: use t.collector inside a test");
+      return collector;
+    },
+    secret,
+    start(options = {}) {
+      const own = { ...defaults.collector, ...options.collector };
+      // A collector.url stands instead of hostname and scheme.
+      const at = own.url === undefined ? { hostname: t.collector.host, scheme: "http" as const } : {};
+      const events = eventsForward({
+        logger: false,
+        ...defaults,
+        ...options,
+        collector: { ...at, keyName: "k", keySecret: secret, ...own },
+      });
+      forwarders.push(events);
+      return events;
+    },
+  };
+  return t;
 }

@@ -1,50 +1,36 @@
 import { inspect } from "node:util";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../../src/index.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { EventsForward } from "../../../src/index.js";
+import { FAST } from "../../helpers/fast-options.js";
 import { recordingLogger } from "../../helpers/recording-logger.js";
-import { randomKeyBase64, startCollector, type Received, type TestCollector } from "./collector-server.js";
+import { useCollector, type CollectorForwarderOptions, type Received } from "./collector-server.js";
 
-// The original publisher's failure policy, with controlled failures of the test collector.
-const secret = randomKeyBase64();
-let collector: TestCollector;
-let forwarder: EventsForward | undefined;
+// The original publisher's failure policy, with controlled failures of the test t.collector.
+const t = useCollector({ ...FAST, collector: { version: "2j" } });
 let logger: ReturnType<typeof recordingLogger>;
 let logs: string[];
 let drops: { events: string[]; reason: string; at: number }[];
 
-beforeEach(async () => {
-  collector = await startCollector();
+beforeEach(() => {
   logger = recordingLogger();
   logs = logger.messages;
   drops = [];
 });
-afterEach(async () => {
-  await forwarder?.close({ timeoutMs: 1_000 });
-  forwarder = undefined;
-  await collector.close();
-});
 
-function start(options: Partial<EventsForwardOptions> = {}): EventsForward {
-  forwarder = eventsForward({
-    collector: { hostname: collector.host, scheme: "http", version: "2j", keyName: "k", keySecret: secret },
-    backoffBaseMs: 5,
-    backoffMaxMs: 20,
-    logger,
-    onDrop: (events, reason) => drops.push({ events, reason, at: Date.now() }),
-    ...options,
-  });
-  return forwarder;
+/** A forwarder to this test's collector that records its log and its drops. */
+function start(options: CollectorForwarderOptions = {}): EventsForward {
+  return t.start({ logger, onDrop: (events, reason) => drops.push({ events, reason, at: Date.now() }), ...options });
 }
 
 const ev = (name: string) => JSON.stringify({ name });
 const namesIn = (request: Received) => (JSON.parse(request.text) as { name: string }[]).map((e) => e.name);
-const delivered = () => collector.requests.filter((_, i) => answered[i] === 200).flatMap(namesIn);
+const delivered = () => t.collector.requests.filter((_, i) => answered[i] === 200).flatMap(namesIn);
 let answered: number[] = [];
 
 /** Answers with `status(request, index)` and remembers it, so tests know what was accepted. */
 function answer(status: (request: Received, index: number) => number, headers?: Record<string, string>, body?: string) {
   answered = [];
-  collector.respond = (request, index) => {
+  t.collector.respond = (request, index) => {
     const code = status(request, index);
     answered[index] = code;
     return { status: code, headers: code === 200 ? undefined : headers, body: code === 200 ? "" : body };
@@ -57,7 +43,7 @@ describe("collector failure policy", () => {
     const events = start();
     for (const name of ["a", "b", "c"]) events.put(ev(name));
     await events.flush();
-    expect(collector.requests.map(namesIn)).toEqual([["a", "b", "c"], ["a", "b", "c"], ["a", "b", "c"]]);
+    expect(t.collector.requests.map(namesIn)).toEqual([["a", "b", "c"], ["a", "b", "c"], ["a", "b", "c"]]);
     expect(events.stats()).toMatchObject({ sent: 3, dropped: 0, retried: 2, requests: 3, failedRequests: 2 });
     expect(logs.some((l) => l.includes("HTTP 503") && l.includes("retrying"))).toBe(true);
   });
@@ -67,21 +53,21 @@ describe("collector failure policy", () => {
     const events = start();
     events.put(ev("x"));
     await events.flush();
-    expect(collector.requests.map(namesIn)).toEqual([["x"], ["x"], ["x"], ["x"]]);
+    expect(t.collector.requests.map(namesIn)).toEqual([["x"], ["x"], ["x"], ["x"]]);
     expect(delivered()).toEqual(["x"]);
     expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, retried: 3 });
   });
 
   it("retries I/O errors: a connection reset, then a request that times out", async () => {
     let n = 0;
-    collector.respond = () => (n++ === 0 ? "reset" : n === 2 ? "hang" : { status: 200 });
+    t.collector.respond = () => (n++ === 0 ? "reset" : n === 2 ? "hang" : { status: 200 });
     const events = start({ requestTimeoutMs: 300 });
     events.put(ev("x"));
     await events.flush();
     // A loaded machine may time out a third request too: what matters is the retries, then delivery.
-    expect(collector.requests.length).toBeGreaterThanOrEqual(3);
-    expect(collector.requests.every((r) => r.text === collector.requests[0]!.text)).toBe(true);
-    expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, retried: collector.requests.length - 1 });
+    expect(t.collector.requests.length).toBeGreaterThanOrEqual(3);
+    expect(t.collector.requests.every((r) => r.text === t.collector.requests[0]!.text)).toBe(true);
+    expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, retried: t.collector.requests.length - 1 });
   });
 
   it("waits for a 429's Retry-After before the retry", async () => {
@@ -89,9 +75,9 @@ describe("collector failure policy", () => {
     const events = start();
     events.put(ev("x"));
     await events.flush();
-    expect(collector.requests).toHaveLength(2);
+    expect(t.collector.requests).toHaveLength(2);
     // Backoff is at most 20 ms here: the second of pause is the collector's.
-    expect(collector.requests[1]!.at - collector.requests[0]!.at).toBeGreaterThanOrEqual(1_000 - 5);
+    expect(t.collector.requests[1]!.at - t.collector.requests[0]!.at).toBeGreaterThanOrEqual(1_000 - 5);
     expect(delivered()).toEqual(["x"]);
   });
 
@@ -114,7 +100,7 @@ describe("collector failure policy", () => {
     await events.flush();
     events.put(ev("good"));
     await events.flush();
-    expect(collector.requests.map(namesIn)).toEqual([["poison"], ["good"]]);
+    expect(t.collector.requests.map(namesIn)).toEqual([["poison"], ["good"]]);
     expect(drops).toHaveLength(1);
     expect(events.stats()).toMatchObject({ sent: 1, dropped: 1, retried: 0 });
   });
@@ -125,7 +111,7 @@ describe("collector failure policy", () => {
     events.put(ev("a"));
     events.put(ev("b"));
     await events.flush();
-    expect(collector.requests).toHaveLength(1);
+    expect(t.collector.requests).toHaveLength(1);
     expect(drops).toEqual([{ events: [ev("a"), ev("b")], reason: "collector answered HTTP 403: signature mismatch", at: expect.any(Number) }]);
     expect(events.stats()).toMatchObject({ sent: 0, dropped: 2, retried: 0 });
   });
@@ -140,9 +126,9 @@ describe("collector failure policy", () => {
     expect(drops[0]!.events).toEqual([ev("doomed")]);
     expect(drops[0]!.reason).toMatch(/HTTP 500.*retryBudgetMs/);
     // maxAttempts (default 3 for Datasette) does not cut the collector's retries short.
-    expect(collector.requests.length).toBeGreaterThan(3);
-    const first = collector.requests[0]!.at;
-    const last = collector.requests.at(-1)!.at;
+    expect(t.collector.requests.length).toBeGreaterThan(3);
+    const first = t.collector.requests[0]!.at;
+    const last = t.collector.requests.at(-1)!.at;
     // Retries went on for the whole budget (the last pause cut to what was left, as baseplate's
     // RetryPolicy): the batch is given up only once the budget is used up, not when the next pause
     // would not fit in it.
@@ -164,10 +150,10 @@ describe("collector failure policy", () => {
       thrown = `${(error as Error).message} ${inspect(error)}`;
     }
     expect(thrown).toMatch(/EventError/);
-    const hex = Buffer.from(secret, "base64").toString("hex");
-    const seen = [...logs, ...drops.map((d) => d.reason), JSON.stringify(events.stats()), thrown, ...collector.requests.map((r) => JSON.stringify(r.headers))].join("\n");
+    const hex = Buffer.from(t.secret, "base64").toString("hex");
+    const seen = [...logs, ...drops.map((d) => d.reason), JSON.stringify(events.stats()), thrown, ...t.collector.requests.map((r) => JSON.stringify(r.headers))].join("\n");
     expect(logs.length).toBeGreaterThan(0);
-    expect(seen).not.toContain(secret);
+    expect(seen).not.toContain(t.secret);
     expect(seen).not.toContain(hex);
   });
 });

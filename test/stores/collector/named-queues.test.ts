@@ -1,9 +1,9 @@
 import express from "express";
 import Koa from "koa";
 import request from "supertest";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Event, eventsForward, type EventsForward, type RequestEvents } from "../../../src/index.js";
-import { DatasetteServer } from "../../helpers/datasette.js";
+import { useDatasette } from "../../helpers/servers.js";
 import { FAST } from "../../helpers/fast-options.js";
 import { waitFor } from "../../helpers/wait.js";
 import { randomKeyBase64, signatureMatches, startCollector, type TestCollector } from "./collector-server.js";
@@ -12,16 +12,9 @@ import { randomKeyBase64, signatureMatches, startCollector, type TestCollector }
 // real Datasette, `events_v2` (and `events_legacy`) to a collector, each with its own name, store
 // and serializer.
 
-let datasette: DatasetteServer;
+const t = useDatasette();
 let tables = 0;
 let table: string;
-
-beforeAll(async () => {
-  datasette = await DatasetteServer.start();
-});
-afterAll(async () => {
-  await datasette?.dispose();
-});
 
 const secret = randomKeyBase64();
 let collector: TestCollector;
@@ -32,7 +25,7 @@ let legacy: EventsForward;
 beforeEach(async () => {
   collector = await startCollector();
   table = `events_${++tables}`;
-  events = eventsForward({ apiUrl: datasette.createUrl, apiToken: datasette.rootToken, table, ...FAST, logger: false });
+  events = eventsForward({ apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, table, ...FAST, logger: false });
   const collectorAt = { hostname: collector.host, scheme: "http" as const, keyName: "k", keySecret: secret };
   eventsV2 = eventsForward({ name: "events_v2", collector: { ...collectorAt, version: 2 }, logger: false });
   legacy = eventsForward({ name: "events_legacy", collector: { ...collectorAt, version: 1 }, logger: false });
@@ -49,7 +42,7 @@ async function flushAll(): Promise<void> {
 }
 
 async function expectDelivered(): Promise<void> {
-  const rows = (await datasette.rows(table)) as { event: string; properties: string }[];
+  const rows = (await t.ds.rows(table)) as { event: string; properties: string }[];
   expect(rows.map((r) => r.event).sort()).toEqual(["request", "signup"]);
   expect(JSON.parse(rows.find((r) => r.event === "signup")!.properties)).toMatchObject({ plan: "pro" });
   expect(collector.requests).toHaveLength(2);

@@ -1,31 +1,12 @@
 import { createHmac } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { COLLECTOR_USER_AGENT, Event, eventsForward, FieldKind, type CollectorOptions, type EventsForward } from "../../../src/index.js";
-import { randomKeyBase64, signatureMatches, startCollector, type Received, type TestCollector } from "./collector-server.js";
+import { describe, expect, it } from "vitest";
+import { COLLECTOR_USER_AGENT, Event, FieldKind } from "../../../src/index.js";
+import { signatureMatches, useCollector, type Received } from "./collector-server.js";
 
 const RFC_1123 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const KEY_NAME = "TestKey";
 
-let collector: TestCollector;
-let forwarder: EventsForward | undefined;
-const secret = randomKeyBase64();
-
-beforeEach(async () => {
-  collector = await startCollector();
-});
-afterEach(async () => {
-  await forwarder?.close({ timeoutMs: 1_000 });
-  forwarder = undefined;
-  await collector.close();
-});
-
-function start(extra: Partial<CollectorOptions> = {}): EventsForward {
-  forwarder = eventsForward({
-    collector: { hostname: collector.host, scheme: "http", keyName: KEY_NAME, keySecret: secret, ...extra },
-    logger: false,
-  });
-  return forwarder;
-}
+const t = useCollector({ collector: { keyName: KEY_NAME } });
 
 /** Every header of the protocol, checked against the received request on its own terms. */
 function expectProtocolHeaders(request: Received, path: string): void {
@@ -41,13 +22,13 @@ function expectProtocolHeaders(request: Received, path: string): void {
   expect([...request.raw.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
   expect(Number(request.headers["content-length"])).toBe(request.raw.length);
   // Signed over the uncompressed body, not the gzip bytes.
-  expect(signatureMatches(request.headers["x-signature"], Buffer.from(request.text, "utf8"), KEY_NAME, secret)).toBe(true);
-  expect(signatureMatches(request.headers["x-signature"], request.raw, KEY_NAME, secret)).toBe(false);
+  expect(signatureMatches(request.headers["x-signature"], Buffer.from(request.text, "utf8"), KEY_NAME, t.secret)).toBe(true);
+  expect(signatureMatches(request.headers["x-signature"], request.raw, KEY_NAME, t.secret)).toBe(false);
 }
 
 describe("collector wire format", () => {
   it("version 1: legacy events as a JSON array, signed and gzipped", async () => {
-    const events = start({ version: 1 });
+    const events = t.start({ collector: { version: 1 } });
     const first = new Event("screenview_events", "cs.screenview", { timestamp: new Date("2024-03-05T10:00:00.123Z"), id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01" });
     first.setField("page", "home").setField("count", 0).setField("empty", "").setField("nothing", null);
     first.setField("ip", "192.0.2.1", FieldKind.OBFUSCATED).setField("session", "s-1", FieldKind.HIGH_CARDINALITY);
@@ -56,8 +37,8 @@ describe("collector wire format", () => {
     events.put(second);
     await events.flush();
 
-    expect(collector.requests).toHaveLength(1);
-    const request = collector.requests[0]!;
+    expect(t.collector.requests).toHaveLength(1);
+    const request = t.collector.requests[0]!;
     expectProtocolHeaders(request, "/v1");
     expect(request.text).toBe(
       '[{"event_topic":"screenview_events","event_type":"cs.screenview","event_ts":1709632800123,' +
@@ -68,59 +49,51 @@ describe("collector wire format", () => {
   });
 
   it('version "2j": events pass through into a JSON array, strings byte for byte', async () => {
-    const events = start({ version: "2j" });
+    const events = t.start({ collector: { version: "2j" } });
     events.put({ "1": { str: "baseplate" } });
     events.put('{"1": {"str": "spaces kept"}, "2": {"i64": 7}}');
     await events.flush();
 
-    const request = collector.requests[0]!;
+    const request = t.collector.requests[0]!;
     expectProtocolHeaders(request, "/v2j");
     expect(request.text).toBe('[{"1":{"str":"baseplate"}},{"1": {"str": "spaces kept"}, "2": {"i64": 7}}]');
   });
 
   it("version 2, the default (as baseplate's publisher): Thrift-JSON events wrapped in the one-field list struct", async () => {
-    const events = start();
+    const events = t.start();
     events.put({ "1": { str: "baseplate" }, "3": { i64: 1709632800123 } });
     events.put('{"1":{"str":"é ✓"}}');
     events.put({ "2": { str: "third" } });
     await events.flush();
 
-    const request = collector.requests[0]!;
+    const request = t.collector.requests[0]!;
     expectProtocolHeaders(request, "/v2");
     expect(request.text).toBe('{"1":{"lst":["rec",3,{"1":{"str":"baseplate"},"3":{"i64":1709632800123}},{"1":{"str":"é ✓"}},{"2":{"str":"third"}}]}}');
     // The mac is over the UTF-8 bytes: recompute it here from the received text.
-    const mac = createHmac("sha256", Buffer.from(secret, "base64")).update(request.text, "utf8").digest("hex");
+    const mac = createHmac("sha256", Buffer.from(t.secret, "base64")).update(request.text, "utf8").digest("hex");
     expect(request.headers["x-signature"]).toBe(`key=${KEY_NAME}, mac=${mac}`);
   });
 
   it("version 2 refuses a legacy Event at put(), naming collector.version", () => {
-    const events = start();
+    const events = t.start();
     expect(() => events.put(new Event("t", "e"))).toThrow(/set collector\.version to 1/);
   });
 
   it("option collector.url posts to that URL, taking the version from its path", async () => {
-    forwarder = eventsForward({
-      collector: { url: `http://${collector.host}/ingest/v2`, keyName: KEY_NAME, keySecret: secret },
-      logger: false,
-    });
+    const forwarder = t.start({ collector: { url: `http://${t.collector.host}/ingest/v2` } });
     forwarder.put({ "1": { str: "x" } });
     await forwarder.flush();
-    expectProtocolHeaders(collector.requests[0]!, "/ingest/v2");
-    expect(collector.requests[0]!.text).toBe('{"1":{"lst":["rec",1,{"1":{"str":"x"}}]}}');
+    expectProtocolHeaders(t.collector.requests[0]!, "/ingest/v2");
+    expect(t.collector.requests[0]!.text).toBe('{"1":{"lst":["rec",1,{"1":{"str":"x"}}]}}');
   });
 
   it("a retried batch is sent with the same body and signature", async () => {
-    collector.respond = (_request, index) => (index === 0 ? { status: 503 } : { status: 200 });
-    forwarder = eventsForward({
-      collector: { hostname: collector.host, scheme: "http", version: 1, keyName: KEY_NAME, keySecret: secret },
-      backoffBaseMs: 1,
-      backoffMaxMs: 5,
-      logger: false,
-    });
+    t.collector.respond = (_request, index) => (index === 0 ? { status: 503 } : { status: 200 });
+    const forwarder = t.start({ collector: { version: 1 }, backoffBaseMs: 1, backoffMaxMs: 5 });
     forwarder.put(new Event("t", "retry"));
     await forwarder.flush();
-    expect(collector.requests).toHaveLength(2);
-    const [first, second] = collector.requests as [Received, Received];
+    expect(t.collector.requests).toHaveLength(2);
+    const [first, second] = t.collector.requests as [Received, Received];
     expect(second.raw.equals(first.raw)).toBe(true);
     expect(second.headers["x-signature"]).toBe(first.headers["x-signature"]);
     expectProtocolHeaders(second, "/v1");

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { eventsForward, OptionError, type EventsForward } from "../../../src/index.js";
 import { requireBetterSqlite3 } from "../../../src/core/sqlite-open.js";
 import { sqliteSink } from "../../../src/stores/sqlite/sink.js";
-import { EIGHT_COLUMNS, ISO_UTC, ULID } from "../../helpers/fast-options.js";
+import { EIGHT_TEXT_COLUMNS, SIGNUP, signupRow } from "../../helpers/row-format.js";
 import { recordingLogger } from "../../helpers/recording-logger.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
 
@@ -32,23 +32,12 @@ describe("the embedded store", () => {
     const database = join(tempDir(), "events.db");
     const events = eventsForward({ database, instance: "local-1", logger: false });
     open.push(events);
-    events.put({ event: "signup", actorId: "u1", databaseName: "db", tableName: "t", properties: { plan: "pro" } });
+    events.put(SIGNUP);
     await events.flush();
 
     const { columns, rows } = readRows(database);
-    expect(columns).toEqual(EIGHT_COLUMNS.map((name) => ({ name, type: "TEXT", pk: name === "id" ? 1 : 0 })));
-    expect(rows).toEqual([
-      {
-        id: expect.stringMatching(ULID),
-        instance: "local-1",
-        event: "signup",
-        created: expect.stringMatching(ISO_UTC),
-        actor_id: "u1",
-        database_name: "db",
-        table_name: "t",
-        properties: JSON.stringify({ plan: "pro" }),
-      },
-    ]);
+    expect(columns).toEqual(EIGHT_TEXT_COLUMNS);
+    expect(rows).toEqual([signupRow("local-1")]);
     expect(events.stats()).toMatchObject({ sent: 1, dropped: 0, queued: 0 });
   });
 
