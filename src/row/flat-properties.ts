@@ -2,7 +2,8 @@
  * The fast path of put(): most events carry a flat object of short ASCII strings, numbers,
  * booleans and nulls. For those, put() copies the values (a snapshot: later changes by the app do
  * not leak into the event) and counts the exact bytes the `properties` column will take, without
- * serializing; the text is made when the batch is built. Anything else is serialized at once.
+ * serializing; the batch writes the column's bytes from the copy (writeFlatPropertiesColumn), or
+ * its text if something reads the row's `json`. Anything else is serialized at once.
  */
 import { numberText, numberTextLength, writeNumberText } from "./number-text.js";
 import { writeAscii } from "./bytes.js";
