@@ -13,6 +13,7 @@ const TEST_FILES = [
   "test/stores/collector/wire.test.ts",
   "test/stores/collector/legacy-event.test.ts",
   "test/stores/datasette/batch-body.test.ts",
+  "test/row/number-text.test.ts",
   "test/stores/datasette/datasette-errors.test.ts",
   "test/spool/sqlite-lease.test.ts",
   "test/row/event-size.test.ts",

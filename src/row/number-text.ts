@@ -38,10 +38,21 @@ function split(value: number): void {
   }
 }
 
-/** The number of decimal digits of a whole number below 2^31. */
+/** The number of decimal digits of a whole number up to 2^31. */
 function digits(whole: number): number {
   if (whole < 100_000) return whole < 10 ? 1 : whole < 100 ? 2 : whole < 1_000 ? 3 : whole < 10_000 ? 4 : 5;
   return whole < 1_000_000 ? 6 : whole < 10_000_000 ? 7 : whole < 100_000_000 ? 8 : whole < 1_000_000_000 ? 9 : 10;
+}
+
+/**
+ * How many decimals the fast path writes `value` with, or -1 when it leaves the number to
+ * String() (an integer, or past the bounds). For tests: the fallback gives the same text, so only
+ * this tells whether the fast path applies where it should.
+ */
+export function fastDecimals(value: number): number {
+  if (Number.isInteger(value) || !Number.isFinite(value)) return -1;
+  split(value);
+  return parts.decimals;
 }
 
 /** JSON's text of a number: null for NaN and the infinities. */
@@ -57,9 +68,9 @@ export function numberText(value: number): string {
 /** numberText(value).length, without making the text where it can. */
 export function numberTextLength(value: number): number {
   // The usual case first, in integer arithmetic: a 32-bit integer (-0 included, written "0").
-  if ((value | 0) === value) return value < 0 ? (value === -(2 ** 31) ? 11 : digits(-value) + 1) : digits(value);
+  if ((value | 0) === value) return value < 0 ? digits(-value) + 1 : digits(value);
   if (!Number.isFinite(value)) return 4;
-  if (Number.isInteger(value)) return Math.abs(value) < MAX_MAGNITUDE ? digits(Math.abs(value)) + (value < 0 ? 1 : 0) : String(value).length;
+  if (Number.isInteger(value)) return String(value).length;
   split(value);
   if (parts.decimals < 0) return String(value).length;
   return (parts.negative ? 1 : 0) + digits(parts.whole) + 1 + parts.decimals;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { numberText, numberTextLength, writeNumberText } from "../../src/row/number-text.js";
+import { fastDecimals, numberText, numberTextLength, writeNumberText } from "../../src/row/number-text.js";
 
 // put() counts a number's bytes and the batch writes its text without V8's general conversion
 // where it can: the text must be JSON's (String()'s) to the byte, for every number.
@@ -18,6 +18,20 @@ describe("a number's text", () => {
       0.1, 0.2, 0.1 + 0.2, 0.137, 1.005, 2.675, 4599.5, 999_999_999.999999, 1e9 - 0.5, 0.000001, 0.0000015, 5e-324, Number.MAX_VALUE, 1e15 + 0.3,
       Number.NaN, Infinity, -Infinity];
     for (const value of values) expectJsonText(value);
+  });
+
+  it("is JSON's text at every power of ten and beside it, as integers and as the whole part of a decimal", () => {
+    for (let power = 0; power <= 10; power++) {
+      for (const whole of [10 ** power - 1, 10 ** power, 10 ** power + 1]) {
+        for (const value of [whole, -whole, whole + 0.5, -(whole + 0.25)]) expectJsonText(value);
+      }
+    }
+  });
+
+  it("writes the usual decimals itself, with the fewest decimals that give the number back, and leaves the rest to String()", () => {
+    expect([0.137, 4599.5, -0.5, 0.000001, 123.456789, 999_999_999.5].map(fastDecimals)).toEqual([3, 1, 1, 6, 6, 1]);
+    // Integers, more than six decimals (0.1 + 0.2 is 0.30000000000000004), 1e9 and past, 1e-7, NaN.
+    expect([42, 0.1 + 0.2, 1e9 + 0.5, -1e9 - 0.5, 1e-7, 1.0000001, Number.NaN, Infinity].map(fastDecimals)).toEqual([-1, -1, -1, -1, -1, -1, -1, -1]);
   });
 
   it("is JSON's text for random numbers of every shape (request durations, amounts, fractions, large integers)", () => {

@@ -11,17 +11,21 @@ const SLACK = 4;
  * properties), no text at all. Should the count be wrong, the joined text is sent instead.
  */
 export function batchBody(prefix: string, events: readonly QueuedEvent[], suffix: string, payloadBytes?: number): string | Buffer {
-  if (payloadBytes === undefined || events.length === 0) return joined(prefix, events, suffix);
+  // No count (or a nonsense one): the text. An empty batch falls through to it below (at !== end).
+  if (payloadBytes === undefined || !(payloadBytes >= 0)) return joined(prefix, events, suffix);
   const end = Buffer.byteLength(prefix) + payloadBytes + (events.length - 1);
-  if (!(payloadBytes >= 0)) return joined(prefix, events, suffix);
   const body = Buffer.allocUnsafe(end + Buffer.byteLength(suffix) + SLACK);
   let at = body.write(prefix, 0);
-  for (let i = 0; i < events.length; i++) {
-    if (i > 0) body[at++] = 0x2c; // ,
-    const event = events[i]!;
-    at = event.writeTo === undefined ? at + body.write(event.json, at) : event.writeTo(body, at);
-    // A count too short would run past the end: writes into a Buffer past its length are dropped.
-    if (at > end) return joined(prefix, events, suffix);
+  try {
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0) body[at++] = 0x2c; // ,
+      const event = events[i]!;
+      // A count too short would run past the Buffer, where Buffer.write and set() throw: the text instead.
+      if (at + event.bytes > end) return joined(prefix, events, suffix);
+      at = event.writeTo === undefined ? at + body.write(event.json, at) : event.writeTo(body, at);
+    }
+  } catch {
+    return joined(prefix, events, suffix); // an event that wrote more than its own count said
   }
   if (at !== end) return joined(prefix, events, suffix);
   return body.subarray(0, at + body.write(suffix, at));

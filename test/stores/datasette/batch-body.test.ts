@@ -51,6 +51,30 @@ describe("batchBody", () => {
     expect(batchBody("", [row!], "", row!.bytes)).toEqual(Buffer.from(json));
   });
 
+  it("stops at a count far too short before a text event would be written past the Buffer, and sends the text", () => {
+    const events = [...flatRows(), asText('"1"')];
+    const body = batchBody('{"rows":[', events, "]}", bytes(events) - 100);
+    expect(body).toBe(joined(events));
+  });
+
+  it("sends the text when an event writes more bytes than it counted, rather than throwing", () => {
+    const liar: QueuedEvent = {
+      json: '"x"',
+      bytes: 3,
+      writeTo: (into, at) => {
+        into.set(new Uint8Array(100), at); // past the Buffer's end: set() throws
+        return at + 100;
+      },
+    };
+    expect(batchBody("[", [liar], "]", 3)).toBe('["x"]');
+  });
+
+  it("writes a suffix of any length", () => {
+    const events = flatRows();
+    const suffix = '],"return":false,"ignore":true}';
+    expect(batchBody("[", events, suffix, bytes(events))).toEqual(Buffer.from(`[${events.map((event) => event.json).join(",")}${suffix}`));
+  });
+
   it("joins the text when no count is given, and frames an empty batch", () => {
     expect(batchBody("[", ["1", "2"].map(asText), "]")).toBe("[1,2]");
     expect(batchBody("[", [], "]", 0)).toBe("[]");
