@@ -153,7 +153,6 @@ export class DatasetteRows {
     return flatProperties(row, event.properties, meta.requestId, meta.requestIdIsPlain) ? row : row.complete(this.propertiesColumn(event, meta));
   }
 
-
   /** Every column but the properties, and their bytes. */
   private row(event: EventInput, meta: EventMeta): Row {
     const now = Date.now();
