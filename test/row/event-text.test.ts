@@ -50,6 +50,10 @@ describe("the row text", () => {
     ["an own request_id left undefined", { event: "e", properties: { request_id: undefined, x: 1 } }, { requestId: "r-3" }],
     ["no properties, no request id", { event: "e" }, {}],
     ["strings JSON must escape", { event: "e", properties: { q: 'a"b', bs: "a\\b", nl: "a\nb", u: "é", tab: "\t" } }, { requestId: "r-4" }],
+    // Each kind alone, so that each check is what sends the event to the full serializer.
+    ...(["a\nb", "\t", "\u0000", "\u001f", "\u007f", "é", "€", 'a"b', "a\\b"].map((text) => [`a string JSON must escape alone: ${JSON.stringify(text)}`, { event: "e", properties: { n: 1, s: text } }, { requestId: "r-4" }]) as typeof cases),
+    ["the plain characters at both ends of the range", { event: "e", properties: { s: " ~" } }, { requestId: "r-4" }],
+    ["a class instance with toJSON on its prototype", { event: "e", properties: new (class { a = 1; toJSON() { return { b: 2 }; } })() }, {}],
     ["keys JSON must escape", { event: "e", properties: { 'k"': 1, "ké": 2 } }, { requestId: "r-5" }],
     ["a __proto__ key", { event: "e", properties: JSON.parse('{"__proto__": 1, "a": 2}') as object }, { requestId: "r-6" }],
     ["a request id JSON must escape", { event: "e", properties: { a: 1 } }, { requestId: "id\"é" }],
@@ -92,6 +96,24 @@ describe("the row text", () => {
     };
     expect(text).toBe(JSON.stringify(row2));
   }
+
+  it("gives each row the random low bits of its id (all 40 of them, in the text and in the bytes)", () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const lows = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        vi.setSystemTime(4_000_000_000_000 + i); // a new millisecond, past any real one: new random bits
+        const queued = rows.queued({ event: "e", properties: { i } }, {});
+        const written = writtenBytes(queued);
+        const id = (JSON.parse(queued.json) as { id: string }).id;
+        expect((JSON.parse(written) as { id: string }).id).toBe(id);
+        lows.add(id.slice(18, 22)); // the high 20 of the 40 low bits
+      }
+      expect(lows.size).toBeGreaterThan(190);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it("writes created from the clock in Python's isoformat(), the fraction left out at a whole second, and counts its bytes", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
