@@ -15,6 +15,7 @@ const DELIVERY_MODULES = [
   "src/spool/sqlite-lease.ts",
   "src/spool/sqlite-spool.ts",
   "src/row/datasette-row.ts",
+  "src/row/flat-properties.ts",
   "src/row/number-text.ts",
   "src/stores/datasette/body.ts",
   "src/stores/collector/wire.ts",
