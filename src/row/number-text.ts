@@ -5,6 +5,7 @@
  * 20. A number with at most MAX_DECIMALS digits after the point and a magnitude below
  * MAX_MAGNITUDE is written from integers; anything else goes to String().
  */
+import { writeAscii } from "./bytes.js";
 
 const MAX_DECIMALS = 6;
 /** Below this, a double's spacing is far finer than 10^-MAX_DECIMALS: one decimal of d digits at most rounds to it. */
@@ -100,9 +101,7 @@ export function writeNumberText(into: Uint8Array, at: number, value: number): nu
       return at + parts.decimals;
     }
   }
-  const text = numberText(value);
-  for (let i = 0; i < text.length; i++) into[at++] = text.charCodeAt(i);
-  return at;
+  return writeAscii(into, at, numberText(value));
 }
 
 /** Writes a whole number below MAX_MAGNITUDE (an int32) as decimal digits. */
