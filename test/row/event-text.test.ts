@@ -121,13 +121,20 @@ describe("the row text", () => {
       const createdAt = (iso: string) => {
         vi.setSystemTime(new Date(iso));
         const queued = rows.queued({ event: "e", properties: { a: 1 } }, {});
+        // The bytes (written from the millisecond, the text up to the seconds kept a second) first.
+        const written = (JSON.parse(writtenBytes(queued)) as { created: string }).created;
         const text = queued.json;
         expect(queued.bytes).toBe(Buffer.byteLength(text));
-        return (JSON.parse(text) as { created: string }).created;
+        expect(written).toBe((JSON.parse(text) as { created: string }).created);
+        return written;
       };
       expect(createdAt("2026-12-01T12:11:22.000Z")).toBe("2026-12-01T12:11:22+00:00");
       expect(createdAt("2026-12-01T12:11:22.058Z")).toBe("2026-12-01T12:11:22.058000+00:00");
+      expect(createdAt("2026-12-01T12:11:22.005Z")).toBe("2026-12-01T12:11:22.005000+00:00");
+      expect(createdAt("2026-12-01T12:11:22.999Z")).toBe("2026-12-01T12:11:22.999000+00:00");
       expect(createdAt("2026-12-01T12:11:23.000Z")).toBe("2026-12-01T12:11:23+00:00");
+      expect(createdAt("2026-12-01T12:11:23.100Z")).toBe("2026-12-01T12:11:23.100000+00:00");
+      expect(createdAt("2027-01-01T00:00:00.010Z")).toBe("2027-01-01T00:00:00.010000+00:00");
     } finally {
       vi.useRealTimers();
     }
@@ -228,6 +235,15 @@ describe("the row text", () => {
     for (const round of [1, 2]) {
       const seen = names.map((name) => (JSON.parse(queuedText({ event: name, properties: { round } }, {})) as { event: string }).event);
       expect(seen).toEqual(names);
+    }
+  });
+
+  it("writes every property name right, past the names whose bytes it keeps (10,000), and in rows of alternating shapes", () => {
+    const input = (i: number) => ({ event: "e", properties: i % 2 === 0 ? { [`name-${i}`]: i, shared: "x" } : { shared: "y", [`name-${i}`]: true } });
+    for (let i = 0; i < 10_100; i++) {
+      const queued = rows.queued(input(i), { requestId: "r" });
+      // Every row's bytes for the last few hundred (past the bound); a sample before it.
+      if (i > 9_900 || i % 500 === 0) expectRowText(writtenBytes(queued), input(i), { requestId: "r" });
     }
   });
 
