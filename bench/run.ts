@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { BenchResult } from "./lib/args.js";
 
-const BENCHMARKS = ["request-overhead", "express-dictionary", "put-cost", "throughput", "datasette", "datasette-return", "memory", "spool", "redis-spool", "capacity"];
+const BENCHMARKS = ["request-overhead", "switched-overhead", "express-dictionary", "put-cost", "throughput", "datasette", "datasette-return", "memory", "spool", "redis-spool", "capacity"];
 const args = process.argv.slice(2);
 const only = args.flatMap((arg, i) => (arg === "--only" ? [args[i + 1]!] : arg.startsWith("--only=") ? [arg.slice(7)] : []));
 const unknown = only.filter((name) => !BENCHMARKS.includes(name));
