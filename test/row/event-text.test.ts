@@ -121,7 +121,7 @@ describe("the row text", () => {
       const createdAt = (iso: string) => {
         vi.setSystemTime(new Date(iso));
         const queued = rows.queued({ event: "e", properties: { a: 1 } }, {});
-        // The bytes (written from the millisecond, the text up to the seconds kept a second) first.
+        // The bytes the batch writes first (no text made yet), then the text.
         const written = (JSON.parse(writtenBytes(queued)) as { created: string }).created;
         const text = queued.json;
         expect(queued.bytes).toBe(Buffer.byteLength(text));
@@ -238,12 +238,15 @@ describe("the row text", () => {
     }
   });
 
-  it("writes every property name right, past the names whose bytes it keeps (10,000), and in rows of alternating shapes", () => {
+  it("writes every property name right, past the 10,000 names whose text it keeps, and in rows of alternating shapes", () => {
     const input = (i: number) => ({ event: "e", properties: i % 2 === 0 ? { [`name-${i}`]: i, shared: "x" } : { shared: "y", [`name-${i}`]: true } });
     for (let i = 0; i < 10_100; i++) {
       const queued = rows.queued(input(i), { requestId: "r" });
-      // Every row's bytes for the last few hundred (past the bound); a sample before it.
-      if (i > 9_900 || i % 500 === 0) expectRowText(writtenBytes(queued), input(i), { requestId: "r" });
+      // Every row's bytes, then its text, for the last few hundred (past the bound); a sample before it.
+      if (i > 9_900 || i % 500 === 0) {
+        expectRowText(writtenBytes(queued), input(i), { requestId: "r" });
+        expectRowText(queued.json, input(i), { requestId: "r" });
+      }
     }
   });
 
