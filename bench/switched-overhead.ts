@@ -82,7 +82,10 @@ const OWN_CODE: Partial<Record<Variant, { label: string; pattern: RegExp }[]>> =
   morgan: [{ label: "morgan's own code and its dependencies", pattern: /morgan\/|on-finished\/|on-headers\/|basic-auth\/|depd\/|ee-first\// }],
 };
 
-/** For a variant's first process: the functions whose self time (µs per request) the middleware adds. */
+/**
+ * For a variant's first process: prints the functions whose self time (µs per request) the
+ * middleware adds and the package's own functions; returns the own-code sums and the GC's share.
+ */
 async function profiled(variant: Variant): Promise<[string, number][]> {
   const child = servers.find((s) => s.variant === variant)!.child;
   const dir = mkdtempSync(join(tmpdir(), "switched-profile-"));
