@@ -14,43 +14,15 @@ import express5 from "express";
 import express4 from "express4";
 import Koa from "koa";
 import morgan from "morgan";
-import { pino } from "pino";
-import { pinoHttp } from "pino-http";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { toDictionaryMode } from "../../src/http/express-objects.js";
-import { eventsForward, type EventsForward } from "./package.js";
+import type { EventsForward } from "./package.js";
 import { fastifyServer, honoServer } from "./fastify-hono-apps.js";
-import { EVENT_NAME, quietLogger } from "./payload.js";
+import { EVENT_NAME } from "./payload.js";
+import { koaMorgan, koaPino, loadEvents, makePino, nullStream } from "./request-loggers.js";
 
 const [framework, variant, sinkUrl] = process.argv.slice(2) as [string, string, string];
 const express = (framework === "express4" ? express4 : express5) as typeof express5;
 const BODY = "hello world";
-const nullStream = { write() {} };
-
-/**
- * Enough forwarding capacity for the load: batches of up to 1000 events (the store is not a
- * Datasette with its 100-row default; one with --setting max_insert_rows 1000 takes them), up to
- * 1000 requests a second, and room in the queue for a few seconds of events should the store (on
- * this busy machine) answer late.
- */
-function makeEvents(): EventsForward {
-  return eventsForward({
-    apiUrl: `${sinkUrl}/bench/-/create`,
-    instance: "bench",
-    batchLimit: 1000,
-    batchWaitMs: 1000,
-    maxRate: 1000,
-    timePeriod: 1,
-    maxQueueSize: 100_000,
-    maxQueueBytes: 1024 * 1024 * 1024,
-    logger: quietLogger,
-  });
-}
-
-function makePino() {
-  return pinoHttp({ logger: pino(pino.destination({ dest: "/dev/null", sync: false })) });
-}
-
 let events: EventsForward | undefined;
 /** Requests the handler ran: autocannon does not count those still in flight when it stops. */
 let handled = 0;
@@ -58,7 +30,7 @@ let handled = 0;
 function expressApp() {
   const app = express();
   if (variant === "events-forward") {
-    events = makeEvents();
+    events = loadEvents(sinkUrl);
     app.use(events);
     app.get("/", (req, res) => {
       handled++;
@@ -95,7 +67,7 @@ function expressApp() {
 function koaApp() {
   const app = new Koa();
   if (variant === "events-forward") {
-    events = makeEvents();
+    events = loadEvents(sinkUrl);
     app.use(events);
     app.use((ctx) => {
       handled++;
@@ -105,13 +77,7 @@ function koaApp() {
     return app;
   }
   if (variant === "pino-http") {
-    // What koa-pino-logger does: run pino-http on the raw req/res, expose the child logger.
-    const logger = makePino();
-    app.use((ctx, next) => {
-      logger(ctx.req, ctx.res);
-      (ctx as unknown as { log: typeof ctx.req.log }).log = ctx.req.log;
-      return next();
-    });
+    app.use(koaPino());
     app.use((ctx) => {
       handled++;
       ctx.req.log.info({ step: 1 }, EVENT_NAME);
@@ -119,18 +85,7 @@ function koaApp() {
     });
     return app;
   }
-  if (variant === "morgan") {
-    // What koa-morgan does: run the connect-style middleware, then go on.
-    const log = morgan("combined", { stream: nullStream });
-    app.use(
-      (ctx, next) =>
-        new Promise<void>((resolve, reject) =>
-          log(ctx.req as IncomingMessage & express5.Request, ctx.res as ServerResponse & express5.Response, (error?: unknown) =>
-            error ? reject(error) : resolve(),
-          ),
-        ).then(next),
-    );
-  }
+  if (variant === "morgan") app.use(koaMorgan(nullStream));
   if (variant === "noop") app.use((_ctx, next) => next());
   app.use((ctx) => {
     handled++;
@@ -141,7 +96,7 @@ function koaApp() {
 
 async function start() {
   if (framework === "fastify" || framework === "hono") {
-    const made = await (framework === "fastify" ? fastifyServer : honoServer)({ variant, makeEvents, handled: () => handled++ });
+    const made = await (framework === "fastify" ? fastifyServer : honoServer)({ variant, makeEvents: () => loadEvents(sinkUrl), handled: () => handled++ });
     events = made.events;
     return made.server;
   }

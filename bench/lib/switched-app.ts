@@ -10,16 +10,12 @@
  */
 import { createWriteStream, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import Koa from "koa";
-import morgan from "morgan";
-import { pino } from "pino";
-import { pinoHttp } from "pino-http";
-import { eventsForward, type EventsForward } from "./package.js";
-import { EVENT_NAME, quietLogger } from "./payload.js";
+import type { EventsForward } from "./package.js";
+import { EVENT_NAME } from "./payload.js";
+import { koaMorgan, koaPino, loadEvents, nullStream } from "./request-loggers.js";
 
 const [variant, sinkUrl] = process.argv.slice(2) as [string, string];
-type Middleware = (ctx: Koa.Context, next: Koa.Next) => Promise<unknown>;
 
 let events: EventsForward | undefined;
 let on = false;
@@ -28,24 +24,16 @@ let handled = 0;
 let handledOn = 0;
 
 /** The middleware as each package's Koa users mount it, and what the handler calls per request. */
-function extra(): { use: Middleware; call: (ctx: Koa.Context) => void } {
+function extra(): { use: Koa.Middleware; call: (ctx: Koa.Context) => void } {
   if (variant === "events-forward") {
-    // The request-overhead benchmark's settings (app-server.ts): batches of up to 1000 events.
-    const ef = eventsForward({ apiUrl: `${sinkUrl}/bench/-/create`, instance: "bench", batchLimit: 1000, batchWaitMs: 1000, maxRate: 1000, timePeriod: 1, maxQueueSize: 100_000, maxQueueBytes: 1024 * 1024 * 1024, logger: quietLogger });
+    const ef = loadEvents(sinkUrl);
     events = ef;
-    return { use: ef as unknown as Middleware, call: (ctx) => ctx.events.put({ event: EVENT_NAME, properties: { step: 1 } }) };
+    return { use: ef as unknown as Koa.Middleware, call: (ctx) => ctx.events.put({ event: EVENT_NAME, properties: { step: 1 } }) };
   }
-  if (variant === "pino-http") {
-    const logger = pinoHttp({ logger: pino(pino.destination({ dest: "/dev/null", sync: false })) });
-    return { use: (ctx, next) => (logger(ctx.req, ctx.res), next()), call: (ctx) => ctx.req.log.info({ step: 1 }, EVENT_NAME) };
-  }
-  if (variant === "morgan" || variant === "morgan-file") {
-    // morgan: a null stream, as request-overhead.ts; morgan-file: a file stream (to /dev/null), as deployed.
-    const log = morgan("combined", { stream: variant === "morgan" ? { write() {} } : createWriteStream("/dev/null") });
-    const use: Middleware = (ctx, next) =>
-      new Promise<void>((resolve, reject) => log(ctx.req as IncomingMessage as never, ctx.res as ServerResponse as never, (error?: unknown) => (error ? reject(error) : resolve()))).then(next);
-    return { use, call: () => {} };
-  }
+  if (variant === "pino-http") return { use: koaPino(), call: (ctx) => ctx.req.log.info({ step: 1 }, EVENT_NAME) };
+  // morgan: a null stream, as request-overhead.ts; morgan-file: a file stream (to /dev/null), as deployed.
+  if (variant === "morgan") return { use: koaMorgan(nullStream), call: () => {} };
+  if (variant === "morgan-file") return { use: koaMorgan(createWriteStream("/dev/null")), call: () => {} };
   if (variant === "noop") return { use: (_ctx, next) => next(), call: () => {} };
   throw new Error(`unknown variant ${variant}`);
 }
