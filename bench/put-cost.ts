@@ -4,7 +4,9 @@
  * its own process (see lib/put-client.ts for how a sample is taken). Samples alternate between
  * the contenders in a new random order each round. Score: median over samples of wall-clock ns per
  * event; the process's CPU time per event is shown beside it (other work on the machine inflates
- * wall-clock time more than CPU time).
+ * wall-clock time more than CPU time). Beside them, a yardstick (one JSON.stringify of the same
+ * properties) and two floors (lib/floor-put.ts: what a put() costs here at the least, with and
+ * without its checks), none of which sends.
  */
 import { pick, report } from "./lib/args.js";
 import { forkWithPort, startSink, type Child } from "./lib/processes.js";
@@ -13,7 +15,9 @@ import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 const K = 500;
 const samples = pick(200, 20);
 const WARMUP = 10;
-const CONTENDERS = ["events.put", "events.put+beforeSend", "events.put+subscribed", "req.events.put", "posthog-node", "segment", "json"] as const;
+const CONTENDERS = ["events.put", "events.put+beforeSend", "events.put+subscribed", "req.events.put", "posthog-node", "segment", "json", "floor", "floor+checks"] as const;
+/** The yardstick and the floors send nothing. */
+const SENDERS = CONTENDERS.filter((c) => c !== "json" && !c.startsWith("floor"));
 const LABELS: Record<string, string> = {
   "events.put": "events.put()",
   "events.put+beforeSend": "events.put(), beforeSend: (e) => e",
@@ -22,6 +26,8 @@ const LABELS: Record<string, string> = {
   "posthog-node": "posthog-node capture()",
   segment: "segment track()",
   json: "yardstick: JSON.stringify(properties) alone",
+  floor: "floor: the time, a copy, a push",
+  "floor+checks": "floor, with put()'s checks written straight",
 };
 
 const sink = await startSink();
@@ -47,7 +53,7 @@ for (let s = 0; s < samples + WARMUP; s++) {
   }
 }
 for (const client of clients.values()) await ask(client, "close");
-const calls = (samples + WARMUP) * K * (CONTENDERS.length - 1); // the yardstick sends nothing
+const calls = (samples + WARMUP) * K * SENDERS.length;
 const sunk = await sink.waitFor(calls, 30_000);
 if (sunk.events !== calls || sunk.badBodies > 0) throw new Error(`the sink counted ${sunk.events} of ${calls} events, ${sunk.badBodies} bad bodies`);
 for (const client of clients.values()) await client.stop();
@@ -75,6 +81,9 @@ report({
     put_subscribed_ns: median(wall.get("events.put+subscribed")!),
     posthog_ns: ph,
     segment_ns: sg,
+    json_ns: median(wall.get("json")!),
+    floor_ns: median(wall.get("floor")!),
+    floor_checks_ns: median(wall.get("floor+checks")!),
   },
   targets: [
     { label: `events.put() <= 400 ns median (${fmt(ours)} ns; CPU ${fmt(median(cpu.get("events.put")!))} ns)`, met: ours <= 400 },

@@ -6,13 +6,16 @@
  * body and, after the run, parses them all and counts the events: a run counts only if all n
  * arrived. Rounds
  * alternate the contenders in a random order; score: median events/s. Beside it, the share of
- * each run's time its process spent in the garbage collector (perf_hooks GC entries).
+ * each run's time its process spent in the garbage collector (perf_hooks GC entries). Two floors
+ * run beside them: the same rows, made at once as strings and sent in the same batches, with none
+ * of events-forward's guarantees (lib/floor-forwarder.ts): what the job itself costs, in GC too.
  */
 import { pick, report } from "./lib/args.js";
 import { forkWithPort, startSink, type Child } from "./lib/processes.js";
 import { fmt, median, printTable, shuffled, spread } from "./lib/stats.js";
 
-const CONTENDERS = ["events-forward", "posthog-node", "segment"] as const;
+/** floor and floor-concat: the least code that does the job (lib/floor-forwarder.ts), for its GC. */
+const CONTENDERS = ["events-forward", "posthog-node", "segment", "floor", "floor-concat"] as const;
 const n = pick(200_000, 10_000);
 const rounds = pick(5, 2);
 
@@ -70,6 +73,10 @@ report({
     events_forward_gc_share: gcShare,
     posthog_gc_share: median(gcShares.get("posthog-node")!),
     segment_gc_share: median(gcShares.get("segment")!),
+    floor_eps: median(perSecond.get("floor")!),
+    floor_gc_share: median(gcShares.get("floor")!),
+    floor_concat_eps: median(perSecond.get("floor-concat")!),
+    floor_concat_gc_share: median(gcShares.get("floor-concat")!),
   },
   targets: [
     { label: `events-forward >= 200,000 events/s (${fmt(ours)})`, met: ours >= 200_000 },

@@ -1,11 +1,12 @@
 /**
  * One contender of the put() benchmark, in its own process (its own heap: another contender's
  * garbage is not collected during its samples):
- *   node --import tsx put-client.ts <events.put|events.put+beforeSend|req.events.put|posthog-node|segment|json> <sinkUrl> <K>
+ *   node --import tsx put-client.ts <events.put|events.put+beforeSend|req.events.put|posthog-node|segment|json|floor|floor+checks> <sinkUrl> <K>
  * `events.put+beforeSend` is events.put with a trivial beforeSend hook (it returns the event);
  * `events.put+subscribed`, events.put with a subscriber on every diagnostics channel.
  * `json` is a yardstick, not a contender: JSON.stringify of the same properties and nothing else,
- * to show what one serialization of the payload costs on this machine.
+ * to show what one serialization of the payload costs on this machine; `floor` and
+ * `floor+checks` are what a put() costs here at the least (lib/floor-put.ts). Neither sends.
  * On `sample` it makes K calls, lets one turn of the event loop run (posthog-node and Segment
  * finish queueing an event in promise callbacks), answers `{ wallNs, cpuNs }` per event, and then,
  * untimed, flushes everything to the sink so that the next sample starts with empty queues.
@@ -18,6 +19,7 @@ import { Analytics } from "@segment/analytics-node";
 import { PostHog } from "posthog-node";
 import { subscribe } from "node:diagnostics_channel";
 import { CHANNELS, eventsForward, type EventInput } from "./package.js";
+import { floorPut } from "./floor-put.js";
 import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js";
 
 const SEND_EVENTS = ["start", "end", "asyncStart", "asyncEnd", "error"].map((event) => `tracing:${CHANNELS.send}:${event}`);
@@ -70,6 +72,10 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
   if (name === "json") {
     let kept = "";
     return { call: (i) => (kept = JSON.stringify(eventProperties(i))), flush: async () => kept, close: async () => kept };
+  }
+  if (name === "floor" || name === "floor+checks") {
+    const floor = floorPut(name === "floor+checks");
+    return { call: (i) => floor.put({ event: EVENT_NAME, properties: eventProperties(i) }), flush: async () => floor.clear(), close: async () => {} };
   }
   throw new Error(`unknown contender ${name}`);
 }

@@ -1,6 +1,6 @@
 /**
  * One contender of the forwarding-throughput benchmark, in its own process:
- *   node --import tsx throughput-client.ts <events-forward|posthog-node|segment> <sinkUrl> <maxEvents>
+ *   node --import tsx throughput-client.ts <events-forward|posthog-node|segment|floor|floor-concat> <sinkUrl> <maxEvents>
  * On `{ run: n }` it records n events (in chunks of 1000, yielding to the event loop between
  * chunks so sending overlaps recording, as in an app), waits for its own flush to report them
  * delivered, and answers `{ ms, gcMs }`: first call to last acknowledgement, and the time the
@@ -9,6 +9,7 @@
 import { PerformanceObserver } from "node:perf_hooks";
 import { Analytics } from "@segment/analytics-node";
 import { PostHog } from "posthog-node";
+import { floorForwarder } from "./floor-forwarder.js";
 import { eventsForward } from "./package.js";
 import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js";
 
@@ -53,6 +54,10 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
   if (name === "segment") {
     const segment = new Analytics({ writeKey: "bench", host: sinkUrl, path: "/v1/batch", flushAt: BATCH, flushInterval: 10_000 });
     return { call: (i) => segment.track({ userId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => segment.flush() };
+  }
+  if (name === "floor" || name === "floor-concat") {
+    const floor = floorForwarder(sinkUrl, "bench", name === "floor" ? "json" : "concat", BATCH);
+    return { call: (i) => floor.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush: () => floor.flush() };
   }
   throw new Error(`unknown contender ${name}`);
 }
