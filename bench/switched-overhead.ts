@@ -85,20 +85,16 @@ for (const { variant, child } of servers) {
  * Whose code each package's own work runs in, to sum its self time in the "on" phases: a sum of
  * samples, not a difference of two noisy phases. events-forward's sending is undici's.
  */
+const UNDICI = { label: "undici (sending the batches)", pattern: /undici/ };
+const FLOOR_CODE = [{ label: "the floor's own code (lib/floor-forwarder.ts)", pattern: /floor-forwarder/ }, UNDICI];
 const OWN_CODE: Partial<Record<Variant, { label: string; pattern: RegExp }[]>> = {
   "events-forward": [
     // Not the dictionary-mode switch: on Express the "off" phase makes it too, from the same file.
     { label: "events-forward's own code (src/)", pattern: /(^|\s)src\/(?!http\/express-objects)/ },
-    { label: "undici (sending the batches)", pattern: /undici/ },
+    UNDICI,
   ],
-  floor: [
-    { label: "the floor's own code (lib/floor-forwarder.ts)", pattern: /floor-forwarder/ },
-    { label: "undici (sending the batches)", pattern: /undici/ },
-  ],
-  "floor-concat": [
-    { label: "the floor's own code (lib/floor-forwarder.ts)", pattern: /floor-forwarder/ },
-    { label: "undici (sending the batches)", pattern: /undici/ },
-  ],
+  floor: FLOOR_CODE,
+  "floor-concat": FLOOR_CODE,
   morgan: [{ label: "morgan's own code and its dependencies", pattern: /morgan\/|on-finished\/|on-headers\/|basic-auth\/|depd\/|ee-first\// }],
 };
 

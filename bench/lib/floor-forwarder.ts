@@ -65,6 +65,9 @@ const COLUMNS: Record<"json" | "concat", ColumnMaker> = {
   },
 };
 
+/** The benchmarks' names for the two floors, and how each makes its rows. */
+export const FLOOR_ROWS: Record<string, "json" | "concat" | undefined> = { floor: "json", "floor-concat": "concat" };
+
 /** `batch`: the rows one request to the store carries, as many as events-forward's in the same benchmark. */
 export function floorForwarder(sinkUrl: string, instance: string, rowsBy: "json" | "concat", batch = 1000): FloorForwarder {
   const column = COLUMNS[rowsBy];

@@ -20,7 +20,7 @@ import Koa from "koa";
 import { toDictionaryMode } from "../../src/http/express-objects.js";
 import type { EventsForward } from "./package.js";
 import { EVENT_NAME } from "./payload.js";
-import { floorForwarder, type FloorForwarder } from "./floor-forwarder.js";
+import { FLOOR_ROWS, floorForwarder, type FloorForwarder } from "./floor-forwarder.js";
 import { koaMorgan, koaPino, loadEvents, nullStream } from "./request-loggers.js";
 
 const [framework, variant, sinkUrl] = process.argv.slice(2) as [string, string, string];
@@ -34,8 +34,10 @@ let handledOn = 0;
 type Put = { put(event: { event: string; properties: Record<string, unknown> }): void };
 const put = (target: unknown) => (target as { events: Put }).events.put({ event: EVENT_NAME, properties: { step: 1 } });
 
-function floor(): FloorForwarder {
-  const forwarder = floorForwarder(sinkUrl, "bench", variant === "floor" ? "json" : "concat");
+const floorRows = FLOOR_ROWS[variant];
+
+function floor(rows: "json" | "concat"): FloorForwarder {
+  const forwarder = floorForwarder(sinkUrl, "bench", rows);
   events = forwarder;
   return forwarder;
 }
@@ -47,7 +49,7 @@ function koaExtra(): { use: Koa.Middleware; call: (ctx: Koa.Context) => void } {
     events = ef;
     return { use: ef as unknown as Koa.Middleware, call: put };
   }
-  if (variant === "floor" || variant === "floor-concat") return { use: floor().koa, call: put };
+  if (floorRows !== undefined) return { use: floor(floorRows).koa, call: put };
   if (variant === "pino-http") return { use: koaPino(), call: (ctx) => ctx.req.log.info({ step: 1 }, EVENT_NAME) };
   // morgan: a null stream, as request-overhead.ts; morgan-file: a file stream (to /dev/null), as deployed.
   if (variant === "morgan") return { use: koaMorgan(nullStream), call: () => {} };
@@ -86,8 +88,8 @@ function expressExtra(): Handler {
     events = ef;
     return ef as unknown as Handler;
   }
-  if (variant === "floor" || variant === "floor-concat") {
-    const { express } = floor();
+  if (floorRows !== undefined) {
+    const { express } = floor(floorRows);
     return (req, res, next) => {
       dictionary(req, res);
       express(req, res, next);

@@ -9,7 +9,7 @@
 import { PerformanceObserver } from "node:perf_hooks";
 import { Analytics } from "@segment/analytics-node";
 import { PostHog } from "posthog-node";
-import { floorForwarder } from "./floor-forwarder.js";
+import { FLOOR_ROWS, floorForwarder } from "./floor-forwarder.js";
 import { eventsForward } from "./package.js";
 import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js";
 
@@ -55,8 +55,9 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
     const segment = new Analytics({ writeKey: "bench", host: sinkUrl, path: "/v1/batch", flushAt: BATCH, flushInterval: 10_000 });
     return { call: (i) => segment.track({ userId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => segment.flush() };
   }
-  if (name === "floor" || name === "floor-concat") {
-    const floor = floorForwarder(sinkUrl, "bench", name === "floor" ? "json" : "concat", BATCH);
+  const floorRows = FLOOR_ROWS[name];
+  if (floorRows !== undefined) {
+    const floor = floorForwarder(sinkUrl, "bench", floorRows, BATCH);
     return { call: (i) => floor.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush: () => floor.flush() };
   }
   throw new Error(`unknown contender ${name}`);
