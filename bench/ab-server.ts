@@ -16,7 +16,10 @@ const servers: [string, Child][] = [
   ["bare", await forkWithPort("./app-server.ts", [framework, "bare", sink.url])],
   ["morgan", await forkWithPort("./app-server.ts", [framework, "morgan", sink.url])],
   ["events-forward (this checkout)", await forkWithPort("./app-server.ts", [framework, "events-forward", sink.url])],
-  [`events-forward (${other})`, await forkWithPort(join(other, "bench/lib/app-server.ts"), [framework, "events-forward", sink.url])],
+  [
+    `events-forward (${other})`,
+    await forkWithPort(join(other, "bench/lib/app-server.ts"), [framework, "events-forward", sink.url]),
+  ],
 ];
 for (const [, server] of servers) await load(server.port, 3);
 const added = new Map<string, number[]>(servers.map(([name]) => [name, []]));
@@ -25,6 +28,7 @@ for (let round = 0; round < Number(roundsText); round++) {
   for (const [name, server] of shuffled(servers)) cpu.set(name, (await measure(server, 1)).cpuPerRequest);
   for (const [name] of servers) added.get(name)!.push(cpu.get(name)! - cpu.get("bare")!);
 }
-for (const [name] of servers.slice(1)) console.log(`${framework}: ${name} adds ${fmt(median(added.get(name)!), 1)} µs CPU per request`);
+for (const [name] of servers.slice(1))
+  console.log(`${framework}: ${name} adds ${fmt(median(added.get(name)!), 1)} µs CPU per request`);
 for (const [, server] of servers) await server.stop();
 await sink.stop();

@@ -31,7 +31,10 @@ const CANDIDATES: Candidate[] = [
   { batchLimit: 100, maxRate: 20, timePeriod: 1 }, // the defaults
   { batchLimit: 100, maxRate: 50, timePeriod: 1 },
 ];
-const chosen = CANDIDATES.find((c) => c.batchLimit === DATASETTE.batchLimit && c.maxRate === DATASETTE.maxRate && c.timePeriod === DATASETTE.timePeriod);
+const chosen = CANDIDATES.find(
+  (c) =>
+    c.batchLimit === DATASETTE.batchLimit && c.maxRate === DATASETTE.maxRate && c.timePeriod === DATASETTE.timePeriod,
+);
 if (chosen === undefined) throw new Error("the Datasette defaults must be one of the candidates");
 const KINDS = ["create", "insert"] as const;
 // Many short rounds, every candidate once a round in a new order: the machine's load drifts less
@@ -52,7 +55,8 @@ const serialize = datasetteRowSerializer("bench");
 const input = (i: number) => ({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) });
 
 const theoretical = (c: Candidate) => capacityPerSecond(c.batchLimit, c.maxRate, c.timePeriod);
-const label = (c: Candidate) => (c.timePeriod === 0 ? `${c.batchLimit}, no rate limit` : `${c.batchLimit} × ${c.maxRate} / ${c.timePeriod} s`);
+const label = (c: Candidate) =>
+  c.timePeriod === 0 ? `${c.batchLimit}, no rate limit` : `${c.batchLimit} × ${c.maxRate} / ${c.timePeriod} s`;
 
 interface Measure {
   eventsPerSecond: number;
@@ -67,7 +71,12 @@ async function measure(kind: (typeof KINDS)[number], c: Candidate): Promise<Meas
   let seeded = 0;
   if (kind === "insert") {
     // /-/insert needs the table: created with one row, as the package's /-/create would.
-    await server.postJson(`/bench/-/create`, { table, pk: "id", ignore: true, rows: [JSON.parse(serialize(input(0), {}))] });
+    await server.postJson(`/bench/-/create`, {
+      table,
+      pk: "id",
+      ignore: true,
+      rows: [JSON.parse(serialize(input(0), {}))],
+    });
     seeded = 1;
   }
   let recording = false;
@@ -113,9 +122,11 @@ async function measure(kind: (typeof KINDS)[number], c: Candidate): Promise<Meas
     clearInterval(refill);
     await events.flush();
     const { sent, dropped, overflowed } = events.stats();
-    if (sent !== put || dropped > 0 || overflowed > 0) throw new Error(`delivered ${sent} of ${put}, dropped ${dropped}, refused ${overflowed}`);
+    if (sent !== put || dropped > 0 || overflowed > 0)
+      throw new Error(`delivered ${sent} of ${put}, dropped ${dropped}, refused ${overflowed}`);
     const [row] = await server.query(`select count(*) as n, count(distinct id) as ids from ${table}`);
-    if (Number(row!.n) !== put + seeded || Number(row!.ids) !== put + seeded) throw new Error(`${table} holds ${row!.n} rows (${row!.ids} ids), expected ${put + seeded}`);
+    if (Number(row!.n) !== put + seeded || Number(row!.ids) !== put + seeded)
+      throw new Error(`${table} holds ${row!.n} rows (${row!.ids} ids), expected ${put + seeded}`);
     return {
       eventsPerSecond: (after.sent - before.sent) / seconds,
       requestsPerSecond: (after.requests - before.requests) / seconds,
@@ -141,21 +152,38 @@ try {
   await server.dispose();
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? Number.NaN;
 const metrics: Record<string, number> = {};
 /** Per round: events/s against the most one request in flight could carry then, min(capacity, Datasette's ceiling in that round). */
 const reachable = new Map<string, number>();
-console.log(`\ninto Datasette ${version} at its default settings (max_insert_rows 100), one request in flight, ${rounds} round(s) of ${WINDOW_MS / 1000} s each`);
+console.log(
+  `\ninto Datasette ${version} at its default settings (max_insert_rows 100), one request in flight, ${rounds} round(s) of ${WINDOW_MS / 1000} s each`,
+);
 for (const kind of KINDS) {
   const ceiling = results.get(key(kind, CANDIDATES[0]!))!;
-  const rows = [["batchLimit × maxRate / timePeriod", "capacity", "events/s", "of capacity", "of reachable", "requests/s", "of ceiling's", "latency median", "p95"]];
+  const rows = [
+    [
+      "batchLimit × maxRate / timePeriod",
+      "capacity",
+      "events/s",
+      "of capacity",
+      "of reachable",
+      "requests/s",
+      "of ceiling's",
+      "latency median",
+      "p95",
+    ],
+  ];
   for (const c of CANDIDATES) {
     const ms = results.get(key(kind, c))!;
     const eps = median(ms.map((m) => m.eventsPerSecond));
     const rps = median(ms.map((m) => m.requestsPerSecond));
     const latency = ms.flatMap((m) => m.latencyMs);
     const cap = theoretical(c);
-    const ofReachable = median(ms.map((m, round) => m.eventsPerSecond / Math.min(cap, ceiling[round]!.eventsPerSecond)));
+    const ofReachable = median(
+      ms.map((m, round) => m.eventsPerSecond / Math.min(cap, ceiling[round]!.eventsPerSecond)),
+    );
     reachable.set(key(kind, c), ofReachable);
     rows.push([
       label(c),
@@ -185,8 +213,14 @@ report({
     const eps = results.get(key(kind, chosen))!.map((m) => m.eventsPerSecond);
     const share = reachable.get(key(kind, chosen))!;
     return [
-      { label: `the defaults (${label(chosen)}) carry >= 1,000 events/s via /-/${kind} (${fmt(median(eps))})`, met: median(eps) >= 1_000 },
-      { label: `the defaults via /-/${kind} reach >= 0.9 of min(capacity, Datasette's ceiling) in the same round (${fmt(share, 3)})`, met: share >= 0.9 },
+      {
+        label: `the defaults (${label(chosen)}) carry >= 1,000 events/s via /-/${kind} (${fmt(median(eps))})`,
+        met: median(eps) >= 1_000,
+      },
+      {
+        label: `the defaults via /-/${kind} reach >= 0.9 of min(capacity, Datasette's ceiling) in the same round (${fmt(share, 3)})`,
+        met: share >= 0.9,
+      },
     ];
   }),
 });

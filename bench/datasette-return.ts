@@ -27,11 +27,17 @@ let table = 0;
 /** Posts n fresh rows in batches to a table of its own; returns events per second and the answers' bytes. */
 async function run(returning: boolean): Promise<{ perSecond: number; answerBytes: number }> {
   const name = `t${table++}`;
-  await server.postJson(`/bench/-/create`, { table: name, pk: "id", ignore: true, rows: [JSON.parse(serialize({ event: "first" }, {}))] });
+  await server.postJson(`/bench/-/create`, {
+    table: name,
+    pk: "id",
+    ignore: true,
+    rows: [JSON.parse(serialize({ event: "first" }, {}))],
+  });
   const bodies: string[] = [];
   for (let i = 0; i < n; i += BATCH) {
     const rows: string[] = [];
-    for (let j = i; j < i + BATCH; j++) rows.push(serialize({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(j) }, {}));
+    for (let j = i; j < i + BATCH; j++)
+      rows.push(serialize({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(j) }, {}));
     bodies.push(`{"ignore":true,${returning ? '"return":true,' : ""}"rows":[${rows.join(",")}]}`);
   }
   let answerBytes = 0;
@@ -70,4 +76,8 @@ printTable([
   ['"ignore": true, "return": true', fmt(median(returned)), fmt(answerBytes.returning)],
 ]);
 console.log(`"return": true keeps ${fmt(median(ratios) * 100, 0)}% of the throughput (median of per-round ratios)`);
-report({ name: "datasette-return", metrics: { plain_per_s: median(plain), return_per_s: median(returned), ratio: median(ratios) }, targets: [] });
+report({
+  name: "datasette-return",
+  metrics: { plain_per_s: median(plain), return_per_s: median(returned), ratio: median(ratios) },
+  targets: [],
+});

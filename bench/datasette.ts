@@ -32,7 +32,12 @@ const headers = { "content-type": "application/json", authorization: `Bearer ${s
 // Create the table with one row, the way the package's /-/create would.
 const serialize = datasetteRowSerializer("bench");
 const input = (i: number) => ({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) });
-await server.postJson(`/bench/-/create`, { table: TABLE, pk: "id", ignore: true, rows: [JSON.parse(serialize(input(0), {}))] });
+await server.postJson(`/bench/-/create`, {
+  table: TABLE,
+  pk: "id",
+  ignore: true,
+  rows: [JSON.parse(serialize(input(0), {}))],
+});
 
 /** The ceiling: bodies built before the clock starts, posted one after another. */
 const agent = new Agent({ keepAliveTimeout: 30_000, connections: 2 });
@@ -47,7 +52,8 @@ async function plainClient(events: number): Promise<number> {
   for (const body of bodies) {
     const response = await request(insertUrl, { method: "POST", dispatcher: agent, headers, body });
     const text = await response.body.text();
-    if (response.statusCode !== 201) throw new Error(`plain client: HTTP ${response.statusCode}: ${text.slice(0, 300)}`);
+    if (response.statusCode !== 201)
+      throw new Error(`plain client: HTTP ${response.statusCode}: ${text.slice(0, 300)}`);
   }
   return performance.now() - start;
 }
@@ -65,7 +71,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function viaPackage(count: number): Promise<number> {
   const sentBefore = events.stats().sent;
   const start = performance.now();
-  for (let i = 0; i < count; ) {
+  for (let i = 0; i < count;) {
     const end = Math.min(count, i + 1000);
     for (; i < end; i++) events.put(input(i));
     await turn();
@@ -73,7 +79,8 @@ async function viaPackage(count: number): Promise<number> {
   await events.flush();
   const ms = performance.now() - start;
   const stats = events.stats();
-  if (stats.sent - sentBefore !== count || stats.dropped > 0) throw new Error(`events-forward delivered ${stats.sent - sentBefore} of ${count}, dropped ${stats.dropped}`);
+  if (stats.sent - sentBefore !== count || stats.dropped > 0)
+    throw new Error(`events-forward delivered ${stats.sent - sentBefore} of ${count}, dropped ${stats.dropped}`);
   return ms;
 }
 
@@ -82,7 +89,10 @@ async function rowCount(): Promise<number> {
   return Number(row!.n);
 }
 
-const contenders: Record<string, (count: number) => Promise<number>> = { "plain undici client": plainClient, "events-forward": viaPackage };
+const contenders: Record<string, (count: number) => Promise<number>> = {
+  "plain undici client": plainClient,
+  "events-forward": viaPackage,
+};
 const perSecond = new Map<string, number[]>(Object.keys(contenders).map((c) => [c, []]));
 const shares: number[] = [];
 let expectedRows = 1;

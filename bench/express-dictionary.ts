@@ -19,7 +19,13 @@ const WORKLOADS: Record<string, LoadRequest> = {
     path: "/api/users/42/orders?coupon=SPRING",
     method: "POST",
     headers: { "content-type": "application/json", "x-user": "user-4242" },
-    body: JSON.stringify({ items: [{ sku: "A-1", qty: 2 }, { sku: "B-7", qty: 1 }], note: "leave at the door" }),
+    body: JSON.stringify({
+      items: [
+        { sku: "A-1", qty: 2 },
+        { sku: "B-7", qty: 1 },
+      ],
+      note: "leave at the door",
+    }),
   },
 };
 const rounds = pick(12, 3);
@@ -36,7 +42,9 @@ if (!expressObjectsNeedDictionaryMode()) {
 const metrics: Record<string, number> = {};
 const notes: string[] = [];
 for (const version of ["4", "5"]) {
-  const [bare, dictionary] = await Promise.all(VARIANTS.map((variant) => forkWithPort("./express-api-server.ts", [version, variant])));
+  const [bare, dictionary] = await Promise.all(
+    VARIANTS.map((variant) => forkWithPort("./express-api-server.ts", [version, variant])),
+  );
   const servers = { bare: bare!, dictionary: dictionary! };
   const rows: string[][] = [["workload", "bare CPU µs/req", "dictionary CPU µs/req", "CPU ratio", "req/s ratio"]];
   for (const [workload, request] of Object.entries(WORKLOADS)) {
@@ -52,14 +60,24 @@ for (const version of ["4", "5"]) {
       cpuRatios.push(run.dictionary!.cpuPerRequest / run.bare!.cpuPerRequest);
       rpsRatios.push(run.dictionary!.rps / run.bare!.rps);
     }
-    rows.push([workload, fmt(median(cpu.bare), 1), fmt(median(cpu.dictionary), 1), fmt(median(cpuRatios), 3), fmt(median(rpsRatios), 3)]);
+    rows.push([
+      workload,
+      fmt(median(cpu.bare), 1),
+      fmt(median(cpu.dictionary), 1),
+      fmt(median(cpuRatios), 3),
+      fmt(median(rpsRatios), 3),
+    ]);
     const key = `express${version}.${workload.replace(/\W+/g, "_")}`;
     metrics[`${key}.cpu_ratio`] = median(cpuRatios);
     metrics[`${key}.rps_ratio`] = median(rpsRatios);
-    notes.push(`Express ${version}, ${workload}: CPU per request ${fmt(median(cpuRatios), 3)}x, req/s ${fmt(median(rpsRatios), 3)}x with the switch`);
+    notes.push(
+      `Express ${version}, ${workload}: CPU per request ${fmt(median(cpuRatios), 3)}x, req/s ${fmt(median(rpsRatios), 3)}x with the switch`,
+    );
   }
   await Promise.all([servers.bare.stop(), servers.dictionary.stop()]);
-  console.log(`\nExpress ${version}, req and res in dictionary mode vs as Express leaves them: ${rounds} rounds of ${seconds} s each`);
+  console.log(
+    `\nExpress ${version}, req and res in dictionary mode vs as Express leaves them: ${rounds} rounds of ${seconds} s each`,
+  );
   printTable(rows);
 }
 report({ name: "express-dictionary", metrics, targets: [], notes });

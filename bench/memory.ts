@@ -50,7 +50,10 @@ if (queued !== n) throw new Error(`expected ${n} more queued events, found ${que
 // The serialized size of the same events, by the serializer the forwarder uses (UTF-8 bytes).
 const serialize = datasetteRowSerializer("bench");
 let serialized = 0;
-for (let i = 0; i < n; i++) serialized += Buffer.byteLength(serialize({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }, {}));
+for (let i = 0; i < n; i++)
+  serialized += Buffer.byteLength(
+    serialize({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }, {}),
+  );
 // No close(): with the store unreachable it would wait out its timeout; the process just ends.
 
 const perEvent = (after.heap - before.heap) / n;
@@ -69,6 +72,17 @@ printTable([
 ]);
 report({
   name: "memory",
-  metrics: { heap_bytes_per_event: perEvent, buffer_bytes_per_event: buffersPerEvent, serialized_bytes_per_event: eventBytes, ratio, total_ratio: totalRatio },
-  targets: [{ label: `heap per queued event <= its serialized size (${fmt(ratio, 2)}x; with array buffers ${fmt(totalRatio, 2)}x)`, met: ratio <= 1 }],
+  metrics: {
+    heap_bytes_per_event: perEvent,
+    buffer_bytes_per_event: buffersPerEvent,
+    serialized_bytes_per_event: eventBytes,
+    ratio,
+    total_ratio: totalRatio,
+  },
+  targets: [
+    {
+      label: `heap per queued event <= its serialized size (${fmt(ratio, 2)}x; with array buffers ${fmt(totalRatio, 2)}x)`,
+      met: ratio <= 1,
+    },
+  ],
 });

@@ -10,10 +10,19 @@ import { load, measure } from "./lib/load.js";
 import { forkWithPort, startSink } from "./lib/processes.js";
 import { summarize } from "./lib/cpu-profile.js";
 
-const [framework = "koa", variant = "events-forward", secondsText = "10", outDir = `/tmp/profile-${framework}-${variant}`] = process.argv.slice(2);
+const [
+  framework = "koa",
+  variant = "events-forward",
+  secondsText = "10",
+  outDir = `/tmp/profile-${framework}-${variant}`,
+] = process.argv.slice(2);
 mkdirSync(outDir, { recursive: true });
 const sink = await startSink("drain");
-const server = await forkWithPort("./app-server.ts", [framework, variant, sink.url], ["--cpu-prof", `--cpu-prof-dir=${outDir}`, "--cpu-prof-interval=100"]);
+const server = await forkWithPort(
+  "./app-server.ts",
+  [framework, variant, sink.url],
+  ["--cpu-prof", `--cpu-prof-dir=${outDir}`, "--cpu-prof-interval=100"],
+);
 await load(server.port, 5);
 const run = await measure(server, Number(secondsText));
 console.log(`${framework} ${variant}: ${run.rps.toFixed(0)} req/s, ${run.cpuPerRequest.toFixed(1)} µs CPU per request`);
@@ -22,5 +31,8 @@ server.process.disconnect();
 await exited;
 await sink.stop();
 // The main thread's profile (thread 0; tsx's loader runs in another).
-const file = readdirSync(outDir).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).sort().pop()!;
+const file = readdirSync(outDir)
+  .filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+  .sort()
+  .pop()!;
 console.log(join(outDir, file));

@@ -19,7 +19,9 @@ for (let run = 0; run < Number(runsText); run++) {
   const { ms, gcMs } = await done;
   const stats = await sink.waitFor(n, 60_000);
   if (stats.events !== n) throw new Error(`sink counted ${stats.events} of ${n}`);
-  console.log(`run ${run}: ${Math.round((n / ms) * 1000)} events/s, ${((gcMs / ms) * 100).toFixed(1)}% in GC (${gcMs.toFixed(0)} of ${ms.toFixed(0)} ms)`);
+  console.log(
+    `run ${run}: ${Math.round((n / ms) * 1000)} events/s, ${((gcMs / ms) * 100).toFixed(1)}% in GC (${gcMs.toFixed(0)} of ${ms.toFixed(0)} ms)`,
+  );
 }
 const exited = new Promise((resolve) => client.process.once("exit", resolve));
 client.process.disconnect();

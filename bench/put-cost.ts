@@ -15,7 +15,17 @@ import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 const K = 500;
 const samples = pick(200, 20);
 const WARMUP = 10;
-const CONTENDERS = ["events.put", "events.put+beforeSend", "events.put+subscribed", "req.events.put", "posthog-node", "segment", "json", "floor", "floor+checks"] as const;
+const CONTENDERS = [
+  "events.put",
+  "events.put+beforeSend",
+  "events.put+subscribed",
+  "req.events.put",
+  "posthog-node",
+  "segment",
+  "json",
+  "floor",
+  "floor+checks",
+] as const;
 /** The yardstick and the floors send nothing. */
 const SENDERS = CONTENDERS.filter((c) => c !== "json" && !c.startsWith("floor"));
 const LABELS: Record<string, string> = {
@@ -32,7 +42,9 @@ const LABELS: Record<string, string> = {
 
 const sink = await startSink();
 const clients = new Map<string, Child>();
-const started = await Promise.all(CONTENDERS.map((name) => forkWithPort("./put-client.ts", [name, sink.url, String(K)])));
+const started = await Promise.all(
+  CONTENDERS.map((name) => forkWithPort("./put-client.ts", [name, sink.url, String(K)])),
+);
 CONTENDERS.forEach((name, i) => clients.set(name, started[i]!));
 
 function ask<T>(child: Child, message: string): Promise<T> {
@@ -55,7 +67,8 @@ for (let s = 0; s < samples + WARMUP; s++) {
 for (const client of clients.values()) await ask(client, "close");
 const calls = (samples + WARMUP) * K * SENDERS.length;
 const sunk = await sink.waitFor(calls, 30_000);
-if (sunk.events !== calls || sunk.badBodies > 0) throw new Error(`the sink counted ${sunk.events} of ${calls} events, ${sunk.badBodies} bad bodies`);
+if (sunk.events !== calls || sunk.badBodies > 0)
+  throw new Error(`the sink counted ${sunk.events} of ${calls} events, ${sunk.badBodies} bad bodies`);
 for (const client of clients.values()) await client.stop();
 await sink.stop();
 
@@ -67,7 +80,13 @@ printTable([
   ["contender", "median ns/event", "p90 ns/event", "CPU ns/event", "vs events.put()"],
   ...CONTENDERS.map((c) => {
     const sorted = [...wall.get(c)!].sort((a, b) => a - b);
-    return [LABELS[c]!, fmt(median(sorted)), fmt(sorted[Math.floor(sorted.length * 0.9)]!), fmt(median(cpu.get(c)!)), `${fmt(median(sorted) / ours, 2)}x`];
+    return [
+      LABELS[c]!,
+      fmt(median(sorted)),
+      fmt(sorted[Math.floor(sorted.length * 0.9)]!),
+      fmt(median(cpu.get(c)!)),
+      `${fmt(median(sorted) / ours, 2)}x`,
+    ];
   }),
 ]);
 console.log(`(all ${fmt(calls)} events reached the sink)`);
@@ -86,7 +105,10 @@ report({
     floor_checks_ns: median(wall.get("floor+checks")!),
   },
   targets: [
-    { label: `events.put() <= 400 ns median (${fmt(ours)} ns; CPU ${fmt(median(cpu.get("events.put")!))} ns)`, met: ours <= 400 },
+    {
+      label: `events.put() <= 400 ns median (${fmt(ours)} ns; CPU ${fmt(median(cpu.get("events.put")!))} ns)`,
+      met: ours <= 400,
+    },
     { label: `>= 3x faster than posthog-node capture() (${fmt(ph / ours, 1)}x)`, met: ph / ours >= 3 },
     { label: `>= 3x faster than segment track() (${fmt(sg / ours, 1)}x)`, met: sg / ours >= 3 },
   ],

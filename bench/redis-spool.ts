@@ -57,7 +57,9 @@ async function measurePut(variant: string): Promise<PutResult> {
   const spool = spools[variant]!();
   // Writers only; the baseline's store is unreachable, so its events only queue.
   const options: EventsForwardOptions =
-    spool === undefined ? { apiUrl: "http://127.0.0.1:9/bench/-/create", timePeriod: 3600, maxQueueSize: PUTS + 10_000 } : { spool, publisher: false };
+    spool === undefined
+      ? { apiUrl: "http://127.0.0.1:9/bench/-/create", timePeriod: 3600, maxQueueSize: PUTS + 10_000 }
+      : { spool, publisher: false };
   const events = eventsForward({ instance: "bench", logger: quietLogger, requestEvents: false, ...options });
   const commit = () => (spool === undefined ? Promise.resolve() : events.flush());
   for (let i = 0; i < 2_000; i++) events.put(input(i)); // warm up
@@ -65,7 +67,7 @@ async function measurePut(variant: string): Promise<PutResult> {
   const latencies = new Float64Array(PUTS);
   const cpuBefore = process.cpuUsage();
   const serverBefore = redisCpuMs();
-  for (let i = 0; i < PUTS; ) {
+  for (let i = 0; i < PUTS;) {
     const end = Math.min(PUTS, i + PER_TURN);
     for (; i < end; i++) {
       const start = process.hrtime.bigint();
@@ -81,7 +83,12 @@ async function measurePut(variant: string): Promise<PutResult> {
   const serverCpu = typeof spool === "object" && "url" in spool ? ((redisCpuMs() - serverBefore) * 1e6) / PUTS : 0;
   await events.close({ timeoutMs: 100 });
   latencies.sort();
-  return { p50: latencies[PUTS >> 1]!, p99: latencies[Math.floor(PUTS * 0.99)]!, cpu: ((cpu.user + cpu.system) * 1000) / PUTS, serverCpu };
+  return {
+    p50: latencies[PUTS >> 1]!,
+    p99: latencies[Math.floor(PUTS * 0.99)]!,
+    cpu: ((cpu.user + cpu.system) * 1000) / PUTS,
+    serverCpu,
+  };
 }
 
 async function measureThroughput(variant: string): Promise<number> {
@@ -102,7 +109,7 @@ async function measureThroughput(variant: string): Promise<number> {
   // A spool's publisher first takes the lease; the run starts once this process holds it.
   while (events.stats().publisher === false) await new Promise((r) => setTimeout(r, 5));
   const start = performance.now();
-  for (let i = 0; i < FORWARDED; ) {
+  for (let i = 0; i < FORWARDED;) {
     const end = Math.min(FORWARDED, i + 1_000);
     for (; i < end; i++) events.put(input(i));
     await turn();
@@ -113,7 +120,8 @@ async function measureThroughput(variant: string): Promise<number> {
   await events.flush();
   const ms = performance.now() - start;
   const stats = await sink.waitFor(FORWARDED, 60_000);
-  if (stats.events !== FORWARDED || stats.badBodies > 0) throw new Error(`${variant}: sink counted ${stats.events} of ${FORWARDED} events, ${stats.badBodies} bad bodies`);
+  if (stats.events !== FORWARDED || stats.badBodies > 0)
+    throw new Error(`${variant}: sink counted ${stats.events} of ${FORWARDED} events, ${stats.badBodies} bad bodies`);
   await events.close({ timeoutMs: 1_000 });
   return (FORWARDED / ms) * 1000;
 }
@@ -141,7 +149,9 @@ try {
   const put = (v: string, key: keyof PutResult) => median(puts.get(v)!.map((r) => r[key]));
   const rate = (v: string) => median(rates.get(v)!);
   const base = VARIANTS[0]!;
-  console.log(`\nput() cost, ${fmt(PUTS)} puts in bursts of ${PER_TURN}, writers only, median of ${ROUNDS} round(s) (node ${process.version}):`);
+  console.log(
+    `\nput() cost, ${fmt(PUTS)} puts in bursts of ${PER_TURN}, writers only, median of ${ROUNDS} round(s) (node ${process.version}):`,
+  );
   printTable([
     ["queue", "put p50", "put p99", "CPU/event", "redis-server CPU/event", "p50 ratio", "p99 ratio", "CPU ratio"],
     ...VARIANTS.map((v) => [
@@ -155,13 +165,24 @@ try {
       `x${fmt(put(v, "cpu") / put(base, "cpu"), 2)}`,
     ]),
   ]);
-  console.log(`\nforwarding throughput, ${fmt(FORWARDED)} events a run, rate limit lifted, batches of ${fmt(BATCH)}, into a counting store:`);
-  printTable([["queue", "median events/s", "ratio"], ...VARIANTS.map((v) => [v, fmt(rate(v)), `x${fmt(rate(v) / rate(base), 2)}`])]);
+  console.log(
+    `\nforwarding throughput, ${fmt(FORWARDED)} events a run, rate limit lifted, batches of ${fmt(BATCH)}, into a counting store:`,
+  );
+  printTable([
+    ["queue", "median events/s", "ratio"],
+    ...VARIANTS.map((v) => [v, fmt(rate(v)), `x${fmt(rate(v) / rate(base), 2)}`]),
+  ]);
   const p50Ratio = put("Redis spool", "p50") / put(base, "p50");
   const redisRate = rate("Redis spool");
   report({
     name: "redis-spool",
-    metrics: { redis_put_p50_ns: put("Redis spool", "p50"), memory_put_p50_ns: put(base, "p50"), redis_eps: redisRate, sqlite_eps: rate("SQLite spool"), memory_eps: rate(base) },
+    metrics: {
+      redis_put_p50_ns: put("Redis spool", "p50"),
+      memory_put_p50_ns: put(base, "p50"),
+      redis_eps: redisRate,
+      sqlite_eps: rate("SQLite spool"),
+      memory_eps: rate(base),
+    },
     targets: [
       { label: `Redis spool put() p50 within 1.5x of the memory queue (x${fmt(p50Ratio, 2)})`, met: p50Ratio <= 1.5 },
       { label: `>= 50,000 events/s through the Redis spool (${fmt(redisRate)})`, met: redisRate >= 50_000 },

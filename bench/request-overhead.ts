@@ -26,11 +26,26 @@ const ALL_VARIANTS = ["bare", "noop", "dictionary", "events-forward", "pino-http
 type Variant = (typeof ALL_VARIANTS)[number];
 const ALL_FRAMEWORKS = ["express4", "express", "koa", "fastify", "hono"] as const;
 type Framework = (typeof ALL_FRAMEWORKS)[number];
-const TITLES: Record<Framework, string> = { express4: "Express 4", express: "Express 5", koa: "Koa 3", fastify: "Fastify 5", hono: "Hono 4 (@hono/node-server)" };
-const chosenFrameworks = process.argv.find((arg) => arg.startsWith("--frameworks="))?.slice("--frameworks=".length).split(",");
+const TITLES: Record<Framework, string> = {
+  express4: "Express 4",
+  express: "Express 5",
+  koa: "Koa 3",
+  fastify: "Fastify 5",
+  hono: "Hono 4 (@hono/node-server)",
+};
+const chosenFrameworks = process.argv
+  .find((arg) => arg.startsWith("--frameworks="))
+  ?.slice("--frameworks=".length)
+  .split(",");
 const FRAMEWORKS = ALL_FRAMEWORKS.filter((f) => chosenFrameworks === undefined || chosenFrameworks.includes(f));
 /** The request loggers each framework's users would mount instead. */
-const PEERS: Record<Framework, readonly Variant[]> = { express4: ["pino-http", "morgan"], express: ["pino-http", "morgan"], koa: ["pino-http", "morgan"], fastify: ["fastify-logger"], hono: [] };
+const PEERS: Record<Framework, readonly Variant[]> = {
+  express4: ["pino-http", "morgan"],
+  express: ["pino-http", "morgan"],
+  koa: ["pino-http", "morgan"],
+  fastify: ["fastify-logger"],
+  hono: [],
+};
 const isExpress = (framework: Framework) => framework === "express" || framework === "express4";
 
 function variantsFor(framework: Framework): readonly Variant[] {
@@ -63,8 +78,12 @@ for (const framework of FRAMEWORKS) {
   const VARIANTS = variantsFor(framework);
   await sink.reset();
   const processes = VARIANTS.flatMap((variant) => Array.from({ length: copies }, () => variant));
-  const started = await Promise.all(processes.map((variant) => forkWithPort("./app-server.ts", [framework, variant, sink.url])));
-  const servers = new Map<Variant, Child[]>(VARIANTS.map((variant) => [variant, started.filter((_, i) => processes[i] === variant)]));
+  const started = await Promise.all(
+    processes.map((variant) => forkWithPort("./app-server.ts", [framework, variant, sink.url])),
+  );
+  const servers = new Map<Variant, Child[]>(
+    VARIANTS.map((variant) => [variant, started.filter((_, i) => processes[i] === variant)]),
+  );
   const rps = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   const ratios = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
@@ -99,7 +118,9 @@ for (const framework of FRAMEWORKS) {
 
   const bareCpu = median(cpu.get("bare")!);
   const addedCpu = (v: Variant | "own") => median(added.get(v)!);
-  console.log(`\n${TITLES[framework]}: hello world, ${connections} connections, ${rounds} rounds of ${seconds} s per process, ${copies} processes per variant`);
+  console.log(
+    `\n${TITLES[framework]}: hello world, ${connections} connections, ${rounds} rounds of ${seconds} s per process, ${copies} processes per variant`,
+  );
   printTable([
     ["variant", "added CPU µs/req", "server CPU µs/req", "ratio to bare", "median req/s", "spread"],
     ...VARIANTS.map((v) => [
@@ -130,22 +151,39 @@ for (const framework of FRAMEWORKS) {
     `${TITLES[framework]}: events-forward adds ${fmt(own, 1)} µs CPU a request${dictionary ? " (against the app in dictionary mode)" : ""}` +
     peers.map((v) => `; ${v} ${fmt(addedCpu(v), 1)} µs (events-forward is ${fmt(own / addedCpu(v), 2)}x)`).join("") +
     `; throughput ${fmt(ownRatio, 3)} of ${dictionary ? "the dictionary-mode app" : "bare"}` +
-    (PEERS[framework].length > 0 ? ` (${PEERS[framework].map((v) => `${v} ${fmt(median(ratios.get(v)!), 3)}`).join(", ")} of bare)` : "");
+    (PEERS[framework].length > 0
+      ? ` (${PEERS[framework].map((v) => `${v} ${fmt(median(ratios.get(v)!), 3)}`).join(", ")} of bare)`
+      : "");
   console.log(headline);
   notes.push(headline);
   metrics[`${framework}.events-forward_own_cpu_us`] = own;
   metrics[`${framework}.events-forward_own_ratio`] = ownRatio;
   if (framework === "koa") {
     const morganAdded = addedCpu("morgan");
-    targets.push({ label: `${framework}: events-forward adds <= half of morgan's CPU (${fmt(own, 1)} vs ${fmt(morganAdded, 1)} µs)`, met: own <= morganAdded / 2 });
-    targets.push({ label: `${framework}: events-forward >= 0.90 of bare throughput (${fmt(ownRatio, 3)})`, met: ownRatio >= 0.9 });
+    targets.push({
+      label: `${framework}: events-forward adds <= half of morgan's CPU (${fmt(own, 1)} vs ${fmt(morganAdded, 1)} µs)`,
+      met: own <= morganAdded / 2,
+    });
+    targets.push({
+      label: `${framework}: events-forward >= 0.90 of bare throughput (${fmt(ownRatio, 3)})`,
+      met: ownRatio >= 0.9,
+    });
   } else if (isExpress(framework)) {
     const morganAdded = addedCpu("morgan");
     const against = dictionary ? "the bare app in dictionary mode" : "bare";
-    targets.push({ label: `${framework}: events-forward >= 0.92 of ${against} (${fmt(ownRatio, 3)})`, met: ownRatio >= 0.92 });
-    targets.push({ label: `${framework}: events-forward adds less CPU than morgan (${fmt(own, 1)} vs ${fmt(morganAdded, 1)} µs)`, met: own < morganAdded });
+    targets.push({
+      label: `${framework}: events-forward >= 0.92 of ${against} (${fmt(ownRatio, 3)})`,
+      met: ownRatio >= 0.92,
+    });
+    targets.push({
+      label: `${framework}: events-forward adds less CPU than morgan (${fmt(own, 1)} vs ${fmt(morganAdded, 1)} µs)`,
+      met: own < morganAdded,
+    });
   } else {
-    targets.push({ label: `${framework}: events-forward >= 0.95 of bare throughput (${fmt(ownRatio, 3)})`, met: ownRatio >= 0.95 });
+    targets.push({
+      label: `${framework}: events-forward >= 0.95 of bare throughput (${fmt(ownRatio, 3)})`,
+      met: ownRatio >= 0.95,
+    });
   }
   const ours = median(ratios.get("events-forward")!);
   const rival = framework === "fastify" ? "fastify-logger" : framework === "hono" ? undefined : "pino-http";
@@ -161,7 +199,8 @@ for (const framework of FRAMEWORKS) {
     const line = `${framework}: events-forward delivered ${fmt(stats.sent)} events for ${fmt(stats.handled)} requests, in ${fmt(sunk.requests)} requests to the store, overflowed ${stats.overflowed}, dropped ${stats.dropped}`;
     console.log(line);
     notes.push(line);
-    if (stats.sent !== stats.handled * 2 || stats.overflowed > 0 || stats.dropped > 0) throw new Error(`events were lost: ${line}`);
+    if (stats.sent !== stats.handled * 2 || stats.overflowed > 0 || stats.dropped > 0)
+      throw new Error(`events were lost: ${line}`);
   }
 }
 await sink.stop();

@@ -18,17 +18,28 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { eventsForward, type EventsForwardOptions } from "../src/index.js";
 
-const { values } = parseArgs({ options: { events: { type: "string", default: "20000" }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "20000" }, rounds: { type: "string", default: "3" } },
+});
 const N = Number(values.events);
 const ROUNDS = Number(values.rounds);
 const PER_TURN = 100;
 const dir = mkdtempSync(join(tmpdir(), "events-forward-bench-spool-"));
 
 const variants: Array<[string, (round: number) => EventsForwardOptions]> = [
-  ["memory queue (baseline)", () => ({ apiUrl: "http://127.0.0.1:9/bench/-/create", timePeriod: 3600, maxQueueSize: N + 10_000 })],
+  [
+    "memory queue (baseline)",
+    () => ({ apiUrl: "http://127.0.0.1:9/bench/-/create", timePeriod: 3600, maxQueueSize: N + 10_000 }),
+  ],
   ["spool, group commit 5 ms", (r) => ({ spool: { path: join(dir, `group-${r}.db`) }, publisher: false })],
-  ["spool, commit per put", (r) => ({ spool: { path: join(dir, `each-${r}.db`), groupCommitMs: 0 }, publisher: false })],
-  ["spool, group commit, fsync", (r) => ({ spool: { path: join(dir, `full-${r}.db`), synchronous: "full" }, publisher: false })],
+  [
+    "spool, commit per put",
+    (r) => ({ spool: { path: join(dir, `each-${r}.db`), groupCommitMs: 0 }, publisher: false }),
+  ],
+  [
+    "spool, group commit, fsync",
+    (r) => ({ spool: { path: join(dir, `full-${r}.db`), synchronous: "full" }, publisher: false }),
+  ],
 ];
 
 const input = (i: number) => ({ event: "bench", actorId: "user-1", properties: { i, path: "/checkout", plan: "pro" } });
@@ -51,7 +62,7 @@ async function measure(name: string, options: EventsForwardOptions): Promise<Res
   const latencies = new Float64Array(N);
   const cpuBefore = process.cpuUsage();
   const wallStart = performance.now();
-  for (let i = 0; i < N; ) {
+  for (let i = 0; i < N;) {
     const end = Math.min(N, i + PER_TURN);
     for (; i < end; i++) {
       const start = process.hrtime.bigint();
@@ -65,7 +76,13 @@ async function measure(name: string, options: EventsForwardOptions): Promise<Res
   const wall = ((performance.now() - wallStart) * 1e6) / N;
   await events.close({ timeoutMs: 100 });
   latencies.sort();
-  return { name, p50: latencies[Math.floor(N / 2)]!, p99: latencies[Math.floor(N * 0.99)]!, cpu: ((cpu.user + cpu.system) * 1000) / N, wall };
+  return {
+    name,
+    p50: latencies[Math.floor(N / 2)]!,
+    p99: latencies[Math.floor(N * 0.99)]!,
+    cpu: ((cpu.user + cpu.system) * 1000) / N,
+    wall,
+  };
 }
 
 // The forwarder's timers are unref'd; this keeps the benchmark alive while it awaits them.
@@ -76,7 +93,13 @@ try {
     for (const [name, options] of shuffled(variants)) runs.get(name)!.push(await measure(name, options(round)));
   }
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const results = [...runs].map(([name, rs]) => ({ name, p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpu: median(rs.map((r) => r.cpu)), wall: median(rs.map((r) => r.wall)) }));
+  const results = [...runs].map(([name, rs]) => ({
+    name,
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+    cpu: median(rs.map((r) => r.cpu)),
+    wall: median(rs.map((r) => r.wall)),
+  }));
   const base = results[0]!;
   const rows = results.map((r) => [
     r.name,
@@ -89,8 +112,13 @@ try {
     `x${(r.cpu / base.cpu).toFixed(1)}`,
     `x${(r.wall / base.wall).toFixed(1)}`,
   ]);
-  console.log(`put() cost, ${N} events in bursts of ${PER_TURN}, median of ${ROUNDS} rounds (node ${process.version}):`);
-  printTable([["variant", "put p50", "put p99", "CPU/event", "wall/event", "p50 ratio", "p99 ratio", "CPU ratio", "wall ratio"], ...rows]);
+  console.log(
+    `put() cost, ${N} events in bursts of ${PER_TURN}, median of ${ROUNDS} rounds (node ${process.version}):`,
+  );
+  printTable([
+    ["variant", "put p50", "put p99", "CPU/event", "wall/event", "p50 ratio", "p99 ratio", "CPU ratio", "wall ratio"],
+    ...rows,
+  ]);
 } finally {
   clearInterval(keepAlive);
   rmSync(dir, { recursive: true, force: true });
@@ -111,5 +139,6 @@ function fmt(n: number): string {
 
 function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+  for (const row of rows)
+    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
 }

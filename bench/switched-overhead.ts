@@ -28,7 +28,8 @@ import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 const frameworkAt = process.argv.indexOf("--framework");
 const framework = frameworkAt === -1 ? "koa" : process.argv[frameworkAt + 1]!;
 const FRAMEWORKS: Record<string, string> = { koa: "Koa 3", express: "Express 5", express4: "Express 4" };
-if (FRAMEWORKS[framework] === undefined) throw new Error(`--framework: one of ${Object.keys(FRAMEWORKS).join(", ")}, not ${framework}`);
+if (FRAMEWORKS[framework] === undefined)
+  throw new Error(`--framework: one of ${Object.keys(FRAMEWORKS).join(", ")}, not ${framework}`);
 const onKoa = framework === "koa";
 const title = FRAMEWORKS[framework]!;
 const ALL_VARIANTS = ["events-forward", "floor", "floor-concat", "morgan", "morgan-file", "pino-http", "noop"] as const;
@@ -43,7 +44,9 @@ type Cpu = { cpu: number; handled: number };
 
 const sink = await startSink("drain");
 const servers: { variant: Variant; child: Child }[] = [];
-for (const variant of VARIANTS) for (let c = 0; c < copies; c++) servers.push({ variant, child: await forkWithPort("./switched-app.ts", [framework, variant, sink.url]) });
+for (const variant of VARIANTS)
+  for (let c = 0; c < copies; c++)
+    servers.push({ variant, child: await forkWithPort("./switched-app.ts", [framework, variant, sink.url]) });
 
 /** One phase: CPU µs per request and req/s, the middleware on or off. */
 async function phase(child: Child, on: boolean, seconds: number): Promise<{ cpu: number; rps: number }> {
@@ -52,7 +55,10 @@ async function phase(child: Child, on: boolean, seconds: number): Promise<{ cpu:
   const result = await load(child.port, seconds);
   if (on) await ask(child, "flush", "flushed");
   const after = await ask<Cpu>(child, "cpu", "cpu");
-  return { cpu: (after.cpu - before.cpu) / (after.handled - before.handled), rps: result.requests.total / result.duration };
+  return {
+    cpu: (after.cpu - before.cpu) / (after.handled - before.handled),
+    rps: result.requests.total / result.duration,
+  };
 }
 
 // The JIT settles on both paths before anything counts.
@@ -75,9 +81,15 @@ for (let round = 0; round < rounds; round++) {
 // Every event put in an "on" phase (the request event and the handler's) reached the store.
 for (const { variant, child } of servers) {
   if (variant !== "events-forward" && !variant.startsWith("floor")) continue;
-  const { stats } = await ask<{ stats: { sent: number; overflowed: number; dropped: number; handledOn: number } }>(child, "stats", "stats");
+  const { stats } = await ask<{ stats: { sent: number; overflowed: number; dropped: number; handledOn: number } }>(
+    child,
+    "stats",
+    "stats",
+  );
   if (stats.sent !== stats.handledOn * 2 || stats.overflowed > 0 || stats.dropped > 0) {
-    throw new Error(`${variant}: events were lost: sent ${stats.sent} for ${stats.handledOn} requests, overflowed ${stats.overflowed}, dropped ${stats.dropped}`);
+    throw new Error(
+      `${variant}: events were lost: sent ${stats.sent} for ${stats.handledOn} requests, overflowed ${stats.overflowed}, dropped ${stats.dropped}`,
+    );
   }
 }
 
@@ -95,7 +107,12 @@ const OWN_CODE: Partial<Record<Variant, { label: string; pattern: RegExp }[]>> =
   ],
   floor: FLOOR_CODE,
   "floor-concat": FLOOR_CODE,
-  morgan: [{ label: "morgan's own code and its dependencies", pattern: /morgan\/|on-finished\/|on-headers\/|basic-auth\/|depd\/|ee-first\// }],
+  morgan: [
+    {
+      label: "morgan's own code and its dependencies",
+      pattern: /morgan\/|on-finished\/|on-headers\/|basic-auth\/|depd\/|ee-first\//,
+    },
+  ],
 };
 
 /**
@@ -129,12 +146,22 @@ async function profiled(variant: Variant): Promise<[string, number][]> {
   const names = new Set([...selfUs.on.keys(), ...selfUs.off.keys()]);
   const diff: [string, number][] = [...names].map((n) => [n, (selfUs.on.get(n) ?? 0) - (selfUs.off.get(n) ?? 0)]);
   diff.sort((a, b) => b[1] - a[1]);
-  console.log(`\n${variant}, profiled (sampling inflates CPU): ${fmt(cpu.on, 1)} µs per request on, ${fmt(cpu.off, 1)} off; the functions it adds most self time to, µs per request:`);
+  console.log(
+    `\n${variant}, profiled (sampling inflates CPU): ${fmt(cpu.on, 1)} µs per request on, ${fmt(cpu.off, 1)} off; the functions it adds most self time to, µs per request:`,
+  );
   printTable([["function", "added µs/req"], ...diff.slice(0, 20).map(([n, us]) => [n, fmt(us, 2)])]);
-  const own = (OWN_CODE[variant] ?? []).map(({ label, pattern }): [string, number] => [label, [...selfUs.on].filter(([n]) => pattern.test(n)).reduce((sum, [, us]) => sum + us, 0)]);
+  const own = (OWN_CODE[variant] ?? []).map(({ label, pattern }): [string, number] => [
+    label,
+    [...selfUs.on].filter(([n]) => pattern.test(n)).reduce((sum, [, us]) => sum + us, 0),
+  ]);
   own.push(["garbage collector, on - off", diff.find(([n]) => n === "(garbage collector)")?.[1] ?? 0]);
-  const mine = [...selfUs.on].filter(([n]) => (OWN_CODE[variant] ?? []).some(({ pattern }) => pattern.test(n))).sort((a, b) => b[1] - a[1]);
-  printTable([["its own functions, self time in the on phases", "µs/req"], ...mine.slice(0, 25).map(([n, us]) => [n, fmt(us, 2)])]);
+  const mine = [...selfUs.on]
+    .filter(([n]) => (OWN_CODE[variant] ?? []).some(({ pattern }) => pattern.test(n)))
+    .sort((a, b) => b[1] - a[1]);
+  printTable([
+    ["its own functions, self time in the on phases", "µs/req"],
+    ...mine.slice(0, 25).map(([n, us]) => [n, fmt(us, 2)]),
+  ]);
   printTable([["self time in the on phases", "µs/req"], ...own.map(([label, us]) => [label, fmt(us, 2)])]);
   return own;
 }
@@ -146,10 +173,18 @@ for (const { child } of servers) await child.stop();
 await sink.stop();
 
 const addedOf = (v: Variant) => median(added.get(v)!);
-console.log(`\n${title}, switched in one process: ${rounds} rounds of ${seconds} s on and off per process, ${copies} processes per variant; the app without middleware: ${fmt(median(offCpu), 1)} µs CPU per request`);
+console.log(
+  `\n${title}, switched in one process: ${rounds} rounds of ${seconds} s on and off per process, ${copies} processes per variant; the app without middleware: ${fmt(median(offCpu), 1)} µs CPU per request`,
+);
 printTable([
   ["variant", "added CPU µs/req", "lowest round", "highest round", "req/s on / off"],
-  ...VARIANTS.map((v) => [v, fmt(addedOf(v), 1), fmt(Math.min(...added.get(v)!), 1), fmt(Math.max(...added.get(v)!), 1), fmt(median(ratios.get(v)!), 3)]),
+  ...VARIANTS.map((v) => [
+    v,
+    fmt(addedOf(v), 1),
+    fmt(Math.min(...added.get(v)!), 1),
+    fmt(Math.max(...added.get(v)!), 1),
+    fmt(median(ratios.get(v)!), 3),
+  ]),
 ]);
 const ours = addedOf("events-forward");
 const floors = `the floors: JSON.stringify ${fmt(addedOf("floor"), 1)}, concatenation ${fmt(addedOf("floor-concat"), 1)}`;
@@ -164,13 +199,29 @@ for (const v of VARIANTS) {
 }
 const targets = onKoa
   ? [
-      { label: `koa, switched: events-forward adds <= half of morgan's CPU (${fmt(ours, 1)} vs ${fmt(addedOf("morgan"), 1)} µs)`, met: ours <= addedOf("morgan") / 2 },
-      { label: `koa, switched: events-forward adds less CPU than pino-http (${fmt(ours, 1)} vs ${fmt(addedOf("pino-http"), 1)} µs)`, met: ours < addedOf("pino-http") },
+      {
+        label: `koa, switched: events-forward adds <= half of morgan's CPU (${fmt(ours, 1)} vs ${fmt(addedOf("morgan"), 1)} µs)`,
+        met: ours <= addedOf("morgan") / 2,
+      },
+      {
+        label: `koa, switched: events-forward adds less CPU than pino-http (${fmt(ours, 1)} vs ${fmt(addedOf("pino-http"), 1)} µs)`,
+        met: ours < addedOf("pino-http"),
+      },
     ]
-  : [{ label: `${framework}, switched: events-forward >= 0.92 of the dictionary-mode app's req/s (${fmt(median(ratios.get("events-forward")!), 3)})`, met: median(ratios.get("events-forward")!) >= 0.92 }];
+  : [
+      {
+        label: `${framework}, switched: events-forward >= 0.92 of the dictionary-mode app's req/s (${fmt(median(ratios.get("events-forward")!), 3)})`,
+        met: median(ratios.get("events-forward")!) >= 0.92,
+      },
+    ];
 report({
   name: onKoa ? "switched-overhead" : `switched-overhead-${framework}`,
   metrics,
   targets,
-  notes: [headline, ...profiles.map((own, i) => `${PROFILED[i]}, profiled: ${own.map(([label, us]) => `${label} ${fmt(us, 2)} µs`).join("; ")}`)],
+  notes: [
+    headline,
+    ...profiles.map(
+      (own, i) => `${PROFILED[i]}, profiled: ${own.map(([label, us]) => `${label} ${fmt(us, 2)} µs`).join("; ")}`,
+    ),
+  ],
 });

@@ -22,7 +22,9 @@ const rounds = pick(5, 2);
 // The sink counts the events after each run: parsing as they come would make it the bottleneck.
 const sink = await startSink("store");
 const clients = new Map<string, Child>();
-const started = await Promise.all(CONTENDERS.map((name) => forkWithPort("./throughput-client.ts", [name, sink.url, String(n)])));
+const started = await Promise.all(
+  CONTENDERS.map((name) => forkWithPort("./throughput-client.ts", [name, sink.url, String(n)])),
+);
 CONTENDERS.forEach((name, i) => clients.set(name, started[i]!));
 
 async function run(name: string, events: number): Promise<{ perSecond: number; gcShare: number }> {
@@ -32,7 +34,8 @@ async function run(name: string, events: number): Promise<{ perSecond: number; g
   child.process.send({ run: events });
   const { ms, gcMs } = await done;
   const stats = await sink.waitFor(events, 60_000);
-  if (stats.events !== events || stats.badBodies > 0) throw new Error(`${name}: sink counted ${stats.events} of ${events} events, ${stats.badBodies} bad bodies`);
+  if (stats.events !== events || stats.badBodies > 0)
+    throw new Error(`${name}: sink counted ${stats.events} of ${events} events, ${stats.badBodies} bad bodies`);
   return { perSecond: (events / ms) * 1000, gcShare: gcMs / ms };
 }
 
@@ -50,7 +53,9 @@ for (const client of clients.values()) await client.stop();
 await sink.stop();
 
 const ours = median(perSecond.get("events-forward")!);
-console.log(`\nforwarding throughput: ${fmt(n)} events per run, ${rounds} rounds, sink counts every event after each run`);
+console.log(
+  `\nforwarding throughput: ${fmt(n)} events per run, ${rounds} rounds, sink counts every event after each run`,
+);
 printTable([
   ["contender", "median events/s", "spread", "events-forward is", "time in GC"],
   ...CONTENDERS.map((c) => [

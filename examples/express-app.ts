@@ -9,7 +9,11 @@ export function createExpressApp(events: EventsForward): express.Express {
   app.use(events);
   app.use(express.json());
   app.post("/signup", (req, res) => {
-    req.events.put({ event: "signup", actorId: req.body?.user ?? "anonymous", properties: { plan: req.body?.plan ?? "free" } });
+    req.events.put({
+      event: "signup",
+      actorId: req.body?.user ?? "anonymous",
+      properties: { plan: req.body?.plan ?? "free" },
+    });
     res.sendStatus(201);
   });
   app.post("/exports", (req, res) => {

@@ -13,7 +13,9 @@ const apiUrl = process.env.FORWARD_URL;
 const database = resolve(process.env.EVENTS_DB ?? "events.db");
 
 const events = eventsForward({
-  ...(apiUrl !== undefined ? { apiUrl, ...(process.env.FORWARD_TOKEN ? { apiToken: { $env: "FORWARD_TOKEN" } } : {}) } : { database }),
+  ...(apiUrl !== undefined
+    ? { apiUrl, ...(process.env.FORWARD_TOKEN ? { apiToken: { $env: "FORWARD_TOKEN" } } : {}) }
+    : { database }),
   instance: "example",
   batchLimit: 100,
   maxRate: 10,
@@ -28,7 +30,11 @@ console.log(`example app listening on ${base}; sending ${REQUESTS} requests; eve
 
 for (let i = 1; i <= REQUESTS; i++) {
   const path = i % 3 === 0 ? "/exports" : "/signup";
-  await fetch(base + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: `user-${i}`, plan: i % 2 ? "pro" : "free" }) });
+  await fetch(base + path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ user: `user-${i}`, plan: i % 2 ? "pro" : "free" }),
+  });
   if (i % 50 === 0 || i === REQUESTS) {
     const s = events.stats();
     console.log(`  ${i}/${REQUESTS} requests — ${s.sent} events delivered, ${s.queued} queued`);
@@ -39,14 +45,21 @@ const result = await events.close({ timeoutMs: 10_000 });
 console.log(`delivered ${result.delivered} events, ${result.undelivered} not delivered`);
 
 if (apiUrl !== undefined) {
-  const rows = await (await fetch(apiUrl.replace(/\/-\/create$/, "/datasette_events.json?_shape=array&_size=3&_sort_desc=id"))).json();
+  const rows = await (
+    await fetch(apiUrl.replace(/\/-\/create$/, "/datasette_events.json?_shape=array&_size=3&_sort_desc=id"))
+  ).json();
   console.log("newest rows:", rows);
 } else {
   const db = new Database(database, { readonly: true });
   const { count } = db.prepare("select count(*) as count from datasette_events").get() as { count: number };
-  const newest = db.prepare("select id, created, event, actor_id, properties from datasette_events order by id desc limit 3").all() as Array<Record<string, string | null>>;
+  const newest = db
+    .prepare("select id, created, event, actor_id, properties from datasette_events order by id desc limit 3")
+    .all() as Array<Record<string, string | null>>;
   db.close();
   console.log(`${database} now holds ${count} events (table datasette_events); the newest three:`);
-  for (const row of newest) console.log(`  ${row.id}  ${row.created}  ${row.event!.padEnd(8)}  actor=${row.actor_id ?? "-"}  ${row.properties}`);
+  for (const row of newest)
+    console.log(
+      `  ${row.id}  ${row.created}  ${row.event!.padEnd(8)}  actor=${row.actor_id ?? "-"}  ${row.properties}`,
+    );
   console.log(`Browse them with Datasette: pip install datasette && datasette ${process.env.EVENTS_DB ?? "events.db"}`);
 }

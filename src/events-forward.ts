@@ -40,7 +40,12 @@ export interface EventsForward extends FrameworkAdapters {
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
   // The spool first: when it cannot open, no store file has been created on the way.
-  const { queue, rateLimit, deadLetters, observer: queueObserver } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
+  const {
+    queue,
+    rateLimit,
+    deadLetters,
+    observer: queueObserver,
+  } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
   // Whoever creates a part closes it, once: this function made them all, so close() closes them.
   const agent = createAgent();
   let sink: Sink;
@@ -70,7 +75,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const hookCounts: BeforeSendStats = { filtered: 0, beforeSendErrors: 0 };
   // Without the option, put() is `accept` itself: no hook, no extra work.
   const target: PutTarget = {
-    putWithMeta: o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
+    putWithMeta:
+      o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
   };
 
   /** Stop sending (draining within the deadline), then close what was made here, in order. */
@@ -90,7 +96,9 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > LIMITS.maxCloseTimeoutMs) {
-      return Promise.reject(new OptionError("timeoutMs", `close({ timeoutMs }) takes milliseconds from 0 to ${LIMITS.maxCloseTimeoutMs}`));
+      return Promise.reject(
+        new OptionError("timeoutMs", `close({ timeoutMs }) takes milliseconds from 0 to ${LIMITS.maxCloseTimeoutMs}`),
+      );
     }
     closed = true;
     removeSignalHandlers();
@@ -100,7 +108,12 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const removeSignalHandlers =
     o.shutdownSignals.length === 0
       ? () => {}
-      : installShutdownSignals(o.shutdownSignals, () => close({ timeoutMs: o.shutdownTimeoutMs }), o.logger, o.shutdownTimeoutMs + LIMITS.signalGraceMs);
+      : installShutdownSignals(
+          o.shutdownSignals,
+          () => close({ timeoutMs: o.shutdownTimeoutMs }),
+          o.logger,
+          o.shutdownTimeoutMs + LIMITS.signalGraceMs,
+        );
   return Object.assign(middleware, {
     put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),

@@ -30,7 +30,10 @@ function anchorsOf(markdown: string): Set<string> {
   const text = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "");
   for (const [, heading] of text.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const plain = heading!.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1");
-    const slug = plain.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+    const slug = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+      .replace(/\s/g, "-");
     const count = seen.get(slug) ?? 0;
     seen.set(slug, count + 1);
     anchors.add(count === 0 ? slug : `${slug}-${count}`);
@@ -49,7 +52,12 @@ function linksOf(from: string, markdown: string): Link[] {
   return links;
 }
 
-const markdownFiles = ["README.md", ...readdirSync(join(root, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
+const markdownFiles = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .map((name) => `docs/${name}`),
+];
 const links = markdownFiles.flatMap((file) => linksOf(file, readFileSync(join(root, file), "utf8")));
 const read = (file: string) => readFileSync(join(root, file), "utf8");
 
@@ -60,7 +68,9 @@ describe("links in README.md and docs/", () => {
   });
 
   it("lead to files of the repository", () => {
-    const broken = links.filter((link) => relative(root, join(root, link.file)).startsWith("..") || !existsSync(join(root, link.file)));
+    const broken = links.filter(
+      (link) => relative(root, join(root, link.file)).startsWith("..") || !existsSync(join(root, link.file)),
+    );
     expect(broken.map((link) => `${link.from}: ${link.target}`)).toEqual([]);
   });
 
@@ -88,7 +98,9 @@ describe("links in README.md and docs/", () => {
     });
 
     it("lead to files that are shipped too", () => {
-      const broken = links.filter((link) => !packed.has(link.file) && ![...packed].some((path) => path.startsWith(`${link.file}/`)));
+      const broken = links.filter(
+        (link) => !packed.has(link.file) && ![...packed].some((path) => path.startsWith(`${link.file}/`)),
+      );
       expect(broken.map((link) => `${link.from}: ${link.target}`)).toEqual([]);
     });
   });
@@ -96,7 +108,10 @@ describe("links in README.md and docs/", () => {
 
 describe("the link checker itself", () => {
   it("reads links, skips code and absolute URLs, and resolves paths from the file's folder", () => {
-    const found = linksOf("docs/a.md", "[x](b.md#one) [y](../README.md) `[no](c.md)` [web](https://example.com)\n```\n[no](d.md)\n```\n[self](#here)");
+    const found = linksOf(
+      "docs/a.md",
+      "[x](b.md#one) [y](../README.md) `[no](c.md)` [web](https://example.com)\n```\n[no](d.md)\n```\n[self](#here)",
+    );
     expect(found.map((link) => [link.file, link.anchor])).toEqual([
       ["docs/b.md", "one"],
       ["README.md", undefined],
@@ -105,10 +120,8 @@ describe("the link checker itself", () => {
   });
 
   it("makes GitHub's anchors", () => {
-    expect([...anchorsOf("# Title\n## The publisher sidecar: `events-forward publish`\n## Title\n```\n# not a heading\n```")]).toEqual([
-      "title",
-      "the-publisher-sidecar-events-forward-publish",
-      "title-1",
-    ]);
+    expect([
+      ...anchorsOf("# Title\n## The publisher sidecar: `events-forward publish`\n## Title\n```\n# not a heading\n```"),
+    ]).toEqual(["title", "the-publisher-sidecar-events-forward-publish", "title-1"]);
   });
 });

@@ -20,7 +20,9 @@ function appWithPackageAlone(): string {
   mkdirSync(own, { recursive: true });
   cpSync(join(root, "dist"), join(own, "dist"), { recursive: true });
   cpSync(join(root, "package.json"), join(own, "package.json"));
-  const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+  };
   for (const name of Object.keys(dependencies)) {
     mkdirSync(join(modules, name, ".."), { recursive: true });
     symlinkSync(join(root, "node_modules", name), join(modules, name), "dir");
@@ -49,7 +51,10 @@ describe("the built package without any framework installed", () => {
   it("loads, offers every adapter, and records a node:http request", async () => {
     const store = await startStore();
     const app = appWithPackageAlone();
-    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", probe], { cwd: app, env: { ...process.env, STORE_URL: store.url() } });
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", probe], {
+      cwd: app,
+      env: { ...process.env, STORE_URL: store.url() },
+    });
     const result = JSON.parse(stdout);
     expect(result.missing).toEqual(["express", "koa", "fastify", "hono", "@hono/node-server"]);
     expect(result).toMatchObject({ answer: "ok", adapters: ["function", "function", "function"], delivered: 2 });

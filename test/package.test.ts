@@ -24,16 +24,36 @@ console.log(JSON.stringify({
 
 describe("the built package", () => {
   it("can be imported as ESM", async () => {
-    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", probe('import * as m from "events-forward";')], { cwd: root });
+    const { stdout } = await run(
+      process.execPath,
+      ["--input-type=module", "-e", probe('import * as m from "events-forward";')],
+      { cwd: root },
+    );
     const result = JSON.parse(stdout);
-    expect(result.exports).toEqual(expect.arrayContaining(["eventsForward", "EventError", "EventTooLargeError", "EventQueueFullError", "OptionError"]));
+    expect(result.exports).toEqual(
+      expect.arrayContaining([
+        "eventsForward",
+        "EventError",
+        "EventTooLargeError",
+        "EventQueueFullError",
+        "OptionError",
+      ]),
+    );
     expect(result.tooLarge).toBe("EventTooLargeError");
     expect(result.middleware).toBe("function");
   });
 
   it("can be required as CommonJS, with the same exports", async () => {
-    const esm = JSON.parse((await run(process.execPath, ["--input-type=module", "-e", probe('import * as m from "events-forward";')], { cwd: root })).stdout);
-    const { stdout } = await run(process.execPath, ["-e", probe('const m = require("events-forward");')], { cwd: root });
+    const esm = JSON.parse(
+      (
+        await run(process.execPath, ["--input-type=module", "-e", probe('import * as m from "events-forward";')], {
+          cwd: root,
+        })
+      ).stdout,
+    );
+    const { stdout } = await run(process.execPath, ["-e", probe('const m = require("events-forward");')], {
+      cwd: root,
+    });
     const cjs = JSON.parse(stdout);
     expect(cjs.exports).toEqual(esm.exports.filter((name: string) => name !== "default"));
     expect(cjs.tooLarge).toBe("EventTooLargeError");
@@ -57,13 +77,19 @@ describe("the published tarball", () => {
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), "events-forward-pack-"));
     // --ignore-scripts: `npm test` has just built dist/; prepack would build it again.
-    const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], { cwd: root });
+    const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], {
+      cwd: root,
+    });
     const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
     tarball = join(scratch, packed!.filename);
     files = packed!.files.map((file) => file.path).sort();
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, version: "1.0.0" }));
     // --omit=optional: no better-sqlite3 to compile (the probes use a Datasette URL).
-    await run("npm", ["install", "--prefer-offline", "--omit=optional", "--no-audit", "--no-fund", "--no-package-lock", tarball], { cwd: scratch });
+    await run(
+      "npm",
+      ["install", "--prefer-offline", "--omit=optional", "--no-audit", "--no-fund", "--no-package-lock", tarball],
+      { cwd: scratch },
+    );
   }, 180_000);
 
   afterAll(() => {
@@ -73,21 +99,47 @@ describe("the published tarball", () => {
   it("ships the build, the docs, the benchmarks the docs link to and the license, and nothing else", async () => {
     const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
     expect(tarball.endsWith(`events-forward-${version}.tgz`)).toBe(true);
-    const docs = readdirSync(join(root, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`);
+    const docs = readdirSync(join(root, "docs"))
+      .filter((name) => name.endsWith(".md"))
+      .map((name) => `docs/${name}`);
     expect(docs.length).toBeGreaterThan(5);
     expect(files).toEqual(
       [
-        "BENCHMARKS.md", "CHANGELOG.md", "LICENSE", "README.md", "package.json", ...docs,
-        "dist/cli.js", "dist/cli.js.map", "dist/index.cjs", "dist/index.cjs.map", "dist/index.d.cts", "dist/index.d.ts", "dist/index.js", "dist/index.js.map",
+        "BENCHMARKS.md",
+        "CHANGELOG.md",
+        "LICENSE",
+        "README.md",
+        "package.json",
+        ...docs,
+        "dist/cli.js",
+        "dist/cli.js.map",
+        "dist/index.cjs",
+        "dist/index.cjs.map",
+        "dist/index.d.cts",
+        "dist/index.d.ts",
+        "dist/index.js",
+        "dist/index.js.map",
       ].sort(),
     );
-    expect(readFileSync(join(root, "LICENSE"), "utf8")).toContain("Apache License\n                           Version 2.0, January 2004");
+    expect(readFileSync(join(root, "LICENSE"), "utf8")).toContain(
+      "Apache License\n                           Version 2.0, January 2004",
+    );
   });
 
   it("can be imported and required from the installed tarball", async () => {
-    const esm = JSON.parse((await run(process.execPath, ["--input-type=module", "-e", probe('import * as m from "events-forward";')], { cwd: scratch })).stdout);
-    const cjs = JSON.parse((await run(process.execPath, ["-e", probe('const m = require("events-forward");')], { cwd: scratch })).stdout);
-    expect(esm.exports).toEqual(expect.arrayContaining(["eventsForward", "EventError", "OptionError", "Event", "serializeV1Event"]));
+    const esm = JSON.parse(
+      (
+        await run(process.execPath, ["--input-type=module", "-e", probe('import * as m from "events-forward";')], {
+          cwd: scratch,
+        })
+      ).stdout,
+    );
+    const cjs = JSON.parse(
+      (await run(process.execPath, ["-e", probe('const m = require("events-forward");')], { cwd: scratch })).stdout,
+    );
+    expect(esm.exports).toEqual(
+      expect.arrayContaining(["eventsForward", "EventError", "OptionError", "Event", "serializeV1Event"]),
+    );
     expect(cjs.exports).toEqual(esm.exports.filter((name: string) => name !== "default"));
     expect([esm.tooLarge, cjs.tooLarge]).toEqual(["EventTooLargeError", "EventTooLargeError"]);
     // Resolved inside the scratch project, not this repository.
@@ -105,10 +157,25 @@ const queued: number = events.stats().queued;
 eventsForward({ batchLimit: "10" });
 export { queued };
 `;
-    writeFileSync(join(scratch, "app.mts"), code('import { eventsForward, type EventsForwardOptions } from "events-forward";'));
-    writeFileSync(join(scratch, "app.cts"), code('import { eventsForward, type EventsForwardOptions } from "events-forward";'));
+    writeFileSync(
+      join(scratch, "app.mts"),
+      code('import { eventsForward, type EventsForwardOptions } from "events-forward";'),
+    );
+    writeFileSync(
+      join(scratch, "app.cts"),
+      code('import { eventsForward, type EventsForwardOptions } from "events-forward";'),
+    );
     const tsconfig = {
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(root, "node_modules/@types")] },
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ["node"],
+        typeRoots: [join(root, "node_modules/@types")],
+      },
       files: ["app.mts", "app.cts"],
     };
     writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify(tsconfig));

@@ -45,7 +45,12 @@ describe("a bearer token over plain http", () => {
   });
 
   test("is allowed with allowInsecureHttp: true", async () => {
-    const events = eventsForward({ apiUrl: "http://datasette.internal/data/-/create", apiToken: TOKEN, allowInsecureHttp: true, logger: false });
+    const events = eventsForward({
+      apiUrl: "http://datasette.internal/data/-/create",
+      apiToken: TOKEN,
+      allowInsecureHttp: true,
+      logger: false,
+    });
     await events.close();
   });
 
@@ -63,12 +68,23 @@ describe("a bearer token over plain http", () => {
 
   test("a collector key is refused over plain http to another machine too, and allowed on loopback", async () => {
     const key = Buffer.from("collector-signing-key").toString("base64");
-    const remote = optionError({ collector: { hostname: "events.example.com", scheme: "http", keyName: "k", keySecret: key } });
+    const remote = optionError({
+      collector: { hostname: "events.example.com", scheme: "http", keyName: "k", keySecret: key },
+    });
     expect(remote.option).toBe("collector");
     expect(remote.message).not.toContain(key);
-    expect(optionError({ collector: { url: "http://10.1.2.3/v2", keyName: "k", keySecret: key } }).option).toBe("collector");
-    await eventsForward({ collector: { hostname: "events.example.com", scheme: "http", keyName: "k", keySecret: key }, allowInsecureHttp: true, logger: false }).close();
-    await eventsForward({ collector: { url: `http://127.0.0.1:${t.store.port}/v1`, keyName: "k", keySecret: key }, logger: false }).close();
+    expect(optionError({ collector: { url: "http://10.1.2.3/v2", keyName: "k", keySecret: key } }).option).toBe(
+      "collector",
+    );
+    await eventsForward({
+      collector: { hostname: "events.example.com", scheme: "http", keyName: "k", keySecret: key },
+      allowInsecureHttp: true,
+      logger: false,
+    }).close();
+    await eventsForward({
+      collector: { url: `http://127.0.0.1:${t.store.port}/v1`, keyName: "k", keySecret: key },
+      logger: false,
+    }).close();
   });
 
   test("allowInsecureHttp must be a boolean", () => {
@@ -76,8 +92,10 @@ describe("a bearer token over plain http", () => {
   });
 
   test("isLoopbackHost knows the loopback forms URL.hostname gives", () => {
-    for (const host of ["localhost", "LOCALHOST", "127.0.0.1", "127.255.0.1", "[::1]", "[::ffff:7f00:1]"]) expect(isLoopbackHost(host)).toBe(true);
-    for (const host of ["example.com", "128.0.0.1", "[::2]", "[::]", "0.0.0.0", "foo.localhost", ""]) expect(isLoopbackHost(host)).toBe(false);
+    for (const host of ["localhost", "LOCALHOST", "127.0.0.1", "127.255.0.1", "[::1]", "[::ffff:7f00:1]"])
+      expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ["example.com", "128.0.0.1", "[::2]", "[::]", "0.0.0.0", "foo.localhost", ""])
+      expect(isLoopbackHost(host)).toBe(false);
   });
 });
 
@@ -88,8 +106,13 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
   t.store.behave = (seen) => {
     calls++;
     const authorization = String(seen.headers.authorization);
-    if (calls === 1) return { status: 500, body: `<pre>upstream failed; request had authorization: ${authorization}\nretry with authorization: ${authorization}</pre>` };
-    if (calls === 2) return { status: 400, body: JSON.stringify({ ok: false, errors: [`bad token ${authorization}`] }) };
+    if (calls === 1)
+      return {
+        status: 500,
+        body: `<pre>upstream failed; request had authorization: ${authorization}\nretry with authorization: ${authorization}</pre>`,
+      };
+    if (calls === 2)
+      return { status: 400, body: JSON.stringify({ ok: false, errors: [`bad token ${authorization}`] }) };
     return { accept: true };
   };
   const h = t.forward({ apiToken: TOKEN, clientIpKey: IP_KEY, requestEvents: true, maxAttempts: 2, batchLimit: 100 });
@@ -105,12 +128,20 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
     req.events.put({ event: "fine" });
     res.send("ok");
   });
-  await request(app).get("/x?api_token=QUERY-SECRET").set("authorization", "Bearer CLIENT-SECRET").set("cookie", "sid=COOKIE-SECRET").expect(200);
+  await request(app)
+    .get("/x?api_token=QUERY-SECRET")
+    .set("authorization", "Bearer CLIENT-SECRET")
+    .set("cookie", "sid=COOKIE-SECRET")
+    .expect(200);
   await waitFor(() => h.events.stats().queued === 2, { what: "the request event" }); // "fine" and "request"
   await h.events.flush(); // 500 (echo), then 400 (echo: split), then success
   h.events.put({ event: "later" });
   await h.events.flush();
-  for (const options of [{ apiToken: { $env: "NO_SUCH_VARIABLE_FOR_TEST" } }, { apiToken: TOKEN, batchLimit: -1 }, { apiToken: TOKEN, apiUrl: "http://example.com/d/-/create" }]) {
+  for (const options of [
+    { apiToken: { $env: "NO_SUCH_VARIABLE_FOR_TEST" } },
+    { apiToken: TOKEN, batchLimit: -1 },
+    { apiToken: TOKEN, apiUrl: "http://example.com/d/-/create" },
+  ]) {
     try {
       eventsForward({ apiUrl: t.store.url(), clientIpKey: IP_KEY, logger: false, ...options });
     } catch (error) {
@@ -120,7 +151,9 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
   const closed = await h.events.close({ timeoutMs: 100 });
 
   // The echo reached the reasons, with the token cut out.
-  expect(h.logger.messages.join("\n")).toContain("authorization: Bearer [redacted]\nretry with authorization: Bearer [redacted]");
+  expect(h.logger.messages.join("\n")).toContain(
+    "authorization: Bearer [redacted]\nretry with authorization: Bearer [redacted]",
+  );
   expect(errors).toHaveLength(4);
   const everything = [
     h.logger.messages.join("\n"),
@@ -131,13 +164,17 @@ test("the token and the IP key appear in no log, error, stats, drop or delivered
     ...t.store.requests.map((r) => r.body),
     inspect(h.events, { depth: 5 }),
   ].join("\n");
-  for (const secret of [TOKEN, IP_KEY, "CLIENT-SECRET", "COOKIE-SECRET", "QUERY-SECRET"]) expect(everything).not.toContain(secret);
+  for (const secret of [TOKEN, IP_KEY, "CLIENT-SECRET", "COOKIE-SECRET", "QUERY-SECRET"])
+    expect(everything).not.toContain(secret);
   // ...and the scan saw real material: the delivered request event is among it.
   expect(t.store.events()).toEqual(expect.arrayContaining(["request", "fine", "later"]));
 });
 
 describe("request events", () => {
-  async function recordOne(options: EventsForwardOptions, configure?: (app: express.Express) => void): Promise<Record<string, unknown>> {
+  async function recordOne(
+    options: EventsForwardOptions,
+    configure?: (app: express.Express) => void,
+  ): Promise<Record<string, unknown>> {
     const h = t.forward({ requestEvents: true, ...options });
     const app = express();
     configure?.(app);
@@ -221,7 +258,9 @@ describe("request events", () => {
 describe("prototype pollution", () => {
   test("__proto__ and constructor in properties are data, not prototypes", async () => {
     const h = t.forward();
-    const hostile = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "ok": 1}') as Record<string, unknown>;
+    const hostile = JSON.parse(
+      '{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "ok": 1}',
+    ) as Record<string, unknown>;
     h.events.put({ event: "hostile", properties: hostile });
     await h.events.flush();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -231,9 +270,12 @@ describe("prototype pollution", () => {
     expect(p.ok).toBe(1);
   });
 
-  test.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("name %s is refused (req[name] would hit the prototype)", (name) => {
-    expect(optionError({ apiUrl: t.store.url(), name }).option).toBe("name");
-  });
+  test.each(["__proto__", "constructor", "toString", "hasOwnProperty"])(
+    "name %s is refused (req[name] would hit the prototype)",
+    (name) => {
+      expect(optionError({ apiUrl: t.store.url(), name }).option).toBe("name");
+    },
+  );
 
   test("a header named like a prototype property is captured as data", async () => {
     const h = t.forward({ requestEvents: true, captureHeaders: ["constructor"] });

@@ -96,11 +96,17 @@ function koaApp() {
 
 async function start() {
   if (framework === "fastify" || framework === "hono") {
-    const made = await (framework === "fastify" ? fastifyServer : honoServer)({ variant, makeEvents: () => loadEvents(sinkUrl), handled: () => handled++ });
+    const made = await (framework === "fastify" ? fastifyServer : honoServer)({
+      variant,
+      makeEvents: () => loadEvents(sinkUrl),
+      handled: () => handled++,
+    });
     events = made.events;
     return made.server;
   }
-  return framework === "koa" ? koaApp().listen(0, "127.0.0.1") : (expressApp() as express5.Express).listen(0, "127.0.0.1");
+  return framework === "koa"
+    ? koaApp().listen(0, "127.0.0.1")
+    : (expressApp() as express5.Express).listen(0, "127.0.0.1");
 }
 
 const server = await start();

@@ -65,9 +65,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { totalUs, functions } = summarize(path!);
   const pct = (us: number) => ((us / totalUs) * 100).toFixed(2).padStart(6);
   console.log(`sampled ${(totalUs / 1e6).toFixed(2)} s\n-- self`);
-  for (const f of [...functions].sort((a, b) => b.selfUs - a.selfUs).slice(0, Number(top))) console.log(`${pct(f.selfUs)}%  ${f.name}`);
+  for (const f of [...functions].sort((a, b) => b.selfUs - a.selfUs).slice(0, Number(top)))
+    console.log(`${pct(f.selfUs)}%  ${f.name}`);
   console.log("-- total" + (filter ? ` (matching ${filter})` : ""));
-  for (const f of [...functions].filter((f) => !filter || f.name.includes(filter)).sort((a, b) => b.totalUs - a.totalUs).slice(0, Number(top))) {
+  for (const f of [...functions]
+    .filter((f) => !filter || f.name.includes(filter))
+    .sort((a, b) => b.totalUs - a.totalUs)
+    .slice(0, Number(top))) {
     console.log(`${pct(f.totalUs)}%  ${f.name}`);
   }
 }

@@ -38,7 +38,14 @@ app.use((req, _res, next) => {
 const api = express.Router();
 api.post("/users/:id/orders", (req, res) => {
   const user = (req as express5.Request & { user?: { id: string | undefined } }).user;
-  res.status(201).json({ id: req.params.id, user: user?.id, items: (req.body as { items: unknown[] }).items.length, coupon: req.query.coupon });
+  res
+    .status(201)
+    .json({
+      id: req.params.id,
+      user: user?.id,
+      items: (req.body as { items: unknown[] }).items.length,
+      coupon: req.query.coupon,
+    });
 });
 app.use("/api", api);
 

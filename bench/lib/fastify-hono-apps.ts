@@ -23,8 +23,15 @@ export interface BenchApp {
   handled: () => void;
 }
 
-export async function fastifyServer({ variant, makeEvents, handled }: BenchApp): Promise<{ server: Server; events?: EventsForward }> {
-  const logger = variant === "fastify-logger" ? { level: "info", stream: pino.destination({ dest: "/dev/null", sync: false }) } : false;
+export async function fastifyServer({
+  variant,
+  makeEvents,
+  handled,
+}: BenchApp): Promise<{ server: Server; events?: EventsForward }> {
+  const logger =
+    variant === "fastify-logger"
+      ? { level: "info", stream: pino.destination({ dest: "/dev/null", sync: false }) }
+      : false;
   const app = Fastify({ logger });
   let events: EventsForward | undefined;
   if (variant === "events-forward") {

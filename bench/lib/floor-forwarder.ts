@@ -69,7 +69,12 @@ const COLUMNS: Record<"json" | "concat", ColumnMaker> = {
 export const FLOOR_ROWS: Record<string, "json" | "concat" | undefined> = { floor: "json", "floor-concat": "concat" };
 
 /** `batch`: the rows one request to the store carries, as many as events-forward's in the same benchmark. */
-export function floorForwarder(sinkUrl: string, instance: string, rowsBy: "json" | "concat", batch = 1000): FloorForwarder {
+export function floorForwarder(
+  sinkUrl: string,
+  instance: string,
+  rowsBy: "json" | "concat",
+  batch = 1000,
+): FloorForwarder {
   const column = COLUMNS[rowsBy];
   const url = `${sinkUrl}/bench/-/insert`;
   const head = `","instance":${JSON.stringify(instance)},"event":`;
@@ -133,14 +138,23 @@ export function floorForwarder(sinkUrl: string, instance: string, rowsBy: "json"
     const query = url.indexOf("?");
     const path = query === -1 ? url : url.slice(0, query);
     res.on("close", () => {
-      const properties = { method, path, status: res.statusCode, duration_ms: Math.round((performance.now() - startedAt) * 1000) / 1000 };
+      const properties = {
+        method,
+        path,
+        status: res.statusCode,
+        duration_ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
+      };
       forwarder.row("request", "null", column(properties, context.requestId));
     });
   }
 
   return {
     put(event) {
-      forwarder.row(event.event, event.actorId === undefined ? "null" : JSON.stringify(event.actorId), column(event.properties ?? {}, undefined));
+      forwarder.row(
+        event.event,
+        event.actorId === undefined ? "null" : JSON.stringify(event.actorId),
+        column(event.properties ?? {}, undefined),
+      );
     },
     koa(ctx, next) {
       begin(ctx as unknown as { events?: FloorEvents }, ctx.req, ctx.res);

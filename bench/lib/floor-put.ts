@@ -21,7 +21,8 @@ export function floorPut(checks: boolean): { put(event: Event): void; clear(): v
           const name = event.event;
           if (typeof name !== "string" || name.length === 0) throw new TypeError("event must be a non-empty string");
           const properties = event.properties;
-          if (properties !== undefined && Object.getPrototypeOf(properties) !== Object.prototype) throw new TypeError("properties must be a plain object");
+          if (properties !== undefined && Object.getPrototypeOf(properties) !== Object.prototype)
+            throw new TypeError("properties must be a plain object");
           const copy = { ...properties };
           let bytes = 4;
           for (const key in copy) {
@@ -32,7 +33,9 @@ export function floorPut(checks: boolean): { put(event: Event): void; clear(): v
                 if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) throw new TypeError("not plain");
               }
               bytes += value.length + 4;
-            } else if (typeof value === "number") bytes += Number.isSafeInteger(value) && value > 0 ? Math.floor(Math.log10(value)) + 1 : String(value).length;
+            } else if (typeof value === "number")
+              bytes +=
+                Number.isSafeInteger(value) && value > 0 ? Math.floor(Math.log10(value)) + 1 : String(value).length;
             else if (typeof value === "boolean") bytes += value ? 4 : 5;
             else if (value === null) bytes += 4;
             else throw new TypeError("not flat");

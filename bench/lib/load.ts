@@ -14,7 +14,13 @@ export const CONNECTIONS = 10;
 
 export async function load(port: number, duration: number, request: LoadRequest = {}): Promise<autocannon.Result> {
   const { path = "/", ...rest } = request;
-  const result = await autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: CONNECTIONS, pipelining: 1, duration, ...rest });
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration,
+    ...rest,
+  });
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
     throw new Error(`load run failed: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
   }
@@ -37,9 +43,16 @@ export function ask<T>(child: Child, question: string, key: string): Promise<T> 
 type Cpu = { cpu: number; handled: number };
 
 /** One load run: req/s as autocannon saw it, and the server's CPU µs per request handled. */
-export async function measure(server: Child, duration: number, request?: LoadRequest): Promise<{ rps: number; cpuPerRequest: number }> {
+export async function measure(
+  server: Child,
+  duration: number,
+  request?: LoadRequest,
+): Promise<{ rps: number; cpuPerRequest: number }> {
   const before = await ask<Cpu>(server, "cpu", "cpu");
   const result = await load(server.port, duration, request);
   const after = await ask<Cpu>(server, "cpu", "cpu");
-  return { rps: result.requests.total / result.duration, cpuPerRequest: (after.cpu - before.cpu) / (after.handled - before.handled) };
+  return {
+    rps: result.requests.total / result.duration,
+    cpuPerRequest: (after.cpu - before.cpu) / (after.handled - before.handled),
+  };
 }

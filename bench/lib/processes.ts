@@ -11,10 +11,15 @@ export interface Child {
 /** Forks a TypeScript entry under tsx and waits for it to send `{ port }` over IPC. */
 export function forkWithPort(entry: string, args: string[] = [], execArgv: string[] = []): Promise<Child> {
   const path = entry.startsWith("/") ? entry : fileURLToPath(new URL(entry, import.meta.url));
-  const child = fork(path, args, { execArgv: ["--import", "tsx", ...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(path, args, {
+    execArgv: ["--import", "tsx", ...execArgv],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`${entry} ${args.join(" ")} exited with ${code} before it listened`)));
+    child.once("exit", (code) =>
+      reject(new Error(`${entry} ${args.join(" ")} exited with ${code} before it listened`)),
+    );
     child.once("message", (message: { port: number }) => {
       child.removeAllListeners("exit");
       resolve({
@@ -61,7 +66,8 @@ export async function startSink(mode: "parse" | "store" | "drain" = "parse"): Pr
       for (;;) {
         const stats = await get("/stats");
         if (stats.events >= events) return stats;
-        if (Date.now() > deadline) throw new Error(`sink counted ${stats.events} of ${events} events after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`sink counted ${stats.events} of ${events} events after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 5));
       }
     },

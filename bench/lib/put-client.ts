@@ -22,13 +22,21 @@ import { CHANNELS, eventsForward, type EventInput } from "./package.js";
 import { floorPut } from "./floor-put.js";
 import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js";
 
-const SEND_EVENTS = ["start", "end", "asyncStart", "asyncEnd", "error"].map((event) => `tracing:${CHANNELS.send}:${event}`);
+const SEND_EVENTS = ["start", "end", "asyncStart", "asyncEnd", "error"].map(
+  (event) => `tracing:${CHANNELS.send}:${event}`,
+);
 const [name, sinkUrl, kText] = process.argv.slice(2) as [string, string, string];
 const K = Number(kText);
 
 function contender(): { call: (i: number) => void; flush: () => Promise<unknown>; close: () => Promise<unknown> } {
-  if (name === "events.put+subscribed") for (const channel of [...Object.values(CHANNELS), ...SEND_EVENTS]) subscribe(channel, () => {});
-  if (name === "events.put" || name === "events.put+beforeSend" || name === "events.put+subscribed" || name === "req.events.put") {
+  if (name === "events.put+subscribed")
+    for (const channel of [...Object.values(CHANNELS), ...SEND_EVENTS]) subscribe(channel, () => {});
+  if (
+    name === "events.put" ||
+    name === "events.put+beforeSend" ||
+    name === "events.put+subscribed" ||
+    name === "req.events.put"
+  ) {
     const events = eventsForward({
       apiUrl: `${sinkUrl}/bench/-/create`,
       instance: "bench",
@@ -44,7 +52,11 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
     const flush = () => events.flush();
     const close = () => events.close();
     if (name !== "req.events.put") {
-      return { call: (i) => events.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush, close };
+      return {
+        call: (i) => events.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }),
+        flush,
+        close,
+      };
     }
     // A request context as the middleware makes it: the event takes the request id and actor.
     const req = new IncomingMessage(new Socket()) as IncomingMessage & { events: { put(e: object): void } };
@@ -54,7 +66,13 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
     return { call: (i) => req.events.put({ event: EVENT_NAME, properties: eventProperties(i) }), flush, close };
   }
   if (name === "posthog-node") {
-    const posthog = new PostHog("phc_bench", { host: sinkUrl, flushAt: 4 * K, maxQueueSize: 4 * K, maxBatchSize: 4 * K, flushInterval: 0 });
+    const posthog = new PostHog("phc_bench", {
+      host: sinkUrl,
+      flushAt: 4 * K,
+      maxQueueSize: 4 * K,
+      maxBatchSize: 4 * K,
+      flushInterval: 0,
+    });
     return {
       call: (i) => posthog.capture({ distinctId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }),
       flush: () => posthog.flush(),
@@ -62,7 +80,13 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
     };
   }
   if (name === "segment") {
-    const segment = new Analytics({ writeKey: "bench", host: sinkUrl, path: "/v1/batch", flushAt: 4 * K, flushInterval: 3_600_000 });
+    const segment = new Analytics({
+      writeKey: "bench",
+      host: sinkUrl,
+      path: "/v1/batch",
+      flushAt: 4 * K,
+      flushInterval: 3_600_000,
+    });
     return {
       call: (i) => segment.track({ userId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }),
       flush: () => segment.flush(),
@@ -71,11 +95,19 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
   }
   if (name === "json") {
     let kept = "";
-    return { call: (i) => (kept = JSON.stringify(eventProperties(i))), flush: async () => kept, close: async () => kept };
+    return {
+      call: (i) => (kept = JSON.stringify(eventProperties(i))),
+      flush: async () => kept,
+      close: async () => kept,
+    };
   }
   if (name === "floor" || name === "floor+checks") {
     const floor = floorPut(name === "floor+checks");
-    return { call: (i) => floor.put({ event: EVENT_NAME, properties: eventProperties(i) }), flush: async () => floor.clear(), close: async () => {} };
+    return {
+      call: (i) => floor.put({ event: EVENT_NAME, properties: eventProperties(i) }),
+      flush: async () => floor.clear(),
+      close: async () => {},
+    };
   }
   throw new Error(`unknown contender ${name}`);
 }

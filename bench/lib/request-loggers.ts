@@ -54,6 +54,8 @@ export function koaMorgan(stream: { write(line: string): unknown }): Koa.Middlew
   const log = morgan("combined", { stream });
   return (ctx, next) =>
     new Promise<void>((resolve, reject) =>
-      log(ctx.req as IncomingMessage as never, ctx.res as ServerResponse as never, (error?: unknown) => (error ? reject(error) : resolve())),
+      log(ctx.req as IncomingMessage as never, ctx.res as ServerResponse as never, (error?: unknown) =>
+        error ? reject(error) : resolve(),
+      ),
     ).then(next);
 }

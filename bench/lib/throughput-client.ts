@@ -37,7 +37,10 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
       maxQueueBytes: 1024 * 1024 * 1024,
       logger: quietLogger,
     });
-    return { call: (i) => events.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush: () => events.flush() };
+    return {
+      call: (i) => events.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }),
+      flush: () => events.flush(),
+    };
   }
   if (name === "posthog-node") {
     // Compression off: on loopback gzip only costs CPU, so this is posthog-node's fastest setting.
@@ -49,16 +52,31 @@ function contender(): { call: (i: number) => void; flush: () => Promise<unknown>
       flushInterval: 0,
       disableCompression: true,
     });
-    return { call: (i) => posthog.capture({ distinctId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => posthog.flush() };
+    return {
+      call: (i) => posthog.capture({ distinctId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }),
+      flush: () => posthog.flush(),
+    };
   }
   if (name === "segment") {
-    const segment = new Analytics({ writeKey: "bench", host: sinkUrl, path: "/v1/batch", flushAt: BATCH, flushInterval: 10_000 });
-    return { call: (i) => segment.track({ userId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }), flush: () => segment.flush() };
+    const segment = new Analytics({
+      writeKey: "bench",
+      host: sinkUrl,
+      path: "/v1/batch",
+      flushAt: BATCH,
+      flushInterval: 10_000,
+    });
+    return {
+      call: (i) => segment.track({ userId: USER_ID, event: EVENT_NAME, properties: eventProperties(i) }),
+      flush: () => segment.flush(),
+    };
   }
   const floorRows = FLOOR_ROWS[name];
   if (floorRows !== undefined) {
     const floor = floorForwarder(sinkUrl, "bench", floorRows, BATCH);
-    return { call: (i) => floor.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }), flush: () => floor.flush() };
+    return {
+      call: (i) => floor.put({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) }),
+      flush: () => floor.flush(),
+    };
   }
   throw new Error(`unknown contender ${name}`);
 }
@@ -76,7 +94,7 @@ process.on("message", async (message: { run: number }) => {
   await gcEntriesIn();
   const gcBefore = gcMs;
   const start = performance.now();
-  for (let i = 0; i < message.run; ) {
+  for (let i = 0; i < message.run;) {
     const end = Math.min(message.run, i + 1000);
     for (; i < end; i++) call(i);
     await turn();

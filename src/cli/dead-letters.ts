@@ -12,27 +12,53 @@ export interface DeadLetterArgs {
 }
 
 /** `events-forward dead-letters list|replay|purge`: prints to `out`; returns the exit code. */
-export async function deadLettersCommand(target: SpoolTarget, args: DeadLetterArgs, out: (line: string) => void): Promise<number> {
+export async function deadLettersCommand(
+  target: SpoolTarget,
+  args: DeadLetterArgs,
+  out: (line: string) => void,
+): Promise<number> {
   if (args.action !== "list" && args.action !== "replay" && args.action !== "purge") {
-    throw new OptionError("dead-letters", `takes list, replay or purge, got ${args.action === undefined ? "nothing" : JSON.stringify(args.action)}`);
+    throw new OptionError(
+      "dead-letters",
+      `takes list, replay or purge, got ${args.action === undefined ? "nothing" : JSON.stringify(args.action)}`,
+    );
   }
   const filter: DeadLetterFilter = { reason: args.reason, since: parseSince(args.since) };
-  const store: DeadLetterStore = new SqliteDeadLetters(target.path, Number.MAX_SAFE_INTEGER, { warn() {}, error() {} }, "--spool");
+  const store: DeadLetterStore = new SqliteDeadLetters(
+    target.path,
+    Number.MAX_SAFE_INTEGER,
+    { warn() {}, error() {} },
+    "--spool",
+  );
   try {
     if (args.action === "list") return await list(store, filter, args.json, out);
     const count = args.action === "replay" ? await store.replay(filter) : await store.purge(filter);
     if (args.json) out(JSON.stringify({ [args.action === "replay" ? "replayed" : "purged"]: count }));
-    else out(args.action === "replay" ? `${count} dead letter(s) put back into ${target.path} to be sent again` : `${count} dead letter(s) removed from ${target.path}`);
+    else
+      out(
+        args.action === "replay"
+          ? `${count} dead letter(s) put back into ${target.path} to be sent again`
+          : `${count} dead letter(s) removed from ${target.path}`,
+      );
     return 0;
   } finally {
     await store.close();
   }
 }
 
-async function list(store: DeadLetterStore, filter: DeadLetterFilter, json: boolean, out: (line: string) => void): Promise<number> {
+async function list(
+  store: DeadLetterStore,
+  filter: DeadLetterFilter,
+  json: boolean,
+  out: (line: string) => void,
+): Promise<number> {
   const letters = await store.list(filter);
   if (json) {
-    out(JSON.stringify(letters.map((d) => ({ ...d, at: new Date(d.at).toISOString(), event: JSON.parse(d.json) as unknown }))));
+    out(
+      JSON.stringify(
+        letters.map((d) => ({ ...d, at: new Date(d.at).toISOString(), event: JSON.parse(d.json) as unknown })),
+      ),
+    );
     return 0;
   }
   if (letters.length === 0) {
@@ -45,7 +71,20 @@ async function list(store: DeadLetterStore, filter: DeadLetterFilter, json: bool
   const now = Date.now();
   for (const [reason, group] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
     out(`${reason}: ${group.length} event(s); the store said: ${group[0]!.answer}`);
-    out(table([["seq", "kept", "attempts", "event"], ...group.map((d) => [String(d.seq), `${formatAge(now - d.at)} ago`, String(d.attempts), d.json.length > 100 ? `${d.json.slice(0, 97)}...` : d.json])], "  "));
+    out(
+      table(
+        [
+          ["seq", "kept", "attempts", "event"],
+          ...group.map((d) => [
+            String(d.seq),
+            `${formatAge(now - d.at)} ago`,
+            String(d.attempts),
+            d.json.length > 100 ? `${d.json.slice(0, 97)}...` : d.json,
+          ]),
+        ],
+        "  ",
+      ),
+    );
   }
   return 0;
 }

@@ -1,7 +1,9 @@
 /** Columns padded to their widest cell; `indent` before each line. */
 export function table(rows: string[][], indent = ""): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n");
+  return rows
+    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "))
+    .join("\n");
 }
 
 /** 4 s, 3 min, 2.5 h, 3.1 d. */

@@ -93,7 +93,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`[events-forward] ${signal}: finishing the batch in flight`);
       void forwarder.close({ timeoutMs: DEFAULT_CLOSE_TIMEOUT_MS }).then((result) => {
         clearInterval(keepAlive);
-        console.error(`[events-forward] stopped: ${result.delivered} event(s) delivered, ${result.spooled ?? 0} left in the spool`);
+        console.error(
+          `[events-forward] stopped: ${result.delivered} event(s) delivered, ${result.spooled ?? 0} left in the spool`,
+        );
         resolve(0);
       });
     };
@@ -114,7 +116,11 @@ async function operate(positionals: string[], values: OperateValues): Promise<nu
       if (values.watch) return await watchStatus(target, 2_000, (text) => process.stdout.write(text));
       return await statusCommand(target, values.json, print);
     }
-    return await deadLettersCommand(target, { action, json: values.json, reason: values.reason, since: values.since }, print);
+    return await deadLettersCommand(
+      target,
+      { action, json: values.json, reason: values.reason, since: values.since },
+      print,
+    );
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);

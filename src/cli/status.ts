@@ -16,7 +16,11 @@ export async function statusCommand(target: SpoolTarget, json: boolean, out: (te
 }
 
 /** `--watch`: the same, redrawn in place every `intervalMs` until SIGINT or SIGTERM. */
-export async function watchStatus(target: SpoolTarget, intervalMs: number, write: (text: string) => void): Promise<number> {
+export async function watchStatus(
+  target: SpoolTarget,
+  intervalMs: number,
+  write: (text: string) => void,
+): Promise<number> {
   const inspector: SpoolInspector = new SqliteSpoolInspector(target.path);
   let stopped = false;
   const draw = async () => {
@@ -44,26 +48,47 @@ export function capacity(target: SpoolTarget): number {
 
 function withCapacity(status: SpoolStatus, target: SpoolTarget) {
   const perSecond = capacity(target);
-  return { ...status, capacity: { eventsPerSecond: Number.isFinite(perSecond) ? perSecond : null, batchLimit: target.batchLimit, maxRate: target.maxRate, timePeriod: target.timePeriod, fromConfig: target.configured } };
+  return {
+    ...status,
+    capacity: {
+      eventsPerSecond: Number.isFinite(perSecond) ? perSecond : null,
+      batchLimit: target.batchLimit,
+      maxRate: target.maxRate,
+      timePeriod: target.timePeriod,
+      fromConfig: target.configured,
+    },
+  };
 }
 
 export function describeStatus(s: SpoolStatus, target: SpoolTarget): string {
   const now = Date.now();
   const perSecond = capacity(target);
-  const lease = s.lease.holder === undefined
-    ? "nobody (no publisher is running, or its lease expired)"
-    : `${s.lease.host} pid ${s.lease.pid}${s.lease.since === undefined ? "" : `, since ${new Date(s.lease.since).toISOString()} (${formatAge(now - s.lease.since)})`}`;
+  const lease =
+    s.lease.holder === undefined
+      ? "nobody (no publisher is running, or its lease expired)"
+      : `${s.lease.host} pid ${s.lease.pid}${s.lease.since === undefined ? "" : `, since ${new Date(s.lease.since).toISOString()} (${formatAge(now - s.lease.since)})`}`;
   const rows = [
     ["spool", s.spool],
-    ["events waiting", `${s.waiting}${s.oldestAgeMs === undefined ? "" : `, the oldest put ${formatAge(s.oldestAgeMs)} ago`}`],
+    [
+      "events waiting",
+      `${s.waiting}${s.oldestAgeMs === undefined ? "" : `, the oldest put ${formatAge(s.oldestAgeMs)} ago`}`,
+    ],
     ["publisher", lease],
-    ["last delivery", s.lastDelivery === undefined ? "none yet" : `${new Date(s.lastDelivery.at).toISOString()} (${formatAge(now - s.lastDelivery.at)} ago): ${s.lastDelivery.outcome}`],
+    [
+      "last delivery",
+      s.lastDelivery === undefined
+        ? "none yet"
+        : `${new Date(s.lastDelivery.at).toISOString()} (${formatAge(now - s.lastDelivery.at)} ago): ${s.lastDelivery.outcome}`,
+    ],
     ["rate window", `${s.requestsInWindow} of ${target.maxRate} request(s) in the last ${target.timePeriod} s`],
     [
       "capacity",
       `${Number.isFinite(perSecond) ? `${Math.round(perSecond * 100) / 100} events/s` : "no rate limit"} (batchLimit ${target.batchLimit} × maxRate ${target.maxRate} / timePeriod ${target.timePeriod} s${target.configured ? "" : "; defaults: give --queue-name NAME CONFIG for the sidecar's"})`,
     ],
-    ["dead letters", s.deadLetters.length === 0 ? "none" : s.deadLetters.map((r) => `${r.count} ${r.reason}`).join(", ")],
+    [
+      "dead letters",
+      s.deadLetters.length === 0 ? "none" : s.deadLetters.map((r) => `${r.count} ${r.reason}`).join(", "),
+    ],
   ];
   return table(rows);
 }

@@ -28,7 +28,13 @@ export const DEFAULTS = {
   database: "./events.db",
 } as const;
 
-export type Defaults = { -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? number : (typeof DEFAULTS)[K] extends boolean ? boolean : string };
+export type Defaults = {
+  -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number
+    ? number
+    : (typeof DEFAULTS)[K] extends boolean
+      ? boolean
+      : string;
+};
 
 /**
  * Where a store needs other defaults than DEFAULTS (docs/configuration.md explains each). The collector, as

@@ -21,13 +21,25 @@ export interface PublisherConfig {
  * `metrics.endpoint`, and the collector's `collector.*` / `key.*`. `${NAME}` in a value is read
  * from the environment, so secrets stay out of the file.
  */
-export function loadPublisherConfig(file: string, queueName: string, env: NodeJS.ProcessEnv = process.env): EventsForwardOptions {
+export function loadPublisherConfig(
+  file: string,
+  queueName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): EventsForwardOptions {
   return readPublisherConfig(file, queueName, env).options;
 }
 
 /** As loadPublisherConfig, with where each option came from. */
-export function readPublisherConfig(file: string, queueName: string, env: NodeJS.ProcessEnv = process.env): PublisherConfig {
-  if (!/^[\w-]+$/.test(queueName)) throw new OptionError("--queue-name", "must be letters, digits, _ or - (it names the section [event-publisher:NAME])");
+export function readPublisherConfig(
+  file: string,
+  queueName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): PublisherConfig {
+  if (!/^[\w-]+$/.test(queueName))
+    throw new OptionError(
+      "--queue-name",
+      "must be letters, digits, _ or - (it names the section [event-publisher:NAME])",
+    );
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -39,7 +51,10 @@ export function readPublisherConfig(file: string, queueName: string, env: NodeJS
   const section = data[sectionName];
   if (section === null || typeof section !== "object" || Array.isArray(section)) {
     const found = Object.keys(data).filter((key) => key.startsWith("event-publisher:"));
-    throw new OptionError("--queue-name", `${file} has no section [${sectionName}]${found.length > 0 ? ` (it has ${found.map((s) => `[${s}]`).join(", ")})` : ""}`);
+    throw new OptionError(
+      "--queue-name",
+      `${file} has no section [${sectionName}]${found.length > 0 ? ` (it has ${found.map((s) => `[${s}]`).join(", ")})` : ""}`,
+    );
   }
   return readSection(section as Record<string, unknown>, sectionName, env);
 }
@@ -69,17 +84,43 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
   return parseIni(text);
 }
 
-
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
-const NOT_FROM_CONFIG = new Set(["actor", "skip", "serializer", "onDrop", "beforeSend", "logger", "requestEvents", "name", "publisher", "spool", "metrics"]);
-const NUMERIC = new Set(Object.entries(DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
-const SPOOL_NUMERIC = new Set(Object.entries(SPOOL_DEFAULTS).filter(([, value]) => typeof value === "number").map(([key]) => key));
+const NOT_FROM_CONFIG = new Set([
+  "actor",
+  "skip",
+  "serializer",
+  "onDrop",
+  "beforeSend",
+  "logger",
+  "requestEvents",
+  "name",
+  "publisher",
+  "spool",
+  "metrics",
+]);
+const NUMERIC = new Set(
+  Object.entries(DEFAULTS)
+    .filter(([, value]) => typeof value === "number")
+    .map(([key]) => key),
+);
+const SPOOL_NUMERIC = new Set(
+  Object.entries(SPOOL_DEFAULTS)
+    .filter(([, value]) => typeof value === "number")
+    .map(([key]) => key),
+);
 const SPOOL_KEYS = new Set(["path", "key", ...Object.keys(SPOOL_DEFAULTS)]); // key: the Redis spool's
 const METRICS_KEYS = new Set(["namespace", "endpoint"]);
 /** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
-const STORE_INI_KEYS: Record<string, string> = Object.assign({}, ...Object.values(STORE_KINDS).map((kind) => kind.iniKeys));
+const STORE_INI_KEYS: Record<string, string> = Object.assign(
+  {},
+  ...Object.values(STORE_KINDS).map((kind) => kind.iniKeys),
+);
 
-export function sectionToOptions(section: Record<string, unknown>, sectionName: string, env: NodeJS.ProcessEnv): EventsForwardOptions {
+export function sectionToOptions(
+  section: Record<string, unknown>,
+  sectionName: string,
+  env: NodeJS.ProcessEnv,
+): EventsForwardOptions {
   return readSection(section, sectionName, env).options;
 }
 
@@ -94,17 +135,27 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
     const value = interpolate(where, raw, env);
     const [head, ...rest] = key.split(".");
     const sub = camel(rest.join("."));
-    if ((key === "spool" || key === "metrics") && isObject(value)) Object.assign(key === "spool" ? spool : metrics, value); // JSON
+    if ((key === "spool" || key === "metrics") && isObject(value))
+      Object.assign(key === "spool" ? spool : metrics, value); // JSON
     else if (key === "spool") {
       const field = isRedisSpool(value) ? "url" : "path"; // a redis:// URL, or a file
       spool[field] = value;
       written.set("spool", where).set(`spool.${field}`, where);
     } else if (head === "spool" && sub !== "") {
-      if (!SPOOL_KEYS.has(sub)) throw new OptionError(where, `is not a known key (spool keys: ${[...SPOOL_KEYS].filter((k) => k !== "path").map(snake).map((k) => `spool.${k}`).join(", ")})`);
+      if (!SPOOL_KEYS.has(sub))
+        throw new OptionError(
+          where,
+          `is not a known key (spool keys: ${[...SPOOL_KEYS]
+            .filter((k) => k !== "path")
+            .map(snake)
+            .map((k) => `spool.${k}`)
+            .join(", ")})`,
+        );
       spool[sub] = SPOOL_NUMERIC.has(sub) ? number(where, value) : value;
       written.set(`spool.${sub}`, where);
     } else if (head === "metrics" && sub !== "") {
-      if (!METRICS_KEYS.has(sub)) throw new OptionError(where, "is not a known key (metrics keys: metrics.namespace, metrics.endpoint)");
+      if (!METRICS_KEYS.has(sub))
+        throw new OptionError(where, "is not a known key (metrics keys: metrics.namespace, metrics.endpoint)");
       metrics[sub] = value;
       written.set(`metrics.${sub}`, where);
     } else if (STORE_INI_KEYS[key] !== undefined) {
@@ -118,7 +169,11 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
       written.set(option, where);
     }
   }
-  if (spool.path === undefined && spool.url === undefined) throw new OptionError(`[${sectionName}] spool`, "is required: the spool the apps write to, e.g. spool = /var/lib/myapp/events-spool.db or spool = redis://redis:6379/0");
+  if (spool.path === undefined && spool.url === undefined)
+    throw new OptionError(
+      `[${sectionName}] spool`,
+      "is required: the spool the apps write to, e.g. spool = /var/lib/myapp/events-spool.db or spool = redis://redis:6379/0",
+    );
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
   // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...
@@ -150,7 +205,8 @@ function interpolate(where: string, value: unknown, env: NodeJS.ProcessEnv): unk
 }
 
 function number(where: string, value: unknown): number {
-  const parsed = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+  const parsed =
+    typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
   if (!Number.isFinite(parsed)) throw new OptionError(where, "must be a number");
   return parsed;
 }

@@ -6,9 +6,14 @@ import { NEVER_CAPTURED_HEADERS } from "../http/request-privacy.js";
 // The options whose check is more than a type and a range (the vocabulary is in checks.ts).
 
 export function identifier(value: unknown): string {
-  if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value)) throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
+  if (typeof value !== "string" || !/^[A-Za-z_$][\w$]*$/.test(value))
+    throw new OptionError("name", "must be a JavaScript identifier such as events or events_v2");
   // req.__proto__ = context would swap the request's prototype; constructor, toString... break it too.
-  if (value in Object.prototype) throw new OptionError("name", `${value} would replace a property every object has; choose a name such as events_v2`);
+  if (value in Object.prototype)
+    throw new OptionError(
+      "name",
+      `${value} would replace a property every object has; choose a name such as events_v2`,
+    );
   return value;
 }
 
@@ -33,7 +38,10 @@ export function parseCaptureHeaders(value: unknown): readonly string[] {
     }
     const lower = name.toLowerCase();
     if (NEVER_CAPTURED_HEADERS.includes(lower)) {
-      throw new OptionError("captureHeaders", `${lower} carries credentials and is never recorded (never: ${NEVER_CAPTURED_HEADERS.join(", ")})`);
+      throw new OptionError(
+        "captureHeaders",
+        `${lower} carries credentials and is never recorded (never: ${NEVER_CAPTURED_HEADERS.join(", ")})`,
+      );
     }
     return lower;
   });
@@ -46,7 +54,8 @@ const MIN_CLIENT_IP_KEY_LENGTH = 16;
 /** Option clientIpKey: a secret (or `{ $env }`) of at least 16 characters. */
 export function parseClientIpKey(value: unknown): string {
   const key = resolveSecret("clientIpKey", value);
-  if (key.length < MIN_CLIENT_IP_KEY_LENGTH) throw new OptionError("clientIpKey", `must be at least ${MIN_CLIENT_IP_KEY_LENGTH} characters`);
+  if (key.length < MIN_CLIENT_IP_KEY_LENGTH)
+    throw new OptionError("clientIpKey", `must be at least ${MIN_CLIENT_IP_KEY_LENGTH} characters`);
   return key;
 }
 
@@ -82,7 +91,8 @@ export interface ResolvedMetricsOptions {
 }
 
 export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new OptionError("metrics", "must be { namespace, endpoint }");
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new OptionError("metrics", "must be { namespace, endpoint }");
   const { namespace, endpoint, ...rest } = value as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new OptionError(`metrics.${extra}`, "is not a metrics option (namespace, endpoint)");
@@ -91,6 +101,7 @@ export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
   }
   const match = typeof endpoint === "string" ? /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(endpoint) : null;
   const port = match ? Number(match[2]) : 0;
-  if (!match || port < 1 || port > 65_535) throw new OptionError("metrics.endpoint", "must be host:port of a statsd server, e.g. 127.0.0.1:8125");
+  if (!match || port < 1 || port > 65_535)
+    throw new OptionError("metrics.endpoint", "must be host:port of a statsd server, e.g. 127.0.0.1:8125");
   return { namespace, host: match[1]!.replace(/^\[|\]$/g, ""), port };
 }

@@ -98,8 +98,22 @@ export interface EventsForwardOptions {
 export type ResolvedOptions = Required<
   Omit<
     EventsForwardOptions,
-    | "apiUrl" | "apiToken" | "collector" | "actor" | "skip" | "serializer" | "onDrop" | "logger" | "beforeSend" | "deadLetter"
-    | "shutdownSignals" | "captureHeaders" | "clientIpKey" | "database" | "spool" | "metrics"
+    | "apiUrl"
+    | "apiToken"
+    | "collector"
+    | "actor"
+    | "skip"
+    | "serializer"
+    | "onDrop"
+    | "logger"
+    | "beforeSend"
+    | "deadLetter"
+    | "shutdownSignals"
+    | "captureHeaders"
+    | "clientIpKey"
+    | "database"
+    | "spool"
+    | "metrics"
   >
 > & {
   /** The store the options name (stores/table.ts). */
@@ -126,11 +140,42 @@ export type ResolvedOptions = Required<
 
 /** Every option name eventsForward() understands; anything else is a typo worth reporting. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  "apiUrl", "apiToken", "collector", "instance", "table", "name", "actor", "requestEvents", "expressDictionaryMode", "skip", "batchLimit",
-  "maxBatchBytes", "batchWaitMs", "maxRate", "timePeriod", "maxAttempts", "retryBudgetMs",
-  "backoffBaseMs", "backoffMaxMs", "maxRetryAfterMs", "requestTimeoutMs", "maxEventSize",
-  "maxQueueSize", "serializer", "onDrop", "logger",
-  "maxQueueBytes", "allowInsecureHttp", "shutdownSignals", "shutdownTimeoutMs", "captureHeaders", "clientIpKey",
-  "database", "spool", "publisher", "metrics",
-  "beforeSend", "deadLetter",
+  "apiUrl",
+  "apiToken",
+  "collector",
+  "instance",
+  "table",
+  "name",
+  "actor",
+  "requestEvents",
+  "expressDictionaryMode",
+  "skip",
+  "batchLimit",
+  "maxBatchBytes",
+  "batchWaitMs",
+  "maxRate",
+  "timePeriod",
+  "maxAttempts",
+  "retryBudgetMs",
+  "backoffBaseMs",
+  "backoffMaxMs",
+  "maxRetryAfterMs",
+  "requestTimeoutMs",
+  "maxEventSize",
+  "maxQueueSize",
+  "serializer",
+  "onDrop",
+  "logger",
+  "maxQueueBytes",
+  "allowInsecureHttp",
+  "shutdownSignals",
+  "shutdownTimeoutMs",
+  "captureHeaders",
+  "clientIpKey",
+  "database",
+  "spool",
+  "publisher",
+  "metrics",
+  "beforeSend",
+  "deadLetter",
 ]);

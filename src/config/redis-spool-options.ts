@@ -41,14 +41,18 @@ export function isRedisSpool(value: unknown): boolean {
   return value !== null && typeof value === "object" && "url" in value;
 }
 
-export function resolveRedisSpoolOptions(value: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedRedisSpoolOptions {
+export function resolveRedisSpoolOptions(
+  value: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedRedisSpoolOptions {
   const given = (typeof value === "string" ? { url: value } : value) as Bag;
   const read = new OptionReader(given, { ...SPOOL_DEFAULTS, key: REDIS_KEY_DEFAULT }, "spool.");
   read.onlyKnown(KEYS, "an option of the Redis spool");
   const url = resolveSecret("spool.url", given.url, env);
   // Braces would end the hash tag that keeps every key of the spool in one Redis Cluster slot.
   const key = read.raw("key");
-  if (typeof key !== "string" || !/^[\w.:-]{1,100}$/.test(key)) throw new OptionError("spool.key", "must be 1 to 100 letters, digits or _ . : -");
+  if (typeof key !== "string" || !/^[\w.:-]{1,100}$/.test(key))
+    throw new OptionError("spool.key", "must be 1 to 100 letters, digits or _ . : -");
   const leaseMs = read.int("leaseMs", 100, 3_600_000);
   return {
     kind: "redis",
@@ -68,11 +72,16 @@ export function redisWhere(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new OptionError("spool.url", "is not a valid URL (expected redis://[user:password@]host:port/db or rediss://...)");
+    throw new OptionError(
+      "spool.url",
+      "is not a valid URL (expected redis://[user:password@]host:port/db or rediss://...)",
+    );
   }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new OptionError("spool.url", `must start with redis:// or rediss://, not ${parsed.protocol}//`);
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    throw new OptionError("spool.url", `must start with redis:// or rediss://, not ${parsed.protocol}//`);
   if (parsed.hostname === "") throw new OptionError("spool.url", "has no host");
   const db = parsed.pathname.replace(/^\//, "");
-  if (db !== "" && !/^\d+$/.test(db)) throw new OptionError("spool.url", "must end in a database number (/0) or nothing after the port");
+  if (db !== "" && !/^\d+$/.test(db))
+    throw new OptionError("spool.url", "must end in a database number (/0) or nothing after the port");
   return `${parsed.protocol}//${parsed.host}${db === "" ? "" : `/${db}`}`;
 }

@@ -6,7 +6,14 @@ import { datasetteMode } from "../stores/datasette/sink.js";
 import { STORE_KINDS, storeOf } from "../stores/table.js";
 import { OptionReader, parseUrl, rejectUnknown, type Bag } from "../core/checks.js";
 import { DEFAULTS } from "./defaults.js";
-import { identifier, logger, parseCaptureHeaders, parseClientIpKey, parseShutdownSignals, resolveMetricsOptions } from "./option-parsers.js";
+import {
+  identifier,
+  logger,
+  parseCaptureHeaders,
+  parseClientIpKey,
+  parseShutdownSignals,
+  resolveMetricsOptions,
+} from "./option-parsers.js";
 import { KNOWN_OPTIONS, type AppRequest, type EventsForwardOptions, type ResolvedOptions } from "./options.js";
 import { resolveSpoolOptions } from "./spool-options.js";
 import { isRedisSpool, resolveRedisSpoolOptions } from "./redis-spool-options.js";
@@ -39,19 +46,29 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
   const apiUrl = o.apiUrl === undefined ? undefined : parseApiUrl(o.apiUrl);
   const requestEvents = read.bool("requestEvents");
   if (collector !== undefined && requestEvents && o.serializer === undefined) {
-    throw new OptionError("requestEvents", "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off");
+    throw new OptionError(
+      "requestEvents",
+      "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off",
+    );
   }
   const apiToken = o.apiToken === undefined ? undefined : read.secret("apiToken");
   const allowInsecureHttp = read.bool("allowInsecureHttp");
   // A credential never crosses a network in clear text unless the app says the network is trusted.
-  if (apiToken !== undefined && apiUrl !== undefined) assertSecureTransport("apiUrl", apiUrl, "bearer token (apiToken)", allowInsecureHttp);
-  if (collector !== undefined) assertSecureTransport("collector", collector.url, "collector's signed batches (keySecret)", allowInsecureHttp);
+  if (apiToken !== undefined && apiUrl !== undefined)
+    assertSecureTransport("apiUrl", apiUrl, "bearer token (apiToken)", allowInsecureHttp);
+  if (collector !== undefined)
+    assertSecureTransport("collector", collector.url, "collector's signed batches (keySecret)", allowInsecureHttp);
   const maxEventSize = read.int("maxEventSize", 1, 64 * 1024 * 1024);
   return {
     store,
     apiUrl,
     database: store === "sqlite" ? read.text("database") : noDatabase(o),
-    spool: o.spool === undefined ? undefined : isRedisSpool(o.spool) ? resolveRedisSpoolOptions(o.spool) : resolveSpoolOptions(o.spool),
+    spool:
+      o.spool === undefined
+        ? undefined
+        : isRedisSpool(o.spool)
+          ? resolveRedisSpoolOptions(o.spool)
+          : resolveSpoolOptions(o.spool),
     publisher: publisher(o, read),
     metrics: o.metrics === undefined ? undefined : resolveMetricsOptions(o.metrics),
     apiToken,
@@ -94,20 +111,33 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
 function deadLetterFile(o: EventsForwardOptions, read: OptionReader): string | undefined {
   if (o.deadLetter === undefined) return undefined;
   const path = read.text("deadLetter");
-  if (o.spool !== undefined) throw new OptionError("deadLetter", "is for forwarders without a spool: a SQLite spool keeps its dead letters in the spool file (bounded by spool.maxDeadLetters); a Redis spool keeps none (onDrop sees them)");
-  if (path === ":memory:") throw new OptionError("deadLetter", "must be a file: dead letters in memory would not outlive the process");
+  if (o.spool !== undefined)
+    throw new OptionError(
+      "deadLetter",
+      "is for forwarders without a spool: a SQLite spool keeps its dead letters in the spool file (bounded by spool.maxDeadLetters); a Redis spool keeps none (onDrop sees them)",
+    );
+  if (path === ":memory:")
+    throw new OptionError("deadLetter", "must be a file: dead letters in memory would not outlive the process");
   return path;
 }
 
 function noDatabase(o: EventsForwardOptions): undefined {
-  if (o.database !== undefined && o.publisher !== false) throw new OptionError("database", "names the embedded store, which is only used when no other store (apiUrl, collector) is configured");
+  if (o.database !== undefined && o.publisher !== false)
+    throw new OptionError(
+      "database",
+      "names the embedded store, which is only used when no other store (apiUrl, collector) is configured",
+    );
   return undefined;
 }
 
 function publisher(o: EventsForwardOptions, read: OptionReader): boolean {
   if (o.publisher === undefined) return true;
   const value = read.bool("publisher");
-  if (!value && o.spool === undefined) throw new OptionError("publisher", "false needs the spool option: without a spool, nothing would ever deliver this process's events");
+  if (!value && o.spool === undefined)
+    throw new OptionError(
+      "publisher",
+      "false needs the spool option: without a spool, nothing would ever deliver this process's events",
+    );
   return value;
 }
 
@@ -119,7 +149,10 @@ function defaultActor(request: AppRequest): unknown {
 function parseApiUrl(value: unknown): URL {
   const url = parseUrl("apiUrl", value, ["http:", "https:"]);
   if (datasetteMode(url) === undefined) {
-    throw new OptionError("apiUrl", "must end in /-/create (create the table and insert) or /<table>/-/insert (insert only)");
+    throw new OptionError(
+      "apiUrl",
+      "must end in /-/create (create the table and insert) or /<table>/-/insert (insert only)",
+    );
   }
   return url;
 }

@@ -28,12 +28,17 @@ const SPOOL_KEYS = new Set(["path", ...Object.keys(SPOOL_DEFAULTS)]);
 export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
   const given = typeof value === "string" ? { path: value } : value;
   if (!isBag(given)) {
-    throw new OptionError("spool", 'must be a file path or { path, groupCommitMs?, maxEvents?, leaseMs?, pollMs?, synchronous? }');
+    throw new OptionError(
+      "spool",
+      "must be a file path or { path, groupCommitMs?, maxEvents?, leaseMs?, pollMs?, synchronous? }",
+    );
   }
   const read = new OptionReader(given, SPOOL_DEFAULTS, "spool.");
   read.onlyKnown(SPOOL_KEYS, "a spool option");
-  if (typeof given.path !== "string" || given.path.trim() === "") throw new OptionError("spool.path", "must be a non-empty file path");
-  if (given.path === ":memory:") throw new OptionError("spool.path", "must be a file: an in-memory spool would not outlive the process");
+  if (typeof given.path !== "string" || given.path.trim() === "")
+    throw new OptionError("spool.path", "must be a non-empty file path");
+  if (given.path === ":memory:")
+    throw new OptionError("spool.path", "must be a file: an in-memory spool would not outlive the process");
   const leaseMs = read.int("leaseMs", 100, 3_600_000);
   return {
     kind: "sqlite",

@@ -37,7 +37,10 @@ export class OptionReader {
     if (!this.has(key)) return this.defaults[key] as number;
     const value = this.given[key];
     if (typeof value !== "number" || !Number.isInteger(value)) {
-      throw new OptionError(this.name(key), `must be a whole number, got ${typeof value === "number" ? value : typeof value}`);
+      throw new OptionError(
+        this.name(key),
+        `must be a whole number, got ${typeof value === "number" ? value : typeof value}`,
+      );
     }
     return inRange(this.name(key), value, min, max);
   }
@@ -58,7 +61,8 @@ export class OptionReader {
 
   text(key: string): string {
     const value = this.raw(key);
-    if (typeof value !== "string" || value.length === 0) throw new OptionError(this.name(key), "must be a non-empty string");
+    if (typeof value !== "string" || value.length === 0)
+      throw new OptionError(this.name(key), "must be a non-empty string");
     return value;
   }
 
@@ -72,7 +76,8 @@ export class OptionReader {
   /** One of a few words. */
   oneOf<T extends string>(key: string, values: readonly T[]): T {
     const value = this.raw(key);
-    if (!values.includes(value as T)) throw new OptionError(this.name(key), `must be ${values.map((v) => JSON.stringify(v)).join(" or ")}`);
+    if (!values.includes(value as T))
+      throw new OptionError(this.name(key), `must be ${values.map((v) => JSON.stringify(v)).join(" or ")}`);
     return value as T;
   }
 
@@ -105,7 +110,8 @@ export function parseUrl(option: string, value: unknown, protocols: readonly str
   } catch {
     throw new OptionError(option, "is not a valid URL");
   }
-  if (!protocols.includes(url.protocol)) throw new OptionError(option, `must be a ${protocols.map((p) => p.replace(/:$/, "")).join(" or ")} URL`);
+  if (!protocols.includes(url.protocol))
+    throw new OptionError(option, `must be a ${protocols.map((p) => p.replace(/:$/, "")).join(" or ")} URL`);
   return url;
 }
 

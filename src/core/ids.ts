@@ -26,7 +26,9 @@ function random40(): number {
   }
   const p = poolPos;
   poolPos += 5;
-  return pool[p]! * 2 ** 32 + (((pool[p + 1]! << 24) | (pool[p + 2]! << 16) | (pool[p + 3]! << 8) | pool[p + 4]!) >>> 0);
+  return (
+    pool[p]! * 2 ** 32 + (((pool[p + 1]! << 24) | (pool[p + 2]! << 16) | (pool[p + 3]! << 8) | pool[p + 4]!) >>> 0)
+  );
 }
 
 /** The ten characters of a time in milliseconds (below 2^48), made once a millisecond for every factory. */
@@ -36,7 +38,12 @@ export function encodeTime(ms: number): string {
     const high = Math.floor(ms / TWO_30); // below 2^18
     const low = ms - high * TWO_30;
     lastTime.ms = ms;
-    lastTime.text = PAIRS[high >>> 10]! + PAIRS[high & 1023]! + PAIRS[(low >>> 20) & 1023]! + PAIRS[(low >>> 10) & 1023]! + PAIRS[low & 1023]!;
+    lastTime.text =
+      PAIRS[high >>> 10]! +
+      PAIRS[high & 1023]! +
+      PAIRS[(low >>> 20) & 1023]! +
+      PAIRS[(low >>> 10) & 1023]! +
+      PAIRS[low & 1023]!;
   }
   return lastTime.text;
 }

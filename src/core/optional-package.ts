@@ -4,7 +4,13 @@ import { OptionError } from "./errors.js";
  * Loads an optional package with `load` (createRequire's require); a failure becomes an
  * OptionError naming the option that needs it and what to do: install it, or why it did not load.
  */
-export function requireOptional<T>(option: string, id: string, load: (id: string) => unknown, needer = "", label = id): T {
+export function requireOptional<T>(
+  option: string,
+  id: string,
+  load: (id: string) => unknown,
+  needer = "",
+  label = id,
+): T {
   try {
     return load(id) as T;
   } catch (error) {

@@ -27,7 +27,9 @@ export function installShutdownSignals(
     remove();
     // Forwarder timers are unref'd; this one keeps the process alive for the drain.
     const keepAlive = setTimeout(() => {}, keepAliveMs);
-    const done = close().catch((error: unknown) => logger.error(`closing on ${signal} failed: ${(error as Error).message}`));
+    const done = close().catch((error: unknown) =>
+      logger.error(`closing on ${signal} failed: ${(error as Error).message}`),
+    );
     draining.add(done);
     void done.then(async () => {
       draining.delete(done);

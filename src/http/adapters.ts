@@ -19,7 +19,11 @@ export interface FrameworkAdapters {
  * Every framework adapter of one handle, sharing one recorder (the per-request logic).
  * `close` drains the forwarder: the Fastify plugin calls it when the app closes.
  */
-export function createAdapters(target: PutTarget, settings: RecorderSettings & { expressDictionaryMode: boolean }, close: () => Promise<unknown>) {
+export function createAdapters(
+  target: PutTarget,
+  settings: RecorderSettings & { expressDictionaryMode: boolean },
+  close: () => Promise<unknown>,
+) {
   const recorder = createRecorder(target, settings);
   const adapters: FrameworkAdapters = {
     fastify: createFastifyPlugin(recorder, close),

@@ -27,7 +27,9 @@ export function createHonoMiddleware(recorder: RequestRecorder, logger: Logger):
     if (incoming === undefined || outgoing === undefined) {
       if (!warned) {
         warned = true;
-        logger.warn("events.hono records requests on Node through @hono/node-server; this server gives no Node request (c.env.incoming): nothing recorded (reported once)");
+        logger.warn(
+          "events.hono records requests on Node through @hono/node-server; this server gives no Node request (c.env.incoming): nothing recorded (reported once)",
+        );
       }
       return next();
     }
@@ -49,6 +51,8 @@ export function createHonoMiddleware(recorder: RequestRecorder, logger: Logger):
 function matchedRoute(c: Context): string | undefined {
   const route = c.req.matchedRoutes[c.req.routeIndex];
   if (route === undefined) return undefined;
-  const handler = ((route.handler as unknown as Record<string, unknown>)[COMPOSED_HANDLER] ?? route.handler) as (...args: unknown[]) => unknown;
+  const handler = ((route.handler as unknown as Record<string, unknown>)[COMPOSED_HANDLER] ?? route.handler) as (
+    ...args: unknown[]
+  ) => unknown;
   return handler.length >= 2 ? undefined : route.path;
 }

@@ -3,10 +3,10 @@ import type { RequestEvents } from "./request-events.js";
 import type { RequestRecorder } from "./request-recorder.js";
 
 /** A node:http request handler whose `req` carries the request context. */
-export type WrappedHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (
-  req: Req & { events: RequestEvents },
-  res: Res,
-) => unknown;
+export type WrappedHandler<
+  Req extends IncomingMessage = IncomingMessage,
+  Res extends ServerResponse = ServerResponse,
+> = (req: Req & { events: RequestEvents }, res: Res) => unknown;
 
 /**
  * `http.createServer(events.wrap(handler))`: the context as `req[name]` before the handler runs,

@@ -51,7 +51,11 @@ export interface RequestFacts {
  * The automatic `request` event's properties. `status` is null when the client saw none (it
  * left before the headers went out); `aborted` when it left before the response was complete.
  */
-export function requestEventProperties(facts: RequestFacts, status: number | null, aborted: boolean): Record<string, unknown> {
+export function requestEventProperties(
+  facts: RequestFacts,
+  status: number | null,
+  aborted: boolean,
+): Record<string, unknown> {
   const properties: Record<string, unknown> = {
     method: facts.method,
     path: facts.path,
@@ -70,7 +74,10 @@ export function requestEventProperties(facts: RequestFacts, status: number | nul
  * fires in both cases, after 'finish', so one plain listener is enough (`once` wraps the listener
  * and removes it again: work on every request); `done` guards against a second emit.
  */
-export function onResponseDone(res: ServerResponse, inFlight: { done(status: number | null, aborted: boolean): void }): void {
+export function onResponseDone(
+  res: ServerResponse,
+  inFlight: { done(status: number | null, aborted: boolean): void },
+): void {
   res.on("close", () => inFlight.done(statusSeen(res), !res.writableFinished));
 }
 

@@ -2,7 +2,12 @@ import { createHmac } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
 /** Headers that carry credentials: never recorded, even when named in captureHeaders. */
-export const NEVER_CAPTURED_HEADERS: readonly string[] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+export const NEVER_CAPTURED_HEADERS: readonly string[] = [
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+];
 
 /** The longest path or route a request event records, in characters. */
 export const MAX_PATH_LENGTH = 1024;

@@ -3,7 +3,14 @@ import { RequestEvents, type PutTarget } from "./request-events.js";
 import { BeforeSendError, EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import type { AppRequest } from "../config/options.js";
-import { onResponseDone, pathOf, requestEventProperties, requestIdOf, type RequestFacts, type RouteOf } from "./request-event.js";
+import {
+  onResponseDone,
+  pathOf,
+  requestEventProperties,
+  requestIdOf,
+  type RequestFacts,
+  type RouteOf,
+} from "./request-event.js";
 import { capturedHeaders, clientIpHash, clientIpOf } from "./request-privacy.js";
 
 /** The options every framework adapter applies the same way. */
@@ -69,8 +76,19 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
     try {
       const startedAt = performance.now();
       const context = new RequestEvents(target, requestIdOf(req), request, settings.actor);
-      if (!settings.requestEvents || isSkipped(request)) return new RequestInFlight(recorder, context, request, undefined, "", routeOf, startedAt, undefined, true);
-      return new RequestInFlight(recorder, context, request, req.method, pathOf(originalUrl(request, req)), routeOf, startedAt, optInFacts(request, req), false);
+      if (!settings.requestEvents || isSkipped(request))
+        return new RequestInFlight(recorder, context, request, undefined, "", routeOf, startedAt, undefined, true);
+      return new RequestInFlight(
+        recorder,
+        context,
+        request,
+        req.method,
+        pathOf(originalUrl(request, req)),
+        routeOf,
+        startedAt,
+        optInFacts(request, req),
+        false,
+      );
     } catch (error) {
       // Recording is best effort: whatever goes wrong here, the request goes on.
       settings.logger.warn(`could not record this request: ${(error as Error)?.message ?? String(error)}`);
@@ -88,9 +106,17 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
       // forwarder, a closed one is expected at shutdown; anything else (an actor() that returns
       // an object, a serializer that cannot take request events) is a bug worth one warning. A
       // failing beforeSend is counted and reported once where it runs (row/before-send.ts).
-      if (error instanceof EventQueueFullError || error instanceof ForwarderClosedError || error instanceof BeforeSendError || reportedUnrecordable) return;
+      if (
+        error instanceof EventQueueFullError ||
+        error instanceof ForwarderClosedError ||
+        error instanceof BeforeSendError ||
+        reportedUnrecordable
+      )
+        return;
       reportedUnrecordable = true;
-      settings.logger.warn(`request events cannot be recorded: ${(error as Error)?.message ?? String(error)} (reported once)`);
+      settings.logger.warn(
+        `request events cannot be recorded: ${(error as Error)?.message ?? String(error)} (reported once)`,
+      );
     }
   }
 

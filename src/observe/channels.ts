@@ -126,8 +126,20 @@ export class ChannelPublisher implements ForwarderObserver {
   onRequestStart(events: number, retry: boolean, bytes = 0): void {
     this.attempt = retry ? this.attempt + 1 : 1;
     // The context is built only when someone listens to the start or the end of a request.
-    if (!sendStart.hasSubscribers && !sendAsyncEnd.hasSubscribers && !sendEnd.hasSubscribers && !sendAsyncStart.hasSubscribers) return;
-    const context: SendContext = { forwarder: this.identity, store: this.identity.store, events, bytes, attempt: this.attempt };
+    if (
+      !sendStart.hasSubscribers &&
+      !sendAsyncEnd.hasSubscribers &&
+      !sendEnd.hasSubscribers &&
+      !sendAsyncStart.hasSubscribers
+    )
+      return;
+    const context: SendContext = {
+      forwarder: this.identity,
+      store: this.identity.store,
+      events,
+      bytes,
+      attempt: this.attempt,
+    };
     this.context = context;
     sendStart.publish(context);
     sendEnd.publish(context); // the synchronous part ends here; the answer comes later (asyncStart/asyncEnd)
@@ -151,21 +163,47 @@ export class ChannelPublisher implements ForwarderObserver {
   onSent(): void {}
 
   onDrop(events: number, reason: string, status?: number): void {
-    if (dropChannel.hasSubscribers) dropChannel.publish({ forwarder: this.identity, store: this.identity.store, events, reason, status } satisfies DropMessage);
+    if (dropChannel.hasSubscribers)
+      dropChannel.publish({
+        forwarder: this.identity,
+        store: this.identity.store,
+        events,
+        reason,
+        status,
+      } satisfies DropMessage);
   }
 
   onOverflow(reason?: string): void {
-    if (overflowChannel.hasSubscribers) overflowChannel.publish({ forwarder: this.identity, store: this.identity.store, reason: reason ?? "the queue is full" } satisfies OverflowMessage);
+    if (overflowChannel.hasSubscribers)
+      overflowChannel.publish({
+        forwarder: this.identity,
+        store: this.identity.store,
+        reason: reason ?? "the queue is full",
+      } satisfies OverflowMessage);
   }
 
   onRetry(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void {
     if (!retryChannel.hasSubscribers) return;
-    retryChannel.publish({ forwarder: this.identity, store: this.identity.store, attempt, delayMs, status: failure.status, reason: failure.reason } satisfies RetryMessage);
+    retryChannel.publish({
+      forwarder: this.identity,
+      store: this.identity.store,
+      attempt,
+      delayMs,
+      status: failure.status,
+      reason: failure.reason,
+    } satisfies RetryMessage);
   }
 
   /** The backlog warning, as the forwarder logs it. */
   onBacklog(level: BacklogMessage["level"], waiting: number, bound: number): void {
-    if (backlogChannel.hasSubscribers) backlogChannel.publish({ forwarder: this.identity, store: this.identity.store, level, waiting, bound } satisfies BacklogMessage);
+    if (backlogChannel.hasSubscribers)
+      backlogChannel.publish({
+        forwarder: this.identity,
+        store: this.identity.store,
+        level,
+        waiting,
+        bound,
+      } satisfies BacklogMessage);
   }
 }
 

@@ -1,5 +1,12 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { CHANNELS, type DropMessage, type ForwarderIdentity, type OverflowMessage, type RetryMessage, type SendContext } from "./channels.js";
+import {
+  CHANNELS,
+  type DropMessage,
+  type ForwarderIdentity,
+  type OverflowMessage,
+  type RetryMessage,
+  type SendContext,
+} from "./channels.js";
 
 /** The end of a traced request: the tracing channel's asyncEnd, when the context holds the outcome. */
 const SEND_END = `tracing:${CHANNELS.send}:asyncEnd`;

@@ -11,7 +11,11 @@ import { listen } from "./listen.js";
  * refused), and the timer `.post` for each request. UDP: a missing statsd server costs nothing.
  * A subscriber of the forwarder's diagnostics channels (observe/channels.ts), for one forwarder.
  */
-export function statsdSubscriber(forwarder: ForwarderIdentity, options: ResolvedMetricsOptions, logger: Logger): { close(): Promise<void> } {
+export function statsdSubscriber(
+  forwarder: ForwarderIdentity,
+  options: ResolvedMetricsOptions,
+  logger: Logger,
+): { close(): Promise<void> } {
   // Loaded here, not at import: apps without metrics never load the client.
   const { StatsD: Client } = createRequire(import.meta.url)("hot-shots") as { StatsD: new (o: object) => StatsD };
   let warned = false;
@@ -50,7 +54,10 @@ export function debugSubscriber(forwarder: ForwarderIdentity, logger: Logger): (
   const debug = (message: string) => logger.debug?.(message);
   return listen(
     {
-      request: (c) => debug(`${c.outcome === "sent" ? "sent" : "failed to send"} ${c.events} event(s) in ${Math.round(c.durationMs!)} ms${c.outcome === "sent" ? "" : `: ${c.reason}`}`),
+      request: (c) =>
+        debug(
+          `${c.outcome === "sent" ? "sent" : "failed to send"} ${c.events} event(s) in ${Math.round(c.durationMs!)} ms${c.outcome === "sent" ? "" : `: ${c.reason}`}`,
+        ),
       dropped: (m) => debug(`dropped ${m.events} event(s)`),
       overflowed: () => debug("refused an event: the queue is full"),
     },

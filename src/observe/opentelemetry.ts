@@ -21,15 +21,31 @@ export interface OpenTelemetryMetricsOptions {
  * diagnostics channels; returns the function that stops it.
  */
 export function recordOpenTelemetryMetrics(meter: Meter, options: OpenTelemetryMetricsOptions = {}): () => void {
-  const counter = (name: string, unit: string, description: string) => meter.createCounter(`events_forward.${name}`, { unit, description });
-  const exported = counter("exporter.event.exported", "{event}", "Events whose delivery finished: sent, or given up on (error.type set)");
-  const retried = counter("exporter.request.retried", "{request}", "Failed requests that will be repeated after a pause");
-  const refused = counter("processor.event.refused", "{event}", "put() calls refused because the queue was full (error.type queue_full)");
+  const counter = (name: string, unit: string, description: string) =>
+    meter.createCounter(`events_forward.${name}`, { unit, description });
+  const exported = counter(
+    "exporter.event.exported",
+    "{event}",
+    "Events whose delivery finished: sent, or given up on (error.type set)",
+  );
+  const retried = counter(
+    "exporter.request.retried",
+    "{request}",
+    "Failed requests that will be repeated after a pause",
+  );
+  const refused = counter(
+    "processor.event.refused",
+    "{event}",
+    "put() calls refused because the queue was full (error.type queue_full)",
+  );
   const duration = meter.createHistogram("events_forward.exporter.request.duration", {
     unit: "s",
     description: "Duration of each request to the store (each attempt of a batch)",
   });
-  const component = (forwarder: ForwarderIdentity): Attributes => ({ "otel.component.type": "events_forward", "otel.component.name": forwarder.name });
+  const component = (forwarder: ForwarderIdentity): Attributes => ({
+    "otel.component.type": "events_forward",
+    "otel.component.name": forwarder.name,
+  });
   const stop = listen({
     request(context) {
       const attributes = component(context.forwarder);
@@ -41,7 +57,8 @@ export function recordOpenTelemetryMetrics(meter: Meter, options: OpenTelemetryM
       }
       duration.record(context.durationMs! / 1000, attributes);
     },
-    dropped: (message) => exported.add(message.events, { ...component(message.forwarder), "error.type": errorType(message.status) }),
+    dropped: (message) =>
+      exported.add(message.events, { ...component(message.forwarder), "error.type": errorType(message.status) }),
     retrying: (message) => retried.add(1, { ...component(message.forwarder), "error.type": errorType(message.status) }),
     overflowed: (message) => refused.add(1, { ...component(message.forwarder), "error.type": "queue_full" }),
   });
@@ -52,7 +69,10 @@ export function recordOpenTelemetryMetrics(meter: Meter, options: OpenTelemetryM
     description: "Events accepted and not yet delivered or dropped",
   });
   const observe = (result: { observe(value: number, attributes?: Attributes): void }) =>
-    result.observe(source.stats().queued, { "otel.component.type": "events_forward", "otel.component.name": source.contextName });
+    result.observe(source.stats().queued, {
+      "otel.component.type": "events_forward",
+      "otel.component.name": source.contextName,
+    });
   queueSize.addCallback(observe);
   return () => {
     stop();

@@ -7,9 +7,16 @@ export interface QueueBound {
 }
 
 /** The queue's bound from the options: a spool's is its maxEvents, the memory queue's maxQueueSize and maxQueueBytes. */
-export function queueBound(settings: { maxQueueSize?: number; maxQueueBytes?: number; spool?: { maxEvents: number } }): QueueBound {
+export function queueBound(settings: {
+  maxQueueSize?: number;
+  maxQueueBytes?: number;
+  spool?: { maxEvents: number };
+}): QueueBound {
   if (settings.spool !== undefined) return { events: settings.spool.maxEvents, bytes: Number.POSITIVE_INFINITY };
-  return { events: settings.maxQueueSize ?? Number.POSITIVE_INFINITY, bytes: settings.maxQueueBytes ?? Number.POSITIVE_INFINITY };
+  return {
+    events: settings.maxQueueSize ?? Number.POSITIVE_INFINITY,
+    bytes: settings.maxQueueBytes ?? Number.POSITIVE_INFINITY,
+  };
 }
 
 /** batchLimit × maxRate / timePeriod: the events per second the rate limit lets through (Infinity without one). */
@@ -60,5 +67,7 @@ export class BacklogReporter {
 }
 
 function formatRate(perSecond: number): string {
-  return Number.isFinite(perSecond) ? `${Math.round(perSecond * 100) / 100} events/s` : "what the store takes (no rate limit: timePeriod 0)";
+  return Number.isFinite(perSecond)
+    ? `${Math.round(perSecond * 100) / 100} events/s`
+    : "what the store takes (no rate limit: timePeriod 0)";
 }

@@ -29,7 +29,8 @@ export class BatchDelivery {
     if (this.parts.sink.bodyBytes === undefined) return batch;
     let bytes = batch.reduce((sum, event) => sum + event.bytes, 0);
     let count = batch.length;
-    while (count > 1 && this.parts.sink.bodyBytes(count, bytes) > this.parts.settings.maxBatchBytes) bytes -= batch[--count]!.bytes;
+    while (count > 1 && this.parts.sink.bodyBytes(count, bytes) > this.parts.settings.maxBatchBytes)
+      bytes -= batch[--count]!.bytes;
     return count === batch.length ? batch : batch.slice(0, count);
   }
 
@@ -76,7 +77,10 @@ export class BatchDelivery {
     this.parts.settings.logger.error(`dropped ${batch.length} event(s) for ${this.parts.sink.description}: ${reason}`);
     if (this.parts.settings.onDrop === undefined) return;
     try {
-      this.parts.settings.onDrop(batch.map((event) => event.json), reason);
+      this.parts.settings.onDrop(
+        batch.map((event) => event.json),
+        reason,
+      );
     } catch (error) {
       this.parts.settings.logger.error(`onDrop threw: ${(error as Error).message}`);
     }

@@ -84,13 +84,22 @@ export class BatchSender {
       if (!result.unreachable) {
         attempts++;
         budgetStart ??= Date.now();
-        if (attempts >= settings.maxAttempts) return { ...result, attempts: failures, reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)` };
+        if (attempts >= settings.maxAttempts)
+          return {
+            ...result,
+            attempts: failures,
+            reason: `${result.reason} (gave up after ${attempts} attempts, option maxAttempts)`,
+          };
         // The budget counts from the first failure that used an attempt. As baseplate's RetryPolicy,
         // the last backoff is cut to what is left of it, for one more try at its end; a Retry-After
         // longer than what is left is not cut (the store asked for it), so the batch gives up.
         const left = budgetStart + settings.retryBudgetMs - Date.now();
         if (left <= 0 || asked > left) {
-          return { ...result, attempts: failures, reason: `${result.reason} (gave up: the ${settings.retryBudgetMs} ms retry budget is used up, option retryBudgetMs)` };
+          return {
+            ...result,
+            attempts: failures,
+            reason: `${result.reason} (gave up: the ${settings.retryBudgetMs} ms retry budget is used up, option retryBudgetMs)`,
+          };
         }
         wait = Math.min(wait, left);
       }

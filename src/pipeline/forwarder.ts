@@ -86,7 +86,8 @@ export class Forwarder {
   private readonly rowLimit: RowLimit;
   private readonly overflow: OverflowReporter;
   private readonly backlog: BacklogReporter;
-  private readonly capacity = () => capacityPerSecond(this.rowLimit.value, this.settings.maxRate, this.settings.timePeriod);
+  private readonly capacity = () =>
+    capacityPerSecond(this.rowLimit.value, this.settings.maxRate, this.settings.timePeriod);
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -109,11 +110,28 @@ export class Forwarder {
     this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
     this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
     this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
-    this.backlog = new BacklogReporter(this.settings.logger, this.sink.description, queueBound(this.settings), this.capacity, (level, waiting, bound) =>
-      this.observer.onBacklog?.(level, waiting, bound),
+    this.backlog = new BacklogReporter(
+      this.settings.logger,
+      this.sink.description,
+      queueBound(this.settings),
+      this.capacity,
+      (level, waiting, bound) => this.observer.onBacklog?.(level, waiting, bound),
     );
-    this.sender = new BatchSender({ settings: this.settings, sink: this.sink, rateLimit: this.rateLimit, stopping: this.stopping.signal, observer: this.observer });
-    this.delivery = new BatchDelivery({ settings: this.settings, sink: this.sink, sender: this.sender, rowLimit: this.rowLimit, observer: this.observer, deadLetters: parts.deadLetters });
+    this.sender = new BatchSender({
+      settings: this.settings,
+      sink: this.sink,
+      rateLimit: this.rateLimit,
+      stopping: this.stopping.signal,
+      observer: this.observer,
+    });
+    this.delivery = new BatchDelivery({
+      settings: this.settings,
+      sink: this.sink,
+      sender: this.sender,
+      rowLimit: this.rowLimit,
+      observer: this.observer,
+      deadLetters: parts.deadLetters,
+    });
     this.queue.onAvailable(() => this.schedule());
   }
 
@@ -133,7 +151,8 @@ export class Forwarder {
     this.pendingBytes += event.bytes;
     this.backlog.observe(this.queue.size, this.pendingBytes);
     if (this.queue.size === 1) this.pendingSince = Date.now();
-    const filledByBytes = this.pendingBytes >= this.settings.maxBatchBytes && this.pendingBytes - event.bytes < this.settings.maxBatchBytes;
+    const filledByBytes =
+      this.pendingBytes >= this.settings.maxBatchBytes && this.pendingBytes - event.bytes < this.settings.maxBatchBytes;
     if (this.queue.size === this.rowLimit.value || filledByBytes) this.reschedule();
     else this.schedule();
   }
@@ -141,7 +160,17 @@ export class Forwarder {
   stats(): ForwarderStats {
     const { sent, retried, dropped, overflowed, requests, failedRequests } = this.counters;
     const capacity = { capacityPerSecond: this.capacity() };
-    return { queued: this.queue.size, sent, retried, dropped, overflowed, requests, failedRequests, ...capacity, ...this.queue.stats() };
+    return {
+      queued: this.queue.size,
+      sent,
+      retried,
+      dropped,
+      overflowed,
+      requests,
+      failedRequests,
+      ...capacity,
+      ...this.queue.stats(),
+    };
   }
 
   /** Delivers every event accepted before the call, without waiting for the rate limit. */
@@ -176,7 +205,9 @@ export class Forwarder {
     if (!this.queue.durable) return result;
     // A process that only writes to a spool always leaves its events there: nothing to report.
     if (left > 0 && this.publishedAtStop) {
-      this.settings.logger.warn(`closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`);
+      this.settings.logger.warn(
+        `closed with ${left} events not yet delivered to ${this.sink.description}; they stay queued for the next start`,
+      );
     }
     return { ...result, spooled: left };
   }
@@ -221,7 +252,14 @@ export class Forwarder {
   }
 
   private schedule(): void {
-    if (this.timer !== undefined || this.mutex.isLocked() || this.queue.size === 0 || !this.queue.publishing || this.stopping.signal.aborted) return;
+    if (
+      this.timer !== undefined ||
+      this.mutex.isLocked() ||
+      this.queue.size === 0 ||
+      !this.queue.publishing ||
+      this.stopping.signal.aborted
+    )
+      return;
     const now = Date.now();
     // The rate limit's last answer is a lower bound of its next (a window only frees with time):
     // waiting it out here spares put() a tick that would only find the window still closed.
@@ -234,7 +272,12 @@ export class Forwarder {
 
   /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
   private fillDelay(now: number): number {
-    if (this.settings.batchWaitMs === 0 || this.queue.size >= this.rowLimit.value || this.pendingBytes >= this.settings.maxBatchBytes) return 0;
+    if (
+      this.settings.batchWaitMs === 0 ||
+      this.queue.size >= this.rowLimit.value ||
+      this.pendingBytes >= this.settings.maxBatchBytes
+    )
+      return 0;
     return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
   }
 

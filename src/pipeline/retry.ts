@@ -10,8 +10,15 @@ const NOT_PROCESSED = new Set([429, 503]);
  * will never take such a request, so they are not retried, unless `retryEvery5xx` (the collector,
  * as baseplate's publisher retries every status from 500).
  */
-export function classifyStatus(status: number, retryAfter: string | undefined, now: number, reason: string, retryEvery5xx = false): Failure {
-  const retry = status === 408 || status === 429 || (status >= 500 && (retryEvery5xx || (status !== 501 && status !== 505)));
+export function classifyStatus(
+  status: number,
+  retryAfter: string | undefined,
+  now: number,
+  reason: string,
+  retryEvery5xx = false,
+): Failure {
+  const retry =
+    status === 408 || status === 429 || (status >= 500 && (retryEvery5xx || (status !== 501 && status !== 505)));
   return {
     ok: false,
     retry,
@@ -24,7 +31,14 @@ export function classifyStatus(status: number, retryAfter: string | undefined, n
 }
 
 /** Error codes that mean nothing reached the store, so nothing can have been written. */
-const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
 /** How the forwarder reacts to a request that failed without an HTTP answer. */
 export function classifyError(error: unknown, timedOut: boolean): Failure {

@@ -22,7 +22,13 @@ type Put = (event: unknown, meta: EventMeta) => void;
  * put() with the hook in front of it. The root wraps put() only when the option is set, so a
  * forwarder without a hook does no work for it.
  */
-export function withBeforeSend(hook: BeforeSend, put: Put, isClosed: () => boolean, counts: BeforeSendStats, logger: Logger): Put {
+export function withBeforeSend(
+  hook: BeforeSend,
+  put: Put,
+  isClosed: () => boolean,
+  counts: BeforeSendStats,
+  logger: Logger,
+): Put {
   let reported = false;
   const fail = (problem: string, cause?: unknown): never => {
     counts.beforeSendErrors++;
@@ -46,7 +52,10 @@ export function withBeforeSend(hook: BeforeSend, put: Put, isClosed: () => boole
       return;
     }
     // undefined is the usual bug (a branch that forgot to return): dropping silently would hide it.
-    if (shaped === undefined || typeof shaped !== "object") fail(`option beforeSend returned ${shaped === undefined ? "undefined" : describe(shaped)}: return the event (changed or not), or null to drop it`);
+    if (shaped === undefined || typeof shaped !== "object")
+      fail(
+        `option beforeSend returned ${shaped === undefined ? "undefined" : describe(shaped)}: return the event (changed or not), or null to drop it`,
+      );
     put(shaped, meta);
   };
 }

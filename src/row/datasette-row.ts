@@ -1,6 +1,23 @@
 import { EventError } from "../core/errors.js";
-import { checkInput, describe, idText, propertiesJson, pythonIsoformat, pythonIsoformatLength, toIsoDate, wellFormed, type EventInput, type EventMeta, type Serializer } from "./event-input.js";
-import { flatProperties, flatPropertiesColumn, writeFlatPropertiesColumn, type FlatProperties } from "./flat-properties.js";
+import {
+  checkInput,
+  describe,
+  idText,
+  propertiesJson,
+  pythonIsoformat,
+  pythonIsoformatLength,
+  toIsoDate,
+  wellFormed,
+  type EventInput,
+  type EventMeta,
+  type Serializer,
+} from "./event-input.js";
+import {
+  flatProperties,
+  flatPropertiesColumn,
+  writeFlatPropertiesColumn,
+  type FlatProperties,
+} from "./flat-properties.js";
 import { MonotonicUlid, ulidText, writeEncoded40 } from "../core/ids.js";
 import type { QueuedEvent } from "../pipeline/queue.js";
 import { writeAscii, writeBytes } from "./bytes.js";
@@ -100,7 +117,8 @@ class Row implements QueuedEvent, FlatProperties {
     at = writeBytes(into, at, asciiBytes(this.idHead, heads));
     at = writeEncoded40(into, at, this.idLow);
     at = writeBytes(into, at, this.eventSegment.utf8);
-    at = this.createdText === undefined ? writeBytes(into, at, this.time.bytes) : writeAscii(into, at, this.createdText);
+    at =
+      this.createdText === undefined ? writeBytes(into, at, this.time.bytes) : writeAscii(into, at, this.createdText);
     at = writeBytes(into, at, this.actorSegment.utf8);
     at = writeFlatPropertiesColumn(into, at, this.copy!, this.requestId);
     into[at] = 0x7d; // }
@@ -133,7 +151,12 @@ export class DatasetteRows {
   /** Made once per event name and kept (up to a bound): names repeat, and alternate. */
   private readonly eventSegments = new Map<string, Segment>();
   private actorSegment: Segment & { actorId: string | null; databaseName: unknown; tableName: unknown } = {
-    actorId: null, databaseName: null, tableName: null, text: "", bytes: 0, utf8: new Uint8Array(0),
+    actorId: null,
+    databaseName: null,
+    tableName: null,
+    text: "",
+    bytes: 0,
+    utf8: new Uint8Array(0),
   };
 
   constructor(instance: string) {
@@ -150,7 +173,9 @@ export class DatasetteRows {
   queued(input: unknown, meta: EventMeta): QueuedEvent {
     const event = checkInput(input);
     const row = this.row(event, meta);
-    return flatProperties(row, event.properties, meta.requestId, meta.requestIdIsPlain) ? row : row.complete(this.propertiesColumn(event, meta));
+    return flatProperties(row, event.properties, meta.requestId, meta.requestIdIsPlain)
+      ? row
+      : row.complete(this.propertiesColumn(event, meta));
   }
 
   /** Every column but the properties, and their bytes. */
@@ -171,21 +196,39 @@ export class DatasetteRows {
   private eventSegmentOf(name: string): Segment {
     let segment = this.eventSegments.get(name);
     if (segment === undefined) {
-      segment = segmentOf(['","instance":', this.instanceJson, ',"event":', JSON.stringify(wellFormed(name)), ',"created":"']);
+      segment = segmentOf([
+        '","instance":',
+        this.instanceJson,
+        ',"event":',
+        JSON.stringify(wellFormed(name)),
+        ',"created":"',
+      ]);
       if (this.eventSegments.size < MAX_EVENT_NAMES) this.eventSegments.set(name, segment);
     }
     return segment;
   }
 
   /** The last one is kept: the events of one request share their actor. */
-  private actorSegmentOf(actorId: string | null, databaseName: string | null | undefined, tableName: string | null | undefined): Segment {
+  private actorSegmentOf(
+    actorId: string | null,
+    databaseName: string | null | undefined,
+    tableName: string | null | undefined,
+  ): Segment {
     const last = this.actorSegment;
     // An empty name is null, as the plugin writes it (`if database_name:`).
     const database = databaseName || null;
     const table = tableName || null;
     if (actorId !== last.actorId || database !== last.databaseName || table !== last.tableName || last.text === "") {
       const actorJson = actorId === null ? "null" : JSON.stringify(wellFormed(actorId));
-      const segment = segmentOf(['","actor_id":', actorJson, ',"database_name":', nameJson(database), ',"table_name":', nameJson(table), ',"properties":']);
+      const segment = segmentOf([
+        '","actor_id":',
+        actorJson,
+        ',"database_name":',
+        nameJson(database),
+        ',"table_name":',
+        nameJson(table),
+        ',"properties":',
+      ]);
       this.actorSegment = { actorId, databaseName: database, tableName: table, ...segment };
     }
     return this.actorSegment;
@@ -200,7 +243,15 @@ export class DatasetteRows {
 
 /** The row's text, from a few long pieces: a string made of many short ones costs more to write out. */
 function rowText(row: Row, propertiesColumn: string): string {
-  return '{"id":"' + ulidText(row.idHead, row.idLow) + row.eventSegment.text + row.created + row.actorSegment.text + propertiesColumn + "}";
+  return (
+    '{"id":"' +
+    ulidText(row.idHead, row.idLow) +
+    row.eventSegment.text +
+    row.created +
+    row.actorSegment.text +
+    propertiesColumn +
+    "}"
+  );
 }
 
 /** Serialization failures (a getter, a toJSON, a BigInt) become EventErrors naming the event. */
@@ -209,7 +260,9 @@ function guarded<T>(name: string, make: () => T): T {
     return make();
   } catch (error) {
     if (error instanceof EventError) throw error;
-    throw new EventError(`event ${describe(name)} cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
+    throw new EventError(`event ${describe(name)} cannot be serialized to JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -39,7 +39,10 @@ export const ROW_COLUMNS = [
  * Compact JSON, where the plugin writes json.dumps's spaced, ASCII-only form: see
  * docs/compatibility.md for why.
  */
-export function propertiesJson(properties: Record<string, unknown> | undefined, requestId: string | undefined): string | undefined {
+export function propertiesJson(
+  properties: Record<string, unknown> | undefined,
+  requestId: string | undefined,
+): string | undefined {
   if (properties === undefined) return requestId === undefined ? "{}" : `{"request_id":${JSON.stringify(requestId)}}`;
   if (requestId === undefined || "request_id" in properties) return JSON.stringify(properties);
   const proto = Object.getPrototypeOf(properties) as unknown;
@@ -62,8 +65,13 @@ export function checkInput(input: unknown): EventInput {
   // Named reads: a keyed one (event[key]) cost a put() more than both checks together.
   checkName(event, "databaseName", event.databaseName);
   checkName(event, "tableName", event.tableName);
-  if (event.properties !== undefined && (event.properties === null || typeof event.properties !== "object" || Array.isArray(event.properties))) {
-    throw new EventError(`event ${describe(event.event)}: properties must be a plain object, got ${describe(event.properties)}`);
+  if (
+    event.properties !== undefined &&
+    (event.properties === null || typeof event.properties !== "object" || Array.isArray(event.properties))
+  ) {
+    throw new EventError(
+      `event ${describe(event.event)}: properties must be a plain object, got ${describe(event.properties)}`,
+    );
   }
   return event;
 }
@@ -92,9 +100,16 @@ interface WellFormed {
 
 export function toIsoDate(created: EventInput["created"]): string {
   if (created === undefined) return pythonIsoformat(Date.now());
-  const date = created instanceof Date ? created : typeof created === "string" || typeof created === "number" ? new Date(created) : undefined;
+  const date =
+    created instanceof Date
+      ? created
+      : typeof created === "string" || typeof created === "number"
+        ? new Date(created)
+        : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
-    throw new EventError(`created must be a Date, an ISO 8601 string or milliseconds since the epoch, got ${describe(created)}`);
+    throw new EventError(
+      `created must be a Date, an ISO 8601 string or milliseconds since the epoch, got ${describe(created)}`,
+    );
   }
   return pythonIsoformat(date.getTime());
 }
@@ -126,7 +141,8 @@ export function idText(value: unknown): string | null {
 export function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === "string")
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === "object") return "an object";
   return typeof value === "symbol" ? "a symbol" : `${typeof value} ${String(value).slice(0, 40)}`;
 }

@@ -38,5 +38,7 @@ export function serializedEvents(serialize: Serializer): QueuedEventMaker {
 /** Whatever reading or serializing an event throws (a getter, a toJSON, a serializer's bug) becomes an EventError. */
 function asEventError(error: unknown): EventError {
   if (error instanceof EventError) return error;
-  return new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, { cause: error });
+  return new EventError(`the event cannot be serialized: ${(error as Error)?.message ?? describe(error)}`, {
+    cause: error,
+  });
 }

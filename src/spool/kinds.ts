@@ -33,13 +33,29 @@ export const QUEUE_KINDS = {
   memory: (o, limiter) => ({
     queue: new MemoryQueue(o.maxQueueSize, o.maxQueueBytes),
     rateLimit: limiter,
-    deadLetters: o.deadLetter === undefined ? undefined : new SqliteDeadLetters(o.deadLetter, DEFAULT_MAX_DEAD_LETTERS, o.logger, "deadLetter"),
+    deadLetters:
+      o.deadLetter === undefined
+        ? undefined
+        : new SqliteDeadLetters(o.deadLetter, DEFAULT_MAX_DEAD_LETTERS, o.logger, "deadLetter"),
   }),
   /** A SQLite file shared by the processes of one host; its lease row carries the rate window over. */
   sqlite: (o, limiter) => {
-    const queue = new SpoolQueue(o.spool as ResolvedSpoolOptions, { publisher: o.publisher, limiter, logger: o.logger });
-    const deadLetters = new SqliteDeadLetters((o.spool as ResolvedSpoolOptions).path, (o.spool as ResolvedSpoolOptions).maxDeadLetters, o.logger);
-    return { queue, rateLimit: queue.rateLimit, deadLetters, observer: new SqliteDeliveryLog((o.spool as ResolvedSpoolOptions).path) };
+    const queue = new SpoolQueue(o.spool as ResolvedSpoolOptions, {
+      publisher: o.publisher,
+      limiter,
+      logger: o.logger,
+    });
+    const deadLetters = new SqliteDeadLetters(
+      (o.spool as ResolvedSpoolOptions).path,
+      (o.spool as ResolvedSpoolOptions).maxDeadLetters,
+      o.logger,
+    );
+    return {
+      queue,
+      rateLimit: queue.rateLimit,
+      deadLetters,
+      observer: new SqliteDeliveryLog((o.spool as ResolvedSpoolOptions).path),
+    };
   },
   /** A list in Redis shared by processes on many hosts; its rate window lives in Redis too. */
   redis: createRedisSpool,

@@ -1,14 +1,22 @@
 import type { Logger } from "../core/log.js";
 import { explainSqliteError, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
 import type { QueuedEvent } from "../pipeline/queue.js";
-import { reasonKind, type DeadLetter, type DeadLetterFilter, type DeadLetterStore, type DropInfo, type ReasonCount } from "./dead-letters.js";
+import {
+  reasonKind,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterStore,
+  type DropInfo,
+  type ReasonCount,
+} from "./dead-letters.js";
 import { checkIsSpool, createSpool } from "./sqlite-schema.js";
 
 /** Default of spool.maxDeadLetters: the most dead letters a spool keeps. */
 export const DEFAULT_MAX_DEAD_LETTERS = 100_000;
 
 /** The filter as SQL: the reason (kind) or the store's answer contains the text; kept since a time. */
-const WHERE = "(@reason IS NULL OR instr(reason, @reason) > 0 OR instr(answer, @reason) > 0) AND (@since IS NULL OR at >= @since)";
+const WHERE =
+  "(@reason IS NULL OR instr(reason, @reason) > 0 OR instr(answer, @reason) > 0) AND (@since IS NULL OR at >= @since)";
 
 const params = (filter: DeadLetterFilter = {}) => ({ reason: filter.reason ?? null, since: filter.since ?? null });
 
@@ -40,37 +48,56 @@ export class SqliteDeadLetters implements DeadLetterStore {
       const at = Date.now();
       let evicted = 0;
       db.transaction(() => {
-        const insert = db.prepare("INSERT INTO dead_letters (json, bytes, reason, status, answer, at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)");
-        for (const event of events) insert.run(event.json, event.bytes, reason, info.status ?? null, info.answer, at, info.attempts ?? 1);
+        const insert = db.prepare(
+          "INSERT INTO dead_letters (json, bytes, reason, status, answer, at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        );
+        for (const event of events)
+          insert.run(event.json, event.bytes, reason, info.status ?? null, info.answer, at, info.attempts ?? 1);
         const { n } = db.prepare("SELECT count(*) AS n FROM dead_letters").get() as { n: number };
-        if (n > this.max) evicted = db.prepare("DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters ORDER BY seq LIMIT ?)").run(n - this.max).changes;
+        if (n > this.max)
+          evicted = db
+            .prepare("DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters ORDER BY seq LIMIT ?)")
+            .run(n - this.max).changes;
       }).immediate();
       this.failing = false;
       if (evicted > 0) this.reportEviction(evicted);
     } catch (error) {
       // Keeping dead letters must never disturb delivery: say so once per episode.
-      if (!this.failing) this.logger.error(`could not keep ${events.length} dropped event(s) as dead letters in ${this.path}: ${explainSqliteError(error)} (reported once until it works again)`);
+      if (!this.failing)
+        this.logger.error(
+          `could not keep ${events.length} dropped event(s) as dead letters in ${this.path}: ${explainSqliteError(error)} (reported once until it works again)`,
+        );
       this.failing = true;
     }
   }
 
   async list(filter?: DeadLetterFilter, limit = 1_000_000): Promise<DeadLetter[]> {
-    return this.open().prepare(`SELECT seq, json, reason, status, answer, at, attempts FROM dead_letters WHERE ${WHERE} ORDER BY seq LIMIT @limit`).all({ ...params(filter), limit }) as DeadLetter[];
+    return this.open()
+      .prepare(
+        `SELECT seq, json, reason, status, answer, at, attempts FROM dead_letters WHERE ${WHERE} ORDER BY seq LIMIT @limit`,
+      )
+      .all({ ...params(filter), limit }) as DeadLetter[];
   }
 
   async byReason(): Promise<ReasonCount[]> {
     return this.open()
-      .prepare("SELECT reason, count(*) AS count, min(at) AS oldest, max(at) AS newest, max(answer) AS example FROM dead_letters GROUP BY reason ORDER BY count DESC, reason")
+      .prepare(
+        "SELECT reason, count(*) AS count, min(at) AS oldest, max(at) AS newest, max(answer) AS example FROM dead_letters GROUP BY reason ORDER BY count DESC, reason",
+      )
       .all() as ReasonCount[];
   }
 
   async replay(filter?: DeadLetterFilter): Promise<number> {
     const db = this.open();
-    return db.transaction(() => {
-      // The same text goes back, so the same row ids: a store that has a row already ignores it.
-      db.prepare(`INSERT INTO outbox (json, bytes) SELECT json, bytes FROM dead_letters WHERE ${WHERE} ORDER BY seq`).run(params(filter));
-      return db.prepare(`DELETE FROM dead_letters WHERE ${WHERE}`).run(params(filter)).changes;
-    }).immediate();
+    return db
+      .transaction(() => {
+        // The same text goes back, so the same row ids: a store that has a row already ignores it.
+        db.prepare(
+          `INSERT INTO outbox (json, bytes) SELECT json, bytes FROM dead_letters WHERE ${WHERE} ORDER BY seq`,
+        ).run(params(filter));
+        return db.prepare(`DELETE FROM dead_letters WHERE ${WHERE}`).run(params(filter)).changes;
+      })
+      .immediate();
   }
 
   async purge(filter?: DeadLetterFilter): Promise<number> {
@@ -91,6 +118,8 @@ export class SqliteDeadLetters implements DeadLetterStore {
     this.evicted += count;
     if (this.evictionReported) return;
     this.evictionReported = true;
-    this.logger.warn(`${this.path} holds more than ${this.max} dead letters (spool.maxDeadLetters): the oldest are deleted to make room (reported once)`);
+    this.logger.warn(
+      `${this.path} holds more than ${this.max} dead letters (spool.maxDeadLetters): the oldest are deleted to make room (reported once)`,
+    );
   }
 }

@@ -19,8 +19,14 @@ export function addOperateTables(db: SqliteDatabase): void {
     );
     CREATE INDEX IF NOT EXISTS dead_letters_by_reason ON dead_letters (reason, seq);
   `);
-  const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('lease')").all() as { name: string }[]).map((c) => c.name));
-  for (const [name, type] of [["since", "INTEGER"], ["last_at", "INTEGER"], ["last_outcome", "TEXT"]] as const) {
+  const columns = new Set(
+    (db.prepare("SELECT name FROM pragma_table_info('lease')").all() as { name: string }[]).map((c) => c.name),
+  );
+  for (const [name, type] of [
+    ["since", "INTEGER"],
+    ["last_at", "INTEGER"],
+    ["last_outcome", "TEXT"],
+  ] as const) {
     if (!columns.has(name)) db.exec(`ALTER TABLE lease ADD COLUMN ${name} ${type}`);
   }
 }

@@ -9,7 +9,8 @@ export function checkIsSpool(db: SqliteDatabase): void {
   const id = db.pragma("application_id", { simple: true }) as number;
   if (id === SPOOL_APPLICATION_ID) return;
   const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
-  if (id !== 0 || tables.n > 0) throw new Error("the file is a SQLite database but not an events-forward spool; give the spool a file of its own");
+  if (id !== 0 || tables.n > 0)
+    throw new Error("the file is a SQLite database but not an events-forward spool; give the spool a file of its own");
 }
 
 /** Creates the tables once; IMMEDIATE, so processes opening a new spool together do not race. */

@@ -75,15 +75,23 @@ export class SpoolQueue implements EventQueue {
     private readonly options: ResolvedSpoolOptions,
     private readonly settings: SpoolSettings,
   ) {
-    this.db = openSqlite("spool", options.path, { synchronous: options.synchronous, check: checkIsSpool, init: createSpool });
+    this.db = openSqlite("spool", options.path, {
+      synchronous: options.synchronous,
+      check: checkIsSpool,
+      init: createSpool,
+    });
     this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     const insert = this.db.prepare<[string, number]>("INSERT INTO outbox (json, bytes) VALUES (?, ?)");
     this.insertGroup = this.db.transaction((events: QueuedEvent[]) => {
       for (const event of events) insert.run(event.json, event.bytes);
     });
-    this.front = this.db.prepare<[number, number], SpoolEvent>("SELECT seq, json, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?");
+    this.front = this.db.prepare<[number, number], SpoolEvent>(
+      "SELECT seq, json, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+    );
     // Two subqueries: SQLite answers a lone min() or max() from the index, min and max together by a scan.
-    this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>("SELECT (SELECT min(seq) FROM outbox) AS first, (SELECT max(seq) FROM outbox) AS last");
+    this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>(
+      "SELECT (SELECT min(seq) FROM outbox) AS first, (SELECT max(seq) FROM outbox) AS last",
+    );
     // Batches are settled from the front, in order: one range delete removes a batch.
     this.deleteThrough = this.db.prepare<[number]>("DELETE FROM outbox WHERE seq <= ?");
     this.countStored();
@@ -109,12 +117,14 @@ export class SpoolQueue implements EventQueue {
 
   push(event: QueuedEvent): void {
     // The disk is full or read-only: memory waits for it, but only so much.
-    if (this.failing && this.group.length >= MAX_GROUP) throw new SpoolUnwritableError(this.options.path, MAX_GROUP, this.problem);
+    if (this.failing && this.group.length >= MAX_GROUP)
+      throw new SpoolUnwritableError(this.options.path, MAX_GROUP, this.problem);
     // The bound counts every process's rows, as of a look at most one window old (or: room may
     // have been made since). Processes can overshoot it by what the others put within a window.
     if (this.size >= this.options.maxEvents || Date.now() - this.countedAt >= this.options.groupCommitMs) {
       this.countStored();
-      if (this.size >= this.options.maxEvents) throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
+      if (this.size >= this.options.maxEvents)
+        throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
     }
     this.group.push(event);
     if (this.options.groupCommitMs === 0) {
@@ -123,7 +133,9 @@ export class SpoolQueue implements EventQueue {
         this.commitGroup();
       } catch (error) {
         this.group.pop();
-        throw new EventError(`the spool ${this.options.path} refused the event: ${explainSqliteError(error)}`, { cause: error });
+        throw new EventError(`the spool ${this.options.path} refused the event: ${explainSqliteError(error)}`, {
+          cause: error,
+        });
       }
       return;
     }
@@ -196,11 +208,16 @@ export class SpoolQueue implements EventQueue {
       if (this.publishing) publishLease(this.options.path, this.lease!.holderId, false);
       this.lease?.release();
     } catch (error) {
-      this.settings.logger.warn(`spool ${this.options.path}: could not release the publisher lease (it expires by itself): ${explainSqliteError(error)}`);
+      this.settings.logger.warn(
+        `spool ${this.options.path}: could not release the publisher lease (it expires by itself): ${explainSqliteError(error)}`,
+      );
     }
     this.db.close();
     if (unwritten.length === 0) return undefined;
-    return { events: unwritten, reason: `closed while the spool ${this.options.path} could not be written (${this.problem}): the events never reached it` };
+    return {
+      events: unwritten,
+      reason: `closed while the spool ${this.options.path} could not be written (${this.problem}): the events never reached it`,
+    };
   }
 
   private commitGroup(): void {
@@ -259,7 +276,8 @@ export class SpoolQueue implements EventQueue {
       const wasPublishing = this.publishing;
       const acquired = this.lease!.refresh();
       if (acquired) this.settings.logger.debug?.(`spool ${this.options.path}: this process is now the publisher`);
-      if (acquired || (wasPublishing && !this.publishing)) publishLease(this.options.path, this.lease!.holderId, acquired);
+      if (acquired || (wasPublishing && !this.publishing))
+        publishLease(this.options.path, this.lease!.holderId, acquired);
       if (this.publishing) {
         this.countStored();
         if (this.stored > 0) this.wake?.();
@@ -269,7 +287,10 @@ export class SpoolQueue implements EventQueue {
       // Busy beyond the timeout or an I/O error: try again at the next beat. A spool nobody can
       // write: nobody can take the lease either, so the publisher keeps it and keeps sending.
       if (isWriteFailure(error)) this.lease!.holdThroughWriteFailure();
-      if (!this.heartbeatFailing) this.settings.logger.warn(`spool ${this.options.path}: heartbeat failed (reported once until it works again): ${explainSqliteError(error)}`);
+      if (!this.heartbeatFailing)
+        this.settings.logger.warn(
+          `spool ${this.options.path}: heartbeat failed (reported once until it works again): ${explainSqliteError(error)}`,
+        );
       this.heartbeatFailing = true;
     }
     if (this.closed) return;

@@ -28,15 +28,20 @@ export class SqliteSpoolInspector implements SpoolInspector {
 
   async status(periodMs: number, now = Date.now()): Promise<SpoolStatus> {
     const { n } = this.db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number };
-    const oldest = this.db.prepare("SELECT json FROM outbox ORDER BY seq LIMIT 1").get() as { json: string } | undefined;
-    const lease = this.db.prepare("SELECT holder, expires, sends, since, last_at, last_outcome FROM lease WHERE id = 1").get() as LeaseRow | undefined;
+    const oldest = this.db.prepare("SELECT json FROM outbox ORDER BY seq LIMIT 1").get() as
+      { json: string } | undefined;
+    const lease = this.db
+      .prepare("SELECT holder, expires, sends, since, last_at, last_outcome FROM lease WHERE id = 1")
+      .get() as LeaseRow | undefined;
     const held = lease?.holder != null && lease.expires > now;
     const [host, pid] = held ? lease!.holder!.split(":") : [];
     return {
       spool: this.path,
       waiting: n,
       oldestAgeMs: oldest === undefined ? undefined : ageOf(oldest.json, now),
-      lease: held ? { holder: lease!.holder!, host, pid: Number(pid), since: lease!.since ?? undefined, expires: lease!.expires } : {},
+      lease: held
+        ? { holder: lease!.holder!, host, pid: Number(pid), since: lease!.since ?? undefined, expires: lease!.expires }
+        : {},
       lastDelivery: lease?.last_at == null ? undefined : { at: lease.last_at, outcome: lease.last_outcome ?? "" },
       requestsInWindow: startsIn(lease?.sends, now - periodMs),
       deadLetters: await this.deadLetters.byReason(),
@@ -64,7 +69,9 @@ export class SqliteDeliveryLog implements ForwarderObserver {
     if (this.failedAt !== 0 && Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) return;
     try {
       this.db ??= openSqlite("spool", this.path, { check: checkIsSpool, init: createSpool });
-      this.db.prepare("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1").run(Date.now(), result.ok ? "sent" : result.reason.slice(0, 500));
+      this.db
+        .prepare("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1")
+        .run(Date.now(), result.ok ? "sent" : result.reason.slice(0, 500));
       this.failedAt = 0;
     } catch {
       // Only the status view loses (a full disk, say): try again later.

@@ -38,5 +38,9 @@ export function createSink(o: ResolvedOptions, dispatcher: Dispatcher): Sink {
  */
 const spoolWriterSink: Sink = {
   description: "the spool's publisher (this process only writes: publisher false)",
-  send: async () => ({ ok: false, retry: true, reason: "this process only writes to the spool (option publisher is false)" }),
+  send: async () => ({
+    ok: false,
+    retry: true,
+    reason: "this process only writes to the spool (option publisher is false)",
+  }),
 };

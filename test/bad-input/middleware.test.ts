@@ -13,7 +13,6 @@ import { forwardTo, logged, type Harness } from "../helpers/forward-to.js";
 import { TestStore, type Row } from "../helpers/test-store.js";
 import { gate, waitFor } from "../helpers/wait.js";
 
-
 interface Answer {
   status: number;
   body: string;
@@ -91,19 +90,51 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { what: "a sane X-Request-Id is kept", request: get("/ok/x", ["X-Request-Id: req-123.abc"]), check: (p) => expect(p.request_id).toBe("req-123.abc") },
-  { what: "a 10 000-character X-Request-Id", request: get("/ok/x", [`X-Request-Id: ${"a".repeat(10_000)}`]), check: (p) => expect(p.request_id).toMatch(ULID) },
-  { what: "an X-Request-Id with markup and quotes", request: get("/ok/x", [`X-Request-Id: <script>alert("x")</script>`]), check: (p) => expect(p.request_id).toMatch(ULID) },
-  { what: "an X-Request-Id with spaces", request: get("/ok/x", ["X-Request-Id: a b c"]), check: (p) => expect(p.request_id).toMatch(ULID) },
-  { what: "two X-Request-Id headers", request: get("/ok/x", ["X-Request-Id: one", "X-Request-Id: two"]), check: (p) => expect(p.request_id).toMatch(ULID) },
-  { what: "an empty X-Request-Id", request: get("/ok/x", ["X-Request-Id: "]), check: (p) => expect(p.request_id).toMatch(ULID) },
-  { what: "an X-Request-Id of high latin1 bytes", request: get("/ok/x", ["X-Request-Id: \xff\xfe\xe9"]), check: (p) => expect(p.request_id).toMatch(ULID) },
+  {
+    what: "a sane X-Request-Id is kept",
+    request: get("/ok/x", ["X-Request-Id: req-123.abc"]),
+    check: (p) => expect(p.request_id).toBe("req-123.abc"),
+  },
+  {
+    what: "a 10 000-character X-Request-Id",
+    request: get("/ok/x", [`X-Request-Id: ${"a".repeat(10_000)}`]),
+    check: (p) => expect(p.request_id).toMatch(ULID),
+  },
+  {
+    what: "an X-Request-Id with markup and quotes",
+    request: get("/ok/x", [`X-Request-Id: <script>alert("x")</script>`]),
+    check: (p) => expect(p.request_id).toMatch(ULID),
+  },
+  {
+    what: "an X-Request-Id with spaces",
+    request: get("/ok/x", ["X-Request-Id: a b c"]),
+    check: (p) => expect(p.request_id).toMatch(ULID),
+  },
+  {
+    what: "two X-Request-Id headers",
+    request: get("/ok/x", ["X-Request-Id: one", "X-Request-Id: two"]),
+    check: (p) => expect(p.request_id).toMatch(ULID),
+  },
+  {
+    what: "an empty X-Request-Id",
+    request: get("/ok/x", ["X-Request-Id: "]),
+    check: (p) => expect(p.request_id).toMatch(ULID),
+  },
+  {
+    what: "an X-Request-Id of high latin1 bytes",
+    request: get("/ok/x", ["X-Request-Id: \xff\xfe\xe9"]),
+    check: (p) => expect(p.request_id).toMatch(ULID),
+  },
   {
     what: "a header with control characters (lenient parser): captured with U+FFFD",
     request: get("/ok/x", ["X-Trace: a\x01b\x7fc"]),
     check: (p) => expect(p.headers).toEqual({ "x-trace": "a\ufffdb\ufffdc" }),
   },
-  { what: "a path with %00 and dot segments", request: get("/ok/a%00b%2f..%2f..%2fetc"), check: (p) => expect(p.path).toBe("/ok/a%00b%2f..%2f..%2fetc") },
+  {
+    what: "a path with %00 and dot segments",
+    request: get("/ok/a%00b%2f..%2f..%2fetc"),
+    check: (p) => expect(p.path).toBe("/ok/a%00b%2f..%2f..%2fetc"),
+  },
   {
     what: "an absolute-form URL with a query: no host confusion, no query",
     request: get("http://evil.example/ok/x?token=QUERY-SECRET"),
@@ -112,16 +143,33 @@ const CASES: Case[] = [
       expect(String(p.path)).not.toContain("?");
     },
   },
-  { what: "an 8 000-character path", request: get(`/ok/${"p".repeat(8_000)}`), check: (p) => expect(p.path).toBe(`/ok/${"p".repeat(1020)}${TRUNCATED_MARKER}`) },
-  { what: "OPTIONS *", request: "OPTIONS * HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n", check: (p) => expect(p).toMatchObject({ method: "OPTIONS", path: "*" }) },
-  { what: "percent-encoded UTF-8 and a lone %", request: get("/misc/%E2%9C%93%"), check: (p) => expect(p.path).toBe("/misc/%E2%9C%93%") },
+  {
+    what: "an 8 000-character path",
+    request: get(`/ok/${"p".repeat(8_000)}`),
+    check: (p) => expect(p.path).toBe(`/ok/${"p".repeat(1020)}${TRUNCATED_MARKER}`),
+  },
+  {
+    what: "OPTIONS *",
+    request: "OPTIONS * HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    check: (p) => expect(p).toMatchObject({ method: "OPTIONS", path: "*" }),
+  },
+  {
+    what: "percent-encoded UTF-8 and a lone %",
+    request: get("/misc/%E2%9C%93%"),
+    check: (p) => expect(p.path).toBe("/misc/%E2%9C%93%"),
+  },
   { what: "a handler that throws", request: get("/throw"), status: 500, check: (p) => expect(p.status).toBe(500) },
   {
     what: "a body the app never reads, sent with the wrong length header",
-    request: "POST /ok/x HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{\"a\":",
+    request:
+      'POST /ok/x HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{"a":',
     check: (p) => expect(p).toMatchObject({ method: "POST", status: 200 }),
   },
-  { what: "HTTP/1.0 without a Host header", request: "GET /ok/x HTTP/1.0\r\n\r\n", check: (p) => expect(p.status).toBe(200) },
+  {
+    what: "HTTP/1.0 without a Host header",
+    request: "GET /ok/x HTTP/1.0\r\n\r\n",
+    check: (p) => expect(p.status).toBe(200),
+  },
   {
     what: "a forged X-Forwarded-For (no trust proxy): hashed like any IP, never stored",
     request: get("/ok/x", ["X-Forwarded-For: 203.0.113.9, <bad>, ::::"]),
@@ -146,7 +194,12 @@ describe.each(["express", "koa"] as const)("%s", (framework) => {
 
   beforeAll(async () => {
     store = await new TestStore().start();
-    const options: EventsForwardOptions = { requestEvents: true, captureHeaders: ["x-trace"], clientIpKey: "a-key-of-sixteen-chars", maxQueueSize: 1000 };
+    const options: EventsForwardOptions = {
+      requestEvents: true,
+      captureHeaders: ["x-trace"],
+      clientIpKey: "a-key-of-sixteen-chars",
+      maxQueueSize: 1000,
+    };
     h = forwardTo(store, options);
     server = createServer({ insecureHTTPParser: true }, app(framework, h));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
@@ -171,7 +224,9 @@ describe.each(["express", "koa"] as const)("%s", (framework) => {
     expect(answer.status).toBe(c.status ?? 200);
     if (c.status === undefined) expect(answer.body).toContain("ok");
     expect((await raw(port, get(`/ok/after-${i}`))).status).toBe(200);
-    const rows = (await requestEvents(before + 3)).slice(-3).map((row) => JSON.parse(row.properties) as Record<string, unknown>);
+    const rows = (await requestEvents(before + 3))
+      .slice(-3)
+      .map((row) => JSON.parse(row.properties) as Record<string, unknown>);
     expect(rows.map((p) => p.path)).toEqual([`/ok/before-${i}`, expect.anything(), `/ok/after-${i}`]);
     expect(rows[0]).toMatchObject({ method: "GET", status: 200 });
     expect(rows[2]).toMatchObject({ method: "GET", status: 200 });
@@ -210,7 +265,10 @@ describe("callbacks that misbehave never fail the request", () => {
     await store.stop();
   });
 
-  async function serve(options: EventsForwardOptions, requests: number): Promise<{ h: Harness; rows: Record<string, unknown>[] }> {
+  async function serve(
+    options: EventsForwardOptions,
+    requests: number,
+  ): Promise<{ h: Harness; rows: Record<string, unknown>[] }> {
     const h = forwardTo(store, { requestEvents: true, ...options });
     const server = createServer(app("express", h));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
@@ -218,12 +276,22 @@ describe("callbacks that misbehave never fail the request", () => {
     for (let i = 0; i < requests; i++) expect((await raw(port, get(`/ok/${i}`))).status).toBe(200);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await h.events.close({ timeoutMs: 1_000 });
-    return { h, rows: [...store.table.values()].map((row) => ({ ...row, properties: JSON.parse(row.properties) as unknown })) };
+    return {
+      h,
+      rows: [...store.table.values()].map((row) => ({ ...row, properties: JSON.parse(row.properties) as unknown })),
+    };
   }
 
   test("an actor() that throws: the event has no actor", async () => {
     store.table.clear();
-    const { rows } = await serve({ actor: () => { throw new Error("no session store"); } }, 2);
+    const { rows } = await serve(
+      {
+        actor: () => {
+          throw new Error("no session store");
+        },
+      },
+      2,
+    );
     expect(rows.map((row) => row.actor_id)).toEqual([null, null]);
   });
 
@@ -231,12 +299,21 @@ describe("callbacks that misbehave never fail the request", () => {
     store.table.clear();
     const { h, rows } = await serve({ actor: () => ({ id: 1 }) }, 3);
     expect(rows).toEqual([]);
-    expect(logged(h, /request events cannot be recorded: .*actorId must be a string or a number/, "warn")).toHaveLength(1);
+    expect(logged(h, /request events cannot be recorded: .*actorId must be a string or a number/, "warn")).toHaveLength(
+      1,
+    );
   });
 
   test("a skip() that throws: the request is recorded, with a warning", async () => {
     store.table.clear();
-    const { h, rows } = await serve({ skip: () => { throw new Error("skip bug"); } }, 2);
+    const { h, rows } = await serve(
+      {
+        skip: () => {
+          throw new Error("skip bug");
+        },
+      },
+      2,
+    );
     expect(rows).toHaveLength(2);
     expect(logged(h, /option skip threw/, "warn")).toHaveLength(2);
   });

@@ -35,7 +35,17 @@ const NOT_A_BOOLEAN = ["true", 1, 0, null, {}, "false"];
 
 /** Wrong values for each option, beyond the Symbol and BigInt every option gets. */
 const WRONG: Record<string, unknown[]> = {
-  apiUrl: [42, "", "not a url", "ftp://h/db/-/create", "https://h/db", "https://h/db/-/query", "javascript:alert(1)//-/create", null, {}],
+  apiUrl: [
+    42,
+    "",
+    "not a url",
+    "ftp://h/db/-/create",
+    "https://h/db",
+    "https://h/db/-/query",
+    "javascript:alert(1)//-/create",
+    null,
+    {},
+  ],
   apiToken: [42, "", null, {}, { $env: 42 }, { $env: "EVENTS_FORWARD_NO_SUCH_VARIABLE" }, ["a"]],
   instance: NOT_A_STRING,
   table: NOT_A_STRING,
@@ -82,7 +92,9 @@ describe("every option, wrong", () => {
       try {
         error = failure({ [option]: value });
       } catch (e) {
-        throw new Error(`${option} = ${typeof value === "symbol" ? "Symbol" : JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v))}: ${(e as Error).message}`);
+        throw new Error(
+          `${option} = ${typeof value === "symbol" ? "Symbol" : JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v))}: ${(e as Error).message}`,
+        );
       }
       expect.soft(error.option, `${option} = ${String(typeof value === "symbol" ? "Symbol" : value)}`).toBe(option);
     }
@@ -107,14 +119,22 @@ describe("the options object itself", () => {
   });
 
   test("__proto__ as an own key (from JSON.parse): refused, nothing polluted", () => {
-    const parsed = JSON.parse(`{"apiUrl": "${store.url()}", "__proto__": {"polluted": true}}`) as Record<string, unknown>;
+    const parsed = JSON.parse(`{"apiUrl": "${store.url()}", "__proto__": {"polluted": true}}`) as Record<
+      string,
+      unknown
+    >;
     expect(failure(parsed).option).toBe("__proto__");
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   test("a getter that throws: OptionError, not the getter's error", () => {
     const options = { apiUrl: store.url(), logger: false as const };
-    Object.defineProperty(options, "batchLimit", { get: () => { throw new Error("boom"); }, enumerable: true });
+    Object.defineProperty(options, "batchLimit", {
+      get: () => {
+        throw new Error("boom");
+      },
+      enumerable: true,
+    });
     expect(() => eventsForward(options)).toThrow(OptionError);
   });
 
@@ -138,13 +158,15 @@ describe("close() with wrong arguments", () => {
     h = forwardTo(store);
   });
 
-  test.each([["a string", { timeoutMs: "5" }], ["negative", { timeoutMs: -1 }], ["NaN", { timeoutMs: Number.NaN }], ["too long", { timeoutMs: 2 ** 31 }]])(
-    "%s timeoutMs: rejected with an OptionError, and the forwarder stays open",
-    async (_, options) => {
-      await expect(h.events.close(options as never)).rejects.toThrow(OptionError);
-      h.events.put({ event: "still-open" });
-    },
-  );
+  test.each([
+    ["a string", { timeoutMs: "5" }],
+    ["negative", { timeoutMs: -1 }],
+    ["NaN", { timeoutMs: Number.NaN }],
+    ["too long", { timeoutMs: 2 ** 31 }],
+  ])("%s timeoutMs: rejected with an OptionError, and the forwarder stays open", async (_, options) => {
+    await expect(h.events.close(options as never)).rejects.toThrow(OptionError);
+    h.events.put({ event: "still-open" });
+  });
 
   test("then a correct close() works, and delivers what was put", async () => {
     expect(await h.events.close({ timeoutMs: 1_000 })).toEqual({ delivered: 4, undelivered: 0 });

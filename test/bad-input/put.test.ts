@@ -53,14 +53,33 @@ const CASES: [string, () => unknown, Outcome][] = [
   ["actorId: an object", () => ({ event: "x", actorId: { id: 1 } }), EventError],
   ["databaseName: a number", () => ({ event: "x", databaseName: 5 }), EventError],
   ["tableName: an object", () => ({ event: "x", tableName: { t: 1 } }), EventError],
-  ["a huge string (over maxEventSize)", () => ({ event: "huge", properties: { s: "x".repeat(200_000) } }), EventTooLargeError],
+  [
+    "a huge string (over maxEventSize)",
+    () => ({ event: "huge", properties: { s: "x".repeat(200_000) } }),
+    EventTooLargeError,
+  ],
   ["a toJSON that throws", () => ({ event: "x", properties: { v: { toJSON: throwing } } }), EventError],
-  ["a getter on event that throws", () => Object.defineProperty({}, "event", { get: throwing, enumerable: true }), EventError],
-  ["a property getter that throws", () => ({ event: "x", properties: Object.defineProperty({}, "v", { get: throwing, enumerable: true }) }), EventError],
-  ["a Proxy whose every trap throws", () => new Proxy({}, { get: throwing, has: throwing, ownKeys: throwing, getOwnPropertyDescriptor: throwing }), EventError],
+  [
+    "a getter on event that throws",
+    () => Object.defineProperty({}, "event", { get: throwing, enumerable: true }),
+    EventError,
+  ],
+  [
+    "a property getter that throws",
+    () => ({ event: "x", properties: Object.defineProperty({}, "v", { get: throwing, enumerable: true }) }),
+    EventError,
+  ],
+  [
+    "a Proxy whose every trap throws",
+    () => new Proxy({}, { get: throwing, has: throwing, ownKeys: throwing, getOwnPropertyDescriptor: throwing }),
+    EventError,
+  ],
   [
     "Symbols, functions and undefined among the properties: left out, as JSON does",
-    () => ({ event: "odd-values", properties: { s: Symbol("s"), f: () => 1, u: undefined, [Symbol("k")]: 1, kept: true } }),
+    () => ({
+      event: "odd-values",
+      properties: { s: Symbol("s"), f: () => 1, u: undefined, [Symbol("k")]: 1, kept: true },
+    }),
     (row) => expect(JSON.parse(row.properties)).toEqual({ kept: true, request_id: expect.any(String) }),
   ],
   [
@@ -83,7 +102,16 @@ const CASES: [string, () => unknown, Outcome][] = [
     (row) => {
       expect(row.id).not.toBe("01FORGED");
       expect(row.instance).toBe("test");
-      expect(Object.keys(row).sort()).toEqual(["actor_id", "created", "database_name", "event", "id", "instance", "properties", "table_name"]);
+      expect(Object.keys(row).sort()).toEqual([
+        "actor_id",
+        "created",
+        "database_name",
+        "event",
+        "id",
+        "instance",
+        "properties",
+        "table_name",
+      ]);
     },
   ],
   [
@@ -98,8 +126,17 @@ const CASES: [string, () => unknown, Outcome][] = [
   ],
   [
     "a Map, a Set, a Buffer and a Date among the properties: their JSON forms",
-    () => ({ event: "objects", properties: { m: new Map([[1, 2]]), s: new Set([1]), b: Buffer.from("hi"), d: new Date(0) } }),
-    (row) => expect(JSON.parse(row.properties)).toMatchObject({ m: {}, s: {}, b: { type: "Buffer", data: [104, 105] }, d: "1970-01-01T00:00:00.000Z" }),
+    () => ({
+      event: "objects",
+      properties: { m: new Map([[1, 2]]), s: new Set([1]), b: Buffer.from("hi"), d: new Date(0) },
+    }),
+    (row) =>
+      expect(JSON.parse(row.properties)).toMatchObject({
+        m: {},
+        s: {},
+        b: { type: "Buffer", data: [104, 105] },
+        d: "1970-01-01T00:00:00.000Z",
+      }),
   ],
 ];
 

@@ -2,7 +2,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Event, eventsForward } from "../../src/index.js";
-import { randomKeyBase64, signatureMatches, startCollector, type TestCollector } from "../stores/collector/collector-server.js";
+import {
+  randomKeyBase64,
+  signatureMatches,
+  startCollector,
+  type TestCollector,
+} from "../stores/collector/collector-server.js";
 import { startChild, type Child } from "../helpers/child.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait.js";
@@ -28,14 +33,27 @@ describe("the sidecar with the collector keys of baseplate's INI", () => {
   it("delivers legacy events that an app wrote to the spool, signed with the key from the environment", async () => {
     const { collector, secret, dir, spool } = await setUp();
     // The app only writes: its collector options choose the serializer (version 1, legacy events).
-    const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", version: 1, keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
+    const app = eventsForward({
+      collector: { hostname: collector.host, scheme: "http", version: 1, keyName: "TestKey", keySecret: secret },
+      spool,
+      publisher: false,
+      logger: false,
+    });
     for (let n = 0; n < 5; n++) app.put(new Event("test-topic", "spooled").setField("n", n));
     await app.close();
 
     const config = join(dir, "publisher.ini");
     writeFileSync(
       config,
-      ["[event-publisher:legacy]", `spool = ${spool}`, `collector.hostname = ${collector.host}`, "collector.scheme = http", "collector.version = 1", "key.name = TestKey", "key.secret = ${EVENT_KEY}"].join("\n"),
+      [
+        "[event-publisher:legacy]",
+        `spool = ${spool}`,
+        `collector.hostname = ${collector.host}`,
+        "collector.scheme = http",
+        "collector.version = 1",
+        "key.name = TestKey",
+        "key.secret = ${EVENT_KEY}",
+      ].join("\n"),
     );
     const sidecar = startChild(CLI, ["publish", "--queue-name", "legacy", config], { EVENT_KEY: secret });
     children.push(sidecar);
@@ -45,7 +63,9 @@ describe("the sidecar with the collector keys of baseplate's INI", () => {
     expect(request!.path).toBe("/v1");
     expect(signatureMatches(request!.headers["x-signature"], Buffer.from(request!.text), "TestKey", secret)).toBe(true);
     const sent = JSON.parse(request!.text) as Array<{ event_topic: string; payload: { n: number } }>;
-    expect(sent.map((event) => [event.event_topic, event.payload.n])).toEqual([0, 1, 2, 3, 4].map((n) => ["test-topic", n]));
+    expect(sent.map((event) => [event.event_topic, event.payload.n])).toEqual(
+      [0, 1, 2, 3, 4].map((n) => ["test-topic", n]),
+    );
 
     sidecar.process.kill("SIGTERM");
     expect(await sidecar.exited).toBe(0);
@@ -55,12 +75,27 @@ describe("the sidecar with the collector keys of baseplate's INI", () => {
   it("posts version 2 when the section has no collector.version, as baseplate's publisher", async () => {
     const { collector, secret, dir, spool } = await setUp();
     // The app's options leave the version out too: version 2, Thrift-JSON events.
-    const app = eventsForward({ collector: { hostname: collector.host, scheme: "http", keyName: "TestKey", keySecret: secret }, spool, publisher: false, logger: false });
+    const app = eventsForward({
+      collector: { hostname: collector.host, scheme: "http", keyName: "TestKey", keySecret: secret },
+      spool,
+      publisher: false,
+      logger: false,
+    });
     app.put({ "1": { str: "spooled" } });
     await app.close();
 
     const config = join(dir, "publisher.ini");
-    writeFileSync(config, ["[event-publisher:main]", `spool = ${spool}`, `collector.hostname = ${collector.host}`, "collector.scheme = http", "key.name = TestKey", "key.secret = ${EVENT_KEY}"].join("\n"));
+    writeFileSync(
+      config,
+      [
+        "[event-publisher:main]",
+        `spool = ${spool}`,
+        `collector.hostname = ${collector.host}`,
+        "collector.scheme = http",
+        "key.name = TestKey",
+        "key.secret = ${EVENT_KEY}",
+      ].join("\n"),
+    );
     const sidecar = startChild(CLI, ["publish", "--queue-name", "main", config], { EVENT_KEY: secret });
     children.push(sidecar);
     await waitFor(() => collector.requests.length > 0, { timeoutMs: 20_000, what: "a batch at the collector" });

@@ -11,18 +11,22 @@ const NAMING: Record<keyof typeof STORE_KINDS, object> = {
 };
 
 describe("every default, in one place, always applied", () => {
-  it.each(Object.keys(STORE_KINDS) as (keyof typeof STORE_KINDS)[])("%s: each option left out takes the store's default, or else the general one", (store) => {
-    const resolved = resolveOptions(NAMING[store]) as unknown as Record<string, unknown>;
-    expect(resolved.store).toBe(store);
-    const expected: Record<string, unknown> = { ...DEFAULTS, ...SINK_DEFAULTS[store] };
-    for (const [option, value] of Object.entries(expected)) {
-      // The embedded store's file is the only store-specific option here; others name no file.
-      if (option === "database" && store !== "sqlite") continue;
-      expect([option, resolved[option]]).toEqual([option, value]);
-    }
-  });
+  it.each(Object.keys(STORE_KINDS) as (keyof typeof STORE_KINDS)[])(
+    "%s: each option left out takes the store's default, or else the general one",
+    (store) => {
+      const resolved = resolveOptions(NAMING[store]) as unknown as Record<string, unknown>;
+      expect(resolved.store).toBe(store);
+      const expected: Record<string, unknown> = { ...DEFAULTS, ...SINK_DEFAULTS[store] };
+      for (const [option, value] of Object.entries(expected)) {
+        // The embedded store's file is the only store-specific option here; others name no file.
+        if (option === "database" && store !== "sqlite") continue;
+        expect([option, resolved[option]]).toEqual([option, value]);
+      }
+    },
+  );
 
   it("the table holds each store's own defaults", () => {
-    for (const [store, kind] of Object.entries(STORE_KINDS)) expect(kind.defaults).toBe(SINK_DEFAULTS[store as keyof typeof SINK_DEFAULTS]);
+    for (const [store, kind] of Object.entries(STORE_KINDS))
+      expect(kind.defaults).toBe(SINK_DEFAULTS[store as keyof typeof SINK_DEFAULTS]);
   });
 });

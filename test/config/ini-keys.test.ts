@@ -11,7 +11,10 @@ const tempDir = useTempDirs();
 function sidecarError(section: string, env: NodeJS.ProcessEnv = {}): string {
   const dir = tempDir();
   const path = join(dir, "p.ini");
-  writeFileSync(path, `[event-publisher:main]\nspool = ${join(dir, "spool.db")}\napi_url = http://127.0.0.1:1/db/-/create\n${section}\n`);
+  writeFileSync(
+    path,
+    `[event-publisher:main]\nspool = ${join(dir, "spool.db")}\napi_url = http://127.0.0.1:1/db/-/create\n${section}\n`,
+  );
   try {
     const config = readPublisherConfig(path, "main", env);
     const events = withIniKeys(config, () => eventsForward({ ...config.options, logger: false }));
@@ -38,8 +41,14 @@ describe("the sidecar names the INI key as the user wrote it", () => {
     ["batch_limit = 1.5", "[event-publisher:main] batch_limit: must be a whole number"],
     ["spool.lease_ms = 5", "[event-publisher:main] spool.lease_ms: must be between 100 and"],
     ["spool.synchronous = sometimes", '[event-publisher:main] spool.synchronous: must be "normal" or "full"'],
-    ["metrics.namespace = app.events\nmetrics.endpoint = nowhere", "[event-publisher:main] metrics.endpoint: must be host:port"],
-    ["instance = ${NO_SUCH_VARIABLE}", "[event-publisher:main] instance: environment variable NO_SUCH_VARIABLE is not set"],
+    [
+      "metrics.namespace = app.events\nmetrics.endpoint = nowhere",
+      "[event-publisher:main] metrics.endpoint: must be host:port",
+    ],
+    [
+      "instance = ${NO_SUCH_VARIABLE}",
+      "[event-publisher:main] instance: environment variable NO_SUCH_VARIABLE is not set",
+    ],
   ])("a bad value: %s", (line, message) => {
     expect(sidecarError(line)).toContain(message);
   });
@@ -47,7 +56,10 @@ describe("the sidecar names the INI key as the user wrote it", () => {
   it("names the collector's keys as baseplate writes them", () => {
     const dir = tempDir();
     const path = join(dir, "p.ini");
-    writeFileSync(path, `[event-publisher:main]\nspool = ${join(dir, "s.db")}\ncollector.hostname = 127.0.0.1:1\ncollector.scheme = http\nkey.name = bad name\nkey.secret = c2VjcmV0\n`);
+    writeFileSync(
+      path,
+      `[event-publisher:main]\nspool = ${join(dir, "s.db")}\ncollector.hostname = 127.0.0.1:1\ncollector.scheme = http\nkey.name = bad name\nkey.secret = c2VjcmV0\n`,
+    );
     const config = readPublisherConfig(path, "main", {});
     expect(() => withIniKeys(config, () => eventsForward({ ...config.options, logger: false }))).toThrow(
       /option \[event-publisher:main\] key\.name: must be a non-empty name/,
@@ -57,8 +69,13 @@ describe("the sidecar names the INI key as the user wrote it", () => {
   it("leaves errors about options that did not come from the file as they are", () => {
     const dir = tempDir();
     const path = join(dir, "p.ini");
-    writeFileSync(path, `[event-publisher:main]\nspool = ${join(dir, "s.db")}\napi_url = http://127.0.0.1:1/db/-/create\n`);
+    writeFileSync(
+      path,
+      `[event-publisher:main]\nspool = ${join(dir, "s.db")}\napi_url = http://127.0.0.1:1/db/-/create\n`,
+    );
     const config = readPublisherConfig(path, "main", {});
-    expect(() => withIniKeys(config, () => eventsForward({ ...config.options, maxQueueSize: -1 }))).toThrow(/option maxQueueSize: must be between/);
+    expect(() => withIniKeys(config, () => eventsForward({ ...config.options, maxQueueSize: -1 }))).toThrow(
+      /option maxQueueSize: must be between/,
+    );
   });
 });

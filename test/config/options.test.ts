@@ -94,16 +94,21 @@ describe("eventsForward() options", () => {
     expect(error.message).toMatch(message);
   });
 
-  it.each([undefined, null, "http://example.com/data/-/create"])("refuses %o in place of the options object", (options) => {
-    expect(optionError(options).option).toBe("options");
-  });
+  it.each([undefined, null, "http://example.com/data/-/create"])(
+    "refuses %o in place of the options object",
+    (options) => {
+      expect(optionError(options).option).toBe("options");
+    },
+  );
 
   it("never repeats a secret in its errors", () => {
     const error = optionError({ apiUrl: "ftp://user:hunter2@example.com/data/-/create" });
     expect(error.message).not.toContain("hunter2");
     process.env.EVENTS_FORWARD_TEST_SECRET = "s3cret-value";
     onCleanup(async () => delete process.env.EVENTS_FORWARD_TEST_SECRET);
-    expect(optionError({ apiUrl, apiToken: { $env: "EVENTS_FORWARD_TEST_SECRET" }, batchLimit: 0 }).message).not.toContain("s3cret-value");
+    expect(
+      optionError({ apiUrl, apiToken: { $env: "EVENTS_FORWARD_TEST_SECRET" }, batchLimit: 0 }).message,
+    ).not.toContain("s3cret-value");
   });
 
   it("accepts batchLimit up to 10,000 (above Datasette's default max_insert_rows of 100), and the defaults", () => {

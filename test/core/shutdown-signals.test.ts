@@ -38,14 +38,17 @@ async function startChild(env: Record<string, string> = {}): Promise<{ exit: Pro
   return { exit };
 }
 
-test.each(["SIGTERM", "SIGINT"] as const)("%s drains the queue, then the process dies of the signal", async (signal) => {
-  const { exit } = await startChild();
-  expect(t.store.events()).toEqual(["e0"]); // the rest wait for the rate limit
-  child!.kill(signal);
-  const ended = await exit;
-  expect(ended).toMatchObject({ code: null, signal });
-  expect(t.store.events()).toEqual(["e0", "e1", "e2", "e3", "e4"]);
-});
+test.each(["SIGTERM", "SIGINT"] as const)(
+  "%s drains the queue, then the process dies of the signal",
+  async (signal) => {
+    const { exit } = await startChild();
+    expect(t.store.events()).toEqual(["e0"]); // the rest wait for the rate limit
+    child!.kill(signal);
+    const ended = await exit;
+    expect(ended).toMatchObject({ code: null, signal });
+    expect(t.store.events()).toEqual(["e0", "e1", "e2", "e3", "e4"]);
+  },
+);
 
 test("with the app's own handler, the app decides how to exit; the drain still happens", async () => {
   const { exit } = await startChild({ OWN_HANDLER: "1" });
@@ -80,7 +83,10 @@ test("a second signal during the drain ends the process at once", async () => {
 test("with two forwarders, the process ends only when both have drained", async () => {
   let secondRequests = 0;
   // The second forwarder's drain is told to come back in a second: it finishes well after the first.
-  t.store.behave = ({ rows }) => (rows[0]?.instance === "second" && ++secondRequests === 2 ? { status: 503, headers: { "retry-after": "1" } } : { accept: true });
+  t.store.behave = ({ rows }) =>
+    rows[0]?.instance === "second" && ++secondRequests === 2
+      ? { status: 503, headers: { "retry-after": "1" } }
+      : { accept: true };
   const { exit } = await startChild({ TWO: "1" });
   child!.kill("SIGTERM");
   const ended = await exit;

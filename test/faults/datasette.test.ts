@@ -29,7 +29,14 @@ async function forwarder(options: EventsForwardOptions & { viaProxy?: boolean } 
   const table = `faults_${++tables}`;
   if (viaProxy) proxy = await new TestStore(t.ds.url).start();
   const target = proxy ?? { url: () => t.ds.createUrl };
-  h = forwardTo(target, { apiToken: t.ds.rootToken, table, requestTimeoutMs: 5_000, backoffBaseMs: 20, backoffMaxMs: 200, ...rest });
+  h = forwardTo(target, {
+    apiToken: t.ds.rootToken,
+    table,
+    requestTimeoutMs: 5_000,
+    backoffBaseMs: 20,
+    backoffMaxMs: 200,
+    ...rest,
+  });
   return { table };
 }
 
@@ -89,7 +96,10 @@ test("500s: a short run is ridden out; a longer one drops exactly that batch, wi
   const list = names("e", 8);
   putAll(list);
   await h!.events.flush();
-  expectAccounted(h!, await readBack(table), list, { delivered: ["e-0", "e-1", "e-2", "e-3", "e-6", "e-7"], dropped: ["e-4", "e-5"] });
+  expectAccounted(h!, await readBack(table), list, {
+    delivered: ["e-0", "e-1", "e-2", "e-3", "e-6", "e-7"],
+    dropped: ["e-4", "e-5"],
+  });
   expect(h!.drops[0]!.reason).toMatch(/HTTP 500.*gave up after 3 attempts/);
 });
 
@@ -105,7 +115,8 @@ test("429 with Retry-After: the pause is kept, nothing is dropped", async () => 
 
 test("connection reset mid-response after Datasette wrote the rows: resent, kept once", async () => {
   const { table } = await forwarder({ viaProxy: true, batchLimit: 5, maxAttempts: 3 });
-  proxy!.behave = (_, i) => (i === 0 ? { resetAfterWrite: true } : i === 1 ? { resetBeforeWrite: true } : { accept: true });
+  proxy!.behave = (_, i) =>
+    i === 0 ? { resetAfterWrite: true } : i === 1 ? { resetBeforeWrite: true } : { accept: true };
   const list = names("e", 5);
   putAll(list);
   await h!.events.flush();
@@ -127,8 +138,15 @@ function poisoning(): Serializer {
 
 test("poison rows in a batch, on an /-/insert URL: good rows land, each bad one is dropped with Datasette's message", async () => {
   const table = `faults_${++tables}`;
-  await t.ds.postJson(`/${t.ds.database}/-/create`, { table, pk: "id", columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })) });
-  h = forwardTo({ url: () => t.ds.insertUrl(table) }, { apiToken: t.ds.rootToken, batchLimit: 10, serializer: poisoning() });
+  await t.ds.postJson(`/${t.ds.database}/-/create`, {
+    table,
+    pk: "id",
+    columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })),
+  });
+  h = forwardTo(
+    { url: () => t.ds.insertUrl(table) },
+    { apiToken: t.ds.rootToken, batchLimit: 10, serializer: poisoning() },
+  );
   const list = ["a-0", "a-1", "poison-column", "a-2", "a-3", "a-4", "poison-shape", "a-5", "a-6", "a-7"];
   putAll(list);
   await h.events.flush();

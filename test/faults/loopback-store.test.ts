@@ -46,7 +46,8 @@ test("store killed and restarted mid-stream: nothing lost, nothing doubled in th
 
 test("slow store: timeouts are retried; a write whose answer came too late is not doubled", async () => {
   // Request 0 writes the rows but answers after the client gave up; request 2 never answers.
-  t.store.behave = (_, i) => (i === 0 ? { accept: true, delayMs: 1_000 } : i === 2 ? { hangMs: 3_000 } : { accept: true });
+  t.store.behave = (_, i) =>
+    i === 0 ? { accept: true, delayMs: 1_000 } : i === 2 ? { hangMs: 3_000 } : { accept: true };
   const h = t.forward({ batchLimit: 3, requestTimeoutMs: 300, maxAttempts: 3 });
   const list = names("e", 9);
   putAll(list);
@@ -80,7 +81,8 @@ test("429 with Retry-After: the store's pause is kept and nothing is dropped", a
 });
 
 test("connection reset mid-response: the batch is sent again and lands once", async () => {
-  t.store.behave = (_, i) => (i === 0 ? { resetAfterWrite: true } : i === 1 ? { resetBeforeWrite: true } : { accept: true });
+  t.store.behave = (_, i) =>
+    i === 0 ? { resetAfterWrite: true } : i === 1 ? { resetBeforeWrite: true } : { accept: true };
   const h = t.forward({ batchLimit: 5, maxAttempts: 3 });
   const list = names("e", 5);
   putAll(list);
@@ -103,7 +105,9 @@ test("resets on every attempt: the batch is dropped, yet the store may hold it (
 test("one poison row in a batch: the rest is delivered, the poison is dropped with the store's message", async () => {
   t.store.behave = ({ rows }: { rows: Row[] }) => {
     const bad = rows.findIndex((row) => row.event === "poison");
-    return bad === -1 ? { accept: true } : { status: 400, body: JSON.stringify({ ok: false, errors: [`Row ${bad} has invalid columns: bogus`] }) };
+    return bad === -1
+      ? { accept: true }
+      : { status: 400, body: JSON.stringify({ ok: false, errors: [`Row ${bad} has invalid columns: bogus`] }) };
   };
   const h = t.forward({ batchLimit: 10 });
   const list = [...names("a", 4), "poison", ...names("b", 5)];

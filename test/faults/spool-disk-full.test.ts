@@ -51,14 +51,20 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
   // Long enough that a loaded machine's event-loop stalls do not end the lease by themselves (a
   // holder that stalls past leaseMs loses it by design); the test is about the full disk.
   const leaseMs = 1_500;
-  const h = t.forward({ batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs, pollMs: 50 } });
+  const h = t.forward({
+    batchLimit: 20,
+    maxAttempts: 1_000,
+    spool: { path: spool, groupCommitMs: 5, leaseMs, pollMs: 50 },
+  });
   const events = h.events;
   await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
 
   // Committed, not yet delivered (the store answers 503).
   const committed = names("committed", 30);
   for (const event of committed) events.put({ event });
-  await waitFor(() => events.stats().spooled === 30 && events.stats().buffered === 0, { what: "the first events committed" });
+  await waitFor(() => events.stats().spooled === 30 && events.stats().buffered === 0, {
+    what: "the first events committed",
+  });
 
   const filler = join(dir, "filler");
   fillDisk(filler);
@@ -75,7 +81,8 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
     } catch (error) {
       refused.push(error);
     }
-    if (i % 50 === 49 && !failure()) await waitFor(() => events.stats().buffered === 0 || failure(), { what: "a commit or its failure" });
+    if (i % 50 === 49 && !failure())
+      await waitFor(() => events.stats().buffered === 0 || failure(), { what: "a commit or its failure" });
   }
   expect(failure()).toBe(true);
   expect(refused).toHaveLength(5);
@@ -94,13 +101,18 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
 
   // Committed events are delivered while the disk is still full.
   storeUp = true;
-  await waitFor(() => committed.every((name) => storedNames().includes(name)), { what: "the committed events delivered on a full disk" });
+  await waitFor(() => committed.every((name) => storedNames().includes(name)), {
+    what: "the committed events delivered on a full disk",
+  });
   expect(existsSync(filler)).toBe(true);
   expect(() => events.put({ event: "still-full" })).toThrow(SpoolUnwritableError);
 
   // Space comes back: the buffered group commits, and every accepted event arrives exactly once.
   rmSync(filler);
-  await waitFor(() => storedNames().length === accepted.length && events.stats().queued === 0, { timeoutMs: 15_000, what: "every accepted event delivered" });
+  await waitFor(() => storedNames().length === accepted.length && events.stats().queued === 0, {
+    timeoutMs: 15_000,
+    what: "every accepted event delivered",
+  });
   expect(storedNames().sort()).toEqual([...accepted].sort());
   expect([...t.store.writes.values()].every((n) => n === 1)).toBe(true);
   events.put({ event: "after" });
@@ -124,11 +136,17 @@ test("spool disk full: committed events keep flowing, memory is bounded, the res
 test("spool disk full at close(): the events it could not write are dropped (onDrop, undelivered), not counted as spooled", async () => {
   t.store.behave = () => ({ status: 503 });
   const spool = join(dir, "spool-close.db");
-  const h = t.forward({ batchLimit: 20, maxAttempts: 1_000, spool: { path: spool, groupCommitMs: 5, leaseMs: 1_500, pollMs: 50 } });
+  const h = t.forward({
+    batchLimit: 20,
+    maxAttempts: 1_000,
+    spool: { path: spool, groupCommitMs: 5, leaseMs: 1_500, pollMs: 50 },
+  });
   const events = h.events;
   await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
   for (const event of names("committed", 3)) events.put({ event });
-  await waitFor(() => events.stats().spooled === 3 && events.stats().buffered === 0, { what: "the first events committed" });
+  await waitFor(() => events.stats().spooled === 3 && events.stats().buffered === 0, {
+    what: "the first events committed",
+  });
 
   const filler = join(dir, "filler");
   fillDisk(filler);

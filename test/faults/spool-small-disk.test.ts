@@ -32,7 +32,9 @@ test("a spool on a 2 MB disk passes 6 MB of events through without filling it", 
     for (let i = 0; i < 6_000; i++) {
       h.events.put({ event: `e-${i}`, properties: { pad: "x".repeat(1_000) } });
       if (i % 100 === 99) {
-        await waitFor(() => h.events.stats().queued < 400 || logged(h, /cannot be written/).length > 0, { what: "delivery keeping up" });
+        await waitFor(() => h.events.stats().queued < 400 || logged(h, /cannot be written/).length > 0, {
+          what: "delivery keeping up",
+        });
         largestLog = Math.max(largestLog, statSync(`${spool}-wal`).size);
       }
     }

@@ -28,15 +28,32 @@ function withoutColor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-test.each(DISK_TESTS)("%s, in an unprivileged user and mount namespace", async (file) => {
-  assertUserNamespaces();
-  // --configLoader runner: the config is not bundled into a temporary file in node_modules, which
-  // the namespace's root may not be allowed to write.
-  const args = [...UNSHARE, process.execPath, vitest, "run", "--configLoader", "runner", "--config", "test/faults/disk.vitest.config.ts", file];
-  const result = await run("unshare", args, { cwd: root, env: { ...withoutColor(process.env), NO_COLOR: "1" } }).then(
-    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout ?? ""}${error.stderr ?? ""}` }),
-  );
-  expect(result.code, result.output).toBe(0);
-  expect(result.output).toMatch(/Tests\s+\d+ passed/);
-}, 240_000);
+test.each(DISK_TESTS)(
+  "%s, in an unprivileged user and mount namespace",
+  async (file) => {
+    assertUserNamespaces();
+    // --configLoader runner: the config is not bundled into a temporary file in node_modules, which
+    // the namespace's root may not be allowed to write.
+    const args = [
+      ...UNSHARE,
+      process.execPath,
+      vitest,
+      "run",
+      "--configLoader",
+      "runner",
+      "--config",
+      "test/faults/disk.vitest.config.ts",
+      file,
+    ];
+    const result = await run("unshare", args, { cwd: root, env: { ...withoutColor(process.env), NO_COLOR: "1" } }).then(
+      ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: error.code ?? 1,
+        output: `${error.stdout ?? ""}${error.stderr ?? ""}`,
+      }),
+    );
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/Tests\s+\d+ passed/);
+  },
+  240_000,
+);

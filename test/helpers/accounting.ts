@@ -12,7 +12,12 @@ export interface Table {
  * `writtenAndDropped` lists events the store wrote although the client never learnt it did (the
  * answer was lost): those are in both, as the delivery guarantees say.
  */
-export function expectAccounted(h: Harness, store: Table, put: string[], expected: { delivered: string[]; dropped: string[]; writtenAndDropped?: string[] }): void {
+export function expectAccounted(
+  h: Harness,
+  store: Table,
+  put: string[],
+  expected: { delivered: string[]; dropped: string[]; writtenAndDropped?: string[] },
+): void {
   const delivered = store.events();
   const dropped = h.droppedNames();
   expect(delivered).toEqual(expected.delivered);

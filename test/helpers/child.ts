@@ -13,7 +13,11 @@ export interface Child {
   /** Resolves with the exit code (or signal) once it exited. */
   readonly exited: Promise<number | NodeJS.Signals>;
   /** Waits for a message that satisfies `test`. */
-  message(test: (message: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  message(
+    test: (message: Record<string, unknown>) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
 }
 
 const running = new Set<ChildProcess>();
@@ -57,7 +61,8 @@ export function startChild(file: string, args: string[], env: Record<string, str
       await waitFor(
         () => {
           found = messages.find(test);
-          if (found === undefined && done) throw new Error(`child ${child.pid} exited while waiting for ${what}:\n${output}`);
+          if (found === undefined && done)
+            throw new Error(`child ${child.pid} exited while waiting for ${what}:\n${output}`);
           return found !== undefined;
         },
         { timeoutMs, what: `${what} from child ${child.pid}` },
@@ -90,7 +95,11 @@ export interface FixtureRun {
  */
 export function runToExit(fixture: URL, env: Record<string, string>, killAfterMs = 20_000): Promise<FixtureRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(fixture)], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(fixture)], {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
   let stdout = "";
   let stderr = "";

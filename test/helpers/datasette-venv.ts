@@ -41,9 +41,20 @@ export async function ensureDatasetteVenv(log: (message: string) => void = conso
     log(`Creating the Datasette virtualenv in ${VENV_DIR} (${REQUIREMENT}, about a minute)...`);
     const run = (file: string, args: string[]) => execFileSync(file, args, { stdio: ["ignore", "inherit", "inherit"] });
     run(python, ["-m", "venv", VENV_DIR]);
-    run(join(VENV_DIR, "bin", "python"), ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--pre", REQUIREMENT]);
+    run(join(VENV_DIR, "bin", "python"), [
+      "-m",
+      "pip",
+      "install",
+      "--quiet",
+      "--disable-pip-version-check",
+      "--pre",
+      REQUIREMENT,
+    ]);
     const version = installedDatasetteVersion();
-    if (version === undefined) throw new Error(`pip installed ${REQUIREMENT} into ${VENV_DIR}, but ${DATASETTE_BIN} --version does not report 1.x`);
+    if (version === undefined)
+      throw new Error(
+        `pip installed ${REQUIREMENT} into ${VENV_DIR}, but ${DATASETTE_BIN} --version does not report 1.x`,
+      );
     log(`Datasette ${version} is ready in ${VENV_DIR}`);
     return version;
   } finally {
@@ -66,7 +77,8 @@ async function acquireLock(): Promise<void> {
       rmSync(LOCK_DIR, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK_DIR}: another process is building the Datasette virtualenv`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${LOCK_DIR}: another process is building the Datasette virtualenv`);
     await delay(500);
   }
 }

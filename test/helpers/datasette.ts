@@ -51,12 +51,22 @@ export class DatasetteServer {
   ) {}
 
   /** Starts Datasette on a fresh database file `<database>.db` in a temporary directory. */
-  static async start(options: { database?: string; settings?: Record<string, string | number> } = {}): Promise<DatasetteServer> {
+  static async start(
+    options: { database?: string; settings?: Record<string, string | number> } = {},
+  ): Promise<DatasetteServer> {
     if (!existsSync(DATASETTE_BIN)) {
-      throw new Error(`${DATASETTE_BIN} is missing: run \`npm run setup:datasette\` (vitest's global set-up does it too)`);
+      throw new Error(
+        `${DATASETTE_BIN} is missing: run \`npm run setup:datasette\` (vitest's global set-up does it too)`,
+      );
     }
     const dir = mkdtempSync(join(tmpdir(), "events-forward-datasette-"));
-    const server = new DatasetteServer(dir, options.database ?? "data", 0, randomBytes(16).toString("hex"), options.settings ?? {});
+    const server = new DatasetteServer(
+      dir,
+      options.database ?? "data",
+      0,
+      randomBytes(16).toString("hex"),
+      options.settings ?? {},
+    );
     // A free port can be taken by someone else before Datasette binds it: then try another.
     for (let attempt = 1; ; attempt++) {
       server.port = await freePort();
@@ -100,9 +110,24 @@ export class DatasetteServer {
   async serve(): Promise<void> {
     if (this.child !== undefined) throw new Error("Datasette is already running");
     this.output = "";
-    const args = ["serve", this.dbPath, "--create", "--host", "127.0.0.1", "--port", String(this.port), "--secret", this.secret, "--root"];
+    const args = [
+      "serve",
+      this.dbPath,
+      "--create",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(this.port),
+      "--secret",
+      this.secret,
+      "--root",
+    ];
     for (const [name, value] of Object.entries(this.settings)) args.push("--setting", name, String(value));
-    const child = spawn(DATASETTE_BIN, args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+    const child = spawn(DATASETTE_BIN, args, {
+      cwd: this.dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    });
     this.child = child;
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-4000);
@@ -191,7 +216,9 @@ export class DatasetteServer {
 
   /** `PRAGMA table_info(table)`: the columns as SQLite has them, in order. */
   async columns(table: string): Promise<Column[]> {
-    return (await this.query("select name, type, pk from pragma_table_info(:t) order by cid", { t: table })) as unknown as Column[];
+    return (await this.query("select name, type, pk from pragma_table_info(:t) order by cid", {
+      t: table,
+    })) as unknown as Column[];
   }
 
   async tableExists(table: string): Promise<boolean> {
@@ -225,7 +252,9 @@ function freePort(): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+      probe.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

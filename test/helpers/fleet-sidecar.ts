@@ -35,7 +35,10 @@ export function startFleetSidecar(t: ProxiedDatasetteFile, fleet: FleetSidecar):
       `time_period = ${fleet.rate.timePeriod}`,
     ].join("\n"),
   );
-  const sidecar = startChild(CLI, ["publish", "--queue-name", "fleet", config], { FLEET_TOKEN: t.ds.rootToken, ...fleet.env });
+  const sidecar = startChild(CLI, ["publish", "--queue-name", "fleet", config], {
+    FLEET_TOKEN: t.ds.rootToken,
+    ...fleet.env,
+  });
   t.children.push(sidecar);
   return sidecar;
 }

@@ -23,7 +23,10 @@ export interface LossyProxy {
  * instead of relaying the answer. The client sees a network error for a request that worked,
  * which is exactly when a retry must not write twice.
  */
-export async function startLossyProxy(upstream: string, { loseResponses }: { loseResponses: number }): Promise<LossyProxy> {
+export async function startLossyProxy(
+  upstream: string,
+  { loseResponses }: { loseResponses: number },
+): Promise<LossyProxy> {
   const target = new URL(upstream);
   const requests: ProxiedRequest[] = [];
   let toLose = loseResponses;

@@ -115,8 +115,16 @@ export interface ProxiedDatasetteFile {
  * start before the file's tests; after them the children are killed and both stop.
  */
 export function useProxiedDatasette(): ProxiedDatasetteFile {
-  const ds = eachFile("Datasette", () => DatasetteServer.start(), (server) => server.dispose());
-  const proxy = eachFile("The proxy", () => startRecordingProxy(ds().url), (started) => started.close());
+  const ds = eachFile(
+    "Datasette",
+    () => DatasetteServer.start(),
+    (server) => server.dispose(),
+  );
+  const proxy = eachFile(
+    "The proxy",
+    () => startRecordingProxy(ds().url),
+    (started) => started.close(),
+  );
   const children: Child[] = [];
   // Registered last, so it runs first: the children stop before the proxy and Datasette do.
   afterAll(() => {

@@ -95,13 +95,36 @@ export class RedisServer {
 
   private async serve(): Promise<void> {
     const o = this.options;
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--daemonize", "no", "--loglevel", "warning"];
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
+    ];
     args.push("--appendonly", o.appendonly ? "yes" : "no");
     if (o.appendonly) args.push("--appendfsync", o.appendfsync ?? "always");
     if (o.maxmemory !== undefined) args.push("--maxmemory", o.maxmemory, "--maxmemory-policy", "noeviction");
     if (o.password !== undefined) args.push("--requirepass", o.password);
     // The cluster bus defaults to port + 10000, which may be taken or past 65535: pick one.
-    if (o.cluster) args.push("--cluster-enabled", "yes", "--cluster-config-file", join(this.dir, "nodes.conf"), "--cluster-node-timeout", "2000", "--cluster-port", String(await freePort()));
+    if (o.cluster)
+      args.push(
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        join(this.dir, "nodes.conf"),
+        "--cluster-node-timeout",
+        "2000",
+        "--cluster-port",
+        String(await freePort()),
+      );
     this.output = "";
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
@@ -144,13 +167,26 @@ export class RedisCluster {
         nodes.push(await RedisServer.start({ cluster: true }, dir));
       }
       const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
-      await execFileAsync("redis-cli", ["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
+      await execFileAsync("redis-cli", [
+        "--cluster",
+        "create",
+        ...addresses,
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ]);
       const cluster = new RedisCluster(nodes, root);
-      await waitFor(async () => (await Promise.all(nodes.map((node) => node.cli("CLUSTER", "INFO")))).every((info) => info.includes("cluster_state:ok")), {
-        timeoutMs: 15_000,
-        intervalMs: 50,
-        what: "the cluster to serve every slot",
-      });
+      await waitFor(
+        async () =>
+          (await Promise.all(nodes.map((node) => node.cli("CLUSTER", "INFO")))).every((info) =>
+            info.includes("cluster_state:ok"),
+          ),
+        {
+          timeoutMs: 15_000,
+          intervalMs: 50,
+          what: "the cluster to serve every slot",
+        },
+      );
       return cluster;
     } catch (error) {
       for (const node of nodes) await node.dispose();

@@ -25,6 +25,7 @@ export function watchRequestStarts(port: number): { starts: number[]; stop(): vo
 export function assertRate(starts: number[], maxRate: number, periodMs: number, slackMs = 75): void {
   for (let i = maxRate; i < starts.length; i++) {
     const span = starts[i]! - starts[i - maxRate]!;
-    if (span < periodMs - slackMs) throw new Error(`requests ${i - maxRate} and ${i} started ${span} ms apart, under the ${periodMs} ms period`);
+    if (span < periodMs - slackMs)
+      throw new Error(`requests ${i - maxRate} and ${i} started ${span} ms apart, under the ${periodMs} ms period`);
   }
 }

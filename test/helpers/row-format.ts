@@ -3,7 +3,16 @@
 import { expect } from "vitest";
 
 /** The eight columns datasette-events-forward writes, in its order. */
-export const EIGHT_COLUMNS = ["id", "instance", "event", "created", "actor_id", "database_name", "table_name", "properties"];
+export const EIGHT_COLUMNS = [
+  "id",
+  "instance",
+  "event",
+  "created",
+  "actor_id",
+  "database_name",
+  "table_name",
+  "properties",
+];
 
 export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** `created` as datasette-events-forward writes it: Python's isoformat() of a UTC datetime (no fraction when it is zero). */
@@ -27,4 +36,10 @@ export function signupRow(instance: string): Record<string, unknown> {
 }
 
 /** An event with every column of the row filled. */
-export const SIGNUP = { event: "signup", actorId: "u1", databaseName: "db", tableName: "t", properties: { plan: "pro" } };
+export const SIGNUP = {
+  event: "signup",
+  actorId: "u1",
+  databaseName: "db",
+  tableName: "t",
+  properties: { plan: "pro" },
+};

@@ -20,8 +20,14 @@ export function eachFile<T>(what: string, start: () => Promise<T>, end: (value: 
 }
 
 /** A real Datasette for the file: `const t = useDatasette();`, then `t.ds`. */
-export function useDatasette(options: Parameters<typeof DatasetteServer.start>[0] = {}): { readonly ds: DatasetteServer } {
-  const ds = eachFile("Datasette", () => DatasetteServer.start(options), (server) => server.dispose());
+export function useDatasette(options: Parameters<typeof DatasetteServer.start>[0] = {}): {
+  readonly ds: DatasetteServer;
+} {
+  const ds = eachFile(
+    "Datasette",
+    () => DatasetteServer.start(options),
+    (server) => server.dispose(),
+  );
   return {
     get ds() {
       return ds();
@@ -31,7 +37,11 @@ export function useDatasette(options: Parameters<typeof DatasetteServer.start>[0
 
 /** A redis-server for the file: `const redis = useRedisServer(options);`, then `redis.server`. */
 export function useRedisServer(options: RedisServerOptions = {}): { readonly server: RedisServer } {
-  const server = eachFile("the redis-server", () => RedisServer.start(options), (started) => started.dispose());
+  const server = eachFile(
+    "the redis-server",
+    () => RedisServer.start(options),
+    (started) => started.dispose(),
+  );
   return {
     get server() {
       return server();

@@ -16,7 +16,14 @@ export interface StatsdReceiver {
 export async function startStatsdReceiver(): Promise<StatsdReceiver> {
   const socket = createSocket("udp4");
   const lines: string[] = [];
-  socket.on("message", (message) => lines.push(...message.toString().split("\n").filter((line) => line !== "")));
+  socket.on("message", (message) =>
+    lines.push(
+      ...message
+        .toString()
+        .split("\n")
+        .filter((line) => line !== ""),
+    ),
+  );
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   const values = (name: string, type: string) =>
     lines.flatMap((line) => {

@@ -138,7 +138,9 @@ export class TestStore {
 
   /** Rows of the requests answered with a 2xx, in arrival order: a row sent twice shows twice. */
   deliveredRows(): ArrivedRow[] {
-    return this.requests.filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300).flatMap((r) => rowsOf(r.body));
+    return this.requests
+      .filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300)
+      .flatMap((r) => rowsOf(r.body));
   }
 
   /** Writes the rows here, or forwards the request upstream; resolves with the answer to relay. */
@@ -185,7 +187,12 @@ export class TestStore {
       if (behaviour.delayMs) this.later(behaviour.delayMs, relay);
       else relay();
     } else if ("status" in behaviour) {
-      send(behaviour.status, behaviour.headers, behaviour.body ?? JSON.stringify({ ok: false, errors: [`test store says ${behaviour.status}`], status: behaviour.status }));
+      send(
+        behaviour.status,
+        behaviour.headers,
+        behaviour.body ??
+          JSON.stringify({ ok: false, errors: [`test store says ${behaviour.status}`], status: behaviour.status }),
+      );
     } else if ("hangMs" in behaviour) {
       this.later(behaviour.hangMs, () => res.destroy());
     } else if ("resetAfterWrite" in behaviour) {

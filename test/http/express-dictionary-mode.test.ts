@@ -53,7 +53,8 @@ async function forwarder(options: Partial<EventsForwardOptions> = {}): Promise<E
   return startForwarder(store.url(), options);
 }
 
-const ourSymbols = (keys: (string | symbol)[]) => keys.filter((key) => typeof key === "symbol" && key.description?.includes("dictionary-mode"));
+const ourSymbols = (keys: (string | symbol)[]) =>
+  keys.filter((key) => typeof key === "symbol" && key.description?.includes("dictionary-mode"));
 
 describe.each(EXPRESS)("$name's req and res", ({ make }) => {
   it("are in dictionary mode after the middleware where V8 needs it (before V8 13), with nothing left behind", async () => {
@@ -83,8 +84,12 @@ describe.each(EXPRESS)("$name's req and res", ({ make }) => {
   it("keep every property Express and Node gave them, in the same order", async () => {
     const on: Seen[] = [];
     const off: Seen[] = [];
-    await request(expressApp(make, [await forwarder()], on)).get("/").expect(200);
-    await request(expressApp(make, [await forwarder({ expressDictionaryMode: false })], off)).get("/").expect(200);
+    await request(expressApp(make, [await forwarder()], on))
+      .get("/")
+      .expect(200);
+    await request(expressApp(make, [await forwarder({ expressDictionaryMode: false })], off))
+      .get("/")
+      .expect(200);
     expect(on[0]!.reqKeys).toEqual(off[0]!.reqKeys);
     expect(on[0]!.resKeys).toEqual(off[0]!.resKeys);
   });

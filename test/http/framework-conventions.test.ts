@@ -25,7 +25,10 @@ describe("the Fastify plugin", () => {
     await app.register(events.fastify);
     expect(app.hasPlugin("events-forward")).toBe(true);
     expect(app.hasRequestDecorator("events")).toBe(true);
-    expect((events.fastify as unknown as Record<symbol, unknown>)[Symbol.for("plugin-meta")]).toEqual({ name: "events-forward", fastify: "5.x" });
+    expect((events.fastify as unknown as Record<symbol, unknown>)[Symbol.for("plugin-meta")]).toEqual({
+      name: "events-forward",
+      fastify: "5.x",
+    });
   });
 
   it("applies to routes of other plugins (it is not encapsulated), and request.events works in their hooks", async () => {
@@ -72,7 +75,9 @@ describe("the Hono middleware", () => {
     const events = startForwarder((await startStore()).url());
     const app = new Hono();
     app.use(events.hono);
-    app.get("/", (c) => c.json({ same: c.var.events === c.get("events"), context: c.var.events instanceof RequestEvents }));
+    app.get("/", (c) =>
+      c.json({ same: c.var.events === c.get("events"), context: c.var.events instanceof RequestEvents }),
+    );
     const server = createServer(getRequestListener(app.fetch));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     onCleanup(() => stopServer(server));

@@ -12,10 +12,13 @@ import { onCleanup, startForwarder as forwarder, startStore as store } from "../
 import { unreachableUrl, type ArrivedRow, type Behaviour, type TestStore } from "../helpers/test-store.js";
 import { gate, waitFor } from "../helpers/wait.js";
 
-
 /** Counts responses that are done (the 'close' listener runs after the middleware's own). */
 function doneCounter() {
-  const counter = { count: 0, onClose: () => counter.count++, until: (n: number) => waitFor(() => counter.count >= n, { what: `${n} finished responses` }) };
+  const counter = {
+    count: 0,
+    onClose: () => counter.count++,
+    until: (n: number) => waitFor(() => counter.count >= n, { what: `${n} finished responses` }),
+  };
   return counter;
 }
 
@@ -54,7 +57,11 @@ describe.each(FRAMEWORKS)("requests on $name", (framework) => {
     const events = forwarder(first.url());
     const v2 = forwarder(second.url(), { name: "events_v2" });
     const done = doneCounter();
-    const app = await framework.serve({ forwarders: [events, v2], names: ["events", "events_v2"], onClose: done.onClose });
+    const app = await framework.serve({
+      forwarders: [events, v2],
+      names: ["events", "events_v2"],
+      onClose: done.onClose,
+    });
 
     const res = await request(app).get("/users/7").set("X-Request-Id", "shared-id").expect(200);
     expect(res.body).toEqual({ events: "shared-id", events_v2: "shared-id" });
@@ -146,7 +153,13 @@ describe.each(FRAMEWORKS)("requests on $name", (framework) => {
     const [event] = requestRows(await delivered(events, recorder));
     expect(event).toBeDefined();
     const { duration_ms, ...rest } = event!.properties;
-    expect(rest).toEqual({ method: "GET", path: "/users/42", route: route("/users/:id"), status: 200, request_id: res.body.events });
+    expect(rest).toEqual({
+      method: "GET",
+      path: "/users/42",
+      route: route("/users/:id"),
+      status: 200,
+      request_id: res.body.events,
+    });
     expect(typeof duration_ms).toBe("number");
     expect(duration_ms as number).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(event!.raw)).not.toContain("s3cret");
@@ -158,7 +171,9 @@ describe.each(FRAMEWORKS)("requests on $name", (framework) => {
     await request(app).get("/api/items/9").expect(200);
     await done.until(2);
     const rows = requestRows(await delivered(events, recorder));
-    expect(rows.map((row) => [row.properties.method, row.properties.path, row.properties.route, row.properties.status])).toEqual([
+    expect(
+      rows.map((row) => [row.properties.method, row.properties.path, row.properties.route, row.properties.status]),
+    ).toEqual([
       ["POST", "/api/items/9", undefined, 404],
       ["GET", "/api/items/9", route("/api/items/:itemId"), 200],
     ]);
@@ -192,7 +207,10 @@ describe.each(FRAMEWORKS)("requests on $name", (framework) => {
 
   it("records the headers named in captureHeaders, and the client IP as a keyed hash with clientIpKey", async () => {
     const key = "k".repeat(16);
-    const { recorder, events, app, done } = await mounted({ captureHeaders: ["User-Agent", "x-absent"], clientIpKey: key });
+    const { recorder, events, app, done } = await mounted({
+      captureHeaders: ["User-Agent", "x-absent"],
+      clientIpKey: key,
+    });
     await request(app).get("/health").set("User-Agent", "probe/1.0").expect(200, "ok");
     await done.until(1);
     const [event] = requestRows(await delivered(events, recorder));
@@ -254,7 +272,11 @@ describe.each(FRAMEWORKS)("requests on $name", (framework) => {
 
     const queuedAtFinish: number[] = [];
     const done = doneCounter();
-    const app = await framework.serve({ forwarders: [events], onFinish: () => queuedAtFinish.push(events.stats().queued), onClose: done.onClose });
+    const app = await framework.serve({
+      forwarders: [events],
+      onFinish: () => queuedAtFinish.push(events.stats().queued),
+      onClose: done.onClose,
+    });
     await request(app).get("/health").expect(200, "ok");
     await done.until(1);
     expect(recorder.requests[0]!.status).toBeUndefined(); // still held: the response did not wait for it

@@ -15,8 +15,16 @@ const req = { method: "GET", url: "/x?q=1", headers: {}, socket: {} } as unknown
 /** A recorder whose events land in an array (the request event's properties). */
 function recording() {
   const recorded: Record<string, unknown>[] = [];
-  const target: PutTarget = { putWithMeta: (event) => recorded.push((event as { properties: Record<string, unknown> }).properties) };
-  const recorder = createRecorder(target, { name: "events", actor: () => undefined, requestEvents: true, captureHeaders: [], logger: { warn() {}, error() {} } });
+  const target: PutTarget = {
+    putWithMeta: (event) => recorded.push((event as { properties: Record<string, unknown> }).properties),
+  };
+  const recorder = createRecorder(target, {
+    name: "events",
+    actor: () => undefined,
+    requestEvents: true,
+    captureHeaders: [],
+    logger: { warn() {}, error() {} },
+  });
   return { recorder, recorded };
 }
 

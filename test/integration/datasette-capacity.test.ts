@@ -81,7 +81,8 @@ async function runApp(apiUrl: string, table: string): Promise<void> {
   app.use(events);
   app.get("/hit/:n", (req, res) => {
     try {
-      for (let k = 0; k < PUTS_PER_REQUEST; k++) req.events.put({ event: "hit", properties: { n: Number(req.params.n) * PUTS_PER_REQUEST + k } });
+      for (let k = 0; k < PUTS_PER_REQUEST; k++)
+        req.events.put({ event: "hit", properties: { n: Number(req.params.n) * PUTS_PER_REQUEST + k } });
       res.send("ok");
     } catch (error) {
       res.status(503).send((error as Error).message);
@@ -106,10 +107,25 @@ async function runApp(apiUrl: string, table: string): Promise<void> {
     const rows: Row[] = await t.ds.rows(table);
     expect(rows).toHaveLength(put);
     expect(new Set(rows.map((row) => row.id)).size).toBe(put);
-    const byEvent = (name: string) => rows.filter((row) => row.event === name).map((row) => JSON.parse(row.properties as string) as Record<string, unknown>);
+    const byEvent = (name: string) =>
+      rows
+        .filter((row) => row.event === name)
+        .map((row) => JSON.parse(row.properties as string) as Record<string, unknown>);
     const counting = (count: number) => Array.from({ length: count }, (_, n) => n);
-    expect(byEvent("hit").map((p) => p.n).sort((a, b) => (a as number) - (b as number))).toEqual(counting(load.requests * PUTS_PER_REQUEST));
-    expect(byEvent("request").map((p) => p.path).sort()).toEqual(counting(load.requests).map((n) => `/hit/${n}`).sort());
+    expect(
+      byEvent("hit")
+        .map((p) => p.n)
+        .sort((a, b) => (a as number) - (b as number)),
+    ).toEqual(counting(load.requests * PUTS_PER_REQUEST));
+    expect(
+      byEvent("request")
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual(
+      counting(load.requests)
+        .map((n) => `/hit/${n}`)
+        .sort(),
+    );
   } finally {
     await new Promise((resolve) => server.close(resolve));
     await events.close();
@@ -122,7 +138,11 @@ describe("with default options, an Express app at 650 events/s for 16 s into Dat
   }, 60_000);
 
   it("through a /<table>/-/insert URL: nothing refused, every event delivered exactly once", async () => {
-    await t.ds.postJson(`/${t.ds.database}/-/create`, { table: "inserted_capacity", pk: "id", columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })) });
+    await t.ds.postJson(`/${t.ds.database}/-/create`, {
+      table: "inserted_capacity",
+      pk: "id",
+      columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })),
+    });
     await runApp(t.ds.insertUrl("inserted_capacity"), "inserted_capacity");
   }, 60_000);
 });

@@ -82,7 +82,14 @@ describe("a token without the create-table permission on a /-/create URL", () =>
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/dropped 4 event\(s\).*403.*create-table/);
     // A permission problem does not heal by itself: one request, no retries.
-    expect(events.stats()).toMatchObject({ sent: 0, dropped: 4, queued: 0, retried: 0, requests: 1, failedRequests: 1 });
+    expect(events.stats()).toMatchObject({
+      sent: 0,
+      dropped: 4,
+      queued: 0,
+      retried: 0,
+      requests: 1,
+      failedRequests: 1,
+    });
     expect(await events.close({ timeoutMs: 1_000 })).toEqual({ delivered: 0, undelivered: 4 });
     expect(await t.ds.tableExists("forbidden_events")).toBe(false);
     for (const text of [...logger.messages, drops[0]!.reason]) expect(text).not.toContain(token);

@@ -32,7 +32,9 @@ describe("Datasette stopped and started again in mid-run", () => {
       await t.ds.stop();
       for (const end = n + 10; n < end; n++) events.put({ event: "tick", properties: { n } });
       // Several refused connections: more than maxAttempts, yet an unreachable store drops nothing.
-      await waitFor(() => events.stats().failedRequests >= 4, { what: "the forwarder to retry against the stopped Datasette" });
+      await waitFor(() => events.stats().failedRequests >= 4, {
+        what: "the forwarder to retry against the stopped Datasette",
+      });
       expect(events.stats()).toMatchObject({ sent: 5, dropped: 0 });
 
       // Fill the queue to its bound; the next put is refused loudly, not lost quietly.

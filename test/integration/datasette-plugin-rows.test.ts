@@ -27,7 +27,10 @@ interface Case {
 }
 
 function pluginColumns(cases: Case[]): unknown[] {
-  const out = execFileSync(join(VENV_DIR, "bin", "python"), ["-c", PLUGIN_COLUMNS], { input: JSON.stringify(cases), encoding: "utf8" });
+  const out = execFileSync(join(VENV_DIR, "bin", "python"), ["-c", PLUGIN_COLUMNS], {
+    input: JSON.stringify(cases),
+    encoding: "utf8",
+  });
   return JSON.parse(out) as unknown[];
 }
 
@@ -42,8 +45,21 @@ describe("rows as datasette-events-forward writes them, as Datasette stores them
       { n: 2, ms: at(999), databaseName: "", tableName: "t" },
       { n: 3, ms: at(1), databaseName: "db", tableName: "t" },
     ];
-    const events = eventsForward({ ...FAST, apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, table: "plugin_rows", logger: false });
-    for (const c of cases) events.put({ event: "e", created: c.ms, databaseName: c.databaseName, tableName: c.tableName, properties: { n: c.n } });
+    const events = eventsForward({
+      ...FAST,
+      apiUrl: t.ds.createUrl,
+      apiToken: t.ds.rootToken,
+      table: "plugin_rows",
+      logger: false,
+    });
+    for (const c of cases)
+      events.put({
+        event: "e",
+        created: c.ms,
+        databaseName: c.databaseName,
+        tableName: c.tableName,
+        properties: { n: c.n },
+      });
     await events.close();
 
     const rows = (await t.ds.rows("plugin_rows")).map((row) => ({

@@ -15,7 +15,10 @@ let proxy: RecordingProxy | undefined;
 let events: EventsForward | undefined;
 
 beforeAll(async () => {
-  [ds, roomy] = await Promise.all([DatasetteServer.start(), DatasetteServer.start({ settings: { max_insert_rows: 1000 } })]);
+  [ds, roomy] = await Promise.all([
+    DatasetteServer.start(),
+    DatasetteServer.start({ settings: { max_insert_rows: 1000 } }),
+  ]);
 });
 afterEach(async () => {
   await events?.close({ timeoutMs: 1_000 });
@@ -28,8 +31,17 @@ afterAll(async () => {
 });
 
 /** A forwarder into a fresh table of `server` (made with the eight columns), putting `count` events. */
-async function forwardInto(server: DatasetteServer, table: string, count: number, options: EventsForwardOptions): Promise<void> {
-  await server.postJson(`/${server.database}/-/create`, { table, pk: "id", columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })) });
+async function forwardInto(
+  server: DatasetteServer,
+  table: string,
+  count: number,
+  options: EventsForwardOptions,
+): Promise<void> {
+  await server.postJson(`/${server.database}/-/create`, {
+    table,
+    pk: "id",
+    columns: EIGHT_COLUMNS.map((name) => ({ name, type: "text" })),
+  });
   events = eventsForward({ ...FAST, instance: "row-limit", apiToken: server.rootToken, ...options });
   for (const n of range(count)) events.put({ event: "tick", properties: { n } });
   await events.flush();
@@ -46,9 +58,20 @@ it("cuts batches to Datasette's default max_insert_rows (100) after the first re
   expect(new Set(rows.map((row) => row.id)).size).toBe(600);
   // The first batch of 250 is refused once, then goes as 100 + 100 + 50; every later batch is at most 100.
   const sent = proxy.requests.map((request) => [rowIds(request.body).length, request.status]);
-  expect(sent).toEqual([[250, 400], [100, 201], [100, 201], [50, 201], [100, 201], [100, 201], [100, 201], [50, 201]]);
+  expect(sent).toEqual([
+    [250, 400],
+    [100, 201],
+    [100, 201],
+    [50, 201],
+    [100, 201],
+    [100, 201],
+    [100, 201],
+    [50, 201],
+  ]);
   // Each row went in exactly one accepted request.
-  const accepted = proxy.requests.filter((request) => request.status === 201).flatMap((request) => rowIds(request.body));
+  const accepted = proxy.requests
+    .filter((request) => request.status === 201)
+    .flatMap((request) => rowIds(request.body));
   expect(accepted).toHaveLength(600);
   expect(new Set(accepted)).toEqual(new Set(rows.map((row) => row.id)));
   expect(events!.stats()).toMatchObject({ sent: 600, dropped: 0, failedRequests: 1, requests: 8 });

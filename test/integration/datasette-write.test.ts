@@ -35,7 +35,13 @@ describe("a /-/create URL", () => {
   });
 
   it("delivers every event exactly once across many batches, also when puts race the flushes", async () => {
-    const events = forwarder({ apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, table: "many_events", batchLimit: 20, logger: false });
+    const events = forwarder({
+      apiUrl: t.ds.createUrl,
+      apiToken: t.ds.rootToken,
+      table: "many_events",
+      batchLimit: 20,
+      logger: false,
+    });
     const flushes: Promise<void>[] = [];
     for (const n of range(250)) {
       events.put({ event: "tick", properties: { n } });
@@ -70,7 +76,9 @@ describe("a /<table>/-/insert URL", () => {
     const rows = await t.ds.rows("existing_events");
     expect(numbers(rows)).toEqual(range(30));
     expect(new Set(rows.map((row) => row.id)).size).toBe(30);
-    expect(rows.every((row) => row.actor_id === String((JSON.parse(row.properties as string) as { n: number }).n))).toBe(true);
+    expect(
+      rows.every((row) => row.actor_id === String((JSON.parse(row.properties as string) as { n: number }).n)),
+    ).toBe(true);
     expect((await t.ds.columns("existing_events")).map((column) => column.name)).toEqual(EIGHT_COLUMNS);
     expect(events.stats()).toMatchObject({ sent: 30, dropped: 0, failedRequests: 0 });
     expect(logger.messages).toEqual([]);
@@ -93,9 +101,16 @@ describe("an Express app", () => {
     await events.flush();
 
     const rows = await t.ds.rows("app_events");
-    const byEvent = Object.fromEntries(rows.map((row) => [row.event, { ...row, properties: JSON.parse(row.properties as string) }]));
+    const byEvent = Object.fromEntries(
+      rows.map((row) => [row.event, { ...row, properties: JSON.parse(row.properties as string) }]),
+    );
     expect(Object.keys(byEvent).sort()).toEqual(["request", "signup"]);
     expect(byEvent.signup).toMatchObject({ actor_id: "u7", properties: { plan: "pro", request_id: "req-abc-123" } });
-    expect(byEvent.request?.properties).toMatchObject({ method: "POST", path: "/signup/pro", status: 201, request_id: "req-abc-123" });
+    expect(byEvent.request?.properties).toMatchObject({
+      method: "POST",
+      path: "/signup/pro",
+      status: 201,
+      request_id: "req-abc-123",
+    });
   });
 });

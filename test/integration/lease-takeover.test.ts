@@ -21,7 +21,8 @@ function read<T>(path: string, sql: string): T | undefined {
     db.close();
   }
 }
-const holderPid = (spool: string) => Number(read<{ holder: string | null }>(spool, "select holder from lease")?.holder?.split(":")[1] ?? 0);
+const holderPid = (spool: string) =>
+  Number(read<{ holder: string | null }>(spool, "select holder from lease")?.holder?.split(":")[1] ?? 0);
 
 describe("the publisher lease across processes", () => {
   it("passes to another process within a few seconds when its holder is killed, and that one delivers", async () => {
@@ -29,7 +30,10 @@ describe("the publisher lease across processes", () => {
     const spool = join(dir, "spool.db");
     const database = join(dir, "events.db");
     const options = JSON.stringify({ spool: { path: spool, leaseMs: 1_000, pollMs: 20 }, database });
-    const [a, b] = [startChild(CHILD, [], { SPOOL_CHILD_OPTIONS: options }), startChild(CHILD, [], { SPOOL_CHILD_OPTIONS: options })];
+    const [a, b] = [
+      startChild(CHILD, [], { SPOOL_CHILD_OPTIONS: options }),
+      startChild(CHILD, [], { SPOOL_CHILD_OPTIONS: options }),
+    ];
     children.push(a, b);
     await Promise.all([a, b].map((child) => child.message((m) => m.ready !== undefined, "ready")));
     await waitFor(() => [a.pid, b.pid].includes(holderPid(spool)), { what: "one of the two to hold the lease" });
@@ -37,7 +41,11 @@ describe("the publisher lease across processes", () => {
 
     const killedAt = Date.now();
     await killHard(holder);
-    await waitFor(() => holderPid(spool) === survivor.pid, { timeoutMs: 5_000, intervalMs: 20, what: "the survivor to take the lease" });
+    await waitFor(() => holderPid(spool) === survivor.pid, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: "the survivor to take the lease",
+    });
     const takeoverMs = Date.now() - killedAt;
     // Not before the dead holder's lease ran out (it was renewed at most leaseMs / 5 before the kill).
     expect(takeoverMs).toBeGreaterThanOrEqual(1_000 - 1_000 / 5 - 50);
@@ -47,12 +55,19 @@ describe("the publisher lease across processes", () => {
     const writer = eventsForward({ spool: { path: spool, groupCommitMs: 0 }, publisher: false, logger: false });
     for (let n = 0; n < 50; n++) writer.put({ event: "after-takeover", properties: { n } });
     await writer.close();
-    await waitFor(() => (read<{ c: number }>(database, "select count(*) as c from datasette_events where event = 'after-takeover'")?.c ?? 0) === 50, {
-      timeoutMs: 5_000,
-      what: "the survivor to deliver 50 events",
-    });
+    await waitFor(
+      () =>
+        (read<{ c: number }>(database, "select count(*) as c from datasette_events where event = 'after-takeover'")
+          ?.c ?? 0) === 50,
+      {
+        timeoutMs: 5_000,
+        what: "the survivor to deliver 50 events",
+      },
+    );
     survivor.process.send({ stats: true });
-    const { stats } = (await survivor.message((m) => m.stats !== undefined, "stats")) as { stats: { publisher: boolean; sent: number } };
+    const { stats } = (await survivor.message((m) => m.stats !== undefined, "stats")) as {
+      stats: { publisher: boolean; sent: number };
+    };
     expect(stats).toMatchObject({ publisher: true, sent: 50 });
 
     survivor.process.kill("SIGTERM");

@@ -21,7 +21,12 @@ afterAll(async () => {
 });
 
 function forwarder(namespace: string, options: EventsForwardOptions): EventsForward {
-  const events = eventsForward({ ...FAST, logger: false, metrics: { namespace, endpoint: statsd.endpoint }, ...options });
+  const events = eventsForward({
+    ...FAST,
+    logger: false,
+    metrics: { namespace, endpoint: statsd.endpoint },
+    ...options,
+  });
   open.push(events);
   return events;
 }
@@ -34,7 +39,9 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
     await waitFor(() => statsd.count("app.ok.sent") === 7, { what: "7 events counted as sent" });
     expect(statsd.timings("app.ok.post")).toHaveLength(3);
     expect(statsd.timings("app.ok.post").every((ms) => ms >= 0 && ms < 30_000)).toBe(true);
-    expect(statsd.count("app.ok.error.http") + statsd.count("app.ok.error.io") + statsd.count("app.ok.dropped")).toBe(0);
+    expect(statsd.count("app.ok.error.http") + statsd.count("app.ok.error.io") + statsd.count("app.ok.dropped")).toBe(
+      0,
+    );
   });
 
   it("counts only its own forwarder's events when two share the process (the channels are shared)", async () => {
@@ -43,7 +50,9 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
     for (let n = 0; n < 2; n++) one.put({ event: "e" });
     for (let n = 0; n < 3; n++) two.put({ event: "e" });
     await Promise.all([one.flush(), two.flush()]);
-    await waitFor(() => statsd.count("app.one.sent") + statsd.count("app.two.sent") === 5, { what: "5 events counted" });
+    await waitFor(() => statsd.count("app.one.sent") + statsd.count("app.two.sent") === 5, {
+      what: "5 events counted",
+    });
     expect([statsd.count("app.one.sent"), statsd.count("app.two.sent")]).toEqual([2, 3]);
   });
 
@@ -59,14 +68,22 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
   });
 
   it("counts I/O errors when the store cannot be reached", async () => {
-    const events = forwarder("app.down", { apiUrl: "http://127.0.0.1:9/data/-/create", backoffBaseMs: 5, backoffMaxMs: 10 });
+    const events = forwarder("app.down", {
+      apiUrl: "http://127.0.0.1:9/data/-/create",
+      backoffBaseMs: 5,
+      backoffMaxMs: 10,
+    });
     events.put({ event: "e" });
     await waitFor(() => statsd.count("app.down.error.io") >= 2, { what: "I/O errors counted" });
     expect(statsd.count("app.down.error.http")).toBe(0);
   });
 
   it("counts puts refused because the queue is full", async () => {
-    const events = forwarder("app.full", { apiUrl: "http://127.0.0.1:9/data/-/create", maxQueueSize: 1, timePeriod: 3600 });
+    const events = forwarder("app.full", {
+      apiUrl: "http://127.0.0.1:9/data/-/create",
+      maxQueueSize: 1,
+      timePeriod: 3600,
+    });
     events.put({ event: "e" });
     expect(() => events.put({ event: "e" })).toThrow(/queue is full/);
     await waitFor(() => statsd.count("app.full.overflowed") === 1, { what: "the refused put counted" });
@@ -74,7 +91,11 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
 
   it("refuses a bad endpoint or namespace at start-up", () => {
     expect(() => eventsForward({ metrics: { namespace: "app", endpoint: "statsd" } })).toThrow(OptionError);
-    expect(() => eventsForward({ metrics: { namespace: "app", endpoint: "statsd:99999" } })).toThrow(/option metrics\.endpoint: must be host:port/);
-    expect(() => eventsForward({ metrics: { namespace: "a..b", endpoint: "127.0.0.1:8125" } })).toThrow(/option metrics\.namespace/);
+    expect(() => eventsForward({ metrics: { namespace: "app", endpoint: "statsd:99999" } })).toThrow(
+      /option metrics\.endpoint: must be host:port/,
+    );
+    expect(() => eventsForward({ metrics: { namespace: "a..b", endpoint: "127.0.0.1:8125" } })).toThrow(
+      /option metrics\.namespace/,
+    );
   });
 });

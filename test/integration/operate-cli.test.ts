@@ -31,7 +31,9 @@ afterAll(async () => {
 /** A table made by hand with the eight columns and no `plan`: rows that carry a plan are refused. */
 function handMadeTable(name: string): void {
   const db = new Database(t.ds.dbPath);
-  db.exec(`CREATE TABLE ${name} (${EIGHT_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : `${c} TEXT`)).join(", ")})`);
+  db.exec(
+    `CREATE TABLE ${name} (${EIGHT_COLUMNS.map((c) => (c === "id" ? "id TEXT PRIMARY KEY" : `${c} TEXT`)).join(", ")})`,
+  );
   db.close();
 }
 
@@ -49,14 +51,27 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
   it("a table missing a column refuses some events; after the column is added, replay delivers them, each row once", async () => {
     handMadeTable("shop_events");
     const spool = join(t.ds.dir, "replay-spool.db");
-    const events = eventsForward({ ...FAST, apiUrl: t.ds.insertUrl("shop_events"), apiToken: t.ds.rootToken, spool: { path: spool, pollMs: 20 }, serializer: withPlan, logger: false, batchLimit: 10 });
+    const events = eventsForward({
+      ...FAST,
+      apiUrl: t.ds.insertUrl("shop_events"),
+      apiToken: t.ds.rootToken,
+      spool: { path: spool, pollMs: 20 },
+      serializer: withPlan,
+      logger: false,
+      batchLimit: 10,
+    });
     open.push(events);
     const names = ["view", "signup", "view", "view", "signup", "view"];
     names.forEach((event, n) => events.put({ event, properties: { n, plan: "pro" } }));
     await events.flush();
     expect((await t.ds.rows("shop_events")).map((r) => r.event)).toEqual(["view", "view", "view", "view"]);
 
-    const listed = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json")) as { reason: string; status: number; answer: string; event: { event: string } }[];
+    const listed = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json")) as {
+      reason: string;
+      status: number;
+      answer: string;
+      event: { event: string };
+    }[];
     expect(listed.map((d) => [d.reason, d.status, d.event.event])).toEqual([
       ["HTTP 400", 400, "signup"],
       ["HTTP 400", 400, "signup"],
@@ -69,8 +84,12 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
     const db = new Database(t.ds.dbPath);
     db.exec("ALTER TABLE shop_events ADD COLUMN plan TEXT");
     db.close();
-    expect(await cli("dead-letters", "replay", "--spool", spool, "--reason", "HTTP 400")).toMatch(/^2 dead letter\(s\) put back/);
-    await waitFor(async () => (await t.ds.rows("shop_events")).length === 6, { what: "the replayed signups delivered" });
+    expect(await cli("dead-letters", "replay", "--spool", spool, "--reason", "HTTP 400")).toMatch(
+      /^2 dead letter\(s\) put back/,
+    );
+    await waitFor(async () => (await t.ds.rows("shop_events")).length === 6, {
+      what: "the replayed signups delivered",
+    });
     const rows = await t.ds.rows("shop_events");
     expect(new Set(rows.map((r) => r.id)).size).toBe(6);
     expect(rows.filter((r) => r.event === "signup").map((r) => r.plan)).toEqual(["pro", "pro"]);
@@ -79,35 +98,68 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
 
   it("purge removes dead letters matching --reason; --since filters by time", async () => {
     const spool = join(t.ds.dir, "purge-spool.db");
-    const events = eventsForward({ ...FAST, apiUrl: t.ds.createUrl, apiToken: "dstok_not-valid", spool: { path: spool, pollMs: 20 }, logger: false });
+    const events = eventsForward({
+      ...FAST,
+      apiUrl: t.ds.createUrl,
+      apiToken: "dstok_not-valid",
+      spool: { path: spool, pollMs: 20 },
+      logger: false,
+    });
     open.push(events);
     events.put({ event: "a" });
     await events.flush();
-    expect(JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "2099-01-01T00:00:00Z"))).toEqual([]);
-    const [kept] = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "1h")) as { reason: string }[];
+    expect(
+      JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "2099-01-01T00:00:00Z")),
+    ).toEqual([]);
+    const [kept] = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "1h")) as {
+      reason: string;
+    }[];
     expect(kept!.reason).toMatch(/^HTTP 40[13]$/); // a token Datasette cannot read
     expect(await cli("dead-letters", "purge", "--spool", spool, "--reason", "HTTP 500")).toMatch(/^0 dead letter/);
-    expect(await cli("dead-letters", "purge", "--spool", spool, "--reason", kept!.reason)).toMatch(/^1 dead letter\(s\) removed/);
+    expect(await cli("dead-letters", "purge", "--spool", spool, "--reason", kept!.reason)).toMatch(
+      /^1 dead letter\(s\) removed/,
+    );
     expect(JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json"))).toEqual([]);
   });
 
   it("status shows a running forwarder: waiting events, the publisher's host and pid and since when, the last delivery, dead letters, the capacity", async () => {
     const spool = join(t.ds.dir, "status-spool.db");
     const started = Date.now();
-    const events = eventsForward({ ...FAST, apiUrl: t.ds.createUrl, apiToken: t.ds.rootToken, spool: { path: spool, pollMs: 20 }, logger: false });
+    const events = eventsForward({
+      ...FAST,
+      apiUrl: t.ds.createUrl,
+      apiToken: t.ds.rootToken,
+      spool: { path: spool, pollMs: 20 },
+      logger: false,
+    });
     open.push(events);
     events.put({ event: "a" });
     await events.flush();
     await waitFor(() => events.stats().publisher === true, { what: "the lease" });
     const config = join(t.ds.dir, "status.ini");
-    writeFileSync(config, `[event-publisher:main]\nspool = ${spool}\napi_url = ${t.ds.createUrl}\nbatch_limit = 50\nmax_rate = 50\ntime_period = 100\n`);
+    writeFileSync(
+      config,
+      `[event-publisher:main]\nspool = ${spool}\napi_url = ${t.ds.createUrl}\nbatch_limit = 50\nmax_rate = 50\ntime_period = 100\n`,
+    );
     const status = JSON.parse(await cli("status", "--queue-name", "main", config, "--json"));
-    expect(status).toMatchObject({ spool, waiting: 0, lease: { host: hostname(), pid: process.pid }, lastDelivery: { outcome: "sent" }, deadLetters: [] });
+    expect(status).toMatchObject({
+      spool,
+      waiting: 0,
+      lease: { host: hostname(), pid: process.pid },
+      lastDelivery: { outcome: "sent" },
+      deadLetters: [],
+    });
     expect(status.lease.since).toBeGreaterThanOrEqual(started);
     expect(status.lastDelivery.at).toBeGreaterThanOrEqual(started);
     expect(status.requestsInWindow).toBeGreaterThanOrEqual(1);
     // A window of 100 s: the request above is in it however slowly the CLI starts.
-    expect(status.capacity).toMatchObject({ eventsPerSecond: 25, batchLimit: 50, maxRate: 50, timePeriod: 100, fromConfig: true });
+    expect(status.capacity).toMatchObject({
+      eventsPerSecond: 25,
+      batchLimit: 50,
+      maxRate: 50,
+      timePeriod: 100,
+      fromConfig: true,
+    });
     const text = await cli("status", "--spool", spool);
     expect(text).toMatch(new RegExp(`publisher +${hostname()} pid ${process.pid}, since `));
     expect(text).toMatch(/capacity +2000 events\/s \(batchLimit 100 × maxRate 20 \/ timePeriod 1 s; defaults/);
@@ -123,7 +175,9 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
     expect(status).toMatchObject({ waiting: 2, lease: {}, deadLetters: [] });
     expect(status.lease.holder).toBeUndefined();
     expect(status.oldestAgeMs).toBeGreaterThanOrEqual(120_000);
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "status", "--spool", spool, "--watch"], { cwd: PROJECT_ROOT });
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, "status", "--spool", spool, "--watch"], {
+      cwd: PROJECT_ROOT,
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(() => output.includes("Ctrl-C to stop"), { what: "the first frame", timeoutMs: 20_000 });
@@ -136,10 +190,16 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
 
   it("refuses a missing spool target, or a spool file that is not there, with a clear message and exit code 2", async () => {
     const failure = await cli("status").catch((error: { code: number; stderr: string }) => error);
-    expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining("events-forward option --queue-name: give --queue-name NAME CONFIG") });
+    expect(failure).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("events-forward option --queue-name: give --queue-name NAME CONFIG"),
+    });
     const typo = join(t.ds.dir, "no-such-spool.db");
     const missing = await cli("status", "--spool", typo).catch((error: { code: number; stderr: string }) => error);
-    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining(`events-forward option --spool: there is no spool file at ${typo}`) });
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`events-forward option --spool: there is no spool file at ${typo}`),
+    });
     expect(existsSync(typo)).toBe(false);
   });
 });

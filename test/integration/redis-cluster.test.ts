@@ -24,7 +24,11 @@ describe("the Redis spool on a Redis Cluster", () => {
     expect(publisher.stats()).toMatchObject({ publisher: true, sent: 1_000 });
     await publisher.close();
 
-    const slots = await Promise.all(["events", "base", "lease", "rate"].map((suffix) => cluster.nodes[0]!.cli("CLUSTER", "KEYSLOT", `{clustered}:${suffix}`)));
+    const slots = await Promise.all(
+      ["events", "base", "lease", "rate"].map((suffix) =>
+        cluster.nodes[0]!.cli("CLUSTER", "KEYSLOT", `{clustered}:${suffix}`),
+      ),
+    );
     expect(new Set(slots).size).toBe(1);
     // The slot's keys are on one node, and it is not (necessarily) the node the URL named: the client followed the cluster.
     const owners = await Promise.all(cluster.nodes.map((node) => node.cli("CLUSTER", "COUNTKEYSINSLOT", slots[0]!)));
@@ -36,7 +40,11 @@ function count(path: string): number {
   try {
     const db = new Database(path, { readonly: true });
     try {
-      return (db.prepare("select count(distinct json_extract(properties, '$.n')) as c from datasette_events").get() as { c: number }).c;
+      return (
+        db.prepare("select count(distinct json_extract(properties, '$.n')) as c from datasette_events").get() as {
+          c: number;
+        }
+      ).c;
     } finally {
       db.close();
     }

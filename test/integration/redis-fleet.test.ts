@@ -49,20 +49,30 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
     // On a loaded machine, starting five processes under tsx takes a while.
     for (const app of apps) await app.message((m) => m.ready !== undefined, "ready", 60_000);
     // Mid-run: some rows are in, the holder is sending; kill it.
-    await waitFor(() => t.proxy.requests.filter((r) => r.status === 201).length >= 3, { timeoutMs: 60_000, what: "3 delivered batches" });
+    await waitFor(() => t.proxy.requests.filter((r) => r.status === 201).length >= 3, {
+      timeoutMs: 60_000,
+      what: "3 delivered batches",
+    });
     const pid = await holderPid();
     const holder = [...apps, sidecar].find((child) => child.pid === pid);
     expect(holder).toBeDefined();
     await killHard(holder!);
     const survivors = [...apps, sidecar].filter((child) => child !== holder);
-    await waitFor(async () => ![0, pid].includes(await holderPid()), { timeoutMs: 5_000, what: "another process to take the lease" });
+    await waitFor(async () => ![0, pid].includes(await holderPid()), {
+      timeoutMs: 5_000,
+      what: "another process to take the lease",
+    });
 
     // Every survivor's events arrive; of the killed one's, those it had committed (it may have
     // committed a few more than it managed to report).
     const labelOf = (child: Child) => GROUPS.flatMap(([, labels]) => labels)[apps.indexOf(child)];
-    const committed = holder === sidecar ? 0 : Math.max(0, ...holder!.messages.map((m) => (typeof m.durable === "number" ? m.durable : 0)));
+    const committed =
+      holder === sidecar
+        ? 0
+        : Math.max(0, ...holder!.messages.map((m) => (typeof m.durable === "number" ? m.durable : 0)));
     const want = new Map(apps.map((app) => [labelOf(app)!, app === holder ? committed : PER_PROCESS]));
-    for (const app of apps.filter((a) => a !== holder)) await app.message((m) => m.allPut === PER_PROCESS, "all put", 30_000);
+    for (const app of apps.filter((a) => a !== holder))
+      await app.message((m) => m.allPut === PER_PROCESS, "all put", 30_000);
     let rowsOf = await countRows();
     await waitFor(
       async () => {
@@ -79,7 +89,8 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
       else expect(counted.rows).toBeGreaterThanOrEqual(n);
     }
     // Each process's rows name its host.
-    for (const [instance, labels] of GROUPS) for (const label of labels) if (rowsOf.has(label)) expect(rowsOf.get(label)!.instance).toBe(instance);
+    for (const [instance, labels] of GROUPS)
+      for (const label of labels) if (rowsOf.has(label)) expect(rowsOf.get(label)!.instance).toBe(instance);
     expect(t.proxy.requests.every((request) => request.status === 201)).toBe(true);
     expect(t.proxy.maxInFlight).toBe(1);
     // Sliding window over the whole fleet, across the change of holder, as Datasette saw it.
@@ -102,5 +113,10 @@ async function countRows(): Promise<Map<string, { rows: number; distinct: number
         "count(distinct json_extract(properties, '$.n')) as distinct_n from datasette_events group by label",
     )
     .catch(() => []);
-  return new Map(rows.map((row) => [String(row.label), { rows: Number(row.rows), distinct: Number(row.distinct_n), instance: String(row.instance) }]));
+  return new Map(
+    rows.map((row) => [
+      String(row.label),
+      { rows: Number(row.rows), distinct: Number(row.distinct_n), instance: String(row.instance) },
+    ]),
+  );
 }

@@ -45,11 +45,24 @@ async function spoolWithEvents(name: string, count: number): Promise<string> {
 }
 
 /** Starts the sidecar on an INI file with `lines` in the section [event-publisher:main]. */
-async function sidecar(name: string, lines: string[], args: string[] = []): Promise<{ child: Child; proxy: RecordingProxy }> {
+async function sidecar(
+  name: string,
+  lines: string[],
+  args: string[] = [],
+): Promise<{ child: Child; proxy: RecordingProxy }> {
   const proxy = await startRecordingProxy(ds.url);
   proxies.push(proxy);
   const config = join(ds.dir, `${name}.ini`);
-  writeFileSync(config, ["[event-publisher:main]", `api_url = ${proxy.url}/data/-/create`, "api_token = ${SIDECAR_TOKEN}", `table = ${name}`, ...lines].join("\n"));
+  writeFileSync(
+    config,
+    [
+      "[event-publisher:main]",
+      `api_url = ${proxy.url}/data/-/create`,
+      "api_token = ${SIDECAR_TOKEN}",
+      `table = ${name}`,
+      ...lines,
+    ].join("\n"),
+  );
   const child = startChild(CLI, ["publish", "--queue-name", "main", ...args, config], { SIDECAR_TOKEN: ds.rootToken });
   children.push(child);
   return { child, proxy };
@@ -60,7 +73,14 @@ describe("events-forward publish (the sidecar)", () => {
     const spool = await spoolWithEvents("limited", 60);
     const { child, proxy } = await sidecar(
       "limited",
-      [`spool = ${spool}`, "batch_limit = 20", "max_rate = 1", "time_period = 3600", "metrics.namespace = sidecar.events", `metrics.endpoint = ${statsd.endpoint}`],
+      [
+        `spool = ${spool}`,
+        "batch_limit = 20",
+        "max_rate = 1",
+        "time_period = 3600",
+        "metrics.namespace = sidecar.events",
+        `metrics.endpoint = ${statsd.endpoint}`,
+      ],
       ["--debug"],
     );
     await waitFor(() => proxy.requests[0]?.end !== undefined, { timeoutMs: 20_000, what: "the first batch" });
@@ -83,12 +103,19 @@ describe("events-forward publish (the sidecar)", () => {
 
   it("on SIGTERM finishes the batch in flight (delivered, removed from the spool) and sends no other", async () => {
     const spool = await spoolWithEvents("inflight", 60);
-    const { child, proxy: front } = await sidecar("inflight", [`spool = ${spool}`, "batch_limit = 20", "time_period = 0", "request_timeout_ms = 30000"]);
+    const { child, proxy: front } = await sidecar("inflight", [
+      `spool = ${spool}`,
+      "batch_limit = 20",
+      "time_period = 0",
+      "request_timeout_ms = 30000",
+    ]);
     const held = front.holdNext();
     await waitFor(() => front.requests.length === 1, { timeoutMs: 20_000, what: "the first batch in flight" });
 
     child.process.kill("SIGTERM");
-    await waitFor(() => child.output().includes("SIGTERM: finishing the batch in flight"), { what: "the sidecar to start stopping" });
+    await waitFor(() => child.output().includes("SIGTERM: finishing the batch in flight"), {
+      what: "the sidecar to start stopping",
+    });
     held.release();
     expect(await child.exited).toBe(0);
 
@@ -104,7 +131,9 @@ describe("events-forward publish (the sidecar)", () => {
     const child = startChild(CLI, ["publish", "--queue-name", "main", config], {});
     children.push(child);
     expect(await child.exited).toBe(2);
-    expect(child.output()).toMatch(/option \[event-publisher:main\] spool: cannot use "\/nonexistent-dir\/spool\.db": its directory does not exist/);
+    expect(child.output()).toMatch(
+      /option \[event-publisher:main\] spool: cannot use "\/nonexistent-dir\/spool\.db": its directory does not exist/,
+    );
 
     const usage = startChild(CLI, ["publish", config], {});
     children.push(usage);

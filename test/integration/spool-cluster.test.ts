@@ -28,8 +28,13 @@ describe("four cluster workers and a sidecar sharing one spool", () => {
     t.children.push(fleet);
     const sidecar = startFleetSidecar(t, { target: [`spool = ${spool.path}`], spool, rate });
 
-    for (let i = 0; i < WORKERS; i++) await fleet.message((m) => m.worker === i && m.allPut === PER_WORKER, `worker ${i} done putting`, 30_000);
-    await waitFor(async () => (await countRows()).rows === TOTAL, { timeoutMs: 60_000, intervalMs: 250, what: `${TOTAL} rows in Datasette` });
+    for (let i = 0; i < WORKERS; i++)
+      await fleet.message((m) => m.worker === i && m.allPut === PER_WORKER, `worker ${i} done putting`, 30_000);
+    await waitFor(async () => (await countRows()).rows === TOTAL, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: `${TOTAL} rows in Datasette`,
+    });
 
     expect(await countRows()).toEqual({ rows: TOTAL, distinct: TOTAL, workers: WORKERS });
     expect(t.proxy.requests.every((request) => request.status === 201)).toBe(true);
@@ -53,9 +58,11 @@ describe("four cluster workers and a sidecar sharing one spool", () => {
 });
 
 async function countRows(): Promise<{ rows: number; distinct: number; workers: number }> {
-  const [row] = await t.ds.query(
-    "select count(*) as rows, count(distinct json_extract(properties, '$.label') || ':' || json_extract(properties, '$.n')) as distinct_events, " +
-      "count(distinct json_extract(properties, '$.label')) as workers from datasette_events",
-  ).catch(() => [{ rows: 0, distinct_events: 0, workers: 0 }]);
+  const [row] = await t.ds
+    .query(
+      "select count(*) as rows, count(distinct json_extract(properties, '$.label') || ':' || json_extract(properties, '$.n')) as distinct_events, " +
+        "count(distinct json_extract(properties, '$.label')) as workers from datasette_events",
+    )
+    .catch(() => [{ rows: 0, distinct_events: 0, workers: 0 }]);
   return { rows: Number(row!.rows), distinct: Number(row!.distinct_events), workers: Number(row!.workers) };
 }

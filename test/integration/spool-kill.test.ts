@@ -27,7 +27,8 @@ function spoolChild(env: Record<string, string>, options: object): Child {
   return child;
 }
 
-const durableOf = (child: Child) => Math.max(0, ...child.messages.map((m) => (typeof m.durable === "number" ? m.durable : 0)));
+const durableOf = (child: Child) =>
+  Math.max(0, ...child.messages.map((m) => (typeof m.durable === "number" ? m.durable : 0)));
 
 // The same guarantee from both spool kinds: a file on this host, a list in Redis.
 // Each writes its own table.
@@ -38,7 +39,9 @@ const SPOOLS: Array<[string, () => object, string]> = [
 
 describe.each(SPOOLS)("the %s spool after kill -9", (_, where, table) => {
   const countBelow = async (k: number): Promise<number> => {
-    const [row] = await t.ds.query(`select count(distinct json_extract(properties, '$.n')) as c from ${table} where json_extract(properties, '$.n') < ${k}`);
+    const [row] = await t.ds.query(
+      `select count(distinct json_extract(properties, '$.n')) as c from ${table} where json_extract(properties, '$.n') < ${k}`,
+    );
     return Number(row!.c);
   };
 
@@ -51,14 +54,20 @@ describe.each(SPOOLS)("the %s spool after kill -9", (_, where, table) => {
 
     // Let a few batches through, then keep the next one in flight: Datasette writes its rows,
     // the child never hears back.
-    await waitFor(() => ours().filter((r) => r.status === 201).length >= 3, { timeoutMs: 20_000, what: "3 delivered batches" });
+    await waitFor(() => ours().filter((r) => r.status === 201).length >= 3, {
+      timeoutMs: 20_000,
+      what: "3 delivered batches",
+    });
     t.proxy.holdNext();
     await waitFor(() => ours().some((r) => r.held), { timeoutMs: 20_000, what: "a batch in flight, held" });
     const held = ours().find((r) => r.held)!;
     const heldIds = rowIds(held.body);
     // More events committed after the held batch left: these are in the spool only.
     const durableAtHold = durableOf(writer);
-    await waitFor(() => durableOf(writer) >= durableAtHold + 200, { timeoutMs: 20_000, what: "200 more events committed" });
+    await waitFor(() => durableOf(writer) >= durableAtHold + 200, {
+      timeoutMs: 20_000,
+      what: "200 more events committed",
+    });
 
     await killHard(writer);
     // Every event the child reported as committed before it died; it may have committed a few
@@ -67,15 +76,28 @@ describe.each(SPOOLS)("the %s spool after kill -9", (_, where, table) => {
     const requestsBefore = t.proxy.requests.length;
 
     const restarted = spoolChild({}, { spool, table });
-    await waitFor(async () => (await countBelow(acknowledged)) === acknowledged, { timeoutMs: 30_000, intervalMs: 200, what: `all ${acknowledged} acknowledged events in Datasette` });
+    await waitFor(async () => (await countBelow(acknowledged)) === acknowledged, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `all ${acknowledged} acknowledged events in Datasette`,
+    });
 
     // Every acknowledged event once; nothing twice (a re-serialized event would show up as a second row).
     expect(await countBelow(acknowledged)).toBe(acknowledged);
-    expect(await t.ds.query(`select json_extract(properties, '$.n') as n, count(*) as c from ${table} group by n having c > 1`)).toEqual([]);
+    expect(
+      await t.ds.query(
+        `select json_extract(properties, '$.n') as n, count(*) as c from ${table} group by n having c > 1`,
+      ),
+    ).toEqual([]);
     // The batch that was in flight went again after the restart, and its rows are there once.
-    const resent = t.proxy.requests.slice(requestsBefore).filter((r) => r.status === 201).flatMap((r) => rowIds(r.body));
+    const resent = t.proxy.requests
+      .slice(requestsBefore)
+      .filter((r) => r.status === 201)
+      .flatMap((r) => rowIds(r.body));
     expect(resent).toEqual(expect.arrayContaining(heldIds));
-    const heldRows = await t.ds.query(`select id from ${table} where id in (${heldIds.map((id) => `'${id}'`).join(",")})`);
+    const heldRows = await t.ds.query(
+      `select id from ${table} where id in (${heldIds.map((id) => `'${id}'`).join(",")})`,
+    );
     expect(heldRows).toHaveLength(heldIds.length);
 
     restarted.process.kill("SIGTERM");

@@ -1,7 +1,15 @@
 import { subscribe, tracingChannel, unsubscribe } from "node:diagnostics_channel";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CHANNELS, EventQueueFullError, type DropMessage, type LeaseMessage, type OverflowMessage, type RetryMessage, type SendContext } from "../../src/index.js";
+import {
+  CHANNELS,
+  EventQueueFullError,
+  type DropMessage,
+  type LeaseMessage,
+  type OverflowMessage,
+  type RetryMessage,
+  type SendContext,
+} from "../../src/index.js";
 import { startForwarder, startStore } from "../helpers/lifecycle.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { unreachableUrl } from "../helpers/test-store.js";
@@ -31,7 +39,12 @@ describe("diagnostics channels", () => {
     await events.flush();
     expect(starts).toHaveLength(1);
     const bytes = store.requests[0]!.rows.reduce((sum, row) => sum + Buffer.byteLength(JSON.stringify(row)), 0);
-    expect(starts[0]).toMatchObject({ store: expect.stringContaining(`127.0.0.1:${store.port}/data/-/create`), events: 3, bytes, attempt: 1 });
+    expect(starts[0]).toMatchObject({
+      store: expect.stringContaining(`127.0.0.1:${store.port}/data/-/create`),
+      events: 3,
+      bytes,
+      attempt: 1,
+    });
     expect(starts[0]!.outcome).toBeUndefined();
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ events: 3, attempt: 1, outcome: "sent", result: { ok: true } });
@@ -41,7 +54,9 @@ describe("diagnostics channels", () => {
   });
 
   it("publishes a retry after a failed request, and the next attempt's number", async () => {
-    const store = await startStore((_req, index) => (index === 0 ? { status: 500, body: '{"ok":false,"errors":["try later"]}' } : { accept: true }));
+    const store = await startStore((_req, index) =>
+      index === 0 ? { status: 500, body: '{"ok":false,"errors":["try later"]}' } : { accept: true },
+    );
     const retries = record<RetryMessage>(CHANNELS.retry);
     const ends = record<SendContext>(`tracing:${CHANNELS.send}:asyncEnd`);
     const events = startForwarder(store.url());
@@ -82,7 +97,11 @@ describe("diagnostics channels", () => {
     const path = join(tempDir(), "spool.db");
     const events = startForwarder(store.url(), { spool: { path, pollMs: 10 } });
     await waitFor(() => leases.length === 1, { what: "the lease taken" });
-    expect(leases[0]).toEqual({ spool: path, holder: expect.stringMatching(new RegExp(`:${process.pid}:`)), held: true });
+    expect(leases[0]).toEqual({
+      spool: path,
+      holder: expect.stringMatching(new RegExp(`:${process.pid}:`)),
+      held: true,
+    });
     await events.close({ timeoutMs: 200 });
     expect(leases.map((l) => l.held)).toEqual([true, false]);
   });

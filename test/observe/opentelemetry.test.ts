@@ -1,4 +1,11 @@
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type DataPoint, type Histogram } from "@opentelemetry/sdk-metrics";
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type DataPoint,
+  type Histogram,
+} from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
 import { EventQueueFullError, recordOpenTelemetryMetrics } from "../../src/index.js";
 import { startForwarder, startStore } from "../helpers/lifecycle.js";
@@ -30,7 +37,11 @@ const byError = (points: DataPoint<unknown>[]) =>
 describe("recordOpenTelemetryMetrics", () => {
   it("counts events exported (sent, and dropped with error.type), retries, and times every request", async () => {
     const store = await startStore((request, index) =>
-      index === 0 ? { status: 500 } : request.rows.some((row) => row.event === "poison") ? { status: 403, body: "{}" } : { accept: true },
+      index === 0
+        ? { status: 500 }
+        : request.rows.some((row) => row.event === "poison")
+          ? { status: 403, body: "{}" }
+          : { accept: true },
     );
     const { meter, read } = inMemoryMeter();
     const events = startForwarder(store.url(), { batchLimit: 2 });
@@ -45,7 +56,9 @@ describe("recordOpenTelemetryMetrics", () => {
     const retried = await read("events_forward.exporter.request.retried");
     expect(retried.map((p) => [p.value, p.attributes["error.type"]])).toEqual([[1, "500"]]);
     const durations = await read("events_forward.exporter.request.duration");
-    const counts = Object.fromEntries(durations.map((p) => [String(p.attributes["error.type"] ?? "ok"), (p.value as Histogram).count]));
+    const counts = Object.fromEntries(
+      durations.map((p) => [String(p.attributes["error.type"] ?? "ok"), (p.value as Histogram).count]),
+    );
     expect(counts).toEqual({ ok: 1, "500": 1, "403": 1 });
     const sent = durations.find((p) => p.attributes["error.type"] === undefined)!;
     expect((sent.value as Histogram).sum).toBeGreaterThan(0);

@@ -100,7 +100,11 @@ describe("the backlog warning", () => {
 
   test("with a spool, the bound is spool.maxEvents, not maxQueueSize", async () => {
     const held = holdStore();
-    const h = t.forward({ batchLimit: 2, maxQueueSize: 10_000, spool: { path: join(tempDir(), "spool.db"), maxEvents: 10 } });
+    const h = t.forward({
+      batchLimit: 2,
+      maxQueueSize: 10_000,
+      spool: { path: join(tempDir(), "spool.db"), maxEvents: 10 },
+    });
     for (let i = 0; i < 5; i++) h.events.put({ event: `s${i}` });
     expect(logged(h, NOT_KEEPING_UP)).toEqual([]);
     h.events.put({ event: "s5" });
@@ -155,7 +159,9 @@ describe("the backlog channel", () => {
       const held = holdStore();
       const h = t.forward({ batchLimit: 5, maxRate: 4, timePeriod: 2, maxQueueSize: 20 });
       for (let i = 0; i < 11; i++) h.events.put({ event: `e${i}` });
-      expect(seen.map(({ level, waiting, bound }) => ({ level, waiting, bound }))).toEqual([{ level: "high", waiting: 11, bound: 20 }]);
+      expect(seen.map(({ level, waiting, bound }) => ({ level, waiting, bound }))).toEqual([
+        { level: "high", waiting: 11, bound: 20 },
+      ]);
       held.release();
       await h.events.flush();
       expect(seen.map((m) => m.level)).toEqual(["high", "normal"]);
@@ -164,4 +170,3 @@ describe("the backlog channel", () => {
     }
   });
 });
-

@@ -80,8 +80,17 @@ describe("a durable queue (a spool) at the close() deadline", () => {
         }),
     };
     const settings = {
-      batchLimit: 2, maxBatchBytes: 1e6, batchWaitMs: 0, maxRate: 100, timePeriod: 0, maxAttempts: 3,
-      retryBudgetMs: 60_000, backoffBaseMs: 1, backoffMaxMs: 5, maxRetryAfterMs: 100, logger: silentLogger,
+      batchLimit: 2,
+      maxBatchBytes: 1e6,
+      batchWaitMs: 0,
+      maxRate: 100,
+      timePeriod: 0,
+      maxAttempts: 3,
+      retryBudgetMs: 60_000,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+      maxRetryAfterMs: 100,
+      logger: silentLogger,
       onDrop: (events: string[]) => drops.push(events),
     };
     const queue = new DurableQueue(10);

@@ -139,7 +139,14 @@ describe("MemoryQueue", () => {
 });
 
 describe("RowLimit", () => {
-  const refusal = (maxRows?: number): Failure => ({ ok: false, retry: false, splittable: true, status: 400, reason: "too many rows", maxRows });
+  const refusal = (maxRows?: number): Failure => ({
+    ok: false,
+    retry: false,
+    splittable: true,
+    status: 400,
+    reason: "too many rows",
+    maxRows,
+  });
 
   it("is batchLimit until a store names a lower limit; then cuts batches to it, warning once per limit", () => {
     const logger = recordingLogger();
@@ -147,7 +154,9 @@ describe("RowLimit", () => {
     expect(limit.value).toBe(10);
     expect(limit.cut(["a", "b", "c", "d", "e"], refusal(2))).toEqual([["a", "b"], ["c", "d"], ["e"]]);
     expect(limit.value).toBe(2);
-    expect(logger.messages).toEqual([expect.stringMatching(/^warn: the store accepts at most 2 rows per write .*batches are cut to 2 rows/)]);
+    expect(logger.messages).toEqual([
+      expect.stringMatching(/^warn: the store accepts at most 2 rows per write .*batches are cut to 2 rows/),
+    ]);
     expect(limit.cut(["a", "b", "c"], refusal(2))).toEqual([["a", "b"], ["c"]]);
     expect(logger.messages).toHaveLength(1); // the same limit again: no new warning
     // A higher limit (another store's answer, say) cuts that batch but never raises what it learned.

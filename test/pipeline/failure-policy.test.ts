@@ -109,7 +109,8 @@ describe("Retry-After", () => {
 
   test("an HTTP date is waited out too", async () => {
     const until = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000);
-    t.store.behave = (_, i) => (i === 0 ? { status: 503, headers: { "retry-after": until.toUTCString() } } : { accept: true });
+    t.store.behave = (_, i) =>
+      i === 0 ? { status: 503, headers: { "retry-after": until.toUTCString() } } : { accept: true };
     const h = t.forward();
     putAll(["a"]);
     await h.events.flush();
@@ -165,7 +166,13 @@ describe("backoff, budget and timeout", () => {
 
   test("retryBudgetMs: a Retry-After longer than what is left of the budget is not cut: the batch gives up", async () => {
     t.store.behave = (_, i) => (i === 0 ? { status: 500 } : { status: 500, headers: { "retry-after": "1" } });
-    const h = t.forward({ maxAttempts: 100, retryBudgetMs: 400, backoffBaseMs: 20, backoffMaxMs: 20, maxRetryAfterMs: 5_000 });
+    const h = t.forward({
+      maxAttempts: 100,
+      retryBudgetMs: 400,
+      backoffBaseMs: 20,
+      backoffMaxMs: 20,
+      maxRetryAfterMs: 5_000,
+    });
     putAll(["a"]);
     await h.events.flush();
     expect(t.store.requests).toHaveLength(2);
@@ -218,8 +225,17 @@ describe("a sink that breaks its contract", () => {
       },
     };
     const settings = {
-      batchLimit: 10, maxBatchBytes: 1e6, batchWaitMs: 0, maxRate: 100, timePeriod: 0, maxAttempts: 3,
-      retryBudgetMs: 60_000, backoffBaseMs: 1, backoffMaxMs: 5, maxRetryAfterMs: 100, logger: silentLogger,
+      batchLimit: 10,
+      maxBatchBytes: 1e6,
+      batchWaitMs: 0,
+      maxRate: 100,
+      timePeriod: 0,
+      maxAttempts: 3,
+      retryBudgetMs: 60_000,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+      maxRetryAfterMs: 100,
+      logger: silentLogger,
     };
     const forwarder = new Forwarder({ settings, sink, queue: new MemoryQueue(10), rateLimit: new RateLimiter(100, 0) });
     forwarder.enqueue({ json: '"x"', bytes: 3 });

@@ -8,7 +8,8 @@ import { unreachableUrl } from "../helpers/test-store.js";
 describe("process lifetime", () => {
   /** Runs the idle-forwarder fixture; resolves with its exit code, time to exit and final stats. */
   // A forwarder that kept the process alive would hold it for the 60 s windows and backoffs below.
-  const runIdleForwarder = (env: Record<string, string>) => runToExit(new URL("../fixtures/idle-forwarder.ts", import.meta.url), env);
+  const runIdleForwarder = (env: Record<string, string>) =>
+    runToExit(new URL("../fixtures/idle-forwarder.ts", import.meta.url), env);
 
   it("exits on its own while a batch waits for the rate limit window", async () => {
     const store = await startStore();
@@ -23,8 +24,14 @@ describe("process lifetime", () => {
   it("exits on its own while retrying an unreachable store, or backing off after a 500", async () => {
     const failing = await startStore(() => ({ status: 500 }));
     const runs = await Promise.all([
-      runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify({ apiUrl: await unreachableUrl(), backoffBaseMs: 60_000 }), WAIT_FOR: "failedRequests" }),
-      runIdleForwarder({ FORWARD_OPTIONS: JSON.stringify({ apiUrl: failing.url(), backoffBaseMs: 60_000 }), WAIT_FOR: "failedRequests" }),
+      runIdleForwarder({
+        FORWARD_OPTIONS: JSON.stringify({ apiUrl: await unreachableUrl(), backoffBaseMs: 60_000 }),
+        WAIT_FOR: "failedRequests",
+      }),
+      runIdleForwarder({
+        FORWARD_OPTIONS: JSON.stringify({ apiUrl: failing.url(), backoffBaseMs: 60_000 }),
+        WAIT_FOR: "failedRequests",
+      }),
     ]);
     for (const run of runs) {
       expect(run.stderr).toBe("");

@@ -26,7 +26,12 @@ describe("batching", () => {
     putMany(events, 5);
     events.put({ event: "large", properties: { text: "x".repeat(500) } });
     await events.flush();
-    expect(store.requests.map((r) => rowsOf(r.body).map((row) => row.event))).toEqual([["e0", "e1"], ["e2", "e3"], ["e4"], ["large"]]);
+    expect(store.requests.map((r) => rowsOf(r.body).map((row) => row.event))).toEqual([
+      ["e0", "e1"],
+      ["e2", "e3"],
+      ["e4"],
+      ["large"],
+    ]);
   });
 
   it("uses batches of 100 by default for Datasette (its default max_insert_rows)", async () => {
@@ -49,7 +54,8 @@ describe("rate limit", () => {
     // Arrival times (server side) can be closer than start times by the difference in transit
     // time, most for the first request (it opens the connection); the slack for that still
     // catches a missing or mis-scaled window, which would put the requests milliseconds apart.
-    for (let i = 2; i < t.length; i++) expect(t[i]! - t[i - 2]!, `request ${i}`).toBeGreaterThanOrEqual(periodMs - (i === 2 ? 150 : 50));
+    for (let i = 2; i < t.length; i++)
+      expect(t[i]! - t[i - 2]!, `request ${i}`).toBeGreaterThanOrEqual(periodMs - (i === 2 ? 150 : 50));
     // Both requests of a window go in it (not spread out), and the third goes in the second window.
     expect(t[1]! - t[0]!).toBeLessThan(periodMs / 2);
     expect(t[2]! - t[0]!).toBeLessThan(2 * periodMs - 100);
@@ -120,7 +126,9 @@ describe("write API requests", () => {
 describe("failures", () => {
   it("retries a failed batch with backoff, then delivers it once", async () => {
     // Request 0 warms the connection, so the timed requests 1-3 share the same transit cost.
-    const store = await startStore((_request, index) => (index === 1 || index === 2 ? { status: 500 } : { accept: true }));
+    const store = await startStore((_request, index) =>
+      index === 1 || index === 2 ? { status: 500 } : { accept: true },
+    );
     const backoffBaseMs = 60;
     const events = startForwarder(store.url(), { backoffBaseMs, backoffMaxMs: 1_000, maxAttempts: 3 });
     events.put({ event: "warm-up" });
@@ -136,25 +144,43 @@ describe("failures", () => {
     const t = retried.map((r) => r.arrivedAt);
     expect(t[1]! - t[0]!).toBeGreaterThanOrEqual(backoffBaseMs / 2 - 10);
     expect(t[2]! - t[1]!).toBeGreaterThanOrEqual(backoffBaseMs - 10);
-    expect(events.stats()).toMatchObject({ queued: 0, sent: 3, retried: 2, dropped: 0, overflowed: 0, requests: 4, failedRequests: 2 });
+    expect(events.stats()).toMatchObject({
+      queued: 0,
+      sent: 3,
+      retried: 2,
+      dropped: 0,
+      overflowed: 0,
+      requests: 4,
+      failedRequests: 2,
+    });
   });
 
   it("drops the events after maxAttempts, counts them and hands them to onDrop with the reason", async () => {
-    const store = await startStore(() => ({ status: 500, body: '{"ok":false,"errors":["database is locked"],"status":500}' }));
+    const store = await startStore(() => ({
+      status: 500,
+      body: '{"ok":false,"errors":["database is locked"],"status":500}',
+    }));
     const dropped: { events: string[]; reason: string }[] = [];
-    const events = startForwarder(store.url(), { maxAttempts: 2, onDrop: (events, reason) => dropped.push({ events, reason }) });
+    const events = startForwarder(store.url(), {
+      maxAttempts: 2,
+      onDrop: (events, reason) => dropped.push({ events, reason }),
+    });
     putMany(events, 3);
     await events.flush();
     expect(store.requests).toHaveLength(2);
     expect(events.stats()).toMatchObject({ queued: 0, sent: 0, dropped: 3, requests: 2, failedRequests: 2 });
     expect(dropped).toHaveLength(1);
     expect(dropped[0]!.events.map((json) => JSON.parse(json).event)).toEqual(names(3));
-    expect(dropped[0]!.events).toEqual(JSON.parse(store.requests[0]!.body).rows.map((row: object) => JSON.stringify(row)));
+    expect(dropped[0]!.events).toEqual(
+      JSON.parse(store.requests[0]!.body).rows.map((row: object) => JSON.stringify(row)),
+    );
     expect(dropped[0]!.reason).toMatch(/HTTP 500.*database is locked.*maxAttempts/);
   });
 
   it("waits as long as Retry-After asks, up to maxRetryAfterMs", async () => {
-    const store = await startStore((_request, index) => (index === 0 ? { status: 429, headers: { "retry-after": "30" } } : { accept: true }));
+    const store = await startStore((_request, index) =>
+      index === 0 ? { status: 429, headers: { "retry-after": "30" } } : { accept: true },
+    );
     const events = startForwarder(store.url(), { backoffBaseMs: 1, maxRetryAfterMs: 150 });
     putMany(events, 1);
     await waitFor(() => events.stats().sent === 1, { what: "the retried batch" });
@@ -173,7 +199,10 @@ describe("failures", () => {
   });
 
   it("does not retry a 403, and says which permission the token lacks", async () => {
-    const store = await startStore(() => ({ status: 403, body: '{"ok":false,"errors":["Permission denied"],"status":403}' }));
+    const store = await startStore(() => ({
+      status: 403,
+      body: '{"ok":false,"errors":["Permission denied"],"status":403}',
+    }));
     const reasons: string[] = [];
     const events = startForwarder(store.url(), { maxAttempts: 5, onDrop: (_events, reason) => reasons.push(reason) });
     putMany(events, 2);
@@ -185,7 +214,9 @@ describe("failures", () => {
 
   it("splits a batch the store rejects with 400 until the bad event stands alone; the good ones arrive once", async () => {
     const store = await startStore((request) =>
-      request.body.includes("POISON") ? { status: 400, body: '{"ok":false,"errors":["bad row"],"status":400}' } : { accept: true },
+      request.body.includes("POISON")
+        ? { status: 400, body: '{"ok":false,"errors":["bad row"],"status":400}' }
+        : { accept: true },
     );
     const dropped: string[] = [];
     const events = startForwarder(store.url(), { batchLimit: 8, onDrop: (events) => dropped.push(...events) });
@@ -232,7 +263,10 @@ describe("close", () => {
     const store = await startStore(() => held.promise);
     onCleanup(async () => held.open({ accept: true }));
     const reasons: string[] = [];
-    const events = startForwarder(store.url(), { requestTimeoutMs: 60_000, onDrop: (_events, reason) => reasons.push(reason) });
+    const events = startForwarder(store.url(), {
+      requestTimeoutMs: 60_000,
+      onDrop: (_events, reason) => reasons.push(reason),
+    });
     putMany(events, 2);
     await waitFor(() => store.inFlight === 1, { what: "the batch to be in flight" });
     const started = performance.now();
@@ -251,9 +285,27 @@ describe("stats and isolation", () => {
     const events = startForwarder(store.url(), { ...rate, maxQueueSize: 3 });
     putMany(events, 3);
     expect(() => events.put({ event: "one too many" })).toThrow(EventQueueFullError);
-    expect(events.stats()).toEqual({ queued: 3, sent: 0, retried: 0, dropped: 0, overflowed: 1, requests: 0, failedRequests: 0, capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod });
+    expect(events.stats()).toEqual({
+      queued: 3,
+      sent: 0,
+      retried: 0,
+      dropped: 0,
+      overflowed: 1,
+      requests: 0,
+      failedRequests: 0,
+      capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod,
+    });
     await events.flush();
-    expect(events.stats()).toEqual({ queued: 0, sent: 3, retried: 1, dropped: 0, overflowed: 1, requests: 2, failedRequests: 1, capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod });
+    expect(events.stats()).toEqual({
+      queued: 0,
+      sent: 3,
+      retried: 1,
+      dropped: 0,
+      overflowed: 1,
+      requests: 2,
+      failedRequests: 1,
+      capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod,
+    });
   });
 
   it("shares no state between two forwarders in one process", async () => {
@@ -270,8 +322,16 @@ describe("stats and isolation", () => {
     await Promise.all([a.flush(), b.flush()]);
     const rowsA = storeA.deliveredRows();
     const rowsB = storeB.deliveredRows();
-    expect(rowsA.map((row) => [row.event, row.raw.instance])).toEqual([["a0", "a"], ["a1", "a"], ["a2", "a"]]);
-    expect(rowsB.map((row) => [row.event, row.raw.instance])).toEqual([["b0", "b"], ["b1", "b"], ["b2", "b"]]);
+    expect(rowsA.map((row) => [row.event, row.raw.instance])).toEqual([
+      ["a0", "a"],
+      ["a1", "a"],
+      ["a2", "a"],
+    ]);
+    expect(rowsB.map((row) => [row.event, row.raw.instance])).toEqual([
+      ["b0", "b"],
+      ["b1", "b"],
+      ["b2", "b"],
+    ]);
     const idsA = rowsA.map((row) => row.id);
     expect([...idsA].sort()).toEqual(idsA);
     expect(idsA.filter((id) => rowsB.some((row) => row.id === id))).toEqual([]);

@@ -17,7 +17,15 @@ describe("one request in flight", () => {
     const { createAgent } = await import("../../src/stores/http.js");
     const agent = createAgent();
     t.store.behave = () => ({ accept: true, delayMs: 50 });
-    const post = () => agent.request({ origin: t.store.url("").replace(/\/$/, ""), path: "/data/-/create", method: "POST", body: JSON.stringify({ rows: [] }) }).then((r) => r.body.text());
+    const post = () =>
+      agent
+        .request({
+          origin: t.store.url("").replace(/\/$/, ""),
+          path: "/data/-/create",
+          method: "POST",
+          body: JSON.stringify({ rows: [] }),
+        })
+        .then((r) => r.body.text());
     await post(); // a warm connection is busy with the first request, so the second opens another
     await Promise.all([post(), post()]);
     await agent.close();

@@ -29,7 +29,8 @@ describe.each([400, 413, 422])("a batch rejected with %i", (status) => {
     // Each bad event is dead-lettered alone, with the store's own words.
     expect(h.drops.map((d) => d.events.length)).toEqual([1, 1]);
     expect(h.droppedNames()).toEqual(["poison-a", "poison-b"]);
-    for (const drop of h.drops) expect(drop.reason).toBe(`Datasette answered HTTP ${status}: Row 0 has invalid columns: bogus`);
+    for (const drop of h.drops)
+      expect(drop.reason).toBe(`Datasette answered HTTP ${status}: Row 0 has invalid columns: bogus`);
     expect(h.events.stats()).toMatchObject({ sent: 8, dropped: 2 });
     // Halving costs at most 2n - 1 requests: never retried forever.
     expect(t.store.requests.length).toBeLessThanOrEqual(19);

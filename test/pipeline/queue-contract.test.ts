@@ -21,7 +21,12 @@ const KINDS: { name: string; durable: boolean; make: () => EventQueue }[] = [
   {
     name: "SQLite spool",
     durable: true,
-    make: () => new SpoolQueue(resolveSpoolOptions({ path: join(tempDir(), "spool.db"), pollMs: 10 }), { publisher: true, limiter: new RateLimiter(1, 1), logger: silentLogger }),
+    make: () =>
+      new SpoolQueue(resolveSpoolOptions({ path: join(tempDir(), "spool.db"), pollMs: 10 }), {
+        publisher: true,
+        limiter: new RateLimiter(1, 1),
+        logger: silentLogger,
+      }),
   },
 ];
 

@@ -12,9 +12,12 @@ describe("classifyStatus", () => {
     expect(classifyStatus(status, undefined, NOW, "r").retry).toBe(false);
   });
 
-  test.each([501, 505, 500, 599])("%i is retried with retryEvery5xx (the collector, as baseplate's publisher)", (status) => {
-    expect(classifyStatus(status, "3", NOW, "r", true)).toMatchObject({ retry: true, retryAfterMs: 3000 });
-  });
+  test.each([501, 505, 500, 599])(
+    "%i is retried with retryEvery5xx (the collector, as baseplate's publisher)",
+    (status) => {
+      expect(classifyStatus(status, "3", NOW, "r", true)).toMatchObject({ retry: true, retryAfterMs: 3000 });
+    },
+  );
 
   test.each([400, 404, 422])("%i is still not retried with retryEvery5xx", (status) => {
     expect(classifyStatus(status, undefined, NOW, "r", true).retry).toBe(false);
@@ -57,20 +60,30 @@ describe("classifyError", () => {
   test.each(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"])(
     "%s: nothing reached the store, the batch is held",
     (code) => {
-      expect(classifyError(Object.assign(new Error("x"), { code }), false)).toMatchObject({ retry: true, unreachable: true });
+      expect(classifyError(Object.assign(new Error("x"), { code }), false)).toMatchObject({
+        retry: true,
+        unreachable: true,
+      });
       // undici wraps some socket errors: the code is on the cause.
-      expect(classifyError(Object.assign(new Error("x"), { cause: { code } }), false)).toMatchObject({ unreachable: true });
+      expect(classifyError(Object.assign(new Error("x"), { cause: { code } }), false)).toMatchObject({
+        unreachable: true,
+      });
     },
   );
 
-  test.each(["ECONNRESET", "UND_ERR_SOCKET", "EPIPE", undefined])("%s: retried, may have been written, uses an attempt", (code) => {
-    const failure = classifyError(Object.assign(new Error("other side closed"), { code }), false);
-    expect(failure).toMatchObject({ retry: true, unreachable: false });
-    expect(failure.reason).toContain("other side closed");
-  });
+  test.each(["ECONNRESET", "UND_ERR_SOCKET", "EPIPE", undefined])(
+    "%s: retried, may have been written, uses an attempt",
+    (code) => {
+      const failure = classifyError(Object.assign(new Error("other side closed"), { code }), false);
+      expect(failure).toMatchObject({ retry: true, unreachable: false });
+      expect(failure.reason).toContain("other side closed");
+    },
+  );
 
   test("the reason names the code when there is one", () => {
-    expect(classifyError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), false).reason).toBe("network error ECONNREFUSED: refused");
+    expect(classifyError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), false).reason).toBe(
+      "network error ECONNREFUSED: refused",
+    );
     expect(classifyError(new Error("other side closed"), false).reason).toBe("network error: other side closed");
   });
 
@@ -99,12 +112,29 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Tue, 31 Dec 2024 23:00:00 GMT", NOW)).toBe(0);
   });
 
-  test.each(["", "  ", "-5", "1.5", "Jan 2099", "2099-01-01", "soon", "5s", "Wed, 01 Jan 2025 00:01:30", "xWed Jan  1 00:01:30 2025", "Wed Jan  1 00:01:30 2025 +0100", "xWed, 01 Jan 2025 00:01:30 GMT", "Wed, 01 Jan 2025 00:01:30 GMT+0100", "xWednesday, 01-Jan-25 00:01:30 GMT", "Wednesday, 01-Jan-25 00:01:30 GMT+0100", "1e3", "0x10", "Infinity", "9".repeat(40)])(
-    "%j is ignored",
-    (value) => {
-      expect(parseRetryAfter(value, NOW)).toBeUndefined();
-    },
-  );
+  test.each([
+    "",
+    "  ",
+    "-5",
+    "1.5",
+    "Jan 2099",
+    "2099-01-01",
+    "soon",
+    "5s",
+    "Wed, 01 Jan 2025 00:01:30",
+    "xWed Jan  1 00:01:30 2025",
+    "Wed Jan  1 00:01:30 2025 +0100",
+    "xWed, 01 Jan 2025 00:01:30 GMT",
+    "Wed, 01 Jan 2025 00:01:30 GMT+0100",
+    "xWednesday, 01-Jan-25 00:01:30 GMT",
+    "Wednesday, 01-Jan-25 00:01:30 GMT+0100",
+    "1e3",
+    "0x10",
+    "Infinity",
+    "9".repeat(40),
+  ])("%j is ignored", (value) => {
+    expect(parseRetryAfter(value, NOW)).toBeUndefined();
+  });
 
   test("absent", () => {
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined();

@@ -7,7 +7,8 @@ import { startStore } from "../helpers/lifecycle.js";
 // process alive afterwards.
 describe("a function-style handler in a short-lived process", () => {
   // A timer of the forwarder that kept the process alive would hold it until killed.
-  const runFunction = (env: Record<string, string>) => runToExit(new URL("../fixtures/function-handler.ts", import.meta.url), env);
+  const runFunction = (env: Record<string, string>) =>
+    runToExit(new URL("../fixtures/function-handler.ts", import.meta.url), env);
 
   // Three invocations of 25 events: 8 batches of 10, where the default rate limit (1 batch per
   // 10 s) would take over a minute; the store answers each batch 100 ms late, so a flush() that

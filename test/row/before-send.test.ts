@@ -1,6 +1,15 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
-import { BeforeSendError, EventError, EventTooLargeError, ForwarderClosedError, OptionError, eventsForward, type BeforeSend, type EventInput } from "../../src/index.js";
+import {
+  BeforeSendError,
+  EventError,
+  EventTooLargeError,
+  ForwarderClosedError,
+  OptionError,
+  eventsForward,
+  type BeforeSend,
+  type EventInput,
+} from "../../src/index.js";
 import { FRAMEWORKS } from "../helpers/apps.js";
 import { startForwarder, startStore } from "../helpers/lifecycle.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
@@ -12,7 +21,9 @@ describe("beforeSend", () => {
   it("redacts an e-mail property before the event is queued", async () => {
     const store = await startStore();
     const redact: BeforeSend = (event) =>
-      event.properties?.email === undefined ? event : { ...event, properties: { ...event.properties, email: "[redacted]" } };
+      event.properties?.email === undefined
+        ? event
+        : { ...event, properties: { ...event.properties, email: "[redacted]" } };
     const events = startForwarder(store.url(), { beforeSend: redact });
     const properties = { plan: "pro", email: "ada@example.com" };
     events.put({ event: "signup", properties });
@@ -49,13 +60,19 @@ describe("beforeSend", () => {
 
   it("runs before the size check: a hook that trims an event lets it through", async () => {
     const store = await startStore();
-    const trim: BeforeSend = (event) => ({ ...event, properties: { note: String(event.properties?.note).slice(0, 10) } });
+    const trim: BeforeSend = (event) => ({
+      ...event,
+      properties: { note: String(event.properties?.note).slice(0, 10) },
+    });
     const events = startForwarder(store.url(), { beforeSend: trim, maxEventSize: 400 });
     events.put({ event: "big", properties: { note: "x".repeat(1000) } });
     await events.flush();
     expect(store.deliveredRows()[0]!.properties).toEqual({ note: "xxxxxxxxxx" });
     // What the hook returns is still checked.
-    const grow = startForwarder(store.url(), { beforeSend: (event) => ({ ...event, properties: { note: "y".repeat(1000) } }), maxEventSize: 400 });
+    const grow = startForwarder(store.url(), {
+      beforeSend: (event) => ({ ...event, properties: { note: "y".repeat(1000) } }),
+      maxEventSize: 400,
+    });
     expect(() => grow.put({ event: "small" })).toThrow(EventTooLargeError);
   });
 
@@ -83,7 +100,9 @@ describe("beforeSend", () => {
   it("a hook that returns undefined (a missing return) is an error, not a silent drop", async () => {
     const store = await startStore();
     const events = startForwarder(store.url(), { beforeSend: (() => undefined) as unknown as BeforeSend });
-    expect(() => events.put({ event: "signup" })).toThrow("option beforeSend returned undefined: return the event (changed or not), or null to drop it");
+    expect(() => events.put({ event: "signup" })).toThrow(
+      "option beforeSend returned undefined: return the event (changed or not), or null to drop it",
+    );
     expect(events.stats().filtered).toBe(0);
   });
 
@@ -120,8 +139,8 @@ describe("beforeSend", () => {
   });
 
   it("must be a function", () => {
-    expect(() => eventsForward({ apiUrl: "http://127.0.0.1:1/db/t/-/insert", beforeSend: "redact" as unknown as BeforeSend })).toThrow(
-      new OptionError("beforeSend", "must be a function"),
-    );
+    expect(() =>
+      eventsForward({ apiUrl: "http://127.0.0.1:1/db/t/-/insert", beforeSend: "redact" as unknown as BeforeSend }),
+    ).toThrow(new OptionError("beforeSend", "must be a function"));
   });
 });

@@ -32,7 +32,13 @@ describe("maxEventSize in UTF-8 bytes", () => {
     const event = { 1: { str: WIDE } };
     const bytes = Buffer.byteLength(JSON.stringify(event));
     expect(bytes).toBeGreaterThan(JSON.stringify(event).length + 300);
-    const collector = { hostname: new URL(await unreachableUrl()).host, scheme: "http" as const, version: 2 as const, keyName: "K", keySecret: "c2VjcmV0" };
+    const collector = {
+      hostname: new URL(await unreachableUrl()).host,
+      scheme: "http" as const,
+      version: 2 as const,
+      keyName: "K",
+      keySecret: "c2VjcmV0",
+    };
     const atLimit = start({ collector, maxEventSize: bytes });
     expect(refusal(atLimit, event)).toBeUndefined();
     expect(atLimit.stats().queued).toBe(1);

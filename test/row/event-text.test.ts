@@ -20,15 +20,35 @@ describe("the row text", () => {
   const serialize = datasetteRowSerializer('web "1" é');
   const cases: [string, object, { requestId?: string; actorId?: unknown }][] = [
     ["a bare event", { event: "signup" }, {}],
-    ["escapes in every text column", { event: 'quote " slash \\ nl \n é \u2028', actorId: 'a"b', databaseName: "d\\b", tableName: "t\tb" }, {}],
-    ["properties with the request id added last", { event: "e", properties: { "2": "int key first", b: 1, a: [1, { c: null }] } }, { requestId: "req-1" }],
+    [
+      "escapes in every text column",
+      { event: 'quote " slash \\ nl \n é \u2028', actorId: 'a"b', databaseName: "d\\b", tableName: "t\tb" },
+      {},
+    ],
+    [
+      "properties with the request id added last",
+      { event: "e", properties: { "2": "int key first", b: 1, a: [1, { c: null }] } },
+      { requestId: "req-1" },
+    ],
     ["empty properties with a request id", { event: "e", properties: {} }, { requestId: "req-2" }],
-    ["properties whose values are all undefined", { event: "e", properties: { gone: undefined } }, { requestId: "req-3" }],
+    [
+      "properties whose values are all undefined",
+      { event: "e", properties: { gone: undefined } },
+      { requestId: "req-3" },
+    ],
     ["the event's own request_id kept", { event: "e", properties: { request_id: "own" } }, { requestId: "req-4" }],
-    ["a null-prototype properties object", { event: "e", properties: Object.assign(Object.create(null), { x: 1 }) }, { requestId: "r" }],
+    [
+      "a null-prototype properties object",
+      { event: "e", properties: Object.assign(Object.create(null), { x: 1 }) },
+      { requestId: "r" },
+    ],
     ["properties with toJSON", { event: "e", properties: { toJSON: () => ({ replaced: true }) } }, { requestId: "r" }],
     ["a numeric actor from the request", { event: "e" }, { actorId: 42 }],
-    ["lone surrogates in text columns made well-formed", { event: "e\ud800", actorId: "\udfff", databaseName: "d\udc00", tableName: "ok\ud83d\ude00" }, {}],
+    [
+      "lone surrogates in text columns made well-formed",
+      { event: "e\ud800", actorId: "\udfff", databaseName: "d\udc00", tableName: "ok\ud83d\ude00" },
+      {},
+    ],
     ["a given created date", { event: "e", created: "2024-01-02T03:04:05+02:00" }, {}],
   ];
 
@@ -45,22 +65,77 @@ describe("the row text", () => {
     return text;
   };
   const flatCases: typeof cases = [
-    ["flat properties of every plain kind", { event: "e", properties: { s: "plain", e: "", n: -0, f: 0.1, big: 1e21, tiny: 5e-324, nan: Number.NaN, inf: -Infinity, t: true, no: false, z: null } }, { requestId: "r-1" }],
-    ["flat properties with undefined values and integer keys", { event: "e", properties: { b: undefined, "10": 1, "2": "two", a: undefined } }, { requestId: "r-2" }],
-    ["an own request_id left undefined", { event: "e", properties: { request_id: undefined, x: 1 } }, { requestId: "r-3" }],
+    [
+      "flat properties of every plain kind",
+      {
+        event: "e",
+        properties: {
+          s: "plain",
+          e: "",
+          n: -0,
+          f: 0.1,
+          big: 1e21,
+          tiny: 5e-324,
+          nan: Number.NaN,
+          inf: -Infinity,
+          t: true,
+          no: false,
+          z: null,
+        },
+      },
+      { requestId: "r-1" },
+    ],
+    [
+      "flat properties with undefined values and integer keys",
+      { event: "e", properties: { b: undefined, "10": 1, "2": "two", a: undefined } },
+      { requestId: "r-2" },
+    ],
+    [
+      "an own request_id left undefined",
+      { event: "e", properties: { request_id: undefined, x: 1 } },
+      { requestId: "r-3" },
+    ],
     ["no properties, no request id", { event: "e" }, {}],
-    ["strings JSON must escape", { event: "e", properties: { q: 'a"b', bs: "a\\b", nl: "a\nb", u: "é", tab: "\t" } }, { requestId: "r-4" }],
+    [
+      "strings JSON must escape",
+      { event: "e", properties: { q: 'a"b', bs: "a\\b", nl: "a\nb", u: "é", tab: "\t" } },
+      { requestId: "r-4" },
+    ],
     // Each kind alone, so that each check is what sends the event to the full serializer.
-    ...(["a\nb", "\t", "\u0000", "\u001f", "\u007f", "é", "€", 'a"b', "a\\b"].map((text) => [`a string JSON must escape alone: ${JSON.stringify(text)}`, { event: "e", properties: { n: 1, s: text } }, { requestId: "r-4" }]) as typeof cases),
+    ...(["a\nb", "\t", "\u0000", "\u001f", "\u007f", "é", "€", 'a"b', "a\\b"].map((text) => [
+      `a string JSON must escape alone: ${JSON.stringify(text)}`,
+      { event: "e", properties: { n: 1, s: text } },
+      { requestId: "r-4" },
+    ]) as typeof cases),
     ["the plain characters at both ends of the range", { event: "e", properties: { s: " ~" } }, { requestId: "r-4" }],
-    ["a class instance with toJSON on its prototype", { event: "e", properties: new (class { a = 1; toJSON() { return { b: 2 }; } })() }, {}],
-    ["keys JSON must escape", { event: "e", properties: { 'k"': 1, "ké": 2 } }, { requestId: "r-5" }],
-    ["a __proto__ key", { event: "e", properties: JSON.parse('{"__proto__": 1, "a": 2}') as object }, { requestId: "r-6" }],
-    ["a request id JSON must escape", { event: "e", properties: { a: 1 } }, { requestId: "id\"é" }],
+    [
+      "a class instance with toJSON on its prototype",
+      {
+        event: "e",
+        properties: new (class {
+          a = 1;
+          toJSON() {
+            return { b: 2 };
+          }
+        })(),
+      },
+      {},
+    ],
+    ["keys JSON must escape", { event: "e", properties: { 'k"': 1, ké: 2 } }, { requestId: "r-5" }],
+    [
+      "a __proto__ key",
+      { event: "e", properties: JSON.parse('{"__proto__": 1, "a": 2}') as object },
+      { requestId: "r-6" },
+    ],
+    ["a request id JSON must escape", { event: "e", properties: { a: 1 } }, { requestId: 'id"é' }],
     ["a nested value", { event: "e", properties: { a: { b: [1, "x"] }, c: "d" } }, { requestId: "r-7" }],
     ["a toJSON key that is not a function", { event: "e", properties: { toJSON: 1 } }, {}],
     ["a Date value", { event: "e", properties: { at: new Date(0) } }, {}],
-    ["with a database and table", { event: "e", databaseName: "dé", tableName: "t", properties: { a: 1 } }, { actorId: "ü" }],
+    [
+      "with a database and table",
+      { event: "e", databaseName: "dé", tableName: "t", properties: { a: 1 } },
+      { actorId: "ü" },
+    ],
     ["empty names", { event: "e", databaseName: "", tableName: "", properties: { a: "" } }, {}],
   ];
 
@@ -147,7 +222,11 @@ describe("the row text", () => {
     expect((queued as unknown as { copy?: object }).copy).toEqual({ plan: "pro", n: 1 });
     properties.plan = "free";
     properties.added = true;
-    expect(JSON.parse((JSON.parse(queued.json) as { properties: string }).properties)).toEqual({ plan: "pro", n: 1, request_id: "r" });
+    expect(JSON.parse((JSON.parse(queued.json) as { properties: string }).properties)).toEqual({
+      plan: "pro",
+      n: 1,
+      request_id: "r",
+    });
   });
 
   it("writes the same text while Object.prototype has an enumerable key (polluted)", () => {
@@ -163,7 +242,11 @@ describe("the row text", () => {
   });
 
   it("writes the same text while Object.prototype has a toJSON() (not enumerable)", () => {
-    Object.defineProperty(Object.prototype, "toJSON", { value: () => ({ replaced: true }), configurable: true, writable: true });
+    Object.defineProperty(Object.prototype, "toJSON", {
+      value: () => ({ replaced: true }),
+      configurable: true,
+      writable: true,
+    });
     try {
       // The same text as the serializer that runs at once; properties with a toJSON() are replaced.
       const sameIdAndTime = (text: string, like: string) => {
@@ -189,7 +272,14 @@ describe("the row text", () => {
       return seed % n;
     };
     const text = () => Array.from({ length: random(4) }, () => pieces[random(pieces.length)]).join("");
-    const values = [() => text(), () => random(1e6) / (1 + random(9)), () => random(2) === 0, () => null, () => undefined, () => -random(1e9)];
+    const values = [
+      () => text(),
+      () => random(1e6) / (1 + random(9)),
+      () => random(2) === 0,
+      () => null,
+      () => undefined,
+      () => -random(1e9),
+    ];
     for (let i = 0; i < 500; i++) {
       const properties: Record<string, unknown> = {};
       for (let k = random(6); k > 0; k--) properties[text()] = values[random(values.length)]!();
@@ -201,7 +291,7 @@ describe("the row text", () => {
 
   it("checks every property name that differs from the last event's at the same position", () => {
     const meta = { requestId: "r" };
-    const shapes = [{ a: 1, b: 2 }, { a: 1, 'b"': 2 }, { a: 1, b: 2 }, { "é": 1 }, { a: 1, "b\\": 2 }];
+    const shapes = [{ a: 1, b: 2 }, { a: 1, 'b"': 2 }, { a: 1, b: 2 }, { é: 1 }, { a: 1, "b\\": 2 }];
     for (const properties of shapes) {
       const input = { event: "e", properties };
       expectRowText(queuedText(input, meta), input, meta);
@@ -233,13 +323,18 @@ describe("the row text", () => {
   it("writes every event name right, past the names it keeps (1000)", () => {
     const names = Array.from({ length: 1_100 }, (_, i) => `event-${i}`);
     for (const round of [1, 2]) {
-      const seen = names.map((name) => (JSON.parse(queuedText({ event: name, properties: { round } }, {})) as { event: string }).event);
+      const seen = names.map(
+        (name) => (JSON.parse(queuedText({ event: name, properties: { round } }, {})) as { event: string }).event,
+      );
       expect(seen).toEqual(names);
     }
   });
 
   it("writes every property name right, past the 10,000 names whose text it keeps, and in rows of alternating shapes", () => {
-    const input = (i: number) => ({ event: "e", properties: i % 2 === 0 ? { [`name-${i}`]: i, shared: "x" } : { shared: "y", [`name-${i}`]: true } });
+    const input = (i: number) => ({
+      event: "e",
+      properties: i % 2 === 0 ? { [`name-${i}`]: i, shared: "x" } : { shared: "y", [`name-${i}`]: true },
+    });
     for (let i = 0; i < 10_100; i++) {
       const queued = rows.queued(input(i), { requestId: "r" });
       // Every row's bytes, then its text, for the last few hundred (past the bound); a sample before it.
@@ -277,6 +372,12 @@ describe("the row text", () => {
     expect((error as Error).message).toMatch(/^event "e" cannot be serialized to JSON: .*circular/i);
     expect((error as Error).cause).toBeInstanceOf(TypeError);
     const own = new EventError("the app's own refusal");
-    expect(thrownBy({ toJSON: () => { throw own; } })).toBe(own);
+    expect(
+      thrownBy({
+        toJSON: () => {
+          throw own;
+        },
+      }),
+    ).toBe(own);
   });
 });

@@ -1,11 +1,15 @@
 import { decodeTime } from "ulid";
 import { describe, expect, it } from "vitest";
-import { datasetteRowSerializer, EventError, EventQueueFullError, EventTooLargeError, ROW_COLUMNS } from "../../src/index.js";
+import {
+  datasetteRowSerializer,
+  EventError,
+  EventQueueFullError,
+  EventTooLargeError,
+  ROW_COLUMNS,
+} from "../../src/index.js";
 import { EIGHT_COLUMNS, ISO_UTC, ULID } from "../helpers/row-format.js";
 import { startForwarder, startStore } from "../helpers/lifecycle.js";
 import { unreachableUrl } from "../helpers/test-store.js";
-
-
 
 describe("the row", () => {
   it("has exactly the eight datasette-events-forward columns, in order, as it arrives at the store", async () => {
@@ -35,12 +39,19 @@ describe("the row", () => {
       table_name: "t",
       properties: '{"plan":"pro","nested":{"ok":true},"text":"é"}',
     });
-    expect(bare!.raw).toMatchObject({ event: "bare", actor_id: null, database_name: null, table_name: null, properties: "{}" });
+    expect(bare!.raw).toMatchObject({
+      event: "bare",
+      actor_id: null,
+      database_name: null,
+      table_name: null,
+      properties: "{}",
+    });
   });
 
   it("writes created as Python's isoformat() of a UTC datetime, from now, a Date, an ISO string with an offset, or epoch milliseconds", () => {
     const serialize = datasetteRowSerializer("i");
-    const created = (input: Date | string | number | undefined) => JSON.parse(serialize({ event: "e", created: input }, {})).created;
+    const created = (input: Date | string | number | undefined) =>
+      JSON.parse(serialize({ event: "e", created: input }, {})).created;
     const before = Date.now();
     const now = created(undefined);
     expect(now).toMatch(ISO_UTC);
@@ -61,7 +72,10 @@ describe("the row", () => {
     expect(row({ event: "e", actorId: 42 }).actor_id).toBe("42");
     expect(row({ event: "e", actorId: null }, { actorId: "from-request" }).actor_id).toBeNull();
     expect(row({ event: "e" }, { actorId: "from-request" }).actor_id).toBe("from-request");
-    expect(JSON.parse(row({ event: "e", properties: { a: 1 } }, { requestId: "r1" }).properties)).toEqual({ a: 1, request_id: "r1" });
+    expect(JSON.parse(row({ event: "e", properties: { a: 1 } }, { requestId: "r1" }).properties)).toEqual({
+      a: 1,
+      request_id: "r1",
+    });
     expect(() => row({ event: "e", actorId: { id: 1 } })).toThrow(EventError);
   });
 
@@ -79,7 +93,10 @@ describe("the row", () => {
   it("gives ids that are monotonic in the process, across forwarders' serializers", () => {
     const first = datasetteRowSerializer("a");
     const second = datasetteRowSerializer("b");
-    const ids = Array.from({ length: 1000 }, (_, i) => JSON.parse((i % 2 ? first : second)({ event: "e" }, {})).id as string);
+    const ids = Array.from(
+      { length: 1000 },
+      (_, i) => JSON.parse((i % 2 ? first : second)({ event: "e" }, {})).id as string,
+    );
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
   });

@@ -14,9 +14,51 @@ describe("a number's text", () => {
   };
 
   it("is JSON's text for integers, decimals, and the numbers past the fast path's bounds", () => {
-    const values = [0, -0, 1, -1, 7, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 1_000_000_000, -1_000_000_000, 10, 99, 100, 123_456_789, 999_999_999, 1e9, -1e9, 2 ** 31, 2 ** 53, -(2 ** 53), 1e21, 1e20, 1e-7, 1e-6, -1e-6,
-      0.1, 0.2, 0.1 + 0.2, 0.137, 1.005, 2.675, 4599.5, 999_999_999.999999, 1e9 - 0.5, 0.000001, 0.0000015, 5e-324, Number.MAX_VALUE, 1e15 + 0.3,
-      Number.NaN, Infinity, -Infinity];
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      7,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      2 ** 31,
+      -(2 ** 31) - 1,
+      1_000_000_000,
+      -1_000_000_000,
+      10,
+      99,
+      100,
+      123_456_789,
+      999_999_999,
+      1e9,
+      -1e9,
+      2 ** 31,
+      2 ** 53,
+      -(2 ** 53),
+      1e21,
+      1e20,
+      1e-7,
+      1e-6,
+      -1e-6,
+      0.1,
+      0.2,
+      0.1 + 0.2,
+      0.137,
+      1.005,
+      2.675,
+      4599.5,
+      999_999_999.999999,
+      1e9 - 0.5,
+      0.000001,
+      0.0000015,
+      5e-324,
+      Number.MAX_VALUE,
+      1e15 + 0.3,
+      Number.NaN,
+      Infinity,
+      -Infinity,
+    ];
     for (const value of values) expectJsonText(value);
   });
 
@@ -31,7 +73,9 @@ describe("a number's text", () => {
   it("writes the usual decimals itself, with the fewest decimals that give the number back, and leaves the rest to String()", () => {
     expect([0.137, 4599.5, -0.5, 0.000001, 123.456789, 999_999_999.5].map(fastDecimals)).toEqual([3, 1, 1, 6, 6, 1]);
     // Integers, more than six decimals (0.1 + 0.2 is 0.30000000000000004), 1e9 and past, 1e-7, NaN.
-    expect([42, 0.1 + 0.2, 1e9 + 0.5, -1e9 - 0.5, 1e-7, 1.0000001, Number.NaN, Infinity].map(fastDecimals)).toEqual([-1, -1, -1, -1, -1, -1, -1, -1]);
+    expect([42, 0.1 + 0.2, 1e9 + 0.5, -1e9 - 0.5, 1e-7, 1.0000001, Number.NaN, Infinity].map(fastDecimals)).toEqual([
+      -1, -1, -1, -1, -1, -1, -1, -1,
+    ]);
   });
 
   it("is JSON's text for random numbers of every shape (request durations, amounts, fractions, large integers)", () => {

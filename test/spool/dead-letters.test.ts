@@ -15,7 +15,9 @@ const quiet = { warn() {}, error() {} };
 /** Rejects the whole request with a 400 when any row is "poison", as Datasette does. */
 function refusePoison(request: SeenRequest): Behaviour {
   const bad = request.rows.findIndex((row) => row.event.startsWith("poison"));
-  return bad === -1 ? { accept: true } : { status: 400, body: JSON.stringify({ ok: false, errors: [`Row ${bad} has invalid columns: colour`] }) };
+  return bad === -1
+    ? { accept: true }
+    : { status: 400, body: JSON.stringify({ ok: false, errors: [`Row ${bad} has invalid columns: colour`] }) };
 }
 
 /** The dead letters of a spool file, read through the store the CLI uses. */
@@ -36,14 +38,22 @@ describe("dead letters", () => {
     expect(store.events()).toEqual(["a", "b", "c"]);
     const kept = await deadLettersIn(spool);
     expect(kept.map((d) => JSON.parse(d.json).event)).toEqual(["poison-1", "poison-2"]);
-    expect(kept[0]).toMatchObject({ reason: "HTTP 400", status: 400, attempts: 1, answer: "Datasette answered HTTP 400: Row 0 has invalid columns: colour" });
+    expect(kept[0]).toMatchObject({
+      reason: "HTTP 400",
+      status: 400,
+      attempts: 1,
+      answer: "Datasette answered HTTP 400: Row 0 has invalid columns: colour",
+    });
     expect(kept[0]!.at).toBeGreaterThanOrEqual(before);
     expect(events.stats().dropped).toBe(2);
   });
 
   it("keeps no secret: the token a store echoes is cut out of the answer", async () => {
     const token = "dstok_secret-token-1234567890";
-    const store = await startStore((request) => ({ status: 403, body: JSON.stringify({ ok: false, errors: [`denied for ${request.headers.authorization}`] }) }));
+    const store = await startStore((request) => ({
+      status: 403,
+      body: JSON.stringify({ ok: false, errors: [`denied for ${request.headers.authorization}`] }),
+    }));
     const spool = join(tempDir(), "spool.db");
     const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, apiToken: token });
     events.put({ event: "a" });
@@ -56,7 +66,12 @@ describe("dead letters", () => {
   it("records the attempts of a batch that ran out of them, under reason maxAttempts", async () => {
     const store = await startStore(() => ({ status: 500 }));
     const spool = join(tempDir(), "spool.db");
-    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, maxAttempts: 3, backoffBaseMs: 1, backoffMaxMs: 2 });
+    const events = startForwarder(store.url(), {
+      spool: { path: spool, pollMs: 10 },
+      maxAttempts: 3,
+      backoffBaseMs: 1,
+      backoffMaxMs: 2,
+    });
     events.put({ event: "a" });
     await events.flush();
     const [kept] = await deadLettersIn(spool);
@@ -66,7 +81,12 @@ describe("dead letters", () => {
   it("records every attempt of a batch refused after retries (a 500, then a 403)", async () => {
     const store = await startStore((_, i) => (i === 0 ? { status: 500 } : { status: 403 }));
     const spool = join(tempDir(), "spool.db");
-    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, maxAttempts: 5, backoffBaseMs: 1, backoffMaxMs: 2 });
+    const events = startForwarder(store.url(), {
+      spool: { path: spool, pollMs: 10 },
+      maxAttempts: 5,
+      backoffBaseMs: 1,
+      backoffMaxMs: 2,
+    });
     events.put({ event: "a" });
     await events.flush();
     const [kept] = await deadLettersIn(spool);
@@ -77,7 +97,11 @@ describe("dead letters", () => {
     const store = await startStore(() => ({ status: 403 }));
     const spool = join(tempDir(), "spool.db");
     const logger = recordingLogger();
-    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10, maxDeadLetters: 3 }, logger, batchLimit: 1 });
+    const events = startForwarder(store.url(), {
+      spool: { path: spool, pollMs: 10, maxDeadLetters: 3 },
+      logger,
+      batchLimit: 1,
+    });
     for (let n = 0; n < 5; n++) events.put({ event: `e${n}` });
     await events.flush();
     expect((await deadLettersIn(spool)).map((d) => JSON.parse(d.json).event)).toEqual(["e2", "e3", "e4"]);
@@ -98,9 +122,15 @@ describe("dead letters", () => {
 
   it("refuses option deadLetter beside a spool, and a bad spool.maxDeadLetters", () => {
     const dir = tempDir();
-    expect(() => eventsForward({ logger: false, spool: join(dir, "s.db"), deadLetter: join(dir, "d.db") })).toThrow(OptionError);
-    expect(() => eventsForward({ logger: false, spool: join(dir, "s.db"), deadLetter: join(dir, "d.db") })).toThrow(/option deadLetter: is for forwarders without a spool/);
-    expect(() => eventsForward({ logger: false, spool: { path: join(dir, "s.db"), maxDeadLetters: 0 } })).toThrow(/option spool.maxDeadLetters: must be between 1/);
+    expect(() => eventsForward({ logger: false, spool: join(dir, "s.db"), deadLetter: join(dir, "d.db") })).toThrow(
+      OptionError,
+    );
+    expect(() => eventsForward({ logger: false, spool: join(dir, "s.db"), deadLetter: join(dir, "d.db") })).toThrow(
+      /option deadLetter: is for forwarders without a spool/,
+    );
+    expect(() => eventsForward({ logger: false, spool: { path: join(dir, "s.db"), maxDeadLetters: 0 } })).toThrow(
+      /option spool.maxDeadLetters: must be between 1/,
+    );
   });
 
   it("opens a spool file made before dead letters existed, and keeps them in it", async () => {

@@ -20,13 +20,26 @@ function optionError(run: () => unknown): OptionError {
 describe("option spool for Redis", () => {
   it("takes a redis:// URL, and names the spool without its password", () => {
     const o = resolveRedisSpoolOptions(`redis://app:${SECRET}@redis.internal:6380/2`);
-    expect(o).toMatchObject({ kind: "redis", key: "events-forward", where: "redis://redis.internal:6380/2", groupCommitMs: 5, maxEvents: 100_000, leaseMs: 5_000, pollMs: 250 });
+    expect(o).toMatchObject({
+      kind: "redis",
+      key: "events-forward",
+      where: "redis://redis.internal:6380/2",
+      groupCommitMs: 5,
+      maxEvents: 100_000,
+      leaseMs: 5_000,
+      pollMs: 250,
+    });
     expect(o.url).toContain(SECRET); // for the client only
     expect(resolveRedisSpoolOptions("rediss://redis.internal").where).toBe("rediss://redis.internal");
   });
 
   it("reads the URL from the environment, and says which variable is missing", () => {
-    expect(resolveRedisSpoolOptions({ url: { $env: "EVENTS_REDIS_URL" }, key: "myapp-events" }, { EVENTS_REDIS_URL: "redis://r:6379/0" })).toMatchObject({ url: "redis://r:6379/0", key: "myapp-events" });
+    expect(
+      resolveRedisSpoolOptions(
+        { url: { $env: "EVENTS_REDIS_URL" }, key: "myapp-events" },
+        { EVENTS_REDIS_URL: "redis://r:6379/0" },
+      ),
+    ).toMatchObject({ url: "redis://r:6379/0", key: "myapp-events" });
     const error = optionError(() => resolveRedisSpoolOptions({ url: { $env: "EVENTS_REDIS_URL" } }, {}));
     expect(error.option).toBe("spool.url");
     expect(error.message).toMatch(/EVENTS_REDIS_URL is not set/);
@@ -49,23 +62,37 @@ describe("option spool for Redis", () => {
       expect(error.message).not.toContain(SECRET);
     }
     // eventsForward() itself refuses at once.
-    expect(() => eventsForward({ spool: { url: "redis://127.0.0.1:9", maxEvents: 0 }, logger: false })).toThrow(/option spool\.maxEvents/);
+    expect(() => eventsForward({ spool: { url: "redis://127.0.0.1:9", maxEvents: 0 }, logger: false })).toThrow(
+      /option spool\.maxEvents/,
+    );
   });
 
   it("keeps a path meaning the SQLite spool; a redis:// URL means Redis", () => {
-    expect(resolveOptions({ spool: "/var/lib/app/spool.db", database: "/tmp/x.db" }).spool).toMatchObject({ kind: "sqlite" });
-    expect(resolveOptions({ spool: "redis://r:6379/0", database: "/tmp/x.db" }).spool).toMatchObject({ kind: "redis", where: "redis://r:6379/0" });
+    expect(resolveOptions({ spool: "/var/lib/app/spool.db", database: "/tmp/x.db" }).spool).toMatchObject({
+      kind: "sqlite",
+    });
+    expect(resolveOptions({ spool: "redis://r:6379/0", database: "/tmp/x.db" }).spool).toMatchObject({
+      kind: "redis",
+      where: "redis://r:6379/0",
+    });
     expect(resolveOptions({ spool: "REDISS://r", database: "/tmp/x.db" }).spool).toMatchObject({ kind: "redis" });
   });
 
   it("comes from the sidecar's INI as spool = ${VAR} and spool.key", () => {
     const options = sectionToOptions(
-      { spool: "${EVENTS_REDIS_URL}", "spool.key": "myapp-events", "spool.lease_ms": "2000", api_url: "http://d/db/-/create" },
+      {
+        spool: "${EVENTS_REDIS_URL}",
+        "spool.key": "myapp-events",
+        "spool.lease_ms": "2000",
+        api_url: "http://d/db/-/create",
+      },
       "event-publisher:myapp",
       { EVENTS_REDIS_URL: `redis://:${SECRET}@r:6379/0` },
     );
     expect(options.spool).toEqual({ url: `redis://:${SECRET}@r:6379/0`, key: "myapp-events", leaseMs: 2000 });
-    expect(sectionToOptions({ spool: "/var/lib/spool.db" }, "event-publisher:x", {}).spool).toEqual({ path: "/var/lib/spool.db" });
+    expect(sectionToOptions({ spool: "/var/lib/spool.db" }, "event-publisher:x", {}).spool).toEqual({
+      path: "/var/lib/spool.db",
+    });
   });
 });
 
@@ -76,6 +103,8 @@ describe("redis (node-redis) is optional", () => {
     };
     const error = optionError(() => requireRedis("spool", missing));
     expect(error.option).toBe("spool");
-    expect(error.message).toMatch(/needs the optional package redis \(node-redis\), which is not installed: npm install redis/);
+    expect(error.message).toMatch(
+      /needs the optional package redis \(node-redis\), which is not installed: npm install redis/,
+    );
   });
 });

@@ -64,7 +64,8 @@ describe("front", () => {
 });
 
 describe("the publisher lease", () => {
-  const claim = (k: ReturnType<typeof spoolKeys>, id: string, ms: number) => redis.run("leaseClaim", [k.lease], [id, hostname(), process.pid, ms]);
+  const claim = (k: ReturnType<typeof spoolKeys>, id: string, ms: number) =>
+    redis.run("leaseClaim", [k.lease], [id, hostname(), process.pid, ms]);
   const release = (k: ReturnType<typeof spoolKeys>, id: string) => redis.run("leaseRelease", [k.lease], [id]);
 
   it("is taken by one, renewed and released only by its holder, and records host, pid and since when", async () => {
@@ -74,7 +75,12 @@ describe("the publisher lease", () => {
     expect(await claim(k, "b", 10_000)).toBe(0);
     expect(await claim(k, "a", 10_000)).toBe(1);
     expect(await release(k, "b")).toBe(0);
-    const holder = JSON.parse(await server.cli("GET", k.lease)) as { id: string; host: string; pid: number; since: number };
+    const holder = JSON.parse(await server.cli("GET", k.lease)) as {
+      id: string;
+      host: string;
+      pid: number;
+      since: number;
+    };
     expect(holder).toMatchObject({ id: "a", host: hostname(), pid: process.pid });
     expect(Math.abs(holder.since - Number(seconds) * 1000)).toBeLessThan(2_000);
     expect(await release(k, "a")).toBe(1);
@@ -91,7 +97,8 @@ describe("the publisher lease", () => {
 });
 
 describe("the rate window", () => {
-  const rate = (k: ReturnType<typeof spoolKeys>, member: string) => redis.run("rate", [k.rate], [3, 1_000, member]) as Promise<number>;
+  const rate = (k: ReturnType<typeof spoolKeys>, member: string) =>
+    redis.run("rate", [k.rate], [3, 1_000, member]) as Promise<number>;
 
   it("allows maxRate starts a period, counted on Redis's clock, whoever records them", async () => {
     const k = fresh();

@@ -27,7 +27,10 @@ async function server(options: RedisServerOptions = {}): Promise<RedisServer> {
 
 function spool(url: string, options: object = {}, publisher = true) {
   const logger = recordingLogger();
-  const queue = new RedisSpoolQueue(resolveRedisSpoolOptions({ url, key: "test", leaseMs: 1_000, pollMs: 20, ...options }), { publisher, logger });
+  const queue = new RedisSpoolQueue(
+    resolveRedisSpoolOptions({ url, key: "test", leaseMs: 1_000, pollMs: 20, ...options }),
+    { publisher, logger },
+  );
   open.push(queue);
   return { queue, logger };
 }
@@ -65,7 +68,9 @@ describe("the Redis spool", () => {
     expect(await redis.cli("LLEN", "{test}:events")).toBe("1500");
     await waitFor(() => queue.publishing, { what: "the lease" });
     expect(await drain(queue, 1_500)).toEqual(range(0, 1_500));
-    await waitFor(async () => (await redis.cli("LLEN", "{test}:events")) === "0", { what: "the settled events to leave Redis" });
+    await waitFor(async () => (await redis.cli("LLEN", "{test}:events")) === "0", {
+      what: "the settled events to leave Redis",
+    });
     expect(queue.size).toBe(0);
   });
 
@@ -172,12 +177,16 @@ describe("the Redis spool", () => {
     const first = await queue.take(500, Number.POSITIVE_INFINITY);
     await queue.settle(first);
     // (The writer may still get small groups in meanwhile: count what left the front.)
-    await waitFor(async () => (await redis.cli("GET", "{test}:base")) === String(first.length), { what: "the delivered events to leave Redis" });
+    await waitFor(async () => (await redis.cli("GET", "{test}:base")) === String(first.length), {
+      what: "the delivered events to leave Redis",
+    });
     // Room again: the writer's events go in as delivery makes room, each once, in order.
     await redis.cli("CONFIG", "SET", "maxmemory", "3mb");
     const rest = await drain(queue, pushed - first.length, 30_000);
     expect([...first.map((e) => (JSON.parse(e.json) as { n: number }).n), ...rest]).toEqual(range(0, pushed));
-    await waitFor(() => writer.logger.messages.some((m) => /takes events again/.test(m)), { what: "the recovery to be logged" });
+    await waitFor(() => writer.logger.messages.some((m) => /takes events again/.test(m)), {
+      what: "the recovery to be logged",
+    });
   }, 60_000);
 
   it("lets a publisher whose connection stalls past its lease hand over: the next one sends its batch again, and its late acknowledgement removes nothing else", async () => {

@@ -42,7 +42,8 @@ function connectWithPause(path: string, meanwhile: () => void): SqliteDatabase {
   return db;
 }
 
-const holder = (db: SqliteDatabase) => (db.prepare("SELECT holder FROM lease").get() as { holder: string | null }).holder;
+const holder = (db: SqliteDatabase) =>
+  (db.prepare("SELECT holder FROM lease").get() as { holder: string | null }).holder;
 
 describe("the publisher lease", () => {
   it("two claimants that both read the lease free: exactly one takes it (the claim is atomic)", () => {
@@ -50,7 +51,11 @@ describe("the publisher lease", () => {
     const now = Date.now();
     const other = new PublisherLease(connect(path), 10_000, new RateLimiter(1, 1_000));
     let otherTook: boolean | undefined;
-    const first = new PublisherLease(connectWithPause(path, () => (otherTook ??= other.refresh(now))), 10_000, new RateLimiter(1, 1_000));
+    const first = new PublisherLease(
+      connectWithPause(path, () => (otherTook ??= other.refresh(now))),
+      10_000,
+      new RateLimiter(1, 1_000),
+    );
     const firstTook = first.refresh(now);
     // The other one read the free row and claimed it while the first stood between its own read
     // (free too) and its claim: the first's claim must find the lease taken.
@@ -67,7 +72,11 @@ describe("the publisher lease", () => {
     const now = 5_000; // long after the dead holder's lease ran out
     const other = new PublisherLease(connect(path), 1_000, new RateLimiter(1, 1_000));
     let otherTook: boolean | undefined;
-    const first = new PublisherLease(connectWithPause(path, () => (otherTook ??= other.refresh(now))), 1_000, new RateLimiter(1, 1_000));
+    const first = new PublisherLease(
+      connectWithPause(path, () => (otherTook ??= other.refresh(now))),
+      1_000,
+      new RateLimiter(1, 1_000),
+    );
     expect(first.refresh(now)).toBe(false);
     expect(otherTook).toBe(true);
     expect(holder(opened[0]!)).toBe(other.holderId);
@@ -75,7 +84,12 @@ describe("the publisher lease", () => {
 });
 
 describe("holding the lease", () => {
-  const row = (db: SqliteDatabase) => db.prepare("SELECT holder, expires, sends FROM lease").get() as { holder: string | null; expires: number; sends: string };
+  const row = (db: SqliteDatabase) =>
+    db.prepare("SELECT holder, expires, sends FROM lease").get() as {
+      holder: string | null;
+      expires: number;
+      sends: string;
+    };
 
   it("is taken when free, renewed by its holder at most every leaseMs / 5, and refused to others until it expires", () => {
     const path = join(tempDir(), "spool.db");

@@ -4,7 +4,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventQueueFullError, eventsForward, OptionError, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
+import {
+  EventQueueFullError,
+  eventsForward,
+  OptionError,
+  type EventsForward,
+  type EventsForwardOptions,
+} from "../../src/index.js";
 import { silentLogger } from "../../src/core/log.js";
 import { resolveSpoolOptions } from "../../src/config/spool-options.js";
 import { SpoolQueue } from "../../src/spool/sqlite-spool.js";
@@ -37,8 +43,12 @@ function query<T>(path: string, sql: string): T[] {
   }
 }
 const outboxCount = (spool: string) => query<{ n: number }>(spool, "select count(*) as n from outbox")[0]!.n;
-const storedIds = (database: string) => query<{ id: string }>(database, "select id from datasette_events order by id").map((row) => row.id);
-const outboxIds = (spool: string) => query<{ json: string }>(spool, "select json from outbox order by seq").map((row) => (JSON.parse(row.json) as { id: string }).id);
+const storedIds = (database: string) =>
+  query<{ id: string }>(database, "select id from datasette_events order by id").map((row) => row.id);
+const outboxIds = (spool: string) =>
+  query<{ json: string }>(spool, "select json from outbox order by seq").map(
+    (row) => (JSON.parse(row.json) as { id: string }).id,
+  );
 
 /** A TCP server that accepts connections and never answers: a request to it stays in flight. */
 async function blackHole(): Promise<string> {
@@ -133,7 +143,13 @@ describe("rows leave the spool only when the store acknowledged them", () => {
   it("keeps every event while the store is unreachable, and a later publisher delivers the same rows", async () => {
     const dir = tempDir();
     const spool = join(dir, "spool.db");
-    const unreachable = forwarder({ spool: { path: spool, pollMs: 10 }, apiUrl: "http://127.0.0.1:9/data/-/create", timePeriod: 0, backoffBaseMs: 10, backoffMaxMs: 20 });
+    const unreachable = forwarder({
+      spool: { path: spool, pollMs: 10 },
+      apiUrl: "http://127.0.0.1:9/data/-/create",
+      timePeriod: 0,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
     for (let n = 0; n < 5; n++) unreachable.put({ event: "e", properties: { n } });
     await waitFor(() => unreachable.stats().failedRequests >= 3, { what: "failed attempts" });
     const ids = outboxIds(spool);
@@ -152,7 +168,12 @@ describe("rows leave the spool only when the store acknowledged them", () => {
     const dir = tempDir();
     const spool = join(dir, "spool.db");
     const dropped: string[][] = [];
-    const stuck = forwarder({ spool: { path: spool, pollMs: 10 }, apiUrl: await blackHole(), requestTimeoutMs: 30_000, onDrop: (batch) => dropped.push(batch) });
+    const stuck = forwarder({
+      spool: { path: spool, pollMs: 10 },
+      apiUrl: await blackHole(),
+      requestTimeoutMs: 30_000,
+      onDrop: (batch) => dropped.push(batch),
+    });
     for (let n = 0; n < 4; n++) stuck.put({ event: "e", properties: { n } });
     await waitFor(() => stuck.stats().requests === 1, { what: "the request to be in flight" });
     const ids = outboxIds(spool);
@@ -163,7 +184,12 @@ describe("rows leave the spool only when the store acknowledged them", () => {
 
   it("with the memory queue, the same cut-short batch is dropped and reported (no spool to keep it)", async () => {
     const dropped: string[][] = [];
-    const memory = forwarder({ apiUrl: await blackHole(), requestTimeoutMs: 30_000, timePeriod: 0, onDrop: (batch) => dropped.push(batch) });
+    const memory = forwarder({
+      apiUrl: await blackHole(),
+      requestTimeoutMs: 30_000,
+      timePeriod: 0,
+      onDrop: (batch) => dropped.push(batch),
+    });
     for (let n = 0; n < 4; n++) memory.put({ event: "e", properties: { n } });
     await waitFor(() => memory.stats().requests === 1, { what: "the request to be in flight" });
     expect(await memory.close({ timeoutMs: 100 })).toEqual({ delivered: 0, undelivered: 4 });
@@ -210,19 +236,25 @@ describe("a bad spool fails at start-up, naming the option", () => {
     const spool = join(tempDir(), "spool.db");
     writeFileSync(spool, Buffer.alloc(8192, 0x5a));
     expect(() => eventsForward({ spool, publisher: false })).toThrow(OptionError);
-    expect(() => eventsForward({ spool, publisher: false })).toThrow(/option spool: cannot use ".*spool\.db": the file is not a SQLite database or is corrupt/);
+    expect(() => eventsForward({ spool, publisher: false })).toThrow(
+      /option spool: cannot use ".*spool\.db": the file is not a SQLite database or is corrupt/,
+    );
   });
 
   it("a path that cannot be a file (its parent is a file)", () => {
     const parent = join(tempDir(), "plain-file");
     writeFileSync(parent, "x");
-    expect(() => eventsForward({ spool: join(parent, "spool.db"), publisher: false })).toThrow(/option spool: cannot use .*: its directory does not exist|cannot open the file/);
+    expect(() => eventsForward({ spool: join(parent, "spool.db"), publisher: false })).toThrow(
+      /option spool: cannot use .*: its directory does not exist|cannot open the file/,
+    );
   });
 
   it("a directory", () => {
     const dir = join(tempDir(), "a-directory");
     mkdirSync(dir);
-    expect(() => eventsForward({ spool: dir, publisher: false })).toThrow(/option spool: cannot use .*a-directory": cannot open the file/);
+    expect(() => eventsForward({ spool: dir, publisher: false })).toThrow(
+      /option spool: cannot use .*a-directory": cannot open the file/,
+    );
   });
 
   it("a SQLite database of something else, left untouched", () => {
@@ -230,15 +262,23 @@ describe("a bad spool fails at start-up, naming the option", () => {
     const db = new Database(other);
     db.exec("create table users (id integer primary key)");
     db.close();
-    expect(() => eventsForward({ spool: other, publisher: false })).toThrow(/option spool: .*not an events-forward spool/);
+    expect(() => eventsForward({ spool: other, publisher: false })).toThrow(
+      /option spool: .*not an events-forward spool/,
+    );
     expect(query<{ journal_mode: string }>(other, "pragma journal_mode")[0]!.journal_mode).toBe("delete");
   });
 
   it("bad spool options", () => {
     expect(() => eventsForward({ spool: { path: "" } })).toThrow(/option spool\.path: must be a non-empty file path/);
-    expect(() => eventsForward({ spool: { path: "x.db", groupCommitMs: -1 } })).toThrow(/option spool\.groupCommitMs: must be between 0 and/);
-    expect(() => eventsForward({ spool: { path: "x.db", colour: 1 } as never })).toThrow(/option spool\.colour: is not a spool option/);
-    expect(() => eventsForward({ spool: { path: "x.db", synchronous: "off" } as never })).toThrow(/option spool\.synchronous/);
+    expect(() => eventsForward({ spool: { path: "x.db", groupCommitMs: -1 } })).toThrow(
+      /option spool\.groupCommitMs: must be between 0 and/,
+    );
+    expect(() => eventsForward({ spool: { path: "x.db", colour: 1 } as never })).toThrow(
+      /option spool\.colour: is not a spool option/,
+    );
+    expect(() => eventsForward({ spool: { path: "x.db", synchronous: "off" } as never })).toThrow(
+      /option spool\.synchronous/,
+    );
     expect(() => eventsForward({ publisher: false })).toThrow(/option publisher: false needs the spool option/);
   });
 });
@@ -252,7 +292,10 @@ describe("a normal exit", () => {
       for (let n = 0; n < 7; n++) events.put({ event: "before-exit", properties: { n } });
       process.exit(0);
     `;
-    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(outboxCount(spool)).toBe(7);
@@ -261,7 +304,11 @@ describe("a normal exit", () => {
 
 describe("SpoolQueue on its own", () => {
   const spoolQueue = (path: string, publisher: boolean) => {
-    const queue = new SpoolQueue(resolveSpoolOptions({ path, groupCommitMs: 0, pollMs: 10 }), { publisher, limiter: new RateLimiter(1, 1), logger: silentLogger });
+    const queue = new SpoolQueue(resolveSpoolOptions({ path, groupCommitMs: 0, pollMs: 10 }), {
+      publisher,
+      limiter: new RateLimiter(1, 1),
+      logger: silentLogger,
+    });
     cleanups.push(() => queue.close());
     return queue;
   };

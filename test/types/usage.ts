@@ -6,7 +6,11 @@ import { Hono } from "hono";
 import { createServer } from "node:http";
 import { eventsForward, RequestEvents, type CloseResult, type ForwarderStats } from "events-forward";
 
-const events = eventsForward({ apiUrl: "https://example.com/data/-/create", apiToken: { $env: "FORWARD_TOKEN" }, instance: "web-1" });
+const events = eventsForward({
+  apiUrl: "https://example.com/data/-/create",
+  apiToken: { $env: "FORWARD_TOKEN" },
+  instance: "web-1",
+});
 
 const app = express();
 app.use(events);
@@ -64,4 +68,8 @@ createServer(
 );
 
 events.put({ event: "outside-a-request" });
-export const results: [Promise<void>, Promise<CloseResult>, ForwarderStats] = [events.flush(), events.close({ timeoutMs: 5000 }), events.stats()];
+export const results: [Promise<void>, Promise<CloseResult>, ForwarderStats] = [
+  events.flush(),
+  events.close({ timeoutMs: 5000 }),
+  events.stats(),
+];

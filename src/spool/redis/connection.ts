@@ -74,11 +74,19 @@ export class RedisConnection {
     const stringArgs = args.map(String);
     try {
       // A first connection that is still being made (no error yet) gets longer than a command.
-      const client = this.live ?? (await withTimeout(Promise.race([this.opened, this.connectFailed]), FIRST_CONNECT_MS, () => "no connection yet"));
+      const client =
+        this.live ??
+        (await withTimeout(
+          Promise.race([this.opened, this.connectFailed]),
+          FIRST_CONNECT_MS,
+          () => "no connection yet",
+        ));
       return await client[name](keys, stringArgs);
     } catch (error) {
       const message = this.scrub(describe(error));
-      throw error instanceof this.redis.ErrorReply ? new RedisRefusal(message, { cause: error }) : new Error(message, { cause: error });
+      throw error instanceof this.redis.ErrorReply
+        ? new RedisRefusal(message, { cause: error })
+        : new Error(message, { cause: error });
     }
   }
 
@@ -94,7 +102,9 @@ export class RedisConnection {
   /** A server answering `cluster_enabled:1` is a cluster node: then a cluster client takes over. */
   private async open(redis: RedisModule): Promise<ScriptClient> {
     const scripts = defineScripts(redis);
-    const first = this.track(redis.createClient({ ...this.clientOptions(), url: this.url, scripts }) as unknown as ScriptClient);
+    const first = this.track(
+      redis.createClient({ ...this.clientOptions(), url: this.url, scripts }) as unknown as ScriptClient,
+    );
     await first.connect();
     if (!(await first.info("cluster")).includes("cluster_enabled:1")) return this.ready(first);
     const { username, password, protocol } = new URL(this.url);
@@ -102,7 +112,11 @@ export class RedisConnection {
     const cluster = this.track(
       redis.createCluster({
         rootNodes: [{ url: this.url }],
-        defaults: { username: decodeURIComponent(username) || undefined, password: decodeURIComponent(password) || undefined, socket },
+        defaults: {
+          username: decodeURIComponent(username) || undefined,
+          password: decodeURIComponent(password) || undefined,
+          socket,
+        },
         scripts,
       }) as unknown as ScriptClient,
     );

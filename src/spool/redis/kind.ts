@@ -14,6 +14,13 @@ export function createRedisSpool(o: ResolvedOptions, limiter: RateLimiter): Made
   const options = o.spool as ResolvedRedisSpoolOptions;
   const queue = new RedisSpoolQueue(options, { publisher: o.publisher, logger: o.logger });
   const periodMs = o.timePeriod * 1000;
-  const rateLimit = new RedisRateWindow(queue.connection, spoolKeys(options.key), limiter, o.maxRate, periodMs, queue.lease?.holderId ?? "writer");
+  const rateLimit = new RedisRateWindow(
+    queue.connection,
+    spoolKeys(options.key),
+    limiter,
+    o.maxRate,
+    periodMs,
+    queue.lease?.holderId ?? "writer",
+  );
   return { queue, rateLimit };
 }

@@ -43,7 +43,13 @@ export class RedisLease {
   async refresh(): Promise<boolean> {
     const sentAt = Date.now();
     if (this.held(sentAt) && sentAt - this.renewedAt < this.leaseMs / 5) return false;
-    const result = Number(await this.connection.run("leaseClaim", [this.keys.lease], [this.holderId, hostname(), process.pid, this.leaseMs]));
+    const result = Number(
+      await this.connection.run(
+        "leaseClaim",
+        [this.keys.lease],
+        [this.holderId, hostname(), process.pid, this.leaseMs],
+      ),
+    );
     if (result === 0) {
       this.expiresAt = 0;
       return false;

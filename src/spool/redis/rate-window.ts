@@ -34,7 +34,11 @@ export class RedisRateWindow implements RateLimit {
     this.local.recordAt(Date.now());
     if (this.periodMs === 0) return;
     try {
-      await this.connection.run("rate", [this.keys.rate], [this.maxRate, this.periodMs, `${this.holderId}:${++this.counter}`]);
+      await this.connection.run(
+        "rate",
+        [this.keys.rate],
+        [this.maxRate, this.periodMs, `${this.holderId}:${++this.counter}`],
+      );
     } catch {
       // Redis does not answer: this process still limits itself by its own record.
     }

@@ -104,10 +104,13 @@ export class RedisSpoolQueue implements EventQueue {
     const buffered = this.buffered;
     if (buffered >= MAX_BUFFERED) {
       const problem = this.problem || "Redis takes events slower than the app puts them";
-      throw this.failing && !this.refused ? new SpoolUnreachableError(this.name, MAX_BUFFERED, problem) : new SpoolUnwritableError(this.name, MAX_BUFFERED, problem);
+      throw this.failing && !this.refused
+        ? new SpoolUnreachableError(this.name, MAX_BUFFERED, problem)
+        : new SpoolUnwritableError(this.name, MAX_BUFFERED, problem);
     }
     // The fleet's bound as of the last answer; Redis checks it again, atomically, on append.
-    if (this.stored + buffered >= this.options.maxEvents) throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
+    if (this.stored + buffered >= this.options.maxEvents)
+      throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
     this.group.push(event);
     if (this.group.length >= FULL_GROUP && !this.failing) void this.commit();
     else if (this.commitTimer === undefined) this.armCommit(this.failing ? RETRY_MS : this.options.groupCommitMs);
@@ -183,13 +186,20 @@ export class RedisSpoolQueue implements EventQueue {
     const ack = this.ackedThrough < this.settledThrough ? this.front(0) : Promise.resolve();
     const release = this.lease?.release();
     await ack.catch(() => {});
-    await release?.catch((error: unknown) => this.settings.logger.warn(`spool ${this.name}: could not give the publisher lease up (it expires by itself): ${(error as Error).message}`));
+    await release?.catch((error: unknown) =>
+      this.settings.logger.warn(
+        `spool ${this.name}: could not give the publisher lease up (it expires by itself): ${(error as Error).message}`,
+      ),
+    );
     await this.connection.close();
     const unsent = [...(this.sending?.events ?? []), ...this.group];
     this.sending = undefined;
     this.group = [];
     if (unsent.length === 0) return undefined;
-    return { events: unsent, reason: `closed while the spool ${this.name} could not take them (${this.problem}): the events never reached it` };
+    return {
+      events: unsent,
+      reason: `closed while the spool ${this.name} could not take them (${this.problem}): the events never reached it`,
+    };
   }
 
   private async appendAll(): Promise<void> {
@@ -204,7 +214,11 @@ export class RedisSpoolQueue implements EventQueue {
     const { id, events } = this.sending;
     let appended: number;
     try {
-      const reply = (await this.connection.run("append", [this.keys.events, this.writerKey, this.keys.base], [this.options.maxEvents, id, WRITER_TTL_MS, ...events.map((e) => e.json)])) as number[];
+      const reply = (await this.connection.run(
+        "append",
+        [this.keys.events, this.writerKey, this.keys.base],
+        [this.options.maxEvents, id, WRITER_TTL_MS, ...events.map((e) => e.json)],
+      )) as number[];
       appended = Number(reply[0]);
       this.noteLength(Number(reply[1]), Number(reply[2]));
     } catch (error) {
@@ -235,7 +249,11 @@ export class RedisSpoolQueue implements EventQueue {
   /** Removes what was settled; reads `count` events after it. */
   private async front(count: number): Promise<unknown> {
     const through = this.settledThrough;
-    const reply = (await this.connection.run("front", [this.keys.events, this.keys.base], [through, through + 1, count])) as unknown[];
+    const reply = (await this.connection.run(
+      "front",
+      [this.keys.events, this.keys.base],
+      [through, through + 1, count],
+    )) as unknown[];
     this.ackedThrough = Math.max(this.ackedThrough, through);
     this.noteLength(Number(reply[1]), Number(reply[2]));
     return reply;

@@ -17,16 +17,23 @@ export const COLLECTOR_CONFIG_KEYS = {
  * collector. Values are passed on as given (a secret may already be `{ $env }`); eventsForward()
  * validates them, with errors that name `collector.<field>`.
  */
-export function collectorOptionsFromConfig(section: Record<string, unknown>, sectionName?: string): CollectorOptions | undefined {
+export function collectorOptionsFromConfig(
+  section: Record<string, unknown>,
+  sectionName?: string,
+): CollectorOptions | undefined {
   const found: Record<string, unknown> = {};
   for (const [configKey, field] of Object.entries(COLLECTOR_CONFIG_KEYS)) {
     const value = section[configKey];
-    if (value !== undefined && value !== "") found[field] = typeof value === "string" && field !== "keySecret" ? value.trim() : value;
+    if (value !== undefined && value !== "")
+      found[field] = typeof value === "string" && field !== "keySecret" ? value.trim() : value;
   }
   if (Object.keys(found).length === 0) return undefined;
   for (const [configKey, field] of Object.entries(COLLECTOR_CONFIG_KEYS)) {
     if (REQUIRED.has(field) && found[field] === undefined) {
-      throw new OptionError(sectionName === undefined ? configKey : `[${sectionName}] ${configKey}`, "is missing from the publisher section");
+      throw new OptionError(
+        sectionName === undefined ? configKey : `[${sectionName}] ${configKey}`,
+        "is missing from the publisher section",
+      );
     }
   }
   return found as unknown as CollectorOptions;

@@ -57,7 +57,8 @@ export class LegacyEvent {
    */
   setField(key: string, value: unknown, kind: FieldKind = FieldKind.NORMAL): this {
     nonEmpty("field key", key);
-    if (!KINDS.has(kind)) throw new EventError(`field "${key}": kind must be one of FieldKind's values, got ${describe(kind)}`);
+    if (!KINDS.has(kind))
+      throw new EventError(`field "${key}": kind must be one of FieldKind's values, got ${describe(kind)}`);
     if (kind === FieldKind.NORMAL && (NESTED_KINDS as readonly string[]).includes(key)) {
       throw new EventError(`field "${key}" would clash with the payload section of that name; use FieldKind instead`);
     }
@@ -89,7 +90,10 @@ export class LegacyEvent {
         payload: this.payload,
       });
     } catch (error) {
-      throw new EventError(`event ${this.topic}/${this.eventType} cannot be serialized to JSON: ${(error as Error).message}`, { cause: error });
+      throw new EventError(
+        `event ${this.topic}/${this.eventType} cannot be serialized to JSON: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
@@ -105,7 +109,8 @@ export class LegacyEvent {
 }
 
 function nonEmpty(what: string, value: unknown): string {
-  if (typeof value !== "string" || value.length === 0) throw new EventError(`Event ${what} must be a non-empty string, got ${describe(value)}`);
+  if (typeof value !== "string" || value.length === 0)
+    throw new EventError(`Event ${what} must be a non-empty string, got ${describe(value)}`);
   return value;
 }
 
@@ -113,6 +118,7 @@ function nonEmpty(what: string, value: unknown): string {
 function toMilliseconds(timestamp: Date | number | undefined): number {
   if (timestamp === undefined) return Date.now();
   const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === "number" ? timestamp : Number.NaN;
-  if (!Number.isFinite(ms)) throw new EventError(`Event timestamp must be a Date or milliseconds since the epoch, got ${describe(timestamp)}`);
+  if (!Number.isFinite(ms))
+    throw new EventError(`Event timestamp must be a Date or milliseconds since the epoch, got ${describe(timestamp)}`);
   return Math.floor(ms);
 }

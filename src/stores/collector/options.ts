@@ -61,7 +61,8 @@ export function resolveCollector(value: unknown): ResolvedCollector {
 function parseVersion(value: unknown): CollectorVersion | undefined {
   if (value === undefined) return undefined;
   const text = String(value);
-  if ((typeof value === "number" || typeof value === "string") && (text === "1" || text === "2" || text === "2j")) return text;
+  if ((typeof value === "number" || typeof value === "string") && (text === "1" || text === "2" || text === "2j"))
+    return text;
   throw new OptionError("collector.version", `must be 1, 2 or "2j", got ${JSON.stringify(value) ?? typeof value}`);
 }
 
@@ -69,7 +70,10 @@ function buildUrl(o: Record<string, unknown>, version: CollectorVersion | undefi
   const hostname = o.hostname;
   if (hostname === undefined) throw new OptionError("collector.hostname", "is required (or give collector.url)");
   if (typeof hostname !== "string" || !/^[A-Za-z0-9.\-[\]:]+$/.test(hostname)) {
-    throw new OptionError("collector.hostname", "must be a host name, optionally with :port, such as events.example.com");
+    throw new OptionError(
+      "collector.hostname",
+      "must be a host name, optionally with :port, such as events.example.com",
+    );
   }
   const scheme = o.scheme ?? "https";
   if (scheme !== "https" && scheme !== "http") throw new OptionError("collector.scheme", 'must be "https" or "http"');
@@ -85,7 +89,8 @@ function parseUrl(o: Record<string, unknown>): URL {
     throw new OptionError("collector.url", "give either url or hostname (and scheme), not both");
   }
   const url = checkUrl("collector.url", o.url, ["http:", "https:"]);
-  if (url.username !== "" || url.password !== "") throw new OptionError("collector.url", "must not hold credentials: the key signs the requests");
+  if (url.username !== "" || url.password !== "")
+    throw new OptionError("collector.url", "must not hold credentials: the key signs the requests");
   return url;
 }
 
@@ -98,19 +103,24 @@ function versionFromUrl(url: unknown): CollectorVersion | undefined {
 function parseKeyName(value: unknown): string {
   if (value === undefined) throw new OptionError("collector.keyName", "is required: the name of the signing key");
   if (typeof value !== "string" || !KEY_NAME.test(value)) {
-    throw new OptionError("collector.keyName", "must be a non-empty name of printable characters without spaces, commas or '='");
+    throw new OptionError(
+      "collector.keyName",
+      "must be a non-empty name of printable characters without spaces, commas or '='",
+    );
   }
   return value;
 }
 
 function parseKey(value: unknown): KeyObject {
-  if (value === undefined) throw new OptionError("collector.keySecret", 'is required: the base64-encoded signing key, or { "$env": "NAME" }');
+  if (value === undefined)
+    throw new OptionError("collector.keySecret", 'is required: the base64-encoded signing key, or { "$env": "NAME" }');
   const text = resolveSecret("collector.keySecret", value).replace(/\s+/g, "");
   if (text.length === 0 || !BASE64.test(text)) throw new OptionError("collector.keySecret", "is not valid base64");
   return createSecretKey(Buffer.from(text, "base64"));
 }
 
 function headerText(option: string, value: unknown): string {
-  if (typeof value !== "string" || !/^[\x20-\x7e]+$/.test(value)) throw new OptionError(option, "must be a non-empty string of printable ASCII");
+  if (typeof value !== "string" || !/^[\x20-\x7e]+$/.test(value))
+    throw new OptionError(option, "must be a non-empty string of printable ASCII");
   return value;
 }

@@ -5,7 +5,9 @@ import { LegacyEvent } from "./legacy-event.js";
 /** Like baseplate's serialize_v1_event: a legacy Event as its JSON text. */
 export const serializeV1Event: Serializer = (event) => {
   if (!(event instanceof LegacyEvent)) {
-    throw new EventError(`the v1 collector serializer takes an Event (new Event(topic, eventType)), got ${describe(event)}`);
+    throw new EventError(
+      `the v1 collector serializer takes an Event (new Event(topic, eventType)), got ${describe(event)}`,
+    );
   }
   return event.serialize();
 };
@@ -18,7 +20,9 @@ export const serializeV1Event: Serializer = (event) => {
  */
 export const serializeV2Event: Serializer = (event) => {
   if (event instanceof LegacyEvent) {
-    throw new EventError("a legacy Event is for collector version 1: set collector.version to 1 (the default is 2, as in baseplate's publisher)");
+    throw new EventError(
+      "a legacy Event is for collector version 1: set collector.version to 1 (the default is 2, as in baseplate's publisher)",
+    );
   }
   if (typeof event === "string") {
     let parsed: unknown;
@@ -27,10 +31,14 @@ export const serializeV2Event: Serializer = (event) => {
     } catch (error) {
       throw new EventError(`a v2 event string must be Thrift-JSON text: ${(error as Error).message}`, { cause: error });
     }
-    if (!isPlainObject(parsed)) throw new EventError(`a v2 event must be a Thrift-JSON struct (a JSON object), got ${describe(parsed)}`);
+    if (!isPlainObject(parsed))
+      throw new EventError(`a v2 event must be a Thrift-JSON struct (a JSON object), got ${describe(parsed)}`);
     return event;
   }
-  if (!isPlainObject(event)) throw new EventError(`a v2 event must be a Thrift-JSON struct (an object or its JSON text), got ${describe(event)}`);
+  if (!isPlainObject(event))
+    throw new EventError(
+      `a v2 event must be a Thrift-JSON struct (an object or its JSON text), got ${describe(event)}`,
+    );
   try {
     return JSON.stringify(event);
   } catch (error) {

@@ -28,7 +28,13 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
   async function prepare(events: readonly QueuedEvent[]): Promise<Prepared> {
     let done = prepared.get(events);
     if (done === undefined) {
-      const body = Buffer.from(frameBody(version, events.map((event) => event.json)), "utf8");
+      const body = Buffer.from(
+        frameBody(
+          version,
+          events.map((event) => event.json),
+        ),
+        "utf8",
+      );
       done = { gzipped: await gzipBody(body), signature: signBody(keyName, key, body) };
       prepared.set(events, done);
     }
@@ -58,7 +64,8 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
         body: batch.gzipped,
         timeoutMs: options.requestTimeoutMs,
         signal,
-        explain: (status, body) => `collector answered HTTP ${status}${body.trim() === "" ? "" : `: ${body.slice(0, 500)}`}`,
+        explain: (status, body) =>
+          `collector answered HTTP ${status}${body.trim() === "" ? "" : `: ${body.slice(0, 500)}`}`,
         // baseplate's publisher retries every status from 500.
         retryEvery5xx: true,
       });

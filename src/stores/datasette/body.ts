@@ -10,7 +10,12 @@ const SLACK = 4;
  * client encodes it, and, for an event that writes its own bytes (a Datasette row put with flat
  * properties), no text at all. Should the count be wrong, the joined text is sent instead.
  */
-export function batchBody(prefix: string, events: readonly QueuedEvent[], suffix: string, payloadBytes?: number): string | Buffer {
+export function batchBody(
+  prefix: string,
+  events: readonly QueuedEvent[],
+  suffix: string,
+  payloadBytes?: number,
+): string | Buffer {
   // No count (or a nonsense one): the text. An empty batch falls through to it below (at !== end).
   if (payloadBytes === undefined || !(payloadBytes >= 0)) return joined(prefix, events, suffix);
   const end = Buffer.byteLength(prefix) + payloadBytes + (events.length - 1);

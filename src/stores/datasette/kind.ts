@@ -10,6 +10,13 @@ export const datasetteStore: StoreKind = {
   maxBatchLimit: LIMITS.maxBatchRows,
   serializer: (o) => datasetteRowSerializer(o.instance),
   queuedEvents: (o) => (o.serializer === undefined ? datasetteRowEvents(o.instance) : serializedEvents(o.serializer)),
-  sink: (o, dispatcher) => datasetteSink({ apiUrl: o.apiUrl!, apiToken: o.apiToken, table: o.table, requestTimeoutMs: o.requestTimeoutMs, dispatcher }),
+  sink: (o, dispatcher) =>
+    datasetteSink({
+      apiUrl: o.apiUrl!,
+      apiToken: o.apiToken,
+      table: o.table,
+      requestTimeoutMs: o.requestTimeoutMs,
+      dispatcher,
+    }),
   iniKeys: {},
 };

@@ -25,7 +25,9 @@ export function datasetteMode(url: URL): "create" | "insert" | undefined {
 export function datasetteSink(options: DatasetteSinkOptions): Sink {
   const mode = datasetteMode(options.apiUrl);
   const prefix =
-    mode === "create" ? `{"table":${JSON.stringify(options.table)},"pk":"id","ignore":true,"rows":[` : `{"ignore":true,"rows":[`;
+    mode === "create"
+      ? `{"table":${JSON.stringify(options.table)},"pk":"id","ignore":true,"rows":[`
+      : `{"ignore":true,"rows":[`;
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.apiToken !== undefined) headers.authorization = `Bearer ${options.apiToken}`;
   return {

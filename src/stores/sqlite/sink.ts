@@ -20,8 +20,12 @@ type Row = Record<(typeof ROW_COLUMNS)[number], string | number | null>;
 export function sqliteSink(options: SqliteSinkOptions): Sink {
   const table = quoteIdentifier(options.table);
   const columns = ROW_COLUMNS.map((c) => `${c} TEXT${c === "id" ? " PRIMARY KEY" : ""}`).join(", ");
-  const db = openSqlite("database", options.path, { init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns})`) });
-  const insert = db.prepare(`INSERT OR IGNORE INTO ${table} (${ROW_COLUMNS.join(", ")}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(", ")})`);
+  const db = openSqlite("database", options.path, {
+    init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns})`),
+  });
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO ${table} (${ROW_COLUMNS.join(", ")}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(", ")})`,
+  );
   const insertAll = db.transaction((rows: Row[]) => {
     for (const row of rows) insert.run(row);
   });
@@ -32,7 +36,8 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
       for (const event of events) {
         const row = toRow(event.json);
         // Like Datasette's 400 for a bad row: the forwarder splits the batch to isolate it.
-        if (typeof row === "string") return { ok: false, retry: false, splittable: true, reason: `bad row for ${options.table}: ${row}` };
+        if (typeof row === "string")
+          return { ok: false, retry: false, splittable: true, reason: `bad row for ${options.table}: ${row}` };
         rows.push(row);
       }
       try {

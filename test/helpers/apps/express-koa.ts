@@ -5,11 +5,23 @@ import type { RequestListener } from "node:http";
 import { putThrough, serveListener, type AppSpec, type Framework } from "./spec.js";
 
 export function expressFramework(name: string, make: typeof express): Framework {
-  return { name, routes: true, serve: (spec) => serveListener(expressApp(make, spec), spec), pathOf: (r) => (r as express.Request).path, headerOf: (r, h) => (r as express.Request).get(h) };
+  return {
+    name,
+    routes: true,
+    serve: (spec) => serveListener(expressApp(make, spec), spec),
+    pathOf: (r) => (r as express.Request).path,
+    headerOf: (r, h) => (r as express.Request).get(h),
+  };
 }
 
 export function koaFramework(name: string, Make: typeof Koa): Framework {
-  return { name, routes: true, serve: (spec) => serveListener(koaApp(Make, spec), spec), pathOf: (r) => (r as Koa.Context).path, headerOf: (r, h) => (r as Koa.Context).get(h) || undefined };
+  return {
+    name,
+    routes: true,
+    serve: (spec) => serveListener(koaApp(Make, spec), spec),
+    pathOf: (r) => (r as Koa.Context).path,
+    headerOf: (r, h) => (r as Koa.Context).get(h) || undefined,
+  };
 }
 
 function expressApp(make: typeof express, spec: AppSpec): RequestListener {

@@ -36,7 +36,9 @@ async function serveFastify(spec: AppSpec): Promise<string> {
     });
   }
   const names = spec.names ?? ["events"];
-  app.get<{ Params: { id: string } }>("/users/:id", async (request) => putThrough(request as unknown as Record<string, unknown>, names, request.params.id));
+  app.get<{ Params: { id: string } }>("/users/:id", async (request) =>
+    putThrough(request as unknown as Record<string, unknown>, names, request.params.id),
+  );
   app.get("/boom", async () => {
     throw new Error("boom");
   });

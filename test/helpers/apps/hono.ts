@@ -27,7 +27,9 @@ function honoApp(spec: AppSpec): Hono<Env> {
     });
   }
   const names = spec.names ?? ["events"];
-  app.get("/users/:id", (c) => c.json(putThrough(c.var as unknown as Record<string, unknown>, names, c.req.param("id"))));
+  app.get("/users/:id", (c) =>
+    c.json(putThrough(c.var as unknown as Record<string, unknown>, names, c.req.param("id"))),
+  );
   app.get("/boom", () => {
     throw new Error("boom");
   });

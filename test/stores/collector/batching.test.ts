@@ -51,7 +51,10 @@ describe("collector batching", () => {
     const forwarder = t.start({ collector: { version: 2 }, maxBatchBytes });
     for (let i = 0; i < 4; i++) forwarder.put(sized(i, 250));
     await forwarder.flush();
-    expect(t.collector.requests.map((r) => Buffer.byteLength(r.text))).toEqual([2 * 250 + 1 + wrapper, 2 * 250 + 1 + wrapper]);
+    expect(t.collector.requests.map((r) => Buffer.byteLength(r.text))).toEqual([
+      2 * 250 + 1 + wrapper,
+      2 * 250 + 1 + wrapper,
+    ]);
     expect(t.collector.requests[0]!.text.startsWith('{"1":{"lst":["rec",2,{"i":0,')).toBe(true);
   });
 
@@ -69,7 +72,9 @@ describe("collector batching", () => {
     forwarder.put(sized(0, 250));
     forwarder.put(sized(1, 250));
     await forwarder.flush();
-    expect(t.collector.requests.map((r) => JSON.parse(r.text) as unknown)).toEqual([0, 1].map((i) => ({ "1": { lst: ["rec", 1, JSON.parse(sized(i, 250))] } })));
+    expect(t.collector.requests.map((r) => JSON.parse(r.text) as unknown)).toEqual(
+      [0, 1].map((i) => ({ "1": { lst: ["rec", 1, JSON.parse(sized(i, 250))] } })),
+    );
     expect(forwarder.stats()).toMatchObject({ sent: 2, dropped: 0 });
   });
 

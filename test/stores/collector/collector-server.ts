@@ -3,7 +3,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { afterEach, beforeEach } from "vitest";
-import { eventsForward, type CollectorOptions, type EventsForward, type EventsForwardOptions } from "../../../src/index.js";
+import {
+  eventsForward,
+  type CollectorOptions,
+  type EventsForward,
+  type EventsForwardOptions,
+} from "../../../src/index.js";
 
 /** One request as the test collector received it. */
 export interface Received {
@@ -45,7 +50,14 @@ export async function startCollector(respond: Responder = () => ({ status: 200 }
       } catch (error) {
         text = `<<not gzip: ${(error as Error).message}>>`;
       }
-      const received: Received = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, raw, text, at: Date.now() };
+      const received: Received = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        raw,
+        text,
+        at: Date.now(),
+      };
       requests.push(received);
       const answer = collector.respond(received, requests.length - 1);
       if (answer === "hang") return;
@@ -70,7 +82,12 @@ function closeServer(server: Server): Promise<void> {
  * Checks X-Signature on its own terms: `key=<name>, mac=<hex>` with hex the HMAC-SHA256 of
  * `body` keyed with the base64-decoded secret.
  */
-export function signatureMatches(header: string | string[] | undefined, body: Buffer, keyName: string, secretBase64: string): boolean {
+export function signatureMatches(
+  header: string | string[] | undefined,
+  body: Buffer,
+  keyName: string,
+  secretBase64: string,
+): boolean {
   const match = typeof header === "string" ? /^key=([^,\s]+), mac=([0-9a-f]{64})$/.exec(header) : null;
   if (match === null || match[1] !== keyName) return false;
   const expected = createHmac("sha256", Buffer.from(secretBase64, "base64")).update(body).digest();
@@ -83,7 +100,9 @@ export function randomKeyBase64(): string {
 }
 
 /** Forwarder options with the collector's own merged over the file's (see useCollector). */
-export type CollectorForwarderOptions = Omit<EventsForwardOptions, "collector"> & { collector?: Partial<CollectorOptions> };
+export type CollectorForwarderOptions = Omit<EventsForwardOptions, "collector"> & {
+  collector?: Partial<CollectorOptions>;
+};
 
 /** The live handle of a collector test file: what each test reads and starts. */
 export interface CollectorTest {

@@ -43,7 +43,11 @@ describe("collector failure policy", () => {
     const events = start();
     for (const name of ["a", "b", "c"]) events.put(ev(name));
     await events.flush();
-    expect(t.collector.requests.map(namesIn)).toEqual([["a", "b", "c"], ["a", "b", "c"], ["a", "b", "c"]]);
+    expect(t.collector.requests.map(namesIn)).toEqual([
+      ["a", "b", "c"],
+      ["a", "b", "c"],
+      ["a", "b", "c"],
+    ]);
     expect(events.stats()).toMatchObject({ sent: 3, dropped: 0, retried: 2, requests: 3, failedRequests: 2 });
     expect(logs.some((l) => l.includes("HTTP 503") && l.includes("retrying"))).toBe(true);
   });
@@ -112,7 +116,9 @@ describe("collector failure policy", () => {
     events.put(ev("b"));
     await events.flush();
     expect(t.collector.requests).toHaveLength(1);
-    expect(drops).toEqual([{ events: [ev("a"), ev("b")], reason: "collector answered HTTP 403: signature mismatch", at: expect.any(Number) }]);
+    expect(drops).toEqual([
+      { events: [ev("a"), ev("b")], reason: "collector answered HTTP 403: signature mismatch", at: expect.any(Number) },
+    ]);
     expect(events.stats()).toMatchObject({ sent: 0, dropped: 2, retried: 0 });
   });
 
@@ -151,7 +157,13 @@ describe("collector failure policy", () => {
     }
     expect(thrown).toMatch(/EventError/);
     const hex = Buffer.from(t.secret, "base64").toString("hex");
-    const seen = [...logs, ...drops.map((d) => d.reason), JSON.stringify(events.stats()), thrown, ...t.collector.requests.map((r) => JSON.stringify(r.headers))].join("\n");
+    const seen = [
+      ...logs,
+      ...drops.map((d) => d.reason),
+      JSON.stringify(events.stats()),
+      thrown,
+      ...t.collector.requests.map((r) => JSON.stringify(r.headers)),
+    ].join("\n");
     expect(logs.length).toBeGreaterThan(0);
     expect(seen).not.toContain(t.secret);
     expect(seen).not.toContain(hex);

@@ -2,11 +2,15 @@ import { describe, expect, it } from "vitest";
 import { Event, EventError, FieldKind, serializeV1Event, serializeV2Event } from "../../../src/index.js";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const parse = (event: Event) => JSON.parse(event.serialize()) as Record<string, unknown> & { payload: Record<string, unknown> };
+const parse = (event: Event) =>
+  JSON.parse(event.serialize()) as Record<string, unknown> & { payload: Record<string, unknown> };
 
 describe("legacy Event", () => {
   it("serializes topic, type, integer millisecond timestamp, uuid and payload, in that order", () => {
-    const event = new Event("topic", "type", { timestamp: new Date("2024-01-02T03:04:05.678Z"), id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01" });
+    const event = new Event("topic", "type", {
+      timestamp: new Date("2024-01-02T03:04:05.678Z"),
+      id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01",
+    });
     event.setField("a", 1);
     expect(event.serialize()).toBe(
       '{"event_topic":"topic","event_type":"type","event_ts":1704164645678,"uuid":"6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01","payload":{"a":1}}',
@@ -41,7 +45,11 @@ describe("legacy Event", () => {
       obfuscated_data: { ip: "192.0.2.7", email: "a@example.com" },
       interana_excluded: { user_agent: "UA" },
     });
-    expect(FieldKind).toEqual({ NORMAL: "normal", OBFUSCATED: "obfuscated_data", HIGH_CARDINALITY: "interana_excluded" });
+    expect(FieldKind).toEqual({
+      NORMAL: "normal",
+      OBFUSCATED: "obfuscated_data",
+      HIGH_CARDINALITY: "interana_excluded",
+    });
   });
 
   it("does not send null, undefined or empty-string values, but keeps zero and false", () => {
@@ -65,7 +73,10 @@ describe("legacy Event", () => {
   });
 
   it("getField finds a field whatever its kind, undefined when absent", () => {
-    const event = new Event("t", "e").setField("n", 0).setField("ip", "192.0.2.1", FieldKind.OBFUSCATED).setField("s", "z", FieldKind.HIGH_CARDINALITY);
+    const event = new Event("t", "e")
+      .setField("n", 0)
+      .setField("ip", "192.0.2.1", FieldKind.OBFUSCATED)
+      .setField("s", "z", FieldKind.HIGH_CARDINALITY);
     expect(event.getField("n")).toBe(0);
     expect(event.getField("ip")).toBe("192.0.2.1");
     expect(event.getField("s")).toBe("z");

@@ -37,7 +37,10 @@ afterEach(async () => {
 
 async function flushAll(): Promise<void> {
   // The request event is put when the response closes, which may be just after the client has it.
-  await waitFor(() => events.stats().queued + events.stats().sent >= 2, { what: "the request event", timeoutMs: 5_000 });
+  await waitFor(() => events.stats().queued + events.stats().sent >= 2, {
+    what: "the request event",
+    timeoutMs: 5_000,
+  });
   await Promise.all([events.flush(), eventsV2.flush(), legacy.flush()]);
 }
 
@@ -49,13 +52,20 @@ async function expectDelivered(): Promise<void> {
   const byPath = Object.fromEntries(collector.requests.map((r) => [r.path, r.text]));
   expect(Object.keys(byPath).sort()).toEqual(["/v1", "/v2"]);
   expect(byPath["/v2"]).toBe('{"1":{"lst":["rec",1,{"1":{"str":"signup"},"2":{"str":"pro"}}]}}');
-  expect(JSON.parse(byPath["/v1"]!)).toEqual([expect.objectContaining({ event_topic: "signups", event_type: "signup", payload: { plan: "pro" } })]);
-  for (const r of collector.requests) expect(signatureMatches(r.headers["x-signature"], Buffer.from(r.text), "k", secret)).toBe(true);
+  expect(JSON.parse(byPath["/v1"]!)).toEqual([
+    expect.objectContaining({ event_topic: "signups", event_type: "signup", payload: { plan: "pro" } }),
+  ]);
+  for (const r of collector.requests)
+    expect(signatureMatches(r.headers["x-signature"], Buffer.from(r.text), "k", secret)).toBe(true);
 }
 
 describe("named queues", () => {
   it("Express: req.events, req.events_v2 and req.events_legacy each reach their own store", async () => {
-    expect([events.contextName, eventsV2.contextName, legacy.contextName]).toEqual(["events", "events_v2", "events_legacy"]);
+    expect([events.contextName, eventsV2.contextName, legacy.contextName]).toEqual([
+      "events",
+      "events_v2",
+      "events_legacy",
+    ]);
     const app = express();
     app.use(events, eventsV2, legacy);
     app.post("/signup", (req, res) => {

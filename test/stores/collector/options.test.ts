@@ -28,7 +28,9 @@ describe("option collector", () => {
     expect([byDefault.url.href, byDefault.version]).toEqual(["https://events.example.com/v2", "2"]);
     const v1 = resolveOptions({ collector: { ...collector, version: 1 } }).collector!;
     expect([v1.url.href, v1.version]).toEqual(["https://events.example.com/v1", "1"]);
-    const v2 = resolveOptions({ collector: { ...collector, hostname: "127.0.0.1:8080", scheme: "http", version: 2 } }).collector!;
+    const v2 = resolveOptions({
+      collector: { ...collector, hostname: "127.0.0.1:8080", scheme: "http", version: 2 },
+    }).collector!;
     expect([v2.url.href, v2.version]).toEqual(["http://127.0.0.1:8080/v2", "2"]);
     const v2j = resolveOptions({ collector: { ...collector, version: "2j" } }).collector!;
     expect([v2j.url.href, v2j.version]).toEqual(["https://events.example.com/v2j", "2j"]);
@@ -61,7 +63,15 @@ describe("option collector", () => {
     });
     // The Datasette defaults are its own: 100 rows, 20 requests a second (2,000 events/s).
     const datasette = resolveOptions({ apiUrl: "http://127.0.0.1:1/db/-/create" });
-    expect(datasette).toMatchObject({ batchLimit: 100, batchWaitMs: 0, maxRate: 20, timePeriod: 1, maxAttempts: 3, requestEvents: true, backoffBaseMs: 1_000 });
+    expect(datasette).toMatchObject({
+      batchLimit: 100,
+      batchWaitMs: 0,
+      maxRate: 20,
+      timePeriod: 1,
+      maxAttempts: 3,
+      requestEvents: true,
+      backoffBaseMs: 1_000,
+    });
     expect(resolveOptions({ collector, backoffBaseMs: 50 }).backoffBaseMs).toBe(50);
   });
 
@@ -94,19 +104,24 @@ describe("option collector", () => {
       [{ ...collector, keySecret: { $env: "EVENTS_FORWARD_TEST_UNSET_VARIABLE" } }, "collector.keySecret"],
       [{ ...collector, userAgent: "bad\nagent" }, "collector.userAgent"],
     ];
-    for (const [value, option] of cases) expect(optionError({ collector: value }).option, JSON.stringify(value)).toBe(option);
+    for (const [value, option] of cases)
+      expect(optionError({ collector: value }).option, JSON.stringify(value)).toBe(option);
   });
 
   it("refuses request events without a serializer that can encode them", () => {
     expect(optionError({ collector, requestEvents: true }).option).toBe("requestEvents");
-    expect(resolveOptions({ collector, requestEvents: true, serializer: (e) => JSON.stringify(e) }).requestEvents).toBe(true);
+    expect(resolveOptions({ collector, requestEvents: true, serializer: (e) => JSON.stringify(e) }).requestEvents).toBe(
+      true,
+    );
   });
 
   it("reads the key from the environment with { $env }, and never shows it", () => {
     const keyMaterial = Buffer.from(SECRET, "base64");
     process.env.EVENTS_FORWARD_TEST_COLLECTOR_KEY = SECRET;
     try {
-      const o = resolveOptions({ collector: { ...collector, keySecret: { $env: "EVENTS_FORWARD_TEST_COLLECTOR_KEY" } } });
+      const o = resolveOptions({
+        collector: { ...collector, keySecret: { $env: "EVENTS_FORWARD_TEST_COLLECTOR_KEY" } },
+      });
       expect(o.collector!.key.export().equals(keyMaterial)).toBe(true);
       const shown = inspect(o, { depth: 10 }) + JSON.stringify(o);
       expect(shown).not.toContain(SECRET);
@@ -133,16 +148,33 @@ describe("collectorOptionsFromConfig", () => {
 
   it("maps an [event-publisher:NAME] section onto option collector", () => {
     const options = collectorOptionsFromConfig(section);
-    expect(options).toEqual({ hostname: "some-domain.example.com", version: "2", scheme: "https", keyName: "NameOfASecretKey", keySecret: SECRET });
+    expect(options).toEqual({
+      hostname: "some-domain.example.com",
+      version: "2",
+      scheme: "https",
+      keyName: "NameOfASecretKey",
+      keySecret: SECRET,
+    });
     const resolved = resolveOptions({ collector: options }).collector!;
-    expect([resolved.url.href, resolved.version, resolved.keyName]).toEqual(["https://some-domain.example.com/v2", "2", "NameOfASecretKey"]);
-    const forwarder = eventsForward({ collector: collectorOptionsFromConfig({ ...section, "collector.version": "2j" }), logger: false });
+    expect([resolved.url.href, resolved.version, resolved.keyName]).toEqual([
+      "https://some-domain.example.com/v2",
+      "2",
+      "NameOfASecretKey",
+    ]);
+    const forwarder = eventsForward({
+      collector: collectorOptionsFromConfig({ ...section, "collector.version": "2j" }),
+      logger: false,
+    });
     expect(forwarder.contextName).toBe("events");
     void forwarder.close();
   });
 
   it("leaves out what the section does not say, and passes { $env } secrets on", () => {
-    const options = collectorOptionsFromConfig({ "collector.hostname": "h.example.com", "key.name": "k", "key.secret": { $env: "X" } });
+    const options = collectorOptionsFromConfig({
+      "collector.hostname": "h.example.com",
+      "key.name": "k",
+      "key.secret": { $env: "X" },
+    });
     expect(options).toEqual({ hostname: "h.example.com", keyName: "k", keySecret: { $env: "X" } });
   });
 
@@ -155,14 +187,16 @@ describe("collectorOptionsFromConfig", () => {
   it("is undefined for a section without a collector, and names a missing key by its INI name", () => {
     expect(collectorOptionsFromConfig({ "metrics.namespace": "x" })).toBeUndefined();
     const { "key.secret": _, ...noSecret } = section;
-    expect(() => collectorOptionsFromConfig(noSecret)).toThrow(expect.objectContaining({ name: "OptionError", option: "key.secret" }));
+    expect(() => collectorOptionsFromConfig(noSecret)).toThrow(
+      expect.objectContaining({ name: "OptionError", option: "key.secret" }),
+    );
     const { "collector.hostname": __, ...noHost } = section;
     expect(() => collectorOptionsFromConfig(noHost)).toThrow(expect.objectContaining({ option: "collector.hostname" }));
   });
 
   it("lets eventsForward() validate the values, naming the option field", () => {
-    expect(() => resolveOptions({ collector: collectorOptionsFromConfig({ ...section, "collector.version": "7" }) })).toThrow(
-      expect.objectContaining({ option: "collector.version" }),
-    );
+    expect(() =>
+      resolveOptions({ collector: collectorOptionsFromConfig({ ...section, "collector.version": "7" }) }),
+    ).toThrow(expect.objectContaining({ option: "collector.version" }));
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { COLLECTOR_USER_AGENT, Event, FieldKind } from "../../../src/index.js";
 import { signatureMatches, useCollector, type Received } from "./collector-server.js";
 
-const RFC_1123 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC_1123 =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const KEY_NAME = "TestKey";
 
 const t = useCollector({ collector: { keyName: KEY_NAME } });
@@ -22,14 +23,19 @@ function expectProtocolHeaders(request: Received, path: string): void {
   expect([...request.raw.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
   expect(Number(request.headers["content-length"])).toBe(request.raw.length);
   // Signed over the uncompressed body, not the gzip bytes.
-  expect(signatureMatches(request.headers["x-signature"], Buffer.from(request.text, "utf8"), KEY_NAME, t.secret)).toBe(true);
+  expect(signatureMatches(request.headers["x-signature"], Buffer.from(request.text, "utf8"), KEY_NAME, t.secret)).toBe(
+    true,
+  );
   expect(signatureMatches(request.headers["x-signature"], request.raw, KEY_NAME, t.secret)).toBe(false);
 }
 
 describe("collector wire format", () => {
   it("version 1: legacy events as a JSON array, signed and gzipped", async () => {
     const events = t.start({ collector: { version: 1 } });
-    const first = new Event("screenview_events", "cs.screenview", { timestamp: new Date("2024-03-05T10:00:00.123Z"), id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01" });
+    const first = new Event("screenview_events", "cs.screenview", {
+      timestamp: new Date("2024-03-05T10:00:00.123Z"),
+      id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01",
+    });
     first.setField("page", "home").setField("count", 0).setField("empty", "").setField("nothing", null);
     first.setField("ip", "192.0.2.1", FieldKind.OBFUSCATED).setField("session", "s-1", FieldKind.HIGH_CARDINALITY);
     const second = new Event("t", "e", { timestamp: 1_709_632_800_456.9, id: "00000000-0000-4000-8000-000000000002" });
@@ -68,7 +74,9 @@ describe("collector wire format", () => {
 
     const request = t.collector.requests[0]!;
     expectProtocolHeaders(request, "/v2");
-    expect(request.text).toBe('{"1":{"lst":["rec",3,{"1":{"str":"baseplate"},"3":{"i64":1709632800123}},{"1":{"str":"é ✓"}},{"2":{"str":"third"}}]}}');
+    expect(request.text).toBe(
+      '{"1":{"lst":["rec",3,{"1":{"str":"baseplate"},"3":{"i64":1709632800123}},{"1":{"str":"é ✓"}},{"2":{"str":"third"}}]}}',
+    );
     // The mac is over the UTF-8 bytes: recompute it here from the received text.
     const mac = createHmac("sha256", Buffer.from(t.secret, "base64")).update(request.text, "utf8").digest("hex");
     expect(request.headers["x-signature"]).toBe(`key=${KEY_NAME}, mac=${mac}`);

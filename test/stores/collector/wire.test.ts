@@ -1,7 +1,13 @@
 import { createSecretKey } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { frameBody, framedBytes, gzipBody, signBody, type CollectorVersion } from "../../../src/stores/collector/wire.js";
+import {
+  frameBody,
+  framedBytes,
+  gzipBody,
+  signBody,
+  type CollectorVersion,
+} from "../../../src/stores/collector/wire.js";
 
 describe("collector body framing", () => {
   it("frames v1 and 2j as a JSON array, v2 as the list struct", () => {
@@ -24,8 +30,9 @@ describe("collector body framing", () => {
     const body = Buffer.from('[{"x":1}]');
     // Known answer, computed with an unrelated tool: Python's hmac module.
     const key = createSecretKey(Buffer.from("c2VjcmV0", "base64")); // "secret"
-    expect(signBody("k", key, body)).toBe("key=k, mac=be0d91c85581c430d2bd56aa45b8a9bc90627fd60ef5f840cc01b00a2b11a236");
+    expect(signBody("k", key, body)).toBe(
+      "key=k, mac=be0d91c85581c430d2bd56aa45b8a9bc90627fd60ef5f840cc01b00a2b11a236",
+    );
     expect(gunzipSync(await gzipBody(body)).equals(body)).toBe(true);
   });
 });
-

@@ -12,7 +12,10 @@ describe("batchBody", () => {
   const rows = new DatasetteRows("web");
   // Rows put with flat properties write their own bytes (no text made); the others are text.
   const flatRows = () => [
-    rows.queued({ event: "request", properties: { method: "GET", path: "/a", status: 200, duration_ms: 0.137 } }, { requestId: "r-1" }),
+    rows.queued(
+      { event: "request", properties: { method: "GET", path: "/a", status: 200, duration_ms: 0.137 } },
+      { requestId: "r-1" },
+    ),
     rows.queued({ event: "step", actorId: 7, properties: { n: -12, f: 1.5e-7, t: true, z: null, s: "" } }, {}),
   ];
   const batches: [string, () => QueuedEvent[]][] = [
@@ -21,7 +24,10 @@ describe("batchBody", () => {
     ["multi-byte characters at the ends", () => ['{"é":"€"}', '"😀"', "ü"].map(asText)],
     ["a lone surrogate (written as U+FFFD, 3 bytes)", () => ['"\ud800"', '"x"'].map(asText)],
     ["rows that write their own bytes", flatRows],
-    ["rows writing their bytes between text rows", () => [asText('{"é":1}'), ...flatRows(), rows.queued({ event: "é", properties: { nested: { a: 1 } } }, {})]],
+    [
+      "rows writing their bytes between text rows",
+      () => [asText('{"é":1}'), ...flatRows(), rows.queued({ event: "é", properties: { nested: { a: 1 } } }, {})],
+    ],
   ];
 
   for (const [name, make] of batches) {
@@ -72,7 +78,9 @@ describe("batchBody", () => {
   it("writes a suffix of any length", () => {
     const events = flatRows();
     const suffix = '],"return":false,"ignore":true}';
-    expect(batchBody("[", events, suffix, bytes(events))).toEqual(Buffer.from(`[${events.map((event) => event.json).join(",")}${suffix}`));
+    expect(batchBody("[", events, suffix, bytes(events))).toEqual(
+      Buffer.from(`[${events.map((event) => event.json).join(",")}${suffix}`),
+    );
   });
 
   it("joins the text when no count is given, and frames an empty batch", () => {

@@ -70,14 +70,23 @@ describe("the embedded store", () => {
     const path = join(tempDir(), "events.db");
     const sink = sqliteSink({ path, table: "datasette_events" });
     const rows = [1, 2].map((n) => {
-      const json = JSON.stringify({ id: `01J00000000000000000000${n}AA`, instance: "i", event: "e", created: "2026-01-01T00:00:00.000Z", properties: "{}" });
+      const json = JSON.stringify({
+        id: `01J00000000000000000000${n}AA`,
+        instance: "i",
+        event: "e",
+        created: "2026-01-01T00:00:00.000Z",
+        properties: "{}",
+      });
       return { json, bytes: Buffer.byteLength(json) };
     });
     const signal = new AbortController().signal;
     expect(await sink.send(rows, signal)).toEqual({ ok: true });
     expect(await sink.send(rows, signal)).toEqual({ ok: true });
     await sink.close!();
-    expect(readRows(path).rows.map((row) => row.id)).toEqual(["01J000000000000000000001AA", "01J000000000000000000002AA"]);
+    expect(readRows(path).rows.map((row) => row.id)).toEqual([
+      "01J000000000000000000001AA",
+      "01J000000000000000000002AA",
+    ]);
   });
 
   it("refuses a bad row as splittable, so the forwarder isolates it and delivers the rest", async () => {
@@ -91,31 +100,52 @@ describe("the embedded store", () => {
       onDrop: (batch) => dropped.push(batch),
       serializer: (event) => {
         const { n } = event as { n: number };
-        return JSON.stringify(n === 3 ? { id: `id-${n}`, colour: "red" } : { id: `id-${n}`, event: "ok", properties: JSON.stringify({ n }) });
+        return JSON.stringify(
+          n === 3
+            ? { id: `id-${n}`, colour: "red" }
+            : { id: `id-${n}`, event: "ok", properties: JSON.stringify({ n }) },
+        );
       },
     });
     open.push(events);
     for (let n = 0; n < 8; n++) events.put({ n });
     await events.flush();
-    expect(readRows(database).rows.map((row) => row.id)).toEqual(["id-0", "id-1", "id-2", "id-4", "id-5", "id-6", "id-7"]);
+    expect(readRows(database).rows.map((row) => row.id)).toEqual([
+      "id-0",
+      "id-1",
+      "id-2",
+      "id-4",
+      "id-5",
+      "id-6",
+      "id-7",
+    ]);
     expect(dropped).toEqual([[JSON.stringify({ id: "id-3", colour: "red" })]]);
     expect(logger.messages.join("\n")).toContain('unknown column "colour"');
   });
 
   it("fails at start-up, naming the option database, when the file is not a database", () => {
     const database = join(tempDir(), "events.db");
-    writeFileSync(database, "this is not a SQLite file, just some text that is long enough to hold a header".repeat(20));
+    writeFileSync(
+      database,
+      "this is not a SQLite file, just some text that is long enough to hold a header".repeat(20),
+    );
     expect(() => eventsForward({ database, logger: false })).toThrow(OptionError);
-    expect(() => eventsForward({ database, logger: false })).toThrow(/option database: cannot use ".*events\.db": the file is not a SQLite database or is corrupt/);
+    expect(() => eventsForward({ database, logger: false })).toThrow(
+      /option database: cannot use ".*events\.db": the file is not a SQLite database or is corrupt/,
+    );
   });
 
   it("fails at start-up when the file's directory does not exist", () => {
     const database = join(tempDir(), "missing", "events.db");
-    expect(() => eventsForward({ database, logger: false })).toThrow(/option database: cannot use .*: its directory does not exist/);
+    expect(() => eventsForward({ database, logger: false })).toThrow(
+      /option database: cannot use .*: its directory does not exist/,
+    );
   });
 
   it("cannot be combined with apiUrl", () => {
-    expect(() => eventsForward({ apiUrl: "http://127.0.0.1:9/db/-/create", database: "x.db", logger: false })).toThrow(/option database: .*only used when no other store/);
+    expect(() => eventsForward({ apiUrl: "http://127.0.0.1:9/db/-/create", database: "x.db", logger: false })).toThrow(
+      /option database: .*only used when no other store/,
+    );
   });
 });
 
@@ -132,13 +162,17 @@ describe("better-sqlite3 is optional", () => {
     }
     expect(error).toBeInstanceOf(OptionError);
     expect((error as OptionError).option).toBe("spool");
-    expect((error as Error).message).toMatch(/option spool: needs the optional package better-sqlite3, which is not installed: npm install better-sqlite3/);
+    expect((error as Error).message).toMatch(
+      /option spool: needs the optional package better-sqlite3, which is not installed: npm install better-sqlite3/,
+    );
   });
 
   it("when it is installed but its native part failed to build, the error says so", () => {
     const broken = () => {
       throw new Error("Could not locate the bindings file");
     };
-    expect(() => requireBetterSqlite3("database", broken)).toThrow(/option database: needs the package better-sqlite3, which failed to load: Could not locate the bindings file/);
+    expect(() => requireBetterSqlite3("database", broken)).toThrow(
+      /option database: needs the package better-sqlite3, which failed to load: Could not locate the bindings file/,
+    );
   });
 });
