@@ -81,7 +81,9 @@ export class RedisConnection {
           FIRST_CONNECT_MS,
           () => "no connection yet",
         ));
-      return await client[name](keys, stringArgs);
+      // node-redis's own timeout misses a command queued while a reconnection hangs in its
+      // handshake (a server that accepts but never answers): this one does not.
+      return await withTimeout(client[name](keys, stringArgs), this.timeoutMs, () => name);
     } catch (error) {
       const message = this.scrub(describe(error));
       throw error instanceof this.redis.ErrorReply
@@ -96,7 +98,7 @@ export class RedisConnection {
     const client = this.client;
     if (client === undefined) return;
     this.client = undefined;
-    await withTimeout(client.close(), this.timeoutMs, () => "close").catch(() => client.destroy());
+    await withTimeout(client.close(), this.timeoutMs, () => "close").catch(() => destroy(client));
   }
 
   /** A server answering `cluster_enabled:1` is a cluster node: then a cluster client takes over. */
@@ -127,7 +129,7 @@ export class RedisConnection {
   }
 
   private ready(client: ScriptClient): ScriptClient {
-    if (this.closed) void client.close().catch(() => client.destroy());
+    if (this.closed) void client.close().catch(() => destroy(client));
     return client.withCommandOptions({ timeout: this.timeoutMs });
   }
 
@@ -159,6 +161,15 @@ export class RedisConnection {
     }
     if (password === "") return message;
     return message.split(password).join("***").split(decodeURIComponent(password)).join("***");
+  }
+}
+
+/** Drops the connection now; a client that is closed already has nothing to drop. */
+function destroy(client: ScriptClient): void {
+  try {
+    client.destroy();
+  } catch {
+    // "The client is closed": nothing left to do.
   }
 }
 
