@@ -21,10 +21,24 @@ afterAll(async () => {
   await server.dispose();
 });
 
-const append = (k: ReturnType<typeof spoolKeys>, max: number, group: string, events: string[], writer = "w1") =>
-  redis.run("append", [k.events, k.writer(writer), k.base], [max, group, 60_000, ...events]) as Promise<number[]>;
-const front = (k: ReturnType<typeof spoolKeys>, ackThrough: number, from: number, count: number) =>
-  redis.run("front", [k.events, k.base], [ackThrough, from, count]) as Promise<Array<number | string>>;
+/** The history's arguments: the epoch known, a new one should there be none, the head seen. */
+type History = [string, string, number];
+const E: History = ["E1", "E1", 0];
+/** The scripts' answers without the epoch (checked on its own in "the history's epoch"). */
+const noEpoch = (reply: unknown[]) => [...reply.slice(0, 3), ...reply.slice(4)];
+const appendRaw = (k: Keys, max: number, group: string, events: string[], writer = "w1", history = E) =>
+  redis.run(
+    "append",
+    [k.events, k.writer(writer), k.base, k.epoch],
+    [max, group, 60_000, ...history, ...events],
+  ) as Promise<unknown[]>;
+const append = async (k: Keys, max: number, group: string, events: string[], writer = "w1") =>
+  noEpoch(await appendRaw(k, max, group, events, writer));
+const frontRaw = (k: Keys, ackThrough: number, from: number, count: number, history = E) =>
+  redis.run("front", [k.events, k.base, k.epoch], [ackThrough, from, count, ...history]) as Promise<unknown[]>;
+const front = async (k: Keys, ackThrough: number, from: number, count: number) =>
+  noEpoch(await frontRaw(k, ackThrough, from, count));
+type Keys = ReturnType<typeof spoolKeys>;
 
 describe("append", () => {
   it("appends what fits under the fleet's bound, in order, and never trims what is there", async () => {
@@ -63,8 +77,29 @@ describe("front", () => {
   });
 });
 
+describe("the history's epoch", () => {
+  it("is made when there is none; an acknowledgement from another epoch removes nothing and reads from the base", async () => {
+    const k = fresh();
+    // The first caller's candidate becomes the epoch; later candidates do not replace it.
+    expect((await appendRaw(k, 100, "1", ["a", "b", "c"], "w1", ["", "E1", 0]))[3]).toBe("E1");
+    expect(await frontRaw(k, 1, 2, 1, ["E1", "E2", 3])).toEqual([2, 1, 2, "E1", "c"]);
+    // A process that knew a history Redis lost: nothing trimmed, read from the base.
+    expect(await frontRaw(k, 5, 6, 5, ["E0", "E9", 9])).toEqual([2, 1, 2, "E1", "c"]);
+    expect(await server.cli("LLEN", k.events)).toBe("1");
+  });
+
+  it("is made anew when the list's head went back below what a caller saw in it (Redis lost appends)", async () => {
+    const k = fresh();
+    await appendRaw(k, 100, "1", ["a", "b"], "w1", ["", "E1", 0]);
+    // The caller saw a head of 5 in E1; Redis holds 2: its history was cut, a new epoch starts.
+    expect(await frontRaw(k, 4, 5, 5, ["E1", "E2", 5])).toEqual([0, 2, 0, "E2", "a", "b"]);
+    expect(await server.cli("GET", k.epoch)).toBe("E2");
+    expect(await server.cli("LLEN", k.events)).toBe("2");
+  });
+});
+
 describe("the publisher lease", () => {
-  const claim = (k: ReturnType<typeof spoolKeys>, id: string, ms: number) =>
+  const claim = (k: Keys, id: string, ms: number) =>
     redis.run("leaseClaim", [k.lease], [id, hostname(), process.pid, ms]);
   const release = (k: ReturnType<typeof spoolKeys>, id: string) => redis.run("leaseRelease", [k.lease], [id]);
 

@@ -209,8 +209,8 @@ function defineScripts(redis: RedisModule) {
       transformReply: undefined as unknown as () => NodeRedis.RedisArgument,
     });
   return {
-    append: define(APPEND, 3),
-    front: define(FRONT, 2),
+    append: define(APPEND, 4),
+    front: define(FRONT, 3),
     leaseClaim: define(LEASE_CLAIM, 1),
     leaseRelease: define(LEASE_RELEASE, 1),
     rate: define(RATE, 1),

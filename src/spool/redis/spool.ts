@@ -25,6 +25,16 @@ const MAX_COMMAND_MS = 2_000;
 
 interface SpoolEvent extends QueuedEvent {
   readonly seq: number;
+  /** The history the sequence number belongs to (scripts.ts). */
+  readonly epoch: string;
+}
+
+/** A group on its way to Redis: sent again with the same id until an answer about it arrives. */
+interface SendingGroup {
+  id: string;
+  events: QueuedEvent[];
+  /** An attempt got no answer: the group may be in Redis already. */
+  unanswered: boolean;
 }
 
 export interface RedisSpoolSettings {
@@ -53,7 +63,7 @@ export class RedisSpoolQueue implements EventQueue {
   /** Put, not yet sent to Redis. */
   private group: QueuedEvent[] = [];
   /** Sent (or to be sent again, with the same id) and not yet confirmed. */
-  private sending: { id: string; events: QueuedEvent[] } | undefined;
+  private sending: SendingGroup | undefined;
   private groupSeq = 0;
   /** Events the next append may carry: halved while Redis refuses (a large one may never fit in its free memory). */
   private appendLimit = MAX_APPEND;
@@ -67,6 +77,9 @@ export class RedisSpoolQueue implements EventQueue {
   /** The sequence number of the last event this process settled, and the one Redis has removed through. */
   private settledThrough = -1;
   private ackedThrough = -1;
+  /** The epoch of Redis's history these numbers belong to ("" until the first answer), and the highest head seen in it. */
+  private epoch = "";
+  private seenHead = 0;
   /** Redis refused a write or did not answer, and has not taken one since: one log per episode. */
   private failing = false;
   /** The failure was Redis's answer (out of memory...), not a missing answer. */
@@ -130,21 +143,23 @@ export class RedisSpoolQueue implements EventQueue {
     // The lease may have run out while the read was on its way: then another process may send these.
     if (!this.publishing) return [];
     const first = Number(reply[0]);
+    const epoch = String(reply[3]);
     const batch: SpoolEvent[] = [];
     let bytes = 0;
-    for (let i = 3; i < reply.length; i++) {
+    for (let i = 4; i < reply.length; i++) {
       const json = String(reply[i]);
       const size = Buffer.byteLength(json);
       bytes += size;
       if (bytes > maxBytes && batch.length > 0) break;
-      batch.push({ json, bytes: size, seq: first + i - 3 });
+      batch.push({ json, bytes: size, seq: first + i - 4, epoch });
     }
     return batch;
   }
 
   settle(batch: readonly QueuedEvent[]): Promise<void> {
     const last = batch.at(-1) as SpoolEvent | undefined;
-    if (last === undefined) return Promise.resolve();
+    // A batch of a history Redis lost: its numbers mean nothing in the new one.
+    if (last === undefined || last.epoch !== this.epoch) return Promise.resolve();
     this.settledThrough = Math.max(this.settledThrough, last.seq);
     this.stored = Math.max(0, this.stored - batch.length);
     // Removed from Redis by the next take (one round trip for both), or by this timer if none comes.
@@ -192,13 +207,21 @@ export class RedisSpoolQueue implements EventQueue {
       ),
     );
     await this.connection.close();
-    const unsent = [...(this.sending?.events ?? []), ...this.group];
+    // A group whose append went unanswered may be in Redis (then it is delivered) or not: unknown.
+    const unknown = this.sending?.unanswered ? this.sending.events : [];
+    const never = [...(this.sending?.unanswered ? [] : (this.sending?.events ?? [])), ...this.group];
     this.sending = undefined;
     this.group = [];
-    if (unsent.length === 0) return undefined;
+    if (unknown.length + never.length === 0) return undefined;
+    const parts = [
+      unknown.length > 0 &&
+        `${unknown.length} event(s) whose append got no answer may be in the spool (then they are delivered) or not`,
+      never.length > 0 &&
+        (unknown.length > 0 ? `${never.length} event(s) never reached it` : "the events never reached it"),
+    ].filter(Boolean);
     return {
-      events: unsent,
-      reason: `closed while the spool ${this.name} could not take them (${this.problem}): the events never reached it`,
+      events: [...unknown, ...never],
+      reason: `closed while the spool ${this.name} could not take them (${this.problem}): ${parts.join("; ")}`,
     };
   }
 
@@ -210,23 +233,26 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** One group to Redis; false when it did not all go in (Redis failed, or the spool is full): a retry is armed. */
   private async appendOnce(): Promise<boolean> {
-    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit) };
-    const { id, events } = this.sending;
+    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit), unanswered: false };
+    const sending = this.sending;
+    const { id, events } = sending;
     let appended: number;
     try {
       const reply = (await this.connection.run(
         "append",
-        [this.keys.events, this.writerKey, this.keys.base],
-        [this.options.maxEvents, id, WRITER_TTL_MS, ...events.map((e) => e.json)],
-      )) as number[];
+        [this.keys.events, this.writerKey, this.keys.base, this.keys.epoch],
+        [this.options.maxEvents, id, WRITER_TTL_MS, ...this.historyArgs(), ...events.map((e) => e.json)],
+      )) as unknown[];
       appended = Number(reply[0]);
-      this.noteLength(Number(reply[1]), Number(reply[2]));
+      this.observe(String(reply[3]), Number(reply[2]), Number(reply[1]));
     } catch (error) {
       this.failed(error);
-      if (error instanceof RedisRefusal) {
+      if (!(error instanceof RedisRefusal)) sending.unanswered = true;
+      else if (!sending.unanswered) {
         // Refused before it wrote anything (Redis checks memory before the script's first
-        // write): the events may go again in a smaller group. Without an answer, the same group
-        // (same id) must go again: it may have been applied.
+        // write), and no earlier attempt may have been applied: the events may go again in a
+        // smaller group. Once an attempt went unanswered, only the same group (same id) may go
+        // again until Redis answers about it: a refusal of the retry says nothing of the first.
         this.group.unshift(...events);
         this.sending = undefined;
         this.appendLimit = Math.max(1, this.appendLimit >> 1);
@@ -249,14 +275,38 @@ export class RedisSpoolQueue implements EventQueue {
   /** Removes what was settled; reads `count` events after it. */
   private async front(count: number): Promise<unknown> {
     const through = this.settledThrough;
+    const epoch = this.epoch;
     const reply = (await this.connection.run(
       "front",
-      [this.keys.events, this.keys.base],
-      [through, through + 1, count],
+      [this.keys.events, this.keys.base, this.keys.epoch],
+      [through, through + 1, count, ...this.historyArgs()],
     )) as unknown[];
-    this.ackedThrough = Math.max(this.ackedThrough, through);
-    this.noteLength(Number(reply[1]), Number(reply[2]));
+    const now = String(reply[3]);
+    // Only in the same history did this acknowledgement remove anything.
+    if (now === epoch) this.ackedThrough = Math.max(this.ackedThrough, through);
+    this.observe(now, Number(reply[2]), Number(reply[1]));
     return reply;
+  }
+
+  /** What every read and append says of the history this process knows: its epoch, a new one should there be none, the head seen. */
+  private historyArgs(): [string, string, number] {
+    return [this.epoch, randomUUID(), this.seenHead];
+  }
+
+  /** An answer from Redis: in a new history (Redis lost data), start over from its base. */
+  private observe(epoch: string, base: number, length: number): void {
+    if (epoch !== this.epoch) {
+      if (this.epoch !== "")
+        this.settings.logger.warn(
+          `spool ${this.name}: Redis lost the history this process knew (restarted without its data, flushed, failed over to a replica that lagged, or lost its last appends): starting over from what it holds now; what it lost cannot be recovered, what is appended from now on is kept`,
+        );
+      this.epoch = epoch;
+      this.settledThrough = base - 1;
+      this.ackedThrough = base - 1;
+      this.seenHead = 0;
+    }
+    this.seenHead = Math.max(this.seenHead, base + length);
+    this.noteLength(length, base);
   }
 
   /** The list holds `length` events from sequence number `base`; some of them this process already settled. */
