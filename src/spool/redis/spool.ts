@@ -131,8 +131,10 @@ export class RedisSpoolQueue implements EventQueue {
 
   async take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
     if (!this.publishing) return [];
-    // Our own newest events go first, on the same connection: the read then sees them.
-    if (this.buffered > 0) void this.commit();
+    // Our own newest events go first: the read then sees them. Awaited, not only sent first on
+    // the same connection: a script Redis does not have cached yet (NOSCRIPT, after a restart)
+    // is sent again as EVAL, behind the read.
+    if (this.buffered > 0) await this.commit();
     let reply: unknown[];
     try {
       reply = (await this.front(maxCount)) as unknown[];
