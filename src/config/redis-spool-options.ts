@@ -17,6 +17,8 @@ export interface RedisSpoolOptions {
   leaseMs?: number;
   /** How often each process renews or tries the lease and looks for events others wrote. */
   pollMs?: number;
+  /** Most dead letters the spool keeps (the fleet's); past it the oldest go. */
+  maxDeadLetters?: number;
 }
 
 export interface ResolvedRedisSpoolOptions {
@@ -30,10 +32,11 @@ export interface ResolvedRedisSpoolOptions {
   readonly maxEvents: number;
   readonly leaseMs: number;
   readonly pollMs: number;
+  readonly maxDeadLetters: number;
 }
 
 export const REDIS_KEY_DEFAULT = "events-forward";
-const KEYS = new Set(["url", "key", "groupCommitMs", "maxEvents", "leaseMs", "pollMs"]);
+const KEYS = new Set(["url", "key", "groupCommitMs", "maxEvents", "leaseMs", "pollMs", "maxDeadLetters"]);
 
 /** A spool given as a redis:// or rediss:// URL, or as an object with a `url` (a path means SQLite). */
 export function isRedisSpool(value: unknown): boolean {
@@ -63,6 +66,7 @@ export function resolveRedisSpoolOptions(
     maxEvents: read.int("maxEvents", 1, 1_000_000_000),
     leaseMs,
     pollMs: read.int("pollMs", 1, leaseMs),
+    maxDeadLetters: read.int("maxDeadLetters", 1, 1_000_000_000),
   };
 }
 

@@ -3,7 +3,7 @@ import type { ForwarderObserver } from "../pipeline/observer.js";
 import type { SendResult } from "../pipeline/sink.js";
 import { SqliteDeadLetters } from "./sqlite-dead-letters.js";
 import { checkIsSpool, createSpool } from "./sqlite-schema.js";
-import type { SpoolInspector, SpoolStatus } from "./status.js";
+import { ageOf, type SpoolInspector, type SpoolStatus } from "./status.js";
 
 interface LeaseRow {
   holder: string | null;
@@ -87,17 +87,6 @@ export class SqliteDeliveryLog implements ForwarderObserver {
   close(): void {
     this.db?.close();
     this.db = undefined;
-  }
-}
-
-/** The age of an event from its `created` field (Datasette rows); undefined when it has none. */
-function ageOf(json: string, now: number): number | undefined {
-  try {
-    const created = (JSON.parse(json) as { created?: unknown }).created;
-    const at = typeof created === "string" || typeof created === "number" ? new Date(created).getTime() : Number.NaN;
-    return Number.isNaN(at) ? undefined : Math.max(0, now - at);
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ReasonCount } from "./dead-letters.js";
+import type { Holding } from "../pipeline/observer.js";
 
 /** What `events-forward status` shows: a spool as the processes on it left it. */
 export interface SpoolStatus {
@@ -19,13 +20,28 @@ export interface SpoolStatus {
   };
   /** The last request to the store: when, and how it went ("sent", or the reason it failed). */
   lastDelivery?: { at: number; outcome: string };
+  /** The publisher holds a batch the store does not take (an outage, a refused token): the answer and since when. */
+  holding?: Holding;
   /** Requests started in the current rate window (timePeriod). */
   requestsInWindow: number;
   deadLetters: ReasonCount[];
+  /** The last request that failed: when, and the store's reason (a Redis spool records it). */
+  lastFailure?: { at: number; outcome: string };
 }
 
 /** Reads a spool's status; SQLite today, a Redis spool implements the same. */
 export interface SpoolInspector {
   status(periodMs: number, now?: number): Promise<SpoolStatus>;
   close(): Promise<void>;
+}
+
+/** The age of an event from its `created` field (Datasette rows); undefined when it has none. */
+export function ageOf(json: string, now: number): number | undefined {
+  try {
+    const created = (JSON.parse(json) as { created?: unknown }).created;
+    const at = typeof created === "string" || typeof created === "number" ? new Date(created).getTime() : Number.NaN;
+    return Number.isNaN(at) ? undefined : Math.max(0, now - at);
+  } catch {
+    return undefined;
+  }
 }

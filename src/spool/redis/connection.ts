@@ -2,9 +2,22 @@ import { createRequire } from "node:module";
 import type * as NodeRedis from "redis";
 import { requireOptional } from "../../core/optional-package.js";
 import { APPEND, FRONT, LEASE_CLAIM, LEASE_RELEASE, RATE } from "./scripts.js";
+import { COUNT_DEAD, KEEP_DEAD, LIST_DEAD, REMOVE_DEAD } from "./dead-letter-scripts.js";
+import { INSPECT, NOTE_DELIVERY } from "./status-scripts.js";
 
 type RedisModule = typeof NodeRedis;
-export type ScriptName = "append" | "front" | "leaseClaim" | "leaseRelease" | "rate";
+export type ScriptName =
+  | "append"
+  | "front"
+  | "leaseClaim"
+  | "leaseRelease"
+  | "rate"
+  | "keepDead"
+  | "listDead"
+  | "countDead"
+  | "removeDead"
+  | "noteDelivery"
+  | "inspect";
 type Args = ReadonlyArray<string | number>;
 /** What this module needs of a node-redis client or cluster client with our scripts defined. */
 type ScriptClient = Record<ScriptName, (keys: readonly string[], args: readonly string[]) => Promise<unknown>> & {
@@ -214,5 +227,11 @@ function defineScripts(redis: RedisModule) {
     leaseClaim: define(LEASE_CLAIM, 1),
     leaseRelease: define(LEASE_RELEASE, 1),
     rate: define(RATE, 1),
+    keepDead: define(KEEP_DEAD, 7),
+    listDead: define(LIST_DEAD, 2),
+    countDead: define(COUNT_DEAD, 2),
+    removeDead: define(REMOVE_DEAD, 4),
+    noteDelivery: define(NOTE_DELIVERY, 1),
+    inspect: define(INSPECT, 4),
   };
 }

@@ -6,6 +6,8 @@ import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
 import { spoolKeys, type SpoolKeys } from "./scripts.js";
+import { reasonKind, type DropInfo } from "../dead-letters.js";
+import { deadLetterKeys, type DeadLetterKeys } from "./dead-letter-scripts.js";
 
 /** A group this large goes at once, without waiting for groupCommitMs. */
 const FULL_GROUP = 1_000;
@@ -27,6 +29,14 @@ interface SpoolEvent extends QueuedEvent {
   readonly seq: number;
   /** The history the sequence number belongs to (scripts.ts). */
   readonly epoch: string;
+}
+
+/** Events the forwarder gave up on, to move into the dead letters with the acknowledgement that removes them. */
+interface PendingDead {
+  epoch: string;
+  from: number;
+  through: number;
+  info: DropInfo;
 }
 
 /** A group on its way to Redis: sent again with the same id until an answer about it arrives. */
@@ -87,6 +97,10 @@ export class RedisSpoolQueue implements EventQueue {
   private problem = "";
   private wake: (() => void) | undefined;
   private closed = false;
+  private readonly deadKeys: DeadLetterKeys;
+  /** Dropped batches, in order, not yet moved into the dead letters: no acknowledgement passes the first. */
+  private deadPending: PendingDead[] = [];
+  private evictionReported = false;
 
   constructor(
     private readonly options: ResolvedRedisSpoolOptions,
@@ -95,6 +109,7 @@ export class RedisSpoolQueue implements EventQueue {
   ) {
     this.name = `${options.where} (key ${options.key})`;
     this.keys = spoolKeys(options.key);
+    this.deadKeys = deadLetterKeys(options.key);
     this.writerKey = this.keys.writer(randomUUID());
     this.connection = connection ?? new RedisConnection(options.url, Math.min(options.leaseMs, MAX_COMMAND_MS));
     if (settings.publisher) this.lease = new RedisLease(this.connection, this.keys, options.leaseMs);
@@ -173,6 +188,19 @@ export class RedisSpoolQueue implements EventQueue {
       this.ackTimer.unref();
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Keeps a batch the forwarder gives up on (it calls settle() next) as dead letters: they move
+   * from the outbox into the dead letters in the same script that removes them (moveDead), so a
+   * crash never leaves them in both or in neither. Events that never reached Redis have nothing
+   * to move (onDrop and the log still report them).
+   */
+  keepDead(events: readonly QueuedEvent[], info: DropInfo): void {
+    const first = events[0] as Partial<SpoolEvent> | undefined;
+    const last = events.at(-1) as Partial<SpoolEvent> | undefined;
+    if (first?.seq === undefined || last?.seq === undefined || first.epoch !== this.epoch) return;
+    this.deadPending.push({ epoch: this.epoch, from: first.seq, through: last.seq, info });
   }
 
   /** Sends every buffered group to Redis; stops at the first that fails (it is retried, the events stay in memory). */
@@ -276,7 +304,10 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** Removes what was settled; reads `count` events after it. */
   private async front(count: number): Promise<unknown> {
-    const through = this.settledThrough;
+    await this.moveDead();
+    // Never past a dropped batch not yet in the dead letters: that would remove it unkept.
+    const pending = this.deadPending[0];
+    const through = pending === undefined ? this.settledThrough : Math.min(this.settledThrough, pending.from - 1);
     const epoch = this.epoch;
     const reply = (await this.connection.run(
       "front",
@@ -288,6 +319,47 @@ export class RedisSpoolQueue implements EventQueue {
     if (now === epoch) this.ackedThrough = Math.max(this.ackedThrough, through);
     this.observe(now, Number(reply[2]), Number(reply[1]));
     return reply;
+  }
+
+  /** Moves the settled dropped batches into the dead letters, in order; throws when Redis does not. */
+  private async moveDead(): Promise<void> {
+    for (;;) {
+      const dead = this.deadPending[0];
+      if (dead === undefined || dead.through > this.settledThrough) return;
+      const { answer, status, attempts } = dead.info;
+      const reply = (await this.connection.run(
+        "keepDead",
+        [
+          this.keys.events,
+          this.keys.base,
+          this.keys.epoch,
+          this.deadKeys.dead,
+          this.deadKeys.ids,
+          this.deadKeys.next,
+          this.deadKeys.reasons,
+        ],
+        [
+          dead.epoch,
+          dead.from,
+          dead.through,
+          reasonKind(dead.info),
+          status ?? "",
+          answer.slice(0, 2_000),
+          attempts ?? 1,
+          this.options.maxDeadLetters,
+          this.deadKeys.reasonPrefix,
+        ],
+      )) as number[];
+      if (this.deadPending[0] === dead) this.deadPending.shift();
+      if (Number(reply[0]) >= 0 && dead.epoch === this.epoch)
+        this.ackedThrough = Math.max(this.ackedThrough, dead.through);
+      if (Number(reply[1]) > 0 && !this.evictionReported) {
+        this.evictionReported = true;
+        this.settings.logger.warn(
+          `spool ${this.name} holds more than ${this.options.maxDeadLetters} dead letters (spool.maxDeadLetters): the oldest are deleted to make room (reported once)`,
+        );
+      }
+    }
   }
 
   /** What every read and append says of the history this process knows: its epoch, a new one should there be none, the head seen. */
@@ -303,6 +375,8 @@ export class RedisSpoolQueue implements EventQueue {
           `spool ${this.name}: Redis lost the history this process knew (restarted without its data, flushed, failed over to a replica that lagged, or lost its last appends): starting over from what it holds now; what it lost cannot be recovered, what is appended from now on is kept`,
         );
       this.epoch = epoch;
+      // Dropped batches of the lost history went with it.
+      this.deadPending = this.deadPending.filter((dead) => dead.epoch === epoch);
       this.settledThrough = base - 1;
       this.ackedThrough = base - 1;
       this.seenHead = 0;
