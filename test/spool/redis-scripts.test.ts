@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisConnection } from "../../src/spool/redis/connection.js";
 import { spoolKeys } from "../../src/spool/redis/scripts.js";
+import { deadLetterKeys } from "../../src/spool/redis/dead-letter-scripts.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -95,6 +96,31 @@ describe("the history's epoch", () => {
     expect(await frontRaw(k, 4, 5, 5, ["E1", "E2", 5])).toEqual([0, 2, 0, "E2", "a", "b"]);
     expect(await server.cli("GET", k.epoch)).toBe("E2");
     expect(await server.cli("LLEN", k.events)).toBe("2");
+  });
+});
+
+describe("dead letters", () => {
+  it("moves a dropped batch out of the outbox and into the dead letters in one step; sent again, keeps nothing twice", async () => {
+    const k = fresh();
+    const d = deadLetterKeys(`scripts-${n}`);
+    await appendRaw(k, 100, "1", ["e0", "e1", "e2", "e3"]);
+    const keep = (epoch: string) =>
+      redis.run(
+        "keepDead",
+        [k.events, k.base, k.epoch, d.dead, d.ids, d.next, d.reasons],
+        [epoch, 1, 2, "HTTP 400", 400, "Row 0 has invalid columns", 1, 2, d.reasonPrefix],
+      );
+    // e0 was delivered, e1 and e2 dropped: e0..e2 leave the outbox, e1 and e2 become dead letters.
+    expect(await keep("E1")).toEqual([2, 0]);
+    expect(await server.cli("LRANGE", k.events, "0", "-1")).toBe("e3");
+    expect(await server.cli("GET", k.base)).toBe("3");
+    // The same move again (its answer lost): nothing kept twice, nothing more removed.
+    expect(await keep("E1")).toEqual([0, 0]);
+    // A process of a history Redis lost: nothing done.
+    expect(await keep("E0")).toEqual([-1, 0]);
+    const records = (await server.cli("HVALS", d.dead)).split("\n").map((r) => JSON.parse(r) as { json: string });
+    expect(records.map((r) => r.json).sort()).toEqual(["e1", "e2"]);
+    expect(await server.cli("ZCARD", `${d.reasonPrefix}HTTP 400`)).toBe("2");
   });
 });
 
