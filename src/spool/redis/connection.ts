@@ -232,6 +232,6 @@ function defineScripts(redis: RedisModule) {
     countDead: define(COUNT_DEAD, 2),
     removeDead: define(REMOVE_DEAD, 4),
     noteDelivery: define(NOTE_DELIVERY, 1),
-    inspect: define(INSPECT, 4),
+    inspect: define(INSPECT, 5),
   };
 }

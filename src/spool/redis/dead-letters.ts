@@ -35,7 +35,7 @@ export class RedisDeadLetters implements DeadLetterStore {
 
   async list(filter: DeadLetterFilter = {}, limit = 1_000_000): Promise<DeadLetter[]> {
     const found: DeadLetter[] = [];
-    for (let after = 0; found.length < limit; ) {
+    for (let after = 0; found.length < limit;) {
       const page = (await this.connection.run("listDead", [this.keys.dead, this.keys.ids], [after, PAGE])) as string[];
       for (let i = 0; i < page.length && found.length < limit; i += 2) {
         const letter = parse(page[i]!, page[i + 1]!);

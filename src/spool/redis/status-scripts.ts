@@ -28,9 +28,10 @@ return 1
 `;
 
 /**
- * KEYS: events, lease, rate, delivery. ARGV: periodMs.
+ * KEYS: events, lease, rate, delivery, epoch. ARGV: periodMs.
  * One consistent look: { events waiting, the oldest (or false), the lease's value (or false),
- * its ms left, requests started in the last periodMs, Redis's time, the delivery hash flat }.
+ * its ms left, requests started in the last periodMs, Redis's time, whether the spool has a
+ * history (1: some process used it), the delivery hash flat }.
  */
 export const INSPECT = `#!lua flags=allow-oom,no-writes
 local t = redis.call('TIME')
@@ -43,6 +44,7 @@ local reply = {
   redis.call('PTTL', KEYS[2]),
   starts,
   now,
+  redis.call('EXISTS', KEYS[5]),
 }
 for _, value in ipairs(redis.call('HGETALL', KEYS[4])) do reply[#reply + 1] = value end
 return reply

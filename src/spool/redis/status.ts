@@ -58,14 +58,10 @@ export class RedisSpoolInspector implements SpoolInspector {
   }
 
   async status(periodMs: number, now = Date.now()): Promise<SpoolStatus> {
-    const reply = (await this.connection.run(
-      "inspect",
-      [this.keys.events, this.keys.lease, this.keys.rate, deliveryKey(this.key)],
-      [periodMs],
-    )) as unknown[];
+    const reply = await this.inspect(periodMs);
     const [waiting, oldest, leaseValue, leaseMsLeft, starts] = reply;
     const delivery = new Map<string, string>();
-    for (let i = 6; i + 1 < reply.length; i += 2) delivery.set(String(reply[i]), String(reply[i + 1]));
+    for (let i = 7; i + 1 < reply.length; i += 2) delivery.set(String(reply[i]), String(reply[i + 1]));
     const holder = parseHolder(leaseValue);
     return {
       spool: this.name,
@@ -89,8 +85,21 @@ export class RedisSpoolInspector implements SpoolInspector {
     };
   }
 
+  /** Whether any process ever used this spool (since Redis last lost its data): a mistyped key has no history. */
+  async exists(): Promise<boolean> {
+    return Number((await this.inspect(0))[6]) === 1;
+  }
+
   async close(): Promise<void> {
     await this.connection.close();
+  }
+
+  private inspect(periodMs: number): Promise<unknown[]> {
+    return this.connection.run(
+      "inspect",
+      [this.keys.events, this.keys.lease, this.keys.rate, deliveryKey(this.key), this.keys.epoch],
+      [periodMs],
+    ) as Promise<unknown[]>;
   }
 }
 
