@@ -8,12 +8,14 @@
  * for as long as it waits. Sequence numbers make acknowledgements idempotent: "everything up to
  * seq S was delivered" removes nothing twice, whoever says it and however late.
  *
- * The history has an identity, `{key}:epoch`: a new one whenever Redis holds no epoch (a new
- * spool, or Redis lost its data: restarted empty, flushed, failed over to an empty replica) or
- * the list's head (base + length) went back below what the caller saw (Redis lost appends). A
- * caller sends the epoch it knows with every read and acknowledgement; when it is not the
- * current one, its sequence numbers belong to a history that is gone: nothing is trimmed, and it
- * starts over from the current base.
+ * The history has an identity, `{key}:epoch` (a random part, `@`, the `run_id` of the server
+ * that made it): a new one whenever Redis holds no epoch (a new spool, or Redis lost its data:
+ * restarted empty, flushed, evicted), whenever another server process answers (a restart, which
+ * may have lost the last second of an `everysec` append-only file, or a failover to a replica
+ * that may lag), and whenever the list's head (base + length) went back below what the caller saw.
+ * A caller sends the epoch it knows with every read, append and acknowledgement; when it is not
+ * the current one, its sequence numbers belong to a history that may be gone: nothing is trimmed,
+ * and it starts over from the current base (at worst a batch is sent again, with the same ids).
  *
  * Out of memory (maxmemory, noeviction), Redis refuses APPEND before it runs (a script without
  * the allow-oom flag), so a group is appended whole or not at all; the other scripts carry
@@ -46,15 +48,17 @@ export function spoolKeys(key: string): SpoolKeys {
 
 /**
  * Lua shared by APPEND and FRONT: the list's base and length, and its epoch, made anew when there
- * is none or when the head went back below `minHead` in the epoch the caller knows.
+ * is none, when another server process made it, or when the head went back below `minHead` in
+ * the epoch the caller knows.
  */
 const HISTORY = `
 local function history(events, baseKey, epochKey, known, candidate, minHead)
   local base = tonumber(redis.call('GET', baseKey) or '0')
   local len = redis.call('LLEN', events)
+  local server = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
   local epoch = redis.call('GET', epochKey)
-  if not epoch or (epoch == known and base + len < tonumber(minHead)) then
-    epoch = candidate
+  if not epoch or string.sub(epoch, -#server) ~= server or (epoch == known and base + len < tonumber(minHead)) then
+    epoch = candidate .. '@' .. server
     redis.call('SET', epochKey, epoch)
   end
   return base, len, epoch
