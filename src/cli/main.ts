@@ -41,8 +41,8 @@ status: events waiting and the oldest one's age, the publisher (host, pid, since
 delivery (and on Redis the last failure), whether the publisher is holding events the store does
 not take, the fleet's rate window, dead letters by reason, the capacity. dead-letters: the events
 the store refused, kept in the spool (SQLite or Redis); replay puts them back to be sent again
-(same ids: rows already written stay once). status and dead-letters list only read: they never
-need the store's secret (a section's \${FORWARD_TOKEN} may be unset for them).
+(same ids: rows already written stay once). status and dead-letters work on the spool only: they
+never need the store's secret (a section's \${FORWARD_TOKEN} may be unset for them).
 See docs/operations.md and docs/redis.md.`;
 
 /** The sidecar: `events-forward publish --queue-name NAME CONFIG`, like baseplate's publisher. */
@@ -121,9 +121,8 @@ async function operate(positionals: string[], values: OperateValues): Promise<nu
   const print = (text: string) => console.log(text);
   try {
     if (extra.length > 0) throw new OptionError(command!, `does not take ${extra.join(" ")}`);
-    // status and dead-letters list only read: the store's secret is not needed.
-    const readOnly = command === "status" || action === "list";
-    const target = spoolTarget(values, config, readOnly);
+    // status and dead-letters work on the spool only, never on the store: its secret is not needed.
+    const target = spoolTarget(values, config, true);
     if (command === "status") {
       if (values.watch) return await watchStatus(target, 2_000, (text) => process.stdout.write(text));
       return await statusCommand(target, values.json, print);

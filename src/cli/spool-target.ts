@@ -31,11 +31,11 @@ export interface TargetValues {
 
 /**
  * `--queue-name NAME CONFIG` (the sidecar's section), `--spool PATH` or `--spool redis://...`
- * (with `--key NAME`); an OptionError otherwise. `readOnly`: the command only reads, so the
- * store's secret need not be set.
+ * (with `--key NAME`); an OptionError otherwise. `spoolOnly`: the command never talks to the
+ * store, so the store's secret need not be set.
  */
-export function spoolTarget(values: TargetValues, config: string | undefined, readOnly = false): SpoolTarget {
-  const target = readTarget(values, config, readOnly);
+export function spoolTarget(values: TargetValues, config: string | undefined, spoolOnly = false): SpoolTarget {
+  const target = readTarget(values, config, spoolOnly);
   // Opening a path that is not there would make an empty spool: a typo would look like "nothing waiting".
   if (target.path !== undefined && !existsSync(target.path))
     throw new OptionError(values.spool !== undefined ? "--spool" : "spool", `there is no spool file at ${target.path}`);
@@ -49,7 +49,7 @@ const DEFAULT_SETTINGS = {
   configured: false,
 };
 
-function readTarget(values: TargetValues, config: string | undefined, readOnly: boolean): SpoolTarget {
+function readTarget(values: TargetValues, config: string | undefined, spoolOnly: boolean): SpoolTarget {
   if (values.spool !== undefined) {
     if (config !== undefined || values["queue-name"] !== undefined)
       throw new OptionError("--spool", "give either --spool PATH|URL or --queue-name NAME CONFIG, not both");
@@ -66,12 +66,12 @@ function readTarget(values: TargetValues, config: string | undefined, readOnly: 
     );
   if (values.key !== undefined)
     throw new OptionError("--key", "is for --spool redis://...; with --queue-name the section's spool.key counts");
-  const options = readPublisherConfig(config, values["queue-name"], process.env, readOnly).options;
+  const options = readPublisherConfig(config, values["queue-name"], process.env, spoolOnly).options;
   const spool = options.spool!;
   const place = isRedisSpool(spool)
     ? where(spool, "spool")
     : { name: resolveSpoolOptions(spool).path, path: resolveSpoolOptions(spool).path };
-  return { ...place, ...settings(options, readOnly) };
+  return { ...place, ...settings(options, spoolOnly) };
 }
 
 /** A Redis spool's URL and key, and its name for messages. */
@@ -87,14 +87,14 @@ function where(spool: unknown, option: string): Pick<SpoolTarget, "name" | "redi
 }
 
 /** The section's delivery settings, with the store's defaults. */
-function settings(options: EventsForwardOptions, readOnly: boolean) {
+function settings(options: EventsForwardOptions, spoolOnly: boolean) {
   try {
     const o = resolveOptions({ ...options, logger: false, requestEvents: false });
     return { batchLimit: o.batchLimit, maxRate: o.maxRate, timePeriod: o.timePeriod, configured: true };
   } catch (error) {
-    // Reading only, a store option that cannot resolve without its unset variables does not matter:
+    // Working on the spool only, a store option that cannot resolve without its unset variables does not matter:
     // the section's own settings count, over the defaults.
-    if (!readOnly || !(error instanceof OptionError)) throw error;
+    if (!spoolOnly || !(error instanceof OptionError)) throw error;
     return {
       batchLimit: options.batchLimit ?? DEFAULTS.batchLimit,
       maxRate: options.maxRate ?? DEFAULTS.maxRate,

@@ -30,15 +30,15 @@ export function loadPublisherConfig(
 }
 
 /**
- * As loadPublisherConfig, with where each option came from. `readOnly` (the CLI's status and
- * dead-letters list): a `${NAME}` that is not set is left as written outside the spool's keys,
- * so the store's secret is not needed to read the spool.
+ * As loadPublisherConfig, with where each option came from. `spoolOnly` (the CLI's status and
+ * dead-letters, which never talk to the store): a `${NAME}` that is not set is left as written
+ * outside the spool's keys, so the store's secret is not needed to work on the spool.
  */
 export function readPublisherConfig(
   file: string,
   queueName: string,
   env: NodeJS.ProcessEnv = process.env,
-  readOnly = false,
+  spoolOnly = false,
 ): PublisherConfig {
   if (!/^[\w-]+$/.test(queueName))
     throw new OptionError(
@@ -61,7 +61,7 @@ export function readPublisherConfig(
       `${file} has no section [${sectionName}]${found.length > 0 ? ` (it has ${found.map((s) => `[${s}]`).join(", ")})` : ""}`,
     );
   }
-  return readSection(section as Record<string, unknown>, sectionName, env, readOnly);
+  return readSection(section as Record<string, unknown>, sectionName, env, spoolOnly);
 }
 
 /**
@@ -133,7 +133,7 @@ function readSection(
   section: Record<string, unknown>,
   sectionName: string,
   env: NodeJS.ProcessEnv,
-  readOnly = false,
+  spoolOnly = false,
 ): PublisherConfig {
   const written = new Map<string, string>();
   const options: Record<string, unknown> = {};
@@ -142,7 +142,7 @@ function readSection(
   const collector: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(section)) {
     const where = `[${sectionName}] ${key}`;
-    const value = interpolate(where, raw, env, readOnly && key !== "spool" && !key.startsWith("spool."));
+    const value = interpolate(where, raw, env, spoolOnly && key !== "spool" && !key.startsWith("spool."));
     const [head, ...rest] = key.split(".");
     const sub = camel(rest.join("."));
     if ((key === "spool" || key === "metrics") && isObject(value))
