@@ -1,6 +1,6 @@
 import "./http/augment.js";
 
-export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward } from "./events-forward.js";
+export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward, type CollectorEvent } from "./events-forward.js";
 export { RequestEvents } from "./http/request-events.js";
 export {
   BeforeSendError,

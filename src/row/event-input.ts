@@ -18,8 +18,11 @@ export interface EventMeta {
   actorId?: unknown;
 }
 
-/** Turns whatever the app put into the exact text that travels in a batch. */
-export type Serializer = (event: unknown, meta: EventMeta) => string;
+/**
+ * Turns what the app put into the exact text that travels in a batch. `In` is what it takes:
+ * with a serializer of your own, `put()` is typed by its first parameter.
+ */
+export type Serializer<In = unknown> = (event: In, meta: EventMeta) => string;
 
 /** The eight columns datasette-events-forward writes, in its order. */
 export const ROW_COLUMNS = [
@@ -62,6 +65,11 @@ export function checkInput(input: unknown): EventInput {
   if (typeof event.event !== "string" || event.event.length === 0) {
     throw new EventError(`put() needs a non-empty string "event" name, got ${describe(event.event)}`);
   }
+  // A field put() does not know would vanish from the row: a misspelt `propertes`, a snake_case `actor_id`.
+  // for...in is put()'s cheapest walk of the keys; an inherited key (a polluted prototype) is not the event's.
+  for (const key in event) {
+    if (!INPUT_FIELDS.has(key) && Object.hasOwn(event, key)) throw unknownField(event.event, key);
+  }
   // Named reads: a keyed one (event[key]) cost a put() more than both checks together.
   checkName(event, "databaseName", event.databaseName);
   checkName(event, "tableName", event.tableName);
@@ -74,6 +82,29 @@ export function checkInput(input: unknown): EventInput {
     );
   }
   return event;
+}
+
+/** The fields of EventInput: everything else about an event goes inside `properties`. */
+const INPUT_FIELDS: ReadonlySet<string> = new Set([
+  "event",
+  "actorId",
+  "databaseName",
+  "tableName",
+  "properties",
+  "created",
+]);
+const SNAKE_CASE: ReadonlyMap<string, string> = new Map([
+  ["actor_id", "actorId"],
+  ["database_name", "databaseName"],
+  ["table_name", "tableName"],
+]);
+
+function unknownField(name: string, key: string): EventError {
+  const camel = SNAKE_CASE.get(key);
+  const hint = camel === undefined ? "" : ` (did you mean ${camel}?)`;
+  return new EventError(
+    `event ${describe(name)}: unknown field ${describe(key)}${hint}; put() takes event, actorId, databaseName, tableName, properties and created, and anything else goes inside properties`,
+  );
 }
 
 function checkName(event: EventInput, key: "databaseName" | "tableName", value: unknown): void {
