@@ -56,6 +56,11 @@ const CASES: [string, () => unknown, Outcome][] = [
   ["a misspelt field (propertes)", () => ({ event: "x", propertes: { plan: "pro" } }), EventError],
   ["a snake_case field (actor_id)", () => ({ event: "x", actor_id: "u1" }), EventError],
   [
+    "fields set to undefined: as if left out",
+    () => ({ event: "undefined-fields", actorId: undefined, properties: undefined, created: undefined }),
+    (row) => expect([row.event, row.actor_id]).toEqual(["undefined-fields", null]),
+  ],
+  [
     "a huge string (over maxEventSize)",
     () => ({ event: "huge", properties: { s: "x".repeat(200_000) } }),
     EventTooLargeError,
