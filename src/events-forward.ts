@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { PutTarget } from "./http/request-events.js";
+import type { PutTarget } from "./http/request-context.js";
 import { EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
 import type { EventInput, EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";

@@ -1,7 +1,7 @@
 import "./http/augment.js";
 
 export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward } from "./events-forward.js";
-export { RequestEvents } from "./http/request-events.js";
+export { RequestEvents } from "./http/request-context.js";
 export {
   BeforeSendError,
   EventError,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { RequestEvents, type PutTarget } from "./request-events.js";
+import { RequestEvents, type PutTarget } from "./request-context.js";
 import { BeforeSendError, EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import type { AppRequest } from "../config/options.js";
@@ -10,7 +10,7 @@ import {
   requestIdOf,
   type RequestFacts,
   type RouteOf,
-} from "./request-event.js";
+} from "./request-facts.js";
 import { capturedHeaders, clientIpHash, clientIpOf } from "./request-privacy.js";
 
 /** The options every framework adapter applies the same way. */

@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from "../../config/options.js";
 import type { RateLimiter } from "../../pipeline/rate-limit.js";
-import type { MadeQueue } from "../kinds.js";
+import type { MadeQueue } from "../kind.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
 import { RedisRateWindow } from "./rate-window.js";
 import { spoolKeys } from "./scripts.js";
