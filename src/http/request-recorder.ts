@@ -135,8 +135,9 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
     const extra: Record<string, unknown> = {};
     const headers = capturedHeaders(req, settings.captureHeaders);
     if (headers !== undefined) extra.headers = headers;
-    const ip = settings.clientIpKey === undefined ? undefined : clientIpOf(request, req);
-    if (ip !== undefined) extra.client_ip_hash = clientIpHash(ip, settings.clientIpKey!);
+    const key = settings.clientIpKey;
+    const ip = key === undefined ? undefined : clientIpOf(request, req);
+    if (ip !== undefined && key !== undefined) extra.client_ip_hash = clientIpHash(ip, key);
     return Object.keys(extra).length === 0 ? undefined : extra;
   }
 

@@ -1,5 +1,4 @@
 import type { ResolvedOptions } from "../../config/options.js";
-import type { ResolvedSpoolOptions } from "../../config/spool-options.js";
 import type { RateLimiter } from "../../pipeline/rate-limit.js";
 import type { MadeQueue } from "../kind.js";
 import { SqliteDeadLetters } from "./dead-letters.js";
@@ -11,7 +10,8 @@ import { SqliteDeliveryLog } from "./status.js";
  * host; its lease row carries the rate window over, its dead letters live beside the outbox.
  */
 export function createSqliteSpool(o: ResolvedOptions, limiter: RateLimiter): MadeQueue {
-  const options = o.spool as ResolvedSpoolOptions;
+  const options = o.spool;
+  if (options?.kind !== "sqlite") throw new Error("spool/sqlite: the options name no SQLite spool"); // QUEUE_KINDS never asks
   const queue = new SpoolQueue(options, { publisher: o.publisher, limiter, logger: o.logger });
   return {
     queue,
