@@ -12,7 +12,7 @@ import { sqliteStore } from "./sqlite/kind.js";
  * The table of store kinds. Adding a store is one folder (its sink, its options, its kind.ts),
  * one entry here and its line in config/options.ts's StoreParts; the options, the root and the
  * sidecar read only this table. The order is the order storeOf() asks in: the first store the
- * options name is the store.
+ * options name is the store; the embedded store, which says yes to any options, stays last.
  */
 export const STORE_KINDS: { readonly [S in StoreName]: StoreKind<S> } = {
   collector: collectorStore,

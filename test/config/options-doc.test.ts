@@ -1,13 +1,14 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CONFIGURATION_DOC, renderConfigurationDoc } from "../../scripts/option-docs.js";
 import { KNOWN_OPTIONS } from "../../src/config/resolve.js";
 
+/** Where the options' types are declared: the general ones, and each store's own. */
 const SOURCES_OF_OPTION_TYPES = [
   "src/config/options.ts",
-  "src/stores/datasette/options.ts",
-  "src/stores/collector/options.ts",
-  "src/stores/sqlite/options.ts",
+  ...readdirSync("src/stores", { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(`src/stores/${entry.name}/options.ts`))
+    .map((entry) => `src/stores/${entry.name}/options.ts`),
 ];
 
 describe("each option declared once", () => {
