@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { PutTarget } from "./http/request-events.js";
+import type { PutTarget } from "./http/request-context.js";
 import { EventTooLargeError, ForwarderClosedError, OptionError } from "./core/errors.js";
 import type { EventInput, EventMeta, Serializer } from "./row/event-input.js";
 import type { LegacyEvent } from "./stores/collector/legacy-event.js";
@@ -10,11 +10,13 @@ import { debugSubscriber, statsdSubscriber } from "./observe/metrics.js";
 import { ChannelPublisher } from "./observe/channels.js";
 import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
-import { resolveOptions, type EventsForwardOptions } from "./config/options.js";
+import type { EventsForwardOptions } from "./config/options.js";
+import { resolveOptions } from "./config/resolve.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
-import { createSink, STORE_KINDS } from "./stores/table.js";
-import { DEFAULTS, LIMITS } from "./config/defaults.js";
+import { createSink, queuedEventsOf } from "./stores/table.js";
+import { LIMITS } from "./config/defaults.js";
+import { DEFAULTS } from "./config/option-defaults.js";
 import type { Sink } from "./pipeline/sink.js";
 import { createQueue } from "./spool/kinds.js";
 
@@ -82,7 +84,7 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
   const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters });
-  const toQueued = STORE_KINDS[o.store].queuedEvents(o);
+  const toQueued = queuedEventsOf(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;
 
