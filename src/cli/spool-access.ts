@@ -3,8 +3,8 @@ import type { DeadLetterStore } from "../spool/dead-letters.js";
 import { RedisConnection } from "../spool/redis/connection.js";
 import { RedisDeadLetters } from "../spool/redis/dead-letters.js";
 import { RedisSpoolInspector } from "../spool/redis/status.js";
-import { SqliteDeadLetters } from "../spool/sqlite-dead-letters.js";
-import { SqliteSpoolInspector } from "../spool/sqlite-status.js";
+import { SqliteDeadLetters } from "../spool/sqlite/dead-letters.js";
+import { SqliteSpoolInspector } from "../spool/sqlite/status.js";
 import type { SpoolInspector } from "../spool/status.js";
 import type { SpoolTarget } from "./spool-target.js";
 

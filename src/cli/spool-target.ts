@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { OptionError } from "../core/errors.js";
 import { readPublisherConfig } from "../config/ini.js";
-import { resolveOptions } from "../config/options.js";
-import { DEFAULTS } from "../config/defaults.js";
+import { resolveOptions } from "../config/resolve.js";
+import { DEFAULTS } from "../config/option-defaults.js";
 import { isRedisSpool, resolveRedisSpoolOptions } from "../config/redis-spool-options.js";
 import { resolveSpoolOptions } from "../config/spool-options.js";
 import type { EventsForwardOptions } from "../config/options.js";

@@ -5,7 +5,7 @@ import { resolveSpoolOptions } from "../../src/config/spool-options.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import type { EventQueue, QueuedEvent } from "../../src/pipeline/queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
-import { SpoolQueue } from "../../src/spool/sqlite-spool.js";
+import { SpoolQueue } from "../../src/spool/sqlite/spool.js";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { RedisSpoolQueue } from "../../src/spool/redis/spool.js";
 import { RedisServer } from "../helpers/redis-server.js";

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
-import { SqliteDeadLetters } from "../../src/spool/sqlite-dead-letters.js";
+import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
 import type { DeadLetterStore } from "../../src/spool/dead-letters.js";
 import { RedisConnection } from "../../src/spool/redis/connection.js";
 import { RedisDeadLetters } from "../../src/spool/redis/dead-letters.js";

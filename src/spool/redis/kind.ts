@@ -1,7 +1,6 @@
 import type { ResolvedOptions } from "../../config/options.js";
 import type { RateLimiter } from "../../pipeline/rate-limit.js";
-import type { MadeQueue } from "../kinds.js";
-import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
+import type { MadeQueue } from "../kind.js";
 import { RedisDeadLetters } from "./dead-letters.js";
 import { RedisRateWindow } from "./rate-window.js";
 import { spoolKeys } from "./scripts.js";
@@ -14,7 +13,8 @@ import { RedisDeliveryLog } from "./status.js";
  * dead letters, and what it records for `events-forward status`.
  */
 export function createRedisSpool(o: ResolvedOptions, limiter: RateLimiter): MadeQueue {
-  const options = o.spool as ResolvedRedisSpoolOptions;
+  const options = o.spool;
+  if (options?.kind !== "redis") throw new Error("spool/redis: the options name no Redis spool"); // QUEUE_KINDS never asks
   const queue = new RedisSpoolQueue(options, { publisher: o.publisher, logger: o.logger });
   const periodMs = o.timePeriod * 1000;
   const rateLimit = new RedisRateWindow(

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
+import { batchEnd } from "../../pipeline/batch-cut.js";
+import type { SpoolEvent } from "../spool-event.js";
 import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
@@ -25,8 +27,7 @@ const RETRY_MS = 250;
 /** Longest a command may go unanswered (the lease is given up locally long before Redis would). */
 const MAX_COMMAND_MS = 2_000;
 
-interface SpoolEvent extends QueuedEvent {
-  readonly seq: number;
+interface RedisSpoolEvent extends SpoolEvent {
   /** The history the sequence number belongs to (scripts.ts). */
   readonly epoch: string;
 }
@@ -161,20 +162,16 @@ export class RedisSpoolQueue implements EventQueue {
     if (!this.publishing) return [];
     const first = Number(reply[0]);
     const epoch = String(reply[3]);
-    const batch: SpoolEvent[] = [];
-    let bytes = 0;
+    const batch: RedisSpoolEvent[] = [];
     for (let i = 4; i < reply.length; i++) {
       const json = String(reply[i]);
-      const size = Buffer.byteLength(json);
-      bytes += size;
-      if (bytes > maxBytes && batch.length > 0) break;
-      batch.push({ json, bytes: size, seq: first + i - 4, epoch });
+      batch.push({ json, bytes: Buffer.byteLength(json), seq: first + i - 4, epoch });
     }
-    return batch;
+    return batch.slice(0, batchEnd(batch, 0, batch.length, maxBytes));
   }
 
   settle(batch: readonly QueuedEvent[]): Promise<void> {
-    const last = batch.at(-1) as SpoolEvent | undefined;
+    const last = batch.at(-1) as RedisSpoolEvent | undefined;
     // A batch of a history Redis lost: its numbers mean nothing in the new one.
     if (last === undefined || last.epoch !== this.epoch) return Promise.resolve();
     this.settledThrough = Math.max(this.settledThrough, last.seq);
@@ -197,8 +194,8 @@ export class RedisSpoolQueue implements EventQueue {
    * to move (onDrop and the log still report them).
    */
   keepDead(events: readonly QueuedEvent[], info: DropInfo): void {
-    const first = events[0] as Partial<SpoolEvent> | undefined;
-    const last = events.at(-1) as Partial<SpoolEvent> | undefined;
+    const first = events[0] as Partial<RedisSpoolEvent> | undefined;
+    const last = events.at(-1) as Partial<RedisSpoolEvent> | undefined;
     if (first?.seq === undefined || last?.seq === undefined || first.epoch !== this.epoch) return;
     this.deadPending.push({ epoch: this.epoch, from: first.seq, through: last.seq, info });
   }
