@@ -1,11 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { RedisSpoolQueue } from "../../src/spool/redis/spool.js";
 import { startAnswerLossProxy, type AnswerLossProxy } from "../helpers/answer-loss-proxy.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { waitFor } from "../helpers/wait.js";
+import { numbered as event, range, drain as drainBy } from "../helpers/numbered-events.js";
+
+/** 100 events a take. */
+const drain = (queue: RedisSpoolQueue, count: number) => drainBy(queue, count, 10_000, 100);
 
 // The Redis spool's history across what Redis can lose (a restart without its data) and across
 // answers the network loses: nothing appended afterwards is trimmed, no group goes in twice.
@@ -39,27 +42,6 @@ function spool(url: string, options: object = {}, publisher = true) {
   );
   open.push(queue);
   return { queue, logger };
-}
-
-const event = (n: number): QueuedEvent => {
-  const json = JSON.stringify({ n });
-  return { json, bytes: Buffer.byteLength(json) };
-};
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-
-/** Takes and settles until `count` events came out; returns their n, in order. */
-async function drain(queue: RedisSpoolQueue, count: number, timeoutMs = 10_000): Promise<number[]> {
-  const seen: number[] = [];
-  await waitFor(
-    async () => {
-      const batch = await queue.take(100, Number.POSITIVE_INFINITY);
-      seen.push(...batch.map((e) => (JSON.parse(e.json) as { n: number }).n));
-      await queue.settle(batch);
-      return seen.length >= count;
-    },
-    { timeoutMs, intervalMs: 5, what: `${count} events out of the spool` },
-  );
-  return seen;
 }
 
 describe("the Redis spool's history", () => {
@@ -117,7 +99,7 @@ describe("the Redis spool's history", () => {
     const { queue: writer } = spool(`redis://${lossy.address}`, { leaseMs: 60_000, pollMs: 60_000 }, false);
     writer.push(event(-1));
     await writer.commit();
-    lossy.loseAnswerTo('{"n":0}', async () => {
+    lossy.loseAnswerTo('{"n":0,', async () => {
       await waitFor(async () => (await redis.cli("LLEN", "{history}:events")) === "11", { what: "the group applied" });
       await redis.cli("CONFIG", "SET", "maxmemory", "1");
     });
@@ -145,7 +127,7 @@ describe("the Redis spool's history", () => {
     const { queue: writer } = spool(`redis://${lossy.address}`, { leaseMs: 500, pollMs: 500 }, false);
     writer.push(event(-1));
     await writer.commit();
-    lossy.loseAnswerTo('{"n":0}', async () => {
+    lossy.loseAnswerTo('{"n":0,', async () => {
       await waitFor(async () => (await redis.cli("LLEN", "{history}:events")) === "4", { what: "the group applied" });
       lossy.stall();
     });
