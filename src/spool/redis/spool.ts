@@ -3,13 +3,13 @@ import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
 import { batchEnd } from "../../pipeline/batch-cut.js";
-import type { SpoolEvent } from "../spool-event.js";
 import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
 import { spoolKeys, type SpoolKeys } from "./scripts.js";
-import { reasonKind, type DropInfo } from "../dead-letters.js";
-import { deadLetterKeys, type DeadLetterKeys } from "./dead-letter-scripts.js";
+import type { DropInfo } from "../dead-letters.js";
+import { deadLetterKeys } from "./dead-letter-scripts.js";
+import { OutboxHistory, type RedisSpoolEvent } from "./history.js";
 
 /** A group this large goes at once, without waiting for groupCommitMs. */
 const FULL_GROUP = 1_000;
@@ -26,19 +26,6 @@ const WRITER_TTL_MS = 86_400_000;
 const RETRY_MS = 250;
 /** Longest a command may go unanswered (the lease is given up locally long before Redis would). */
 const MAX_COMMAND_MS = 2_000;
-
-interface RedisSpoolEvent extends SpoolEvent {
-  /** The history the sequence number belongs to (scripts.ts). */
-  readonly epoch: string;
-}
-
-/** Events the forwarder gave up on, to move into the dead letters with the acknowledgement that removes them. */
-interface PendingDead {
-  epoch: string;
-  from: number;
-  through: number;
-  info: DropInfo;
-}
 
 /** A group on its way to Redis: sent again with the same id until an answer about it arrives. */
 interface SendingGroup {
@@ -85,12 +72,8 @@ export class RedisSpoolQueue implements EventQueue {
   /** Events in Redis not yet settled by this process (every process's), as of the last answer. */
   private stored = 0;
   private committed = 0;
-  /** The sequence number of the last event this process settled, and the one Redis has removed through. */
-  private settledThrough = -1;
-  private ackedThrough = -1;
-  /** The epoch of Redis's history these numbers belong to ("" until the first answer), and the highest head seen in it. */
-  private epoch = "";
-  private seenHead = 0;
+  /** Where this process stands in the outbox's history: what it settled, what Redis removed, what to move into the dead letters. */
+  private readonly history: OutboxHistory;
   /** Redis refused a write or did not answer, and has not taken one since: one log per episode. */
   private failing = false;
   /** The failure was Redis's answer (out of memory...), not a missing answer. */
@@ -98,10 +81,6 @@ export class RedisSpoolQueue implements EventQueue {
   private problem = "";
   private wake: (() => void) | undefined;
   private closed = false;
-  private readonly deadKeys: DeadLetterKeys;
-  /** Dropped batches, in order, not yet moved into the dead letters: no acknowledgement passes the first. */
-  private deadPending: PendingDead[] = [];
-  private evictionReported = false;
 
   constructor(
     private readonly options: ResolvedRedisSpoolOptions,
@@ -110,9 +89,16 @@ export class RedisSpoolQueue implements EventQueue {
   ) {
     this.name = `${options.where} (key ${options.key})`;
     this.keys = spoolKeys(options.key);
-    this.deadKeys = deadLetterKeys(options.key);
     this.writerKey = this.keys.writer(randomUUID());
     this.connection = connection ?? new RedisConnection(options.url, Math.min(options.leaseMs, MAX_COMMAND_MS));
+    this.history = new OutboxHistory(
+      this.connection,
+      this.keys,
+      deadLetterKeys(options.key),
+      options.maxDeadLetters,
+      settings.logger,
+      this.name,
+    );
     if (settings.publisher) this.lease = new RedisLease(this.connection, this.keys, options.leaseMs);
     void this.beat();
   }
@@ -172,15 +158,13 @@ export class RedisSpoolQueue implements EventQueue {
 
   settle(batch: readonly QueuedEvent[]): Promise<void> {
     const last = batch.at(-1) as RedisSpoolEvent | undefined;
-    // A batch of a history Redis lost: its numbers mean nothing in the new one.
-    if (last === undefined || last.epoch !== this.epoch) return Promise.resolve();
-    this.settledThrough = Math.max(this.settledThrough, last.seq);
+    if (last === undefined || !this.history.settle(last)) return Promise.resolve();
     this.stored = Math.max(0, this.stored - batch.length);
     // Removed from Redis by the next take (one round trip for both), or by this timer if none comes.
     if (this.ackTimer === undefined && !this.closed) {
       this.ackTimer = setTimeout(() => {
         this.ackTimer = undefined;
-        if (this.ackedThrough < this.settledThrough) this.front(0).catch((error: unknown) => this.failed(error));
+        if (this.history.unacknowledged) this.front(0).catch((error: unknown) => this.failed(error));
       }, this.options.groupCommitMs);
       this.ackTimer.unref();
     }
@@ -194,10 +178,7 @@ export class RedisSpoolQueue implements EventQueue {
    * to move (onDrop and the log still report them).
    */
   keepDead(events: readonly QueuedEvent[], info: DropInfo): void {
-    const first = events[0] as Partial<RedisSpoolEvent> | undefined;
-    const last = events.at(-1) as Partial<RedisSpoolEvent> | undefined;
-    if (first?.seq === undefined || last?.seq === undefined || first.epoch !== this.epoch) return;
-    this.deadPending.push({ epoch: this.epoch, from: first.seq, through: last.seq, info });
+    this.history.keepDead(events, info);
   }
 
   /** Sends every buffered group to Redis; stops at the first that fails (it is retried, the events stay in memory). */
@@ -225,7 +206,7 @@ export class RedisSpoolQueue implements EventQueue {
     await this.commit();
     clearTimeout(this.commitTimer);
     // Acknowledge before releasing (same connection, in this order): the next holder must not resend.
-    const ack = this.ackedThrough < this.settledThrough ? this.front(0) : Promise.resolve();
+    const ack = this.history.unacknowledged ? this.front(0) : Promise.resolve();
     const release = this.lease?.release();
     await ack.catch(() => {});
     await release?.catch((error: unknown) =>
@@ -268,10 +249,10 @@ export class RedisSpoolQueue implements EventQueue {
       const reply = (await this.connection.run(
         "append",
         [this.keys.events, this.writerKey, this.keys.base, this.keys.epoch],
-        [this.options.maxEvents, id, WRITER_TTL_MS, ...this.historyArgs(), ...events.map((e) => e.json)],
+        [this.options.maxEvents, id, WRITER_TTL_MS, ...this.history.args(), ...events.map((e) => e.json)],
       )) as unknown[];
       appended = Number(reply[0]);
-      this.observe(String(reply[3]), Number(reply[2]), Number(reply[1]));
+      this.stored = this.history.observe(String(reply[3]), Number(reply[2]), Number(reply[1]));
     } catch (error) {
       this.failed(error);
       if (!(error instanceof RedisRefusal)) sending.unanswered = true;
@@ -299,92 +280,21 @@ export class RedisSpoolQueue implements EventQueue {
     return false;
   }
 
-  /** Removes what was settled; reads `count` events after it. */
+  /** Removes what was settled (moving dropped batches into the dead letters first); reads `count` events after it. */
   private async front(count: number): Promise<unknown> {
-    await this.moveDead();
-    // Never past a dropped batch not yet in the dead letters: that would remove it unkept.
-    const pending = this.deadPending[0];
-    const through = pending === undefined ? this.settledThrough : Math.min(this.settledThrough, pending.from - 1);
-    const epoch = this.epoch;
+    await this.history.moveDead();
+    const through = this.history.ackThrough();
+    const epoch = this.history.epoch;
     const reply = (await this.connection.run(
       "front",
       [this.keys.events, this.keys.base, this.keys.epoch],
-      [through, through + 1, count, ...this.historyArgs()],
+      [through, this.history.settledThrough + 1, count, ...this.history.args()],
     )) as unknown[];
     const now = String(reply[3]);
     // Only in the same history did this acknowledgement remove anything.
-    if (now === epoch) this.ackedThrough = Math.max(this.ackedThrough, through);
-    this.observe(now, Number(reply[2]), Number(reply[1]));
+    if (now === epoch) this.history.acked(now, through);
+    this.stored = this.history.observe(now, Number(reply[2]), Number(reply[1]));
     return reply;
-  }
-
-  /** Moves the settled dropped batches into the dead letters, in order; throws when Redis does not. */
-  private async moveDead(): Promise<void> {
-    for (;;) {
-      const dead = this.deadPending[0];
-      if (dead === undefined || dead.through > this.settledThrough) return;
-      const { answer, status, attempts } = dead.info;
-      const reply = (await this.connection.run(
-        "keepDead",
-        [
-          this.keys.events,
-          this.keys.base,
-          this.keys.epoch,
-          this.deadKeys.dead,
-          this.deadKeys.ids,
-          this.deadKeys.next,
-          this.deadKeys.reasons,
-        ],
-        [
-          dead.epoch,
-          dead.from,
-          dead.through,
-          reasonKind(dead.info),
-          status ?? "",
-          answer.slice(0, 2_000),
-          attempts ?? 1,
-          this.options.maxDeadLetters,
-          this.deadKeys.reasonPrefix,
-        ],
-      )) as number[];
-      if (this.deadPending[0] === dead) this.deadPending.shift();
-      if (Number(reply[0]) >= 0 && dead.epoch === this.epoch)
-        this.ackedThrough = Math.max(this.ackedThrough, dead.through);
-      if (Number(reply[1]) > 0 && !this.evictionReported) {
-        this.evictionReported = true;
-        this.settings.logger.warn(
-          `spool ${this.name} holds more than ${this.options.maxDeadLetters} dead letters (spool.maxDeadLetters): the oldest are deleted to make room (reported once)`,
-        );
-      }
-    }
-  }
-
-  /** What every read and append says of the history this process knows: its epoch, a new one should there be none, the head seen. */
-  private historyArgs(): [string, string, number] {
-    return [this.epoch, randomUUID(), this.seenHead];
-  }
-
-  /** An answer from Redis: in a new history (Redis lost data), start over from its base. */
-  private observe(epoch: string, base: number, length: number): void {
-    if (epoch !== this.epoch) {
-      if (this.epoch !== "")
-        this.settings.logger.warn(
-          `spool ${this.name}: Redis lost the history this process knew (restarted without its data, flushed, failed over to a replica that lagged, or lost its last appends): starting over from what it holds now; what it lost cannot be recovered, what is appended from now on is kept`,
-        );
-      this.epoch = epoch;
-      // Dropped batches of the lost history went with it.
-      this.deadPending = this.deadPending.filter((dead) => dead.epoch === epoch);
-      this.settledThrough = base - 1;
-      this.ackedThrough = base - 1;
-      this.seenHead = 0;
-    }
-    this.seenHead = Math.max(this.seenHead, base + length);
-    this.noteLength(length, base);
-  }
-
-  /** The list holds `length` events from sequence number `base`; some of them this process already settled. */
-  private noteLength(length: number, base: number): void {
-    this.stored = Math.max(0, length - Math.max(0, this.settledThrough + 1 - base));
   }
 
   /** The heartbeat: renew or take the lease, remove what was settled, see what others wrote. */
