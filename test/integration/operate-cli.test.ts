@@ -252,5 +252,26 @@ describe("events-forward dead-letters and status: what they refuse", { timeout: 
         `events-forward option --key: there is no spool with key no-such-key at redis://127.0.0.1:${redis.port}`,
       ),
     });
+    // A password in the URL never shows, whatever the command says.
+    const guarded = await RedisServer.start({ password: "cli-s3cret-pw" });
+    try {
+      const denied = await cli("status", "--spool", `redis://:wrong-pw@127.0.0.1:${guarded.port}`).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(denied).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(`cannot read redis://127.0.0.1:${guarded.port}`),
+      });
+      const typo = await cli("dead-letters", "list", "--spool", guarded.url, "--key", "nope").catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(typo).toMatchObject({ code: 2 });
+      const said = [denied, typo].map(
+        (e) => `${(e as { stderr: string }).stderr}${(e as { stdout?: string }).stdout ?? ""}`,
+      );
+      expect(said.join("\n")).not.toMatch(/wrong-pw|cli-s3cret-pw/);
+    } finally {
+      await guarded.dispose();
+    }
   });
 });
