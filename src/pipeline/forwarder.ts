@@ -54,6 +54,11 @@ export interface ForwarderStats extends QueueStats {
   requests: number;
   /** Requests that did not succeed. */
   failedRequests: number;
+  /**
+   * While the store does not take a batch and the forwarder holds it (an unreachable store, a 502
+   * to 504, a refused token or a missing table): the answer, e.g. "HTTP 401". Absent otherwise.
+   */
+  holding?: string;
   /** Events per second the rate limit lets through: batchLimit (or the store's lower row limit) × maxRate / timePeriod. */
   capacityPerSecond: number;
 }
@@ -123,6 +128,7 @@ export class Forwarder {
       rateLimit: this.rateLimit,
       stopping: this.stopping.signal,
       observer: this.observer,
+      waiting: () => this.queue.size,
     });
     this.delivery = new BatchDelivery({
       settings: this.settings,
@@ -170,6 +176,7 @@ export class Forwarder {
       failedRequests,
       ...capacity,
       ...this.queue.stats(),
+      ...(this.counters.holding === undefined ? {} : { holding: this.counters.holding.answer }),
     };
   }
 
