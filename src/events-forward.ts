@@ -9,7 +9,7 @@ import { ChannelPublisher } from "./observe/channels.js";
 import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import { resolveOptions, type EventsForwardOptions } from "./config/options.js";
-import { installShutdownSignals } from "./core/shutdown-signals.js";
+import { registerEnding } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
 import { createSink, STORE_KINDS } from "./stores/table.js";
 import { DEFAULTS, LIMITS } from "./config/defaults.js";
@@ -105,15 +105,14 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     closing ??= shutDown(timeoutMs);
     return closing;
   };
-  const removeSignalHandlers =
-    o.shutdownSignals.length === 0
-      ? () => {}
-      : installShutdownSignals(
-          o.shutdownSignals,
-          () => close({ timeoutMs: o.shutdownTimeoutMs }),
-          o.logger,
-          o.shutdownTimeoutMs + LIMITS.signalGraceMs,
-        );
+  // Signals (option shutdownSignals) and the loop emptying with events queued drain before the end.
+  const removeSignalHandlers = registerEnding({
+    signals: o.shutdownSignals,
+    waiting: () => forwarder.stats().queued,
+    close: () => close({ timeoutMs: o.shutdownTimeoutMs }),
+    logger: o.logger,
+    keepAliveMs: o.shutdownTimeoutMs + LIMITS.signalGraceMs,
+  });
   return Object.assign(middleware, {
     put: (event: EventInput | object | string) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),

@@ -85,7 +85,7 @@ export interface EventsForwardOptions {
   maxQueueBytes?: number;
   /** Send the token over plain http to a host that is not loopback (refused by default). */
   allowInsecureHttp?: boolean;
-  /** Close (drain) on these signals, then let the process end; `true`: SIGTERM and SIGINT. */
+  /** Close (drain) on these signals, then let the process end; `true` (the default): SIGTERM and SIGINT; `false`: none. */
   shutdownSignals?: boolean | NodeJS.Signals[];
   /** How long the drain on a shutdown signal may take. */
   shutdownTimeoutMs?: number;
