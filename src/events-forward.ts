@@ -79,8 +79,29 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
       o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
   };
 
+  /**
+   * Closes within the deadline plus LIMITS.closeMarginMs, whatever stalls: past it, returns what
+   * is known and lets the closing finish in the background (a durable queue keeps the batch in
+   * flight; the next publisher sends it again, with the same ids).
+   */
+  const shutDown = (timeoutMs: number): Promise<CloseResult> => {
+    const finished = closeParts(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    // Not unref'd: whoever awaits close() expects it to settle.
+    const late = new Promise<CloseResult>((resolve) => {
+      timer = setTimeout(() => {
+        o.logger.warn(
+          `close() passed its ${timeoutMs} ms deadline waiting for ${queue.durable ? "the spool" : "the queue"}; it returns now and finishes closing in the background${queue.durable ? " (what was in flight stays in the spool, to be sent again with the same ids)" : ""}`,
+        );
+        resolve(forwarder.resultNow());
+      }, timeoutMs + LIMITS.closeMarginMs);
+    });
+    finished.catch((error: unknown) => o.logger.error(`closing failed: ${(error as Error).message}`));
+    return Promise.race([finished, late]).finally(() => clearTimeout(timer));
+  };
+
   /** Stop sending (draining within the deadline), then close what was made here, in order. */
-  const shutDown = async (timeoutMs: number): Promise<CloseResult> => {
+  const closeParts = async (timeoutMs: number): Promise<CloseResult> => {
     await forwarder.stop(timeoutMs);
     const result = forwarder.closeResult(await queue.close());
     await deadLetters?.close();

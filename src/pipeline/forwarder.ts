@@ -219,6 +219,13 @@ export class Forwarder {
     return { ...result, spooled: left };
   }
 
+  /** What close() can tell when the queue did not close in time: nothing settled since counts as undelivered. */
+  resultNow(): CloseResult {
+    const left = this.queue.size;
+    const result: CloseResult = { delivered: this.counters.sent, undelivered: this.counters.dropped + left };
+    return this.queue.durable ? { ...result, spooled: left } : result;
+  }
+
   private async drainAndStop(timeoutMs: number): Promise<void> {
     // Not unref'd: whoever awaits close() expects it to settle, so the deadline keeps the process
     // alive until then (an unref'd one let `await events.close()` end a script with exit code 13).
