@@ -103,6 +103,11 @@ export class DatasetteServer {
     return `${this.url}/${this.database}/${encodeURIComponent(table)}/-/insert`;
   }
 
+  /** The server's process id (0 while stopped): to stall it with SIGSTOP, say. */
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
   get running(): boolean {
     return this.child !== undefined;
   }

@@ -1,10 +1,12 @@
 import Database from "better-sqlite3";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { startUntilReady, type ReadyChild } from "../helpers/child.js";
 import { useDatasette } from "../helpers/servers.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
+import { waitFor } from "../helpers/wait.js";
 
 // README's Express quick start (test/fixtures/quickstart-app.ts) with its default options, ended
 // right after its last response in each way a process ends that leaves time to drain. 200
@@ -73,6 +75,12 @@ const stores: Record<string, () => Store> = {
 
 let tables = 0;
 
+/** Whether a process has a handler for a signal number (the SigCgt mask of /proc/PID/status). */
+function catches(pid: number, signal: number): boolean {
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]!;
+  return (BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n ? true : false;
+}
+
 describe.each(Object.keys(stores))(
   "README's Express quick start with %s, ended right after its last request",
   (kind) => {
@@ -90,11 +98,14 @@ describe.each(Object.keys(stores))(
     it.each([
       ["SIGTERM", 143],
       ["SIGINT", 130],
-    ] as const)("%s: every event is stored, then the process dies of the signal (exit status %i)", async (signal, _status) => {
-      const { ended, count } = await run({}, (child) => void child.process.kill(signal));
-      expect({ code: ended.code, signal: ended.signal }).toEqual({ code: null, signal });
-      expect(count).toEqual({ rows: 2 * REQUESTS, ids: 2 * REQUESTS });
-    });
+    ] as const)(
+      "%s: every event is stored, then the process dies of the signal (exit status %i)",
+      async (signal, _status) => {
+        const { ended, count } = await run({}, (child) => void child.process.kill(signal));
+        expect({ code: ended.code, signal: ended.signal }).toEqual({ code: null, signal });
+        expect(count).toEqual({ rows: 2 * REQUESTS, ids: 2 * REQUESTS });
+      },
+    );
 
     it("the app's own graceful shutdown (SIGTERM closes its server): every event is stored, the app exits as it would (0)", async () => {
       const { ended, count } = await run({ OWN_HANDLER: "1" }, (child) => void child.process.kill("SIGTERM"));
@@ -112,3 +123,25 @@ describe.each(Object.keys(stores))(
     });
   },
 );
+
+describe("README's Express quick start with Datasette, stalled while the app drains", () => {
+  it("a second SIGTERM during the drain ends the process at once", async () => {
+    app = await startUntilReady(APP, { STORE_URL: t.ds.createUrl, STORE_TOKEN: t.ds.rootToken, TABLE: "stalled" });
+    await load(Number(app.detail));
+    const pid = t.ds.pid;
+    process.kill(pid, "SIGSTOP"); // the drain's requests now wait for an answer that does not come
+    try {
+      app.process.kill("SIGTERM");
+      // Once the first signal is handled, the child no longer catches SIGTERM (Linux shows it in
+      // /proc): the drain is under way, and the second signal takes its default effect.
+      await waitFor(() => !catches(app!.process.pid!, 15), { what: "the child to stop catching SIGTERM" });
+      app.process.kill("SIGTERM");
+      const ended = await app.exit;
+      expect({ code: ended.code, signal: ended.signal }).toEqual({ code: null, signal: "SIGTERM" });
+      // Ended before the drain's deadline: nothing was reported as dropped.
+      expect(ended.stderr).not.toMatch(/dropped/);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+  });
+});
