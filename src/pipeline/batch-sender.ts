@@ -39,8 +39,11 @@ export const STOPPED_REASON = "the forwarder closed before they were delivered (
  */
 export class BatchSender {
   private failing = false;
-  /** The answer the current holding episode warned about. */
+  /** The answer the forwarder holds a batch for now (stats().holding), if it does. */
   private heldFor: string | undefined;
+  /** The current episode of failures (until a success) has warned that it holds events. */
+  private holdWarned = false;
+  private holdingSince = 0;
   private urgentCount = 0;
   private wakeRateWait: (() => void) | undefined;
 
@@ -78,6 +81,7 @@ export class BatchSender {
       if (result.ok) {
         if (this.failing) settings.logger.warn(`${sink.description} accepts events again`);
         this.failing = false;
+        this.holdWarned = false;
         this.hold(undefined);
         return result;
       }
@@ -125,19 +129,28 @@ export class BatchSender {
     }
   }
 
-  /** Enters (or leaves, with undefined) a holding episode: one warning per episode and answer. */
+  /**
+   * Holds for `failure`'s answer, or holds no more (undefined): observers hear each change, the
+   * log one warning per episode of failures (a store that flaps between 502 and a refused
+   * connection warns once), and "accepts events again" at its end.
+   */
   private hold(failure: Failure | undefined): void {
     const answer = failure === undefined ? undefined : answerOf(failure);
     if (answer === this.heldFor) return;
+    const since = this.heldFor === undefined ? Date.now() : undefined;
     this.heldFor = answer;
     if (failure === undefined) {
       this.parts.observer.onHolding?.(undefined);
       return;
     }
-    this.parts.settings.logger.warn(
-      `${this.parts.sink.description}: ${failure.reason}; holding ${this.parts.waiting()} event(s), retrying with backoff until it takes them`,
-    );
-    this.parts.observer.onHolding?.({ answer: answer!, reason: failure.reason, since: Date.now() });
+    if (!this.holdWarned) {
+      this.holdWarned = true;
+      this.parts.settings.logger.warn(
+        `${this.parts.sink.description}: ${failure.reason}; holding ${this.parts.waiting()} event(s), retrying with backoff until it takes them`,
+      );
+    }
+    this.holdingSince = since ?? this.holdingSince;
+    this.parts.observer.onHolding?.({ answer: answer!, reason: failure.reason, since: this.holdingSince });
   }
 
   /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */
