@@ -145,12 +145,14 @@ describe("a store down behind a proxy", () => {
     await proxy.start();
     onCleanup(() => proxy.stop());
     let down = true;
+    const logger = recordingLogger();
     proxy.behave = (_, i) =>
       down ? { status: i < 6 ? 502 : 504, body: "<html>bad gateway</html>" } : { accept: true };
     const events = forwarder({
       apiUrl: proxy.url(`/${t.ds.database}/-/create`),
       apiToken: t.ds.rootToken,
       table: "proxied_events",
+      logger,
       batchLimit: 50,
       maxAttempts: 2,
       backoffBaseMs: 10,
@@ -165,5 +167,10 @@ describe("a store down behind a proxy", () => {
     expect(numbers(rows)).toEqual(range(400));
     expect(new Set(rows.map((row) => row.id)).size).toBe(400);
     expect(events.stats()).toMatchObject({ sent: 400, dropped: 0 });
+    // One episode, one warning, whatever the proxy answered meanwhile; one line at the end.
+    expect(logger.messages.filter((m) => m.includes("holding"))).toEqual([
+      expect.stringMatching(/^warn: .*HTTP 502.*holding 400 event\(s\)/),
+    ]);
+    expect(logger.messages.filter((m) => m.includes("accepts events again"))).toHaveLength(1);
   });
 });
