@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { Forwarder } from "../../src/pipeline/forwarder.js";
+import { EventQueueFullError } from "../../src/index.js";
 import { silentLogger } from "../../src/core/log.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
@@ -65,6 +66,19 @@ describe("what is retried", () => {
       expect(logged(h, /accepts events again/, "warn")).toHaveLength(1);
     },
   );
+
+  test("while a 401 holds the batch, the queue bound still applies: a full queue refuses put(), counted, nothing dropped", async () => {
+    let open = false;
+    t.store.behave = () => (open ? { accept: true } : { status: 401 });
+    const h = t.forward({ maxQueueSize: 3, batchLimit: 2 });
+    putAll(["a", "b", "c"]);
+    await waitFor(() => h.events.stats().holding === "HTTP 401", { what: "the batch held" });
+    expect(() => h.events.put({ event: "d" })).toThrow(EventQueueFullError);
+    expect(h.events.stats()).toMatchObject({ overflowed: 1, dropped: 0, queued: 3 });
+    open = true;
+    await h.events.flush();
+    expect(t.store.events()).toEqual(["a", "b", "c"]);
+  });
 
   test("without onDrop, a drop is logged once and nothing else is", async () => {
     t.store.behave = () => ({ status: 501 });
