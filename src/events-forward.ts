@@ -61,7 +61,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
-  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters });
+  const check = STORE_KINDS[o.store].rowCheck(o);
+  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters, check });
   const toQueued = STORE_KINDS[o.store].queuedEvents(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;

@@ -37,6 +37,8 @@ export interface ForwarderParts {
   deadLetters?: DeadLetterSink;
   /** Who else hears what happens (metrics, a debug log); stats() has its own counters. */
   observers?: readonly ForwarderObserver[];
+  /** What an event's text must be before it joins a body (see BatchDelivery); the store kind's rowCheck. */
+  check?: (json: string) => string | undefined;
 }
 
 export interface ForwarderStats extends QueueStats {
@@ -131,6 +133,7 @@ export class Forwarder {
       rowLimit: this.rowLimit,
       observer: this.observer,
       deadLetters: parts.deadLetters,
+      check: parts.check,
     });
     this.queue.onAvailable(() => this.schedule());
   }

@@ -1,3 +1,4 @@
+import { jsonObjectCheck } from "../../row/row-check.js";
 import { LIMITS, SINK_DEFAULTS } from "../../config/defaults.js";
 import { serializedEvents } from "../../row/queued.js";
 import type { StoreKind } from "../kind.js";
@@ -10,6 +11,7 @@ export const collectorStore: StoreKind = {
   defaults: SINK_DEFAULTS.collector,
   maxBatchLimit: LIMITS.maxCollectorBatch,
   serializer: (o) => (o.collector!.version === "1" ? serializeV1Event : serializeV2Event),
+  rowCheck: () => jsonObjectCheck,
   queuedEvents: (o) => serializedEvents(o.serializer ?? collectorStore.serializer(o)),
   sink: (o, dispatcher) => collectorSink({ collector: o.collector!, requestTimeoutMs: o.requestTimeoutMs, dispatcher }),
   iniKeys: Object.fromEntries(Object.entries(COLLECTOR_CONFIG_KEYS).map(([key, field]) => [key, `collector.${field}`])),

@@ -1,6 +1,7 @@
 import { LIMITS, SINK_DEFAULTS } from "../../config/defaults.js";
 import { datasetteRowSerializer } from "../../row/datasette-row.js";
 import { datasetteRowEvents, serializedEvents } from "../../row/queued.js";
+import { datasetteRowCheck, jsonObjectCheck } from "../../row/row-check.js";
 import type { StoreKind } from "../kind.js";
 import { datasetteSink } from "./sink.js";
 
@@ -9,6 +10,8 @@ export const datasetteStore: StoreKind = {
   defaults: SINK_DEFAULTS.datasette,
   maxBatchLimit: LIMITS.maxBatchRows,
   serializer: (o) => datasetteRowSerializer(o.instance),
+  // A serializer of the app's own may write other columns; Datasette checks them.
+  rowCheck: (o) => (o.serializer === undefined ? datasetteRowCheck : jsonObjectCheck),
   queuedEvents: (o) => (o.serializer === undefined ? datasetteRowEvents(o.instance) : serializedEvents(o.serializer)),
   sink: (o, dispatcher) =>
     datasetteSink({
