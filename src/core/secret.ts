@@ -20,12 +20,31 @@ export function resolveSecret(option: string, value: unknown, env: NodeJS.Proces
 
 /**
  * Removes secrets from text that came from elsewhere (a store's error page may echo the request's
- * headers), before it reaches a log, an error or onDrop.
+ * headers), before it reaches a log, an error or onDrop: each secret as it is, URL-encoded (in
+ * either case of hex digit) and JSON-escaped. Run it on the whole text before anything cuts it,
+ * or a cut can keep the first characters of a secret.
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join("[redacted]");
+    if (secret.length === 0) continue;
+    for (const form of secretForms(secret)) {
+      if (out.includes(form)) out = out.split(form).join("[redacted]");
+    }
+    const encoded = encodeURIComponent(secret);
+    // A percent-encoding's hex digits may come in lower case: matched whatever their case.
+    if (encoded !== secret && out.toLowerCase().includes(encoded.toLowerCase()))
+      out = out.replace(new RegExp(escapeRegExp(encoded), "gi"), "[redacted]");
   }
   return out;
+}
+
+/** The secret, and how a page can echo it: JSON-escaped (with or without `\/`) and URL-encoded. */
+function secretForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  return [...new Set([secret, json, json.replace(/\//g, "\\/"), encodeURIComponent(secret)])];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
