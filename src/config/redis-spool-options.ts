@@ -35,11 +35,36 @@ export interface ResolvedRedisSpoolOptions {
 export const REDIS_KEY_DEFAULT = "events-forward";
 const KEYS = new Set(["url", "key", "groupCommitMs", "maxEvents", "leaseMs", "pollMs"]);
 
-/** A spool given as a redis:// or rediss:// URL, or as an object with a `url` (a path means SQLite). */
+/**
+ * A spool given as a URL (a redis:// or rediss:// one, or what looks like a mistyped one), or as an
+ * object with a `url`; anything else is a SQLite file's path.
+ */
 export function isRedisSpool(value: unknown): boolean {
-  if (typeof value === "string") return /^rediss?:\/\//i.test(value);
+  if (typeof value === "string") return looksLikeUrl(value);
   return value !== null && typeof value === "object" && "url" in value;
 }
+
+/**
+ * Does this text look like a URL rather than a file path: a scheme (`redis:`, `http:`), a scheme
+ * missing its colon (`rediss//`), an `@` before a host and port or after a password (`user:pw@host`), with no `/` before it, or a URL
+ * with spaces around it? Such a text is never taken for a file: a typo in a Redis URL would
+ * otherwise create a SQLite file named with its password. A Windows drive (`C:\`) is a path.
+ */
+export function looksLikeUrl(text: string): boolean {
+  const trimmed = text.trim();
+  if (/^[a-z]:[\\/]/i.test(trimmed)) return false;
+  return (
+    /^[a-z][a-z0-9+.-]*:/i.test(trimmed) ||
+    /^[a-z][a-z0-9+.-]*\/\//i.test(trimmed) ||
+    /^[^/\\]*@[\w.-]+:\d+(\/\d*)?$/.test(trimmed) || // user@host:6379
+    /^[^/\\]*:[^/\\]*@[\w.-]+$/.test(trimmed) // user:password@host
+  );
+}
+
+/** Never repeats the value: it may hold a password. */
+const NOT_A_REDIS_URL =
+  "looks like a URL but is not a valid redis:// or rediss:// URL (expected redis://[user:password@]host:port/db " +
+  "or rediss://..., with no spaces around it); a SQLite spool is a file path";
 
 export function resolveRedisSpoolOptions(
   value: unknown,
@@ -68,14 +93,13 @@ export function resolveRedisSpoolOptions(
 
 /** redis://host:port/db from a URL; an OptionError that never repeats the URL (it may hold a password). */
 export function redisWhere(url: string): string {
+  // new URL() forgives spaces around it and a missing `//`: a typo there is refused, not guessed.
+  if (!/^rediss?:\/\/\S+$/i.test(url)) throw new OptionError("spool.url", NOT_A_REDIS_URL);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new OptionError(
-      "spool.url",
-      "is not a valid URL (expected redis://[user:password@]host:port/db or rediss://...)",
-    );
+    throw new OptionError("spool.url", NOT_A_REDIS_URL);
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
     throw new OptionError("spool.url", `must start with redis:// or rediss://, not ${parsed.protocol}//`);
