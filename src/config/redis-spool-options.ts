@@ -63,8 +63,8 @@ export function looksLikeUrl(text: string): boolean {
 
 /** Never repeats the value: it may hold a password. */
 const NOT_A_REDIS_URL =
-  "looks like a URL but is not a valid redis:// or rediss:// URL (expected redis://[user:password@]host:port/db " +
-  "or rediss://..., with no spaces around it); a SQLite spool is a file path";
+  "must start with redis:// or rediss:// (redis://[user:password@]host:port/db, no spaces around it): " +
+  "this looks like a mistyped URL, and a SQLite spool is a file path";
 
 export function resolveRedisSpoolOptions(
   value: unknown,
