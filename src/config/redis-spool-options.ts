@@ -99,7 +99,10 @@ export function redisWhere(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new OptionError("spool.url", NOT_A_REDIS_URL);
+    throw new OptionError(
+      "spool.url",
+      "is not a valid URL (expected redis://[user:password@]host:port/db or rediss://...)",
+    );
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
     throw new OptionError("spool.url", `must start with redis:// or rediss://, not ${parsed.protocol}//`);
