@@ -30,6 +30,7 @@ export async function deadLettersCommand(
     Number.MAX_SAFE_INTEGER,
     { warn() {}, error() {} },
     "--spool",
+    true, // the operator names the file: a link is theirs
   );
   try {
     if (args.action === "list") return await list(store, filter, args.json, out);

@@ -24,6 +24,7 @@ export const DEFAULTS = {
   shutdownTimeoutMs: 5_000,
   requestEvents: true,
   allowInsecureHttp: false,
+  allowSymlinks: false,
   expressDictionaryMode: true,
   database: "./events.db",
 } as const;

@@ -85,6 +85,8 @@ export interface EventsForwardOptions {
   maxQueueBytes?: number;
   /** Send the token over plain http to a host that is not loopback (refused by default). */
   allowInsecureHttp?: boolean;
+  /** Open the spool, dead-letter or embedded-store file through a symbolic link (refused by default). */
+  allowSymlinks?: boolean;
   /** Close (drain) on these signals, then let the process end; `true`: SIGTERM and SIGINT. */
   shutdownSignals?: boolean | NodeJS.Signals[];
   /** How long the drain on a shutdown signal may take. */
@@ -168,6 +170,7 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "logger",
   "maxQueueBytes",
   "allowInsecureHttp",
+  "allowSymlinks",
   "shutdownSignals",
   "shutdownTimeoutMs",
   "captureHeaders",

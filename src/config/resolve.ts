@@ -95,6 +95,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     maxQueueSize: read.int("maxQueueSize", 1, 100_000_000),
     maxQueueBytes: read.int("maxQueueBytes", maxEventSize, Number.MAX_SAFE_INTEGER),
     allowInsecureHttp,
+    allowSymlinks: read.bool("allowSymlinks"),
     shutdownSignals: parseShutdownSignals(o.shutdownSignals),
     shutdownTimeoutMs: read.int("shutdownTimeoutMs", 0, 3_600_000),
     captureHeaders: parseCaptureHeaders(o.captureHeaders),

@@ -36,7 +36,7 @@ export const QUEUE_KINDS = {
     deadLetters:
       o.deadLetter === undefined
         ? undefined
-        : new SqliteDeadLetters(o.deadLetter, DEFAULT_MAX_DEAD_LETTERS, o.logger, "deadLetter"),
+        : new SqliteDeadLetters(o.deadLetter, DEFAULT_MAX_DEAD_LETTERS, o.logger, "deadLetter", o.allowSymlinks),
   }),
   /** A SQLite file shared by the processes of one host; its lease row carries the rate window over. */
   sqlite: (o, limiter) => {
@@ -44,17 +44,20 @@ export const QUEUE_KINDS = {
       publisher: o.publisher,
       limiter,
       logger: o.logger,
+      allowSymlink: o.allowSymlinks,
     });
     const deadLetters = new SqliteDeadLetters(
       (o.spool as ResolvedSpoolOptions).path,
       (o.spool as ResolvedSpoolOptions).maxDeadLetters,
       o.logger,
+      "spool",
+      o.allowSymlinks,
     );
     return {
       queue,
       rateLimit: queue.rateLimit,
       deadLetters,
-      observer: new SqliteDeliveryLog((o.spool as ResolvedSpoolOptions).path),
+      observer: new SqliteDeliveryLog((o.spool as ResolvedSpoolOptions).path, o.allowSymlinks),
     };
   },
   /** A list in Redis shared by processes on many hosts; its rate window lives in Redis too. */
