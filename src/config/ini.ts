@@ -108,7 +108,8 @@ const SPOOL_NUMERIC = new Set(
     .filter(([, value]) => typeof value === "number")
     .map(([key]) => key),
 );
-const SPOOL_KEYS = new Set(["path", "key", ...Object.keys(SPOOL_DEFAULTS)]); // key: the Redis spool's
+// key and allowPrivateNetwork: the Redis spool's
+const SPOOL_KEYS = new Set(["path", "key", "allowPrivateNetwork", ...Object.keys(SPOOL_DEFAULTS)]);
 const METRICS_KEYS = new Set(["namespace", "endpoint"]);
 /** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
 const STORE_INI_KEYS: Record<string, string> = Object.assign(

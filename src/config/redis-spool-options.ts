@@ -2,6 +2,7 @@ import { OptionError } from "../core/errors.js";
 import { resolveSecret, type Secret } from "../core/secret.js";
 import { OptionReader, type Bag } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
+import { isLoopbackHost } from "./transport-security.js";
 
 /** Option `spool` for the Redis spool: a redis:// or rediss:// URL, or the URL and its tuning. */
 export interface RedisSpoolOptions {
@@ -17,6 +18,11 @@ export interface RedisSpoolOptions {
   leaseMs?: number;
   /** How often each process renews or tries the lease and looks for events others wrote. */
   pollMs?: number;
+  /**
+   * The network to the Redis host is private and trusted: a user or password may cross it over
+   * plain redis://. Without it, credentials go over rediss:// only, or to this machine.
+   */
+  allowPrivateNetwork?: boolean;
 }
 
 export interface ResolvedRedisSpoolOptions {
@@ -33,7 +39,7 @@ export interface ResolvedRedisSpoolOptions {
 }
 
 export const REDIS_KEY_DEFAULT = "events-forward";
-const KEYS = new Set(["url", "key", "groupCommitMs", "maxEvents", "leaseMs", "pollMs"]);
+const KEYS = new Set(["url", "key", "groupCommitMs", "maxEvents", "leaseMs", "pollMs", "allowPrivateNetwork"]);
 
 /**
  * A spool given as a URL (a redis:// or rediss:// one, or what looks like a mistyped one), or as an
@@ -79,16 +85,33 @@ export function resolveRedisSpoolOptions(
   if (typeof key !== "string" || !/^[\w.:-]{1,100}$/.test(key))
     throw new OptionError("spool.key", "must be 1 to 100 letters, digits or _ . : -");
   const leaseMs = read.int("leaseMs", 100, 3_600_000);
+  const where = redisWhere(url);
+  const allowPrivateNetwork = given.allowPrivateNetwork === undefined ? false : read.bool("allowPrivateNetwork");
+  assertRedisTransport(new URL(url), allowPrivateNetwork);
   return {
     kind: "redis",
     url,
-    where: redisWhere(url),
+    where,
     key,
     groupCommitMs: read.int("groupCommitMs", 0, 60_000),
     maxEvents: read.int("maxEvents", 1, 1_000_000_000),
     leaseMs,
     pollMs: read.int("pollMs", 1, leaseMs),
   };
+}
+
+/**
+ * As for the Datasette URL (config/transport-security.ts): a user or password over plain redis://
+ * only to this machine, unless the app says the network is private; rediss:// otherwise.
+ */
+function assertRedisTransport(url: URL, allowPrivateNetwork: boolean): void {
+  const credentials = url.username !== "" || url.password !== "";
+  if (url.protocol !== "redis:" || !credentials || allowPrivateNetwork || isLoopbackHost(url.hostname)) return;
+  throw new OptionError(
+    "spool.url",
+    `would send the Redis credentials and every event over plain redis:// to ${url.hostname}, which is not this machine: ` +
+      "use rediss:// (TLS), or set spool.allowPrivateNetwork: true (in the spool's object form) if the network between them is private and trusted",
+  );
 }
 
 /** redis://host:port/db from a URL; an OptionError that never repeats the URL (it may hold a password). */
