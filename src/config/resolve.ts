@@ -98,7 +98,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     allowSymlinks: read.bool("allowSymlinks"),
     shutdownSignals: parseShutdownSignals(o.shutdownSignals),
     shutdownTimeoutMs: read.int("shutdownTimeoutMs", 0, 3_600_000),
-    captureHeaders: parseCaptureHeaders(o.captureHeaders),
+    captureHeaders: parseCaptureHeaders(o.captureHeaders, o.clientIpKey !== undefined),
     clientIpKey: o.clientIpKey === undefined ? undefined : parseClientIpKey(o.clientIpKey),
     serializer: o.serializer === undefined ? undefined : read.fn("serializer"),
     onDrop: o.onDrop === undefined ? undefined : read.fn("onDrop"),

@@ -133,7 +133,7 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
   function optInFacts(request: AppRequest, req: IncomingMessage): Record<string, unknown> | undefined {
     if (settings.captureHeaders.length === 0 && settings.clientIpKey === undefined) return undefined; // the usual case: no work per request
     const extra: Record<string, unknown> = {};
-    const headers = capturedHeaders(req, settings.captureHeaders);
+    const headers = capturedHeaders(req, settings.captureHeaders, settings.clientIpKey);
     if (headers !== undefined) extra.headers = headers;
     const ip = settings.clientIpKey === undefined ? undefined : clientIpOf(request, req);
     if (ip !== undefined) extra.client_ip_hash = clientIpHash(ip, settings.clientIpKey!);
