@@ -62,16 +62,25 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
   const check = STORE_KINDS[o.store].rowCheck(o);
-  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters, check });
+  const forwarder = new Forwarder({
+    settings: o,
+    sink,
+    queue,
+    rateLimit,
+    observers,
+    deadLetters,
+    check,
+    requestEventShare: LIMITS.requestEventShare,
+  });
   const toQueued = STORE_KINDS[o.store].queuedEvents(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;
 
-  const accept = (event: unknown, meta: EventMeta): void => {
+  const accept = (event: unknown, meta: EventMeta, requestEvent?: boolean): void => {
     if (closed) throw new ForwarderClosedError(o.name);
     const queued = toQueued(event, meta);
     if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
-    forwarder.enqueue(queued);
+    forwarder.enqueue(queued, requestEvent);
   };
   const hookCounts: BeforeSendStats = { filtered: 0, beforeSendErrors: 0 };
   // Without the option, put() is `accept` itself: no hook, no extra work.

@@ -78,4 +78,9 @@ export const LIMITS = {
   maxCloseTimeoutMs: 2_147_483_647,
   /** How much longer than its deadline a drain on a signal may keep the process alive. */
   signalGraceMs: 1_000,
+  /**
+   * The share of the queue's bound (events and bytes) request events may fill: past it they are
+   * refused (counted in overflowed), so traffic alone never makes a handler's put() throw.
+   */
+  requestEventShare: 0.8,
 } as const;

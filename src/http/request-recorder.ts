@@ -100,7 +100,10 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
     if (inFlight.recorded) return;
     inFlight.recorded = true;
     try {
-      inFlight.context.put({ event: "request", properties: requestEventProperties(inFlight, status, aborted) });
+      inFlight.context.putRequestEvent({
+        event: "request",
+        properties: requestEventProperties(inFlight, status, aborted),
+      });
     } catch (error) {
       // A request event never fails a request. A full queue is counted and logged by the
       // forwarder, a closed one is expected at shutdown; anything else (an actor() that returns
