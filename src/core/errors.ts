@@ -43,7 +43,7 @@ export class RequestEventShareFullError extends EventQueueFullError {
   override name = "RequestEventShareFullError";
   constructor(share: number) {
     super(0);
-    this.message = `request events fill their share of the event queue (${Math.round(share * 100)}% of its bound); the rest is kept for the events handlers put`;
+    this.message = `event queue is full for request events: they may fill ${Math.round(share * 100)}% of its bound, the rest is kept for the events handlers put; the store is slower than the app or unreachable`;
   }
 }
 
