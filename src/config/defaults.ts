@@ -23,6 +23,7 @@ export const DEFAULTS = {
   maxQueueBytes: 32 * 1024 * 1024,
   shutdownTimeoutMs: 5_000,
   requestEvents: true,
+  requestPath: "path",
   allowInsecureHttp: false,
   allowSymlinks: false,
   expressDictionaryMode: true,

@@ -36,6 +36,11 @@ export interface EventsForwardOptions {
   actor?: (request: AppRequest) => unknown;
   /** Record one `request` event per request. */
   requestEvents?: boolean;
+  /**
+   * What a request event records of the URL: "path" (the path without its query, and the route
+   * pattern), "route" (the route pattern alone, where the framework knows it), false (neither).
+   */
+  requestPath?: "path" | "route" | false;
   /** On Node 20 and 22, switch Express's `req` and `res` to V8's dictionary mode (see README). */
   expressDictionaryMode?: boolean;
   /** Return true to record no request event for this request (health checks, say). */
@@ -150,6 +155,7 @@ export const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   "name",
   "actor",
   "requestEvents",
+  "requestPath",
   "expressDictionaryMode",
   "skip",
   "batchLimit",

@@ -78,6 +78,7 @@ function resolve(o: EventsForwardOptions): ResolvedOptions {
     name: o.name === undefined ? DEFAULTS.name : identifier(o.name),
     actor: o.actor === undefined ? defaultActor : read.fn("actor"),
     requestEvents,
+    requestPath: requestPath(o.requestPath),
     expressDictionaryMode: read.bool("expressDictionaryMode"),
     skip: o.skip === undefined ? undefined : read.fn("skip"),
     batchLimit: read.int("batchLimit", 1, kind.maxBatchLimit),
@@ -120,6 +121,16 @@ function deadLetterFile(o: EventsForwardOptions, read: OptionReader): string | u
   if (path === ":memory:")
     throw new OptionError("deadLetter", "must be a file: dead letters in memory would not outlive the process");
   return path;
+}
+
+/** Option requestPath: "path" (the default), "route" or false. */
+function requestPath(value: unknown): "path" | "route" | false {
+  if (value === undefined) return DEFAULTS.requestPath;
+  if (value === "path" || value === "route" || value === false) return value;
+  throw new OptionError(
+    "requestPath",
+    'must be "path" (the path and route), "route" (the route pattern alone) or false',
+  );
 }
 
 function noDatabase(o: EventsForwardOptions): undefined {

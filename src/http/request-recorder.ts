@@ -18,6 +18,8 @@ export interface RecorderSettings {
   name: string;
   actor: (request: AppRequest) => unknown;
   requestEvents: boolean;
+  /** What a request event records of the URL (option requestPath). */
+  requestPath: "path" | "route" | false;
   skip?: (request: AppRequest) => boolean;
   /** Request headers to record (lower case); empty: none. */
   captureHeaders: readonly string[];
@@ -37,7 +39,7 @@ export class RequestInFlight implements RequestFacts {
     readonly context: RequestEvents,
     readonly request: AppRequest,
     readonly method: string | undefined,
-    readonly path: string,
+    readonly path: string | undefined,
     readonly routeOf: RouteOf,
     readonly startedAt: number,
     readonly extra: Record<string, unknown> | undefined,
@@ -83,8 +85,8 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
         context,
         request,
         req.method,
-        pathOf(originalUrl(request, req)),
-        routeOf,
+        settings.requestPath === "path" ? pathOf(originalUrl(request, req)) : undefined,
+        settings.requestPath === false ? noRoute : routeOf,
         startedAt,
         optInFacts(request, req),
         false,
@@ -172,6 +174,8 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
   };
   return recorder;
 }
+
+const noRoute: RouteOf = () => undefined;
 
 function originalUrl(request: AppRequest, req: IncomingMessage): string | undefined {
   return typeof request?.originalUrl === "string" ? request.originalUrl : req.url;
