@@ -7,15 +7,27 @@ export type Secret = string | { $env: string };
 export function resolveSecret(option: string, value: unknown, env: NodeJS.ProcessEnv = process.env): string {
   if (typeof value === "string") {
     if (value.length === 0) throw new OptionError(option, "is an empty string");
-    return value;
+    return unpadded(option, value, "");
   }
   if (value !== null && typeof value === "object" && typeof (value as { $env?: unknown }).$env === "string") {
     const name = (value as { $env: string }).$env;
     const found = env[name];
     if (found === undefined || found === "") throw new OptionError(option, `environment variable ${name} is not set`);
-    return found;
+    return unpadded(option, found, ` (from environment variable ${name})`);
   }
   throw new OptionError(option, 'must be a string or { "$env": "VARIABLE_NAME" }');
+}
+
+/**
+ * A secret read from a file often ends in a newline: sent as it is, it fails every request (or
+ * the HTTP client refuses the header), long after start-up. Refused now, never trimmed silently.
+ */
+function unpadded(option: string, secret: string, from: string): string {
+  if (secret.trim() === secret) return secret;
+  throw new OptionError(
+    option,
+    `starts or ends with whitespace${from} (a newline from a secret file, say): remove it; the value is not repeated here`,
+  );
 }
 
 /**
