@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 
 /**
  * Headers that carry credentials: never recorded, even when named in captureHeaders (refused at
- * start-up). The names, and any name that contains one of NEVER_CAPTURED_PARTS. docs/frameworks.md
+ * start-up). The names, and any name that contains one of NEVER_CAPTURED_PARTS. docs/delivery.md
  * lists both: keep them in step.
  */
 export const NEVER_CAPTURED_HEADERS: readonly string[] = [

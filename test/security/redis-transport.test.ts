@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { OptionError } from "../../src/index.js";
-import { resolveOptions } from "../../src/config/options.js";
+import { resolveOptions } from "../../src/config/resolve.js";
 import { sectionToOptions } from "../../src/config/ini.js";
 
 // Issue 28, item 7: the rule the Datasette URL follows (no credential over plain text except to

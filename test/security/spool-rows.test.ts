@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, test } from "vitest";
 import { eventsForward, type EventsForward } from "../../src/index.js";
-import { SqliteDeadLetters } from "../../src/spool/sqlite-dead-letters.js";
+import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { TestStore } from "../helpers/test-store.js";
