@@ -14,7 +14,8 @@ const REDIS_TIMEOUT_MS = 5_000;
 /** The dead letters of the target's spool, whichever kind it is. */
 export async function openDeadLetters(target: SpoolTarget): Promise<DeadLetterStore> {
   if (target.redis === undefined)
-    return new SqliteDeadLetters(target.path!, Number.MAX_SAFE_INTEGER, { warn() {}, error() {} }, "--spool");
+    // The operator names the file (or the sidecar's configuration does): a link is theirs.
+    return new SqliteDeadLetters(target.path!, Number.MAX_SAFE_INTEGER, { warn() {}, error() {} }, "--spool", true);
   const connection = await checkedRedis(target);
   return new RedisDeadLetters(connection, target.redis.key);
 }

@@ -60,6 +60,7 @@ export class Counters implements ForwarderObserver {
   requests = 0;
   retried = 0;
   failedRequests = 0;
+  holding: Holding | undefined;
 
   onRequestStart(_events: number, retry: boolean): void {
     this.requests++;
@@ -80,5 +81,9 @@ export class Counters implements ForwarderObserver {
 
   onOverflow(): void {
     this.overflowed++;
+  }
+
+  onHolding(holding: Holding | undefined): void {
+    this.holding = holding;
   }
 }

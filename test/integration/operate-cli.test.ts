@@ -204,6 +204,37 @@ describe.each(KINDS)(
       expect(text).toMatch(/capacity +2000 events\/s \(batchLimit 100 × maxRate 20 \/ timePeriod 1 s; defaults/);
     });
 
+    it("status shows that the publisher holds the events while Datasette refuses its token (401)", async () => {
+      const spool = kind.spool("holding");
+      const otherSecret = "another-secret-than-datasettes";
+      const events = eventsForward({
+        ...FAST,
+        apiUrl: t.ds.createUrl,
+        apiToken: await t.ds.createToken("root", {}, otherSecret),
+        spool,
+        logger: false,
+      });
+      open.push(events);
+      events.put({ event: "a" });
+      events.put({ event: "b" });
+      await waitFor(() => events.stats().holding === "HTTP 401", { what: "the publisher holding" });
+      // The publisher records the state (on Redis without waiting for the answer): wait for it.
+      let status: { waiting: number; holding?: { answer: string; reason: string; since: number } } = { waiting: 0 };
+      await waitFor(
+        async () => {
+          status = JSON.parse(await cli("status", ...kind.args(spool), "--json"));
+          return status.holding !== undefined;
+        },
+        { what: "the holding state in the spool", timeoutMs: 60_000 },
+      );
+      expect(status).toMatchObject({
+        waiting: 2,
+        holding: { answer: "HTTP 401", reason: expect.stringMatching(/signed with another secret/) },
+      });
+      expect(status.holding!.since).toBeLessThanOrEqual(Date.now());
+      expect(await cli("status", ...kind.args(spool))).toMatch(/holding +HTTP 401 since .*nothing is dropped/);
+    });
+
     it("status counts events waiting and their age while nobody publishes, and --watch redraws until interrupted", async () => {
       const spool = kind.spool("waiting");
       const writer = eventsForward({ spool, publisher: false, logger: false, instance: "app" });
