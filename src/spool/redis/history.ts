@@ -61,7 +61,7 @@ export class OutboxHistory {
     if (epoch !== this.epoch) {
       if (this.epoch !== "")
         this.logger.warn(
-          `spool ${this.name}: Redis lost the history this process knew (restarted, flushed, failed over, or lost its last appends): starting over from what it holds now; what it lost cannot be recovered, what is appended from now on is kept`,
+          `spool ${this.name}: a new history in Redis (it restarted, failed over, was flushed or lost its last appends): starting over from what it holds now; nothing appended from now on is lost, and what Redis itself lost, if anything, cannot be recovered`,
         );
       this.epoch = epoch;
       // Dropped batches of the lost history went with it.
