@@ -1,0 +1,356 @@
+// The events dashboard (written by `events-forward dashboard`): each panel asks one stored query
+// of this Datasette for JSON and draws it with uPlot (bundled beside this file). Every panel ends
+// with data-state="ready" or "error", which the browser tests wait for.
+/* global uPlot */
+(function () {
+  "use strict";
+  const root = document.getElementById("events-dashboard");
+  const database = root.dataset.database;
+  const form = document.getElementById("ef-filters");
+  const RANGE_MINUTES = { "15m": 15, "1h": 60, "6h": 360, "24h": 1440, "7d": 10080, "30d": 43200 };
+  const STATUS_COLORS = {
+    "2xx": "#2e7d32",
+    "3xx": "#1565c0",
+    "4xx": "#ef6c00",
+    "5xx": "#c62828",
+    no_status: "#757575",
+  };
+  const PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e", "#757575"];
+  const charts = new Map();
+
+  /** ISO to the second, UTC, without a zone: the form the stored queries compare with `created`. */
+  const isoSecond = (date) => date.toISOString().slice(0, 19);
+
+  function filters() {
+    const range = form.range.value;
+    let from = "";
+    let to = "";
+    if (range === "custom") {
+      from = form.from.value;
+      to = form.to.value;
+    } else if (range !== "all") {
+      from = isoSecond(new Date(Date.now() - RANGE_MINUTES[range] * 60_000));
+    }
+    return { from, to, instance: form.instance.value };
+  }
+
+  function queryUrl(name, params, format) {
+    const search = new URLSearchParams(params);
+    if (format === "json") search.set("_shape", "array");
+    return `${database}/${name}${format === "json" ? ".json" : ""}?${search}`;
+  }
+
+  async function query(name, params) {
+    const response = await fetch(queryUrl(name, params, "json"), { headers: { accept: "application/json" } });
+    let body;
+    try {
+      body = await response.json();
+    } catch {
+      throw new Error(`${name}: HTTP ${response.status}, not JSON`);
+    }
+    if (!response.ok || !Array.isArray(body)) {
+      throw new Error(`${name}: ${(body && (body.error || body.title)) || `HTTP ${response.status}`}`);
+    }
+    return body;
+  }
+
+  const seconds = (bucket) => Date.parse(`${bucket}Z`) / 1000;
+
+  /** x values (bucket starts, in seconds) from the first bucket to the last, none missing. */
+  function grid(rows) {
+    if (rows.length === 0) return [];
+    const step = (rows[0].minutes || 1) * 60;
+    const xs = [];
+    for (let x = seconds(rows[0].bucket), last = seconds(rows[rows.length - 1].bucket); x <= last; x += step)
+      xs.push(x);
+    return xs;
+  }
+
+  /** Columns of values on the grid; `empty` where a bucket has no row (0 for counts, null for ratios). */
+  function columns(rows, keys, empty) {
+    const xs = grid(rows);
+    const at = new Map(rows.map((row) => [seconds(row.bucket), row]));
+    return [xs, ...keys.map((key) => xs.map((x) => (at.has(x) ? at.get(x)[key] : empty)))];
+  }
+
+  /** Cumulative sums for a stacked chart, and the bands uPlot fills between them. */
+  function stack(data) {
+    const sums = data[0].map(() => 0);
+    const stacked = [data[0], ...data.slice(1).map((ys) => ys.map((y, i) => (sums[i] += y || 0)))];
+    const bands = data.slice(2).map((_, i) => ({ series: [i + 2, i + 1] }));
+    return { stacked, bands };
+  }
+
+  function chart(panel, series, data, options = {}) {
+    const body = panelBody(panel);
+    if (data[0].length === 0) {
+      body.innerHTML = '<p class="ef-empty">No rows in this range.</p>';
+      return;
+    }
+    const opts = {
+      width: Math.max(300, body.clientWidth),
+      height: 220,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      series: [{}, ...series],
+      axes: [{}, { size: 60 }],
+      legend: { live: true },
+      ...options,
+    };
+    let plotted = data;
+    if (options.stacked) {
+      const { stacked, bands } = stack(data);
+      plotted = stacked;
+      opts.bands = bands;
+      // The legend shows each series' own value, not the running sum.
+      opts.series = [{}, ...series.map((s, i) => ({ ...s, value: (u, v, si, idx) => data[i + 1][idx] }))];
+    }
+    delete opts.stacked;
+    charts.get(panel)?.destroy();
+    body.innerHTML = "";
+    charts.set(panel, new uPlot(opts, plotted, body));
+  }
+
+  const area = (label, color) => ({ label, stroke: color, fill: `${color}55`, width: 1 });
+  const line = (label, color) => ({ label, stroke: color, width: 1.5, spanGaps: false });
+
+  function escapeHtml(value) {
+    return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
+  const number = (value, digits = 0) =>
+    value === null || value === undefined ? "–" : Number(value).toLocaleString("en", { maximumFractionDigits: digits });
+  const percent = (value) => (value === null || value === undefined ? "–" : `${(value * 100).toFixed(2)} %`);
+
+  /** A table; `bar` names the column whose value draws a bar behind the row. */
+  function table(panel, rows, cols, bar) {
+    const body = panelBody(panel);
+    if (rows.length === 0) {
+      body.innerHTML = '<p class="ef-empty">No rows in this range.</p>';
+      return;
+    }
+    const top = bar ? Math.max(...rows.map((row) => Number(row[bar]) || 0)) || 1 : 1;
+    const head = cols.map((c) => `<th class="${c.num ? "num" : ""}">${escapeHtml(c.label)}</th>`).join("");
+    const lines = rows.map((row) => {
+      const style = bar
+        ? ` style="background: linear-gradient(90deg, #e8eef8 ${(100 * (Number(row[bar]) || 0)) / top}%, transparent 0)"`
+        : "";
+      const cells = cols.map(
+        (c) =>
+          `<td class="${c.num ? "num" : "ef-clip"}">${c.html ? c.html(row) : escapeHtml(c.text ? c.text(row) : row[c.key])}</td>`,
+      );
+      return `<tr${style}>${cells.join("")}</tr>`;
+    });
+    body.innerHTML = `<table><thead><tr>${head}</tr></thead><tbody>${lines.join("")}</tbody></table>`;
+  }
+
+  function panelBody(panel) {
+    let body = panel.querySelector(".ef-body");
+    if (!body) {
+      body = document.createElement("div");
+      body.className = "ef-body";
+      panel.appendChild(body);
+    }
+    return body;
+  }
+
+  const ms = (key) => ({ label: key, key, num: true, text: (row) => number(row[key], 1) });
+  const when = (row) =>
+    String(row.last_seen || row.created || "")
+      .slice(0, 19)
+      .replace("T", " ");
+
+  const PANELS = {
+    summary(panel, rows) {
+      const row = rows[0] || {};
+      const metric = (label, value) => `<div class="ef-metric"><b>${escapeHtml(value)}</b><span>${label}</span></div>`;
+      panel.innerHTML = [
+        metric("requests", number(row.requests)),
+        metric("custom events", number(row.events)),
+        metric("error rate (5xx)", percent(row.error_rate)),
+        metric("p95 latency", row.p95 === null || row.p95 === undefined ? "–" : `${number(row.p95, 1)} ms`),
+      ].join("");
+    },
+    requests_per_minute(panel, rows) {
+      const keys = ["2xx", "3xx", "4xx", "5xx", "no_status"];
+      chart(
+        panel,
+        keys.map((k) => area(k, STATUS_COLORS[k])),
+        columns(rows, keys, 0),
+        { stacked: true },
+      );
+    },
+    latency_per_minute(panel, rows) {
+      chart(
+        panel,
+        [line("p50", PALETTE[2]), line("p95", PALETTE[4]), line("p99", PALETTE[1])],
+        columns(rows, ["p50", "p95", "p99"], null),
+      );
+    },
+    slowest_routes(panel, rows) {
+      table(
+        panel,
+        rows,
+        [
+          { label: "route", key: "route" },
+          { label: "requests", key: "requests", num: true },
+          ms("p50"),
+          ms("p95"),
+          ms("p99"),
+        ],
+        "p95",
+      );
+    },
+    error_rate_per_minute(panel, rows) {
+      const data = columns(rows, ["error_rate"], null);
+      data[1] = data[1].map((v) => (v === null ? null : v * 100));
+      chart(
+        panel,
+        [{ ...line("5xx %", STATUS_COLORS["5xx"]), value: (u, v) => (v === null ? "–" : `${v.toFixed(2)} %`) }],
+        data,
+      );
+    },
+    routes_with_most_5xx(panel, rows) {
+      table(
+        panel,
+        rows,
+        [
+          { label: "route", key: "route" },
+          { label: "5xx", key: "errors", num: true },
+          { label: "requests", key: "requests", num: true },
+          { label: "error rate", key: "error_rate", num: true, text: (row) => percent(row.error_rate) },
+        ],
+        "errors",
+      );
+    },
+    aborted_per_minute(panel, rows) {
+      chart(
+        panel,
+        [line("aborted", PALETTE[3]), line("before any status", STATUS_COLORS.no_status)],
+        columns(rows, ["aborted", "no_status"], 0),
+      );
+    },
+    events_per_minute(panel, rows) {
+      const parsed = rows.map((row) => ({ ...row, ...JSON.parse(row.per_minute) }));
+      const names = [...new Set(rows.flatMap((row) => Object.keys(JSON.parse(row.per_minute))))].sort();
+      chart(
+        panel,
+        names.map((name, i) => area(name, PALETTE[i % PALETTE.length])),
+        columns(parsed, names, 0),
+        { stacked: true },
+      );
+    },
+    top_events(panel, rows) {
+      table(
+        panel,
+        rows,
+        [
+          { label: "event", key: "event" },
+          { label: "events", key: "events", num: true },
+          { label: "actors", key: "actors", num: true },
+          { label: "last seen", key: "last_seen", text: when },
+        ],
+        "events",
+      );
+    },
+    top_actors(panel, rows) {
+      table(
+        panel,
+        rows,
+        [
+          { label: "actor", key: "actor_id" },
+          { label: "events", key: "events", num: true },
+          { label: "requests", key: "requests", num: true },
+          { label: "last seen", key: "last_seen", text: when },
+        ],
+        "events",
+      );
+    },
+    latest_5xx(panel, rows) {
+      const link = (row) => {
+        // Every event of that request happened within its duration, before its request event.
+        const end = Date.parse(row.created);
+        const params = {
+          request_id: row.request_id,
+          from: isoSecond(new Date(end - (Number(row.duration_ms) || 0) - 60_000)),
+          to: isoSecond(new Date(end + 60_000)),
+          instance: "",
+        };
+        return `<a href="${escapeHtml(queryUrl("request_events", params))}">${escapeHtml(row.request_id)}</a>`;
+      };
+      table(panel, rows, [
+        { label: "time", key: "created", text: when },
+        { label: "status", key: "status", num: true },
+        { label: "method", key: "method" },
+        { label: "route", key: "route" },
+        { label: "path", key: "path" },
+        { label: "ms", key: "duration_ms", num: true, text: (row) => number(row.duration_ms, 1) },
+        { label: "instance", key: "instance" },
+        { label: "actor", key: "actor_id" },
+        { label: "request (all its events)", key: "request_id", html: link },
+      ]);
+    },
+  };
+
+  async function load(panel, params) {
+    const name = panel.dataset.panel;
+    panel.dataset.state = "loading";
+    const title = panel.querySelector("h2");
+    if (title && !title.querySelector("a")) {
+      title.insertAdjacentHTML("beforeend", '<a class="ef-source" title="this panel\'s stored query">SQL</a>');
+    }
+    if (title) title.querySelector("a").href = queryUrl(name, params);
+    try {
+      PANELS[name](panel, await query(name, params));
+      panel.dataset.state = "ready";
+    } catch (error) {
+      panelBody(panel).innerHTML = `<p class="ef-error">${escapeHtml(error.message)}</p>`;
+      panel.dataset.state = "error";
+    }
+  }
+
+  async function instances(params) {
+    const select = form.instance;
+    const chosen = select.value;
+    try {
+      const rows = await query("instances", { ...params, instance: "" });
+      const names = rows.map((row) => row.instance).filter((name) => name !== null && name !== "");
+      if (chosen && !names.includes(chosen)) names.push(chosen);
+      select.innerHTML =
+        '<option value="">all</option>' + names.map((n) => `<option>${escapeHtml(n)}</option>`).join("");
+      select.value = chosen;
+    } catch (error) {
+      console.warn("events dashboard: the instance list did not load:", error.message);
+    }
+  }
+
+  function refresh() {
+    const params = filters();
+    const state = new URLSearchParams({
+      range: form.range.value,
+      ...(form.range.value === "custom" ? { from: params.from, to: params.to } : {}),
+      instance: params.instance,
+    });
+    history.replaceState(null, "", `?${state}`);
+    form.classList.toggle("ef-show-custom", form.range.value === "custom");
+    void instances(params);
+    return Promise.all([...root.querySelectorAll("[data-panel]")].map((panel) => load(panel, params)));
+  }
+
+  // The filters live in the page's query string, so a link shows the same view.
+  const initial = new URLSearchParams(location.search);
+  if (initial.get("range") && [...form.range.options].some((o) => o.value === initial.get("range")))
+    form.range.value = initial.get("range");
+  form.from.value = initial.get("from") || "";
+  form.to.value = initial.get("to") || "";
+  if (initial.get("instance")) {
+    form.instance.insertAdjacentHTML("beforeend", `<option>${escapeHtml(initial.get("instance"))}</option>`);
+    form.instance.value = initial.get("instance");
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void refresh();
+  });
+  form.range.addEventListener("change", () => void refresh());
+  form.instance.addEventListener("change", () => void refresh());
+  void refresh();
+})();
