@@ -17,6 +17,8 @@
   };
   const PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e", "#757575"];
   const charts = new Map();
+  /** The filters of the last refresh: the charts' x axis spans the range asked for. */
+  let current = { from: "", to: "", instance: "" };
 
   /** ISO to the second, UTC, without a zone: the form the stored queries compare with `created`. */
   const isoSecond = (date) => date.toISOString().slice(0, 19);
@@ -55,6 +57,7 @@
   }
 
   const seconds = (bucket) => Date.parse(`${bucket}Z`) / 1000;
+  const stepOf = (rows) => (rows.length > 0 ? (rows[0].minutes || 1) * 60 : 60);
 
   /** x values (bucket starts, in seconds) from the first bucket to the last, none missing. */
   function grid(rows) {
@@ -81,13 +84,19 @@
     return { stacked, bands };
   }
 
-  function chart(panel, series, data, options = {}) {
+  function chart(panel, series, data, step, options = {}) {
     const body = panelBody(panel);
     if (data[0].length === 0) {
       body.innerHTML = '<p class="ef-empty">No rows in this range.</p>';
       return;
     }
+    // From the range's start (or the first bucket) to its end (or past the last bucket).
+    let min = data[0][0];
+    let max = data[0][data[0].length - 1] + step;
+    if (current.from) min = Math.min(min, Math.floor(seconds(current.from) / step) * step);
+    max = Math.max(max, current.to ? seconds(current.to) : current.from ? Date.now() / 1000 : max);
     const opts = {
+      scales: { x: { time: true, range: () => [min, max] } },
       width: Math.max(300, body.clientWidth),
       height: 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
@@ -176,6 +185,7 @@
         panel,
         keys.map((k) => area(k, STATUS_COLORS[k])),
         columns(rows, keys, 0),
+        stepOf(rows),
         { stacked: true },
       );
     },
@@ -184,6 +194,7 @@
         panel,
         [line("p50", PALETTE[2]), line("p95", PALETTE[4]), line("p99", PALETTE[1])],
         columns(rows, ["p50", "p95", "p99"], null),
+        stepOf(rows),
       );
     },
     slowest_routes(panel, rows) {
@@ -207,6 +218,7 @@
         panel,
         [{ ...line("5xx %", STATUS_COLORS["5xx"]), value: (u, v) => (v === null ? "–" : `${v.toFixed(2)} %`) }],
         data,
+        stepOf(rows),
       );
     },
     routes_with_most_5xx(panel, rows) {
@@ -227,6 +239,7 @@
         panel,
         [line("aborted", PALETTE[3]), line("before any status", STATUS_COLORS.no_status)],
         columns(rows, ["aborted", "no_status"], 0),
+        stepOf(rows),
       );
     },
     events_per_minute(panel, rows) {
@@ -236,6 +249,7 @@
         panel,
         names.map((name, i) => area(name, PALETTE[i % PALETTE.length])),
         columns(parsed, names, 0),
+        stepOf(rows),
         { stacked: true },
       );
     },
@@ -325,6 +339,7 @@
 
   function refresh() {
     const params = filters();
+    current = params;
     const state = new URLSearchParams({
       range: form.range.value,
       ...(form.range.value === "custom" ? { from: params.from, to: params.to } : {}),
