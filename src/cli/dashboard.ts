@@ -16,7 +16,7 @@ of the events table, and prints the datasette command that serves it and the pag
 /** Datasette stops a query after this long; the printed command allows more for long ranges. */
 const SQL_TIME_LIMIT_MS = 5_000;
 
-/** `events-forward dashboard`: writes the files, prints how to serve them; 0 on success, 2 on bad input. */
+/** `events-forward dashboard`: writes the files, prints how to serve them; 0 on success, 2 on bad input, 1 if writing fails. */
 export function dashboardCommand(argv: string[], print: (text: string) => void = console.log): number {
   let out: string;
   let database: string;
@@ -52,7 +52,12 @@ export function dashboardCommand(argv: string[], print: (text: string) => void =
     return 2;
   }
   const { files, pagePath } = dashboardFiles(database, table);
-  writeWhole(out, files);
+  try {
+    writeWhole(out, files);
+  } catch (error) {
+    console.error(`events-forward dashboard: cannot write ${out}: ${(error as Error).message}`);
+    return 1;
+  }
   const version = datasetteVersion();
   const oneDotX = version !== undefined && Number.parseInt(version, 10) >= 1;
   const config = oneDotX
