@@ -1,0 +1,163 @@
+/**
+ * The dashboard's stored queries on a million-row table (`--quick`: 100,000) made by the package's
+ * own row code (test/helpers/dashboard-rows.ts: seven days of requests and custom events, three
+ * instances). Each query runs in Python's sqlite3, as Datasette runs it (the SQLite that Datasette
+ * 0.65's virtualenv links), for the last hour, the last 24 hours and the whole table; median of
+ * the rounds. Baseline: the same query without the id range (a scan that filters on `created`
+ * only), to show what the ULID primary key buys. Then the page itself: Datasette 0.65 serves it
+ * with the printed command and Debian's chromium loads it (bytes over the wire, time until every
+ * panel is drawn).
+ *   node --import tsx bench/dashboard-queries.ts [--quick]
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { storedQueries } from "../src/dashboard/queries.js";
+import { serveDashboard } from "../test/helpers/dashboard-datasette.js";
+import { writeDashboardRows } from "../test/helpers/dashboard-rows.js";
+import { DATASETTE_065_BIN, ensureDatasette065Venv, VENV_065_DIR } from "../test/helpers/datasette-venv.js";
+import { pick, report } from "./lib/args.js";
+import { fmt, printTable } from "./lib/stats.js";
+
+const ROWS = pick(1_000_000, 100_000);
+const ROUNDS = pick(3, 1);
+const GOAL_MS = 1_000;
+const RANGES = { "last hour": 1, "last 24 h": 24, "whole table (7 days)": 0 } as const;
+
+await ensureDatasette065Venv();
+const dir = mkdtempSync(join(tmpdir(), "events-forward-bench-dashboard-"));
+const dbPath = join(dir, "events.db");
+const made = performance.now();
+await writeDashboardRows(dbPath, "datasette_events", ROWS, 7 * 24);
+console.log(`made ${fmt(ROWS)} rows in ${fmt((performance.now() - made) / 1000, 1)} s (${dbPath})`);
+
+// Python: runs each query ROUNDS times per range and prints {name: {range: median ms}}.
+const TIMER = `
+import json, sqlite3, statistics, sys, time
+job = json.load(sys.stdin)
+db = sqlite3.connect(job["db"])
+out = {}
+for name, q in job["queries"].items():
+    for label, params in job["ranges"].items():
+        p = {k: params.get(k, "") for k in q["params"]}
+        times = []
+        for _ in range(job["rounds"]):
+            t = time.perf_counter()
+            db.execute(q["sql"], p).fetchall()
+            times.append((time.perf_counter() - t) * 1000)
+        out.setdefault(name, {})[label] = statistics.median(times)
+print(json.dumps(out))
+`;
+
+function time(queries: Record<string, { sql: string; params: string[] }>): Record<string, Record<string, number>> {
+  const now = Date.now();
+  const ranges = Object.fromEntries(
+    Object.entries(RANGES).map(([label, hours]) => [
+      label,
+      { from: hours === 0 ? "" : new Date(now - hours * 3_600_000).toISOString().slice(0, 19), request_id: "req-5" },
+    ]),
+  );
+  const stdout = execFileSync(join(VENV_065_DIR, "bin", "python"), ["-c", TIMER], {
+    input: JSON.stringify({ db: dbPath, queries, ranges, rounds: ROUNDS }),
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  return JSON.parse(stdout) as Record<string, Record<string, number>>;
+}
+
+const queries = storedQueries("datasette_events");
+const withoutIndex = Object.fromEntries(
+  Object.entries(queries).map(([name, q]) => [
+    name,
+    { ...q, sql: q.sql.replace("ON t.id >= span.lo_id AND t.id < span.hi_id", "ON 1") },
+  ]),
+);
+const measured = time(queries);
+const baseline = time(withoutIndex);
+
+const labels = Object.keys(RANGES);
+printTable([
+  ["query (ms, median)", ...labels.flatMap((label) => [label, "vs scan"])],
+  ...Object.keys(queries).map((name) => [
+    name,
+    ...labels.flatMap((label) => [
+      fmt(measured[name]![label]!),
+      `${fmt(baseline[name]![label]! / measured[name]![label]!, 1)}x`,
+    ]),
+  ]),
+]);
+
+// The page: the printed command serves it; chromium loads it for the last hour and the last 24 h.
+const ds = await serveDashboard(DATASETTE_065_BIN, dir);
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--disable-background-networking"],
+});
+const pageLoads: Record<string, { ms: number; bytes: number; requests: number }> = {};
+try {
+  for (const range of ["1h", "24h"]) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    let bytes = 0;
+    let requests = 0;
+    page.on("response", (response) => {
+      requests++;
+      void response
+        .body()
+        .then((body) => (bytes += body.length))
+        .catch(() => {});
+    });
+    const started = performance.now();
+    await page.goto(`${ds.url}${ds.pagePath}?range=${range}`);
+    await page.waitForFunction(
+      () => [...document.querySelectorAll<HTMLElement>("[data-panel]")].every((p) => p.dataset.state !== "loading"),
+      null,
+      { timeout: 120_000 },
+    );
+    const ms = performance.now() - started;
+    const errors = await page.$$eval(".ef-error", (found) => found.map((e) => e.textContent));
+    if (errors.length > 0) console.log(`range ${range}: panels with an error: ${errors.join("; ")}`);
+    await page.waitForLoadState("networkidle");
+    pageLoads[range] = { ms, bytes, requests };
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await ds.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+printTable([
+  ["page load (Datasette 0.65)", "until drawn", "bytes", "requests"],
+  ...Object.entries(pageLoads).map(([range, load]) => [
+    `range ${range}`,
+    `${fmt(load.ms)} ms`,
+    fmt(load.bytes),
+    String(load.requests),
+  ]),
+]);
+
+const slowest = (label: string) => Math.max(...Object.values(measured).map((byRange) => byRange[label]!));
+report({
+  name: "dashboard-queries",
+  metrics: {
+    rows: ROWS,
+    slowestLastHourMs: slowest("last hour"),
+    slowestLast24hMs: slowest("last 24 h"),
+    slowestWholeTableMs: slowest("whole table (7 days)"),
+    pageLoadMs: pageLoads["1h"]!.ms,
+    pageBytes: pageLoads["1h"]!.bytes,
+  },
+  targets: [
+    {
+      label: `every stored query under ${GOAL_MS} ms on ${fmt(ROWS)} rows, last hour (slowest ${fmt(slowest("last hour"))} ms)`,
+      met: slowest("last hour") < GOAL_MS,
+    },
+    {
+      label: `every stored query under ${GOAL_MS} ms on ${fmt(ROWS)} rows, last 24 h (slowest ${fmt(slowest("last 24 h"))} ms)`,
+      met: slowest("last 24 h") < GOAL_MS,
+    },
+  ],
+  notes: [`whole table (7 days): slowest query ${fmt(slowest("whole table (7 days)"))} ms`],
+});
