@@ -66,7 +66,7 @@ describe.each([
       if (!request.url().startsWith(ds.url)) outside.push(request.url());
     });
     try {
-      await page.goto(`${ds.url}${ds.pagePath}?range=6h`);
+      await page.goto(`${ds.url}${ds.pagePath}?range=1h`);
       await page.waitForFunction(
         () => {
           const panels = [...document.querySelectorAll<HTMLElement>("[data-panel]")];
