@@ -77,11 +77,22 @@
   }
 
   /** Cumulative sums for a stacked chart, and the bands uPlot fills between them. */
-  function stack(data) {
+  /**
+   * Stacked bars: each series becomes its running sum, drawn from the tallest down, so each bar
+   * shows through above the one drawn after it. Returns the series and data in drawing order.
+   */
+  function stack(series, data) {
     const sums = data[0].map(() => 0);
-    const stacked = [data[0], ...data.slice(1).map((ys) => ys.map((y, i) => (sums[i] += y || 0)))];
-    const bands = data.slice(2).map((_, i) => ({ series: [i + 2, i + 1] }));
-    return { stacked, bands };
+    const running = data.slice(1).map((ys) => ys.map((y, i) => (sums[i] += y || 0)));
+    const order = series.map((_, i) => i).reverse();
+    return {
+      series: order.map((i) => ({
+        ...series[i],
+        // The legend shows each series' own value, not the running sum.
+        value: (u, v, si, idx) => (idx === null || idx === undefined ? "--" : number(data[i + 1][idx], 2)),
+      })),
+      data: [data[0], ...order.map((i) => running[i])],
+    };
   }
 
   function chart(panel, series, data, step, options = {}) {
@@ -96,7 +107,11 @@
     if (current.from) min = Math.min(min, Math.floor(seconds(current.from) / step) * step);
     max = Math.max(max, current.to ? seconds(current.to) : current.from ? Date.now() / 1000 : max);
     const opts = {
-      scales: { x: { time: true, range: () => [min, max] } },
+      // y from 0: counts, rates and durations read wrong on an axis that starts elsewhere.
+      scales: {
+        x: { time: true, range: () => [min, max] },
+        y: { range: (u, low, high) => [0, high > 0 ? high * 1.1 : 1] },
+      },
       width: Math.max(300, body.clientWidth),
       height: 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
@@ -107,11 +122,9 @@
     };
     let plotted = data;
     if (options.stacked) {
-      const { stacked, bands } = stack(data);
-      plotted = stacked;
-      opts.bands = bands;
-      // The legend shows each series' own value, not the running sum.
-      opts.series = [{}, ...series.map((s, i) => ({ ...s, value: (u, v, si, idx) => data[i + 1][idx] }))];
+      const stacked = stack(series, data);
+      plotted = stacked.data;
+      opts.series = [{}, ...stacked.series];
     }
     delete opts.stacked;
     charts.get(panel)?.destroy();
@@ -119,7 +132,14 @@
     charts.set(panel, new uPlot(opts, plotted, body));
   }
 
-  const area = (label, color) => ({ label, stroke: color, fill: `${color}55`, width: 1 });
+  const area = (label, color) => ({
+    label,
+    stroke: color,
+    fill: color,
+    width: 0,
+    paths: uPlot.paths.bars({ size: [0.9, 48], align: 1 }),
+    points: { show: false },
+  });
   const line = (label, color) => ({ label, stroke: color, width: 1.5, spanGaps: false });
 
   function escapeHtml(value) {
@@ -237,7 +257,8 @@
     aborted_per_minute(panel, rows) {
       chart(
         panel,
-        [line("aborted", PALETTE[3]), line("before any status", STATUS_COLORS.no_status)],
+        // Bars: those that left before any status are a part of the aborted, drawn over them.
+        [area("aborted", PALETTE[3]), area("before any status", STATUS_COLORS.no_status)],
         columns(rows, ["aborted", "no_status"], 0),
         stepOf(rows),
       );
