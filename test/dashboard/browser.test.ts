@@ -124,3 +124,42 @@ describe.each([
     }
   });
 });
+
+describe("the dashboard page when Datasette stops its queries", () => {
+  let dir: string;
+  let ds: DashboardDatasette;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "events-forward-dashboard-page-"));
+    copyFileSync(join(source, "events.db"), join(dir, "events.db"));
+    // A time limit of 1 ms: the heavier stored queries are stopped.
+    ds = await serveDashboard(DATASETTE_065_BIN, dir, { extraArgs: ["--setting", "sql_time_limit_ms", "1"] });
+  });
+
+  afterAll(async () => {
+    await ds?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows each failed panel's error in its panel, short and in words", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${ds.url}${ds.pagePath}?range=6h`);
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll<HTMLElement>("[data-panel]")].every(
+          (p) => p.dataset.state === "ready" || p.dataset.state === "error",
+        ),
+      );
+      const errors = await page.$$eval(".ef-error", (found) => found.map((e) => e.textContent ?? ""));
+      expect(errors.length).toBeGreaterThan(0);
+      for (const error of errors) {
+        expect(error).toMatch(
+          /^\w+: the query took too long: choose a shorter range, or raise Datasette's sql_time_limit_ms$/,
+        );
+      }
+      expect(await page.locator("[data-state=error]").count()).toBe(errors.length);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -17,12 +17,13 @@ export interface DashboardDatasette {
 
 /**
  * Runs `events-forward dashboard --out DIR/dashboard` with `bin`'s Datasette first on PATH, then
- * the very command it printed (in DIR, where `<database>.db` is), on a free loopback port.
+ * the very command it printed (in DIR, where `<database>.db` is), on a free loopback port;
+ * `extraArgs` go after it (a later `--setting` wins).
  */
 export async function serveDashboard(
   bin: string,
   dir: string,
-  options: { database?: string; table?: string } = {},
+  options: { database?: string; table?: string; extraArgs?: string[] } = {},
 ): Promise<DashboardDatasette> {
   let printed = "";
   const path = process.env.PATH;
@@ -50,11 +51,15 @@ export async function serveDashboard(
   const [, ...args] = command.split(" ");
   const port = await freePort();
   let output = "";
-  const child: ChildProcess = spawn(bin, [...args, "--host", "127.0.0.1", "--port", String(port)], {
-    cwd: dir,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PYTHONUNBUFFERED: "1" },
-  });
+  const child: ChildProcess = spawn(
+    bin,
+    [...args, ...(options.extraArgs ?? []), "--host", "127.0.0.1", "--port", String(port)],
+    {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    },
+  );
   child.stdout!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

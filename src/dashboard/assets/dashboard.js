@@ -51,9 +51,19 @@
       throw new Error(`${name}: HTTP ${response.status}, not JSON`);
     }
     if (!response.ok || !Array.isArray(body)) {
-      throw new Error(`${name}: ${(body && (body.error || body.title)) || `HTTP ${response.status}`}`);
+      throw new Error(`${name}: ${errorText(body && (body.error || body.title)) || `HTTP ${response.status}`}`);
     }
     return body;
+  }
+
+  /** Datasette's error may be HTML with the whole query in it (a time-out): its first sentence as text. */
+  function errorText(error) {
+    if (!error) return "";
+    const text = new DOMParser().parseFromString(String(error), "text/html").body.textContent || "";
+    if (/took too long/i.test(text))
+      return "the query took too long: choose a shorter range, or raise Datasette's sql_time_limit_ms";
+    const first = text.trim().split(/\n|(?<=\.)\s/)[0];
+    return first.length > 200 ? `${first.slice(0, 200)}…` : first;
   }
 
   const seconds = (bucket) => Date.parse(`${bucket}Z`) / 1000;
