@@ -44,6 +44,7 @@ export function dashboardCommand(argv: string[], print: (text: string) => void =
         );
     }
     ({ out, database, table, force } = values as { out: string; database: string; table: string; force: boolean });
+    out = out.replace(/(.)\/+$/, "$1"); // "dashboard/" prints as dashboard/..., not dashboard//...
     if (existsSync(out) && !force) throw new OptionError("--out", `${out} exists: pass --force to replace it`);
   } catch (error) {
     if (!(error instanceof OptionError) && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") !== true)

@@ -63,6 +63,12 @@ describe("events-forward dashboard", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it("prints paths under an --out given with a trailing slash as they are typed, without a double slash", () => {
+    expect(run("--out", `${join(dir, "dash")}/`)).toBe(0);
+    expect(printed).toContain(`--template-dir ${join(dir, "dash")}/templates `);
+    expect(printed).not.toMatch(/dash\/\//);
+  });
+
   it("requires --out", () => {
     expect(run("--table", "t")).toBe(2);
     expect(errors.join("\n")).toContain("option --out: is required");
