@@ -116,6 +116,7 @@ describe("the published tarball", () => {
         // What `events-forward dashboard` copies into its output (docs/dashboard.md).
         "dist/dashboard-assets/dashboard.css",
         "dist/dashboard-assets/dashboard.js",
+        "dist/dashboard-assets/draw.js",
         "dist/dashboard-assets/page.html",
         "dist/index.cjs",
         "dist/index.cjs.map",

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { OptionError } from "../core/errors.js";
 import { dashboardFiles, STATIC_MOUNT } from "../dashboard/files.js";
@@ -111,7 +111,38 @@ function writeWhole(out: string, files: Map<string, string | Buffer>): void {
 
 /** The version of the `datasette` on PATH ("0.65.5", "1.0a41"), if there is one. */
 function datasetteVersion(): string | undefined {
-  const result = spawnSync("datasette", ["--version"], { encoding: "utf8", timeout: 10_000 });
+  const bin = (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((dir) => dir !== "")
+    .map((dir) => join(dir, "datasette"))
+    .find((file) => existsSync(file));
+  if (bin === undefined) return undefined;
+  // Its package's metadata beside it (a virtualenv, pipx, a system install) answers at once;
+  // running it starts Python and imports Datasette, seconds on a busy machine.
+  return installedVersion(bin) ?? runVersion(bin);
+}
+
+function installedVersion(bin: string): string | undefined {
+  const lib = join(dirname(realpathSync(bin)), "..", "lib");
+  try {
+    for (const python of readdirSync(lib).filter((name) => name.startsWith("python"))) {
+      for (const packages of ["site-packages", "dist-packages"]) {
+        const dir = join(lib, python, packages);
+        if (!existsSync(dir)) continue;
+        const info = readdirSync(dir)
+          .map((name) => /^datasette-([^-]+)\.dist-info$/.exec(name)?.[1])
+          .find((version) => version !== undefined);
+        if (info !== undefined) return info;
+      }
+    }
+  } catch {
+    // No lib/ beside it: ask it.
+  }
+  return undefined;
+}
+
+function runVersion(bin: string): string | undefined {
+  const result = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 30_000 });
   return result.status === 0 ? /version\s+(\S+)/.exec(result.stdout)?.[1] : undefined;
 }
 

@@ -33,6 +33,7 @@ export function dashboardFiles(database: string, table: string): DashboardFiles 
     ["datasette.json", json({ databases: { [database]: { queries } } })],
     [`templates/pages/-/dashboards/${database}.html`, page],
     ["static/dashboard.js", readFileSync(join(assets, "dashboard.js"))],
+    ["static/draw.js", readFileSync(join(assets, "draw.js"))],
     ["static/dashboard.css", readFileSync(join(assets, "dashboard.css"))],
     ["static/uPlot.iife.min.js", readFileSync(join(uplot, "dist", "uPlot.iife.min.js"))],
     ["static/uPlot.min.css", readFileSync(join(uplot, "dist", "uPlot.min.css"))],

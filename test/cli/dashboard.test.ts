@@ -42,6 +42,7 @@ describe("events-forward dashboard", () => {
     expect(readdirSync(join(out, "static")).sort()).toEqual([
       "dashboard.css",
       "dashboard.js",
+      "draw.js",
       "uPlot.LICENSE",
       "uPlot.iife.min.js",
       "uPlot.min.css",

@@ -104,7 +104,7 @@ describe.each([
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('data-database="/events"');
-    for (const file of ["dashboard.js", "dashboard.css", "uPlot.iife.min.js", "uPlot.min.css"]) {
+    for (const file of ["dashboard.js", "draw.js", "dashboard.css", "uPlot.iife.min.js", "uPlot.min.css"]) {
       expect(html).toContain(`/events-dashboard/${file}`);
       expect((await fetch(`${ds.url}/events-dashboard/${file}`)).status).toBe(200);
     }
