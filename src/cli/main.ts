@@ -4,6 +4,7 @@ import { OptionError } from "../core/errors.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, eventsForward } from "../events-forward.js";
 import type { Logger } from "../core/log.js";
 import { readPublisherConfig, withIniKeys } from "../config/ini.js";
+import { dashboardCommand } from "./dashboard.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { spoolTarget } from "./spool-target.js";
 import { statusCommand, watchStatus } from "./status.js";
@@ -14,6 +15,7 @@ const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
        events-forward --version
        events-forward status SPOOL [--json] [--watch]
        events-forward dead-letters list|replay|purge SPOOL [--reason TEXT] [--since 2h|ISO-TIME] [--json]
+       events-forward dashboard --out PATH [--database NAME] [--table NAME] [--force]
 
 SPOOL is one of:
   --queue-name NAME CONFIG          the spool of the sidecar's section (below)
@@ -44,10 +46,12 @@ not take, the fleet's rate window, dead letters by reason, the capacity. dead-le
 the store refused, kept in the spool (SQLite or Redis); replay puts them back to be sent again
 (same ids: rows already written stay once). status and dead-letters work on the spool only: they
 never need the store's secret (a section's \${FORWARD_TOKEN} may be unset for them).
-See docs/operations.md and docs/redis.md.`;
+See docs/operations.md and docs/redis.md. dashboard: a Datasette dashboard of the events
+(docs/dashboard.md).`;
 
 /** The sidecar: `events-forward publish --queue-name NAME CONFIG`, like baseplate's publisher. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "dashboard") return dashboardCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
