@@ -3,7 +3,6 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventsForward, OptionError, type EventsForward } from "../../../src/index.js";
-import { requireBetterSqlite3 } from "../../../src/core/sqlite-open.js";
 import { sqliteSink } from "../../../src/stores/sqlite/sink.js";
 import { EIGHT_TEXT_COLUMNS, SIGNUP, signupRow } from "../../helpers/row-format.js";
 import { recordingLogger } from "../../helpers/recording-logger.js";
@@ -145,34 +144,6 @@ describe("the embedded store", () => {
   it("cannot be combined with apiUrl", () => {
     expect(() => eventsForward({ apiUrl: "http://127.0.0.1:9/db/-/create", database: "x.db", logger: false })).toThrow(
       /option database: .*only used when no other store/,
-    );
-  });
-});
-
-describe("better-sqlite3 is optional", () => {
-  it("when it is missing, the error names the option that needs it and how to install it", () => {
-    const missing = (id: string) => {
-      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: "MODULE_NOT_FOUND" });
-    };
-    let error: unknown;
-    try {
-      requireBetterSqlite3("spool", missing);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(OptionError);
-    expect((error as OptionError).option).toBe("spool");
-    expect((error as Error).message).toMatch(
-      /option spool: needs the optional package better-sqlite3, which is not installed: npm install better-sqlite3/,
-    );
-  });
-
-  it("when it is installed but its native part failed to build, the error says so", () => {
-    const broken = () => {
-      throw new Error("Could not locate the bindings file");
-    };
-    expect(() => requireBetterSqlite3("database", broken)).toThrow(
-      /option database: needs the package better-sqlite3, which failed to load: Could not locate the bindings file/,
     );
   });
 });
