@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { OptionError } from "./errors.js";
 import { loadSqliteDriver } from "./sqlite-choice.js";
 import { sqliteErrorCode, type SqliteConnection } from "./sqlite-driver.js";
@@ -32,7 +34,9 @@ export function openSqlite(option: string, path: string, setup: SqliteSetup = {}
     return db;
   } catch (error) {
     db?.close();
-    throw new OptionError(option, `cannot use ${JSON.stringify(path)}: ${explainSqliteError(error)}`, { cause: error });
+    // better-sqlite3 says so itself; node:sqlite only says SQLITE_CANTOPEN.
+    const problem = existsSync(dirname(path)) ? explainSqliteError(error) : "its directory does not exist";
+    throw new OptionError(option, `cannot use ${JSON.stringify(path)}: ${problem}`, { cause: error });
   }
 }
 

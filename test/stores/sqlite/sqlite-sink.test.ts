@@ -134,6 +134,22 @@ describe("the embedded store", () => {
     );
   });
 
+  it("keeps a NUL character in a text value whole, whichever driver writes it", async () => {
+    // Node 22's node:sqlite cuts a bound string at its first NUL; the row must not lose the rest.
+    const database = join(tempDir(), "events.db");
+    const events = eventsForward({ database, instance: "nul\u0000instance", logger: false });
+    open.push(events);
+    events.put({ event: "a\u0000b", actorId: "\u0000", properties: { text: "x\u0000y" } });
+    await events.flush();
+    const [row] = readRows(database).rows;
+    expect([row!.event, row!.actor_id, row!.instance, JSON.parse(row!.properties as string)]).toEqual([
+      "a\u0000b",
+      "\u0000",
+      "nul\u0000instance",
+      { text: "x\u0000y" },
+    ]);
+  });
+
   it("fails at start-up when the file's directory does not exist", () => {
     const database = join(tempDir(), "missing", "events.db");
     expect(() => eventsForward({ database, logger: false })).toThrow(
