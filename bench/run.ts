@@ -19,6 +19,7 @@ const BENCHMARKS = [
   "memory",
   "spool",
   "redis-spool",
+  "sqlite-drivers",
   "capacity",
 ];
 const args = process.argv.slice(2);
