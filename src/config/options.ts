@@ -73,7 +73,7 @@ export interface EventsForwardOptions {
   onDrop?: (events: string[], reason: string) => void;
   /** Where warnings go; `false` for none. Default: console. */
   logger?: Logger | false;
-  /** The embedded store, used when no apiUrl is given: a SQLite file (needs better-sqlite3). */
+  /** The embedded store, used when no apiUrl is given: a SQLite file (node:sqlite on Node 22.13+, else better-sqlite3). */
   database?: string;
   /** A durable spool that processes share instead of the memory queue: a path, or { path, ... } (SQLite); a redis:// URL, or { url, ... } (Redis). */
   spool?: string | SpoolOptions | RedisSpoolOptions;
