@@ -21,6 +21,7 @@ const BENCHMARKS = [
   "redis-spool",
   "sqlite-drivers",
   "capacity",
+  "dashboard-queries",
 ];
 const args = process.argv.slice(2);
 const only = args.flatMap((arg, i) =>
