@@ -39,15 +39,31 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
     throw new OptionError("spool.path", "must be a non-empty file path");
   if (given.path === ":memory:")
     throw new OptionError("spool.path", "must be a file: an in-memory spool would not outlive the process");
-  const leaseMs = read.int("leaseMs", 100, 3_600_000);
   return {
     kind: "sqlite",
     path: given.path,
     groupCommitMs: read.int("groupCommitMs", 0, 60_000),
     maxEvents: read.int("maxEvents", 1, 1_000_000_000),
-    leaseMs,
-    pollMs: read.int("pollMs", 1, leaseMs),
+    ...readLeaseTiming(read),
     synchronous: read.oneOf("synchronous", ["normal", "full"] as const),
     maxDeadLetters: read.int("maxDeadLetters", 1, 1_000_000_000),
   };
+}
+
+/**
+ * `leaseMs` and `pollMs`, shared by both spools. The holder renews its lease on the heartbeat
+ * (every pollMs): a pollMs as long as the lease would let it run out between two beats, and a
+ * second process would take it while the first still sends.
+ */
+export function readLeaseTiming(read: OptionReader): { leaseMs: number; pollMs: number } {
+  const leaseMs = read.int("leaseMs", 100, 3_600_000);
+  const pollMs = read.int("pollMs", 1, 3_600_000);
+  if (pollMs >= leaseMs) {
+    const how = read.has("pollMs") ? "" : " (the default)";
+    throw new OptionError(
+      "spool.pollMs",
+      `must be less than spool.leaseMs (${leaseMs}), got ${pollMs}${how}: the publisher renews its lease every pollMs, so it would lapse between two renewals`,
+    );
+  }
+  return { leaseMs, pollMs };
 }
