@@ -23,6 +23,8 @@ export class PublisherLease {
   /** When our lease ends, by our own last write; 0 when we do not hold it. */
   private expiresAt = 0;
   private renewedAt = 0;
+  /** After standDown(): the lease is not taken again before then. */
+  private restUntil = 0;
   private readonly read;
   private readonly claim;
   private readonly saveSends;
@@ -65,7 +67,9 @@ export class PublisherLease {
    */
   refresh(now = Date.now()): boolean {
     const wasHeld = this.held(now);
-    if (wasHeld && now - this.renewedAt < this.leaseMs / 5) return false;
+    // A wall clock that stepped backwards (now < renewedAt) renews at once rather than never.
+    if (wasHeld && now >= this.renewedAt && now - this.renewedAt < this.leaseMs / 5) return false;
+    if (now < this.restUntil) return false;
     const row = this.read.get();
     if (row === undefined) return false;
     // Reading first keeps the non-holders from writing on every heartbeat.
@@ -91,6 +95,12 @@ export class PublisherLease {
    */
   holdThroughWriteFailure(now = Date.now()): void {
     if (this.held(now)) this.expiresAt = now + this.leaseMs;
+  }
+
+  /** Gives the lease up and takes it again only after a lease's length: another process may do better. */
+  standDown(now = Date.now()): void {
+    this.restUntil = now + this.leaseMs;
+    this.release();
   }
 
   /** Gives the lease up at once, so another process need not wait for it to expire. */

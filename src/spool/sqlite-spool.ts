@@ -194,6 +194,21 @@ export class SpoolQueue implements EventQueue {
     return { spooled: this.committed, buffered: this.group.length, publisher: this.publishing };
   }
 
+  /** Reads failed again and again: another process may take the lease (it comes back here after leaseMs if none does). */
+  async standDown(): Promise<void> {
+    if (this.lease === undefined || this.closed) return;
+    const was = this.publishing;
+    try {
+      this.lease.standDown();
+    } catch {
+      // The row could not be written: the lease then ends by itself (held() is already false).
+    }
+    if (was) publishLease(this.options.path, this.lease.holderId, false);
+    this.settings.logger.warn(
+      `spool ${this.options.path}: reading it failed repeatedly; gave the publisher lease up for another process`,
+    );
+  }
+
   /** Commits what is buffered, gives the lease up, closes the file; returns the events it could not write. */
   async close(): Promise<Unkept | undefined> {
     if (this.closed) return undefined;

@@ -66,12 +66,21 @@ export class SqliteDeliveryLog implements ForwarderObserver {
   constructor(private readonly path: string) {}
 
   onRequest(result: SendResult): void {
+    this.write(result.ok ? "sent" : result.reason);
+  }
+
+  /** A turn that failed before any request (a read of the spool that threw) is the last outcome too. */
+  onTurnFailed(failures: number, reason: string): void {
+    this.write(`the forwarder's turn failed ${failures} time(s) in a row: ${reason}`);
+  }
+
+  private write(outcome: string): void {
     if (this.failedAt !== 0 && Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) return;
     try {
       this.db ??= openSqlite("spool", this.path, { check: checkIsSpool, init: createSpool });
       this.db
         .prepare("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1")
-        .run(Date.now(), result.ok ? "sent" : result.reason.slice(0, 500));
+        .run(Date.now(), outcome.slice(0, 500));
       this.failedAt = 0;
     } catch {
       // Only the status view loses (a full disk, say): try again later.

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
@@ -19,6 +20,15 @@ function refusePoison(request: SeenRequest): Behaviour {
     ? { accept: true }
     : { status: 400, body: JSON.stringify({ ok: false, errors: [`Row ${bad} has invalid columns: colour`] }) };
 }
+
+const outboxRows = (spool: string): number => {
+  const db = new Database(spool, { readonly: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
 
 /** The dead letters of a spool file, read through the store the CLI uses. */
 async function deadLettersIn(path: string) {
@@ -119,6 +129,53 @@ describe("dead letters", () => {
     const kept = await deadLettersIn(file);
     expect(kept.map((d) => d.json)).toEqual(dropped[0]);
   });
+
+  it("a dead-letter file that cannot be written keeps the batch queued, tried again until it can be kept (memory queue, option deadLetter)", async () => {
+    const store = await startStore(refusePoison);
+    const dir = join(tempDir(), "not-yet");
+    const file = join(dir, "events-dead.db");
+    const logger = recordingLogger();
+    const dropped: string[][] = [];
+    const events = startForwarder(store.url(), { deadLetter: file, logger, onDrop: (texts) => dropped.push(texts) });
+    events.put({ event: "poison" });
+    events.put({ event: "fine" });
+    await waitFor(() => logger.messages.some((m) => m.includes("could not keep")), { what: "the failed keep" });
+    // Not kept, so not given up on: still queued, not counted, onDrop not called.
+    expect(events.stats()).toMatchObject({ dropped: 0, queued: 2 });
+    expect(dropped).toEqual([]);
+    mkdirSync(dir);
+    await waitFor(() => events.stats().queued === 0, { what: "the batch to be kept on a later try" });
+    expect((await deadLettersIn(file)).map((d) => JSON.parse(d.json).event)).toEqual(["poison"]);
+    expect(events.stats()).toMatchObject({ dropped: 1, sent: 1 });
+    expect(dropped).toHaveLength(1);
+    expect(store.events()).toEqual(["fine"]);
+  });
+
+  it("with a spool: a dead-letter write refused (SQLITE_BUSY while another process holds the lock) leaves the batch in the spool, kept once the lock is free", async () => {
+    const store = await startStore(refusePoison);
+    const spool = join(tempDir(), "spool.db");
+    const logger = recordingLogger();
+    // A lease long enough that its renewal, blocked by the lock too, does not end it meanwhile.
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10, leaseMs: 60_000 }, logger });
+    await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
+    // The poison event is committed, then another connection (a CLI replay, say) takes the write lock.
+    const other = new Database(spool);
+    onCleanup(async () => other.close());
+    store.behave = (request) => (holding ? refusePoison(request) : { status: 503 });
+    let holding = false;
+    events.put({ event: "poison" });
+    await waitFor(() => outboxRows(spool) === 1, { what: "the event to be committed" });
+    other.exec("BEGIN IMMEDIATE");
+    holding = true;
+    await waitFor(() => logger.messages.some((m) => m.includes("could not keep")), {
+      what: "the refused dead-letter write",
+      timeoutMs: 20_000,
+    });
+    other.exec("COMMIT");
+    await waitFor(() => outboxRows(spool) === 0, { what: "the batch to be kept and settled", timeoutMs: 20_000 });
+    expect((await deadLettersIn(spool)).map((d) => JSON.parse(d.json).event)).toEqual(["poison"]);
+    expect(events.stats().dropped).toBe(1);
+  }, 40_000);
 
   it("refuses option deadLetter beside a spool, and a bad spool.maxDeadLetters", () => {
     const dir = tempDir();

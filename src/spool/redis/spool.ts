@@ -124,8 +124,9 @@ export class RedisSpoolQueue implements EventQueue {
     try {
       reply = (await this.front(maxCount)) as unknown[];
     } catch (error) {
+      // Logged once per episode here; the forwarder backs off, and gives the lease up if it goes on.
       this.failed(error);
-      return [];
+      throw error;
     }
     // The lease may have run out while the read was on its way: then another process may send these.
     if (!this.publishing) return [];
@@ -172,6 +173,15 @@ export class RedisSpoolQueue implements EventQueue {
 
   stats(): QueueStats {
     return { spooled: this.committed, buffered: this.buffered, publisher: this.publishing };
+  }
+
+  /** Reads failed again and again: another process may take the lease (it comes back here after leaseMs if none does). */
+  async standDown(): Promise<void> {
+    if (this.lease === undefined || this.closed) return;
+    await this.lease.standDown().catch(() => {}); // unanswered: the lease ends by itself (held() is false already)
+    this.settings.logger.warn(
+      `spool ${this.name}: reading it failed repeatedly; gave the publisher lease up for another process`,
+    );
   }
 
   /** Sends what is buffered, removes what was settled, gives the lease up; returns what never reached Redis. */
