@@ -131,6 +131,7 @@ export class Forwarder {
       rateLimit: this.rateLimit,
       stopping: this.stopping.signal,
       observer: this.observer,
+      mayAttempt: () => this.queue.publishing,
     });
     this.delivery = new BatchDelivery({
       settings: this.settings,

@@ -27,6 +27,7 @@ export class PublisherLease {
   private restUntil = 0;
   private readonly read;
   private readonly claim;
+  private readonly readSends;
   private readonly saveSends;
   private readonly give;
 
@@ -42,16 +43,32 @@ export class PublisherLease {
       // `since` (for `events-forward status`) changes only when the holder does.
       "UPDATE lease SET holder = @me, expires = @expires, since = CASE WHEN holder IS @me THEN since ELSE @now END WHERE id = 1 AND (holder = @me OR holder IS NULL OR expires <= @now)",
     );
-    this.saveSends = db.prepare<[string, string]>("UPDATE lease SET sends = ? WHERE id = 1 AND holder = ?");
+    this.readSends = db.prepare<[], { sends: string }>("SELECT sends FROM lease WHERE id = 1");
+    this.saveSends = db.prepare<[string]>("UPDATE lease SET sends = ? WHERE id = 1");
+    // Read, decide and record in one IMMEDIATE transaction: two processes that both believe they
+    // hold the lease (one stalled past it) still share one window.
+    const acquireInRow = db.transaction((now: number, force: boolean): number => {
+      limiter.load(parseStarts(this.readSends.get()?.sends ?? "[]"));
+      const wait = limiter.acquireAt(now, force);
+      if (wait === 0) this.saveSends.run(JSON.stringify(limiter.recent));
+      return wait;
+    });
     this.give = db.prepare<[string]>("UPDATE lease SET holder = NULL, expires = 0 WHERE id = 1 AND holder = ?");
     this.rateLimit = {
-      delay: () => limiter.delay(),
-      record: async () => {
-        limiter.recordAt(Date.now());
+      delay: async () => {
         try {
-          this.saveSends.run(JSON.stringify(limiter.recent), this.holderId);
+          limiter.load(parseStarts(this.readSends.get()?.sends ?? "[]"));
         } catch {
-          // The spool is busy: the next holder then knows less of the past; this one still limits itself.
+          // Unreadable for now: this process's own record still limits it.
+        }
+        return limiter.delay();
+      },
+      acquire: async (force) => {
+        try {
+          return acquireInRow.immediate(Date.now(), force);
+        } catch {
+          // The spool is busy or cannot be written: this process still limits itself by its own record.
+          return limiter.acquireAt(Date.now(), force);
         }
       },
     };

@@ -115,10 +115,11 @@ return 0
 `;
 
 /**
- * KEYS: rate. ARGV: maxRate, periodMs, member (unique; empty: only ask).
+ * KEYS: rate. ARGV: maxRate, periodMs, member (unique; empty: only ask), force ("1": record anyway).
  * The request start times of the whole fleet, on Redis's clock: a sorted set scored in ms.
- * With a member, records a request starting now. Returns the ms to wait before the next one may
- * start (0: now): at most maxRate starts in any periodMs.
+ * Returns the ms to wait before the next request may start (0: now): at most maxRate starts in
+ * any periodMs. With a member, a request that may start now is recorded in the same step (two
+ * holders never both get the last slot); one that must wait is not recorded.
  */
 export const RATE = `#!lua flags=allow-oom
 local t = redis.call('TIME')
@@ -126,13 +127,17 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local max = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - period))
-if ARGV[3] ~= '' then
+local count = redis.call('ZCARD', KEYS[1])
+local wait = 0
+if count >= max then
+  local oldest = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
+  wait = math.max(0, math.ceil(tonumber(oldest[2]) + period - now))
+end
+if ARGV[3] ~= '' and (wait == 0 or ARGV[4] == '1') then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(max + 1))
   redis.call('PEXPIRE', KEYS[1], math.ceil(period) + 1000)
+  return 0
 end
-local count = redis.call('ZCARD', KEYS[1])
-if count < max then return 0 end
-local oldest = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
-return math.max(0, math.ceil(tonumber(oldest[2]) + period - now))
+return wait
 `;
