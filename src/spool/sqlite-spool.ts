@@ -85,8 +85,14 @@ export class SpoolQueue implements EventQueue {
     this.insertGroup = this.db.transaction((events: QueuedEvent[]) => {
       for (const event of events) insert.run(event.json, event.bytes);
     });
-    this.front = this.db.prepare<[number, number], SpoolEvent>(
-      "SELECT seq, json, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+    // Cut by bytes in SQL, from the stored size column: only the rows of the batch are read into
+    // memory (10,000 rows of up to 100 KB each would be a gigabyte), and always at least one.
+    this.front = this.db.prepare<{ after: number; count: number; maxBytes: number }, SpoolEvent>(
+      `SELECT seq, json, bytes FROM outbox WHERE seq > @after AND seq <= coalesce(
+         (SELECT max(seq) FROM (SELECT seq, sum(bytes) OVER (ORDER BY seq) AS total
+            FROM outbox WHERE seq > @after ORDER BY seq LIMIT @count) WHERE total <= @maxBytes),
+         (SELECT min(seq) FROM outbox WHERE seq > @after))
+       ORDER BY seq`,
     );
     // Two subqueries: SQLite answers a lone min() or max() from the index, min and max together by a scan.
     this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>(
@@ -146,14 +152,8 @@ export class SpoolQueue implements EventQueue {
   async take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
     if (!this.publishing) return [];
     this.commitNow(); // our own newest events go in the same order as everyone's
-    const rows = this.front.all(this.settledThrough, maxCount);
-    let bytes = 0;
-    let i = 0;
-    for (; i < rows.length; i++) {
-      bytes += rows[i]!.bytes;
-      if (bytes > maxBytes && i > 0) break;
-    }
-    return rows.slice(0, i);
+    const maxBytesSql = Number.isFinite(maxBytes) ? maxBytes : Number.MAX_SAFE_INTEGER;
+    return this.front.all({ after: this.settledThrough, count: maxCount, maxBytes: maxBytesSql });
   }
 
   async settle(batch: readonly QueuedEvent[]): Promise<void> {

@@ -58,10 +58,12 @@ return { n, len + n, base }
 `;
 
 /**
- * KEYS: events, base. ARGV: ackThrough, from, count.
+ * KEYS: events, base. ARGV: ackThrough, from, count, maxBytes (0: no bound).
  * Removes the events up to sequence number ackThrough (delivered or dropped; -1: none), then
- * reads up to `count` events from sequence number `from` on. Returns { seq of the first event
- * read, events left in the list, base, event... }.
+ * reads up to `count` events from sequence number `from` on, at most `maxBytes` of them in all
+ * (at least one), in small LRANGE chunks: the reply never carries more than a batch, however
+ * large `count` and the events are. Returns { seq of the first event read, events left in the
+ * list, base, event... }.
  */
 export const FRONT = `#!lua flags=allow-oom
 local base = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -75,10 +77,19 @@ if n > 0 then
 end
 local from = math.max(tonumber(ARGV[2]) - base, 0)
 local count = tonumber(ARGV[3])
+local maxBytes = tonumber(ARGV[4] or '0') or 0
 local reply = { base + from, len, base }
-if count > 0 and from < len then
-  local items = redis.call('LRANGE', KEYS[1], from, from + count - 1)
-  for i = 1, #items do reply[3 + i] = items[i] end
+local at, bytes = from, 0
+while count > 0 and at < len do
+  local items = redis.call('LRANGE', KEYS[1], at, at + math.min(count, 32) - 1)
+  if #items == 0 then break end
+  for i = 1, #items do
+    bytes = bytes + #items[i]
+    if maxBytes > 0 and bytes > maxBytes and #reply > 3 then count = 0 break end
+    reply[#reply + 1] = items[i]
+    count = count - 1
+  end
+  at = at + #items
 end
 return reply
 `;

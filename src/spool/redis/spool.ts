@@ -14,6 +14,8 @@ const FULL_GROUP = 1_000;
  * group grows: under a burst, appends grow too, so Redis keeps up with a fast app.
  */
 const MAX_APPEND = 5_000;
+/** Most bytes one append carries (at least one event): a group of large events must still be answered well within the command timeout. */
+const MAX_APPEND_BYTES = 4 * 1024 * 1024;
 /** Most events kept in memory while Redis cannot take them: more throw SpoolUnreachableError. */
 export const MAX_BUFFERED = 10_000;
 /** How long Redis remembers a writer's last group, so an append sent again is not applied twice. */
@@ -57,6 +59,7 @@ export class RedisSpoolQueue implements EventQueue {
   private groupSeq = 0;
   /** Events the next append may carry: halved while Redis refuses (a large one may never fit in its free memory). */
   private appendLimit = MAX_APPEND;
+  private appendBytesLimit = MAX_APPEND_BYTES;
   private rounds: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -122,7 +125,7 @@ export class RedisSpoolQueue implements EventQueue {
     if (this.buffered > 0) void this.commit();
     let reply: unknown[];
     try {
-      reply = (await this.front(maxCount)) as unknown[];
+      reply = (await this.front(maxCount, maxBytes)) as unknown[];
     } catch (error) {
       // Logged once per episode here; the forwarder backs off, and gives the lease up if it goes on.
       this.failed(error);
@@ -131,14 +134,11 @@ export class RedisSpoolQueue implements EventQueue {
     // The lease may have run out while the read was on its way: then another process may send these.
     if (!this.publishing) return [];
     const first = Number(reply[0]);
+    // Redis cut the batch by bytes already (FRONT reads in chunks up to maxBytes).
     const batch: SpoolEvent[] = [];
-    let bytes = 0;
     for (let i = 3; i < reply.length; i++) {
       const json = String(reply[i]);
-      const size = Buffer.byteLength(json);
-      bytes += size;
-      if (bytes > maxBytes && batch.length > 0) break;
-      batch.push({ json, bytes: size, seq: first + i - 3 });
+      batch.push({ json, bytes: Buffer.byteLength(json), seq: first + i - 3 });
     }
     return batch;
   }
@@ -220,7 +220,7 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** One group to Redis; false when it did not all go in (Redis failed, or the spool is full): a retry is armed. */
   private async appendOnce(): Promise<boolean> {
-    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit) };
+    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendCount()) };
     const { id, events } = this.sending;
     let appended: number;
     try {
@@ -233,18 +233,22 @@ export class RedisSpoolQueue implements EventQueue {
       this.noteLength(Number(reply[1]), Number(reply[2]));
     } catch (error) {
       this.failed(error);
+      // Refused, or unanswered (too large to be answered in time, perhaps): the next groups are
+      // smaller, in events and in bytes.
+      this.appendLimit = Math.max(1, this.appendLimit >> 1);
+      this.appendBytesLimit = Math.max(1, this.appendBytesLimit >> 1);
       if (error instanceof RedisRefusal) {
         // Refused before it wrote anything (Redis checks memory before the script's first
         // write): the events may go again in a smaller group. Without an answer, the same group
         // (same id) must go again: it may have been applied.
         this.group.unshift(...events);
         this.sending = undefined;
-        this.appendLimit = Math.max(1, this.appendLimit >> 1);
       }
       this.armCommit(RETRY_MS);
       return false;
     }
     this.appendLimit = Math.min(MAX_APPEND, this.appendLimit * 2);
+    this.appendBytesLimit = Math.min(MAX_APPEND_BYTES, this.appendBytesLimit * 2);
     this.sending = undefined;
     this.committed += appended;
     // Out of memory, small appends may get in between refusals: the episode ends once all did.
@@ -256,13 +260,25 @@ export class RedisSpoolQueue implements EventQueue {
     return false;
   }
 
-  /** Removes what was settled; reads `count` events after it. */
-  private async front(count: number): Promise<unknown> {
+  /** How many of the group's events the next append carries: within appendLimit and appendBytesLimit, at least one. */
+  private appendCount(): number {
+    let bytes = 0;
+    const most = Math.min(this.group.length, this.appendLimit);
+    for (let i = 0; i < most; i++) {
+      bytes += this.group[i]!.bytes;
+      if (bytes > this.appendBytesLimit && i > 0) return i;
+    }
+    return most;
+  }
+
+  /** Removes what was settled; reads `count` events after it, `maxBytes` of them at most (at least one). */
+  private async front(count: number, maxBytes = 0): Promise<unknown> {
     const through = this.settledThrough;
+    const bound = Number.isFinite(maxBytes) ? maxBytes : 0;
     const reply = (await this.connection.run(
       "front",
       [this.keys.events, this.keys.base],
-      [through, through + 1, count],
+      [through, through + 1, count, bound],
     )) as unknown[];
     this.ackedThrough = Math.max(this.ackedThrough, through);
     this.noteLength(Number(reply[1]), Number(reply[2]));
