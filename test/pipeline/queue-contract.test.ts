@@ -16,13 +16,14 @@ afterEach(async () => {
 });
 
 /** Every queue kind, made as the root makes it; each must keep the whole contract. */
-const KINDS: { name: string; durable: boolean; make: () => EventQueue }[] = [
+/** `make(at)` opens the queue kept at `at` (a durable kind's file): made again after close(), it holds what was left. */
+const KINDS: { name: string; durable: boolean; make: (at: string) => EventQueue }[] = [
   { name: "memory", durable: false, make: () => new MemoryQueue(100) },
   {
     name: "SQLite spool",
     durable: true,
-    make: () =>
-      new SpoolQueue(resolveSpoolOptions({ path: join(tempDir(), "spool.db"), pollMs: 10 }), {
+    make: (at) =>
+      new SpoolQueue(resolveSpoolOptions({ path: join(at, "spool.db"), pollMs: 10 }), {
         publisher: true,
         limiter: new RateLimiter(1, 1),
         logger: silentLogger,
@@ -34,8 +35,8 @@ const event = (n: number, bytes = 10): QueuedEvent => ({ json: JSON.stringify({ 
 const texts = (batch: readonly QueuedEvent[]) => batch.map((e) => e.json);
 
 describe.each(KINDS)("the queue contract: $name", ({ durable, make }) => {
-  async function ready(): Promise<EventQueue> {
-    const queue = make();
+  async function ready(at = tempDir()): Promise<EventQueue> {
+    const queue = make(at);
     open.push(queue);
     await waitFor(() => queue.publishing, { what: "the queue to let this process publish" });
     return queue;
@@ -74,12 +75,21 @@ describe.each(KINDS)("the queue contract: $name", ({ durable, make }) => {
   });
 
   it("commits and closes without losing what it was given; close() twice is harmless", async () => {
-    const queue = await ready();
+    const at = tempDir();
+    const queue = await ready(at);
     queue.push(event(1));
+    queue.push(event(2));
     await queue.commit();
-    expect(queue.size).toBe(1);
+    expect(queue.size).toBe(2);
+    await queue.settle(await queue.take(1, 1e6));
+    // Nothing unkept: a durable queue kept it, memory hands what is left to the forwarder's drain.
     expect(await queue.close()).toBeUndefined();
     expect(await queue.close()).toBeUndefined();
+    if (!durable) return;
+    // Opened again, it holds what was committed and not settled: no more, no less.
+    const reopened = await ready(at);
+    expect(reopened.size).toBe(1);
+    expect(texts(await reopened.take(10, 1e6))).toEqual(['{"n":2}']);
   });
 
   it("reports what it adds to stats() as plain data", async () => {
