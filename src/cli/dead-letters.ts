@@ -1,6 +1,6 @@
 import { OptionError } from "../core/errors.js";
 import type { DeadLetterFilter, DeadLetterStore } from "../spool/dead-letters.js";
-import { SqliteDeadLetters } from "../spool/sqlite-dead-letters.js";
+import { SqliteDeadLetters } from "../spool/sqlite/dead-letters.js";
 import { parseSince, type SpoolTarget } from "./spool-target.js";
 import { formatAge, table } from "./format.js";
 

@@ -1,4 +1,4 @@
-import { SqliteSpoolInspector } from "../spool/sqlite-status.js";
+import { SqliteSpoolInspector } from "../spool/sqlite/status.js";
 import type { SpoolInspector, SpoolStatus } from "../spool/status.js";
 import { formatAge, table } from "./format.js";
 import type { SpoolTarget } from "./spool-target.js";

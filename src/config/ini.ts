@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { parse as parseIni } from "ini";
-import { collectorOptionsFromConfig } from "../stores/collector/ini.js";
 import { OptionError } from "../core/errors.js";
-import { STORE_KINDS } from "../stores/table.js";
-import { DEFAULTS, SPOOL_DEFAULTS } from "./defaults.js";
-import { KNOWN_OPTIONS, type EventsForwardOptions } from "./options.js";
+import type { OptionDeclaration } from "../core/option-spec.js";
+import { storeKinds } from "../stores/table.js";
+import { SPOOL_DEFAULTS } from "./defaults.js";
+import { GENERAL_OPTIONS } from "./option-table.js";
+import type { EventsForwardOptions } from "./options.js";
+import { KNOWN_OPTIONS } from "./resolve.js";
 import { isRedisSpool } from "./redis-spool-options.js";
 
 /** A section read: the options, and where each came from, so errors name the INI key as the user wrote it. */
@@ -84,25 +86,14 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
   return parseIni(text);
 }
 
+/** Every option's declaration (the general table's and each store's own): how the INI reads it. */
+const DECLARED: [string, OptionDeclaration][] = [
+  ...Object.entries(GENERAL_OPTIONS),
+  ...storeKinds().flatMap(([, kind]) => Object.entries(kind.options)),
+];
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
-const NOT_FROM_CONFIG = new Set([
-  "actor",
-  "skip",
-  "serializer",
-  "onDrop",
-  "beforeSend",
-  "logger",
-  "requestEvents",
-  "name",
-  "publisher",
-  "spool",
-  "metrics",
-]);
-const NUMERIC = new Set(
-  Object.entries(DEFAULTS)
-    .filter(([, value]) => typeof value === "number")
-    .map(([key]) => key),
-);
+const NOT_FROM_CONFIG = new Set(DECLARED.filter(([, spec]) => spec.ini === false).map(([name]) => name));
+const NUMERIC = new Set(DECLARED.filter(([, spec]) => spec.ini === "number").map(([name]) => name));
 const SPOOL_NUMERIC = new Set(
   Object.entries(SPOOL_DEFAULTS)
     .filter(([, value]) => typeof value === "number")
@@ -111,10 +102,8 @@ const SPOOL_NUMERIC = new Set(
 const SPOOL_KEYS = new Set(["path", "key", ...Object.keys(SPOOL_DEFAULTS)]); // key: the Redis spool's
 const METRICS_KEYS = new Set(["namespace", "endpoint"]);
 /** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
-const STORE_INI_KEYS: Record<string, string> = Object.assign(
-  {},
-  ...Object.values(STORE_KINDS).map((kind) => kind.iniKeys),
-);
+const STORE_INI = storeKinds().flatMap(([, kind]) => (kind.ini === undefined ? [] : [kind.ini]));
+const STORE_INI_KEYS: Record<string, string> = Object.assign({}, ...STORE_INI.map((ini) => ini.keys));
 
 export function sectionToOptions(
   section: Record<string, unknown>,
@@ -129,7 +118,7 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
   const options: Record<string, unknown> = {};
   const spool: Record<string, unknown> = {};
   const metrics: Record<string, unknown> = {};
-  const collector: Record<string, unknown> = {};
+  const storeKeys: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(section)) {
     const where = `[${sectionName}] ${key}`;
     const value = interpolate(where, raw, env);
@@ -159,7 +148,7 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
       metrics[sub] = value;
       written.set(`metrics.${sub}`, where);
     } else if (STORE_INI_KEYS[key] !== undefined) {
-      collector[key] = value;
+      storeKeys[key] = value;
       written.set(STORE_INI_KEYS[key], where);
     } else {
       const option = camel(key);
@@ -176,10 +165,12 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
     );
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
-  // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...
-  const collectorOptions = collectorOptionsFromConfig(collector, sectionName);
-  if (collectorOptions !== undefined) options.collector = collectorOptions;
-  return { options: options as EventsForwardOptions, whereIs: (option) => written.get(option) };
+  // Each store's own mapping (the collector's: collector.hostname → hostname, key.secret → keySecret, ...).
+  for (const ini of STORE_INI) {
+    const made = ini.read(storeKeys, sectionName);
+    if (made !== undefined) options[made.option] = made.value;
+  }
+  return { options, whereIs: (option) => written.get(option) };
 }
 
 /** " (did you mean max_rate?)" when the key is a known option but for case or separators. */

@@ -1,6 +1,6 @@
 import { OptionError } from "../core/errors.js";
 import { resolveSecret, type Secret } from "../core/secret.js";
-import { OptionReader, type Bag } from "../core/checks.js";
+import { isBag, OptionReader } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
 import { readLeaseTiming } from "./spool-options.js";
 
@@ -46,7 +46,7 @@ export function resolveRedisSpoolOptions(
   value: unknown,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedRedisSpoolOptions {
-  const given = (typeof value === "string" ? { url: value } : value) as Bag;
+  const given = typeof value === "string" ? { url: value } : isBag(value) ? value : {};
   const read = new OptionReader(given, { ...SPOOL_DEFAULTS, key: REDIS_KEY_DEFAULT }, "spool.");
   read.onlyKnown(KEYS, "an option of the Redis spool");
   const url = resolveSecret("spool.url", given.url, env);

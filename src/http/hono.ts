@@ -3,7 +3,13 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { RequestRecorder } from "./request-recorder.js";
 import type { Logger } from "../core/log.js";
 
-export type EventsHonoMiddleware = MiddlewareHandler;
+/**
+ * Hono's middleware signature written out, so that the package's declarations need no Hono types
+ * (an optional peer): `c` is `any` so the middleware is assignable to Hono's `MiddlewareHandler`
+ * whatever its environment and path types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type EventsHonoMiddleware = (c: any, next: () => Promise<void>) => Promise<Response | void>;
 
 /** What @hono/node-server passes a Hono app as `c.env`: Node's own request and response. */
 interface NodeBindings {
@@ -22,7 +28,7 @@ const COMPOSED_HANDLER = "__COMPOSED_HANDLER";
 export function createHonoMiddleware(recorder: RequestRecorder, logger: Logger): EventsHonoMiddleware {
   const { name } = recorder;
   let warned = false;
-  return async function eventsHono(c: Context, next) {
+  const middleware: MiddlewareHandler = async function eventsHono(c: Context, next) {
     const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
     if (incoming === undefined || outgoing === undefined) {
       if (!warned) {
@@ -40,6 +46,7 @@ export function createHonoMiddleware(recorder: RequestRecorder, logger: Logger):
     }
     return next();
   };
+  return middleware;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { RequestEvents, type PutTarget } from "./request-events.js";
+import { RequestEvents, type PutTarget } from "./request-context.js";
 import { BeforeSendError, EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import type { AppRequest } from "../config/options.js";
@@ -10,7 +10,7 @@ import {
   requestIdOf,
   type RequestFacts,
   type RouteOf,
-} from "./request-event.js";
+} from "./request-facts.js";
 import { capturedHeaders, clientIpHash, clientIpOf } from "./request-privacy.js";
 
 /** The options every framework adapter applies the same way. */
@@ -135,8 +135,9 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
     const extra: Record<string, unknown> = {};
     const headers = capturedHeaders(req, settings.captureHeaders);
     if (headers !== undefined) extra.headers = headers;
-    const ip = settings.clientIpKey === undefined ? undefined : clientIpOf(request, req);
-    if (ip !== undefined) extra.client_ip_hash = clientIpHash(ip, settings.clientIpKey!);
+    const key = settings.clientIpKey;
+    const ip = key === undefined ? undefined : clientIpOf(request, req);
+    if (ip !== undefined && key !== undefined) extra.client_ip_hash = clientIpHash(ip, key);
     return Object.keys(extra).length === 0 ? undefined : extra;
   }
 

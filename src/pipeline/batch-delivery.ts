@@ -1,13 +1,20 @@
 import type { DeadLetterSink } from "./dead-letters.js";
 import type { BatchSender } from "./batch-sender.js";
-import type { ForwarderSettings } from "./forwarder.js";
+import type { Logger } from "../core/log.js";
 import type { ForwarderObserver } from "./observer.js";
 import type { QueuedEvent } from "./queue.js";
 import type { RowLimit } from "./row-limit.js";
 import type { Sink } from "./sink.js";
 
+/** What the delivery of one batch reads of the forwarder's settings (ForwarderSettings has them). */
+export interface DeliverySettings {
+  maxBatchBytes: number;
+  onDrop?: (events: string[], reason: string) => void;
+  logger: Logger;
+}
+
 export interface BatchDeliveryParts {
-  settings: ForwarderSettings;
+  settings: DeliverySettings;
   sink: Sink;
   sender: BatchSender;
   rowLimit: RowLimit;

@@ -24,7 +24,7 @@ export interface SpoolStatus {
   deadLetters: ReasonCount[];
 }
 
-/** Reads a spool's status; SQLite today, a Redis spool implements the same. */
+/** Reads a spool's status for the CLI; only the SQLite spool has one (spool/sqlite/status.ts), the Redis spool none yet. */
 export interface SpoolInspector {
   status(periodMs: number, now?: number): Promise<SpoolStatus>;
   close(): Promise<void>;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { EventQueueFullError, SpoolUnwritableError } from "../../src/index.js";
 import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
-import { SqliteDeadLetters } from "../../src/spool/sqlite-dead-letters.js";
+import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
 import { mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
 import { waitFor } from "../helpers/wait.js";
 

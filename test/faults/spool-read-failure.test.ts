@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { LEASE_AFTER_FAILED_READS } from "../../src/pipeline/read-failures.js";
-import { SqliteDeadLetters } from "../../src/spool/sqlite-dead-letters.js";
+import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
 import { onCleanup, startForwarder, startStore } from "../helpers/lifecycle.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { RedisServer } from "../helpers/redis-server.js";

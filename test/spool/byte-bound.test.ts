@@ -8,7 +8,7 @@ import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.j
 import { silentLogger } from "../../src/core/log.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import { RedisSpoolQueue } from "../../src/spool/redis/spool.js";
-import { createSpool } from "../../src/spool/sqlite-schema.js";
+import { createSpool } from "../../src/spool/sqlite/schema.js";
 import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -50,7 +50,7 @@ describe("the SQLite spool reads within the byte bound", () => {
     db.close();
     // A publisher in a process whose heap cannot hold what a count-first read would load.
     const code = `
-      import { SpoolQueue } from "./src/spool/sqlite-spool.ts";
+      import { SpoolQueue } from "./src/spool/sqlite/spool.ts";
       import { resolveSpoolOptions } from "./src/config/spool-options.ts";
       import { RateLimiter } from "./src/pipeline/rate-limit.ts";
       const queue = new SpoolQueue(resolveSpoolOptions({ path: ${JSON.stringify(path)}, pollMs: 10 }), {

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
-import { SqliteDeadLetters } from "../../src/spool/sqlite-dead-letters.js";
+import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
 import { onCleanup, startForwarder, startStore } from "../helpers/lifecycle.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { useTempDirs } from "../helpers/temp-dir.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
-import { resolveOptions } from "../../src/config/options.js";
+import { resolveOptions } from "../../src/config/resolve.js";
 import { sectionToOptions } from "../../src/config/ini.js";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { requireRedis } from "../../src/spool/redis/connection.js";

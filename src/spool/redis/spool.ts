@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
+import { batchEnd } from "../../pipeline/batch-cut.js";
+import type { SpoolEvent } from "../spool-event.js";
 import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
@@ -24,10 +26,6 @@ const WRITER_TTL_MS = 86_400_000;
 const RETRY_MS = 250;
 /** Longest a command may go unanswered (the lease is given up locally long before Redis would). */
 const MAX_COMMAND_MS = 2_000;
-
-interface SpoolEvent extends QueuedEvent {
-  readonly seq: number;
-}
 
 export interface RedisSpoolSettings {
   /** Whether this process competes for the publisher lease (option `publisher`). */
@@ -134,13 +132,13 @@ export class RedisSpoolQueue implements EventQueue {
     // The lease may have run out while the read was on its way: then another process may send these.
     if (!this.publishing) return [];
     const first = Number(reply[0]);
-    // Redis cut the batch by bytes already (FRONT reads in chunks up to maxBytes).
+    // Redis cut the batch by bytes already (FRONT reads in chunks up to maxBytes); the shared cut keeps the contract.
     const batch: SpoolEvent[] = [];
     for (let i = 3; i < reply.length; i++) {
       const json = String(reply[i]);
       batch.push({ json, bytes: Buffer.byteLength(json), seq: first + i - 3 });
     }
-    return batch;
+    return batch.slice(0, batchEnd(batch, 0, batch.length, maxBytes));
   }
 
   settle(batch: readonly QueuedEvent[]): Promise<void> {
@@ -262,13 +260,7 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** How many of the group's events the next append carries: within appendLimit and appendBytesLimit, at least one. */
   private appendCount(): number {
-    let bytes = 0;
-    const most = Math.min(this.group.length, this.appendLimit);
-    for (let i = 0; i < most; i++) {
-      bytes += this.group[i]!.bytes;
-      if (bytes > this.appendBytesLimit && i > 0) return i;
-    }
-    return most;
+    return batchEnd(this.group, 0, Math.min(this.group.length, this.appendLimit), this.appendBytesLimit);
   }
 
   /** Removes what was settled; reads `count` events after it, `maxBytes` of them at most (at least one). */

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { EventsForward } from "../../../src/index.js";
+import type { CollectorEvent, EventsForward } from "../../../src/index.js";
 import { FAST } from "../../helpers/fast-options.js";
 import { recordingLogger } from "../../helpers/recording-logger.js";
 import { useCollector, type CollectorForwarderOptions, type Received } from "./collector-server.js";
@@ -18,7 +18,7 @@ beforeEach(() => {
 });
 
 /** A forwarder to this test's collector that records its log and its drops. */
-function start(options: CollectorForwarderOptions = {}): EventsForward {
+function start(options: CollectorForwarderOptions = {}): EventsForward<CollectorEvent> {
   return t.start({ logger, onDrop: (events, reason) => drops.push({ events, reason, at: Date.now() }), ...options });
 }
 

@@ -9,7 +9,7 @@ export interface PutTarget {
  * The request context, attached as `req.events` / `ctx.events`. Created per request, it holds only
  * what enriches the events put through it: the request id and a way to find the actor.
  */
-export class RequestEvents implements EventMeta {
+export class RequestEvents<In = EventInput> implements EventMeta {
   /** requestIdOf() makes ULIDs and keeps only X-Request-Ids of `[\w.:+/=@-]`: JSON never escapes them. */
   get requestIdIsPlain(): boolean {
     return true;
@@ -32,7 +32,7 @@ export class RequestEvents implements EventMeta {
   }
 
   /** Queues an event carrying this request's id and actor; throws EventError subclasses. */
-  put(event: EventInput | object | string): void {
+  put(event: In): void {
     this.target.putWithMeta(event, this);
   }
 }

@@ -1,6 +1,6 @@
-import type { Logger } from "../core/log.js";
-import { explainSqliteError, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
-import type { QueuedEvent } from "../pipeline/queue.js";
+import type { Logger } from "../../core/log.js";
+import { explainSqliteError, openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
+import type { QueuedEvent } from "../../pipeline/queue.js";
 import {
   reasonKind,
   type DeadLetter,
@@ -8,8 +8,8 @@ import {
   type DeadLetterStore,
   type DropInfo,
   type ReasonCount,
-} from "./dead-letters.js";
-import { checkIsSpool, createSpool } from "./sqlite-schema.js";
+} from "../dead-letters.js";
+import { checkIsSpool, createSpool } from "./schema.js";
 
 /** Default of spool.maxDeadLetters: the most dead letters a spool keeps. */
 export const DEFAULT_MAX_DEAD_LETTERS = 100_000;

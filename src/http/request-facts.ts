@@ -44,7 +44,7 @@ export interface RequestFacts {
   routeOf: RouteOf;
   startedAt: number;
   /** Opt-in facts (captured headers, client IP hash), gathered when the request came in. */
-  extra?: Record<string, unknown>;
+  extra: Record<string, unknown> | undefined;
 }
 
 /**

@@ -1,12 +1,13 @@
-import { EventError, EventQueueFullError, SpoolUnwritableError } from "../core/errors.js";
-import { PublisherLease } from "./sqlite-lease.js";
-import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
-import type { Logger } from "../core/log.js";
-import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../pipeline/queue.js";
-import type { ResolvedSpoolOptions } from "../config/spool-options.js";
-import { checkIsSpool, createSpool } from "./sqlite-schema.js";
-import { publishLease } from "../observe/channels.js";
-import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
+import { EventError, EventQueueFullError, SpoolUnwritableError } from "../../core/errors.js";
+import { PublisherLease } from "./lease.js";
+import type { RateLimit, RateLimiter } from "../../pipeline/rate-limit.js";
+import type { Logger } from "../../core/log.js";
+import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
+import type { SpoolEvent } from "../spool-event.js";
+import type { ResolvedSpoolOptions } from "../../config/spool-options.js";
+import { checkIsSpool, createSpool } from "./schema.js";
+import { publishLease } from "../../observe/channels.js";
+import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
 
 /**
  * A group that grows this large commits at once, whatever the window. While the spool cannot be
@@ -22,10 +23,6 @@ const MAX_GROUP = 1_000;
 const WAL_AUTOCHECKPOINT_PAGES = 100;
 /** Pause before a failed commit is tried again. */
 const COMMIT_RETRY_MS = 1_000;
-
-interface SpoolEvent extends QueuedEvent {
-  readonly seq: number;
-}
 
 export interface SpoolSettings {
   /** Whether this process competes for the publisher lease (option `publisher`). */

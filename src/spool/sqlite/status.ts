@@ -1,9 +1,9 @@
-import { openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
-import type { ForwarderObserver } from "../pipeline/observer.js";
-import type { SendResult } from "../pipeline/sink.js";
-import { SqliteDeadLetters } from "./sqlite-dead-letters.js";
-import { checkIsSpool, createSpool } from "./sqlite-schema.js";
-import type { SpoolInspector, SpoolStatus } from "./status.js";
+import { openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
+import type { ForwarderObserver } from "../../pipeline/observer.js";
+import type { SendResult } from "../../pipeline/sink.js";
+import { SqliteDeadLetters } from "./dead-letters.js";
+import { checkIsSpool, createSpool } from "./schema.js";
+import type { SpoolInspector, SpoolStatus } from "../status.js";
 
 interface LeaseRow {
   holder: string | null;

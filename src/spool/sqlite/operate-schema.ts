@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../core/sqlite-open.js";
+import type { SqliteDatabase } from "../../core/sqlite-open.js";
 
 /**
  * What a spool file holds for the operator beside the outbox: the dead letters, and in the lease
