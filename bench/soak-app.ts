@@ -3,7 +3,8 @@
  * the store, the spool and, for the memory queue, a bound that holds a 30 s outage), each request
  * recorded (a request event) and putting one event of its own. It measures itself and answers the
  * parent over IPC: `sample` (heap after a full GC, RSS, open file descriptors, event-loop delay p99
- * since the last sample, the forwarder's stats), `drain` (waits until nothing is queued), `close`.
+ * since the last sample, the forwarder's stats), `peek` (the stats alone, no GC), `drain` (waits
+ * until nothing is queued), `close`.
  */
 import express from "express";
 import { readdirSync } from "node:fs";
@@ -12,7 +13,11 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { eventsForward, type EventsForwardOptions } from "./lib/package.js";
 
 const options = JSON.parse(process.argv[2]!) as EventsForwardOptions;
-const events = eventsForward({ ...options, instance: "soak", logger: { warn() {}, error() {} } });
+// What the forwarder logs (an outage's episode: one line when it starts, one when it ends) goes to stderr, timed.
+const since = performance.now();
+const log = (level: string) => (message: string) =>
+  console.error(`  [app ${((performance.now() - since) / 1000).toFixed(1)} s] ${level}: ${message.slice(0, 200)}`);
+const events = eventsForward({ ...options, instance: "soak", logger: { warn: log("warn"), error: log("error") } });
 let handled = 0;
 
 const app = express();
@@ -61,6 +66,7 @@ const server = app.listen(0, "127.0.0.1", () => {
 process.on("message", async (message: { ask: string; id: number; timeoutMs?: number }) => {
   let answer: unknown;
   if (message.ask === "sample") answer = sample();
+  else if (message.ask === "peek") answer = { stats: events.stats() };
   else if (message.ask === "drain") {
     const until = Date.now() + (message.timeoutMs ?? 120_000);
     while (events.stats().queued > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -163,11 +163,20 @@ async function soak(kind: Kind): Promise<Run> {
         await take("outage begins");
         await datasette.stop();
       }),
-      // Compared with "outage begins": both under the same load, the second long after the outage.
+      // Compared with "outage begins": both under the same load, the second after the backlog drained.
       later(end - 200, () => take("load ends")),
       later(outageAt + OUTAGE_MS, async () => {
         await datasette.serve();
         console.log(`  ${kind} Datasette back`);
+        // The backlog of the outage drains beside the load: note when it is down to a few batches.
+        while (performance.now() < end - 1_000) {
+          const { stats } = await ask<Sample>(app, "peek");
+          if (stats.queued < 1_000) {
+            await take("caught up");
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
       }),
     ];
     const load = await steadyLoad(`http://127.0.0.1:${app.port}`, end);
@@ -225,6 +234,13 @@ const rows = [
 for (const run of runs) {
   const before = run.samples.find((s) => s.at === "outage begins")!;
   const after = run.samples.find((s) => s.at === "load ends")!;
+  // Heap, RSS and descriptors compare two moments under the same load; a run too short for the
+  // backlog to drain before the load ends cannot tell (the backlog itself takes memory).
+  const caughtUp = run.samples.some((s) => s.at === "caught up");
+  if (!caughtUp)
+    console.log(
+      `  note: ${run.kind}: the outage's backlog had not drained when the load ended: run longer for the memory goals`,
+    );
   const loopMax = Math.max(...run.samples.map((s) => s.loopDelayP99Ms));
   rows.push([
     run.kind,
@@ -253,9 +269,15 @@ for (const run of runs) {
         run.refused === 0 &&
         run.failedRequests === 0,
     },
-    { label: `${run.kind}: heap after the outage within 10% of before`, met: after.heapMB <= before.heapMB * 1.1 },
-    { label: `${run.kind}: RSS after the outage within 10% of before`, met: after.rssMB <= before.rssMB * 1.1 },
-    { label: `${run.kind}: no growth in file descriptors`, met: after.fds <= before.fds },
+    {
+      label: `${run.kind}: heap after the outage within 10% of before`,
+      met: caughtUp && after.heapMB <= before.heapMB * 1.1,
+    },
+    {
+      label: `${run.kind}: RSS after the outage within 10% of before`,
+      met: caughtUp && after.rssMB <= before.rssMB * 1.1,
+    },
+    { label: `${run.kind}: no growth in file descriptors`, met: caughtUp && after.fds <= before.fds },
   );
   if (run.loadRate < RATE * 0.95)
     console.log(`  note: ${run.kind}: the load reached ${fmt(run.loadRate)} requests/s of ${RATE} (a busy machine)`);
