@@ -12,7 +12,7 @@ import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import type { EventsForwardOptions } from "./config/options.js";
 import { resolveOptions } from "./config/resolve.js";
-import { installShutdownSignals } from "./core/shutdown-signals.js";
+import { registerEnding } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
 import { createSink, queuedEventsOf } from "./stores/table.js";
 import { LIMITS } from "./config/defaults.js";
@@ -101,8 +101,29 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
       o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
   };
 
+  /**
+   * Closes within the deadline plus LIMITS.closeMarginMs, whatever stalls: past it, returns what
+   * is known and lets the closing finish in the background (a durable queue keeps the batch in
+   * flight; the next publisher sends it again, with the same ids).
+   */
+  const shutDown = (timeoutMs: number): Promise<CloseResult> => {
+    const finished = closeParts(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    // Not unref'd: whoever awaits close() expects it to settle.
+    const late = new Promise<CloseResult>((resolve) => {
+      timer = setTimeout(() => {
+        o.logger.warn(
+          `close() passed its ${timeoutMs} ms deadline waiting for ${queue.durable ? "the spool" : "the queue"}; it returns now and finishes closing in the background${queue.durable ? " (what was in flight stays in the spool, to be sent again with the same ids)" : ""}`,
+        );
+        resolve(forwarder.resultNow());
+      }, timeoutMs + LIMITS.closeMarginMs);
+    });
+    finished.catch((error: unknown) => o.logger.error(`closing failed: ${(error as Error).message}`));
+    return Promise.race([finished, late]).finally(() => clearTimeout(timer));
+  };
+
   /** Stop sending (draining within the deadline), then close what was made here, in order. */
-  const shutDown = async (timeoutMs: number): Promise<CloseResult> => {
+  const closeParts = async (timeoutMs: number): Promise<CloseResult> => {
     await forwarder.stop(timeoutMs);
     const result = forwarder.closeResult(await queue.close());
     await deadLetters?.close();
@@ -127,15 +148,14 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
     closing ??= shutDown(timeoutMs);
     return closing;
   };
-  const removeSignalHandlers =
-    o.shutdownSignals.length === 0
-      ? () => {}
-      : installShutdownSignals(
-          o.shutdownSignals,
-          () => close({ timeoutMs: o.shutdownTimeoutMs }),
-          o.logger,
-          o.shutdownTimeoutMs + LIMITS.signalGraceMs,
-        );
+  // Signals (option shutdownSignals) and the loop emptying with events queued drain before the end.
+  const removeSignalHandlers = registerEnding({
+    signals: o.shutdownSignals,
+    waiting: () => forwarder.stats().queued,
+    close: () => close({ timeoutMs: o.shutdownTimeoutMs }),
+    logger: o.logger,
+    keepAliveMs: o.shutdownTimeoutMs + LIMITS.signalGraceMs,
+  });
   return Object.assign(middleware, {
     put: (event: unknown) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),

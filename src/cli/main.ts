@@ -78,7 +78,9 @@ async function main(argv: string[]): Promise<number> {
   let forwarder;
   try {
     const publisher = readPublisherConfig(config, values["queue-name"]);
-    forwarder = withIniKeys(publisher, () => eventsForward({ ...publisher.options, logger, requestEvents: false }));
+    forwarder = withIniKeys(publisher, () =>
+      eventsForward({ ...publisher.options, logger, requestEvents: false, shutdownSignals: false }),
+    );
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;
     console.error(error.message);
@@ -86,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(`[events-forward] publishing queue ${values["queue-name"]} (pid ${process.pid})`);
   return new Promise((resolve) => {
-    // The forwarder's own timers never keep a process alive; the sidecar must stay up.
+    // The forwarder's own timers never keep a process alive; the sidecar must stay up. Its signals
+    // are handled here (shutdownSignals: false above): it exits 0 once the batch in flight is done.
     const keepAlive = setInterval(() => {}, 1 << 30);
     const stop = (signal: string) => {
       process.off("SIGTERM", stop).off("SIGINT", stop);

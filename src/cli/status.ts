@@ -80,6 +80,12 @@ export function describeStatus(s: SpoolStatus, target: SpoolTarget): string {
         ? "none yet"
         : `${new Date(s.lastDelivery.at).toISOString()} (${formatAge(now - s.lastDelivery.at)} ago): ${s.lastDelivery.outcome}`,
     ],
+    [
+      "holding",
+      s.holding === undefined
+        ? "no (the store takes what it is sent)"
+        : `${s.holding.answer} since ${new Date(s.holding.since).toISOString()} (${formatAge(now - s.holding.since)}): ${s.holding.reason}; nothing is dropped, the publisher retries with backoff`,
+    ],
     ["rate window", `${s.requestsInWindow} of ${target.maxRate} request(s) in the last ${target.timePeriod} s`],
     [
       "capacity",

@@ -65,10 +65,10 @@ export const DEFAULT_SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "
 /** Signals a process can catch and that conventionally ask it to stop. */
 const SHUTDOWN_SIGNALS = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR2"]);
 
-/** Option shutdownSignals: false (none), true (SIGTERM and SIGINT) or a list. */
+/** Option shutdownSignals: true (SIGTERM and SIGINT, the default), false (none) or a list. */
 export function parseShutdownSignals(value: unknown): readonly NodeJS.Signals[] {
-  if (value === undefined || value === false) return [];
-  if (value === true) return DEFAULT_SHUTDOWN_SIGNALS;
+  if (value === false) return [];
+  if (value === undefined || value === true) return DEFAULT_SHUTDOWN_SIGNALS;
   const list = value as unknown[];
   if (!Array.isArray(list) || list.some((signal) => typeof signal !== "string" || !SHUTDOWN_SIGNALS.has(signal))) {
     throw new OptionError("shutdownSignals", `must be true, false or a list of ${[...SHUTDOWN_SIGNALS].join(", ")}`);

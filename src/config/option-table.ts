@@ -163,7 +163,7 @@ export const GENERAL_OPTIONS = {
       default: "`3` (collector: unlimited)",
       range: "1 to 1000000",
       meaning:
-        "sends of one batch that the store answered with a retryable error or that timed out, before its events are dropped (a store that cannot be reached, or answers 429/503, uses none: see [delivery.md](delivery.md#failure-policy))",
+        "sends of one batch that the store answered with a retryable error or that timed out, before the batch is halved to find the events at fault, and a lone event is dropped (a store that cannot be reached, answers 429/502/503/504, or refuses the sender with 401/403/404 uses none: it is held, see [delivery.md](delivery.md#failure-policy))",
     },
     default: 3,
     ini: "number",
@@ -175,7 +175,7 @@ export const GENERAL_OPTIONS = {
       default: "`300000`",
       range: "0 and up",
       meaning:
-        "longest a batch is retried, from its first failure that used an attempt, before its events are dropped; used whole, as baseplate's `RetryPolicy`: the last pause is cut to what is left of it and one more attempt is made at its end (a `Retry-After` longer than what is left gives up instead)",
+        "longest a batch is retried, from its first failure that used an attempt, before it is halved as for `maxAttempts` (a store that is away or refuses the sender uses none of it); used whole, as baseplate's `RetryPolicy`: the last pause is cut to what is left of it and one more attempt is made at its end (a `Retry-After` longer than what is left gives up instead)",
     },
     default: 5 * 60_000,
     ini: "number",
@@ -268,9 +268,10 @@ export const GENERAL_OPTIONS = {
   shutdownSignals: {
     doc: {
       group: "reporting",
-      default: "`false`",
-      range: "`true` (SIGTERM and SIGINT), or a list of signals",
-      meaning: "drain on these signals, then let the process end (see [delivery.md](delivery.md#shutdown))",
+      default: "`true` (SIGTERM and SIGINT)",
+      range: "`true`, `false`, or a list of signals",
+      meaning:
+        "drain on these signals, then let the process end as the signal would (see [delivery.md](delivery.md#shutdown))",
     },
     ini: "as written",
     check: (read) => parseShutdownSignals(read.raw("shutdownSignals")),
@@ -280,7 +281,8 @@ export const GENERAL_OPTIONS = {
       group: "reporting",
       default: "`5000`",
       range: "0 to 3600000",
-      meaning: "how long the drain on a shutdown signal may take",
+      meaning:
+        "how long the drain on a shutdown signal, or when the process's loop empties with events queued, may take",
     },
     default: 5_000,
     ini: "number",

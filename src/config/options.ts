@@ -78,7 +78,7 @@ export interface GeneralOptions {
   maxQueueBytes?: number;
   /** Send the token over plain http to a host that is not loopback (refused by default). Default: `false`. */
   allowInsecureHttp?: boolean;
-  /** Close (drain) on these signals, then let the process end; `true`: SIGTERM and SIGINT. Default: `false`. */
+  /** Close (drain) on these signals, then let the process end as the signal would; `true`: SIGTERM and SIGINT; `false`: none. Default: `true`. */
   shutdownSignals?: boolean | NodeJS.Signals[];
   /** How long the drain on a shutdown signal may take, in milliseconds. Default: `5000`. */
   shutdownTimeoutMs?: number;

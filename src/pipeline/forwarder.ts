@@ -55,6 +55,11 @@ export interface ForwarderStats extends QueueStats {
   requests: number;
   /** Requests that did not succeed. */
   failedRequests: number;
+  /**
+   * While the store does not take a batch and the forwarder holds it (an unreachable store, a 502
+   * to 504, a refused token or a missing table): the answer, e.g. "HTTP 401". Absent otherwise.
+   */
+  holding?: string;
   /** Events per second the rate limit lets through: batchLimit (or the store's lower row limit) × maxRate / timePeriod. */
   capacityPerSecond: number;
   /** The forwarder's turns that failed in a row (a read of the spool that threw, say): 0 when the last one worked. */
@@ -132,6 +137,7 @@ export class Forwarder {
       stopping: this.stopping.signal,
       observer: this.observer,
       mayAttempt: () => this.queue.publishing,
+      waiting: () => this.queue.size,
     });
     this.delivery = new BatchDelivery({
       settings: this.settings,
@@ -183,6 +189,7 @@ export class Forwarder {
       failedTurns: this.failures.count,
       ...failure,
       ...this.queue.stats(),
+      ...(this.counters.holding === undefined ? {} : { holding: this.counters.holding.answer }),
     };
   }
 
@@ -224,6 +231,13 @@ export class Forwarder {
       );
     }
     return { ...result, spooled: left };
+  }
+
+  /** What close() can tell when the queue did not close in time: nothing settled since counts as undelivered. */
+  resultNow(): CloseResult {
+    const left = this.queue.size;
+    const result: CloseResult = { delivered: this.counters.sent, undelivered: this.counters.dropped + left };
+    return this.queue.durable ? { ...result, spooled: left } : result;
   }
 
   private async drainAndStop(timeoutMs: number): Promise<void> {

@@ -21,6 +21,8 @@ export interface PostOptions {
   maxRows?: (status: number, body: string) => number | undefined;
   /** Retry 501 and 505 too, as every other 5xx (see classifyStatus). */
   retryEvery5xx?: boolean;
+  /** Statuses that mean "this sender cannot write here" (held, not dropped); 401 and 403 when not given. */
+  senderRefused?: readonly number[];
   /** Credentials the request carries: cut out of any reason, should the store echo them. */
   secrets?: readonly string[];
 }
@@ -64,6 +66,7 @@ async function post(options: PostOptions): Promise<SendResult> {
       Date.now(),
       options.explain(response.statusCode, text),
       options.retryEvery5xx,
+      options.senderRefused,
     );
     const maxRows = options.maxRows?.(response.statusCode, text);
     return maxRows === undefined ? failure : { ...failure, maxRows };

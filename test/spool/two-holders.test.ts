@@ -63,7 +63,10 @@ async function senderWith(rateLimit: RateLimit, stopping: AbortSignal) {
     maxRetryAfterMs: 60_000,
     logger: silentLogger,
   };
-  return { store, sender: new BatchSender({ settings, sink, rateLimit, stopping, observer: new Counters() }) };
+  return {
+    store,
+    sender: new BatchSender({ settings, sink, rateLimit, stopping, observer: new Counters(), waiting: () => 1 }),
+  };
 }
 
 /** Two holders send one batch each at the same moment, with room for one request a minute. */
