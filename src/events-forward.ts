@@ -14,7 +14,7 @@ import type { EventsForwardOptions } from "./config/options.js";
 import { resolveOptions } from "./config/resolve.js";
 import { registerEnding } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
-import { createSink, queuedEventsOf } from "./stores/table.js";
+import { createSink, queuedEventsOf, rowCheckOf } from "./stores/table.js";
 import { LIMITS } from "./config/defaults.js";
 import { DEFAULTS } from "./config/option-defaults.js";
 import type { Sink } from "./pipeline/sink.js";
@@ -83,16 +83,25 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
   const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
-  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters });
+  const forwarder = new Forwarder({
+    settings: o,
+    sink,
+    queue,
+    rateLimit,
+    observers,
+    deadLetters,
+    check: rowCheckOf(o),
+    requestEventShare: LIMITS.requestEventShare,
+  });
   const toQueued = queuedEventsOf(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;
 
-  const accept = (event: unknown, meta: EventMeta): void => {
+  const accept = (event: unknown, meta: EventMeta, requestEvent?: boolean): void => {
     if (closed) throw new ForwarderClosedError(o.name);
     const queued = toQueued(event, meta);
     if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
-    forwarder.enqueue(queued);
+    forwarder.enqueue(queued, requestEvent);
   };
   const hookCounts: BeforeSendStats = { filtered: 0, beforeSendErrors: 0 };
   // Without the option, put() is `accept` itself: no hook, no extra work.

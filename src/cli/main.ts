@@ -7,6 +7,7 @@ import { readPublisherConfig, withIniKeys } from "../config/ini.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { spoolTarget } from "./spool-target.js";
 import { statusCommand, watchStatus } from "./status.js";
+import { printable } from "../core/printable.js";
 import { packageVersion } from "./version.js";
 
 const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
@@ -143,9 +144,9 @@ interface OperateValues {
 function cliLogger(debug: boolean): Logger {
   const stamp = () => new Date().toISOString();
   return {
-    warn: (message) => console.error(`${stamp()} [events-forward] ${message}`),
-    error: (message) => console.error(`${stamp()} [events-forward] ${message}`),
-    debug: debug ? (message) => console.error(`${stamp()} [events-forward] debug: ${message}`) : undefined,
+    warn: (message) => console.error(`${stamp()} [events-forward] ${printable(message)}`),
+    error: (message) => console.error(`${stamp()} [events-forward] ${printable(message)}`),
+    debug: debug ? (message) => console.error(`${stamp()} [events-forward] debug: ${printable(message)}`) : undefined,
   };
 }
 

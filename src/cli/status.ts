@@ -1,6 +1,7 @@
 import { SqliteSpoolInspector } from "../spool/sqlite/status.js";
 import type { SpoolInspector, SpoolStatus } from "../spool/status.js";
 import { formatAge, table } from "./format.js";
+import { terminalJson } from "../core/printable.js";
 import type { SpoolTarget } from "./spool-target.js";
 
 /** `events-forward status`, once: what a person checks first when events seem late. */
@@ -8,7 +9,7 @@ export async function statusCommand(target: SpoolTarget, json: boolean, out: (te
   const inspector: SpoolInspector = new SqliteSpoolInspector(target.path);
   try {
     const status = await inspector.status(target.timePeriod * 1000);
-    out(json ? JSON.stringify(withCapacity(status, target)) : describeStatus(status, target));
+    out(json ? terminalJson(withCapacity(status, target)) : describeStatus(status, target));
     return 0;
   } finally {
     await inspector.close();

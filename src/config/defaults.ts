@@ -52,4 +52,9 @@ export const LIMITS = {
    * signalGraceMs, so a signal's drain always ends by close() itself. docs/delivery.md states 1 s.
    */
   closeMarginMs: 500,
+  /**
+   * The share of the queue's bound (events and bytes) request events may fill: past it they are
+   * refused (counted in overflowed), so traffic alone never makes a handler's put() throw.
+   */
+  requestEventShare: 0.8,
 } as const;

@@ -84,6 +84,18 @@ export const GENERAL_OPTIONS = {
     ini: false,
     check: (read) => read.bool("requestEvents"),
   },
+  requestPath: {
+    doc: {
+      group: "requests",
+      default: '`"path"`',
+      range: '`"path"`, `"route"`, `false`',
+      meaning:
+        "what a `request` event records of the URL: the path (no query) and the route pattern; the route pattern alone, where the framework knows it; or neither ([frameworks.md](frameworks.md#what-a-request-event-records))",
+    },
+    default: "path",
+    ini: false,
+    check: (read): "path" | "route" | false => requestPath(read.raw("requestPath")),
+  },
   expressDictionaryMode: {
     doc: {
       group: "requests",
@@ -265,6 +277,18 @@ export const GENERAL_OPTIONS = {
     ini: "as written",
     check: (read) => read.bool("allowInsecureHttp"),
   },
+  allowSymlinks: {
+    doc: {
+      group: "store",
+      default: "`false`",
+      range: "boolean",
+      meaning:
+        "open the spool, dead-letter or embedded-store file (or its `-wal`, `-shm`) through a symbolic link; refused by default ([operations.md](operations.md#security))",
+    },
+    default: false,
+    ini: "as written",
+    check: (read) => read.bool("allowSymlinks"),
+  },
   shutdownSignals: {
     doc: {
       group: "reporting",
@@ -294,10 +318,10 @@ export const GENERAL_OPTIONS = {
       default: "none",
       range: "a list of header names",
       meaning:
-        'request headers the `request` event records, e.g. `["user-agent"]`; `authorization`, `proxy-authorization`, `cookie`, `set-cookie` are refused',
+        'request headers the `request` event records, e.g. `["user-agent"]`; headers that carry credentials (`authorization`, `cookie`, `x-api-key`, any name with `token`, `secret`, `session`...) are refused, client IP headers (`x-forwarded-for`...) need `clientIpKey` and are recorded hashed ([delivery.md](delivery.md#security))',
     },
     ini: "as written",
-    check: (read) => parseCaptureHeaders(read.raw("captureHeaders")),
+    check: (read) => parseCaptureHeaders(read.raw("captureHeaders"), read.has("clientIpKey")),
   },
   clientIpKey: {
     doc: {
@@ -411,6 +435,15 @@ function loggerOf(value: unknown): Logger {
 
 function spoolOf(value: unknown): ResolvedSpoolOptions | ResolvedRedisSpoolOptions {
   return isRedisSpool(value) ? resolveRedisSpoolOptions(value) : resolveSpoolOptions(value);
+}
+
+/** Option requestPath: "path" (the default), "route" or false. */
+function requestPath(value: unknown): "path" | "route" | false {
+  if (value === "path" || value === "route" || value === false) return value;
+  throw new OptionError(
+    "requestPath",
+    'must be "path" (the path and route), "route" (the route pattern alone) or false',
+  );
 }
 
 /** Option deadLetter: a file path, only without a spool (a spool keeps its dead letters itself). */

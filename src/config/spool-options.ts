@@ -1,6 +1,8 @@
 import { OptionError } from "../core/errors.js";
 import { isBag, OptionReader } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
+import { readLeaseTiming } from "./lease-timing.js";
+import { looksLikeUrl } from "./redis-spool-options.js";
 
 /** Option `spool`: a path, or the path and its tuning. */
 export interface SpoolOptions {
@@ -23,6 +25,9 @@ export interface SpoolOptions {
 /** Which queue kind (src/spool/kinds.ts) holds the spool. */
 export type ResolvedSpoolOptions = Required<SpoolOptions> & { kind: "sqlite" };
 
+const NOT_A_PATH =
+  'looks like a URL, not a file path: a Redis spool is { url: "redis://..." } (the value is not repeated here: it may hold a password)';
+
 const SPOOL_KEYS = new Set(["path", ...Object.keys(SPOOL_DEFAULTS)]);
 
 export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
@@ -37,6 +42,7 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
   read.onlyKnown(SPOOL_KEYS, "a spool option");
   if (typeof given.path !== "string" || given.path.trim() === "")
     throw new OptionError("spool.path", "must be a non-empty file path");
+  if (looksLikeUrl(given.path)) throw new OptionError("spool.path", NOT_A_PATH);
   if (given.path === ":memory:")
     throw new OptionError("spool.path", "must be a file: an in-memory spool would not outlive the process");
   return {
@@ -48,22 +54,4 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
     synchronous: read.oneOf("synchronous", ["normal", "full"] as const),
     maxDeadLetters: read.int("maxDeadLetters", 1, 1_000_000_000),
   };
-}
-
-/**
- * `leaseMs` and `pollMs`, shared by both spools. The holder renews its lease on the heartbeat
- * (every pollMs): a pollMs as long as the lease would let it run out between two beats, and a
- * second process would take it while the first still sends.
- */
-export function readLeaseTiming(read: OptionReader): { leaseMs: number; pollMs: number } {
-  const leaseMs = read.int("leaseMs", 100, 3_600_000);
-  const pollMs = read.int("pollMs", 1, 3_600_000);
-  if (pollMs >= leaseMs) {
-    const how = read.has("pollMs") ? "" : " (the default)";
-    throw new OptionError(
-      "spool.pollMs",
-      `must be less than spool.leaseMs (${leaseMs}), got ${pollMs}${how}: the publisher renews its lease every pollMs, so it would lapse between two renewals`,
-    );
-  }
-  return { leaseMs, pollMs };
 }

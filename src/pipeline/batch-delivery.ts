@@ -21,6 +21,8 @@ export interface BatchDeliveryParts {
   rowLimit: RowLimit;
   observer: ForwarderObserver;
   deadLetters: DeadLetterSink | undefined;
+  /** Why an event's text may not join a body (undefined: it may); events that write their own bytes are not asked. */
+  check?: (json: string) => string | undefined;
 }
 
 /**
@@ -49,7 +51,11 @@ export class BatchDelivery {
    * unless close() cut the work short (the caller then drops the rest, or a durable queue keeps it),
    * or events to drop could not be kept as dead letters (they stay queued, to be tried again).
    */
-  async deliver(batch: QueuedEvent[]): Promise<number> {
+  async deliver(batch: QueuedEvent[], checked = false): Promise<number> {
+    if (!checked && this.parts.check !== undefined) {
+      const refused = this.refused(batch);
+      if (refused !== undefined) return this.deliverAround(batch, refused);
+    }
     return this.after(batch, await this.send(batch));
   }
 
@@ -89,7 +95,7 @@ export class BatchDelivery {
     const mayBeTheBatch = !parent.splittable || parent.status === 400;
     if (firstOutcome.ok || "stopped" in firstOutcome || !mayBeTheBatch || !sameAnswer(firstOutcome, parent)) {
       const done = await this.after(first, firstOutcome);
-      return done < first.length ? done : done + (await this.deliver(second));
+      return done < first.length ? done : done + (await this.deliver(second, true));
     }
     const secondOutcome = await this.send(second);
     if ("stopped" in secondOutcome) return 0;
@@ -106,11 +112,50 @@ export class BatchDelivery {
     return done + (await this.after(second, secondOutcome));
   }
 
+  /**
+   * Text that came from outside this process's own row code (read back from a spool, or made by a
+   * serializer) is checked before it joins a body; undefined when every event passed, else the
+   * reason for each event (undefined for those that passed).
+   */
+  private refused(batch: QueuedEvent[]): (string | undefined)[] | undefined {
+    let reasons: (string | undefined)[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      if (event.writeTo !== undefined) continue;
+      const reason = this.parts.check!(event.json);
+      if (reason === undefined) continue;
+      reasons ??= new Array<string | undefined>(batch.length);
+      reasons[i] = reason;
+    }
+    return reasons;
+  }
+
+  /** The refused events dropped (dead letters, onDrop) where they stand, the runs between them delivered in order. */
+  private async deliverAround(batch: QueuedEvent[], reasons: (string | undefined)[]): Promise<number> {
+    let finished = 0;
+    let start = 0;
+    for (let i = 0; i <= batch.length; i++) {
+      if (i < batch.length && reasons[i] === undefined) continue;
+      if (i > start) {
+        const run = batch.slice(start, i);
+        const done = await this.deliver(run, true);
+        finished += done;
+        if (done < run.length) return finished;
+      }
+      if (i < batch.length) {
+        this.drop([batch[i]!], reasons[i]!);
+        finished++;
+      }
+      start = i + 1;
+    }
+    return finished;
+  }
+
   /** Delivers the parts in order, as deliver() counts; stops at the first that close() cut short. */
   private async deliverEach(parts: QueuedEvent[][]): Promise<number> {
     let finished = 0;
     for (const part of parts) {
-      const done = await this.deliver(part);
+      const done = await this.deliver(part, true);
       finished += done;
       if (done < part.length) break;
     }

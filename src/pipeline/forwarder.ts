@@ -1,6 +1,6 @@
 import { Mutex } from "async-mutex";
 import { BacklogReporter, capacityPerSecond, queueBound } from "./backlog.js";
-import { EventQueueFullError } from "../core/errors.js";
+import { EventQueueFullError, RequestEventShareFullError } from "../core/errors.js";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
 import { combineObservers, Counters, type ForwarderObserver } from "./observer.js";
 import { OverflowReporter } from "./overflow.js";
@@ -38,6 +38,10 @@ export interface ForwarderParts {
   deadLetters?: DeadLetterSink;
   /** Who else hears what happens (metrics, a debug log); stats() has its own counters. */
   observers?: readonly ForwarderObserver[];
+  /** The share of the queue's bound request events may fill (see enqueue); 1 (the default): all of it. */
+  requestEventShare?: number;
+  /** What an event's text must be before it joins a body (see BatchDelivery); the store kind's rowCheck. */
+  check?: (json: string) => string | undefined;
 }
 
 export interface ForwarderStats extends QueueStats {
@@ -92,6 +96,9 @@ export class Forwarder {
   private readonly observer: ForwarderObserver;
   private readonly sender: BatchSender;
   private readonly delivery: BatchDelivery;
+  private readonly requestEventShare: number;
+  /** The bound request events stop at: their share of the queue's (see enqueue). */
+  private readonly requestBound: { events: number; bytes: number };
   /** batchLimit, or less once the store has said it takes fewer rows a write. */
   private readonly rowLimit: RowLimit;
   private readonly overflow: OverflowReporter;
@@ -123,6 +130,12 @@ export class Forwarder {
     this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
     this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
     this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
+    this.requestEventShare = parts.requestEventShare ?? 1;
+    const bound = queueBound(this.settings);
+    this.requestBound = {
+      events: Math.floor(bound.events * this.requestEventShare),
+      bytes: Math.floor(bound.bytes * this.requestEventShare),
+    };
     this.backlog = new BacklogReporter(
       this.settings.logger,
       this.sink.description,
@@ -146,14 +159,24 @@ export class Forwarder {
       rowLimit: this.rowLimit,
       observer: this.observer,
       deadLetters: parts.deadLetters,
+      check: parts.check,
     });
     this.failures = new ReadFailures(this.settings.logger, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
     this.queue.onAvailable(() => this.schedule());
   }
 
-  /** Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. */
-  enqueue(event: QueuedEvent): void {
+  /**
+   * Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. A
+   * request event (`requestEvent`) is refused once the queue holds its share of the bound, so the
+   * rest stays for the events handlers put: traffic alone never makes a handler's put() throw.
+   */
+  enqueue(event: QueuedEvent, requestEvent = false): void {
     try {
+      if (
+        requestEvent &&
+        (this.queue.size >= this.requestBound.events || this.pendingBytes + event.bytes > this.requestBound.bytes)
+      )
+        throw new RequestEventShareFullError(this.requestEventShare);
       this.queue.push(event);
     } catch (error) {
       if (error instanceof EventQueueFullError) {

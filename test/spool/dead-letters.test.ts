@@ -197,8 +197,19 @@ describe("dead letters", () => {
       CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE lease (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT, expires INTEGER NOT NULL, sends TEXT NOT NULL);
       INSERT INTO lease (id, holder, expires, sends) VALUES (1, NULL, 0, '[]');
-      INSERT INTO outbox (json, bytes) VALUES ('{"id":"01J0000000000000000000000P","event":"poison-old"}', 54);
     `);
+    // A whole row (rows of another shape never reach the store: see test/security/spool-rows.test.ts).
+    const row = JSON.stringify({
+      id: "01J0000000000000000000000P",
+      instance: "old",
+      event: "poison-old",
+      created: "2026-12-01T12:00:00+00:00",
+      actor_id: null,
+      database_name: null,
+      table_name: null,
+      properties: "{}",
+    });
+    old.prepare("INSERT INTO outbox (json, bytes) VALUES (?, ?)").run(row, Buffer.byteLength(row));
     old.pragma("application_id = 1162236752");
     old.close();
     const store = await startStore(refusePoison);

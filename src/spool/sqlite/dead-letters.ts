@@ -38,6 +38,8 @@ export class SqliteDeadLetters implements DeadLetterStore {
     private readonly logger: Logger,
     /** The option that named the file, for errors. */
     private readonly option = "spool",
+    /** Option allowSymlinks. */
+    private readonly allowSymlink = false,
   ) {}
 
   /** Synchronous inside (better-sqlite3): the events are written, or not, before it first yields. */
@@ -114,7 +116,11 @@ export class SqliteDeadLetters implements DeadLetterStore {
   }
 
   private open(): SqliteDatabase {
-    this.db ??= openSqlite(this.option, this.path, { check: checkIsSpool, init: createSpool });
+    this.db ??= openSqlite(this.option, this.path, {
+      check: checkIsSpool,
+      init: createSpool,
+      allowSymlink: this.allowSymlink,
+    });
     return this.db;
   }
 

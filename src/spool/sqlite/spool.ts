@@ -33,6 +33,8 @@ export interface SpoolSettings {
   /** The root's local rate limiter: the lease carries its window over between publishers. */
   limiter: RateLimiter;
   logger: Logger;
+  /** Option allowSymlinks. */
+  allowSymlink?: boolean;
 }
 
 /**
@@ -76,6 +78,7 @@ export class SpoolQueue implements EventQueue {
     private readonly settings: SpoolSettings,
   ) {
     this.db = openSqlite("spool", options.path, {
+      allowSymlink: settings.allowSymlink,
       synchronous: options.synchronous,
       check: checkIsSpool,
       init: createSpool,

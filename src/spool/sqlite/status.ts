@@ -24,7 +24,8 @@ export class SqliteSpoolInspector implements SpoolInspector {
   private readonly deadLetters: SqliteDeadLetters;
 
   constructor(private readonly path: string) {
-    this.db = openSqlite("--spool", path, { check: checkIsSpool, init: createSpool });
+    // The operator names the file on the command line (or in the sidecar's configuration): a link is theirs.
+    this.db = openSqlite("--spool", path, { check: checkIsSpool, init: createSpool, allowSymlink: true });
     this.deadLetters = new SqliteDeadLetters(path, Number.MAX_SAFE_INTEGER, { warn() {}, error() {} }, "--spool");
   }
 
@@ -68,7 +69,11 @@ export class SqliteDeliveryLog implements ForwarderObserver {
   /** When a write last failed: the log then rests a while rather than slow every request. */
   private failedAt = 0;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    /** Option allowSymlinks. */
+    private readonly allowSymlink = false,
+  ) {}
 
   onRequest(result: SendResult): void {
     this.write("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1", [
@@ -97,7 +102,11 @@ export class SqliteDeliveryLog implements ForwarderObserver {
   private write(sql: string, values: unknown[], always = false): void {
     if (!always && this.failedAt !== 0 && Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) return;
     try {
-      this.db ??= openSqlite("spool", this.path, { check: checkIsSpool, init: createSpool });
+      this.db ??= openSqlite("spool", this.path, {
+        check: checkIsSpool,
+        init: createSpool,
+        allowSymlink: this.allowSymlink,
+      });
       this.db.prepare(sql).run(...values);
       this.failedAt = 0;
     } catch {

@@ -7,6 +7,8 @@ export interface SqliteSinkOptions {
   /** The SQLite file (option `database`). */
   path: string;
   table: string;
+  /** Option allowSymlinks. */
+  allowSymlink?: boolean;
 }
 
 type Row = Record<(typeof ROW_COLUMNS)[number], string | number | null>;
@@ -21,6 +23,7 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
   const table = quoteIdentifier(options.table);
   const columns = ROW_COLUMNS.map((c) => `${c} TEXT${c === "id" ? " PRIMARY KEY" : ""}`).join(", ");
   const db = openSqlite("database", options.path, {
+    allowSymlink: options.allowSymlink,
     init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns})`),
   });
   const insert = db.prepare(
