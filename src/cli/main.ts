@@ -4,6 +4,7 @@ import { OptionError } from "../core/errors.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, eventsForward } from "../events-forward.js";
 import type { Logger } from "../core/log.js";
 import { readPublisherConfig, withIniKeys } from "../config/ini.js";
+import { dashboardCommand } from "./dashboard.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { spoolTarget } from "./spool-target.js";
 import { statusCommand, watchStatus } from "./status.js";
@@ -15,6 +16,7 @@ const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
        events-forward status (--queue-name NAME CONFIG | --spool PATH) [--json] [--watch]
        events-forward dead-letters list|replay|purge (--queue-name NAME CONFIG | --spool PATH)
                       [--reason TEXT] [--since 2h|ISO-TIME] [--json]
+       events-forward dashboard --out PATH [--database NAME] [--table NAME] [--force]
 
 Delivers the events that apps (option spool, publisher: false) write to a spool: a SQLite
 file, or Redis (spool = redis://host:6379/0 or \${EVENTS_REDIS_URL}, with spool.key = NAME).
@@ -35,10 +37,11 @@ SIGTERM or SIGINT finishes the batch in flight and exits; the rest stays in the 
 status: events waiting, the publisher (host, pid, since when), the last delivery, the rate
 window, dead letters by reason, the capacity. dead-letters: the events the store refused, kept
 in the spool; replay puts them back to be sent again (same ids: rows already written stay once).
-See docs/operations.md.`;
+See docs/operations.md. dashboard: a Datasette dashboard of the events (docs/dashboard.md).`;
 
 /** The sidecar: `events-forward publish --queue-name NAME CONFIG`, like baseplate's publisher. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "dashboard") return dashboardCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
