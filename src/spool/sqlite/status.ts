@@ -82,6 +82,14 @@ export class SqliteDeliveryLog implements ForwarderObserver {
     ]);
   }
 
+  /** A turn that failed before any request (a read of the spool that threw) is the last outcome too. */
+  onTurnFailed(failures: number, reason: string): void {
+    this.write("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1", [
+      Date.now(),
+      `the forwarder's turn failed ${failures} time(s) in a row: ${reason}`.slice(0, 500),
+    ]);
+  }
+
   /** Always written (not rested): a status that says "holding" after the store came back would mislead. */
   onHolding(holding: Holding | undefined): void {
     this.write(
