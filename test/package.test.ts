@@ -113,12 +113,12 @@ describe("the published tarball", () => {
         ...docs,
         "dist/cli.js",
         "dist/cli.js.map",
-        "dist/index.cjs",
-        "dist/index.cjs.map",
-        "dist/index.d.cts",
-        "dist/index.d.ts",
-        "dist/index.js",
-        "dist/index.js.map",
+        // The three entry points (index, collector, diagnostics) in both formats with their
+        // declarations, and the chunks they share (named by a hash of their content).
+        ...["index", "collector", "diagnostics"].flatMap((entry) =>
+          ["cjs", "cjs.map", "d.cts", "d.ts", "js", "js.map"].map((ext) => `dist/${entry}.${ext}`),
+        ),
+        ...files.filter((file) => /^dist\/(chunk-[\w-]+\.(c?js|c?js\.map)|[\w]+-[\w-]{8}\.d\.c?ts)$/.test(file)),
       ].sort(),
     );
     expect(readFileSync(join(root, "LICENSE"), "utf8")).toContain(
@@ -137,11 +137,26 @@ describe("the published tarball", () => {
     const cjs = JSON.parse(
       (await run(process.execPath, ["-e", probe('const m = require("events-forward");')], { cwd: scratch })).stdout,
     );
-    expect(esm.exports).toEqual(
-      expect.arrayContaining(["eventsForward", "EventError", "OptionError", "Event", "serializeV1Event"]),
-    );
+    expect(esm.exports).toEqual(expect.arrayContaining(["eventsForward", "EventError", "OptionError", "ROW_COLUMNS"]));
     expect(cjs.exports).toEqual(esm.exports.filter((name: string) => name !== "default"));
     expect([esm.tooLarge, cjs.tooLarge]).toEqual(["EventTooLargeError", "EventTooLargeError"]);
+    // The other two entry points, through the exports map, in both formats.
+    for (const [specifier, name] of [
+      ["events-forward/collector", "LegacyEvent"],
+      ["events-forward/diagnostics", "CHANNELS"],
+    ]) {
+      const check = `console.log(typeof m.${name})`;
+      const loaded = await Promise.all([
+        run(process.execPath, ["--input-type=module", "-e", `import * as m from "${specifier}"; ${check}`], {
+          cwd: scratch,
+        }),
+        run(process.execPath, ["-e", `const m = require("${specifier}"); ${check}`], { cwd: scratch }),
+      ]);
+      expect(
+        loaded.map(({ stdout }) => stdout.trim()),
+        specifier,
+      ).toEqual([name === "CHANNELS" ? "object" : "function", name === "CHANNELS" ? "object" : "function"]);
+    }
     // Resolved inside the scratch project, not this repository.
     const { stdout } = await run(process.execPath, ["-p", 'require.resolve("events-forward")'], { cwd: scratch });
     expect(stdout.trim()).toBe(join(realpathSync(scratch), "node_modules/events-forward/dist/index.cjs"));
@@ -168,19 +183,26 @@ eventsForward({ batchLimit: "10" });
 events.put({ event: "signup", propertes: { plan: "pro" } });
 // @ts-expect-error a bare string is no event.
 events.put("signup");
+const legacy = eventsForward({ collector: { hostname: "127.0.0.1:9", keyName: "k", keySecret: "s", version: 1 } });
+legacy.put(new LegacyEvent("topic", "type"));
+const channel: string = CHANNELS.drop;
 const custom = eventsForward({ apiUrl: "http://127.0.0.1:9/db/-/create", serializer: (e: { n: number }) => String(e.n) });
 custom.put({ n: 1 });
 // @ts-expect-error put() takes what the serializer takes.
 custom.put({ event: "signup" });
-export { queued };
+export { queued, channel };
 `;
       writeFileSync(
         join(scratch, "app.mts"),
-        code('import { eventsForward, type EventsForwardOptions } from "events-forward";'),
+        code(
+          'import { eventsForward, type EventsForwardOptions } from "events-forward";\nimport { LegacyEvent } from "events-forward/collector";\nimport { CHANNELS } from "events-forward/diagnostics";',
+        ),
       );
       writeFileSync(
         join(scratch, "app.cts"),
-        code('import { eventsForward, type EventsForwardOptions } from "events-forward";'),
+        code(
+          'import { eventsForward, type EventsForwardOptions } from "events-forward";\nimport { LegacyEvent } from "events-forward/collector";\nimport { CHANNELS } from "events-forward/diagnostics";',
+        ),
       );
       for (const peer of ["fastify", "hono", "@opentelemetry/api", "express", "koa", "redis", "better-sqlite3"]) {
         expect(existsSync(join(scratch, "node_modules", peer)), `${peer} must not be installed`).toBe(false);
