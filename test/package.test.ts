@@ -233,6 +233,44 @@ export { queued, channel };
     120_000,
   );
 
+  // TypeScript 5's older resolution (node10, still the default of `module: commonjs`) reads no
+  // exports map: package.json's typesVersions leads it to the other two entries' declarations.
+  it("types the three entry points under moduleResolution node10 (TypeScript 5)", async () => {
+    writeFileSync(
+      join(scratch, "app10.ts"),
+      `import { eventsForward } from "events-forward";
+import { LegacyEvent } from "events-forward/collector";
+import { CHANNELS, type DropMessage } from "events-forward/diagnostics";
+const legacy = eventsForward({ collector: { hostname: "127.0.0.1:9", keyName: "k", keySecret: "s", version: 1 } });
+legacy.put(new LegacyEvent("topic", "type"));
+// @ts-expect-error CHANNELS holds strings: if the types were missing (any), this line would compile.
+const wrong: number = CHANNELS.drop;
+export type { DropMessage };
+export { wrong };
+`,
+    );
+    const tsconfig = {
+      compilerOptions: {
+        target: "ES2022",
+        module: "commonjs",
+        moduleResolution: "node10",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ["node"],
+        typeRoots: [join(root, "node_modules/@types")],
+      },
+      files: ["app10.ts"],
+    };
+    writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify(tsconfig));
+    const result = run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", scratch], {
+      cwd: scratch,
+    });
+    await expect(
+      result.catch((error: { stdout: string }) => Promise.reject(new Error(`app10.ts: ${error.stdout}`))),
+    ).resolves.toBeDefined();
+  }, 120_000);
+
   it("installs the events-forward bin, which prints its version", async () => {
     const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
     const { stdout } = await run(join(scratch, "node_modules/.bin/events-forward"), ["--version"], { cwd: scratch });
