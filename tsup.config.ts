@@ -1,3 +1,4 @@
+import { cpSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 // Two builds that share dist/ and run in parallel, so each cleans only its own files.
@@ -10,7 +11,7 @@ export default defineConfig([
     format: ["esm", "cjs"],
     splitting: true,
     dts: true,
-    clean: ["!cli.*"],
+    clean: ["!cli.*", "!dashboard-assets", "!dashboard-assets/**"],
     sourcemap: true,
     target: "node20",
     shims: true,
@@ -23,5 +24,7 @@ export default defineConfig([
     clean: false,
     sourcemap: true,
     target: "node20",
+    // `events-forward dashboard` copies its page, script and stylesheet from here (src/dashboard/files.ts).
+    onSuccess: async () => cpSync("src/dashboard/assets", "dist/dashboard-assets", { recursive: true }),
   },
 ]);

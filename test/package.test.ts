@@ -100,7 +100,7 @@ describe("the published tarball", () => {
     const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
     expect(tarball.endsWith(`events-forward-${version}.tgz`)).toBe(true);
     const docs = readdirSync(join(root, "docs"))
-      .filter((name) => name.endsWith(".md"))
+      .filter((name) => name.endsWith(".md") || name.endsWith(".png"))
       .map((name) => `docs/${name}`);
     expect(docs.length).toBeGreaterThan(5);
     expect(files).toEqual(
@@ -119,6 +119,11 @@ describe("the published tarball", () => {
           ["cjs", "cjs.map", "d.cts", "d.ts", "js", "js.map"].map((ext) => `dist/${entry}.${ext}`),
         ),
         ...files.filter((file) => /^dist\/(chunk-[\w-]+\.(c?js|c?js\.map)|[\w]+-[\w-]{8}\.d\.c?ts)$/.test(file)),
+        // What `events-forward dashboard` copies into its output (docs/dashboard.md).
+        "dist/dashboard-assets/dashboard.css",
+        "dist/dashboard-assets/dashboard.js",
+        "dist/dashboard-assets/draw.js",
+        "dist/dashboard-assets/page.html",
       ].sort(),
     );
     expect(readFileSync(join(root, "LICENSE"), "utf8")).toContain(
