@@ -6,7 +6,7 @@ import type { LegacyEvent } from "./stores/collector/legacy-event.js";
 import type { CollectorOptions } from "./stores/collector/options.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
 import { RateLimiter } from "./pipeline/rate-limit.js";
-import { debugSubscriber, statsdSubscriber } from "./observe/metrics.js";
+import { debugSubscriber, loadStatsd, statsdSubscriber } from "./observe/metrics.js";
 import { ChannelPublisher } from "./observe/channels.js";
 import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
@@ -61,6 +61,8 @@ export function eventsForward(
 export function eventsForward(options: EventsForwardOptions): EventsForward;
 export function eventsForward(options: EventsForwardOptions): EventsForward<unknown> {
   const o = resolveOptions(options);
+  // An optional peer that is missing fails here, before any file or connection is opened.
+  const statsd = o.metrics === undefined ? undefined : loadStatsd();
   // The spool first: when it cannot open, no store file has been created on the way.
   const {
     queue,
@@ -80,7 +82,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
   }
   // The forwarder publishes on the diagnostics channels; statsd and --debug are subscribers.
   const channels = new ChannelPublisher(o.name, sink.description);
-  const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
+  const metrics =
+    o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger, statsd);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
   const forwarder = new Forwarder({

@@ -371,7 +371,7 @@ export const GENERAL_OPTIONS = {
       default: "none",
       range: "a file path, not `:memory:`; only without `spool`",
       meaning:
-        "keeps the dropped events in a SQLite file as [dead letters](operations.md#dead-letters) (a SQLite spool keeps its own); the file is opened at the first drop, so a path that cannot be opened (or a missing better-sqlite3) is logged then, once, rather than refused at start-up",
+        "keeps the dropped events in a SQLite file as [dead letters](operations.md#dead-letters) (a SQLite spool keeps its own); the file is opened at the first drop, so a path that cannot be opened (or no SQLite driver) is logged then, once, rather than refused at start-up",
     },
     ini: "as written",
     check: deadLetterFile,

@@ -9,6 +9,7 @@ import type { ResolvedSpoolOptions } from "../../config/spool-options.js";
 import { checkIsSpool, createSpool } from "./schema.js";
 import { publishLease } from "../../observe/channels.js";
 import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
+import { transaction } from "../../core/sqlite-driver.js";
 
 /** How long each write of close() waits for a lock: three of them stay within LIMITS.closeMarginMs. */
 const CLOSE_BUSY_TIMEOUT_MS = 100;
@@ -84,11 +85,12 @@ export class SpoolQueue implements EventQueue {
       check: checkIsSpool,
       init: createSpool,
     });
-    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     const insert = this.db.prepare<[string, number]>("INSERT INTO outbox (json, bytes) VALUES (?, ?)");
-    this.insertGroup = this.db.transaction((events: QueuedEvent[]) => {
-      for (const event of events) insert.run(event.json, event.bytes);
-    });
+    this.insertGroup = (events: QueuedEvent[]) =>
+      transaction(this.db, () => {
+        for (const event of events) insert.run(event.json, event.bytes);
+      });
     this.front = this.db.prepare<[number, number], SpoolEvent>(
       "SELECT seq, json, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
     );
@@ -201,9 +203,9 @@ export class SpoolQueue implements EventQueue {
     this.closed = true;
     clearTimeout(this.heartbeat);
     // Each write below waits at most this long for another process's lock (a CLI replay, say):
-    // better-sqlite3 waits synchronously, so close() would miss its deadline (LIMITS.closeMarginMs).
+    // every SQLite driver waits synchronously, so close() would miss its deadline (LIMITS.closeMarginMs).
     // What cannot be written is reported (unkept); the lease expires by itself.
-    this.db.pragma(`busy_timeout = ${CLOSE_BUSY_TIMEOUT_MS}`);
+    this.db.exec(`PRAGMA busy_timeout = ${CLOSE_BUSY_TIMEOUT_MS}`);
     this.commitNow();
     clearTimeout(this.commitTimer);
     const unwritten = this.group;
@@ -247,7 +249,7 @@ export class SpoolQueue implements EventQueue {
    */
   private checkpoint(): void {
     try {
-      this.db.pragma("wal_checkpoint(TRUNCATE)");
+      this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch {
       // Still no room, or a reader holds the log: the next retry tries again.
     }
@@ -270,7 +272,7 @@ export class SpoolQueue implements EventQueue {
     this.commitTimer.unref();
   }
 
-  /** A normal exit (even process.exit()) still commits the group: better-sqlite3 is synchronous. */
+  /** A normal exit (even process.exit()) still commits the group: every SQLite driver is synchronous. */
   private readonly commitOnExit = (): void => {
     if (!this.closed) this.commitNow();
   };

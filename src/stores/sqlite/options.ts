@@ -4,7 +4,7 @@ import type { OptionDeclaration } from "../../core/option-spec.js";
 
 /** The option of the embedded store. */
 export interface SqliteStoreOptions {
-  /** The embedded store, used when no apiUrl or collector is given: a SQLite file (needs better-sqlite3). Default: `"./events.db"`. */
+  /** The embedded store, used when no apiUrl or collector is given: a SQLite file (node:sqlite on Node 22.13+, else better-sqlite3). Default: `"./events.db"`. */
   database?: string;
 }
 
