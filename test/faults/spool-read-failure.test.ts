@@ -1,7 +1,7 @@
 // A spool whose read fails (a broken file, a broken Redis key), and a logger that throws: the
 // forwarder must back off rather than loop at full speed, say so in stats() and status, and give
 // the lease up after a few failed reads (issue 27 item 6).
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";

@@ -3,13 +3,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   CHANNELS,
-  EventQueueFullError,
   type DropMessage,
   type LeaseMessage,
   type OverflowMessage,
   type RetryMessage,
   type SendContext,
-} from "../../src/index.js";
+} from "../../src/diagnostics.js";
+import { EventQueueFullError } from "../../src/index.js";
 import { startForwarder, startStore } from "../helpers/lifecycle.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { unreachableUrl } from "../helpers/test-store.js";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { afterEach, describe, expect, test } from "vitest";
 import { eventsForward, type EventsForward } from "../../src/index.js";
 import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";

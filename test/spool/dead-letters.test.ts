@@ -1,5 +1,5 @@
-import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
+import Database from "../helpers/sqlite-file.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
@@ -292,7 +292,7 @@ describe("dead letters", () => {
       properties: "{}",
     });
     old.prepare("INSERT INTO outbox (json, bytes) VALUES (?, ?)").run(row, Buffer.byteLength(row));
-    old.pragma("application_id = 1162236752");
+    old.exec("PRAGMA application_id = 1162236752");
     old.close();
     const store = await startStore(refusePoison);
     const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 } });

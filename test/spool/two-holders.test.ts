@@ -1,7 +1,7 @@
 // Two processes that both believe they hold the publisher lease (a holder that stalled past its
 // lease, a wall clock that stepped backwards): the fleet's rate limit must still hold, and the old
 // holder must stop sending once it knows (issue 27 item 7).
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { afterEach, describe, expect, it, vi } from "vitest";
