@@ -12,9 +12,9 @@ import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import type { EventsForwardOptions } from "./config/options.js";
 import { resolveOptions } from "./config/resolve.js";
-import { installShutdownSignals } from "./core/shutdown-signals.js";
+import { registerEnding } from "./core/shutdown-signals.js";
 import { createAgent } from "./stores/http.js";
-import { createSink, queuedEventsOf } from "./stores/table.js";
+import { createSink, queuedEventsOf, rowCheckOf } from "./stores/table.js";
 import { LIMITS } from "./config/defaults.js";
 import { DEFAULTS } from "./config/option-defaults.js";
 import type { Sink } from "./pipeline/sink.js";
@@ -83,16 +83,25 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
   const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
-  const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters });
+  const forwarder = new Forwarder({
+    settings: o,
+    sink,
+    queue,
+    rateLimit,
+    observers,
+    deadLetters,
+    check: rowCheckOf(o),
+    requestEventShare: LIMITS.requestEventShare,
+  });
   const toQueued = queuedEventsOf(o);
   let closed = false;
   let closing: Promise<CloseResult> | undefined;
 
-  const accept = (event: unknown, meta: EventMeta): void => {
+  const accept = (event: unknown, meta: EventMeta, requestEvent?: boolean): void => {
     if (closed) throw new ForwarderClosedError(o.name);
     const queued = toQueued(event, meta);
     if (queued.bytes > o.maxEventSize) throw new EventTooLargeError(queued.bytes, o.maxEventSize);
-    forwarder.enqueue(queued);
+    forwarder.enqueue(queued, requestEvent);
   };
   const hookCounts: BeforeSendStats = { filtered: 0, beforeSendErrors: 0 };
   // Without the option, put() is `accept` itself: no hook, no extra work.
@@ -101,8 +110,29 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
       o.beforeSend === undefined ? accept : withBeforeSend(o.beforeSend, accept, () => closed, hookCounts, o.logger),
   };
 
+  /**
+   * Closes within the deadline plus LIMITS.closeMarginMs, whatever stalls: past it, returns what
+   * is known and lets the closing finish in the background (a durable queue keeps the batch in
+   * flight; the next publisher sends it again, with the same ids).
+   */
+  const shutDown = (timeoutMs: number): Promise<CloseResult> => {
+    const finished = closeParts(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    // Not unref'd: whoever awaits close() expects it to settle.
+    const late = new Promise<CloseResult>((resolve) => {
+      timer = setTimeout(() => {
+        o.logger.warn(
+          `close() passed its ${timeoutMs} ms deadline waiting for ${queue.durable ? "the spool" : "the queue"}; it returns now and finishes closing in the background${queue.durable ? " (what was in flight stays in the spool, to be sent again with the same ids)" : ""}`,
+        );
+        resolve(forwarder.resultNow());
+      }, timeoutMs + LIMITS.closeMarginMs);
+    });
+    finished.catch((error: unknown) => o.logger.error(`closing failed: ${(error as Error).message}`));
+    return Promise.race([finished, late]).finally(() => clearTimeout(timer));
+  };
+
   /** Stop sending (draining within the deadline), then close what was made here, in order. */
-  const shutDown = async (timeoutMs: number): Promise<CloseResult> => {
+  const closeParts = async (timeoutMs: number): Promise<CloseResult> => {
     await forwarder.stop(timeoutMs);
     const result = forwarder.closeResult(await queue.close());
     await deadLetters?.close();
@@ -127,15 +157,14 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
     closing ??= shutDown(timeoutMs);
     return closing;
   };
-  const removeSignalHandlers =
-    o.shutdownSignals.length === 0
-      ? () => {}
-      : installShutdownSignals(
-          o.shutdownSignals,
-          () => close({ timeoutMs: o.shutdownTimeoutMs }),
-          o.logger,
-          o.shutdownTimeoutMs + LIMITS.signalGraceMs,
-        );
+  // Signals (option shutdownSignals) and the loop emptying with events queued drain before the end.
+  const removeSignalHandlers = registerEnding({
+    signals: o.shutdownSignals,
+    waiting: () => forwarder.stats().queued,
+    close: () => close({ timeoutMs: o.shutdownTimeoutMs }),
+    logger: o.logger,
+    keepAliveMs: o.shutdownTimeoutMs + LIMITS.signalGraceMs,
+  });
   return Object.assign(middleware, {
     put: (event: unknown) => target.putWithMeta(event, NO_META),
     flush: () => forwarder.flush(),

@@ -46,4 +46,15 @@ export const LIMITS = {
   maxCloseTimeoutMs: 2_147_483_647,
   /** How much longer than its deadline a drain on a signal may keep the process alive. */
   signalGraceMs: 1_000,
+  /**
+   * How long after its deadline close() stops waiting for the queue (a stalled Redis, a spool
+   * file another process locks) and returns; the closing goes on in the background. Less than
+   * signalGraceMs, so a signal's drain always ends by close() itself. docs/delivery.md states 1 s.
+   */
+  closeMarginMs: 500,
+  /**
+   * The share of the queue's bound (events and bytes) request events may fill: past it they are
+   * refused (counted in overflowed), so traffic alone never makes a handler's put() throw.
+   */
+  requestEventShare: 0.8,
 } as const;

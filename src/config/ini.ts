@@ -79,8 +79,9 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
   if (file.endsWith(".json") || text.trimStart().startsWith("{")) {
     try {
       return JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new OptionError("CONFIG", `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    } catch {
+      // JSON.parse's message quotes the text around the error, which can be an inline secret.
+      throw new OptionError("CONFIG", `${file} is not valid JSON${jsonErrorPlace(text)}`);
     }
   }
   return parseIni(text);
@@ -99,7 +100,8 @@ const SPOOL_NUMERIC = new Set(
     .filter(([, value]) => typeof value === "number")
     .map(([key]) => key),
 );
-const SPOOL_KEYS = new Set(["path", "key", ...Object.keys(SPOOL_DEFAULTS)]); // key: the Redis spool's
+// key and allowPrivateNetwork: the Redis spool's
+const SPOOL_KEYS = new Set(["path", "key", "allowPrivateNetwork", ...Object.keys(SPOOL_DEFAULTS)]);
 const METRICS_KEYS = new Set(["namespace", "endpoint"]);
 /** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
 const STORE_INI = storeKinds().flatMap(([, kind]) => (kind.ini === undefined ? [] : [kind.ini]));
@@ -209,4 +211,48 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** api_url → apiUrl; camelCase stays as it is. */
 function camel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Where the JSON text stops parsing, as "line L, column C", found without quoting any of it:
+ * JSON.parse's message gives the position, or (when it quotes the text instead) the longest
+ * prefix whose only fault is ending too soon does.
+ */
+function jsonErrorPlace(text: string): string {
+  const position = firstBadPosition(text);
+  if (position === undefined) return "";
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  const column = position - before.lastIndexOf("\n");
+  return ` (line ${line}, column ${column}; the text around it is not repeated here: it may hold a secret)`;
+}
+
+function firstBadPosition(text: string): number | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const at = /position (\d+)/.exec((error as Error).message);
+    if (at) return Number(at[1]);
+  }
+  let good = 0;
+  let bad = text.length;
+  while (bad - good > 1) {
+    const middle = Math.floor((good + bad) / 2);
+    if (endsEarly(text.slice(0, middle))) good = middle;
+    else bad = middle;
+  }
+  return good;
+}
+
+/** True when the text's only fault is that it ends too soon. */
+function endsEarly(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return true;
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = /position (\d+)/.exec(message);
+    return at ? Number(at[1]) >= prefix.length : /end of (JSON )?input|Unterminated/i.test(message);
+  }
 }

@@ -84,6 +84,18 @@ export const GENERAL_OPTIONS = {
     ini: false,
     check: (read) => read.bool("requestEvents"),
   },
+  requestPath: {
+    doc: {
+      group: "requests",
+      default: '`"path"`',
+      range: '`"path"`, `"route"`, `false`',
+      meaning:
+        "what a `request` event records of the URL: the path (no query) and the route pattern; the route pattern alone, where the framework knows it; or neither ([frameworks.md](frameworks.md#what-a-request-event-records))",
+    },
+    default: "path",
+    ini: false,
+    check: (read): "path" | "route" | false => requestPath(read.raw("requestPath")),
+  },
   expressDictionaryMode: {
     doc: {
       group: "requests",
@@ -163,7 +175,7 @@ export const GENERAL_OPTIONS = {
       default: "`3` (collector: unlimited)",
       range: "1 to 1000000",
       meaning:
-        "sends of one batch that the store answered with a retryable error or that timed out, before its events are dropped (a store that cannot be reached, or answers 429/503, uses none: see [delivery.md](delivery.md#failure-policy))",
+        "sends of one batch that the store answered with a retryable error or that timed out, before the batch is halved to find the events at fault, and a lone event is dropped (a store that cannot be reached, answers 429/502/503/504, or refuses the sender with 401/403/404 uses none: it is held, see [delivery.md](delivery.md#failure-policy))",
     },
     default: 3,
     ini: "number",
@@ -175,7 +187,7 @@ export const GENERAL_OPTIONS = {
       default: "`300000`",
       range: "0 and up",
       meaning:
-        "longest a batch is retried, from its first failure that used an attempt, before its events are dropped; used whole, as baseplate's `RetryPolicy`: the last pause is cut to what is left of it and one more attempt is made at its end (a `Retry-After` longer than what is left gives up instead)",
+        "longest a batch is retried, from its first failure that used an attempt, before it is halved as for `maxAttempts` (a store that is away or refuses the sender uses none of it); used whole, as baseplate's `RetryPolicy`: the last pause is cut to what is left of it and one more attempt is made at its end (a `Retry-After` longer than what is left gives up instead)",
     },
     default: 5 * 60_000,
     ini: "number",
@@ -265,12 +277,25 @@ export const GENERAL_OPTIONS = {
     ini: "as written",
     check: (read) => read.bool("allowInsecureHttp"),
   },
+  allowSymlinks: {
+    doc: {
+      group: "store",
+      default: "`false`",
+      range: "boolean",
+      meaning:
+        "open the spool, dead-letter or embedded-store file (or its `-wal`, `-shm`) through a symbolic link; refused by default ([operations.md](operations.md#security))",
+    },
+    default: false,
+    ini: "as written",
+    check: (read) => read.bool("allowSymlinks"),
+  },
   shutdownSignals: {
     doc: {
       group: "reporting",
-      default: "`false`",
-      range: "`true` (SIGTERM and SIGINT), or a list of signals",
-      meaning: "drain on these signals, then let the process end (see [delivery.md](delivery.md#shutdown))",
+      default: "`true` (SIGTERM and SIGINT)",
+      range: "`true`, `false`, or a list of signals",
+      meaning:
+        "drain on these signals, then let the process end as the signal would (see [delivery.md](delivery.md#shutdown))",
     },
     ini: "as written",
     check: (read) => parseShutdownSignals(read.raw("shutdownSignals")),
@@ -280,7 +305,8 @@ export const GENERAL_OPTIONS = {
       group: "reporting",
       default: "`5000`",
       range: "0 to 3600000",
-      meaning: "how long the drain on a shutdown signal may take",
+      meaning:
+        "how long the drain on a shutdown signal, or when the process's loop empties with events queued, may take",
     },
     default: 5_000,
     ini: "number",
@@ -292,10 +318,10 @@ export const GENERAL_OPTIONS = {
       default: "none",
       range: "a list of header names",
       meaning:
-        'request headers the `request` event records, e.g. `["user-agent"]`; `authorization`, `proxy-authorization`, `cookie`, `set-cookie` are refused',
+        'request headers the `request` event records, e.g. `["user-agent"]`; headers that carry credentials (`authorization`, `cookie`, `x-api-key`, any name with `token`, `secret`, `session`...) are refused, client IP headers (`x-forwarded-for`...) need `clientIpKey` and are recorded hashed ([delivery.md](delivery.md#security))',
     },
     ini: "as written",
-    check: (read) => parseCaptureHeaders(read.raw("captureHeaders")),
+    check: (read) => parseCaptureHeaders(read.raw("captureHeaders"), read.has("clientIpKey")),
   },
   clientIpKey: {
     doc: {
@@ -409,6 +435,15 @@ function loggerOf(value: unknown): Logger {
 
 function spoolOf(value: unknown): ResolvedSpoolOptions | ResolvedRedisSpoolOptions {
   return isRedisSpool(value) ? resolveRedisSpoolOptions(value) : resolveSpoolOptions(value);
+}
+
+/** Option requestPath: "path" (the default), "route" or false. */
+function requestPath(value: unknown): "path" | "route" | false {
+  if (value === "path" || value === "route" || value === false) return value;
+  throw new OptionError(
+    "requestPath",
+    'must be "path" (the path and route), "route" (the route pattern alone) or false',
+  );
 }
 
 /** Option deadLetter: a file path, only without a spool (a spool keeps its dead letters itself). */

@@ -28,6 +28,12 @@ export interface GeneralOptions {
   actor?: (request: AppRequest) => unknown;
   /** Record one `request` event per request. Default: `true` (collector: `false`). */
   requestEvents?: boolean;
+  /**
+   * What a request event records of the URL: "path" (the path without its query, and the route
+   * pattern), "route" (the route pattern alone, where the framework knows it), false (neither).
+   * Default: `"path"`.
+   */
+  requestPath?: "path" | "route" | false;
   /** On Node 20 and 22, switch Express's `req` and `res` to V8's dictionary mode (see README). Default: `true`. */
   expressDictionaryMode?: boolean;
   /** Return true to record no request event for this request (health checks, say). Default: none. */
@@ -78,7 +84,9 @@ export interface GeneralOptions {
   maxQueueBytes?: number;
   /** Send the token over plain http to a host that is not loopback (refused by default). Default: `false`. */
   allowInsecureHttp?: boolean;
-  /** Close (drain) on these signals, then let the process end; `true`: SIGTERM and SIGINT. Default: `false`. */
+  /** Open the spool, dead-letter or embedded-store file through a symbolic link (refused by default). Default: `false`. */
+  allowSymlinks?: boolean;
+  /** Close (drain) on these signals, then let the process end as the signal would; `true`: SIGTERM and SIGINT; `false`: none. Default: `true`. */
   shutdownSignals?: boolean | NodeJS.Signals[];
   /** How long the drain on a shutdown signal may take, in milliseconds. Default: `5000`. */
   shutdownTimeoutMs?: number;

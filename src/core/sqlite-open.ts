@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { OptionError } from "./errors.js";
 import { requireOptional } from "./optional-package.js";
+import { prepareSqliteFile } from "./sqlite-file.js";
 
 export type SqliteDatabase = BetterSqlite3.Database;
 type DatabaseConstructor = typeof BetterSqlite3;
@@ -16,6 +17,8 @@ export interface SqliteSetup {
   check?: (db: SqliteDatabase) => void;
   /** Creates the tables. */
   init?: (db: SqliteDatabase) => void;
+  /** Open the file through a symbolic link (option allowSymlinks); refused by default. */
+  allowSymlink?: boolean;
 }
 
 /** better-sqlite3's constructor, loaded once, or an OptionError naming the option that needs it. */
@@ -35,6 +38,7 @@ export function requireBetterSqlite3(option: string, load: (id: string) => unkno
  */
 export function openSqlite(option: string, path: string, setup: SqliteSetup = {}): SqliteDatabase {
   const Database = loadBetterSqlite3(option);
+  prepareSqliteFile(option, path, setup.allowSymlink === true);
   let db: SqliteDatabase | undefined;
   try {
     // Another process may hold the write lock for a moment: wait rather than fail.

@@ -2,7 +2,8 @@ import type { EventInput, EventMeta } from "../row/event-input.js";
 
 /** What the request context needs from the forwarder: a way to put enriched events. */
 export interface PutTarget {
-  putWithMeta(event: unknown, meta: EventMeta): void;
+  /** `requestEvent`: the automatic request event, which may fill only its share of the queue. */
+  putWithMeta(event: unknown, meta: EventMeta, requestEvent?: boolean): void;
 }
 
 /**
@@ -34,5 +35,10 @@ export class RequestEvents<In = EventInput> implements EventMeta {
   /** Queues an event carrying this request's id and actor; throws EventError subclasses. */
   put(event: In): void {
     this.target.putWithMeta(event, this);
+  }
+
+  /** The request event: refused first when the queue fills (see Forwarder.enqueue). */
+  putRequestEvent(event: EventInput): void {
+    this.target.putWithMeta(event, this, true);
   }
 }

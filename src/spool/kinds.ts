@@ -19,7 +19,7 @@ export const QUEUE_KINDS = {
     deadLetters:
       o.deadLetter === undefined
         ? undefined
-        : new SqliteDeadLetters(o.deadLetter, DEFAULT_MAX_DEAD_LETTERS, o.logger, "deadLetter"),
+        : new SqliteDeadLetters(o.deadLetter, DEFAULT_MAX_DEAD_LETTERS, o.logger, "deadLetter", o.allowSymlinks),
   }),
   /** A SQLite file shared by the processes of one host; its lease row carries the rate window over. */
   sqlite: createSqliteSpool,

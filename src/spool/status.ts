@@ -1,4 +1,5 @@
 import type { ReasonCount } from "./dead-letters.js";
+import type { Holding } from "../pipeline/observer.js";
 
 /** What `events-forward status` shows: a spool as the processes on it left it. */
 export interface SpoolStatus {
@@ -19,6 +20,8 @@ export interface SpoolStatus {
   };
   /** The last request to the store: when, and how it went ("sent", or the reason it failed). */
   lastDelivery?: { at: number; outcome: string };
+  /** The publisher holds a batch the store does not take (an outage, a refused token): the answer and since when. */
+  holding?: Holding;
   /** Requests started in the current rate window (timePeriod). */
   requestsInWindow: number;
   deadLetters: ReasonCount[];

@@ -6,6 +6,7 @@ import type { Defaults } from "../config/option-defaults.js";
 import type { Sink } from "../pipeline/sink.js";
 import type { QueuedEventMaker } from "../row/queued.js";
 import type { Serializer } from "../row/event-input.js";
+import type { RowCheck } from "../row/row-check.js";
 
 /**
  * One kind of store: everything the options, the root and the sidecar need to know of it. Each
@@ -26,6 +27,8 @@ export interface StoreKind<S extends StoreName> {
   unchosen(read: OptionReader): void;
   /** What put() turns events into when option serializer is not given (exported as a serializer too). */
   serializer(o: ResolvedFor<S>): Serializer;
+  /** What an event's text must be before it joins a batch body (text read from a spool, a serializer's answer). */
+  rowCheck(o: ResolvedFor<S>): RowCheck;
   /** How put() makes the queued events. */
   queuedEvents(o: ResolvedFor<S>): QueuedEventMaker;
   /** The sink that delivers to it. */

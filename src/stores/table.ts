@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import type { EventsForwardOptions, ResolvedOptions, StoreName } from "../config/options.js";
 import type { Sink } from "../pipeline/sink.js";
 import type { QueuedEventMaker } from "../row/queued.js";
+import type { RowCheck } from "../row/row-check.js";
 import { collectorStore } from "./collector/kind.js";
 import { datasetteStore } from "./datasette/kind.js";
 import type { StoreKind } from "./kind.js";
@@ -35,6 +36,12 @@ export function storeKinds(): [StoreName, StoreKind<StoreName>][] {
 export function createSink<S extends StoreName>(o: ResolvedOptions<S>, dispatcher: Dispatcher): Sink {
   const kind: StoreKind<S> = STORE_KINDS[o.store];
   return o.publisher ? kind.sink(o, dispatcher) : spoolWriterSink;
+}
+
+/** What an event's text must be before it joins a batch body, for the options' store. */
+export function rowCheckOf<S extends StoreName>(o: ResolvedOptions<S>): RowCheck {
+  const kind: StoreKind<S> = STORE_KINDS[o.store];
+  return kind.rowCheck(o);
 }
 
 /** How put() makes the queued events for the options' store. */

@@ -22,6 +22,7 @@ function recording() {
     name: "events",
     actor: () => undefined,
     requestEvents: true,
+    requestPath: "path",
     captureHeaders: [],
     logger: { warn() {}, error() {} },
   });

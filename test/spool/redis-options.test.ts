@@ -19,11 +19,11 @@ function optionError(run: () => unknown): OptionError {
 
 describe("option spool for Redis", () => {
   it("takes a redis:// URL, and names the spool without its password", () => {
-    const o = resolveRedisSpoolOptions(`redis://app:${SECRET}@redis.internal:6380/2`);
+    const o = resolveRedisSpoolOptions(`rediss://app:${SECRET}@redis.internal:6380/2`);
     expect(o).toMatchObject({
       kind: "redis",
       key: "events-forward",
-      where: "redis://redis.internal:6380/2",
+      where: "rediss://redis.internal:6380/2",
       groupCommitMs: 5,
       maxEvents: 100_000,
       leaseMs: 5_000,

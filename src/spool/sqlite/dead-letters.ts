@@ -38,6 +38,8 @@ export class SqliteDeadLetters implements DeadLetterStore {
     private readonly logger: Logger,
     /** The option that named the file, for errors. */
     private readonly option = "spool",
+    /** Option allowSymlinks. */
+    private readonly allowSymlink = false,
   ) {}
 
   keep(events: readonly QueuedEvent[], info: DropInfo): void {
@@ -110,7 +112,11 @@ export class SqliteDeadLetters implements DeadLetterStore {
   }
 
   private open(): SqliteDatabase {
-    this.db ??= openSqlite(this.option, this.path, { check: checkIsSpool, init: createSpool });
+    this.db ??= openSqlite(this.option, this.path, {
+      check: checkIsSpool,
+      init: createSpool,
+      allowSymlink: this.allowSymlink,
+    });
     return this.db;
   }
 

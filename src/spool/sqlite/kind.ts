@@ -12,11 +12,12 @@ import { SqliteDeliveryLog } from "./status.js";
 export function createSqliteSpool(o: ResolvedOptions, limiter: RateLimiter): MadeQueue {
   const options = o.spool;
   if (options?.kind !== "sqlite") throw new Error("spool/sqlite: the options name no SQLite spool"); // QUEUE_KINDS never asks
-  const queue = new SpoolQueue(options, { publisher: o.publisher, limiter, logger: o.logger });
+  const allowSymlink = o.allowSymlinks;
+  const queue = new SpoolQueue(options, { publisher: o.publisher, limiter, logger: o.logger, allowSymlink });
   return {
     queue,
     rateLimit: queue.rateLimit,
-    deadLetters: new SqliteDeadLetters(options.path, options.maxDeadLetters, o.logger),
-    observer: new SqliteDeliveryLog(options.path),
+    deadLetters: new SqliteDeadLetters(options.path, options.maxDeadLetters, o.logger, "spool", allowSymlink),
+    observer: new SqliteDeliveryLog(options.path, allowSymlink),
   };
 }

@@ -10,6 +10,9 @@ import { checkIsSpool, createSpool } from "./schema.js";
 import { publishLease } from "../../observe/channels.js";
 import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
 
+/** How long each write of close() waits for a lock: three of them stay within LIMITS.closeMarginMs. */
+const CLOSE_BUSY_TIMEOUT_MS = 100;
+
 /**
  * A group that grows this large commits at once, whatever the window. While the spool cannot be
  * written it is also the most events kept in memory: more throw SpoolUnwritableError.
@@ -31,6 +34,8 @@ export interface SpoolSettings {
   /** The root's local rate limiter: the lease carries its window over between publishers. */
   limiter: RateLimiter;
   logger: Logger;
+  /** Option allowSymlinks. */
+  allowSymlink?: boolean;
 }
 
 /**
@@ -74,6 +79,7 @@ export class SpoolQueue implements EventQueue {
     private readonly settings: SpoolSettings,
   ) {
     this.db = openSqlite("spool", options.path, {
+      allowSymlink: settings.allowSymlink,
       synchronous: options.synchronous,
       check: checkIsSpool,
       init: createSpool,
@@ -191,6 +197,10 @@ export class SpoolQueue implements EventQueue {
     if (this.closed) return undefined;
     this.closed = true;
     clearTimeout(this.heartbeat);
+    // Each write below waits at most this long for another process's lock (a CLI replay, say):
+    // better-sqlite3 waits synchronously, so close() would miss its deadline (LIMITS.closeMarginMs).
+    // What cannot be written is reported (unkept); the lease expires by itself.
+    this.db.pragma(`busy_timeout = ${CLOSE_BUSY_TIMEOUT_MS}`);
     this.commitNow();
     clearTimeout(this.commitTimer);
     const unwritten = this.group;

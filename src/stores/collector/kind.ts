@@ -1,3 +1,4 @@
+import { jsonObjectCheck } from "../../row/row-check.js";
 import { LIMITS, SINK_DEFAULTS } from "../../config/defaults.js";
 import { serializedEvents } from "../../row/queued.js";
 import type { StoreKind } from "../kind.js";
@@ -16,6 +17,7 @@ export const collectorStore: StoreKind<"collector"> = {
   // Option collector given makes the collector the store: never checked as another store's.
   unchosen: () => {},
   serializer: (o) => (o.collector.version === "1" ? serializeV1Event : serializeV2Event),
+  rowCheck: () => jsonObjectCheck,
   queuedEvents: (o) => serializedEvents(o.serializer ?? collectorStore.serializer(o)),
   sink: (o, dispatcher) => collectorSink({ collector: o.collector, requestTimeoutMs: o.requestTimeoutMs, dispatcher }),
   ini: {

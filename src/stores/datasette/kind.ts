@@ -1,6 +1,7 @@
 import { LIMITS, SINK_DEFAULTS } from "../../config/defaults.js";
 import { datasetteRowSerializer } from "../../row/datasette-row.js";
 import { datasetteRowEvents, serializedEvents } from "../../row/queued.js";
+import { datasetteRowCheck, jsonObjectCheck } from "../../row/row-check.js";
 import type { StoreKind } from "../kind.js";
 import { spoolWriterSink } from "../spool-writer-sink.js";
 import { checkApiToken, DATASETTE_OPTIONS, resolveDatasette } from "./options.js";
@@ -16,6 +17,8 @@ export const datasetteStore: StoreKind<"datasette"> = {
   resolve: resolveDatasette,
   unchosen: checkApiToken,
   serializer: (o) => datasetteRowSerializer(o.instance),
+  // A serializer of the app's own may write other columns; Datasette checks them.
+  rowCheck: (o) => (o.serializer === undefined ? datasetteRowCheck : jsonObjectCheck),
   queuedEvents: (o) => (o.serializer === undefined ? datasetteRowEvents(o.instance) : serializedEvents(o.serializer)),
   sink: (o, dispatcher) =>
     // No apiUrl: only a process that writes to a spool (publisher false), whose sink never sends.

@@ -1,6 +1,7 @@
 import { LIMITS, SINK_DEFAULTS } from "../../config/defaults.js";
 import { datasetteRowSerializer } from "../../row/datasette-row.js";
 import { datasetteRowEvents, serializedEvents } from "../../row/queued.js";
+import { datasetteRowCheck, jsonObjectCheck } from "../../row/row-check.js";
 import type { StoreKind } from "../kind.js";
 import { noDatabase, resolveSqliteStore, SQLITE_STORE_OPTIONS } from "./options.js";
 import { sqliteSink } from "./sink.js";
@@ -14,6 +15,8 @@ export const sqliteStore: StoreKind<"sqlite"> = {
   resolve: resolveSqliteStore,
   unchosen: noDatabase,
   serializer: (o) => datasetteRowSerializer(o.instance),
+  // A serializer of the app's own may write other columns; Datasette checks them.
+  rowCheck: (o) => (o.serializer === undefined ? datasetteRowCheck : jsonObjectCheck),
   queuedEvents: (o) => (o.serializer === undefined ? datasetteRowEvents(o.instance) : serializedEvents(o.serializer)),
-  sink: (o) => sqliteSink({ path: o.database, table: o.table }),
+  sink: (o) => sqliteSink({ path: o.database, table: o.table, allowSymlink: o.allowSymlinks }),
 };
