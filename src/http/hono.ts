@@ -41,7 +41,7 @@ export function createHonoMiddleware(recorder: RequestRecorder, logger: Logger):
     }
     const inFlight = recorder.begin(c, incoming, matchedRoute);
     if (inFlight !== undefined) {
-      c.set(name as never, inFlight.context as never);
+      c.set(name as never, inFlight.context);
       recorder.endWhenDone(inFlight, outgoing);
     }
     return next();

@@ -320,7 +320,8 @@ export class Forwarder {
     );
     // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
     // most of its time there, so a batch that may go now goes on the next turn of the loop.
-    this.timer = delay > 0 ? setTimeout(this.tick, delay) : setImmediate(this.tick);
+    // tick() catches what it awaits: its promise never rejects.
+    this.timer = delay > 0 ? setTimeout(this.onTimer, delay) : setImmediate(this.onTimer);
     this.timer.unref();
   }
 
@@ -334,6 +335,8 @@ export class Forwarder {
       return 0;
     return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
   }
+
+  private readonly onTimer = (): void => void this.tick();
 
   private readonly tick = async (): Promise<void> => {
     this.timer = undefined;

@@ -64,7 +64,7 @@ function app(framework: Framework, h: Harness): RequestListener {
     a.use((_req, res) => {
       res.send("ok");
     });
-    return a as unknown as RequestListener;
+    return a;
   }
   const k = new Koa();
   k.silent = true;
@@ -77,7 +77,7 @@ function app(framework: Framework, h: Harness): RequestListener {
     }
     ctx.body = ctx.path === "/slow" ? "late" : "ok";
   });
-  return k.callback() as unknown as RequestListener;
+  return k.callback();
 }
 
 interface Case {

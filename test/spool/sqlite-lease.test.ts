@@ -32,11 +32,11 @@ function connectWithPause(path: string, meanwhile: () => void): SqliteDatabase {
     const statement = prepare(sql);
     if (!sql.startsWith("SELECT holder, expires, sends FROM lease")) return statement;
     const get = statement.get.bind(statement);
-    statement.get = ((...args: unknown[]) => {
+    statement.get = (...args: unknown[]) => {
       const row = get(...(args as []));
       meanwhile();
       return row;
-    }) as typeof statement.get;
+    };
     return statement;
   }) as typeof db.prepare;
   return db;

@@ -39,16 +39,16 @@ export class SqliteSpoolInspector implements SpoolInspector {
       )
       .get() as LeaseRow | undefined;
     const held = lease?.holder != null && lease.expires > now;
-    const [host, pid] = held ? lease!.holder!.split(":") : [];
+    const [host, pid] = held ? lease.holder!.split(":") : [];
     return {
       spool: this.path,
       waiting: n,
       oldestAgeMs: oldest === undefined ? undefined : ageOf(oldest.json, now),
       lease: held
-        ? { holder: lease!.holder!, host, pid: Number(pid), since: lease!.since ?? undefined, expires: lease!.expires }
+        ? { holder: lease.holder!, host, pid: Number(pid), since: lease.since ?? undefined, expires: lease.expires }
         : {},
       lastDelivery: lease?.last_at == null ? undefined : { at: lease.last_at, outcome: lease.last_outcome ?? "" },
-      holding: held ? readHolding(lease!) : undefined,
+      holding: held ? readHolding(lease) : undefined,
       requestsInWindow: startsIn(lease?.sends, now - periodMs),
       deadLetters: await this.deadLetters.byReason(),
     };
