@@ -21,7 +21,6 @@ import { BATCH, measurePut, measureThroughput, PER_TURN, type PutResult } from "
 import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 import { SQLITE_DRIVER_ENV } from "../src/core/sqlite-choice.js";
 import { loadableSqliteDrivers } from "../test/helpers/sqlite-drivers.js";
-import type { SqliteDriverName } from "../src/core/sqlite-driver.js";
 
 const PUTS = pick(50_000, 10_000);
 const FORWARDED = pick(200_000, 20_000);
@@ -36,7 +35,7 @@ const VARIANTS = [BASE, ...DRIVERS.map((d) => `SQLite spool, ${d}`)];
 /** The variant's driver (set in the environment before its forwarder opens the spool) and a fresh spool. */
 function setUp(variant: string): EventsForwardOptions["spool"] {
   if (variant === BASE) return undefined;
-  process.env[SQLITE_DRIVER_ENV] = variant.slice("SQLite spool, ".length) as SqliteDriverName;
+  process.env[SQLITE_DRIVER_ENV] = variant.slice("SQLite spool, ".length);
   return { path: join(dir, `spool-${++spoolNumber}.db`), maxEvents: 1_000_000_000 };
 }
 const throughput = (variant: string) => measureThroughput(setUp(variant), sink, FORWARDED, variant);

@@ -67,7 +67,7 @@ export class BatchSender {
    * it too), held as an unreachable store is rather than given back.
    */
   async send(events: readonly QueuedEvent[], payloadBytes?: number, holdOn?: Failure): Promise<Outcome> {
-    const { settings, sink, rateLimit, stopping, observer } = this.parts;
+    const { settings, sink, stopping, observer } = this.parts;
     let attempts = 0;
     let failures = 0;
     let budgetStart: number | undefined;

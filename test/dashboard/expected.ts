@@ -74,7 +74,7 @@ export function expectedAnswers(traffic: Traffic, instance = ""): Record<string,
       ...percentiles(rs.map((r) => r.durationMs)),
     })),
     slowest_routes: groupBy(requests, (r) => routeOf(r.route))
-      .map(([route, rs]) => ({ route, requests: rs.length, ...percentiles(rs.map((r) => r.durationMs)) }) as Row)
+      .map(([route, rs]) => ({ route, requests: rs.length, ...percentiles(rs.map((r) => r.durationMs)) }))
       .sort(byKeyDesc("p95", "route"))
       .slice(0, 10),
     error_rate_per_minute: groupBy(requests, (r) => r.minute).map(([bucket, rs]) => ({
@@ -85,11 +85,13 @@ export function expectedAnswers(traffic: Traffic, instance = ""): Record<string,
       error_rate: round(errors(rs) / rs.length, 4),
     })),
     routes_with_most_5xx: groupBy(requests, (r) => routeOf(r.route))
-      .map(
-        ([route, rs]) =>
-          ({ route, errors: errors(rs), requests: rs.length, error_rate: round(errors(rs) / rs.length, 4) }) as Row,
-      )
-      .filter((row) => (row.errors as number) > 0)
+      .map(([route, rs]) => ({
+        route,
+        errors: errors(rs),
+        requests: rs.length,
+        error_rate: round(errors(rs) / rs.length, 4),
+      }))
+      .filter((row) => row.errors > 0)
       .sort(byKeyDesc("errors", "route"))
       .slice(0, 10),
     aborted_per_minute: groupBy(
@@ -108,30 +110,24 @@ export function expectedAnswers(traffic: Traffic, instance = ""): Record<string,
       per_minute: Object.fromEntries(groupBy(cs, (c) => c.name).map(([name, named]) => [name, named.length])),
     })),
     top_events: groupBy(custom, (c) => c.name)
-      .map(
-        ([event, cs]) =>
-          ({
-            event,
-            events: cs.length,
-            actors: new Set(cs.map((c) => c.actor).filter((a) => a !== null)).size,
-            last_seen: maxCreated(cs),
-          }) as Row,
-      )
+      .map(([event, cs]) => ({
+        event,
+        events: cs.length,
+        actors: new Set(cs.map((c) => c.actor).filter((a) => a !== null)).size,
+        last_seen: maxCreated(cs),
+      }))
       .sort(byKeyDesc("events", "event"))
       .slice(0, 20),
     top_actors: groupBy(
       everything.filter((e) => e.actor !== null),
       (e) => e.actor!,
     )
-      .map(
-        ([actor_id, es]) =>
-          ({
-            actor_id,
-            events: es.length,
-            requests: es.filter((e) => e.event === "request").length,
-            last_seen: maxCreated(es),
-          }) as Row,
-      )
+      .map(([actor_id, es]) => ({
+        actor_id,
+        events: es.length,
+        requests: es.filter((e) => e.event === "request").length,
+        last_seen: maxCreated(es),
+      }))
       .sort(byKeyDesc("events", "actor_id"))
       .slice(0, 20),
     latest_5xx: worst5xx.slice(0, 50).map((r) => ({

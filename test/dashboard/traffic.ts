@@ -2,7 +2,7 @@ import express from "express";
 import { request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Database from "../helpers/sqlite-file.js";
-import { eventsForward, type EventsForward } from "../../src/index.js";
+import { eventsForward } from "../../src/index.js";
 import { FAST } from "../helpers/fast-options.js";
 
 /** One request the test sent, as the app answered it. */

@@ -12,7 +12,7 @@ export class Database {
   constructor(path: string, options: { readonly?: boolean } = {}) {
     const db = loadSqliteDriver("test").open(path, 5_000);
     if (options.readonly === true) db.exec("PRAGMA query_only = ON");
-    return db as Database;
+    return db;
   }
 }
 

@@ -55,7 +55,7 @@ describe("dead letters in the Redis spool", () => {
 
     // a gives the batch up, but its connection stalls before the move reaches Redis.
     proxy.stall();
-    a.keepDead(batch, REFUSED);
+    void a.keepDead(batch, REFUSED);
     await a.settle(batch);
     expect(await dead.list()).toEqual([]);
     expect(await redis.cli("LLEN", "{dead}:events")).toBe("5");
@@ -64,7 +64,7 @@ describe("dead letters in the Redis spool", () => {
     await waitFor(() => b.publishing, { timeoutMs: 5_000, what: "b to take the lease over" });
     const again = await b.take(3, Number.POSITIVE_INFINITY);
     expect(ns(again)).toEqual([0, 1, 2]);
-    b.keepDead(again, REFUSED);
+    await b.keepDead(again, REFUSED);
     await b.settle(again);
     await waitFor(async () => (await redis.cli("LLEN", "{dead}:events")) === "2", { what: "b's move" });
 
@@ -88,7 +88,7 @@ describe("dead letters in the Redis spool", () => {
     const batch = await a.take(3, Number.POSITIVE_INFINITY);
     // Dies: nothing it does after the drop reaches Redis.
     proxy.stall();
-    a.keepDead(batch, REFUSED);
+    void a.keepDead(batch, REFUSED);
     await a.settle(batch);
     await proxy.close();
     await a.close();
@@ -98,7 +98,7 @@ describe("dead letters in the Redis spool", () => {
     const b = spool(redis.url);
     await waitFor(() => b.publishing, { timeoutMs: 5_000, what: "b to take the lease" });
     const again = await b.take(3, Number.POSITIVE_INFINITY);
-    b.keepDead(again, REFUSED);
+    await b.keepDead(again, REFUSED);
     await b.settle(again);
     await waitFor(async () => (await dead.list()).length === 3, { what: "b's dead letters" });
     expect(await redis.cli("LLEN", "{dead}:events")).toBe("0");

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { Agent } from "undici";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../src/core/log.js";
-import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { BatchSender } from "../../src/pipeline/batch-sender.js";
 import { Counters } from "../../src/pipeline/observer.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
