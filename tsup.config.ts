@@ -11,6 +11,8 @@ export default defineConfig([
     sourcemap: true,
     target: "node20",
     shims: true,
+    // Keep "node:crypto", not "crypto": Workers (nodejs_compat) and Deno resolve builtins by that prefix.
+    removeNodeProtocol: false,
   },
   {
     // The `events-forward` bin: ESM only (package.json's bin is dist/cli.js), no declarations.

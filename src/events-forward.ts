@@ -10,7 +10,7 @@ import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import { resolveOptions, type EventsForwardOptions } from "./config/options.js";
 import { installShutdownSignals } from "./core/shutdown-signals.js";
-import { createAgent } from "./stores/http.js";
+import { createTransport } from "./stores/transport.js";
 import { createSink, STORE_KINDS } from "./stores/table.js";
 import { DEFAULTS, LIMITS } from "./config/defaults.js";
 import type { Sink } from "./pipeline/sink.js";
@@ -47,13 +47,13 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     observer: queueObserver,
   } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
   // Whoever creates a part closes it, once: this function made them all, so close() closes them.
-  const agent = createAgent();
+  // The HTTP client is chosen, and loaded, when the first batch goes (stores/transport.ts).
+  const transport = createTransport();
   let sink: Sink;
   try {
-    sink = createSink(o, agent);
+    sink = createSink(o, transport);
   } catch (error) {
     void queue.close();
-    void agent.close();
     throw error;
   }
   // The forwarder publishes on the diagnostics channels; statsd and --debug are subscribers.
@@ -86,13 +86,18 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     await deadLetters?.close();
     queueObserver?.close();
     await sink.close?.();
-    await agent.close();
+    await transport.close();
     stopDebug?.();
     await metrics?.close();
     return result;
   };
 
-  const { middleware, adapters } = createAdapters(target, o, () => close());
+  const { middleware, adapters } = createAdapters(
+    target,
+    o,
+    () => close(),
+    () => forwarder.flush(),
+  );
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > LIMITS.maxCloseTimeoutMs) {

@@ -1,4 +1,5 @@
 import type { Logger } from "../core/log.js";
+import { unrefTimer } from "../core/timers.js";
 import type { ForwarderObserver } from "./observer.js";
 import type { RateLimit } from "./rate-limit.js";
 import { backoffDelay, classifyError } from "./retry.js";
@@ -137,7 +138,7 @@ export class BatchSender {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      timer.unref();
+      unrefTimer(timer);
       stopping.addEventListener("abort", done, { once: true });
       if (rateWait) this.wakeRateWait = done;
     });

@@ -1,4 +1,5 @@
 import { Mutex } from "async-mutex";
+import { cancelLater, later } from "../core/timers.js";
 import { BacklogReporter, capacityPerSecond, queueBound } from "./backlog.js";
 import { EventQueueFullError } from "../core/errors.js";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
@@ -90,7 +91,7 @@ export class Forwarder {
     capacityPerSecond(this.rowLimit.value, this.settings.maxRate, this.settings.timePeriod);
   private readonly mutex = new Mutex();
   private readonly stopping = new AbortController();
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private timer: unknown;
   /** When the rate limit, as the last tick asked it, lets the next request start. */
   private rateOpensAt = 0;
   private pendingSince = 0;
@@ -246,8 +247,7 @@ export class Forwarder {
 
   private cancelTimer(): void {
     if (this.timer === undefined) return;
-    if ("refresh" in this.timer) clearTimeout(this.timer);
-    else clearImmediate(this.timer);
+    cancelLater(this.timer);
     this.timer = undefined;
   }
 
@@ -266,8 +266,7 @@ export class Forwarder {
     const delay = this.sender.urgent ? 0 : Math.max(this.rateOpensAt - now, this.fillDelay(now));
     // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
     // most of its time there, so a batch that may go now goes on the next turn of the loop.
-    this.timer = delay > 0 ? setTimeout(this.tick, delay) : setImmediate(this.tick);
-    this.timer.unref();
+    this.timer = later(this.tick, delay);
   }
 
   /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */

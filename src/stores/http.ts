@@ -1,18 +1,14 @@
-import { Agent, type Dispatcher } from "undici";
 import { classifyError, classifyStatus } from "../pipeline/retry.js";
 import type { SendResult } from "../pipeline/sink.js";
 import { redactSecrets } from "../core/secret.js";
-
-/** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */
-export function createAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 1 });
-}
+import { unrefTimer } from "../core/timers.js";
+import type { Transport } from "./transport.js";
 
 export interface PostOptions {
-  dispatcher: Dispatcher;
+  transport: Transport;
   url: URL;
   headers: Record<string, string>;
-  body: string | Buffer;
+  body: string | Uint8Array;
   timeoutMs: number;
   signal: AbortSignal;
   /** Turns an error answer's body into a reason a person can act on. */
@@ -41,31 +37,26 @@ async function post(options: PostOptions): Promise<SendResult> {
     timedOut = true;
     controller.abort();
   }, options.timeoutMs);
-  timer.unref();
+  unrefTimer(timer);
   const stop = () => controller.abort();
   if (options.signal.aborted) stop();
   else options.signal.addEventListener("abort", stop, { once: true });
   try {
-    // Straight to the dispatcher: undici's request(url) re-parses the URL for every batch.
-    const response = await options.dispatcher.request({
-      origin: options.url.origin,
-      path: options.url.pathname + options.url.search,
-      method: "POST",
+    const { status, retryAfter, text } = await options.transport.post({
+      url: options.url,
       headers: options.headers,
       body: options.body,
       signal: controller.signal,
     });
-    const text = await response.body.text();
-    if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
-    const retryAfter = response.headers["retry-after"];
+    if (status >= 200 && status < 300) return { ok: true };
     const failure = classifyStatus(
-      response.statusCode,
-      Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      status,
+      retryAfter,
       Date.now(),
-      options.explain(response.statusCode, text),
+      options.explain(status, text),
       options.retryEvery5xx,
     );
-    const maxRows = options.maxRows?.(response.statusCode, text);
+    const maxRows = options.maxRows?.(status, text);
     return maxRows === undefined ? failure : { ...failure, maxRows };
   } catch (error) {
     return classifyError(error, timedOut);

@@ -1,4 +1,4 @@
-import type { Dispatcher } from "undici";
+import type { Transport } from "./transport.js";
 import type { ResolvedOptions } from "../config/options.js";
 import type { Defaults } from "../config/defaults.js";
 import type { Sink } from "../pipeline/sink.js";
@@ -19,7 +19,7 @@ export interface StoreKind {
   /** How put() makes the queued events. */
   queuedEvents(o: ResolvedOptions): QueuedEventMaker;
   /** The sink that delivers to it. */
-  sink(o: ResolvedOptions, dispatcher: Dispatcher): Sink;
+  sink(o: ResolvedOptions, transport: Transport): Sink;
   /** Keys of an `[event-publisher:NAME]` section that only this store reads, as written there, and the option each sets. */
   readonly iniKeys: Readonly<Record<string, string>>;
 }

@@ -1,4 +1,4 @@
-import type { Dispatcher } from "undici";
+import type { Transport } from "./transport.js";
 import type { ResolvedOptions } from "../config/options.js";
 import type { Sink } from "../pipeline/sink.js";
 import { collectorStore } from "./collector/kind.js";
@@ -28,8 +28,8 @@ export function storeOf(o: { apiUrl?: unknown; collector?: unknown; publisher?: 
 }
 
 /** The sink the options point at; a process that only writes to a spool gets none that sends. */
-export function createSink(o: ResolvedOptions, dispatcher: Dispatcher): Sink {
-  return o.publisher ? STORE_KINDS[o.store].sink(o, dispatcher) : spoolWriterSink;
+export function createSink(o: ResolvedOptions, transport: Transport): Sink {
+  return o.publisher ? STORE_KINDS[o.store].sink(o, transport) : spoolWriterSink;
 }
 
 /**

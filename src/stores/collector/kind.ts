@@ -11,6 +11,6 @@ export const collectorStore: StoreKind = {
   maxBatchLimit: LIMITS.maxCollectorBatch,
   serializer: (o) => (o.collector!.version === "1" ? serializeV1Event : serializeV2Event),
   queuedEvents: (o) => serializedEvents(o.serializer ?? collectorStore.serializer(o)),
-  sink: (o, dispatcher) => collectorSink({ collector: o.collector!, requestTimeoutMs: o.requestTimeoutMs, dispatcher }),
+  sink: (o, transport) => collectorSink({ collector: o.collector!, requestTimeoutMs: o.requestTimeoutMs, transport }),
   iniKeys: Object.fromEntries(Object.entries(COLLECTOR_CONFIG_KEYS).map(([key, field]) => [key, `collector.${field}`])),
 };

@@ -10,13 +10,13 @@ export const datasetteStore: StoreKind = {
   maxBatchLimit: LIMITS.maxBatchRows,
   serializer: (o) => datasetteRowSerializer(o.instance),
   queuedEvents: (o) => (o.serializer === undefined ? datasetteRowEvents(o.instance) : serializedEvents(o.serializer)),
-  sink: (o, dispatcher) =>
+  sink: (o, transport) =>
     datasetteSink({
       apiUrl: o.apiUrl!,
       apiToken: o.apiToken,
       table: o.table,
       requestTimeoutMs: o.requestTimeoutMs,
-      dispatcher,
+      transport,
     }),
   iniKeys: {},
 };
