@@ -13,6 +13,8 @@ export default defineConfig([
     shims: true,
     // Keep "node:crypto", not "crypto": Workers (nodejs_compat) and Deno resolve builtins by that prefix.
     removeNodeProtocol: false,
+    // Bundled: one file to parse instead of a package of six modules to resolve at import (cold start).
+    noExternal: ["async-mutex"],
   },
   {
     // The `events-forward` bin: ESM only (package.json's bin is dist/cli.js), no declarations.
@@ -21,5 +23,7 @@ export default defineConfig([
     clean: ["!index.*"],
     sourcemap: true,
     target: "node20",
+    removeNodeProtocol: false,
+    noExternal: ["async-mutex"],
   },
 ]);

@@ -20,6 +20,7 @@ const BENCHMARKS = [
   "spool",
   "redis-spool",
   "capacity",
+  "cold-start",
 ];
 const args = process.argv.slice(2);
 const only = args.flatMap((arg, i) =>

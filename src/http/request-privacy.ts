@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { builtin } from "../core/builtin.js";
 import type { IncomingMessage } from "node:http";
 
 /** Headers that carry credentials: never recorded, even when named in captureHeaders. */
@@ -48,7 +48,7 @@ export function capturedHeaders(req: IncomingMessage, names: readonly string[]):
  * value (to count distinct clients), but without the key nobody can test which IP it was.
  */
 export function clientIpHash(ip: string, key: string): string {
-  return createHmac("sha256", key).update(ip).digest("hex").slice(0, CLIENT_IP_HASH_LENGTH);
+  return builtin("node:crypto").createHmac("sha256", key).update(ip).digest("hex").slice(0, CLIENT_IP_HASH_LENGTH);
 }
 
 /** The client IP as the framework sees it (Express req.ip, Koa ctx.ip honour their proxy settings). */
