@@ -1,5 +1,8 @@
 import { configDefaults, defineConfig } from "vitest/config";
 import { DISK_TESTS, diskTestFiles } from "./test/faults/disk-tests.js";
+import { secondSqliteDriver, SQLITE_DRIVER_ENV, sqliteTestFiles } from "./test/helpers/sqlite-drivers.js";
+
+const second = secondSqliteDriver();
 
 export default defineConfig({
   test: {
@@ -13,5 +16,15 @@ export default defineConfig({
     // Integration tests start real servers; two cores, so keep parallelism modest.
     maxWorkers: 2,
     minWorkers: 1,
+    // Where this Node has two SQLite drivers (Node 22 and 24), the SQLite tests run on the other
+    // one too (test/helpers/sqlite-drivers.ts).
+    projects: [
+      { extends: true, test: { name: "all" } },
+      ...(second === undefined
+        ? []
+        : [
+            { extends: true, test: { name: second, include: sqliteTestFiles(), env: { [SQLITE_DRIVER_ENV]: second } } },
+          ]),
+    ],
   },
 });

@@ -4,7 +4,7 @@ import { EventTooLargeError, ForwarderClosedError, OptionError } from "./core/er
 import type { EventInput, EventMeta } from "./row/event-input.js";
 import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
 import { RateLimiter } from "./pipeline/rate-limit.js";
-import { debugSubscriber, statsdSubscriber } from "./observe/metrics.js";
+import { debugSubscriber, loadStatsd, statsdSubscriber } from "./observe/metrics.js";
 import { ChannelPublisher } from "./observe/channels.js";
 import { withBeforeSend, type BeforeSendStats } from "./row/before-send.js";
 import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
@@ -39,6 +39,8 @@ export interface EventsForward extends FrameworkAdapters {
 /** Creates the middleware and its forwarder; a bad option throws an OptionError naming it. */
 export function eventsForward(options: EventsForwardOptions): EventsForward {
   const o = resolveOptions(options);
+  // An optional peer that is missing fails here, before any file or connection is opened.
+  const statsd = o.metrics === undefined ? undefined : loadStatsd();
   // The spool first: when it cannot open, no store file has been created on the way.
   const {
     queue,
@@ -58,7 +60,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
   }
   // The forwarder publishes on the diagnostics channels; statsd and --debug are subscribers.
   const channels = new ChannelPublisher(o.name, sink.description);
-  const metrics = o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger);
+  const metrics =
+    o.metrics === undefined ? undefined : statsdSubscriber(channels.identity, o.metrics, o.logger, statsd);
   const stopDebug = o.logger.debug ? debugSubscriber(channels.identity, o.logger) : undefined;
   const observers = queueObserver === undefined ? [channels] : [channels, queueObserver];
   const forwarder = new Forwarder({ settings: o, sink, queue, rateLimit, observers, deadLetters });

@@ -84,12 +84,10 @@ describe("the published tarball", () => {
     tarball = join(scratch, packed!.filename);
     files = packed!.files.map((file) => file.path).sort();
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, version: "1.0.0" }));
-    // --omit=optional: no better-sqlite3 to compile (the probes use a Datasette URL).
-    await run(
-      "npm",
-      ["install", "--prefer-offline", "--omit=optional", "--no-audit", "--no-fund", "--no-package-lock", tarball],
-      { cwd: scratch },
-    );
+    // As a user installs it: no optional peer comes along (better-sqlite3, hot-shots).
+    await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--no-package-lock", tarball], {
+      cwd: scratch,
+    });
   }, 180_000);
 
   afterAll(() => {
@@ -183,9 +181,71 @@ export { queued };
     await expect(run(process.execPath, [tsc, "-p", scratch], { cwd: scratch })).resolves.toBeDefined();
   }, 60_000);
 
+  it("installs without building anything: no native package, no install script", () => {
+    const installed = packagesIn(join(scratch, "node_modules"));
+    expect(installed).toContain("events-forward");
+    expect(installed).toContain("undici");
+    // better-sqlite3 and hot-shots are optional peers, and hot-shots brought unix-dgram (native).
+    expect(installed.filter((name) => ["better-sqlite3", "hot-shots", "unix-dgram"].includes(name))).toEqual([]);
+    const withScripts = installed.filter((name) => {
+      const { scripts = {} } = JSON.parse(readFileSync(join(scratch, "node_modules", name, "package.json"), "utf8"));
+      return ["preinstall", "install", "postinstall"].some((script) => script in scripts);
+    });
+    expect(withScripts).toEqual([]);
+  });
+
+  it("writes the embedded store with the runtime's own SQLite, or says which package to install", async () => {
+    const app = `
+import { eventsForward } from "events-forward";
+try {
+  const events = eventsForward({ database: "events.db", instance: "tarball", logger: false });
+  events.put({ event: "signup" });
+  const { delivered } = await events.close();
+  const { DatabaseSync } = await import("node:sqlite");
+  const rows = new DatabaseSync("events.db").prepare("SELECT event, instance FROM datasette_events").all();
+  console.log(JSON.stringify({ delivered, rows: rows.map((row) => ({ ...row })) }));
+} catch (error) {
+  console.log(JSON.stringify({ error: error.message }));
+}`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", app], { cwd: scratch });
+    const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+    if (major > 22 || (major === 22 && minor >= 13))
+      expect(JSON.parse(stdout)).toEqual({ delivered: 1, rows: [{ event: "signup", instance: "tarball" }] });
+    else
+      expect(JSON.parse(stdout).error).toMatch(
+        /^events-forward option database: needs SQLite, .*npm install better-sqlite3; or run Node 22.13 or later/,
+      );
+  });
+
+  it("metrics without hot-shots installed: an OptionError that names the package", async () => {
+    const app = `
+const { eventsForward } = require("events-forward");
+try {
+  eventsForward({ apiUrl: "http://127.0.0.1:9/db/-/create", metrics: { namespace: "app", endpoint: "127.0.0.1:8125" } });
+} catch (error) {
+  console.log(JSON.stringify({ name: error.name, option: error.option, message: error.message }));
+}`;
+    const { stdout } = await run(process.execPath, ["-e", app], { cwd: scratch });
+    expect(JSON.parse(stdout)).toEqual({
+      name: "OptionError",
+      option: "metrics",
+      message:
+        "events-forward option metrics: needs the optional package hot-shots, which is not installed: npm install hot-shots",
+    });
+  });
+
   it("installs the events-forward bin, which prints its version", async () => {
     const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
     const { stdout } = await run(join(scratch, "node_modules/.bin/events-forward"), ["--version"], { cwd: scratch });
     expect(stdout.trim()).toBe(version);
   });
 });
+
+/** The packages in a node_modules folder (scoped ones as @scope/name), not counting its own folders. */
+function packagesIn(modules: string): string[] {
+  return readdirSync(modules)
+    .filter((name) => !name.startsWith("."))
+    .flatMap((name) =>
+      name.startsWith("@") ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
+    );
+}

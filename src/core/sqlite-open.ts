@@ -1,14 +1,10 @@
-import { createRequire } from "node:module";
-import type BetterSqlite3 from "better-sqlite3";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { OptionError } from "./errors.js";
-import { requireOptional } from "./optional-package.js";
+import { loadSqliteDriver } from "./sqlite-choice.js";
+import { sqliteErrorCode, type SqliteConnection } from "./sqlite-driver.js";
 
-export type SqliteDatabase = BetterSqlite3.Database;
-type DatabaseConstructor = typeof BetterSqlite3;
-
-// Loaded on first use only: apps that never use the embedded store or the spool do not need the
-// native module installed (it is an optional dependency).
-let loaded: DatabaseConstructor | undefined;
+export type SqliteDatabase = SqliteConnection;
 
 export interface SqliteSetup {
   synchronous?: "normal" | "full";
@@ -18,45 +14,36 @@ export interface SqliteSetup {
   init?: (db: SqliteDatabase) => void;
 }
 
-/** better-sqlite3's constructor, loaded once, or an OptionError naming the option that needs it. */
-export function loadBetterSqlite3(option: string): DatabaseConstructor {
-  loaded ??= requireBetterSqlite3(option, createRequire(import.meta.url));
-  return loaded;
-}
-
-/** Loads better-sqlite3 with `load`; a failure becomes an OptionError that says what to do. */
-export function requireBetterSqlite3(option: string, load: (id: string) => unknown): DatabaseConstructor {
-  return requireOptional<DatabaseConstructor>(option, "better-sqlite3", load);
-}
-
 /**
  * Opens (creating if needed) a SQLite file in WAL mode, so readers (datasette, other processes)
  * never block the writer. Every failure is an OptionError naming `option` and the path.
  */
 export function openSqlite(option: string, path: string, setup: SqliteSetup = {}): SqliteDatabase {
-  const Database = loadBetterSqlite3(option);
+  const driver = loadSqliteDriver(option);
   let db: SqliteDatabase | undefined;
   try {
     // Another process may hold the write lock for a moment: wait rather than fail.
-    db = new Database(path, { timeout: 5_000 });
+    db = driver.open(path, 5_000);
     // The first statement reads the header: a corrupt file fails here, at start-up, and so does
     // a file that `check` finds is not ours (before WAL mode changes anything in it).
     db.prepare("SELECT count(*) FROM sqlite_master").get();
     setup.check?.(db);
-    db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${setup.synchronous ?? "normal"}`);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA synchronous = ${setup.synchronous ?? "normal"}`);
     setup.init?.(db);
     return db;
   } catch (error) {
     db?.close();
-    throw new OptionError(option, `cannot use ${JSON.stringify(path)}: ${explainSqliteError(error)}`, { cause: error });
+    // better-sqlite3 says so itself; node:sqlite only says SQLITE_CANTOPEN.
+    const problem = existsSync(dirname(path)) ? explainSqliteError(error) : "its directory does not exist";
+    throw new OptionError(option, `cannot use ${JSON.stringify(path)}: ${problem}`, { cause: error });
   }
 }
 
 /** A SQLite failure in words a person can act on. */
 export function explainSqliteError(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string };
-  const text = message ?? String(error);
+  const code = sqliteErrorCode(error);
+  const text = (error as { message?: string }).message ?? String(error);
   switch (code) {
     case "SQLITE_NOTADB":
     case "SQLITE_CORRUPT":
@@ -81,8 +68,8 @@ export function explainSqliteError(error: unknown): string {
  * error), as opposed to another process holding the lock (SQLITE_BUSY) or a bug.
  */
 export function isWriteFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|PERM)/.test(code);
+  const code = sqliteErrorCode(error);
+  return code !== undefined && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|PERM)/.test(code);
 }
 
 /** A table or column name as SQL text: "name", with inner quotes doubled. */

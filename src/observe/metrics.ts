@@ -2,8 +2,19 @@ import { createRequire } from "node:module";
 import type { StatsD } from "hot-shots";
 import type { ResolvedMetricsOptions } from "../config/option-parsers.js";
 import type { Logger } from "../core/log.js";
+import { requireOptional } from "../core/optional-package.js";
 import type { ForwarderIdentity } from "./channels.js";
 import { listen } from "./listen.js";
+
+export type StatsdClass = new (options: object) => StatsD;
+
+/**
+ * hot-shots' client, loaded when `metrics` is set and not at import: it is an optional peer
+ * dependency. Missing, it is an OptionError naming `metrics` and the package to install.
+ */
+export function loadStatsd(load: (id: string) => unknown = createRequire(import.meta.url)): StatsdClass {
+  return requireOptional<{ StatsD: StatsdClass }>("metrics", "hot-shots", load).StatsD;
+}
 
 /**
  * Counters and a timer, as baseplate's publisher names them: `<namespace>.sent` (events),
@@ -15,9 +26,8 @@ export function statsdSubscriber(
   forwarder: ForwarderIdentity,
   options: ResolvedMetricsOptions,
   logger: Logger,
+  Client: StatsdClass = loadStatsd(),
 ): { close(): Promise<void> } {
-  // Loaded here, not at import: apps without metrics never load the client.
-  const { StatsD: Client } = createRequire(import.meta.url)("hot-shots") as { StatsD: new (o: object) => StatsD };
   let warned = false;
   const client = new Client({
     host: options.host,

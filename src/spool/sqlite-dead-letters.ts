@@ -1,5 +1,6 @@
 import type { Logger } from "../core/log.js";
 import { explainSqliteError, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
+import { transaction } from "../core/sqlite-driver.js";
 import type { QueuedEvent } from "../pipeline/queue.js";
 import {
   reasonKind,
@@ -47,18 +48,22 @@ export class SqliteDeadLetters implements DeadLetterStore {
       const reason = reasonKind(info);
       const at = Date.now();
       let evicted = 0;
-      db.transaction(() => {
-        const insert = db.prepare(
-          "INSERT INTO dead_letters (json, bytes, reason, status, answer, at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        );
-        for (const event of events)
-          insert.run(event.json, event.bytes, reason, info.status ?? null, info.answer, at, info.attempts ?? 1);
-        const { n } = db.prepare("SELECT count(*) AS n FROM dead_letters").get() as { n: number };
-        if (n > this.max)
-          evicted = db
-            .prepare("DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters ORDER BY seq LIMIT ?)")
-            .run(n - this.max).changes;
-      }).immediate();
+      transaction(
+        db,
+        () => {
+          const insert = db.prepare(
+            "INSERT INTO dead_letters (json, bytes, reason, status, answer, at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          );
+          for (const event of events)
+            insert.run(event.json, event.bytes, reason, info.status ?? null, info.answer, at, info.attempts ?? 1);
+          const { n } = db.prepare("SELECT count(*) AS n FROM dead_letters").get() as { n: number };
+          if (n > this.max)
+            evicted = db
+              .prepare("DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters ORDER BY seq LIMIT ?)")
+              .run(n - this.max).changes;
+        },
+        "immediate",
+      );
       this.failing = false;
       if (evicted > 0) this.reportEviction(evicted);
     } catch (error) {
@@ -89,15 +94,17 @@ export class SqliteDeadLetters implements DeadLetterStore {
 
   async replay(filter?: DeadLetterFilter): Promise<number> {
     const db = this.open();
-    return db
-      .transaction(() => {
+    return transaction(
+      db,
+      () => {
         // The same text goes back, so the same row ids: a store that has a row already ignores it.
         db.prepare(
           `INSERT INTO outbox (json, bytes) SELECT json, bytes FROM dead_letters WHERE ${WHERE} ORDER BY seq`,
         ).run(params(filter));
         return db.prepare(`DELETE FROM dead_letters WHERE ${WHERE}`).run(params(filter)).changes;
-      })
-      .immediate();
+      },
+      "immediate",
+    );
   }
 
   async purge(filter?: DeadLetterFilter): Promise<number> {

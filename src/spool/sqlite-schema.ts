@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from "../core/sqlite-open.js";
+import { transaction } from "../core/sqlite-driver.js";
 import { addOperateTables } from "./sqlite-operate-schema.js";
 
 /** Marks a SQLite file as a spool ("EFSP"), so a spool path never writes into someone's database. */
@@ -6,7 +7,7 @@ const SPOOL_APPLICATION_ID = 0x45465350;
 
 /** Throws when the file is a SQLite database of something else. */
 export function checkIsSpool(db: SqliteDatabase): void {
-  const id = db.pragma("application_id", { simple: true }) as number;
+  const { application_id: id } = db.prepare("PRAGMA application_id").get() as { application_id: number };
   if (id === SPOOL_APPLICATION_ID) return;
   const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
   if (id !== 0 || tables.n > 0)
@@ -15,13 +16,17 @@ export function checkIsSpool(db: SqliteDatabase): void {
 
 /** Creates the tables once; IMMEDIATE, so processes opening a new spool together do not race. */
 export function createSpool(db: SqliteDatabase): void {
-  db.transaction(() => {
-    db.exec(`
+  transaction(
+    db,
+    () => {
+      db.exec(`
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL, bytes INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS lease (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT, expires INTEGER NOT NULL, sends TEXT NOT NULL);
       INSERT OR IGNORE INTO lease (id, holder, expires, sends) VALUES (1, NULL, 0, '[]');
     `);
-    addOperateTables(db);
-    db.pragma(`application_id = ${SPOOL_APPLICATION_ID}`);
-  }).immediate();
+      addOperateTables(db);
+      db.exec(`PRAGMA application_id = ${SPOOL_APPLICATION_ID}`);
+    },
+    "immediate",
+  );
 }

@@ -7,6 +7,7 @@ import type { ResolvedSpoolOptions } from "../config/spool-options.js";
 import { checkIsSpool, createSpool } from "./sqlite-schema.js";
 import { publishLease } from "../observe/channels.js";
 import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
+import { transaction } from "../core/sqlite-driver.js";
 
 /**
  * A group that grows this large commits at once, whatever the window. While the spool cannot be
@@ -80,11 +81,12 @@ export class SpoolQueue implements EventQueue {
       check: checkIsSpool,
       init: createSpool,
     });
-    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     const insert = this.db.prepare<[string, number]>("INSERT INTO outbox (json, bytes) VALUES (?, ?)");
-    this.insertGroup = this.db.transaction((events: QueuedEvent[]) => {
-      for (const event of events) insert.run(event.json, event.bytes);
-    });
+    this.insertGroup = (events: QueuedEvent[]) =>
+      transaction(this.db, () => {
+        for (const event of events) insert.run(event.json, event.bytes);
+      });
     this.front = this.db.prepare<[number, number], SpoolEvent>(
       "SELECT seq, json, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
     );
@@ -242,7 +244,7 @@ export class SpoolQueue implements EventQueue {
    */
   private checkpoint(): void {
     try {
-      this.db.pragma("wal_checkpoint(TRUNCATE)");
+      this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch {
       // Still no room, or a reader holds the log: the next retry tries again.
     }
@@ -265,7 +267,7 @@ export class SpoolQueue implements EventQueue {
     this.commitTimer.unref();
   }
 
-  /** A normal exit (even process.exit()) still commits the group: better-sqlite3 is synchronous. */
+  /** A normal exit (even process.exit()) still commits the group: every SQLite driver is synchronous. */
   private readonly commitOnExit = (): void => {
     if (!this.closed) this.commitNow();
   };

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventsForward, OptionError, type EventsForward, type EventsForwardOptions } from "../../src/index.js";
 import { useDatasette } from "../helpers/servers.js";
 import { FAST } from "../helpers/fast-options.js";
+import { loadStatsd } from "../../src/observe/metrics.js";
 import { startStatsdReceiver, type StatsdReceiver } from "../helpers/statsd-receiver.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -96,6 +97,25 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
     );
     expect(() => eventsForward({ metrics: { namespace: "a..b", endpoint: "127.0.0.1:8125" } })).toThrow(
       /option metrics\.namespace/,
+    );
+  });
+});
+
+describe("hot-shots is an optional peer dependency", () => {
+  it("missing, `metrics` fails at start-up naming the option and the package to install", () => {
+    const missing = (id: string): never => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: "MODULE_NOT_FOUND" });
+    };
+    let error: unknown;
+    try {
+      loadStatsd(missing);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(OptionError);
+    expect((error as OptionError).option).toBe("metrics");
+    expect((error as Error).message).toMatch(
+      /option metrics: needs the optional package hot-shots, which is not installed: npm install hot-shots/,
     );
   });
 });

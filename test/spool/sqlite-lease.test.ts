@@ -131,7 +131,7 @@ describe("holding the lease", () => {
     const a = new PublisherLease(connect(path), 60_000, new RateLimiter(1, 1_000));
     expect(a.refresh(0)).toBe(true);
     const db = connect(path);
-    db.pragma("busy_timeout = 0"); // a write would fail at once (SQLITE_BUSY) instead of waiting
+    db.exec("PRAGMA busy_timeout = 0"); // a write would fail at once (SQLITE_BUSY) instead of waiting
     const b = new PublisherLease(db, 60_000, new RateLimiter(1, 1_000));
     const writer = connect(path);
     writer.exec("BEGIN IMMEDIATE");

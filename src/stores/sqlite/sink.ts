@@ -1,6 +1,7 @@
 import { ROW_COLUMNS } from "../../row/event-input.js";
 import type { SendResult } from "../../pipeline/sink.js";
 import { explainSqliteError, openSqlite, quoteIdentifier } from "../../core/sqlite-open.js";
+import { transaction } from "../../core/sqlite-driver.js";
 import type { Sink } from "../../pipeline/sink.js";
 
 export interface SqliteSinkOptions {
@@ -26,9 +27,10 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
   const insert = db.prepare(
     `INSERT OR IGNORE INTO ${table} (${ROW_COLUMNS.join(", ")}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(", ")})`,
   );
-  const insertAll = db.transaction((rows: Row[]) => {
-    for (const row of rows) insert.run(row);
-  });
+  const insertAll = (rows: Row[]) =>
+    transaction(db, () => {
+      for (const row of rows) insert.run(row);
+    });
   return {
     description: `SQLite ${options.path}`,
     async send(events): Promise<SendResult> {
