@@ -8,7 +8,12 @@ export default defineConfig({
   test: {
     // The disk-full tests run directly as root, else inside a user namespace (test/faults/disk-tests.ts).
     include: ["test/**/*.test.ts", ...diskTestFiles()],
-    exclude: [...configDefaults.exclude, ...DISK_TESTS.filter((file) => !diskTestFiles().includes(file))],
+    // test/runtimes runs on Bun, Deno and workerd: `npm run test:runtimes`, its own config.
+    exclude: [
+      ...configDefaults.exclude,
+      "test/runtimes/**",
+      ...DISK_TESTS.filter((file) => !diskTestFiles().includes(file)),
+    ],
     // Makes the Datasette virtualenv once, before any worker starts (test/helpers/datasette-venv.ts).
     globalSetup: ["test/helpers/global-setup.ts"],
     testTimeout: 30_000,
