@@ -99,7 +99,8 @@ export function eventsForward(options: EventsForwardOptions): EventsForward {
     target,
     o,
     () => close(),
-    () => forwarder.flush(),
+    // The Hono middleware's flush for waitUntil: each Worker request delivers on its own.
+    () => forwarder.flush(true),
   );
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;

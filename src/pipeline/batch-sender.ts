@@ -1,5 +1,6 @@
 import type { Logger } from "../core/log.js";
 import { unrefTimer } from "../core/timers.js";
+import type { Stopping } from "./stop-signal.js";
 import type { ForwarderObserver } from "./observer.js";
 import type { RateLimit } from "./rate-limit.js";
 import { backoffDelay, classifyError } from "./retry.js";
@@ -21,7 +22,7 @@ export interface BatchSenderParts {
   sink: Sink;
   rateLimit: RateLimit;
   /** Ends every pause, and the sending, at close()'s deadline. */
-  stopping: AbortSignal;
+  stopping: Stopping;
   observer: ForwarderObserver;
 }
 

@@ -1,5 +1,9 @@
 import { Mutex } from "async-mutex";
 import { cancelLater, later } from "../core/timers.js";
+import { StopSignal } from "./stop-signal.js";
+
+/** How often flush(alone) looks whether the batch in flight is done. */
+const LOCK_POLL_MS = 5;
 import { BacklogReporter, capacityPerSecond, queueBound } from "./backlog.js";
 import { EventQueueFullError } from "../core/errors.js";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
@@ -90,7 +94,7 @@ export class Forwarder {
   private readonly capacity = () =>
     capacityPerSecond(this.rowLimit.value, this.settings.maxRate, this.settings.timePeriod);
   private readonly mutex = new Mutex();
-  private readonly stopping = new AbortController();
+  private readonly stopping = new StopSignal();
   private timer: unknown;
   /** When the rate limit, as the last tick asked it, lets the next request start. */
   private rateOpensAt = 0;
@@ -122,7 +126,7 @@ export class Forwarder {
       settings: this.settings,
       sink: this.sink,
       rateLimit: this.rateLimit,
-      stopping: this.stopping.signal,
+      stopping: this.stopping,
       observer: this.observer,
     });
     this.delivery = new BatchDelivery({
@@ -174,14 +178,20 @@ export class Forwarder {
     };
   }
 
-  /** Delivers every event accepted before the call, without waiting for the rate limit. */
-  async flush(): Promise<void> {
+  /**
+   * Delivers every event accepted before the call, without waiting for the rate limit. `alone`:
+   * never wait on a promise that another caller made. On Workers each request runs its flush in
+   * its own waitUntil, and a promise of another request's (the lock's queue) may never resolve
+   * here: while another batch is in flight, look again on a timer of this request's own.
+   */
+  async flush(alone = false): Promise<void> {
     const target = this.accepted;
     this.sender.setUrgent(true);
     try {
       await this.queue.commit();
-      while (this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.signal.aborted) {
-        await this.mutex.runExclusive(() => this.deliverNext());
+      while (this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.aborted) {
+        if (alone && this.mutex.isLocked()) await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+        else await this.mutex.runExclusive(() => this.deliverNext());
       }
     } finally {
       this.sender.setUrgent(false);
@@ -257,7 +267,7 @@ export class Forwarder {
       this.mutex.isLocked() ||
       this.queue.size === 0 ||
       !this.queue.publishing ||
-      this.stopping.signal.aborted
+      this.stopping.aborted
     )
       return;
     const now = Date.now();

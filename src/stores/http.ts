@@ -3,6 +3,7 @@ import type { SendResult } from "../pipeline/sink.js";
 import { redactSecrets } from "../core/secret.js";
 import { unrefTimer } from "../core/timers.js";
 import type { Transport } from "./transport.js";
+import type { Stopping } from "../pipeline/stop-signal.js";
 
 export interface PostOptions {
   transport: Transport;
@@ -10,7 +11,7 @@ export interface PostOptions {
   headers: Record<string, string>;
   body: string | Uint8Array;
   timeoutMs: number;
-  signal: AbortSignal;
+  signal: Stopping;
   /** Turns an error answer's body into a reason a person can act on. */
   explain: (status: number, body: string) => string;
   /** Reads an answer refusing the batch for its row count: the most rows the store takes a write. */

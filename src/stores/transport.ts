@@ -107,15 +107,25 @@ export function fetchTransport(): ChosenTransport {
   return {
     name: "fetch",
     async post({ url, headers, body, signal }) {
-      const response = await fetch(url, {
-        method: "POST",
-        headers,
-        body: body as BodyInit,
-        signal,
-        redirect: "manual",
-      });
-      const text = await response.text();
-      return { status: response.status, retryAfter: response.headers.get("retry-after") ?? undefined, text };
+      // A signal of its own, made beside the fetch: Workers tie an AbortSignal to the request that
+      // made it, and the forwarder's batches go out from whichever request's waitUntil runs them.
+      const own = new AbortController();
+      const abort = () => own.abort();
+      if (signal.aborted) own.abort();
+      else signal.addEventListener("abort", abort, { once: true });
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers,
+          body: body as BodyInit,
+          signal: own.signal,
+          redirect: "manual",
+        });
+        const text = await response.text();
+        return { status: response.status, retryAfter: response.headers.get("retry-after") ?? undefined, text };
+      } finally {
+        signal.removeEventListener("abort", abort);
+      }
     },
     close: async () => {},
   };
