@@ -30,6 +30,12 @@ export async function postBatch(options: PostOptions): Promise<SendResult> {
 }
 
 async function post(options: PostOptions): Promise<SendResult> {
+  // The first batch loads the HTTP client: not a part of its time limit.
+  try {
+    await options.transport.ready?.();
+  } catch (error) {
+    return classifyError(error, false);
+  }
   // One controller per request, its timer cleared as soon as the answer is in: AbortSignal.timeout
   // would fire (and build a DOMException) for every batch long after it was delivered.
   const controller = new AbortController();

@@ -20,6 +20,8 @@ export interface HttpPost {
  * functions). `post()` throws what the client throws (a network error, an abort).
  */
 export interface Transport {
+  /** Resolves once the client is loaded and chosen: a request's timeout starts after it. */
+  ready?(): Promise<void>;
   post(request: HttpPost): Promise<HttpAnswer>;
   close(): Promise<void>;
 }
@@ -42,6 +44,10 @@ export function createTransport(choose: () => Promise<ChosenTransport> = chooseT
   return {
     get chosen() {
       return chosen?.name;
+    },
+    async ready() {
+      ready ??= choose().then((transport) => (chosen = transport));
+      await ready;
     },
     async post(request) {
       ready ??= choose().then((transport) => (chosen = transport));

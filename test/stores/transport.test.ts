@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { chooseTransport, createTransport, fetchTransport, type ChosenTransport } from "../../src/stores/transport.js";
 import { datasetteSink } from "../../src/stores/datasette/sink.js";
+import { postBatch } from "../../src/stores/http.js";
 import { datasetteRowEvents } from "../../src/row/queued.js";
 import { useDatasette } from "../helpers/servers.js";
 import { SIGNUP, signupRow } from "../helpers/row-format.js";
@@ -44,6 +45,27 @@ describe("choosing the transport", () => {
     await used.close();
     await used.close();
     expect(closed).toBe(1);
+  });
+
+  it("starts a request's timeout once the client is loaded: the first batch does not pay for the loading", async () => {
+    const slowToLoad = createTransport(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return {
+        name: "fetch",
+        post: async () => ({ status: 201, retryAfter: undefined, text: "" }),
+        close: async () => {},
+      };
+    });
+    const result = await postBatch({
+      transport: slowToLoad,
+      url: new URL("http://127.0.0.1/"),
+      headers: {},
+      body: "",
+      timeoutMs: 50,
+      signal: new AbortController().signal,
+      explain: () => "",
+    });
+    expect(result).toEqual({ ok: true });
   });
 
   it("loads no HTTP client when the package is imported", async () => {
