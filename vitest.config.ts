@@ -6,14 +6,6 @@ const second = secondSqliteDriver();
 
 export default defineConfig({
   test: {
-    // The disk-full tests run directly as root, else inside a user namespace (test/faults/disk-tests.ts).
-    include: ["test/**/*.test.ts", ...diskTestFiles()],
-    // test/runtimes runs on Bun, Deno and workerd: `npm run test:runtimes`, its own config.
-    exclude: [
-      ...configDefaults.exclude,
-      "test/runtimes/**",
-      ...DISK_TESTS.filter((file) => !diskTestFiles().includes(file)),
-    ],
     // Makes the Datasette virtualenv once, before any worker starts (test/helpers/datasette-venv.ts).
     globalSetup: ["test/helpers/global-setup.ts"],
     testTimeout: 30_000,
@@ -22,9 +14,23 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     // Where this Node has two SQLite drivers (Node 22 and 24), the SQLite tests run on the other
-    // one too (test/helpers/sqlite-drivers.ts).
+    // one too (test/helpers/sqlite-drivers.ts). `include` is set per project: a project that
+    // extends this config would add its own to one set here, not replace it.
     projects: [
-      { extends: true, test: { name: "all" } },
+      {
+        extends: true,
+        test: {
+          name: "all",
+          // The disk-full tests run directly as root, else inside a user namespace (test/faults/disk-tests.ts).
+          include: ["test/**/*.test.ts", ...diskTestFiles()],
+          // test/runtimes runs on Bun, Deno and workerd: `npm run test:runtimes`, its own config.
+          exclude: [
+            ...configDefaults.exclude,
+            "test/runtimes/**",
+            ...DISK_TESTS.filter((file) => !diskTestFiles().includes(file)),
+          ],
+        },
+      },
       ...(second === undefined
         ? []
         : [

@@ -8,6 +8,8 @@
  * properties) and two floors (lib/floor-put.ts: what a put() costs here at the least, with and
  * without its checks), none of which sends.
  */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { pick, report } from "./lib/args.js";
 import { forkWithPort, startSink, type Child } from "./lib/processes.js";
 import { fmt, median, printTable, shuffled } from "./lib/stats.js";
@@ -15,8 +17,13 @@ import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 const K = 500;
 const samples = pick(200, 20);
 const WARMUP = 10;
+// --baseline <module>: events.put() of another build (say, src/index.ts of a checkout of main)
+// runs beside this one, sample for sample: a change's cost to put(), measured in one run.
+const { values } = parseArgs({ options: { baseline: { type: "string" }, quick: { type: "boolean" } }, strict: false });
+const baseline = typeof values.baseline === "string" ? resolve(values.baseline) : undefined;
 const CONTENDERS = [
   "events.put",
+  ...(baseline === undefined ? [] : (["events.put@baseline"] as const)),
   "events.put+beforeSend",
   "events.put+subscribed",
   "req.events.put",
@@ -30,6 +37,7 @@ const CONTENDERS = [
 const SENDERS = CONTENDERS.filter((c) => c !== "json" && !c.startsWith("floor"));
 const LABELS: Record<string, string> = {
   "events.put": "events.put()",
+  "events.put@baseline": `events.put() of ${baseline}`,
   "events.put+beforeSend": "events.put(), beforeSend: (e) => e",
   "events.put+subscribed": "events.put(), every diagnostics channel subscribed",
   "req.events.put": "req.events.put() (request id, actor)",
@@ -43,7 +51,9 @@ const LABELS: Record<string, string> = {
 const sink = await startSink();
 const clients = new Map<string, Child>();
 const started = await Promise.all(
-  CONTENDERS.map((name) => forkWithPort("./put-client.ts", [name, sink.url, String(K)])),
+  CONTENDERS.map((name) =>
+    forkWithPort("./put-client.ts", [name, sink.url, String(K), ...(baseline === undefined ? [] : [baseline])]),
+  ),
 );
 CONTENDERS.forEach((name, i) => clients.set(name, started[i]!));
 
@@ -103,6 +113,7 @@ report({
     json_ns: median(wall.get("json")!),
     floor_ns: median(wall.get("floor")!),
     floor_checks_ns: median(wall.get("floor+checks")!),
+    ...(baseline === undefined ? {} : { baseline_put_ns: median(wall.get("events.put@baseline")!) }),
   },
   targets: [
     {

@@ -18,19 +18,16 @@
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eventsForward, type EventsForwardOptions } from "./lib/package.js";
+import type { EventsForwardOptions } from "./lib/package.js";
 import { pick, report } from "./lib/args.js";
-import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./lib/payload.js";
 import { startSink } from "./lib/processes.js";
+import { BATCH, measurePut, measureThroughput, PER_TURN, type PutResult } from "./lib/queue-runs.js";
 import { fmt, median, printTable, shuffled } from "./lib/stats.js";
 import { RedisServer } from "../test/helpers/redis-server.js";
 
 const PUTS = pick(50_000, 10_000);
 const FORWARDED = pick(200_000, 20_000);
 const ROUNDS = pick(3, 1);
-const PER_TURN = 100;
-const BATCH = 10_000;
-const BUFFERED_HIGH = 5_000;
 
 const dir = mkdtempSync(join(tmpdir(), "events-forward-bench-redis-"));
 const redis = await RedisServer.start();
@@ -43,88 +40,19 @@ const spools: Record<string, () => EventsForwardOptions["spool"]> = {
   "Redis spool": () => ({ url: redis.url, key: `bench-${++spoolNumber}`, maxEvents: 1_000_000_000 }),
 };
 const VARIANTS = Object.keys(spools);
-const input = (i: number) => ({ event: EVENT_NAME, actorId: USER_ID, properties: eventProperties(i) });
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-interface PutResult {
-  p50: number;
-  p99: number;
-  cpu: number;
+interface RedisPutResult extends PutResult {
   serverCpu: number;
 }
 
-async function measurePut(variant: string): Promise<PutResult> {
+async function putRun(variant: string): Promise<RedisPutResult> {
   const spool = spools[variant]!();
-  // Writers only; the baseline's store is unreachable, so its events only queue.
-  const options: EventsForwardOptions =
-    spool === undefined
-      ? { apiUrl: "http://127.0.0.1:9/bench/-/create", timePeriod: 3600, maxQueueSize: PUTS + 10_000 }
-      : { spool, publisher: false };
-  const events = eventsForward({ instance: "bench", logger: quietLogger, requestEvents: false, ...options });
-  const commit = () => (spool === undefined ? Promise.resolve() : events.flush());
-  for (let i = 0; i < 2_000; i++) events.put(input(i)); // warm up
-  await commit();
-  const latencies = new Float64Array(PUTS);
-  const cpuBefore = process.cpuUsage();
-  const serverBefore = redisCpuMs();
-  for (let i = 0; i < PUTS;) {
-    const end = Math.min(PUTS, i + PER_TURN);
-    for (; i < end; i++) {
-      const start = process.hrtime.bigint();
-      events.put(input(i));
-      latencies[i] = Number(process.hrtime.bigint() - start);
-    }
-    await turn(); // the group commit timer runs between bursts, as in an app
-    // A put() loop outruns any network round trip: wait, as in throughput below (not timed as put cost).
-    while ((events.stats().buffered ?? 0) > BUFFERED_HIGH) await turn();
-  }
-  await commit(); // the last group commits: its cost counts too
-  const cpu = process.cpuUsage(cpuBefore);
-  const serverCpu = typeof spool === "object" && "url" in spool ? ((redisCpuMs() - serverBefore) * 1e6) / PUTS : 0;
-  await events.close({ timeoutMs: 100 });
-  latencies.sort();
-  return {
-    p50: latencies[PUTS >> 1]!,
-    p99: latencies[Math.floor(PUTS * 0.99)]!,
-    cpu: ((cpu.user + cpu.system) * 1000) / PUTS,
-    serverCpu,
-  };
+  const isRedis = typeof spool === "object" && "url" in spool;
+  const marks: number[] = [];
+  const result = await measurePut(spool, PUTS, () => marks.push(redisCpuMs()));
+  return { ...result, serverCpu: isRedis ? ((marks[1]! - marks[0]!) * 1e6) / PUTS : 0 };
 }
 
-async function measureThroughput(variant: string): Promise<number> {
-  const spool = spools[variant]!();
-  await sink.reset();
-  const events = eventsForward({
-    apiUrl: `${sink.url}/bench/-/create`,
-    instance: "bench",
-    batchLimit: BATCH,
-    maxBatchBytes: 16 * 1024 * 1024,
-    timePeriod: 0,
-    maxQueueSize: FORWARDED,
-    maxQueueBytes: 1024 * 1024 * 1024,
-    logger: quietLogger,
-    requestEvents: false,
-    ...(spool === undefined ? {} : { spool: spool }),
-  });
-  // A spool's publisher first takes the lease; the run starts once this process holds it.
-  while (events.stats().publisher === false) await new Promise((r) => setTimeout(r, 5));
-  const start = performance.now();
-  for (let i = 0; i < FORWARDED;) {
-    const end = Math.min(FORWARDED, i + 1_000);
-    for (; i < end; i++) events.put(input(i));
-    await turn();
-    // A producer that respects backpressure: a put() loop outruns any network round trip, and
-    // the Redis spool keeps at most 10,000 events in memory (then put() throws).
-    while ((events.stats().buffered ?? 0) > BUFFERED_HIGH) await turn();
-  }
-  await events.flush();
-  const ms = performance.now() - start;
-  const stats = await sink.waitFor(FORWARDED, 60_000);
-  if (stats.events !== FORWARDED || stats.badBodies > 0)
-    throw new Error(`${variant}: sink counted ${stats.events} of ${FORWARDED} events, ${stats.badBodies} bad bodies`);
-  await events.close({ timeoutMs: 1_000 });
-  return (FORWARDED / ms) * 1000;
-}
+const throughput = (variant: string) => measureThroughput(spools[variant]!(), sink, FORWARDED, variant);
 
 /** redis-server's user + system CPU time so far, in ms (Linux /proc; 0 elsewhere). */
 function redisCpuMs(): number {
@@ -139,14 +67,14 @@ function redisCpuMs(): number {
 // The forwarder's timers are unref'd; this keeps the benchmark alive while it awaits them.
 const keepAlive = setInterval(() => {}, 1_000);
 try {
-  const puts = new Map<string, PutResult[]>(VARIANTS.map((v) => [v, []]));
+  const puts = new Map<string, RedisPutResult[]>(VARIANTS.map((v) => [v, []]));
   const rates = new Map<string, number[]>(VARIANTS.map((v) => [v, []]));
-  for (const variant of VARIANTS) await measureThroughput(variant); // warm-up
+  for (const variant of VARIANTS) await throughput(variant); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
-    for (const variant of shuffled(VARIANTS)) puts.get(variant)!.push(await measurePut(variant));
-    for (const variant of shuffled(VARIANTS)) rates.get(variant)!.push(await measureThroughput(variant));
+    for (const variant of shuffled(VARIANTS)) puts.get(variant)!.push(await putRun(variant));
+    for (const variant of shuffled(VARIANTS)) rates.get(variant)!.push(await throughput(variant));
   }
-  const put = (v: string, key: keyof PutResult) => median(puts.get(v)!.map((r) => r[key]));
+  const put = (v: string, key: keyof RedisPutResult) => median(puts.get(v)!.map((r) => r[key]));
   const rate = (v: string) => median(rates.get(v)!);
   const base = VARIANTS[0]!;
   console.log(

@@ -19,6 +19,7 @@ const BENCHMARKS = [
   "memory",
   "spool",
   "redis-spool",
+  "sqlite-drivers",
   "capacity",
   "cold-start",
 ];

@@ -16,7 +16,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
 import { eventsForward, type EventsForwardOptions } from "../src/index.js";
+import { datasetteRowCheck } from "../src/row/row-check.js";
 
 const { values } = parseArgs({
   options: { events: { type: "string", default: "20000" }, rounds: { type: "string", default: "3" } },
@@ -119,9 +121,54 @@ try {
     ["variant", "put p50", "put p99", "CPU/event", "wall/event", "p50 ratio", "p99 ratio", "CPU ratio", "wall ratio"],
     ...rows,
   ]);
+  await checkCost();
 } finally {
   clearInterval(keepAlive);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What the publisher pays to check each row it reads back from a spool before the row joins a
+ * body (issue 28: a row must be one JSON object of the row's shape), beside what reading the row
+ * from the spool file costs it anyway. Median of ROUNDS passes over N rows.
+ */
+async function checkCost(): Promise<void> {
+  const path = join(dir, "check.db");
+  const writer = eventsForward({
+    instance: "bench",
+    logger: false,
+    requestEvents: false,
+    spool: { path },
+    publisher: false,
+  });
+  for (let i = 0; i < N; i++) writer.put(input(i));
+  await writer.close();
+  const db = new Database(path, { readonly: true });
+  const select = db.prepare("SELECT seq, json, bytes FROM outbox ORDER BY seq");
+  const reads: number[] = [];
+  const checks: number[] = [];
+  let refused = 0;
+  for (let round = 0; round < Math.max(ROUNDS, 3); round++) {
+    let start = process.hrtime.bigint();
+    const rows = select.all() as { json: string }[];
+    reads.push(Number(process.hrtime.bigint() - start) / rows.length);
+    start = process.hrtime.bigint();
+    for (const row of rows) if (datasetteRowCheck(row.json) !== undefined) refused++;
+    checks.push(Number(process.hrtime.bigint() - start) / rows.length);
+  }
+  db.close();
+  if (refused > 0) throw new Error(`${refused} of the spool's own rows were refused`);
+  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`\nchecking rows read back from the spool (${N} rows, median of ${checks.length} passes):`);
+  printTable([
+    ["step", "ns/row", "ratio"],
+    ["read from the spool file (SELECT)", fmt(median(reads)), "x1.0"],
+    [
+      "check: one JSON object of the row's shape",
+      fmt(median(checks)),
+      `x${(median(checks) / median(reads)).toFixed(2)}`,
+    ],
+  ]);
 }
 
 function shuffled<T>(items: T[]): T[] {

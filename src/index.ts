@@ -1,7 +1,7 @@
 import "./http/augment.js";
 
-export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward } from "./events-forward.js";
-export { RequestEvents } from "./http/request-events.js";
+export { eventsForward, DEFAULT_CLOSE_TIMEOUT_MS, type EventsForward, type CollectorEvent } from "./events-forward.js";
+export { RequestEvents } from "./http/request-context.js";
 export {
   BeforeSendError,
   EventError,
@@ -14,7 +14,9 @@ export {
 } from "./core/errors.js";
 export { datasetteRowSerializer } from "./row/datasette-row.js";
 export { ROW_COLUMNS, type EventInput, type EventMeta, type Serializer } from "./row/event-input.js";
-export { DEFAULTS, SINK_DEFAULTS, type EventsForwardOptions } from "./config/options.js";
+export { SINK_DEFAULTS } from "./config/defaults.js";
+export { DEFAULTS } from "./config/option-defaults.js";
+export type { EventsForwardOptions } from "./config/options.js";
 export type { ForwarderStats, CloseResult } from "./pipeline/forwarder.js";
 export type { BeforeSend, BeforeSendStats } from "./row/before-send.js";
 export type { Logger } from "./core/log.js";

@@ -5,7 +5,7 @@ import request from "supertest";
 import { describe, expect, test } from "vitest";
 import { eventsForward, OptionError, type EventsForwardOptions } from "../src/index.js";
 import { TRUNCATED_MARKER } from "../src/http/request-privacy.js";
-import { isLoopbackHost } from "../src/config/transport-security.js";
+import { isLoopbackHost } from "../src/core/transport-security.js";
 import { useLoopbackStore } from "./helpers/forward-to.js";
 import type { Row } from "./helpers/test-store.js";
 import { waitFor } from "./helpers/wait.js";

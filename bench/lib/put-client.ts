@@ -2,6 +2,7 @@
  * One contender of the put() benchmark, in its own process (its own heap: another contender's
  * garbage is not collected during its samples):
  *   node --import tsx put-client.ts <events.put|events.put+beforeSend|req.events.put|posthog-node|segment|json|floor|floor+checks> <sinkUrl> <K>
+ *   node --import tsx put-client.ts events.put@baseline <sinkUrl> <K> <module of another build's eventsForward>
  * `events.put+beforeSend` is events.put with a trivial beforeSend hook (it returns the event);
  * `events.put+subscribed`, events.put with a subscriber on every diagnostics channel.
  * `json` is a yardstick, not a contender: JSON.stringify of the same properties and nothing else,
@@ -18,21 +19,27 @@ import { Socket } from "node:net";
 import { Analytics } from "@segment/analytics-node";
 import { PostHog } from "posthog-node";
 import { subscribe } from "node:diagnostics_channel";
-import { CHANNELS, eventsForward, type EventInput } from "./package.js";
+import { CHANNELS, eventsForward as ownEventsForward, type EventInput } from "./package.js";
 import { floorPut } from "./floor-put.js";
 import { EVENT_NAME, USER_ID, eventProperties, quietLogger } from "./payload.js";
 
 const SEND_EVENTS = ["start", "end", "asyncStart", "asyncEnd", "error"].map(
   (event) => `tracing:${CHANNELS.send}:${event}`,
 );
-const [name, sinkUrl, kText] = process.argv.slice(2) as [string, string, string];
+const [name, sinkUrl, kText, baseline] = process.argv.slice(2) as [string, string, string, string?];
 const K = Number(kText);
+// `events.put@baseline`: events.put from another build (put-cost.ts --baseline), in the same run.
+const eventsForward: typeof ownEventsForward =
+  name === "events.put@baseline"
+    ? ((await import(baseline!)) as { eventsForward: typeof ownEventsForward }).eventsForward
+    : ownEventsForward;
 
 function contender(): { call: (i: number) => void; flush: () => Promise<unknown>; close: () => Promise<unknown> } {
   if (name === "events.put+subscribed")
     for (const channel of [...Object.values(CHANNELS), ...SEND_EVENTS]) subscribe(channel, () => {});
   if (
     name === "events.put" ||
+    name === "events.put@baseline" ||
     name === "events.put+beforeSend" ||
     name === "events.put+subscribed" ||
     name === "req.events.put"

@@ -1,8 +1,9 @@
 import { OptionError } from "../core/errors.js";
 import type { DeadLetterFilter, DeadLetterStore } from "../spool/dead-letters.js";
-import { SqliteDeadLetters } from "../spool/sqlite-dead-letters.js";
+import { SqliteDeadLetters } from "../spool/sqlite/dead-letters.js";
 import { parseSince, type SpoolTarget } from "./spool-target.js";
 import { formatAge, table } from "./format.js";
+import { printable, terminalJson } from "../core/printable.js";
 
 export interface DeadLetterArgs {
   action: string | undefined;
@@ -29,6 +30,7 @@ export async function deadLettersCommand(
     Number.MAX_SAFE_INTEGER,
     { warn() {}, error() {} },
     "--spool",
+    true, // the operator names the file: a link is theirs
   );
   try {
     if (args.action === "list") return await list(store, filter, args.json, out);
@@ -55,7 +57,7 @@ async function list(
   const letters = await store.list(filter);
   if (json) {
     out(
-      JSON.stringify(
+      terminalJson(
         letters.map((d) => ({ ...d, at: new Date(d.at).toISOString(), event: JSON.parse(d.json) as unknown })),
       ),
     );
@@ -70,7 +72,7 @@ async function list(
   for (const letter of letters) groups.set(letter.reason, [...(groups.get(letter.reason) ?? []), letter]);
   const now = Date.now();
   for (const [reason, group] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
-    out(`${reason}: ${group.length} event(s); the store said: ${group[0]!.answer}`);
+    out(`${printable(reason)}: ${group.length} event(s); the store said: ${printable(group[0]!.answer)}`);
     out(
       table(
         [

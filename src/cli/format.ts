@@ -1,5 +1,8 @@
-/** Columns padded to their widest cell; `indent` before each line. */
-export function table(rows: string[][], indent = ""): string {
+import { printable } from "../core/printable.js";
+
+/** Columns padded to their widest cell; `indent` before each line. Cells may quote a store: printed escaped. */
+export function table(cells: string[][], indent = ""): string {
+  const rows = cells.map((row) => row.map(printable));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
   return rows
     .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "))

@@ -7,6 +7,7 @@ import { readPublisherConfig, withIniKeys } from "../config/ini.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { spoolTarget } from "./spool-target.js";
 import { statusCommand, watchStatus } from "./status.js";
+import { printable } from "../core/printable.js";
 import { packageVersion } from "./version.js";
 
 const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
@@ -78,7 +79,9 @@ async function main(argv: string[]): Promise<number> {
   let forwarder;
   try {
     const publisher = readPublisherConfig(config, values["queue-name"]);
-    forwarder = withIniKeys(publisher, () => eventsForward({ ...publisher.options, logger, requestEvents: false }));
+    forwarder = withIniKeys(publisher, () =>
+      eventsForward({ ...publisher.options, logger, requestEvents: false, shutdownSignals: false }),
+    );
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;
     console.error(error.message);
@@ -86,7 +89,8 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(`[events-forward] publishing queue ${values["queue-name"]} (pid ${process.pid})`);
   return new Promise((resolve) => {
-    // The forwarder's own timers never keep a process alive; the sidecar must stay up.
+    // The forwarder's own timers never keep a process alive; the sidecar must stay up. Its signals
+    // are handled here (shutdownSignals: false above): it exits 0 once the batch in flight is done.
     const keepAlive = setInterval(() => {}, 1 << 30);
     const stop = (signal: string) => {
       process.off("SIGTERM", stop).off("SIGINT", stop);
@@ -140,9 +144,9 @@ interface OperateValues {
 function cliLogger(debug: boolean): Logger {
   const stamp = () => new Date().toISOString();
   return {
-    warn: (message) => console.error(`${stamp()} [events-forward] ${message}`),
-    error: (message) => console.error(`${stamp()} [events-forward] ${message}`),
-    debug: debug ? (message) => console.error(`${stamp()} [events-forward] debug: ${message}`) : undefined,
+    warn: (message) => console.error(`${stamp()} [events-forward] ${printable(message)}`),
+    error: (message) => console.error(`${stamp()} [events-forward] ${printable(message)}`),
+    debug: debug ? (message) => console.error(`${stamp()} [events-forward] debug: ${printable(message)}`) : undefined,
   };
 }
 

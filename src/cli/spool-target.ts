@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { OptionError } from "../core/errors.js";
 import { loadPublisherConfig } from "../config/ini.js";
-import { resolveOptions } from "../config/options.js";
-import { DEFAULTS } from "../config/defaults.js";
+import { resolveOptions } from "../config/resolve.js";
+import { DEFAULTS } from "../config/option-defaults.js";
 
 /** The spool a CLI command works on, and the delivery settings that say its capacity. */
 export interface SpoolTarget {

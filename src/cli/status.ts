@@ -1,6 +1,7 @@
-import { SqliteSpoolInspector } from "../spool/sqlite-status.js";
+import { SqliteSpoolInspector } from "../spool/sqlite/status.js";
 import type { SpoolInspector, SpoolStatus } from "../spool/status.js";
 import { formatAge, table } from "./format.js";
+import { terminalJson } from "../core/printable.js";
 import type { SpoolTarget } from "./spool-target.js";
 
 /** `events-forward status`, once: what a person checks first when events seem late. */
@@ -8,7 +9,7 @@ export async function statusCommand(target: SpoolTarget, json: boolean, out: (te
   const inspector: SpoolInspector = new SqliteSpoolInspector(target.path);
   try {
     const status = await inspector.status(target.timePeriod * 1000);
-    out(json ? JSON.stringify(withCapacity(status, target)) : describeStatus(status, target));
+    out(json ? terminalJson(withCapacity(status, target)) : describeStatus(status, target));
     return 0;
   } finally {
     await inspector.close();
@@ -79,6 +80,12 @@ export function describeStatus(s: SpoolStatus, target: SpoolTarget): string {
       s.lastDelivery === undefined
         ? "none yet"
         : `${new Date(s.lastDelivery.at).toISOString()} (${formatAge(now - s.lastDelivery.at)} ago): ${s.lastDelivery.outcome}`,
+    ],
+    [
+      "holding",
+      s.holding === undefined
+        ? "no (the store takes what it is sent)"
+        : `${s.holding.answer} since ${new Date(s.holding.since).toISOString()} (${formatAge(now - s.holding.since)}): ${s.holding.reason}; nothing is dropped, the publisher retries with backoff`,
     ],
     ["rate window", `${s.requestsInWindow} of ${target.maxRate} request(s) in the last ${target.timePeriod} s`],
     [

@@ -1,40 +1,9 @@
 /**
- * Every default, in one place (docs/configuration.md documents each). A store's own defaults
- * (SINK_DEFAULTS) merge over DEFAULTS once, for every option; the spool's are SPOOL_DEFAULTS.
+ * The constant defaults that are not an option's own: each store's defaults where they differ
+ * from the general ones (SINK_DEFAULTS), the spool's (SPOOL_DEFAULTS), and the bounds that are not
+ * options (LIMITS). Every option's own default is in its declaration (config/option-table.ts,
+ * stores/<store>/options.ts); DEFAULTS (config/option-defaults.ts) collects them.
  */
-export const DEFAULTS = {
-  name: "events",
-  table: "datasette_events",
-  // Full batches of Datasette's default max_insert_rows, at most 20 requests a second, one in
-  // flight: 2,000 events/s (bench/capacity.ts; BENCHMARKS.md, "Capacity").
-  batchLimit: 100,
-  maxBatchBytes: 500 * 1024,
-  batchWaitMs: 0,
-  maxRate: 20,
-  timePeriod: 1,
-  maxAttempts: 3,
-  retryBudgetMs: 5 * 60_000,
-  backoffBaseMs: 1_000,
-  backoffMaxMs: 30_000,
-  maxRetryAfterMs: 60_000,
-  requestTimeoutMs: 3_000,
-  maxEventSize: 102_400,
-  maxQueueSize: 10_000,
-  maxQueueBytes: 32 * 1024 * 1024,
-  shutdownTimeoutMs: 5_000,
-  requestEvents: true,
-  allowInsecureHttp: false,
-  expressDictionaryMode: true,
-  database: "./events.db",
-} as const;
-
-export type Defaults = {
-  -readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number
-    ? number
-    : (typeof DEFAULTS)[K] extends boolean
-      ? boolean
-      : string;
-};
 
 /**
  * Where a store needs other defaults than DEFAULTS (docs/configuration.md explains each). The collector, as
@@ -77,4 +46,15 @@ export const LIMITS = {
   maxCloseTimeoutMs: 2_147_483_647,
   /** How much longer than its deadline a drain on a signal may keep the process alive. */
   signalGraceMs: 1_000,
+  /**
+   * How long after its deadline close() stops waiting for the queue (a stalled Redis, a spool
+   * file another process locks) and returns; the closing goes on in the background. Less than
+   * signalGraceMs, so a signal's drain always ends by close() itself. docs/delivery.md states 1 s.
+   */
+  closeMarginMs: 500,
+  /**
+   * The share of the queue's bound (events and bytes) request events may fill: past it they are
+   * refused (counted in overflowed), so traffic alone never makes a handler's put() throw.
+   */
+  requestEventShare: 0.8,
 } as const;

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { parse as parseIni } from "ini";
-import { collectorOptionsFromConfig } from "../stores/collector/ini.js";
 import { OptionError } from "../core/errors.js";
-import { STORE_KINDS } from "../stores/table.js";
-import { DEFAULTS, SPOOL_DEFAULTS } from "./defaults.js";
-import { KNOWN_OPTIONS, type EventsForwardOptions } from "./options.js";
+import type { OptionDeclaration } from "../core/option-spec.js";
+import { storeKinds } from "../stores/table.js";
+import { SPOOL_DEFAULTS } from "./defaults.js";
+import { GENERAL_OPTIONS } from "./option-table.js";
+import type { EventsForwardOptions } from "./options.js";
+import { KNOWN_OPTIONS } from "./resolve.js";
 import { isRedisSpool } from "./redis-spool-options.js";
 
 /** A section read: the options, and where each came from, so errors name the INI key as the user wrote it. */
@@ -77,44 +79,33 @@ function parseConfig(file: string, text: string): Record<string, unknown> {
   if (file.endsWith(".json") || text.trimStart().startsWith("{")) {
     try {
       return JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new OptionError("CONFIG", `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    } catch {
+      // JSON.parse's message quotes the text around the error, which can be an inline secret.
+      throw new OptionError("CONFIG", `${file} is not valid JSON${jsonErrorPlace(text)}`);
     }
   }
   return parseIni(text);
 }
 
+/** Every option's declaration (the general table's and each store's own): how the INI reads it. */
+const DECLARED: [string, OptionDeclaration][] = [
+  ...Object.entries(GENERAL_OPTIONS),
+  ...storeKinds().flatMap(([, kind]) => Object.entries(kind.options)),
+];
 /** Options a configuration file may not set: functions, and what only an app's middleware uses. */
-const NOT_FROM_CONFIG = new Set([
-  "actor",
-  "skip",
-  "serializer",
-  "onDrop",
-  "beforeSend",
-  "logger",
-  "requestEvents",
-  "name",
-  "publisher",
-  "spool",
-  "metrics",
-]);
-const NUMERIC = new Set(
-  Object.entries(DEFAULTS)
-    .filter(([, value]) => typeof value === "number")
-    .map(([key]) => key),
-);
+const NOT_FROM_CONFIG = new Set(DECLARED.filter(([, spec]) => spec.ini === false).map(([name]) => name));
+const NUMERIC = new Set(DECLARED.filter(([, spec]) => spec.ini === "number").map(([name]) => name));
 const SPOOL_NUMERIC = new Set(
   Object.entries(SPOOL_DEFAULTS)
     .filter(([, value]) => typeof value === "number")
     .map(([key]) => key),
 );
-const SPOOL_KEYS = new Set(["path", "key", ...Object.keys(SPOOL_DEFAULTS)]); // key: the Redis spool's
+// key and allowPrivateNetwork: the Redis spool's
+const SPOOL_KEYS = new Set(["path", "key", "allowPrivateNetwork", ...Object.keys(SPOOL_DEFAULTS)]);
 const METRICS_KEYS = new Set(["namespace", "endpoint"]);
 /** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
-const STORE_INI_KEYS: Record<string, string> = Object.assign(
-  {},
-  ...Object.values(STORE_KINDS).map((kind) => kind.iniKeys),
-);
+const STORE_INI = storeKinds().flatMap(([, kind]) => (kind.ini === undefined ? [] : [kind.ini]));
+const STORE_INI_KEYS: Record<string, string> = Object.assign({}, ...STORE_INI.map((ini) => ini.keys));
 
 export function sectionToOptions(
   section: Record<string, unknown>,
@@ -129,7 +120,7 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
   const options: Record<string, unknown> = {};
   const spool: Record<string, unknown> = {};
   const metrics: Record<string, unknown> = {};
-  const collector: Record<string, unknown> = {};
+  const storeKeys: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(section)) {
     const where = `[${sectionName}] ${key}`;
     const value = interpolate(where, raw, env);
@@ -159,7 +150,7 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
       metrics[sub] = value;
       written.set(`metrics.${sub}`, where);
     } else if (STORE_INI_KEYS[key] !== undefined) {
-      collector[key] = value;
+      storeKeys[key] = value;
       written.set(STORE_INI_KEYS[key], where);
     } else {
       const option = camel(key);
@@ -176,10 +167,12 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
     );
   options.spool = spool;
   if (Object.keys(metrics).length > 0) options.metrics = metrics;
-  // The collector store's own mapping: collector.hostname → hostname, key.secret → keySecret, ...
-  const collectorOptions = collectorOptionsFromConfig(collector, sectionName);
-  if (collectorOptions !== undefined) options.collector = collectorOptions;
-  return { options: options as EventsForwardOptions, whereIs: (option) => written.get(option) };
+  // Each store's own mapping (the collector's: collector.hostname → hostname, key.secret → keySecret, ...).
+  for (const ini of STORE_INI) {
+    const made = ini.read(storeKeys, sectionName);
+    if (made !== undefined) options[made.option] = made.value;
+  }
+  return { options, whereIs: (option) => written.get(option) };
 }
 
 /** " (did you mean max_rate?)" when the key is a known option but for case or separators. */
@@ -218,4 +211,48 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** api_url → apiUrl; camelCase stays as it is. */
 function camel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Where the JSON text stops parsing, as "line L, column C", found without quoting any of it:
+ * JSON.parse's message gives the position, or (when it quotes the text instead) the longest
+ * prefix whose only fault is ending too soon does.
+ */
+function jsonErrorPlace(text: string): string {
+  const position = firstBadPosition(text);
+  if (position === undefined) return "";
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  const column = position - before.lastIndexOf("\n");
+  return ` (line ${line}, column ${column}; the text around it is not repeated here: it may hold a secret)`;
+}
+
+function firstBadPosition(text: string): number | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const at = /position (\d+)/.exec((error as Error).message);
+    if (at) return Number(at[1]);
+  }
+  let good = 0;
+  let bad = text.length;
+  while (bad - good > 1) {
+    const middle = Math.floor((good + bad) / 2);
+    if (endsEarly(text.slice(0, middle))) good = middle;
+    else bad = middle;
+  }
+  return good;
+}
+
+/** True when the text's only fault is that it ends too soon. */
+function endsEarly(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return true;
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = /position (\d+)/.exec(message);
+    return at ? Number(at[1]) >= prefix.length : /end of (JSON )?input|Unterminated/i.test(message);
+  }
 }

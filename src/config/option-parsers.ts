@@ -1,7 +1,12 @@
 import { OptionError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import { resolveSecret } from "../core/secret.js";
-import { NEVER_CAPTURED_HEADERS } from "../http/request-privacy.js";
+import {
+  carriesCredential,
+  CLIENT_IP_HEADERS,
+  NEVER_CAPTURED_HEADERS,
+  NEVER_CAPTURED_PARTS,
+} from "../http/request-privacy.js";
 
 // The options whose check is more than a type and a range (the vocabulary is in checks.ts).
 
@@ -29,7 +34,7 @@ export function logger(value: unknown): Logger {
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,256}$/;
 
 /** Option captureHeaders: header names, lower-cased; credential headers are refused. */
-export function parseCaptureHeaders(value: unknown): readonly string[] {
+export function parseCaptureHeaders(value: unknown, hasClientIpKey = false): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new OptionError("captureHeaders", "must be a list of header names");
   const names = value.map((name: unknown) => {
@@ -37,12 +42,17 @@ export function parseCaptureHeaders(value: unknown): readonly string[] {
       throw new OptionError("captureHeaders", "must be a list of header names such as user-agent");
     }
     const lower = name.toLowerCase();
-    if (NEVER_CAPTURED_HEADERS.includes(lower)) {
+    if (carriesCredential(lower)) {
       throw new OptionError(
         "captureHeaders",
-        `${lower} carries credentials and is never recorded (never: ${NEVER_CAPTURED_HEADERS.join(", ")})`,
+        `${lower} carries credentials and is never recorded (never: ${NEVER_CAPTURED_HEADERS.join(", ")}, nor a name containing ${NEVER_CAPTURED_PARTS.join(", ")})`,
       );
     }
+    if (CLIENT_IP_HEADERS.includes(lower) && !hasClientIpKey)
+      throw new OptionError(
+        "captureHeaders",
+        `${lower} holds client IP addresses: set clientIpKey to record them as its keyed hash, as the client IP is`,
+      );
     return lower;
   });
   return [...new Set(names)];
@@ -65,10 +75,10 @@ export const DEFAULT_SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "
 /** Signals a process can catch and that conventionally ask it to stop. */
 const SHUTDOWN_SIGNALS = new Set(["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR2"]);
 
-/** Option shutdownSignals: false (none), true (SIGTERM and SIGINT) or a list. */
+/** Option shutdownSignals: true (SIGTERM and SIGINT, the default), false (none) or a list. */
 export function parseShutdownSignals(value: unknown): readonly NodeJS.Signals[] {
-  if (value === undefined || value === false) return [];
-  if (value === true) return DEFAULT_SHUTDOWN_SIGNALS;
+  if (value === false) return [];
+  if (value === undefined || value === true) return DEFAULT_SHUTDOWN_SIGNALS;
   const list = value as unknown[];
   if (!Array.isArray(list) || list.some((signal) => typeof signal !== "string" || !SHUTDOWN_SIGNALS.has(signal))) {
     throw new OptionError("shutdownSignals", `must be true, false or a list of ${[...SHUTDOWN_SIGNALS].join(", ")}`);

@@ -1,6 +1,7 @@
 import { OptionError } from "../core/errors.js";
 import { isBag, OptionReader } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
+import { looksLikeUrl } from "./redis-spool-options.js";
 
 /** Option `spool`: a path, or the path and its tuning. */
 export interface SpoolOptions {
@@ -23,6 +24,9 @@ export interface SpoolOptions {
 /** Which queue kind (src/spool/kinds.ts) holds the spool. */
 export type ResolvedSpoolOptions = Required<SpoolOptions> & { kind: "sqlite" };
 
+const NOT_A_PATH =
+  'looks like a URL, not a file path: a Redis spool is { url: "redis://..." } (the value is not repeated here: it may hold a password)';
+
 const SPOOL_KEYS = new Set(["path", ...Object.keys(SPOOL_DEFAULTS)]);
 
 export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
@@ -37,6 +41,7 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
   read.onlyKnown(SPOOL_KEYS, "a spool option");
   if (typeof given.path !== "string" || given.path.trim() === "")
     throw new OptionError("spool.path", "must be a non-empty file path");
+  if (looksLikeUrl(given.path)) throw new OptionError("spool.path", NOT_A_PATH);
   if (given.path === ":memory:")
     throw new OptionError("spool.path", "must be a file: an in-memory spool would not outlive the process");
   const leaseMs = read.int("leaseMs", 100, 3_600_000);

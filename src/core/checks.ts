@@ -11,7 +11,8 @@ export type Bag = Record<string, unknown>;
 
 export class OptionReader {
   constructor(
-    private readonly given: Bag,
+    /** The options as given: any object (read with Reflect.get, so an options interface needs no index signature). */
+    private readonly given: object,
     private readonly defaults: Bag = {},
     /** Prefix of the names errors give: "spool." for the fields of option spool. */
     private readonly prefix = "",
@@ -23,19 +24,19 @@ export class OptionReader {
   }
 
   has(key: string): boolean {
-    return this.given[key] !== undefined;
+    return Reflect.get(this.given, key) !== undefined;
   }
 
   /** What was given, or the default (defaults are this package's constants: not checked). */
   raw(key: string): unknown {
-    const value = this.given[key];
+    const value = Reflect.get(this.given, key);
     return value === undefined ? this.defaults[key] : value;
   }
 
   /** A whole number from `min` to `max`. */
   int(key: string, min: number, max: number): number {
     if (!this.has(key)) return this.defaults[key] as number;
-    const value = this.given[key];
+    const value = Reflect.get(this.given, key);
     if (typeof value !== "number" || !Number.isInteger(value)) {
       throw new OptionError(
         this.name(key),
@@ -48,7 +49,7 @@ export class OptionReader {
   /** A finite number from `min` to `max`. */
   num(key: string, min: number, max: number): number {
     if (!this.has(key)) return this.defaults[key] as number;
-    const value = this.given[key];
+    const value = Reflect.get(this.given, key);
     if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(this.name(key), "must be a number");
     return inRange(this.name(key), value, min, max);
   }

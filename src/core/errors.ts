@@ -38,6 +38,15 @@ export class EventQueueFullError extends EventError {
   }
 }
 
+/** A request event past its share of the queue's bound (LIMITS.requestEventShare): the rest is for handlers' events. */
+export class RequestEventShareFullError extends EventQueueFullError {
+  override name = "RequestEventShareFullError";
+  constructor(share: number) {
+    super(0);
+    this.message = `event queue is full for request events: they may fill ${Math.round(share * 100)}% of its bound, the rest is kept for the events handlers put; the store is slower than the app or unreachable`;
+  }
+}
+
 /**
  * The spool cannot be written (disk full, read-only, I/O error) and the events waiting in memory
  * for it reached their bound. A kind of EventQueueFullError, so code that handles a full queue

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { OptionError } from "./errors.js";
 import { loadSqliteDriver } from "./sqlite-choice.js";
 import { sqliteErrorCode, type SqliteConnection } from "./sqlite-driver.js";
+import { prepareSqliteFile } from "./sqlite-file.js";
 
 export type SqliteDatabase = SqliteConnection;
 
@@ -12,6 +13,8 @@ export interface SqliteSetup {
   check?: (db: SqliteDatabase) => void;
   /** Creates the tables. */
   init?: (db: SqliteDatabase) => void;
+  /** Open the file through a symbolic link (option allowSymlinks); refused by default. */
+  allowSymlink?: boolean;
 }
 
 /**
@@ -20,6 +23,7 @@ export interface SqliteSetup {
  */
 export function openSqlite(option: string, path: string, setup: SqliteSetup = {}): SqliteDatabase {
   const driver = loadSqliteDriver(option);
+  prepareSqliteFile(option, path, setup.allowSymlink === true);
   let db: SqliteDatabase | undefined;
   try {
     // Another process may hold the write lock for a moment: wait rather than fail.

@@ -1,4 +1,4 @@
-import type { PutTarget } from "./request-events.js";
+import type { PutTarget } from "./request-context.js";
 import { createRecorder, type RecorderSettings } from "./request-recorder.js";
 import { createMiddleware } from "./middleware.js";
 import { createFastifyPlugin, type EventsFastifyPlugin } from "./fastify.js";

@@ -1,4 +1,4 @@
-import type { RequestEvents } from "./request-events.js";
+import type { RequestEvents } from "./request-context.js";
 import type {} from "koa";
 import type {} from "fastify";
 import type {} from "hono";

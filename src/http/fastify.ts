@@ -5,7 +5,17 @@ import type { RequestInFlight, RequestRecorder } from "./request-recorder.js";
 export const FASTIFY_VERSIONS = "5.x";
 export const FASTIFY_PLUGIN_NAME = "events-forward";
 
-export type EventsFastifyPlugin = FastifyPluginCallback;
+/**
+ * Fastify's plugin signature written out, so that the package's declarations need no Fastify types
+ * (an optional peer): `instance` is `any` so the plugin is assignable to Fastify's
+ * `FastifyPluginCallback` whatever its type parameters.
+ */
+export type EventsFastifyPlugin = (
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  instance: any,
+  options: Record<never, never>,
+  done: (error?: Error) => void,
+) => void;
 
 /**
  * `await fastify.register(events.fastify)`: a plugin in Fastify's own terms, built without
@@ -24,7 +34,7 @@ export function createFastifyPlugin(recorder: RequestRecorder, close: () => Prom
   const REPLY = Symbol(`events-forward.${name}.reply`);
   type Holder = FastifyRequest & Record<string | symbol, unknown>;
 
-  const plugin: EventsFastifyPlugin = (fastify, _options, done) => {
+  const plugin: FastifyPluginCallback = (fastify, _options, done) => {
     fastify.decorateRequest(name, null);
     fastify.decorateRequest(IN_FLIGHT, null);
     fastify.decorateRequest(REPLY, null);

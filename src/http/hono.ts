@@ -3,7 +3,13 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import type { RequestRecorder } from "./request-recorder.js";
 import type { Logger } from "../core/log.js";
 
-export type EventsHonoMiddleware = MiddlewareHandler;
+/**
+ * Hono's middleware signature written out, so that the package's declarations need no Hono types
+ * (an optional peer): `c` is `any` so the middleware is assignable to Hono's `MiddlewareHandler`
+ * whatever its environment and path types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type EventsHonoMiddleware = (c: any, next: () => Promise<void>) => Promise<Response | void>;
 
 /** What @hono/node-server passes a Hono app as `c.env`: Node's own request and response. */
 interface NodeBindings {
@@ -29,7 +35,7 @@ export function createHonoMiddleware(
   flush: () => Promise<void>,
 ): EventsHonoMiddleware {
   const { name } = recorder;
-  return async function eventsHono(c: Context, next) {
+  const middleware: MiddlewareHandler = async function eventsHono(c: Context, next) {
     const { incoming, outgoing } = (c.env ?? {}) as NodeBindings;
     if (incoming === undefined || outgoing?.on === undefined) return recordWebRequest(c, next);
     const inFlight = recorder.begin(c, incoming, matchedRoute);
@@ -39,6 +45,7 @@ export function createHonoMiddleware(
     }
     return next();
   };
+  return middleware;
 
   async function recordWebRequest(c: Context, next: Next): Promise<void> {
     const inFlight = recorder.begin(c, nodeView(c), matchedRoute);

@@ -10,8 +10,12 @@ type Next = (error?: unknown) => unknown;
  * three arguments, Koa two. `expressDictionaryMode`: switch Express's req and res to dictionary
  * mode where V8 needs it (express-objects.ts).
  */
-export function createMiddleware(recorder: RequestRecorder, settings: { expressDictionaryMode: boolean }) {
+export function createMiddleware(
+  recorder: RequestRecorder,
+  settings: { expressDictionaryMode: boolean; requestPath: "path" | "route" | false },
+) {
   const dictionaryMode = settings.expressDictionaryMode && expressObjectsNeedDictionaryMode();
+  const routeOf = settings.requestPath === "route" ? expressRouteAlone : expressRoute;
 
   return function eventsMiddleware(first: AppRequest, second: AppRequest, third?: Next): unknown {
     if (typeof third === "function") {
@@ -21,7 +25,7 @@ export function createMiddleware(recorder: RequestRecorder, settings: { expressD
         toDictionaryMode(req);
         toDictionaryMode(second);
       }
-      recorder.attach(req, req, second as ServerResponse, expressRoute);
+      recorder.attach(req, req, second as ServerResponse, routeOf);
       return third();
     }
     const ctx = first;
@@ -33,6 +37,16 @@ export function createMiddleware(recorder: RequestRecorder, settings: { expressD
 /** Koa's routers (@koa/router, koa-router) leave the pattern that matched on the context. */
 function koaRoute(ctx: AppRequest): string | undefined {
   return ctx._matchedRoute ?? ctx.routerPath;
+}
+
+/**
+ * requestPath "route": the pattern of the route that answered alone. Express keeps the path a
+ * router was mounted at only as it matched (`/users/42` for `app.use("/users/:id", router)`), so
+ * it is left out rather than record a value of the URL.
+ */
+function expressRouteAlone(req: AppRequest): string | undefined {
+  const path = req.route?.path;
+  return typeof path === "string" ? path : undefined;
 }
 
 /** Express knows the route pattern once a route matched: baseUrl (mounted routers) + route.path. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RequestEvents } from "./request-events.js";
+import type { RequestEvents } from "./request-context.js";
 import type { RequestRecorder } from "./request-recorder.js";
 
 /** A node:http request handler whose `req` carries the request context. */

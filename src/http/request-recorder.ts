@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { RequestEvents, type PutTarget } from "./request-events.js";
+import { RequestEvents, type PutTarget } from "./request-context.js";
 import { BeforeSendError, EventQueueFullError, ForwarderClosedError } from "../core/errors.js";
 import type { Logger } from "../core/log.js";
 import type { AppRequest } from "../config/options.js";
@@ -10,7 +10,7 @@ import {
   requestIdOf,
   type RequestFacts,
   type RouteOf,
-} from "./request-event.js";
+} from "./request-facts.js";
 import { capturedHeaders, clientIpHash, clientIpOf } from "./request-privacy.js";
 
 /** The options every framework adapter applies the same way. */
@@ -18,6 +18,8 @@ export interface RecorderSettings {
   name: string;
   actor: (request: AppRequest) => unknown;
   requestEvents: boolean;
+  /** What a request event records of the URL (option requestPath). */
+  requestPath: "path" | "route" | false;
   skip?: (request: AppRequest) => boolean;
   /** Request headers to record (lower case); empty: none. */
   captureHeaders: readonly string[];
@@ -37,7 +39,7 @@ export class RequestInFlight implements RequestFacts {
     readonly context: RequestEvents,
     readonly request: AppRequest,
     readonly method: string | undefined,
-    readonly path: string,
+    readonly path: string | undefined,
     readonly routeOf: RouteOf,
     readonly startedAt: number,
     readonly extra: Record<string, unknown> | undefined,
@@ -83,8 +85,8 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
         context,
         request,
         req.method,
-        pathOf(originalUrl(request, req)),
-        routeOf,
+        settings.requestPath === "path" ? pathOf(originalUrl(request, req)) : undefined,
+        settings.requestPath === false ? noRoute : routeOf,
         startedAt,
         optInFacts(request, req),
         false,
@@ -100,7 +102,10 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
     if (inFlight.recorded) return;
     inFlight.recorded = true;
     try {
-      inFlight.context.put({ event: "request", properties: requestEventProperties(inFlight, status, aborted) });
+      inFlight.context.putRequestEvent({
+        event: "request",
+        properties: requestEventProperties(inFlight, status, aborted),
+      });
     } catch (error) {
       // A request event never fails a request. A full queue is counted and logged by the
       // forwarder, a closed one is expected at shutdown; anything else (an actor() that returns
@@ -133,10 +138,11 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
   function optInFacts(request: AppRequest, req: IncomingMessage): Record<string, unknown> | undefined {
     if (settings.captureHeaders.length === 0 && settings.clientIpKey === undefined) return undefined; // the usual case: no work per request
     const extra: Record<string, unknown> = {};
-    const headers = capturedHeaders(req, settings.captureHeaders);
+    const headers = capturedHeaders(req, settings.captureHeaders, settings.clientIpKey);
     if (headers !== undefined) extra.headers = headers;
-    const ip = settings.clientIpKey === undefined ? undefined : clientIpOf(request, req);
-    if (ip !== undefined) extra.client_ip_hash = clientIpHash(ip, settings.clientIpKey!);
+    const key = settings.clientIpKey;
+    const ip = key === undefined ? undefined : clientIpOf(request, req);
+    if (ip !== undefined && key !== undefined) extra.client_ip_hash = clientIpHash(ip, key);
     return Object.keys(extra).length === 0 ? undefined : extra;
   }
 
@@ -169,6 +175,8 @@ export function createRecorder(target: PutTarget, settings: RecorderSettings): R
   };
   return recorder;
 }
+
+const noRoute: RouteOf = () => undefined;
 
 function originalUrl(request: AppRequest, req: IncomingMessage): string | undefined {
   return typeof request?.originalUrl === "string" ? request.originalUrl : req.url;

@@ -1,6 +1,26 @@
-import type { Attributes, Meter } from "@opentelemetry/api";
 import { listen } from "./listen.js";
 import type { ForwarderIdentity } from "./channels.js";
+
+/**
+ * The part of @opentelemetry/api's `Meter` the helper uses, written out so that the package's
+ * declarations need no OpenTelemetry types (an optional peer): a real `Meter` is one.
+ */
+export interface MeterLike {
+  createCounter(name: string, options?: InstrumentOptions): { add(value: number, attributes?: Attributes): void };
+  createHistogram(name: string, options?: InstrumentOptions): { record(value: number, attributes?: Attributes): void };
+  createObservableUpDownCounter(name: string, options?: InstrumentOptions): ObservableLike;
+}
+
+type Attributes = Record<string, string | number | boolean | undefined>;
+interface InstrumentOptions {
+  unit?: string;
+  description?: string;
+}
+type ObserveCallback = (result: { observe(value: number, attributes?: Attributes): void }) => void;
+interface ObservableLike {
+  addCallback(callback: ObserveCallback): void;
+  removeCallback(callback: ObserveCallback): void;
+}
 
 /** What the helper can read for the gauges: an eventsForward() handle (optional). */
 interface StatsSource {
@@ -20,7 +40,7 @@ export interface OpenTelemetryMetricsOptions {
  * `events_forward.exporter.event.exported`): see docs/operations.md. A subscriber of the
  * diagnostics channels; returns the function that stops it.
  */
-export function recordOpenTelemetryMetrics(meter: Meter, options: OpenTelemetryMetricsOptions = {}): () => void {
+export function recordOpenTelemetryMetrics(meter: MeterLike, options: OpenTelemetryMetricsOptions = {}): () => void {
   const counter = (name: string, unit: string, description: string) =>
     meter.createCounter(`events_forward.${name}`, { unit, description });
   const exported = counter(

@@ -3,8 +3,8 @@ import { unrefTimer } from "../core/timers.js";
 import type { Stopping } from "./stop-signal.js";
 import type { ForwarderObserver } from "./observer.js";
 import type { RateLimit } from "./rate-limit.js";
-import { backoffDelay, classifyError } from "./retry.js";
-import type { SendResult, Sink } from "./sink.js";
+import { answerOf, backoffDelay, classifyError, sameAnswer } from "./retry.js";
+import type { Failure, SendResult, Sink } from "./sink.js";
 import type { QueuedEvent } from "./queue.js";
 
 /** The failure policy: how often and how long a batch is retried. */
@@ -24,6 +24,8 @@ export interface BatchSenderParts {
   /** Ends every pause, and the sending, at close()'s deadline. */
   stopping: Stopping;
   observer: ForwarderObserver;
+  /** How many events wait, for the warning that the forwarder holds them. */
+  waiting: () => number;
 }
 
 /** Outcome of one batch after all its retries: the sink's last answer, or `stopped` when close() cut it short. */
@@ -39,6 +41,11 @@ export const STOPPED_REASON = "the forwarder closed before they were delivered (
  */
 export class BatchSender {
   private failing = false;
+  /** The answer the forwarder holds a batch for now (stats().holding), if it does. */
+  private heldFor: string | undefined;
+  /** The current episode of failures (until a success) has warned that it holds events. */
+  private holdWarned = false;
+  private holdingSince = 0;
   private urgentCount = 0;
   private wakeRateWait: (() => void) | undefined;
 
@@ -54,8 +61,11 @@ export class BatchSender {
     return this.urgentCount > 0;
   }
 
-  /** `payloadBytes`: see Sink.send. */
-  async send(events: readonly QueuedEvent[], payloadBytes?: number): Promise<Outcome> {
+  /**
+   * `payloadBytes`: see Sink.send. `holdOn`: an answer about the batch as a whole (its halves got
+   * it too), held as an unreachable store is rather than given back.
+   */
+  async send(events: readonly QueuedEvent[], payloadBytes?: number, holdOn?: Failure): Promise<Outcome> {
     const { settings, sink, rateLimit, stopping, observer } = this.parts;
     let attempts = 0;
     let failures = 0;
@@ -73,17 +83,28 @@ export class BatchSender {
       if (result.ok) {
         if (this.failing) settings.logger.warn(`${sink.description} accepts events again`);
         this.failing = false;
+        this.holdWarned = false;
+        this.hold(undefined);
         return result;
       }
       failures++;
-      if (!result.retry) return failures === 1 ? result : { ...result, attempts: failures };
-      if (!this.failing) settings.logger.warn(`${sink.description}: ${result.reason}; retrying with backoff`);
+      // The store, or this sender, is the trouble, not the events: hold the batch (the queue
+      // bound limits the cost), as long as it takes. Resending writes each row once (ULID ids).
+      const holds =
+        result.unreachable === true || result.refused === true || (holdOn !== undefined && sameAnswer(result, holdOn));
+      if (!result.retry && !holds) return failures === 1 ? result : { ...result, attempts: failures };
+      if (holds) this.hold(result);
+      else {
+        this.hold(undefined);
+        if (!this.failing) settings.logger.warn(`${sink.description}: ${result.reason}; retrying with backoff`);
+      }
       this.failing = true;
-      const backoff = backoffDelay(failures, settings.backoffBaseMs, settings.backoffMaxMs);
+      // A refusal waits for a person (a token, a table): no point asking every few seconds.
+      const ceiling = holds && !result.unreachable ? 2 * settings.backoffMaxMs : settings.backoffMaxMs;
+      const backoff = backoffDelay(failures, settings.backoffBaseMs, ceiling);
       const asked = Math.min(result.retryAfterMs ?? 0, settings.maxRetryAfterMs);
       let wait = Math.max(backoff, asked);
-      // A store that did not take the batch wrote nothing: hold it (the queue bound limits the cost).
-      if (!result.unreachable) {
+      if (!holds) {
         attempts++;
         budgetStart ??= Date.now();
         if (attempts >= settings.maxAttempts)
@@ -108,6 +129,30 @@ export class BatchSender {
       observer.onRetry?.(failures, wait, result);
       await this.sleep(wait, false);
     }
+  }
+
+  /**
+   * Holds for `failure`'s answer, or holds no more (undefined): observers hear each change, the
+   * log one warning per episode of failures (a store that flaps between 502 and a refused
+   * connection warns once), and "accepts events again" at its end.
+   */
+  private hold(failure: Failure | undefined): void {
+    const answer = failure === undefined ? undefined : answerOf(failure);
+    if (answer === this.heldFor) return;
+    const since = this.heldFor === undefined ? Date.now() : undefined;
+    this.heldFor = answer;
+    if (failure === undefined) {
+      this.parts.observer.onHolding?.(undefined);
+      return;
+    }
+    if (!this.holdWarned) {
+      this.holdWarned = true;
+      this.parts.settings.logger.warn(
+        `${this.parts.sink.description}: ${failure.reason}; holding ${this.parts.waiting()} event(s), retrying with backoff until it takes them`,
+      );
+    }
+    this.holdingSince = since ?? this.holdingSince;
+    this.parts.observer.onHolding?.({ answer: answer!, reason: failure.reason, since: this.holdingSince });
   }
 
   /** A sink should never throw; one that does (a custom one, say) is treated as a network error. */

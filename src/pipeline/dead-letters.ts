@@ -12,7 +12,7 @@ export interface DropInfo {
   attempts?: number;
 }
 
-/** Where the forwarder puts the events it drops (Forwarder.drop); never throws. */
+/** Where the forwarder puts the events it drops (BatchDelivery.drop); never throws. */
 export interface DeadLetterSink {
   keep(events: readonly QueuedEvent[], info: DropInfo): void;
 }

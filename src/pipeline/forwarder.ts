@@ -5,7 +5,7 @@ import { StopSignal } from "./stop-signal.js";
 /** How often flush(alone) looks whether the batch in flight is done. */
 const LOCK_POLL_MS = 5;
 import { BacklogReporter, capacityPerSecond, queueBound } from "./backlog.js";
-import { EventQueueFullError } from "../core/errors.js";
+import { EventQueueFullError, RequestEventShareFullError } from "../core/errors.js";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
 import { combineObservers, Counters, type ForwarderObserver } from "./observer.js";
 import { OverflowReporter } from "./overflow.js";
@@ -42,6 +42,10 @@ export interface ForwarderParts {
   deadLetters?: DeadLetterSink;
   /** Who else hears what happens (metrics, a debug log); stats() has its own counters. */
   observers?: readonly ForwarderObserver[];
+  /** The share of the queue's bound request events may fill (see enqueue); 1 (the default): all of it. */
+  requestEventShare?: number;
+  /** What an event's text must be before it joins a body (see BatchDelivery); the store kind's rowCheck. */
+  check?: (json: string) => string | undefined;
 }
 
 export interface ForwarderStats extends QueueStats {
@@ -59,6 +63,11 @@ export interface ForwarderStats extends QueueStats {
   requests: number;
   /** Requests that did not succeed. */
   failedRequests: number;
+  /**
+   * While the store does not take a batch and the forwarder holds it (an unreachable store, a 502
+   * to 504, a refused token or a missing table): the answer, e.g. "HTTP 401". Absent otherwise.
+   */
+  holding?: string;
   /** Events per second the rate limit lets through: batchLimit (or the store's lower row limit) × maxRate / timePeriod. */
   capacityPerSecond: number;
 }
@@ -87,6 +96,9 @@ export class Forwarder {
   private readonly observer: ForwarderObserver;
   private readonly sender: BatchSender;
   private readonly delivery: BatchDelivery;
+  private readonly requestEventShare: number;
+  /** The bound request events stop at: their share of the queue's (see enqueue). */
+  private readonly requestBound: { events: number; bytes: number };
   /** batchLimit, or less once the store has said it takes fewer rows a write. */
   private readonly rowLimit: RowLimit;
   private readonly overflow: OverflowReporter;
@@ -115,6 +127,12 @@ export class Forwarder {
     this.observer = combineObservers([this.counters, ...(parts.observers ?? [])]);
     this.overflow = new OverflowReporter(this.settings.logger, this.sink.description);
     this.rowLimit = new RowLimit(this.settings.batchLimit, this.settings.logger, this.sink.description);
+    this.requestEventShare = parts.requestEventShare ?? 1;
+    const bound = queueBound(this.settings);
+    this.requestBound = {
+      events: Math.floor(bound.events * this.requestEventShare),
+      bytes: Math.floor(bound.bytes * this.requestEventShare),
+    };
     this.backlog = new BacklogReporter(
       this.settings.logger,
       this.sink.description,
@@ -128,6 +146,7 @@ export class Forwarder {
       rateLimit: this.rateLimit,
       stopping: this.stopping,
       observer: this.observer,
+      waiting: () => this.queue.size,
     });
     this.delivery = new BatchDelivery({
       settings: this.settings,
@@ -136,13 +155,23 @@ export class Forwarder {
       rowLimit: this.rowLimit,
       observer: this.observer,
       deadLetters: parts.deadLetters,
+      check: parts.check,
     });
     this.queue.onAvailable(() => this.schedule());
   }
 
-  /** Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. */
-  enqueue(event: QueuedEvent): void {
+  /**
+   * Queues an event; throws EventQueueFullError (counted, logged once per episode) when full. A
+   * request event (`requestEvent`) is refused once the queue holds its share of the bound, so the
+   * rest stays for the events handlers put: traffic alone never makes a handler's put() throw.
+   */
+  enqueue(event: QueuedEvent, requestEvent = false): void {
     try {
+      if (
+        requestEvent &&
+        (this.queue.size >= this.requestBound.events || this.pendingBytes + event.bytes > this.requestBound.bytes)
+      )
+        throw new RequestEventShareFullError(this.requestEventShare);
       this.queue.push(event);
     } catch (error) {
       if (error instanceof EventQueueFullError) {
@@ -175,6 +204,7 @@ export class Forwarder {
       failedRequests,
       ...capacity,
       ...this.queue.stats(),
+      ...(this.counters.holding === undefined ? {} : { holding: this.counters.holding.answer }),
     };
   }
 
@@ -221,6 +251,13 @@ export class Forwarder {
       );
     }
     return { ...result, spooled: left };
+  }
+
+  /** What close() can tell when the queue did not close in time: nothing settled since counts as undelivered. */
+  resultNow(): CloseResult {
+    const left = this.queue.size;
+    const result: CloseResult = { delivered: this.counters.sent, undelivered: this.counters.dropped + left };
+    return this.queue.durable ? { ...result, spooled: left } : result;
   }
 
   private async drainAndStop(timeoutMs: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { EventQueueFullError } from "../core/errors.js";
+import { batchEnd } from "./batch-cut.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "./queue.js";
 
 /** The default queue: an array used as a deque, bounded by count and by bytes; gone with the process. */
@@ -27,13 +28,7 @@ export class MemoryQueue implements EventQueue {
 
   async take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
     const end = Math.min(this.items.length, this.head + maxCount);
-    let bytes = 0;
-    let i = this.head;
-    for (; i < end; i++) {
-      bytes += this.items[i]!.bytes;
-      if (bytes > maxBytes && i > this.head) break;
-    }
-    return this.items.slice(this.head, i);
+    return this.items.slice(this.head, batchEnd(this.items, this.head, end, maxBytes));
   }
 
   async settle(batch: readonly QueuedEvent[]): Promise<void> {

@@ -1,6 +1,20 @@
 import type { SendResult } from "./sink.js";
 
 /**
+ * The forwarder holds a batch the store does not take, without dropping it: what the store
+ * answers and since when. stats().holding shows `answer`; a spool's status shows all of it (the
+ * SQLite spool in its lease row, the Redis spool in its own key), in this shape.
+ */
+export interface Holding {
+  /** The answer in a few words: "HTTP 401", "network error ECONNREFUSED". */
+  answer: string;
+  /** The whole reason, with the hint for the status (never a secret). */
+  reason: string;
+  /** When the episode began (ms since the epoch). */
+  since: number;
+}
+
+/**
  * What the forwarder reports as it works. Its own counters (stats()) are one observer; statsd
  * metrics and the sidecar's --debug log are others, given by the root.
  */
@@ -19,6 +33,8 @@ export interface ForwarderObserver {
   onRetry?(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void;
   /** The queue passed half of its bound ("high"), or is back under a quarter ("normal"). */
   onBacklog?(level: "high" | "normal", waiting: number, bound: number): void;
+  /** The forwarder begins holding (or holds for another answer), or stops holding (undefined). */
+  onHolding?(holding: Holding | undefined): void;
 }
 
 /** Several observers as one. */
@@ -32,6 +48,7 @@ export function combineObservers(observers: readonly ForwarderObserver[]): Forwa
     onOverflow: (reason) => observers.forEach((o) => o.onOverflow(reason)),
     onRetry: (attempt, delayMs, failure) => observers.forEach((o) => o.onRetry?.(attempt, delayMs, failure)),
     onBacklog: (level, waiting, bound) => observers.forEach((o) => o.onBacklog?.(level, waiting, bound)),
+    onHolding: (holding) => observers.forEach((o) => o.onHolding?.(holding)),
   };
 }
 
@@ -43,6 +60,7 @@ export class Counters implements ForwarderObserver {
   requests = 0;
   retried = 0;
   failedRequests = 0;
+  holding: Holding | undefined;
 
   onRequestStart(_events: number, retry: boolean): void {
     this.requests++;
@@ -63,5 +81,9 @@ export class Counters implements ForwarderObserver {
 
   onOverflow(): void {
     this.overflowed++;
+  }
+
+  onHolding(holding: Holding | undefined): void {
+    this.holding = holding;
   }
 }

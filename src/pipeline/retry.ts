@@ -2,13 +2,22 @@ import type { Failure } from "./sink.js";
 
 // The failure policy's reading of an answer: what to retry, how long to wait.
 
-/** Statuses that say the request was not processed and should be repeated later, unchanged. */
-const NOT_PROCESSED = new Set([429, 503]);
+/**
+ * Statuses that say the store (or the proxy in front of it) is not there now: 429 and 503 "come
+ * back later", 502 and 504 a gateway whose store is down. Held like a refused connection: the
+ * rows are sent again with the same ids, so "the store may have written it" is no reason to drop.
+ */
+const STORE_AWAY = new Set([429, 502, 503, 504]);
+
+/** The statuses that say "this sender cannot write here" unless a store names its own. */
+export const SENDER_REFUSED: readonly number[] = [401, 403];
 
 /**
  * How the forwarder reacts to an HTTP status that is not a success. 501 and 505 say the server
  * will never take such a request, so they are not retried, unless `retryEvery5xx` (the collector,
- * as baseplate's publisher retries every status from 500).
+ * as baseplate's publisher retries every status from 500). `senderRefused`: the statuses that
+ * mean the store refuses this sender (credentials, permission, a table not there yet), held
+ * until someone puts it right.
  */
 export function classifyStatus(
   status: number,
@@ -16,18 +25,42 @@ export function classifyStatus(
   now: number,
   reason: string,
   retryEvery5xx = false,
+  senderRefused: readonly number[] = SENDER_REFUSED,
 ): Failure {
+  const refused = senderRefused.includes(status);
   const retry =
-    status === 408 || status === 429 || (status >= 500 && (retryEvery5xx || (status !== 501 && status !== 505)));
+    refused ||
+    status === 408 ||
+    status === 429 ||
+    (status >= 500 && (retryEvery5xx || (status !== 501 && status !== 505)));
   return {
     ok: false,
     retry,
-    unreachable: NOT_PROCESSED.has(status),
+    unreachable: STORE_AWAY.has(status),
+    refused: refused || undefined,
     retryAfterMs: retry ? parseRetryAfter(retryAfter, now) : undefined,
     splittable: status === 400 || status === 413 || status === 422,
     status,
     reason,
   };
+}
+
+/** A failure's answer in a few words, for stats().holding and the status command: "HTTP 401", "network error ECONNREFUSED". */
+export function answerOf(failure: Failure): string {
+  if (failure.status !== undefined) return `HTTP ${failure.status}`;
+  const colon = failure.reason.indexOf(":");
+  return colon === -1 ? failure.reason : failure.reason.slice(0, colon);
+}
+
+/** Whether two failures are the same answer from the store (what the sender added when it gave up aside). */
+export function sameAnswer(a: Failure, b: Failure): boolean {
+  return a.status === b.status && storeSaid(a.reason) === storeSaid(b.reason);
+}
+
+const GAVE_UP = / \(gave up[^)]*\)$/;
+
+function storeSaid(reason: string): string {
+  return reason.replace(GAVE_UP, "");
 }
 
 /** Error codes that mean nothing reached the store, so nothing can have been written. */

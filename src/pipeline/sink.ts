@@ -30,11 +30,17 @@ export interface Failure {
   /** Worth sending again later (network trouble, timeouts, 408, 429, most 5xx). */
   retry: boolean;
   /**
-   * The store did not take the batch: it could not be reached (connection refused, DNS...), or
-   * it answered 429 or 503, which say "not processed, come back later". The batch is held and
-   * retried without using up attempts or the retry budget (the queue bound limits the cost).
+   * The store is not there now: it could not be reached (connection refused, DNS...), or it (or
+   * the proxy in front of it) answered 429, 502, 503 or 504. The batch is held and retried without
+   * using up attempts or the retry budget (the queue bound limits the cost).
    */
   unreachable?: boolean;
+  /**
+   * The store refuses this sender, not these events: a token it does not accept, a permission it
+   * lacks, a table that does not exist yet (Datasette 401, 403, 404; the collector's 401, 403).
+   * Held as an unreachable store is, until someone puts it right.
+   */
+  refused?: boolean;
   /** The store asked for this pause (Retry-After), in milliseconds. */
   retryAfterMs?: number;
   /** The store rejected the content: splitting the batch can isolate the bad events. */

@@ -16,7 +16,7 @@ export interface BeforeSendStats {
   beforeSendErrors: number;
 }
 
-type Put = (event: unknown, meta: EventMeta) => void;
+type Put = (event: unknown, meta: EventMeta, requestEvent?: boolean) => void;
 
 /**
  * put() with the hook in front of it. The root wraps put() only when the option is set, so a
@@ -38,9 +38,9 @@ export function withBeforeSend(
     reported = true;
     throw error;
   };
-  return (event, meta) => {
+  return (event, meta, requestEvent) => {
     // A closed forwarder refuses the put before the hook sees the event (put() throws ForwarderClosedError).
-    if (isClosed()) return put(event, meta);
+    if (isClosed()) return put(event, meta, requestEvent);
     let shaped: unknown;
     try {
       shaped = hook(event as EventInput);
@@ -56,6 +56,6 @@ export function withBeforeSend(
       fail(
         `option beforeSend returned ${shaped === undefined ? "undefined" : describe(shaped)}: return the event (changed or not), or null to drop it`,
       );
-    put(shaped, meta);
+    put(shaped, meta, requestEvent);
   };
 }

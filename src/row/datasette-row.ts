@@ -15,6 +15,9 @@ import {
 import {
   flatProperties,
   flatPropertiesColumn,
+  CACHE_ENTRY_OVERHEAD,
+  MAX_CACHED_NAME_LENGTH,
+  rememberKeys,
   writeFlatPropertiesColumn,
   type FlatProperties,
 } from "./flat-properties.js";
@@ -81,6 +84,7 @@ function millisecondOf(ms: number): Millisecond {
 class Row implements QueuedEvent, FlatProperties {
   copy: Record<string, unknown> | undefined = undefined;
   requestId: string | undefined = undefined;
+  newKeys = false;
   /** Exact from put() on. */
   bytes: number;
   private text: string | undefined = undefined;
@@ -103,6 +107,7 @@ class Row implements QueuedEvent, FlatProperties {
   }
 
   get json(): string {
+    if (this.newKeys || this.eventSegment.keep !== undefined) this.accepted();
     if (this.text === undefined) {
       this.text = rowText(this, flatPropertiesColumn(this.copy!, this.requestId));
       this.copy = undefined;
@@ -112,6 +117,7 @@ class Row implements QueuedEvent, FlatProperties {
 
   /** Its bytes, written from its parts while its text is not made (the batch's usual case). */
   writeTo(into: Buffer, at: number): number {
+    if (this.newKeys || this.eventSegment.keep !== undefined) this.accepted();
     if (this.text !== undefined) return at + into.write(this.text, at);
     at = writeBytes(into, at, OPEN_ID);
     at = writeBytes(into, at, asciiBytes(this.idHead, heads));
@@ -123,6 +129,16 @@ class Row implements QueuedEvent, FlatProperties {
     at = writeFlatPropertiesColumn(into, at, this.copy!, this.requestId);
     into[at] = 0x7d; // }
     return at + 1;
+  }
+
+  /**
+   * A row's text or bytes are read only once the queue took it: its new names may now join put()'s
+   * caches (an event that was refused never gets here, so it leaves nothing behind).
+   */
+  private accepted(): void {
+    if (this.newKeys && this.copy !== undefined) rememberKeys(this.copy);
+    this.newKeys = false;
+    this.eventSegment.keep?.();
   }
 
   /** The properties column made at put() time: the row is complete. */
@@ -148,8 +164,12 @@ class Row implements QueuedEvent, FlatProperties {
  */
 export class DatasetteRows {
   private readonly instanceJson: string;
-  /** Made once per event name and kept (up to a bound): names repeat, and alternate. */
+  /**
+   * Made once per event name and kept once an event of that name was accepted, within a budget of
+   * bytes (names can come from request data): names repeat, and alternate.
+   */
   private readonly eventSegments = new Map<string, Segment>();
+  private eventSegmentsBytes = 0;
   private actorSegment: Segment & { actorId: string | null; databaseName: unknown; tableName: unknown } = {
     actorId: null,
     databaseName: null,
@@ -157,6 +177,7 @@ export class DatasetteRows {
     text: "",
     bytes: 0,
     utf8: new Uint8Array(0),
+    keep: undefined,
   };
 
   constructor(instance: string) {
@@ -166,7 +187,8 @@ export class DatasetteRows {
   /** The same text JSON.stringify would make of the row object, without building the object. */
   text(input: unknown, meta: EventMeta): string {
     const event = checkInput(input);
-    return this.row(event, meta).complete(this.propertiesColumn(event, meta)).json;
+    // Not through `json`: what the serializer returns may still be refused, so nothing is cached.
+    return rowText(this.row(event, meta), this.propertiesColumn(event, meta));
   }
 
   /** The row as the queue holds it: its exact size now, its text now or when the batch is built. */
@@ -203,9 +225,18 @@ export class DatasetteRows {
         JSON.stringify(wellFormed(name)),
         ',"created":"',
       ]);
-      if (this.eventSegments.size < MAX_EVENT_NAMES) this.eventSegments.set(name, segment);
+      if (name.length <= MAX_CACHED_NAME_LENGTH) segment.keep = () => this.keepEventSegment(name, segment!);
     }
     return segment;
+  }
+
+  /** An event of this name was accepted: its segment is kept if the budget has room. */
+  private keepEventSegment(name: string, segment: Segment): void {
+    segment.keep = undefined;
+    const cost = name.length + segment.text.length + segment.bytes + CACHE_ENTRY_OVERHEAD;
+    if (this.eventSegments.has(name) || this.eventSegmentsBytes + cost > EVENT_NAMES_BUDGET) return;
+    this.eventSegments.set(name, segment);
+    this.eventSegmentsBytes += cost;
   }
 
   /** The last one is kept: the events of one request share their actor. */
@@ -277,15 +308,17 @@ export interface Segment {
   text: string;
   bytes: number;
   utf8: Uint8Array;
+  /** An event name's new segment: keeps it in the cache once an event that uses it is accepted. */
+  keep: (() => void) | undefined;
 }
 
-/** Event names whose text is kept; past this, an app naming events from data pays per event. */
-const MAX_EVENT_NAMES = 1_000;
+/** The bytes of event name segments kept; past this, an app naming events from data pays per event. */
+const EVENT_NAMES_BUDGET = 256 * 1024;
 
 function segmentOf(pieces: string[]): Segment {
   const text = pieces.join(""); // join makes a flat string
   const utf8 = Buffer.from(text);
-  return { text, bytes: utf8.length, utf8 };
+  return { text, bytes: utf8.length, utf8, keep: undefined };
 }
 
 /** databaseName and tableName: checkInput let through only strings, null and undefined. */

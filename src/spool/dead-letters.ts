@@ -1,4 +1,5 @@
 import type { QueuedEvent } from "../pipeline/queue.js";
+import { MALFORMED_EVENT } from "../row/row-check.js";
 
 import type { DeadLetterSink, DropInfo } from "../pipeline/dead-letters.js";
 
@@ -49,6 +50,7 @@ export interface DeadLetterStore extends DeadLetterSink {
 /** The kind of a drop, from the forwarder's reason: what `dead-letters list` groups by. */
 export function reasonKind(info: DropInfo): string {
   const { answer, status } = info;
+  if (answer.startsWith(MALFORMED_EVENT)) return "malformed";
   if (answer.includes("option maxAttempts")) return "maxAttempts";
   if (answer.includes("option retryBudgetMs")) return "retryBudgetMs";
   if (answer.includes("ignored the row")) return "ignored by the store";

@@ -1,4 +1,5 @@
 import type { ReasonCount } from "./dead-letters.js";
+import type { Holding } from "../pipeline/observer.js";
 
 /** What `events-forward status` shows: a spool as the processes on it left it. */
 export interface SpoolStatus {
@@ -19,12 +20,14 @@ export interface SpoolStatus {
   };
   /** The last request to the store: when, and how it went ("sent", or the reason it failed). */
   lastDelivery?: { at: number; outcome: string };
+  /** The publisher holds a batch the store does not take (an outage, a refused token): the answer and since when. */
+  holding?: Holding;
   /** Requests started in the current rate window (timePeriod). */
   requestsInWindow: number;
   deadLetters: ReasonCount[];
 }
 
-/** Reads a spool's status; SQLite today, a Redis spool implements the same. */
+/** Reads a spool's status for the CLI; only the SQLite spool has one (spool/sqlite/status.ts), the Redis spool none yet. */
 export interface SpoolInspector {
   status(periodMs: number, now?: number): Promise<SpoolStatus>;
   close(): Promise<void>;

@@ -1,46 +1,51 @@
 import type { Transport } from "./transport.js";
-import type { ResolvedOptions } from "../config/options.js";
+import type { EventsForwardOptions, ResolvedOptions, StoreName } from "../config/options.js";
 import type { Sink } from "../pipeline/sink.js";
+import type { QueuedEventMaker } from "../row/queued.js";
+import type { RowCheck } from "../row/row-check.js";
 import { collectorStore } from "./collector/kind.js";
 import { datasetteStore } from "./datasette/kind.js";
 import type { StoreKind } from "./kind.js";
+import { spoolWriterSink } from "./spool-writer-sink.js";
 import { sqliteStore } from "./sqlite/kind.js";
 
 /**
- * The table of store kinds. Adding a store is one folder (its sink, its options, its kind.ts)
- * and one entry here, plus the option that names it in storeOf(); the options, the root and the
- * sidecar read only this table.
+ * The table of store kinds. Adding a store is one folder (its sink, its options, its kind.ts),
+ * one entry here and its line in config/options.ts's StoreParts; the options, the root and the
+ * sidecar read only this table. The order is the order storeOf() asks in: the first store the
+ * options name is the store; the embedded store, which says yes to any options, stays last.
  */
-export const STORE_KINDS = {
-  datasette: datasetteStore,
+export const STORE_KINDS: { readonly [S in StoreName]: StoreKind<S> } = {
   collector: collectorStore,
+  datasette: datasetteStore,
   sqlite: sqliteStore,
-} satisfies Record<string, StoreKind>;
-
-export type StoreName = keyof typeof STORE_KINDS;
+};
 
 /** Which store the options name: the collector, Datasette (apiUrl), or else the embedded SQLite file. */
-export function storeOf(o: { apiUrl?: unknown; collector?: unknown; publisher?: unknown }): StoreName {
-  if (o.collector !== undefined) return "collector";
-  // A process that only writes to the spool has no store of its own: it writes Datasette rows.
-  if (o.apiUrl !== undefined || o.publisher === false) return "datasette";
+export function storeOf(o: EventsForwardOptions): StoreName {
+  for (const [name, kind] of storeKinds()) if (kind.chosenBy(o)) return name;
   return "sqlite";
 }
 
-/** The sink the options point at; a process that only writes to a spool gets none that sends. */
-export function createSink(o: ResolvedOptions, transport: Transport): Sink {
-  return o.publisher ? STORE_KINDS[o.store].sink(o, transport) : spoolWriterSink;
+/** The table's entries, typed. */
+export function storeKinds(): [StoreName, StoreKind<StoreName>][] {
+  return (Object.keys(STORE_KINDS) as StoreName[]).map((name) => [name, STORE_KINDS[name]]);
 }
 
-/**
- * A process with `publisher: false` has no store: its spool never lets it take events (it never
- * holds the lease), so this is never asked to send.
- */
-const spoolWriterSink: Sink = {
-  description: "the spool's publisher (this process only writes: publisher false)",
-  send: async () => ({
-    ok: false,
-    retry: true,
-    reason: "this process only writes to the spool (option publisher is false)",
-  }),
-};
+/** The sink the options point at; a process that only writes to a spool gets none that sends. */
+export function createSink<S extends StoreName>(o: ResolvedOptions<S>, transport: Transport): Sink {
+  const kind: StoreKind<S> = STORE_KINDS[o.store];
+  return o.publisher ? kind.sink(o, transport) : spoolWriterSink;
+}
+
+/** What an event's text must be before it joins a batch body, for the options' store. */
+export function rowCheckOf<S extends StoreName>(o: ResolvedOptions<S>): RowCheck {
+  const kind: StoreKind<S> = STORE_KINDS[o.store];
+  return kind.rowCheck(o);
+}
+
+/** How put() makes the queued events for the options' store. */
+export function queuedEventsOf<S extends StoreName>(o: ResolvedOptions<S>): QueuedEventMaker {
+  const kind: StoreKind<S> = STORE_KINDS[o.store];
+  return kind.queuedEvents(o);
+}

@@ -4,7 +4,8 @@ import type { Agent } from "undici";
 export interface HttpAnswer {
   status: number;
   retryAfter: string | undefined;
-  text: string;
+  /** The answer's body; leaving the loop early ends it (the connection is closed, not read on). */
+  body: AsyncIterable<Uint8Array>;
 }
 
 export interface HttpPost {
@@ -100,9 +101,12 @@ export function undiciTransport(AgentClass: typeof Agent): ChosenTransport {
         body,
         signal,
       });
-      const text = await response.body.text();
       const retryAfter = response.headers["retry-after"];
-      return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, text };
+      return {
+        status: response.statusCode,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        body: response.body,
+      };
     },
     close: () => agent.close(),
   };
@@ -115,23 +119,22 @@ export function fetchTransport(): ChosenTransport {
     async post({ url, headers, body, signal }) {
       // A signal of its own, made beside the fetch: Workers tie an AbortSignal to the request that
       // made it, and the forwarder's batches go out from whichever request's waitUntil runs them.
+      // `signal` is the caller's for this one request: the listener goes with it.
       const own = new AbortController();
-      const abort = () => own.abort();
       if (signal.aborted) own.abort();
-      else signal.addEventListener("abort", abort, { once: true });
-      try {
-        const response = await fetch(url, {
-          method: "POST",
-          headers,
-          body: body as BodyInit,
-          signal: own.signal,
-          redirect: "manual",
-        });
-        const text = await response.text();
-        return { status: response.status, retryAfter: response.headers.get("retry-after") ?? undefined, text };
-      } finally {
-        signal.removeEventListener("abort", abort);
-      }
+      else signal.addEventListener("abort", () => own.abort(), { once: true });
+      const response = await fetch(url, {
+        method: "POST",
+        headers,
+        body: body as BodyInit,
+        signal: own.signal,
+        redirect: "manual",
+      });
+      return {
+        status: response.status,
+        retryAfter: response.headers.get("retry-after") ?? undefined,
+        body: (response.body ?? []) as AsyncIterable<Uint8Array>,
+      };
     },
     close: async () => {},
   };

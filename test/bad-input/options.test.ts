@@ -2,7 +2,7 @@
 // OptionError that names the option, and a valid forwarder next to it is unaffected.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { eventsForward, OptionError, type EventsForwardOptions } from "../../src/index.js";
-import { KNOWN_OPTIONS } from "../../src/config/options.js";
+import { KNOWN_OPTIONS } from "../../src/config/resolve.js";
 import { forwardTo, type Harness } from "../helpers/forward-to.js";
 import { TestStore } from "../helpers/test-store.js";
 

@@ -53,6 +53,13 @@ const CASES: [string, () => unknown, Outcome][] = [
   ["actorId: an object", () => ({ event: "x", actorId: { id: 1 } }), EventError],
   ["databaseName: a number", () => ({ event: "x", databaseName: 5 }), EventError],
   ["tableName: an object", () => ({ event: "x", tableName: { t: 1 } }), EventError],
+  ["a misspelt field (propertes)", () => ({ event: "x", propertes: { plan: "pro" } }), EventError],
+  ["a snake_case field (actor_id)", () => ({ event: "x", actor_id: "u1" }), EventError],
+  [
+    "fields set to undefined: as if left out",
+    () => ({ event: "undefined-fields", actorId: undefined, properties: undefined, created: undefined }),
+    (row) => expect([row.event, row.actor_id]).toEqual(["undefined-fields", null]),
+  ],
   [
     "a huge string (over maxEventSize)",
     () => ({ event: "huge", properties: { s: "x".repeat(200_000) } }),
@@ -97,22 +104,9 @@ const CASES: [string, () => unknown, Outcome][] = [
     },
   ],
   [
-    "forged id, instance and unknown columns: ignored",
-    () => ({ event: "forged", id: "01FORGED", instance: "evil", bogus: 1 }),
-    (row) => {
-      expect(row.id).not.toBe("01FORGED");
-      expect(row.instance).toBe("test");
-      expect(Object.keys(row).sort()).toEqual([
-        "actor_id",
-        "created",
-        "database_name",
-        "event",
-        "id",
-        "instance",
-        "properties",
-        "table_name",
-      ]);
-    },
+    "a forged id, instance or unknown column: refused, naming the field",
+    () => ({ event: "forged", id: "01FORGED" }),
+    EventError,
   ],
   [
     "a properties object without a prototype",

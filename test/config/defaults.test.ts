@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS, SINK_DEFAULTS } from "../../src/index.js";
-import { resolveOptions } from "../../src/config/options.js";
+import { resolveOptions } from "../../src/config/resolve.js";
 import { STORE_KINDS } from "../../src/stores/table.js";
 
 /** The least options that name each store. */

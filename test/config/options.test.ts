@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS, eventsForward, OptionError, type EventsForwardOptions } from "../../src/index.js";
-import { resolveOptions } from "../../src/config/options.js";
+import { resolveOptions } from "../../src/config/resolve.js";
 import { onCleanup } from "../helpers/lifecycle.js";
 
 const apiUrl = "http://127.0.0.1:9/data/-/create";

@@ -95,15 +95,24 @@ test("with two forwarders, the process ends only when both have drained", async 
   expect(secondRequests).toBe(3);
 });
 
-test("handlers are installed only when asked, and removed by close()", async () => {
-  const before = { term: process.listenerCount("SIGTERM"), int: process.listenerCount("SIGINT") };
+test("one listener per signal serves every forwarder: SIGTERM and SIGINT by default, none with false, a list chooses; removed by close()", async () => {
+  const count = () => ({
+    term: process.listenerCount("SIGTERM"),
+    int: process.listenerCount("SIGINT"),
+    exit: process.listenerCount("beforeExit"),
+  });
+  const before = count();
+  const off = eventsForward({ apiUrl: t.store.url(), logger: false, shutdownSignals: false });
+  expect(count()).toEqual({ ...before, exit: before.exit + 1 }); // the loop emptying still drains
   const plain = eventsForward({ apiUrl: t.store.url(), logger: false });
-  expect(process.listenerCount("SIGTERM")).toBe(before.term);
-  const withSignals = eventsForward({ apiUrl: t.store.url(), logger: false, shutdownSignals: ["SIGTERM"] });
-  expect(process.listenerCount("SIGTERM")).toBe(before.term + 1);
-  expect(process.listenerCount("SIGINT")).toBe(before.int);
-  await withSignals.close();
-  await withSignals.close(); // twice is fine
-  expect(process.listenerCount("SIGTERM")).toBe(before.term);
+  const second = eventsForward({ apiUrl: t.store.url(), logger: false });
+  expect(count()).toEqual({ term: before.term + 1, int: before.int + 1, exit: before.exit + 1 });
   await plain.close();
+  await second.close();
+  await second.close(); // twice is fine
+  const termOnly = eventsForward({ apiUrl: t.store.url(), logger: false, shutdownSignals: ["SIGTERM"] });
+  expect(count()).toEqual({ term: before.term + 1, int: before.int, exit: before.exit + 1 });
+  await termOnly.close();
+  await off.close();
+  expect(count()).toEqual(before);
 });

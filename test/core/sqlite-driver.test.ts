@@ -10,20 +10,14 @@ import { OptionError } from "../../src/index.js";
 import { driverPreference, loadSqliteDriver, SQLITE_DRIVER_ENV } from "../../src/core/sqlite-choice.js";
 import { sqliteErrorCode, transaction, type SqliteDriverName } from "../../src/core/sqlite-driver.js";
 import { explainSqliteError, isWriteFailure, openSqlite } from "../../src/core/sqlite-open.js";
+import { loadableSqliteDrivers } from "../helpers/sqlite-drivers.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 
 const tempDir = useTempDirs();
 const requireReal = createRequire(import.meta.url);
 
 /** The drivers this runtime can load (Node 20: better-sqlite3; Node 22 and 24: both). */
-const available = (["better-sqlite3", "node:sqlite"] as const).filter((name) => {
-  try {
-    loadSqliteDriver("test", undefined, [name], "");
-    return true;
-  } catch {
-    return false;
-  }
-});
+const available = loadableSqliteDrivers(["better-sqlite3", "node:sqlite"] as const);
 const driver = (name: SqliteDriverName) => loadSqliteDriver("test", undefined, [name], "");
 
 const notFound = (id: string): never => {
@@ -34,15 +28,16 @@ const noBuiltin = (id: string): never => {
 };
 
 describe("which driver", () => {
-  it("is the one this runtime has, the one that prints nothing first, by the Node version", () => {
+  it("is node:sqlite where it prints no warning (Node 24.15 on), else better-sqlite3 first", () => {
     expect(driverPreference({ node: "20.18.1" })).toEqual(["better-sqlite3"]);
     expect(driverPreference({ node: "22.12.0" })).toEqual(["better-sqlite3"]); // node:sqlite behind a flag
     // Node 22 and 24 before 24.15 print an ExperimentalWarning when node:sqlite loads.
     expect(driverPreference({ node: "22.13.0" })).toEqual(["better-sqlite3", "node:sqlite"]);
     expect(driverPreference({ node: "24.14.1" })).toEqual(["better-sqlite3", "node:sqlite"]);
     expect(driverPreference({ node: "24.15.0" })).toEqual(["node:sqlite", "better-sqlite3"]);
-    expect(driverPreference({ node: "25.2.0" })).toEqual(["node:sqlite", "better-sqlite3"]);
+    expect(driverPreference({ node: "26.1.0" })).toEqual(["node:sqlite", "better-sqlite3"]);
     expect(driverPreference({ node: "1.2.0", bun: "1.3.0" })).toEqual(["bun:sqlite"]);
+    expect(driverPreference({ node: "24.2.0", deno: "2.5.0" })).toEqual(["node:sqlite"]);
   });
 
   it("falls back to the next driver when the first is installed but its native build is missing", () => {

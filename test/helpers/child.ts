@@ -112,3 +112,40 @@ export function runToExit(fixture: URL, env: Record<string, string>, killAfterMs
     });
   });
 }
+
+/** A fixture started without IPC (runToExit's way), once it printed `ready[ DETAIL]` on stdout. */
+export interface ReadyChild {
+  readonly process: ChildProcess;
+  /** What followed `ready ` on its line (a port, say). */
+  readonly detail: string;
+  /** Resolves once it ended: its exit code or the signal that ended it, and its stderr. */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** Starts a TypeScript fixture through tsx without an IPC channel; resolves when it says `ready`. */
+export async function startUntilReady(fixture: URL, env: Record<string, string>): Promise<ReadyChild> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(fixture)], {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, stderr });
+    }),
+  );
+  const detail = await new Promise<string>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = /^ready ?(.*)$/m.exec(stdout);
+      if (line !== null) resolve(line[1]!.trim());
+    });
+    void exit.then((ended) => reject(new Error(`the fixture ended before it was ready: ${JSON.stringify(ended)}`)));
+  });
+  return { process: child, detail, exit };
+}

@@ -45,7 +45,8 @@ export class DatasetteServer {
     readonly dir: string,
     readonly database: string,
     public port: number,
-    readonly secret: string,
+    /** Signs and checks tokens; restartWithSecret() changes it. */
+    public secret: string,
     /** Passed as `--setting NAME VALUE` pairs, e.g. { max_insert_rows: 1000 }. */
     readonly settings: Record<string, string | number>,
   ) {}
@@ -100,6 +101,11 @@ export class DatasetteServer {
   /** The write API URL that inserts into an existing table. */
   insertUrl(table: string): string {
     return `${this.url}/${this.database}/${encodeURIComponent(table)}/-/insert`;
+  }
+
+  /** The server's process id (0 while stopped): to stall it with SIGSTOP, say. */
+  get pid(): number {
+    return this.child?.pid ?? 0;
   }
 
   get running(): boolean {
@@ -170,15 +176,23 @@ export class DatasetteServer {
     this.child = undefined;
   }
 
+  /** Stops, then serves again with another secret (tokens signed with it become valid); rootToken follows. */
+  async restartWithSecret(secret: string): Promise<void> {
+    await this.stop();
+    this.secret = secret;
+    await this.serve();
+    this.rootToken = await this.createToken("root");
+  }
+
   /** Stops the server and deletes its directory. */
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** A token made by `datasette create-token` with this server's secret. */
-  async createToken(actor: string, restrict: TokenRestrictions = {}): Promise<string> {
-    const args = ["create-token", actor, "--secret", this.secret];
+  /** A token made by `datasette create-token` with this server's secret (or another one). */
+  async createToken(actor: string, restrict: TokenRestrictions = {}, secret = this.secret): Promise<string> {
+    const args = ["create-token", actor, "--secret", secret];
     for (const action of restrict.all ?? []) args.push("--all", action);
     for (const pair of restrict.database ?? []) args.push("--database", ...pair);
     for (const triple of restrict.resource ?? []) args.push("--resource", ...triple);

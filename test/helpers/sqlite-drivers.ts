@@ -23,18 +23,22 @@ export function sqliteTestFiles(): string[] {
   ];
 }
 
-/** The driver the whole suite does not use but this runtime has, if any. */
-export function secondSqliteDriver(): SqliteDriverName | undefined {
-  const loads = (name: SqliteDriverName) => {
+/** The drivers of `names` that load on this runtime. */
+export function loadableSqliteDrivers<T extends SqliteDriverName>(names: readonly T[]): T[] {
+  return names.filter((name) => {
     try {
       loadSqliteDriver("test", undefined, [name], "");
       return true;
     } catch {
       return false;
     }
-  };
+  });
+}
+
+/** The driver the whole suite does not use but this runtime has, if any. */
+export function secondSqliteDriver(): SqliteDriverName | undefined {
   const chosen = process.env[SQLITE_DRIVER_ENV];
-  const usable = driverPreference().filter(loads);
+  const usable = loadableSqliteDrivers(driverPreference());
   const first = chosen !== undefined && chosen !== "" ? chosen : usable[0];
   return usable.find((name) => name !== first);
 }

@@ -58,11 +58,20 @@ describe("statsd metrics (metrics.namespace, metrics.endpoint)", () => {
   });
 
   it("counts an HTTP error and the events it dropped", async () => {
-    const events = forwarder("app.denied", { apiUrl: t.ds.createUrl, apiToken: "dstok_not-a-valid-token" });
-    events.put({ event: "e" });
+    // A table without the row's columns: Datasette refuses the row (400). (A refused token holds instead.)
+    await t.ds.postJson(`/${t.ds.database}/-/create`, {
+      table: "narrow_events",
+      columns: [{ name: "id", type: "text" }],
+      pk: "id",
+    });
+    const events = forwarder("app.denied", {
+      apiUrl: t.ds.createUrl,
+      apiToken: t.ds.rootToken,
+      table: "narrow_events",
+    });
     events.put({ event: "e" });
     await events.flush();
-    await waitFor(() => statsd.count("app.denied.dropped") === 2, { what: "2 events counted as dropped" });
+    await waitFor(() => statsd.count("app.denied.dropped") === 1, { what: "the event counted as dropped" });
     expect(statsd.count("app.denied.error.http")).toBe(1);
     expect(statsd.count("app.denied.sent")).toBe(0);
     expect(statsd.timings("app.denied.post")).toHaveLength(1);

@@ -97,16 +97,18 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
   });
 
   it("purge removes dead letters matching --reason; --since filters by time", async () => {
+    handMadeTable("purge_events");
     const spool = join(t.ds.dir, "purge-spool.db");
     const events = eventsForward({
       ...FAST,
-      apiUrl: t.ds.createUrl,
-      apiToken: "dstok_not-valid",
+      apiUrl: t.ds.insertUrl("purge_events"),
+      apiToken: t.ds.rootToken,
       spool: { path: spool, pollMs: 20 },
+      serializer: withPlan,
       logger: false,
     });
     open.push(events);
-    events.put({ event: "a" });
+    events.put({ event: "signup", properties: { plan: "pro" } }); // a column the table lacks: 400
     await events.flush();
     expect(
       JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "2099-01-01T00:00:00Z")),
@@ -114,7 +116,7 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
     const [kept] = JSON.parse(await cli("dead-letters", "list", "--spool", spool, "--json", "--since", "1h")) as {
       reason: string;
     }[];
-    expect(kept!.reason).toMatch(/^HTTP 40[13]$/); // a token Datasette cannot read
+    expect(kept!.reason).toBe("HTTP 400");
     expect(await cli("dead-letters", "purge", "--spool", spool, "--reason", "HTTP 500")).toMatch(/^0 dead letter/);
     expect(await cli("dead-letters", "purge", "--spool", spool, "--reason", kept!.reason)).toMatch(
       /^1 dead letter\(s\) removed/,
@@ -163,6 +165,29 @@ describe("events-forward dead-letters and status, against a real Datasette", { t
     const text = await cli("status", "--spool", spool);
     expect(text).toMatch(new RegExp(`publisher +${hostname()} pid ${process.pid}, since `));
     expect(text).toMatch(/capacity +2000 events\/s \(batchLimit 100 × maxRate 20 \/ timePeriod 1 s; defaults/);
+  });
+
+  it("status shows that the publisher holds the events while Datasette refuses its token (401)", async () => {
+    const spool = join(t.ds.dir, "holding-spool.db");
+    const otherSecret = "another-secret-than-datasettes";
+    const events = eventsForward({
+      ...FAST,
+      apiUrl: t.ds.createUrl,
+      apiToken: await t.ds.createToken("root", {}, otherSecret),
+      spool: { path: spool, pollMs: 20 },
+      logger: false,
+    });
+    open.push(events);
+    events.put({ event: "a" });
+    events.put({ event: "b" });
+    await waitFor(() => events.stats().holding === "HTTP 401", { what: "the publisher holding" });
+    const status = JSON.parse(await cli("status", "--spool", spool, "--json"));
+    expect(status).toMatchObject({
+      waiting: 2,
+      holding: { answer: "HTTP 401", reason: expect.stringMatching(/signed with another secret/) },
+    });
+    expect(status.holding.since).toBeLessThanOrEqual(Date.now());
+    expect(await cli("status", "--spool", spool)).toMatch(/holding +HTTP 401 since .*nothing is dropped/);
   });
 
   it("status counts events waiting and their age while nobody publishes, and --watch redraws until interrupted", async () => {

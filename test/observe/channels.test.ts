@@ -73,14 +73,14 @@ describe("diagnostics channels", () => {
   });
 
   it("publishes drops with their count and reason, and overflows", async () => {
-    const store = await startStore(() => ({ status: 403, body: '{"ok":false,"errors":["Permission denied"]}' }));
+    const store = await startStore(() => ({ status: 409, body: '{"ok":false,"errors":["Conflict"]}' }));
     const drops = record<DropMessage>(CHANNELS.drop);
     const events = startForwarder(store.url());
     events.put({ event: "a" });
     events.put({ event: "b" });
     await events.flush();
     expect(drops).toHaveLength(1);
-    expect(drops[0]).toMatchObject({ events: 2, reason: expect.stringContaining("HTTP 403: Permission denied") });
+    expect(drops[0]).toMatchObject({ events: 2, reason: expect.stringContaining("HTTP 409: Conflict") });
 
     const overflows = record<OverflowMessage>(CHANNELS.overflow);
     const full = startForwarder(await unreachableUrl(), { maxQueueSize: 1, timePeriod: 3600 });

@@ -40,7 +40,7 @@ describe("recordOpenTelemetryMetrics", () => {
       index === 0
         ? { status: 500 }
         : request.rows.some((row) => row.event === "poison")
-          ? { status: 403, body: "{}" }
+          ? { status: 409, body: "{}" }
           : { accept: true },
     );
     const { meter, read } = inMemoryMeter();
@@ -52,14 +52,14 @@ describe("recordOpenTelemetryMetrics", () => {
     events.put({ event: "poison" });
     await events.flush();
 
-    expect(byError(await read("events_forward.exporter.event.exported"))).toEqual({ ok: 2, "403": 1 });
+    expect(byError(await read("events_forward.exporter.event.exported"))).toEqual({ ok: 2, "409": 1 });
     const retried = await read("events_forward.exporter.request.retried");
     expect(retried.map((p) => [p.value, p.attributes["error.type"]])).toEqual([[1, "500"]]);
     const durations = await read("events_forward.exporter.request.duration");
     const counts = Object.fromEntries(
       durations.map((p) => [String(p.attributes["error.type"] ?? "ok"), (p.value as Histogram).count]),
     );
-    expect(counts).toEqual({ ok: 1, "500": 1, "403": 1 });
+    expect(counts).toEqual({ ok: 1, "500": 1, "409": 1 });
     const sent = durations.find((p) => p.attributes["error.type"] === undefined)!;
     expect((sent.value as Histogram).sum).toBeGreaterThan(0);
     expect((sent.value as Histogram).sum).toBeLessThan(10); // seconds, not milliseconds

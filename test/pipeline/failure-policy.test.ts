@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { Forwarder } from "../../src/pipeline/forwarder.js";
+import { EventQueueFullError } from "../../src/index.js";
 import { silentLogger } from "../../src/core/log.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
@@ -31,25 +32,52 @@ describe("what is retried", () => {
     expect(h.drops).toEqual([]);
   });
 
-  test.each([501, 505])("%i is not retried: the batch is dropped at once with the store's answer", async (status) => {
-    t.store.behave = () => ({ status });
-    const h = t.forward({ maxAttempts: 5 });
-    putAll(["a", "b"]);
-    await h.events.flush();
-    expect(t.store.requests).toHaveLength(1);
-    expect(h.droppedNames()).toEqual(["a", "b"]);
-    expect(h.drops[0]!.reason).toContain(`HTTP ${status}: test store says ${status}`);
-    expect(h.events.stats()).toMatchObject({ sent: 0, dropped: 2, retried: 0 });
-  });
+  test.each([501, 505])(
+    "%i is not retried: a lone event is dropped at once with the store's answer",
+    async (status) => {
+      t.store.behave = () => ({ status });
+      const h = t.forward({ maxAttempts: 5 });
+      putAll(["a"]);
+      await h.events.flush();
+      expect(t.store.requests).toHaveLength(1);
+      expect(h.droppedNames()).toEqual(["a"]);
+      expect(h.drops[0]!.reason).toContain(`HTTP ${status}: test store says ${status}`);
+      expect(h.events.stats()).toMatchObject({ sent: 0, dropped: 1, retried: 0 });
+    },
+  );
 
-  test.each([401, 403, 404])("%i is not retried (a configuration problem, reported with the hint)", async (status) => {
-    t.store.behave = () => ({ status });
-    const h = t.forward({ maxAttempts: 5 });
-    putAll(["a"]);
+  test.each([401, 403, 404])(
+    "%i holds the batch (the sender's trouble, not the events'): retried past maxAttempts until the store takes it, one warning, stats().holding",
+    async (status) => {
+      let open = false;
+      t.store.behave = () => (open ? { accept: true } : { status });
+      const h = t.forward({ maxAttempts: 1 });
+      putAll(["a", "b"]);
+      const flushed = h.events.flush();
+      await waitFor(() => h.events.stats().failedRequests >= 5, { what: "five refused requests" });
+      expect(h.events.stats()).toMatchObject({ holding: `HTTP ${status}`, dropped: 0, queued: 2 });
+      open = true;
+      await flushed;
+      expect(t.store.events()).toEqual(["a", "b"]);
+      expect(h.events.stats()).toMatchObject({ sent: 2, dropped: 0 });
+      expect(h.events.stats().holding).toBeUndefined();
+      expect(h.drops).toEqual([]);
+      expect(logged(h, new RegExp(`HTTP ${status}.*holding 2 event\\(s\\)`), "warn")).toHaveLength(1);
+      expect(logged(h, /accepts events again/, "warn")).toHaveLength(1);
+    },
+  );
+
+  test("while a 401 holds the batch, the queue bound still applies: a full queue refuses put(), counted, nothing dropped", async () => {
+    let open = false;
+    t.store.behave = () => (open ? { accept: true } : { status: 401 });
+    const h = t.forward({ maxQueueSize: 3, batchLimit: 2 });
+    putAll(["a", "b", "c"]);
+    await waitFor(() => h.events.stats().holding === "HTTP 401", { what: "the batch held" });
+    expect(() => h.events.put({ event: "d" })).toThrow(EventQueueFullError);
+    expect(h.events.stats()).toMatchObject({ overflowed: 1, dropped: 0, queued: 3 });
+    open = true;
     await h.events.flush();
-    expect(t.store.requests).toHaveLength(1);
-    expect(h.droppedNames()).toEqual(["a"]);
-    expect(logged(h, new RegExp(`dropped 1 event\\(s\\).*HTTP ${status}`), "error")).toHaveLength(1);
+    expect(t.store.events()).toEqual(["a", "b", "c"]);
   });
 
   test("without onDrop, a drop is logged once and nothing else is", async () => {
@@ -61,25 +89,44 @@ describe("what is retried", () => {
     expect(logged(h, /./, "error")).toEqual([expect.stringMatching(/^dropped 1 event\(s\) for .*HTTP 501/)]);
   });
 
-  test.each([408, 500, 502, 504])("%i uses attempts: dropped after maxAttempts, never silently", async (status) => {
-    t.store.behave = () => ({ status });
+  test("a lone event answered 408 or 500 every time uses attempts: dropped after maxAttempts, never silently", async () => {
+    t.store.behave = (_, i) => ({ status: i % 2 === 0 ? 408 : 500 });
     const h = t.forward({ maxAttempts: 3 });
-    putAll(["a", "b"]);
+    putAll(["a"]);
     await h.events.flush();
     expect(t.store.requests).toHaveLength(3);
-    expect(h.droppedNames()).toEqual(["a", "b"]);
-    expect(h.drops[0]!.reason).toMatch(new RegExp(`HTTP ${status}.*gave up after 3 attempts, option maxAttempts`));
-    expect(h.events.stats()).toMatchObject({ requests: 3, retried: 2, failedRequests: 3, dropped: 2, sent: 0 });
+    expect(h.droppedNames()).toEqual(["a"]);
+    expect(h.drops[0]!.reason).toMatch(/HTTP 408.*gave up after 3 attempts, option maxAttempts/);
+    expect(h.events.stats()).toMatchObject({ requests: 3, retried: 2, failedRequests: 3, dropped: 1, sent: 0 });
   });
 
-  test.each([429, 503])("%i does not use attempts: the batch is held until the store takes it", async (status) => {
-    t.store.behave = (_, i) => (i < 5 ? { status } : { accept: true });
-    const h = t.forward({ maxAttempts: 1 });
-    putAll(["a", "b"]);
-    await h.events.flush();
-    expect(t.store.events()).toEqual(["a", "b"]);
-    expect(h.events.stats()).toMatchObject({ requests: 6, retried: 5, dropped: 0, sent: 2 });
+  test("a 500 that the halves of a batch get too is the store's: the batch is held, nothing dropped", async () => {
+    let open = false;
+    t.store.behave = () => (open ? { accept: true } : { status: 500 });
+    const h = t.forward({ maxAttempts: 2, batchLimit: 4 });
+    putAll(["a", "b", "c", "d"]);
+    const flushed = h.events.flush();
+    // 2 attempts of the batch, 2 of each half, then the batch again, held.
+    await waitFor(() => h.events.stats().failedRequests >= 8, { what: "the halves and the held batch failing" });
+    expect(h.events.stats()).toMatchObject({ holding: "HTTP 500", dropped: 0 });
+    expect(t.store.requests.map((r) => r.rows.length).slice(0, 8)).toEqual([4, 4, 2, 2, 2, 2, 4, 4]);
+    open = true;
+    await flushed;
+    expect(t.store.events()).toEqual(["a", "b", "c", "d"]);
+    expect(h.drops).toEqual([]);
   });
+
+  test.each([429, 502, 503, 504])(
+    "%i does not use attempts: the batch is held until the store takes it",
+    async (status) => {
+      t.store.behave = (_, i) => (i < 5 ? { status } : { accept: true });
+      const h = t.forward({ maxAttempts: 1 });
+      putAll(["a", "b"]);
+      await h.events.flush();
+      expect(t.store.events()).toEqual(["a", "b"]);
+      expect(h.events.stats()).toMatchObject({ requests: 6, retried: 5, dropped: 0, sent: 2 });
+    },
+  );
 
   test("a connection refused does not use attempts either", async () => {
     const port = t.store.port;

@@ -5,7 +5,7 @@ import { resolveSpoolOptions } from "../../src/config/spool-options.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import type { EventQueue, QueuedEvent } from "../../src/pipeline/queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
-import { SpoolQueue } from "../../src/spool/sqlite-spool.js";
+import { SpoolQueue } from "../../src/spool/sqlite/spool.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait.js";
 

@@ -8,7 +8,7 @@ describe("classifyStatus", () => {
     expect(classifyStatus(status, undefined, NOW, "r").retry).toBe(true);
   });
 
-  test.each([400, 401, 403, 404, 409, 413, 422, 501, 505, 302])("%i is not retried", (status) => {
+  test.each([400, 404, 409, 413, 422, 501, 505, 302])("%i is not retried", (status) => {
     expect(classifyStatus(status, undefined, NOW, "r").retry).toBe(false);
   });
 
@@ -31,11 +31,23 @@ describe("classifyStatus", () => {
     expect(classifyStatus(status, undefined, NOW, "r").splittable).toBe(false);
   });
 
-  test.each([429, 503])("%i means not processed: the batch is held without using attempts", (status) => {
+  test.each([429, 502, 503, 504])("%i: the store is away: the batch is held without using attempts", (status) => {
     expect(classifyStatus(status, undefined, NOW, "r").unreachable).toBe(true);
   });
 
-  test.each([408, 500, 502, 504])("%i may have been processed: it uses an attempt", (status) => {
+  test.each([401, 403])("%i refuses the sender: held (retried), not dropped", (status) => {
+    expect(classifyStatus(status, undefined, NOW, "r")).toMatchObject({ retry: true, refused: true });
+  });
+
+  test("a store names its own refusals: Datasette's 404 (no table yet) is one", () => {
+    expect(classifyStatus(404, undefined, NOW, "r", false, [401, 403, 404])).toMatchObject({
+      retry: true,
+      refused: true,
+    });
+    expect(classifyStatus(404, undefined, NOW, "r").refused).toBeUndefined();
+  });
+
+  test.each([408, 500, 507])("%i may concern the batch: it uses an attempt", (status) => {
     expect(classifyStatus(status, undefined, NOW, "r").unreachable).toBe(false);
   });
 

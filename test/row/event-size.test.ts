@@ -17,7 +17,7 @@ function start(options: EventsForwardOptions): EventsForward {
 
 function refusal(events: EventsForward, event: unknown): unknown {
   try {
-    events.put(event as object);
+    events.put(event as never);
   } catch (error) {
     return error;
   }

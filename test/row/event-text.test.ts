@@ -345,10 +345,22 @@ describe("the row text", () => {
     }
   });
 
-  it("keeps the text of at most 1000 event names (names made from data would grow it without end)", () => {
+  it("keeps event names' text only once a row is accepted (read for a batch), within a budget of bytes", () => {
     const fresh = new DatasetteRows("web");
-    for (let i = 0; i < 1_100; i++) fresh.text({ event: `event-${i}` }, {});
-    expect((fresh as unknown as { eventSegments: Map<string, unknown> }).eventSegments.size).toBe(1_000);
+    const kept = () => (fresh as unknown as { eventSegments: Map<string, unknown> }).eventSegments;
+    // text() is a serializer's answer, which may still be refused; queued() alone is not an acceptance.
+    for (let i = 0; i < 100; i++) fresh.text({ event: `event-${i}` }, {});
+    for (let i = 0; i < 100; i++) fresh.queued({ event: `queued-${i}` }, {});
+    expect(kept().size).toBe(0);
+    // A batch reads the row: now its name is kept; a name too long to be worth keeping is not.
+    void fresh.queued({ event: "accepted" }, {}).json;
+    void fresh.queued({ event: "x".repeat(129) }, {}).json;
+    expect([...kept().keys()]).toEqual(["accepted"]);
+    // Names made from data stop at the budget: 256 KiB, some 600 names of 100 characters (each
+    // costs its name, its segment's text and bytes, and an entry).
+    for (let i = 0; i < 5_000; i++) void fresh.queued({ event: `${i}-`.padEnd(100, "n") }, {}).json;
+    expect(kept().size).toBeGreaterThan(500);
+    expect(kept().size).toBeLessThan(700);
   });
 
   it("writes {} for properties whose toJSON() returns undefined (JSON.stringify would drop the column)", () => {

@@ -167,6 +167,8 @@ describe("put() input checks", () => {
     ["a string", "signup", /takes an object/],
     ["properties that are an array", { event: "e", properties: [1] }, /properties must be a plain object/],
     ["an invalid created", { event: "e", created: "not a date" }, /created must be/],
+    ["a misspelt field", { event: "e", propertes: { plan: "pro" } }, /event "e": unknown field "propertes"/],
+    ["a snake_case field", { event: "e", actor_id: "u1" }, /unknown field "actor_id" \(did you mean actorId\?\)/],
   ];
 
   it.each(bad)("throws EventError for %s, and the event fails alone", async (_what, input, message) => {
@@ -174,7 +176,7 @@ describe("put() input checks", () => {
     const events = startForwarder(store.url());
     let error: unknown;
     try {
-      events.put(input as object);
+      events.put(input as never);
     } catch (thrown) {
       error = thrown;
     }

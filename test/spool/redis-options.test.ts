@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
-import { resolveOptions } from "../../src/config/options.js";
+import { resolveOptions } from "../../src/config/resolve.js";
 import { sectionToOptions } from "../../src/config/ini.js";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { requireRedis } from "../../src/spool/redis/connection.js";
@@ -19,11 +19,11 @@ function optionError(run: () => unknown): OptionError {
 
 describe("option spool for Redis", () => {
   it("takes a redis:// URL, and names the spool without its password", () => {
-    const o = resolveRedisSpoolOptions(`redis://app:${SECRET}@redis.internal:6380/2`);
+    const o = resolveRedisSpoolOptions(`rediss://app:${SECRET}@redis.internal:6380/2`);
     expect(o).toMatchObject({
       kind: "redis",
       key: "events-forward",
-      where: "redis://redis.internal:6380/2",
+      where: "rediss://redis.internal:6380/2",
       groupCommitMs: 5,
       maxEvents: 100_000,
       leaseMs: 5_000,

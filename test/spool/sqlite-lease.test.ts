@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqlite, type SqliteDatabase } from "../../src/core/sqlite-open.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
-import { PublisherLease } from "../../src/spool/sqlite-lease.js";
-import { checkIsSpool, createSpool } from "../../src/spool/sqlite-schema.js";
+import { PublisherLease } from "../../src/spool/sqlite/lease.js";
+import { checkIsSpool, createSpool } from "../../src/spool/sqlite/schema.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 
 const tempDir = useTempDirs();

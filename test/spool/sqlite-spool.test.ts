@@ -13,7 +13,7 @@ import {
 } from "../../src/index.js";
 import { silentLogger } from "../../src/core/log.js";
 import { resolveSpoolOptions } from "../../src/config/spool-options.js";
-import { SpoolQueue } from "../../src/spool/sqlite-spool.js";
+import { SpoolQueue } from "../../src/spool/sqlite/spool.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
 import { waitFor } from "../helpers/wait.js";

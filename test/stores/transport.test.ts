@@ -31,7 +31,7 @@ describe("choosing the transport", () => {
     let closed = 0;
     const fake: ChosenTransport = {
       name: "fetch",
-      post: async () => ({ status: 201, retryAfter: undefined, text: "" }),
+      post: async () => ({ status: 201, retryAfter: undefined, body: (async function* () {})() }),
       close: async () => void closed++,
     };
     const idle = createTransport(async () => (chosen++, fake));
@@ -52,7 +52,7 @@ describe("choosing the transport", () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       return {
         name: "fetch",
-        post: async () => ({ status: 201, retryAfter: undefined, text: "" }),
+        post: async () => ({ status: 201, retryAfter: undefined, body: (async function* () {})() }),
         close: async () => {},
       };
     });

@@ -68,6 +68,24 @@ createServer(
 );
 
 events.put({ event: "outside-a-request" });
+// put() takes the Datasette row's fields only: what it would not record is a compile error.
+// @ts-expect-error: a misspelt field
+events.put({ evnt: "x" });
+// @ts-expect-error: the event name is a string
+events.put({ event: 1 });
+// @ts-expect-error: a bare string is no event
+events.put("signup");
+// @ts-expect-error: actor_id is actorId in put()
+events.put({ event: "ok", actor_id: "u1" });
+
+// With a serializer of one's own, put() takes what it takes.
+const custom = eventsForward({
+  apiUrl: "https://example.com/data/-/create",
+  serializer: (event: { kind: "click"; x: number }) => JSON.stringify(event),
+});
+custom.put({ kind: "click", x: 1 });
+// @ts-expect-error: not what the serializer takes
+custom.put({ event: "signup" });
 export const results: [Promise<void>, Promise<CloseResult>, ForwarderStats] = [
   events.flush(),
   events.close({ timeoutMs: 5000 }),

@@ -1,7 +1,6 @@
 import type { ResolvedOptions } from "../../config/options.js";
 import type { RateLimiter } from "../../pipeline/rate-limit.js";
-import type { MadeQueue } from "../kinds.js";
-import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
+import type { MadeQueue } from "../kind.js";
 import { RedisRateWindow } from "./rate-window.js";
 import { spoolKeys } from "./scripts.js";
 import { RedisSpoolQueue } from "./spool.js";
@@ -11,7 +10,8 @@ import { RedisSpoolQueue } from "./spool.js";
  * with the fleet (a window in Redis, on Redis's clock) in place of the root's local one.
  */
 export function createRedisSpool(o: ResolvedOptions, limiter: RateLimiter): MadeQueue {
-  const options = o.spool as ResolvedRedisSpoolOptions;
+  const options = o.spool;
+  if (options?.kind !== "redis") throw new Error("spool/redis: the options name no Redis spool"); // QUEUE_KINDS never asks
   const queue = new RedisSpoolQueue(options, { publisher: o.publisher, logger: o.logger });
   const periodMs = o.timePeriod * 1000;
   const rateLimit = new RedisRateWindow(

@@ -2,6 +2,8 @@ import { builtin } from "../../core/builtin.js";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
+import { batchEnd } from "../../pipeline/batch-cut.js";
+import type { SpoolEvent } from "../spool-event.js";
 import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
@@ -22,10 +24,6 @@ const WRITER_TTL_MS = 86_400_000;
 const RETRY_MS = 250;
 /** Longest a command may go unanswered (the lease is given up locally long before Redis would). */
 const MAX_COMMAND_MS = 2_000;
-
-interface SpoolEvent extends QueuedEvent {
-  readonly seq: number;
-}
 
 export interface RedisSpoolSettings {
   /** Whether this process competes for the publisher lease (option `publisher`). */
@@ -131,15 +129,11 @@ export class RedisSpoolQueue implements EventQueue {
     if (!this.publishing) return [];
     const first = Number(reply[0]);
     const batch: SpoolEvent[] = [];
-    let bytes = 0;
     for (let i = 3; i < reply.length; i++) {
       const json = String(reply[i]);
-      const size = Buffer.byteLength(json);
-      bytes += size;
-      if (bytes > maxBytes && batch.length > 0) break;
-      batch.push({ json, bytes: size, seq: first + i - 3 });
+      batch.push({ json, bytes: Buffer.byteLength(json), seq: first + i - 3 });
     }
-    return batch;
+    return batch.slice(0, batchEnd(batch, 0, batch.length, maxBytes));
   }
 
   settle(batch: readonly QueuedEvent[]): Promise<void> {

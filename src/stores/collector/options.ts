@@ -1,7 +1,10 @@
 import type { KeyObject } from "node:crypto";
 import { builtin } from "../../core/builtin.js";
 import { OptionError } from "../../core/errors.js";
-import { parseUrl as checkUrl, rejectUnknown } from "../../core/checks.js";
+import { parseUrl as checkUrl, rejectUnknown, type OptionReader } from "../../core/checks.js";
+import type { OptionDeclaration } from "../../core/option-spec.js";
+import { assertSecureTransport } from "../../core/transport-security.js";
+import type { ResolvedGeneral } from "../../config/option-table.js";
 import { resolveSecret, type Secret } from "../../core/secret.js";
 import type { CollectorVersion } from "./wire.js";
 
@@ -30,6 +33,50 @@ export interface ResolvedCollector {
   /** A KeyObject: printing the options never shows the key. */
   key: KeyObject;
   userAgent: string;
+}
+
+/** The option that names a collector store. */
+export interface CollectorStoreOptions {
+  /** A baseplate-style event collector instead of Datasette: `{ hostname, keyName, keySecret, version?, scheme? }` or `{ url, ... }`. Default: none. */
+  collector?: CollectorOptions;
+}
+
+/** What the collector store adds to the resolved options. */
+export interface CollectorPart {
+  readonly collector: ResolvedCollector;
+}
+
+export const COLLECTOR_STORE_OPTIONS = {
+  collector: {
+    doc: {
+      group: "store",
+      default: "none",
+      range: "see [collector.md](collector.md#option-collector)",
+      meaning: "a baseplate collector instead of Datasette (giving both is an `OptionError`)",
+    },
+    ini: "as written",
+  },
+} satisfies { [K in keyof CollectorStoreOptions]-?: OptionDeclaration };
+
+/** Checks option collector once the collector is the store, and what it rules out beside it. */
+export function resolveCollectorStore(read: OptionReader, general: ResolvedGeneral): CollectorPart {
+  const collector = resolveCollector(read.raw("collector"));
+  if (read.has("apiUrl") || read.has("apiToken")) {
+    throw new OptionError("collector", "give one store: apiUrl (and apiToken) for Datasette, or collector, not both");
+  }
+  if (general.requestEvents && general.serializer === undefined) {
+    throw new OptionError(
+      "requestEvents",
+      "the collector's built-in serializers cannot encode request events: give a serializer that can, or leave requestEvents off",
+    );
+  }
+  assertSecureTransport(
+    "collector",
+    collector.url,
+    "collector's signed batches (keySecret)",
+    general.allowInsecureHttp,
+  );
+  return { collector };
 }
 
 export const COLLECTOR_USER_AGENT = "events-forward-publisher/1.0";

@@ -65,7 +65,7 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
         timeoutMs: options.requestTimeoutMs,
         signal,
         explain: (status, body) =>
-          `collector answered HTTP ${status}${body.trim() === "" ? "" : `: ${body.slice(0, 500)}`}`,
+          `collector answered HTTP ${status}${body.trim() === "" ? "" : `: ${body.slice(0, 500)}`}${status === 401 || status === 403 ? " (the collector refuses the key: check the key name and secret it expects)" : ""}`,
         // baseplate's publisher retries every status from 500.
         retryEvery5xx: true,
       });

@@ -42,6 +42,8 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
         signal,
         explain: (status, body) => explainDatasetteError(status, body, mode),
         maxRows: datasetteRowLimit,
+        // 404 on the write URL: the table (of an /-/insert URL) or the database is not there yet.
+        senderRefused: [401, 403, 404],
         secrets: options.apiToken === undefined ? undefined : [options.apiToken],
       }),
   };
@@ -57,7 +59,11 @@ export function explainDatasetteError(status: number, body: string, mode: "creat
         : " (the token needs the insert-row permission)"
       : status === 401
         ? " (the token is missing, expired or signed with another secret)"
-        : "";
+        : status === 404
+          ? mode === "insert"
+            ? " (the table or the database does not exist yet: create the table, or use a /-/create URL)"
+            : " (the database does not exist on this Datasette)"
+          : "";
   return `Datasette answered HTTP ${status}: ${detail}${hint}`;
 }
 

@@ -8,6 +8,8 @@ export interface SqliteSinkOptions {
   /** The SQLite file (option `database`). */
   path: string;
   table: string;
+  /** Option allowSymlinks. */
+  allowSymlink?: boolean;
 }
 
 type Row = Record<(typeof ROW_COLUMNS)[number], string | number | null>;
@@ -22,6 +24,7 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
   const table = quoteIdentifier(options.table);
   const columns = ROW_COLUMNS.map((c) => `${c} TEXT${c === "id" ? " PRIMARY KEY" : ""}`).join(", ");
   const db = openSqlite("database", options.path, {
+    allowSymlink: options.allowSymlink,
     init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns})`),
   });
   const insert = db.prepare(
@@ -35,13 +38,21 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
     description: `SQLite ${options.path}`,
     async send(events): Promise<SendResult> {
       const rows: Row[] = [];
-      for (const event of events) {
+      const bad: string[] = [];
+      events.forEach((event, i) => {
         const row = toRow(event.json);
-        // Like Datasette's 400 for a bad row: the forwarder splits the batch to isolate it.
-        if (typeof row === "string")
-          return { ok: false, retry: false, splittable: true, reason: `bad row for ${options.table}: ${row}` };
-        rows.push(row);
-      }
+        if (typeof row === "string") bad.push(`row ${i}: ${row}`);
+        else rows.push(row);
+      });
+      // Like Datasette's 400 naming each bad row: the forwarder splits the batch to isolate them
+      // (naming each keeps a batch's answer apart from its halves', see batch-delivery.ts).
+      if (bad.length > 0)
+        return {
+          ok: false,
+          retry: false,
+          splittable: true,
+          reason: `bad rows for ${options.table}: ${bad.slice(0, 10).join("; ")}${bad.length > 10 ? `; and ${bad.length - 10} more` : ""}`,
+        };
       try {
         insertAll(rows);
         return { ok: true };

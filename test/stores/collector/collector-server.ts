@@ -6,6 +6,7 @@ import { afterEach, beforeEach } from "vitest";
 import {
   eventsForward,
   type CollectorOptions,
+  type CollectorEvent,
   type EventsForward,
   type EventsForwardOptions,
 } from "../../../src/index.js";
@@ -114,7 +115,7 @@ export interface CollectorTest {
    * An eventsForward() to this test's collector (over http, key "k" and `secret`), closed after
    * the test: the file's defaults, then `options`; `collector` options merge over the file's.
    */
-  start(options?: CollectorForwarderOptions): EventsForward;
+  start(options?: CollectorForwarderOptions): EventsForward<CollectorEvent>;
 }
 
 /**
@@ -125,7 +126,7 @@ export interface CollectorTest {
 export function useCollector(defaults: CollectorForwarderOptions = {}): CollectorTest {
   const secret = randomKeyBase64();
   let collector: TestCollector | undefined;
-  const forwarders: EventsForward[] = [];
+  const forwarders: EventsForward<CollectorEvent>[] = [];
   beforeEach(async () => {
     collector = await startCollector();
   });

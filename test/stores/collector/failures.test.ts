@@ -1,8 +1,9 @@
 import { inspect } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { EventsForward } from "../../../src/index.js";
+import type { CollectorEvent, EventsForward } from "../../../src/index.js";
 import { FAST } from "../../helpers/fast-options.js";
 import { recordingLogger } from "../../helpers/recording-logger.js";
+import { waitFor } from "../../helpers/wait.js";
 import { useCollector, type CollectorForwarderOptions, type Received } from "./collector-server.js";
 
 // The original publisher's failure policy, with controlled failures of the test t.collector.
@@ -18,7 +19,7 @@ beforeEach(() => {
 });
 
 /** A forwarder to this test's collector that records its log and its drops. */
-function start(options: CollectorForwarderOptions = {}): EventsForward {
+function start(options: CollectorForwarderOptions = {}): EventsForward<CollectorEvent> {
   return t.start({ logger, onDrop: (events, reason) => drops.push({ events, reason, at: Date.now() }), ...options });
 }
 
@@ -109,17 +110,30 @@ describe("collector failure policy", () => {
     expect(events.stats()).toMatchObject({ sent: 1, dropped: 1, retried: 0 });
   });
 
-  it("does not retry other 4xx answers (a bad signature, say): the batch is dropped and reported", async () => {
-    answer(() => 403, undefined, "signature mismatch");
-    const events = start();
+  it("holds a batch answered 401 or 403 (a key it does not take) until the collector takes it", async () => {
+    let takes = false;
+    answer((_, i) => (takes ? 200 : i % 2 === 0 ? 403 : 401), undefined, "signature mismatch");
+    const events = start({ maxAttempts: 1 });
     events.put(ev("a"));
     events.put(ev("b"));
+    await waitFor(() => events.stats().failedRequests >= 4, { what: "four refused requests" });
+    expect(events.stats()).toMatchObject({ dropped: 0, queued: 2 });
+    takes = true;
+    await events.flush();
+    expect(drops).toEqual([]);
+    expect(events.stats()).toMatchObject({ sent: 2, dropped: 0 });
+  });
+
+  it("does not retry other 4xx answers (409, say): the batch is dropped and reported", async () => {
+    answer(() => 409, undefined, "conflict");
+    const events = start();
+    events.put(ev("a"));
     await events.flush();
     expect(t.collector.requests).toHaveLength(1);
     expect(drops).toEqual([
-      { events: [ev("a"), ev("b")], reason: "collector answered HTTP 403: signature mismatch", at: expect.any(Number) },
+      { events: [ev("a")], reason: "collector answered HTTP 409: conflict", at: expect.any(Number) },
     ]);
-    expect(events.stats()).toMatchObject({ sent: 0, dropped: 2, retried: 0 });
+    expect(events.stats()).toMatchObject({ sent: 0, dropped: 1, retried: 0 });
   });
 
   it("retries within the time budget, however many attempts that takes, then drops and reports", async () => {
@@ -145,7 +159,7 @@ describe("collector failure policy", () => {
   });
 
   it("keeps the key out of logs, drop reasons, stats and errors", async () => {
-    answer((_, i) => [500, 429, 403][i % 3]!, { "retry-after": "0" }, "nope");
+    answer((_, i) => [500, 429, 403, 409][i % 4]!, { "retry-after": "0" }, "nope");
     const events = start({ retryBudgetMs: 200 });
     for (let i = 0; i < 5; i++) events.put(ev(`e${i}`));
     await events.flush();

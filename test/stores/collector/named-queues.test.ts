@@ -2,7 +2,7 @@ import express from "express";
 import Koa from "koa";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Event, eventsForward, type EventsForward, type RequestEvents } from "../../../src/index.js";
+import { Event, eventsForward, type CollectorEvent, type EventsForward, type RequestEvents } from "../../../src/index.js";
 import { useDatasette } from "../../helpers/servers.js";
 import { FAST } from "../../helpers/fast-options.js";
 import { waitFor } from "../../helpers/wait.js";
@@ -19,8 +19,8 @@ let table: string;
 const secret = randomKeyBase64();
 let collector: TestCollector;
 let events: EventsForward;
-let eventsV2: EventsForward;
-let legacy: EventsForward;
+let eventsV2: EventsForward<CollectorEvent>;
+let legacy: EventsForward<CollectorEvent>;
 
 beforeEach(async () => {
   collector = await startCollector();
@@ -69,7 +69,7 @@ describe("named queues", () => {
     const app = express();
     app.use(events, eventsV2, legacy);
     app.post("/signup", (req, res) => {
-      const named = req as unknown as Record<string, RequestEvents>;
+      const named = req as unknown as Record<string, RequestEvents<CollectorEvent>>;
       expect(new Set([named.events, named.events_v2, named.events_legacy]).size).toBe(3);
       req.events.put({ event: "signup", properties: { plan: "pro" } });
       named.events_v2!.put({ "1": { str: "signup" }, "2": { str: "pro" } });
@@ -85,7 +85,7 @@ describe("named queues", () => {
     const app = new Koa();
     app.use(events).use(eventsV2).use(legacy);
     app.use(async (ctx) => {
-      const named = ctx as unknown as Record<string, RequestEvents>;
+      const named = ctx as unknown as Record<string, RequestEvents<CollectorEvent>>;
       ctx.events.put({ event: "signup", properties: { plan: "pro" } });
       named.events_v2!.put('{"1":{"str":"signup"},"2":{"str":"pro"}}');
       named.events_legacy!.put(new Event("signups", "signup").setField("plan", "pro"));

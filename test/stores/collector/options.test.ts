@@ -7,10 +7,18 @@ import {
   SINK_DEFAULTS,
   type EventsForwardOptions,
 } from "../../../src/index.js";
-import { resolveOptions } from "../../../src/config/options.js";
+import { resolveOptions } from "../../../src/config/resolve.js";
+import type { ResolvedFor } from "../../../src/config/options.js";
 
 const SECRET = "c3VwZXIgc2VjcmV0IGtleSBtYXRlcmlhbCE="; // "super secret key material!"
 const collector = { hostname: "events.example.com", keyName: "Key1", keySecret: SECRET };
+
+/** The resolved options, which must name the collector store. */
+function withCollector(options: EventsForwardOptions): ResolvedFor<"collector"> {
+  const o = resolveOptions(options);
+  if (o.store !== "collector") throw new Error(`expected the collector store, got ${o.store}`);
+  return o;
+}
 
 function optionError(options: unknown): OptionError {
   try {
@@ -24,21 +32,21 @@ function optionError(options: unknown): OptionError {
 
 describe("option collector", () => {
   it("builds <scheme>://<hostname>/v<version>, https and version 2 by default (as baseplate's publisher)", () => {
-    const byDefault = resolveOptions({ collector }).collector!;
+    const byDefault = withCollector({ collector }).collector;
     expect([byDefault.url.href, byDefault.version]).toEqual(["https://events.example.com/v2", "2"]);
-    const v1 = resolveOptions({ collector: { ...collector, version: 1 } }).collector!;
+    const v1 = withCollector({ collector: { ...collector, version: 1 } }).collector;
     expect([v1.url.href, v1.version]).toEqual(["https://events.example.com/v1", "1"]);
-    const v2 = resolveOptions({
+    const v2 = withCollector({
       collector: { ...collector, hostname: "127.0.0.1:8080", scheme: "http", version: 2 },
-    }).collector!;
+    }).collector;
     expect([v2.url.href, v2.version]).toEqual(["http://127.0.0.1:8080/v2", "2"]);
-    const v2j = resolveOptions({ collector: { ...collector, version: "2j" } }).collector!;
+    const v2j = withCollector({ collector: { ...collector, version: "2j" } }).collector;
     expect([v2j.url.href, v2j.version]).toEqual(["https://events.example.com/v2j", "2j"]);
   });
 
   it("takes a full url instead, and the version from its path", () => {
     const { hostname: _, ...rest } = collector;
-    const resolved = resolveOptions({ collector: { ...rest, url: "https://c.example.com/api/v2j" } }).collector!;
+    const resolved = withCollector({ collector: { ...rest, url: "https://c.example.com/api/v2j" } }).collector;
     expect([resolved.url.href, resolved.version]).toEqual(["https://c.example.com/api/v2j", "2j"]);
     expect(optionError({ collector: { ...collector, url: "https://c.example.com/v1" } }).option).toBe("collector.url");
     expect(optionError({ collector: { ...rest, url: "ftp://c.example.com/v1" } }).option).toBe("collector.url");
@@ -85,7 +93,7 @@ describe("option collector", () => {
     expect(optionError({ collector, apiUrl: "http://127.0.0.1:1/db/-/create" }).option).toBe("collector");
     expect(optionError({ collector, apiToken: "t" }).option).toBe("collector");
     // No store option at all is the embedded store (a local SQLite file), not an error.
-    expect(resolveOptions({}).database).toBe("./events.db");
+    expect((resolveOptions({}) as ResolvedFor<"sqlite">).database).toBe("./events.db");
     expect(optionError({ collector, database: "events.db" }).option).toBe("database");
   });
 
@@ -119,10 +127,10 @@ describe("option collector", () => {
     const keyMaterial = Buffer.from(SECRET, "base64");
     process.env.EVENTS_FORWARD_TEST_COLLECTOR_KEY = SECRET;
     try {
-      const o = resolveOptions({
+      const o = withCollector({
         collector: { ...collector, keySecret: { $env: "EVENTS_FORWARD_TEST_COLLECTOR_KEY" } },
       });
-      expect(o.collector!.key.export().equals(keyMaterial)).toBe(true);
+      expect(o.collector.key.export().equals(keyMaterial)).toBe(true);
       const shown = inspect(o, { depth: 10 }) + JSON.stringify(o);
       expect(shown).not.toContain(SECRET);
       expect(shown).not.toContain(keyMaterial.toString("hex"));
@@ -155,7 +163,7 @@ describe("collectorOptionsFromConfig", () => {
       keyName: "NameOfASecretKey",
       keySecret: SECRET,
     });
-    const resolved = resolveOptions({ collector: options }).collector!;
+    const resolved = withCollector({ collector: options }).collector;
     expect([resolved.url.href, resolved.version, resolved.keyName]).toEqual([
       "https://some-domain.example.com/v2",
       "2",
@@ -180,7 +188,7 @@ describe("collectorOptionsFromConfig", () => {
 
   it("without collector.version posts version 2, as baseplate's publisher (the option's default too)", () => {
     const { "collector.version": _, ...noVersion } = section;
-    const resolved = resolveOptions({ collector: collectorOptionsFromConfig(noVersion) }).collector!;
+    const resolved = withCollector({ collector: collectorOptionsFromConfig(noVersion) }).collector;
     expect([resolved.url.href, resolved.version]).toEqual(["https://some-domain.example.com/v2", "2"]);
   });
 

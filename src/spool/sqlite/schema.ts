@@ -1,6 +1,6 @@
-import type { SqliteDatabase } from "../core/sqlite-open.js";
-import { transaction } from "../core/sqlite-driver.js";
-import { addOperateTables } from "./sqlite-operate-schema.js";
+import type { SqliteDatabase } from "../../core/sqlite-open.js";
+import { transaction } from "../../core/sqlite-driver.js";
+import { addOperateTables } from "./operate-schema.js";
 
 /** Marks a SQLite file as a spool ("EFSP"), so a spool path never writes into someone's database. */
 const SPOOL_APPLICATION_ID = 0x45465350;

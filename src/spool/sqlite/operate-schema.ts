@@ -1,8 +1,9 @@
-import type { SqliteDatabase } from "../core/sqlite-open.js";
+import type { SqliteDatabase } from "../../core/sqlite-open.js";
 
 /**
  * What a spool file holds for the operator beside the outbox: the dead letters, and in the lease
- * row since when the holder holds it and the last delivery. Added to files made by older versions
+ * row since when the holder holds it, the last delivery and what the store answers while the
+ * publisher holds a batch. Added to files made by older versions
  * (CREATE ... IF NOT EXISTS, ADD COLUMN when missing), so every spool file opens.
  */
 export function addOperateTables(db: SqliteDatabase): void {
@@ -26,6 +27,9 @@ export function addOperateTables(db: SqliteDatabase): void {
     ["since", "INTEGER"],
     ["last_at", "INTEGER"],
     ["last_outcome", "TEXT"],
+    // While the publisher holds a batch the store does not take (pipeline/observer.ts, Holding).
+    ["holding", "TEXT"],
+    ["holding_since", "INTEGER"],
   ] as const) {
     if (!columns.has(name)) db.exec(`ALTER TABLE lease ADD COLUMN ${name} ${type}`);
   }

@@ -2,14 +2,15 @@ import type { EventInput, EventMeta } from "../row/event-input.js";
 
 /** What the request context needs from the forwarder: a way to put enriched events. */
 export interface PutTarget {
-  putWithMeta(event: unknown, meta: EventMeta): void;
+  /** `requestEvent`: the automatic request event, which may fill only its share of the queue. */
+  putWithMeta(event: unknown, meta: EventMeta, requestEvent?: boolean): void;
 }
 
 /**
  * The request context, attached as `req.events` / `ctx.events`. Created per request, it holds only
  * what enriches the events put through it: the request id and a way to find the actor.
  */
-export class RequestEvents implements EventMeta {
+export class RequestEvents<In = EventInput> implements EventMeta {
   /** requestIdOf() makes ULIDs and keeps only X-Request-Ids of `[\w.:+/=@-]`: JSON never escapes them. */
   get requestIdIsPlain(): boolean {
     return true;
@@ -32,7 +33,12 @@ export class RequestEvents implements EventMeta {
   }
 
   /** Queues an event carrying this request's id and actor; throws EventError subclasses. */
-  put(event: EventInput | object | string): void {
+  put(event: In): void {
     this.target.putWithMeta(event, this);
+  }
+
+  /** The request event: refused first when the queue fills (see Forwarder.enqueue). */
+  putRequestEvent(event: EventInput): void {
+    this.target.putWithMeta(event, this, true);
   }
 }

@@ -1,13 +1,18 @@
-import { EventError, EventQueueFullError, SpoolUnwritableError } from "../core/errors.js";
-import { PublisherLease } from "./sqlite-lease.js";
-import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
-import type { Logger } from "../core/log.js";
-import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../pipeline/queue.js";
-import type { ResolvedSpoolOptions } from "../config/spool-options.js";
-import { checkIsSpool, createSpool } from "./sqlite-schema.js";
-import { publishLease } from "../observe/channels.js";
-import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
-import { transaction } from "../core/sqlite-driver.js";
+import { EventError, EventQueueFullError, SpoolUnwritableError } from "../../core/errors.js";
+import { PublisherLease } from "./lease.js";
+import type { RateLimit, RateLimiter } from "../../pipeline/rate-limit.js";
+import type { Logger } from "../../core/log.js";
+import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
+import { batchEnd } from "../../pipeline/batch-cut.js";
+import type { SpoolEvent } from "../spool-event.js";
+import type { ResolvedSpoolOptions } from "../../config/spool-options.js";
+import { checkIsSpool, createSpool } from "./schema.js";
+import { publishLease } from "../../observe/channels.js";
+import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
+import { transaction } from "../../core/sqlite-driver.js";
+
+/** How long each write of close() waits for a lock: three of them stay within LIMITS.closeMarginMs. */
+const CLOSE_BUSY_TIMEOUT_MS = 100;
 
 /**
  * A group that grows this large commits at once, whatever the window. While the spool cannot be
@@ -24,16 +29,14 @@ const WAL_AUTOCHECKPOINT_PAGES = 100;
 /** Pause before a failed commit is tried again. */
 const COMMIT_RETRY_MS = 1_000;
 
-interface SpoolEvent extends QueuedEvent {
-  readonly seq: number;
-}
-
 export interface SpoolSettings {
   /** Whether this process competes for the publisher lease (option `publisher`). */
   publisher: boolean;
   /** The root's local rate limiter: the lease carries its window over between publishers. */
   limiter: RateLimiter;
   logger: Logger;
+  /** Option allowSymlinks. */
+  allowSymlink?: boolean;
 }
 
 /**
@@ -77,6 +80,7 @@ export class SpoolQueue implements EventQueue {
     private readonly settings: SpoolSettings,
   ) {
     this.db = openSqlite("spool", options.path, {
+      allowSymlink: settings.allowSymlink,
       synchronous: options.synchronous,
       check: checkIsSpool,
       init: createSpool,
@@ -149,13 +153,7 @@ export class SpoolQueue implements EventQueue {
     if (!this.publishing) return [];
     this.commitNow(); // our own newest events go in the same order as everyone's
     const rows = this.front.all(this.settledThrough, maxCount);
-    let bytes = 0;
-    let i = 0;
-    for (; i < rows.length; i++) {
-      bytes += rows[i]!.bytes;
-      if (bytes > maxBytes && i > 0) break;
-    }
-    return rows.slice(0, i);
+    return rows.slice(0, batchEnd(rows, 0, rows.length, maxBytes));
   }
 
   async settle(batch: readonly QueuedEvent[]): Promise<void> {
@@ -201,6 +199,10 @@ export class SpoolQueue implements EventQueue {
     if (this.closed) return undefined;
     this.closed = true;
     clearTimeout(this.heartbeat);
+    // Each write below waits at most this long for another process's lock (a CLI replay, say):
+    // every SQLite driver waits synchronously, so close() would miss its deadline (LIMITS.closeMarginMs).
+    // What cannot be written is reported (unkept); the lease expires by itself.
+    this.db.exec(`PRAGMA busy_timeout = ${CLOSE_BUSY_TIMEOUT_MS}`);
     this.commitNow();
     clearTimeout(this.commitTimer);
     const unwritten = this.group;

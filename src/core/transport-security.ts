@@ -1,5 +1,5 @@
 import { BlockList, isIP } from "node:net";
-import { OptionError } from "../core/errors.js";
+import { OptionError } from "./errors.js";
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");

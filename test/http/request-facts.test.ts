@@ -2,8 +2,8 @@ import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { createRecorder } from "../../src/http/request-recorder.js";
-import { requestIdOf } from "../../src/http/request-event.js";
-import type { PutTarget } from "../../src/http/request-events.js";
+import { requestIdOf } from "../../src/http/request-facts.js";
+import type { PutTarget } from "../../src/http/request-context.js";
 
 /** What the recorder reads of a response, on an emitter it can listen to. */
 function response(state: { headersSent: boolean; writableFinished: boolean; statusCode: number }) {
@@ -22,6 +22,7 @@ function recording() {
     name: "events",
     actor: () => undefined,
     requestEvents: true,
+    requestPath: "path",
     captureHeaders: [],
     logger: { warn() {}, error() {} },
   });

@@ -1,7 +1,7 @@
-import type { Logger } from "../core/log.js";
-import { explainSqliteError, openSqlite, type SqliteDatabase } from "../core/sqlite-open.js";
-import { transaction } from "../core/sqlite-driver.js";
-import type { QueuedEvent } from "../pipeline/queue.js";
+import type { Logger } from "../../core/log.js";
+import { explainSqliteError, openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
+import { transaction } from "../../core/sqlite-driver.js";
+import type { QueuedEvent } from "../../pipeline/queue.js";
 import {
   reasonKind,
   type DeadLetter,
@@ -9,8 +9,8 @@ import {
   type DeadLetterStore,
   type DropInfo,
   type ReasonCount,
-} from "./dead-letters.js";
-import { checkIsSpool, createSpool } from "./sqlite-schema.js";
+} from "../dead-letters.js";
+import { checkIsSpool, createSpool } from "./schema.js";
 
 /** Default of spool.maxDeadLetters: the most dead letters a spool keeps. */
 export const DEFAULT_MAX_DEAD_LETTERS = 100_000;
@@ -39,6 +39,8 @@ export class SqliteDeadLetters implements DeadLetterStore {
     private readonly logger: Logger,
     /** The option that named the file, for errors. */
     private readonly option = "spool",
+    /** Option allowSymlinks. */
+    private readonly allowSymlink = false,
   ) {}
 
   keep(events: readonly QueuedEvent[], info: DropInfo): void {
@@ -117,7 +119,11 @@ export class SqliteDeadLetters implements DeadLetterStore {
   }
 
   private open(): SqliteDatabase {
-    this.db ??= openSqlite(this.option, this.path, { check: checkIsSpool, init: createSpool });
+    this.db ??= openSqlite(this.option, this.path, {
+      check: checkIsSpool,
+      init: createSpool,
+      allowSymlink: this.allowSymlink,
+    });
     return this.db;
   }
 

@@ -1,7 +1,7 @@
-import { builtin } from "../core/builtin.js";
+import { builtin } from "../../core/builtin.js";
 import { hostname } from "node:os";
-import type { RateLimit, RateLimiter } from "../pipeline/rate-limit.js";
-import type { SqliteDatabase } from "../core/sqlite-open.js";
+import type { RateLimit, RateLimiter } from "../../pipeline/rate-limit.js";
+import type { SqliteDatabase } from "../../core/sqlite-open.js";
 
 interface LeaseRow {
   holder: string | null;

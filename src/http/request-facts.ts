@@ -38,13 +38,14 @@ export type RouteOf = (request: AppRequest) => string | undefined;
 
 export interface RequestFacts {
   method: string | undefined;
-  path: string;
+  /** Undefined when option requestPath is not "path": not recorded. */
+  path: string | undefined;
   /** The framework's request object, and how to read its route once the response is done. */
   request: AppRequest;
   routeOf: RouteOf;
   startedAt: number;
   /** Opt-in facts (captured headers, client IP hash), gathered when the request came in. */
-  extra?: Record<string, unknown>;
+  extra: Record<string, unknown> | undefined;
 }
 
 /**
@@ -56,12 +57,11 @@ export function requestEventProperties(
   status: number | null,
   aborted: boolean,
 ): Record<string, unknown> {
-  const properties: Record<string, unknown> = {
-    method: facts.method,
-    path: facts.path,
-    status,
-    duration_ms: Math.round((performance.now() - facts.startedAt) * 1000) / 1000,
-  };
+  const durationMs = Math.round((performance.now() - facts.startedAt) * 1000) / 1000;
+  const properties: Record<string, unknown> =
+    facts.path === undefined
+      ? { method: facts.method, status, duration_ms: durationMs }
+      : { method: facts.method, path: facts.path, status, duration_ms: durationMs };
   const route = facts.routeOf(facts.request);
   if (route !== undefined) properties.route = truncate(route, MAX_PATH_LENGTH);
   if (facts.extra !== undefined) Object.assign(properties, facts.extra);
