@@ -1,3 +1,4 @@
+import { cpSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 // Two builds that share dist/ and run in parallel, so each cleans only its own files.
@@ -25,5 +26,7 @@ export default defineConfig([
     target: "node20",
     removeNodeProtocol: false,
     noExternal: ["async-mutex"],
+    // `events-forward dashboard` copies its page, script and stylesheet from here (src/dashboard/files.ts).
+    onSuccess: async () => cpSync("src/dashboard/assets", "dist/dashboard-assets", { recursive: true }),
   },
 ]);

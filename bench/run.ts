@@ -22,6 +22,7 @@ const BENCHMARKS = [
   "sqlite-drivers",
   "capacity",
   "cold-start",
+  "dashboard-queries",
 ];
 const args = process.argv.slice(2);
 const only = args.flatMap((arg, i) =>

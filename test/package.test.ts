@@ -98,7 +98,7 @@ describe("the published tarball", () => {
     const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
     expect(tarball.endsWith(`events-forward-${version}.tgz`)).toBe(true);
     const docs = readdirSync(join(root, "docs"))
-      .filter((name) => name.endsWith(".md"))
+      .filter((name) => name.endsWith(".md") || name.endsWith(".png"))
       .map((name) => `docs/${name}`);
     expect(docs.length).toBeGreaterThan(5);
     expect(files).toEqual(
@@ -111,6 +111,11 @@ describe("the published tarball", () => {
         ...docs,
         "dist/cli.js",
         "dist/cli.js.map",
+        // What `events-forward dashboard` copies into its output (docs/dashboard.md).
+        "dist/dashboard-assets/dashboard.css",
+        "dist/dashboard-assets/dashboard.js",
+        "dist/dashboard-assets/draw.js",
+        "dist/dashboard-assets/page.html",
         "dist/index.cjs",
         "dist/index.cjs.map",
         "dist/index.d.cts",

@@ -1,6 +1,6 @@
 import { OptionError } from "../core/errors.js";
 import type { DeadLetterFilter, DeadLetterStore } from "../spool/dead-letters.js";
-import { SqliteDeadLetters } from "../spool/sqlite/dead-letters.js";
+import { openDeadLetters } from "./spool-access.js";
 import { parseSince, type SpoolTarget } from "./spool-target.js";
 import { formatAge, table } from "./format.js";
 import { printable, terminalJson } from "../core/printable.js";
@@ -25,13 +25,7 @@ export async function deadLettersCommand(
     );
   }
   const filter: DeadLetterFilter = { reason: args.reason, since: parseSince(args.since) };
-  const store: DeadLetterStore = new SqliteDeadLetters(
-    target.path,
-    Number.MAX_SAFE_INTEGER,
-    { warn() {}, error() {} },
-    "--spool",
-    true, // the operator names the file: a link is theirs
-  );
+  const store = await openDeadLetters(target);
   try {
     if (args.action === "list") return await list(store, filter, args.json, out);
     const count = args.action === "replay" ? await store.replay(filter) : await store.purge(filter);
@@ -39,8 +33,8 @@ export async function deadLettersCommand(
     else
       out(
         args.action === "replay"
-          ? `${count} dead letter(s) put back into ${target.path} to be sent again`
-          : `${count} dead letter(s) removed from ${target.path}`,
+          ? `${count} dead letter(s) put back into ${target.name} to be sent again`
+          : `${count} dead letter(s) removed from ${target.name}`,
       );
     return 0;
   } finally {

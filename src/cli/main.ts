@@ -4,6 +4,7 @@ import { OptionError } from "../core/errors.js";
 import { DEFAULT_CLOSE_TIMEOUT_MS, eventsForward } from "../events-forward.js";
 import type { Logger } from "../core/log.js";
 import { readPublisherConfig, withIniKeys } from "../config/ini.js";
+import { dashboardCommand } from "./dashboard.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { spoolTarget } from "./spool-target.js";
 import { statusCommand, watchStatus } from "./status.js";
@@ -12,9 +13,16 @@ import { packageVersion } from "./version.js";
 
 const USAGE = `Usage: events-forward publish --queue-name NAME [--debug] CONFIG
        events-forward --version
-       events-forward status (--queue-name NAME CONFIG | --spool PATH) [--json] [--watch]
-       events-forward dead-letters list|replay|purge (--queue-name NAME CONFIG | --spool PATH)
-                      [--reason TEXT] [--since 2h|ISO-TIME] [--json]
+       events-forward status SPOOL [--json] [--watch]
+       events-forward dead-letters list|replay|purge SPOOL [--reason TEXT] [--since 2h|ISO-TIME] [--json]
+       events-forward dashboard --out PATH [--database NAME] [--table NAME] [--force]
+
+SPOOL is one of:
+  --queue-name NAME CONFIG          the spool of the sidecar's section (below)
+  --spool PATH                      a SQLite spool file
+  --spool redis://[:PASSWORD@]HOST:PORT/DB [--key NAME]
+                                    a Redis spool (rediss:// for TLS; --key when the spool's key is
+                                    not "events-forward"); e.g. --spool "$EVENTS_REDIS_URL"
 
 Delivers the events that apps (option spool, publisher: false) write to a spool: a SQLite
 file, or Redis (spool = redis://host:6379/0 or \${EVENTS_REDIS_URL}, with spool.key = NAME).
@@ -32,13 +40,18 @@ key.name and key.secret (= \${EVENT_KEY}) instead of api_url and api_token.
 
 SIGTERM or SIGINT finishes the batch in flight and exits; the rest stays in the spool.
 
-status: events waiting, the publisher (host, pid, since when), the last delivery, the rate
-window, dead letters by reason, the capacity. dead-letters: the events the store refused, kept
-in the spool; replay puts them back to be sent again (same ids: rows already written stay once).
-See docs/operations.md.`;
+status: events waiting and the oldest one's age, the publisher (host, pid, since when), the last
+delivery (and on Redis the last failure), whether the publisher is holding events the store does
+not take, the fleet's rate window, dead letters by reason, the capacity. dead-letters: the events
+the store refused, kept in the spool (SQLite or Redis); replay puts them back to be sent again
+(same ids: rows already written stay once). status and dead-letters work on the spool only: they
+never need the store's secret (a section's \${FORWARD_TOKEN} may be unset for them).
+See docs/operations.md and docs/redis.md. dashboard: a Datasette dashboard of the events
+(docs/dashboard.md).`;
 
 /** The sidecar: `events-forward publish --queue-name NAME CONFIG`, like baseplate's publisher. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "dashboard") return dashboardCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -49,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
         debug: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         spool: { type: "string" },
+        key: { type: "string" },
         json: { type: "boolean", default: false },
         watch: { type: "boolean", default: false },
         reason: { type: "string" },
@@ -115,7 +129,8 @@ async function operate(positionals: string[], values: OperateValues): Promise<nu
   const print = (text: string) => console.log(text);
   try {
     if (extra.length > 0) throw new OptionError(command!, `does not take ${extra.join(" ")}`);
-    const target = spoolTarget(values, config);
+    // status and dead-letters work on the spool only, never on the store: its secret is not needed.
+    const target = spoolTarget(values, config, true);
     if (command === "status") {
       if (values.watch) return await watchStatus(target, 2_000, (text) => process.stdout.write(text));
       return await statusCommand(target, values.json, print);
@@ -135,6 +150,7 @@ async function operate(positionals: string[], values: OperateValues): Promise<nu
 interface OperateValues {
   "queue-name"?: string;
   spool?: string;
+  key?: string;
   json: boolean;
   watch: boolean;
   reason?: string;

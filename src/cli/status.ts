@@ -1,12 +1,12 @@
-import { SqliteSpoolInspector } from "../spool/sqlite/status.js";
-import type { SpoolInspector, SpoolStatus } from "../spool/status.js";
+import type { SpoolStatus } from "../spool/status.js";
+import { openInspector } from "./spool-access.js";
 import { formatAge, table } from "./format.js";
 import { terminalJson } from "../core/printable.js";
 import type { SpoolTarget } from "./spool-target.js";
 
 /** `events-forward status`, once: what a person checks first when events seem late. */
 export async function statusCommand(target: SpoolTarget, json: boolean, out: (text: string) => void): Promise<number> {
-  const inspector: SpoolInspector = new SqliteSpoolInspector(target.path);
+  const inspector = await openInspector(target);
   try {
     const status = await inspector.status(target.timePeriod * 1000);
     out(json ? terminalJson(withCapacity(status, target)) : describeStatus(status, target));
@@ -22,7 +22,7 @@ export async function watchStatus(
   intervalMs: number,
   write: (text: string) => void,
 ): Promise<number> {
-  const inspector: SpoolInspector = new SqliteSpoolInspector(target.path);
+  const inspector = await openInspector(target);
   let stopped = false;
   const draw = async () => {
     const text = describeStatus(await inspector.status(target.timePeriod * 1000), target);
@@ -97,5 +97,13 @@ export function describeStatus(s: SpoolStatus, target: SpoolTarget): string {
       s.deadLetters.length === 0 ? "none" : s.deadLetters.map((r) => `${r.count} ${r.reason}`).join(", "),
     ],
   ];
+  // The Redis spool records the last failure apart from the last delivery (a SQLite spool's last delivery says it).
+  if (s.lastFailure !== undefined || target.redis !== undefined)
+    rows.splice(rows.findIndex(([name]) => name === "last delivery") + 1, 0, [
+      "last failure",
+      s.lastFailure === undefined
+        ? "none"
+        : `${new Date(s.lastFailure.at).toISOString()} (${formatAge(now - s.lastFailure.at)} ago): ${s.lastFailure.outcome}`,
+    ]);
   return table(rows);
 }

@@ -31,11 +31,16 @@ export function loadPublisherConfig(
   return readPublisherConfig(file, queueName, env).options;
 }
 
-/** As loadPublisherConfig, with where each option came from. */
+/**
+ * As loadPublisherConfig, with where each option came from. `spoolOnly` (the CLI's status and
+ * dead-letters, which never talk to the store): a `${NAME}` that is not set is left as written
+ * outside the spool's keys, so the store's secret is not needed to work on the spool.
+ */
 export function readPublisherConfig(
   file: string,
   queueName: string,
   env: NodeJS.ProcessEnv = process.env,
+  spoolOnly = false,
 ): PublisherConfig {
   if (!/^[\w-]+$/.test(queueName))
     throw new OptionError(
@@ -58,7 +63,7 @@ export function readPublisherConfig(
       `${file} has no section [${sectionName}]${found.length > 0 ? ` (it has ${found.map((s) => `[${s}]`).join(", ")})` : ""}`,
     );
   }
-  return readSection(section as Record<string, unknown>, sectionName, env);
+  return readSection(section as Record<string, unknown>, sectionName, env, spoolOnly);
 }
 
 /**
@@ -115,7 +120,12 @@ export function sectionToOptions(
   return readSection(section, sectionName, env).options;
 }
 
-function readSection(section: Record<string, unknown>, sectionName: string, env: NodeJS.ProcessEnv): PublisherConfig {
+function readSection(
+  section: Record<string, unknown>,
+  sectionName: string,
+  env: NodeJS.ProcessEnv,
+  spoolOnly = false,
+): PublisherConfig {
   const written = new Map<string, string>();
   const options: Record<string, unknown> = {};
   const spool: Record<string, unknown> = {};
@@ -123,7 +133,7 @@ function readSection(section: Record<string, unknown>, sectionName: string, env:
   const storeKeys: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(section)) {
     const where = `[${sectionName}] ${key}`;
-    const value = interpolate(where, raw, env);
+    const value = interpolate(where, raw, env, spoolOnly && key !== "spool" && !key.startsWith("spool."));
     const [head, ...rest] = key.split(".");
     const sub = camel(rest.join("."));
     if ((key === "spool" || key === "metrics") && isObject(value))
@@ -188,10 +198,11 @@ function snake(key: string): string {
 }
 
 /** `${NAME}` is the environment variable NAME; errors name the key and the variable, never a value. */
-function interpolate(where: string, value: unknown, env: NodeJS.ProcessEnv): unknown {
+function interpolate(where: string, value: unknown, env: NodeJS.ProcessEnv, unsetIsFine = false): unknown {
   if (typeof value !== "string") return value;
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (written, name: string) => {
     const found = env[name];
+    if ((found === undefined || found === "") && unsetIsFine) return written;
     if (found === undefined || found === "") throw new OptionError(where, `environment variable ${name} is not set`);
     return found;
   });

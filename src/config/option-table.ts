@@ -453,7 +453,7 @@ function deadLetterFile(read: OptionReader): string | undefined {
   if (read.has("spool"))
     throw new OptionError(
       "deadLetter",
-      "is for forwarders without a spool: a SQLite spool keeps its dead letters in the spool file (bounded by spool.maxDeadLetters); a Redis spool keeps none (onDrop sees them)",
+      "is for forwarders without a spool: a spool keeps its dead letters itself (in the SQLite file, or in Redis), bounded by spool.maxDeadLetters",
     );
   if (path === ":memory:")
     throw new OptionError("deadLetter", "must be a file: dead letters in memory would not outlive the process");

@@ -18,6 +18,8 @@ export interface RedisSpoolOptions {
   leaseMs?: number;
   /** How often each process renews or tries the lease and looks for events others wrote. */
   pollMs?: number;
+  /** Most dead letters the spool keeps (the fleet's); past it the oldest go. */
+  maxDeadLetters?: number;
   /**
    * The network to the Redis host is private and trusted: a user or password may cross it over
    * plain redis://. Without it, credentials go over rediss:// only, or to this machine.
@@ -36,10 +38,20 @@ export interface ResolvedRedisSpoolOptions {
   readonly maxEvents: number;
   readonly leaseMs: number;
   readonly pollMs: number;
+  readonly maxDeadLetters: number;
 }
 
 export const REDIS_KEY_DEFAULT = "events-forward";
-const KEYS = new Set(["url", "key", "groupCommitMs", "maxEvents", "leaseMs", "pollMs", "allowPrivateNetwork"]);
+const KEYS = new Set([
+  "url",
+  "key",
+  "groupCommitMs",
+  "maxEvents",
+  "leaseMs",
+  "pollMs",
+  "maxDeadLetters",
+  "allowPrivateNetwork",
+]);
 
 /**
  * A spool given as a URL (a redis:// or rediss:// one, or what looks like a mistyped one), or as an
@@ -97,6 +109,7 @@ export function resolveRedisSpoolOptions(
     maxEvents: read.int("maxEvents", 1, 1_000_000_000),
     leaseMs,
     pollMs: read.int("pollMs", 1, leaseMs),
+    maxDeadLetters: read.int("maxDeadLetters", 1, 1_000_000_000),
   };
 }
 

@@ -56,6 +56,7 @@ export function reasonKind(info: DropInfo): string {
   if (answer.includes("ignored the row")) return "ignored by the store";
   if (answer.includes("close() deadline")) return "closed";
   if (answer.includes("never reached it")) return "not kept";
+  if (answer.includes("got no answer")) return "unknown";
   if (status !== undefined) return `HTTP ${status}`;
   return "other";
 }

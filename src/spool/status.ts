@@ -25,10 +25,23 @@ export interface SpoolStatus {
   /** Requests started in the current rate window (timePeriod). */
   requestsInWindow: number;
   deadLetters: ReasonCount[];
+  /** The last request that failed: when, and the store's reason (a Redis spool records it). */
+  lastFailure?: { at: number; outcome: string };
 }
 
 /** Reads a spool's status for the CLI; only the SQLite spool has one (spool/sqlite/status.ts), the Redis spool none yet. */
 export interface SpoolInspector {
   status(periodMs: number, now?: number): Promise<SpoolStatus>;
   close(): Promise<void>;
+}
+
+/** The age of an event from its `created` field (Datasette rows); undefined when it has none. */
+export function ageOf(json: string, now: number): number | undefined {
+  try {
+    const created = (JSON.parse(json) as { created?: unknown }).created;
+    const at = typeof created === "string" || typeof created === "number" ? new Date(created).getTime() : Number.NaN;
+    return Number.isNaN(at) ? undefined : Math.max(0, now - at);
+  } catch {
+    return undefined;
+  }
 }

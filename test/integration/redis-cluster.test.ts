@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventsForward } from "../../src/index.js";
 import { RedisCluster } from "../helpers/redis-server.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
+import { startStore } from "../helpers/lifecycle.js";
+import { waitFor } from "../helpers/wait.js";
 
 // The Redis spool on a real three-node Redis Cluster: the client finds the cluster from one
 // node's URL, and every key of the spool lives in one slot (the hash tag {key}).
@@ -21,6 +23,7 @@ describe("the Redis spool on a Redis Cluster", () => {
     for (let n = 0; n < 1_000; n++) writer.put({ event: "clustered", properties: { n } });
     await writer.close();
     await expect.poll(() => count(database), { timeout: 15_000, interval: 100 }).toBe(1_000);
+    expect(rows(database)).toBe(1_000); // once each: as many rows as distinct events
     expect(publisher.stats()).toMatchObject({ publisher: true, sent: 1_000 });
     await publisher.close();
 
@@ -35,6 +38,68 @@ describe("the Redis spool on a Redis Cluster", () => {
     expect(owners.filter((keys) => Number(keys) > 0)).toHaveLength(1);
   }, 60_000);
 });
+
+describe("the Redis spool's keys on a Redis Cluster", () => {
+  it("keeps the outbox, the lease, the rate window, the dead letters and the delivery log under the spool's hash tag, in one slot", async () => {
+    const store = await startStore((request) =>
+      request.rows.some((row) => row.event === "poison")
+        ? { status: 400, body: JSON.stringify({ ok: false, errors: ["Row 0 has invalid columns: colour"] }) }
+        : { accept: true },
+    );
+    const spool = { url: cluster.url, key: "tagged", leaseMs: 1_000, pollMs: 20 };
+    const writer = eventsForward({ spool, publisher: false, logger: false });
+    const publisher = eventsForward({
+      spool,
+      apiUrl: store.url(),
+      logger: false,
+      batchLimit: 1,
+      maxRate: 100,
+      timePeriod: 1,
+    });
+    try {
+      for (const event of ["a", "poison", "b"]) writer.put({ event });
+      await writer.close();
+      await waitFor(() => publisher.stats().sent === 2 && publisher.stats().dropped === 1, { what: "delivery" });
+      await publisher.flush(); // the drop's acknowledgement: the dead letter moves out of the outbox
+      await waitFor(async () => (await keysOf("tagged")).some((key) => key.endsWith(":dead")), {
+        what: "the dead letter",
+      });
+      // What the spool actually wrote, found by SCAN on every node, not names the test builds.
+      const keys = await keysOf("tagged");
+      for (const suffix of [
+        ":base",
+        ":epoch",
+        ":lease",
+        ":rate",
+        ":dead",
+        ":dead:ids",
+        ":delivery",
+        ":dead:reason:HTTP 400",
+      ])
+        expect(keys.some((key) => key.endsWith(suffix))).toBe(true);
+      const slots = new Set(await Promise.all(keys.map((key) => cluster.nodes[0]!.cli("CLUSTER", "KEYSLOT", key))));
+      expect(slots).toEqual(new Set([await cluster.nodes[0]!.cli("CLUSTER", "KEYSLOT", "{tagged}")]));
+    } finally {
+      await publisher.close();
+    }
+  }, 60_000);
+});
+
+/** Every key of the cluster that names the spool, from SCAN on each node. */
+async function keysOf(spoolKey: string): Promise<string[]> {
+  const found = await Promise.all(cluster.nodes.map((node) => node.cli("--scan", "--pattern", `*${spoolKey}*`)));
+  return found.flatMap((text) => text.split("\n")).filter((key) => key !== "");
+}
+
+/** Rows in the table: with count(), a row written twice shows. */
+function rows(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("select count(*) as c from datasette_events").get() as { c: number }).c;
+  } finally {
+    db.close();
+  }
+}
 
 function count(path: string): number {
   try {

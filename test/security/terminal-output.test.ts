@@ -44,7 +44,7 @@ async function hostileSpool(): Promise<SpoolTarget> {
   events.put({ event: "refused" });
   await events.flush();
   await events.close();
-  return { path, batchLimit: 100, maxRate: 10, timePeriod: 1, configured: false };
+  return { name: path, path, batchLimit: 100, maxRate: 10, timePeriod: 1, configured: false };
 }
 
 function lines(run: (out: (text: string) => void) => Promise<number>): Promise<string[]> {
@@ -91,7 +91,7 @@ describe("control characters from outside", () => {
 
   test("status --watch draws escaped text", { timeout: 60_000 }, async () => {
     const target = await hostileSpool();
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "status", "--watch", "--spool", target.path], {
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, "status", "--watch", "--spool", target.path!], {
       cwd: PROJECT_ROOT,
     });
     let frame = "";

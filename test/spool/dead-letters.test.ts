@@ -1,8 +1,12 @@
 import Database from "better-sqlite3";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
 import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
+import type { DeadLetterStore } from "../../src/spool/dead-letters.js";
+import { RedisConnection } from "../../src/spool/redis/connection.js";
+import { RedisDeadLetters } from "../../src/spool/redis/dead-letters.js";
+import { RedisServer } from "../helpers/redis-server.js";
 import { onCleanup, startForwarder, startStore } from "../helpers/lifecycle.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -20,18 +24,50 @@ function refusePoison(request: SeenRequest): Behaviour {
   return errors.length === 0 ? { accept: true } : { status: 400, body: JSON.stringify({ ok: false, errors }) };
 }
 
-/** The dead letters of a spool file, read through the store the CLI uses. */
-async function deadLettersIn(path: string) {
-  const store = new SqliteDeadLetters(path, 1_000, quiet);
+let redis: RedisServer;
+beforeAll(async () => (redis = await RedisServer.start()));
+afterAll(() => redis?.dispose());
+let spools = 0;
+
+/** A spool of each kind: the option that makes it, and its dead letters read through the store the CLI uses. */
+const KINDS = [
+  {
+    kind: "SQLite",
+    spool: (more: object = {}) => ({ path: join(tempDir(), `spool-${++spools}.db`), pollMs: 10, ...more }),
+    store: (spool: { path?: string }): DeadLetterStore => new SqliteDeadLetters(spool.path!, 1_000, quiet),
+    /** A SQLite spool keeps a dead letter as the batch is dropped. */
+    acknowledged: async () => {},
+  },
+  {
+    kind: "Redis",
+    spool: (more: object = {}) => ({ url: redis.url, key: `dead-${++spools}`, pollMs: 10, leaseMs: 1_000, ...more }),
+    store: (spool: { key?: string }): DeadLetterStore =>
+      new RedisDeadLetters(new RedisConnection(redis.url, 2_000), spool.key!),
+    /** A Redis spool moves a dropped batch into the dead letters with its acknowledgement, just after flush(). */
+    acknowledged: (spool: { key?: string }) =>
+      waitFor(async () => (await redis.cli("LLEN", `{${spool.key}}:events`)) === "0", {
+        what: "the outbox acknowledged",
+      }),
+  },
+];
+
+/** Each test's spool, made by `spool()`, and its dead letters. */
+function deadLetterStore(kind: (typeof KINDS)[number], spool: object): DeadLetterStore {
+  const store = kind.store(spool);
   onCleanup(() => store.close());
-  return store.list();
+  return store;
 }
 
-describe("dead letters", () => {
-  it("with a spool, keeps each refused event in the spool file: its text, the reason, the store's answer, the time, the attempts", async () => {
+describe.each(KINDS)("dead letters in a $kind spool", (kind) => {
+  const deadLettersIn = async (spool: object) => {
+    await kind.acknowledged(spool);
+    return deadLetterStore(kind, spool).list();
+  };
+
+  it("keeps each refused event in the spool: its text, the reason, the store's answer, the time, the attempts", async () => {
     const store = await startStore(refusePoison);
-    const spool = join(tempDir(), "spool.db");
-    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, batchLimit: 10 });
+    const spool = kind.spool();
+    const events = startForwarder(store.url(), { spool, batchLimit: 10 });
     const before = Date.now();
     for (const name of ["a", "poison-1", "b", "c", "poison-2"]) events.put({ event: name });
     await events.flush();
@@ -54,8 +90,8 @@ describe("dead letters", () => {
       status: 409,
       body: JSON.stringify({ ok: false, errors: [`denied for ${request.headers.authorization}`] }),
     }));
-    const spool = join(tempDir(), "spool.db");
-    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, apiToken: token });
+    const spool = kind.spool();
+    const events = startForwarder(store.url(), { spool, apiToken: token });
     events.put({ event: "a" });
     await events.flush();
     const [kept] = await deadLettersIn(spool);
@@ -65,9 +101,9 @@ describe("dead letters", () => {
 
   it("records the attempts of a batch that ran out of them, under reason maxAttempts", async () => {
     const store = await startStore(() => ({ status: 500 }));
-    const spool = join(tempDir(), "spool.db");
+    const spool = kind.spool();
     const events = startForwarder(store.url(), {
-      spool: { path: spool, pollMs: 10 },
+      spool,
       maxAttempts: 3,
       backoffBaseMs: 1,
       backoffMaxMs: 2,
@@ -80,9 +116,9 @@ describe("dead letters", () => {
 
   it("records every attempt of a batch refused after retries (a 500, then a 409)", async () => {
     const store = await startStore((_, i) => (i === 0 ? { status: 500 } : { status: 409 }));
-    const spool = join(tempDir(), "spool.db");
+    const spool = kind.spool();
     const events = startForwarder(store.url(), {
-      spool: { path: spool, pollMs: 10 },
+      spool,
       maxAttempts: 5,
       backoffBaseMs: 1,
       backoffMaxMs: 2,
@@ -95,10 +131,10 @@ describe("dead letters", () => {
 
   it("is bounded by spool.maxDeadLetters: the oldest go, logged once", async () => {
     const store = await startStore(() => ({ status: 409 }));
-    const spool = join(tempDir(), "spool.db");
+    const spool = kind.spool({ maxDeadLetters: 3 });
     const logger = recordingLogger();
     const events = startForwarder(store.url(), {
-      spool: { path: spool, pollMs: 10, maxDeadLetters: 3 },
+      spool,
       logger,
       batchLimit: 1,
     });
@@ -108,6 +144,33 @@ describe("dead letters", () => {
     expect(logger.messages.filter((m) => m.includes("spool.maxDeadLetters"))).toHaveLength(1);
   });
 
+  it("replay moves them back into the outbox, with the same text, and a publisher delivers them", async () => {
+    let refuse = true;
+    const store = await startStore((request) => (refuse ? refusePoison(request) : { accept: true }));
+    const spool = kind.spool();
+    const events = startForwarder(store.url(), { spool, timePeriod: 0 });
+    events.put({ event: "poison-x" });
+    events.put({ event: "poison-y" });
+    await events.flush();
+    const kept = await deadLettersIn(spool);
+    expect(kept).toHaveLength(2);
+    refuse = false;
+    const dead = deadLetterStore(kind, spool);
+    expect(await dead.replay({ reason: "HTTP 400" })).toBe(2);
+    expect(await dead.list()).toEqual([]);
+    await waitFor(() => store.events().length === 2, { what: "the replayed events delivered" });
+    expect([...store.table.values()].map((row) => JSON.stringify(row))).toEqual(kept.map((d) => d.json));
+  });
+});
+
+/** The dead letters of a SQLite file, read through the store the CLI uses. */
+async function deadLettersIn(path: string) {
+  const store = new SqliteDeadLetters(path, 1_000, quiet);
+  onCleanup(() => store.close());
+  return store.list();
+}
+
+describe("dead letters", () => {
   it("without a spool: option deadLetter keeps them in a file of their own, and onDrop still hears of them", async () => {
     const store = await startStore(refusePoison);
     const file = join(tempDir(), "events-dead.db");
@@ -159,24 +222,5 @@ describe("dead letters", () => {
     const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 } });
     await waitFor(() => events.stats().dropped === 1, { what: "the old row dropped" });
     expect((await deadLettersIn(spool)).map((d) => d.reason)).toEqual(["HTTP 400"]);
-  });
-
-  it("replay moves them back into the outbox, with the same text, and a publisher delivers them", async () => {
-    let refuse = true;
-    const store = await startStore((request) => (refuse ? refusePoison(request) : { accept: true }));
-    const spool = join(tempDir(), "spool.db");
-    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 }, timePeriod: 0 });
-    events.put({ event: "poison-x" });
-    events.put({ event: "poison-y" });
-    await events.flush();
-    const kept = await deadLettersIn(spool);
-    expect(kept).toHaveLength(2);
-    refuse = false;
-    const dead = new SqliteDeadLetters(spool, 1_000, quiet);
-    onCleanup(() => dead.close());
-    expect(await dead.replay({ reason: "HTTP 400" })).toBe(2);
-    expect(await dead.list()).toEqual([]);
-    await waitFor(() => store.events().length === 2, { what: "the replayed events delivered" });
-    expect([...store.table.values()].map((row) => JSON.stringify(row))).toEqual(kept.map((d) => d.json));
   });
 });

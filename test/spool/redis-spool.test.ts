@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../src/core/errors.js";
-import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { MAX_BUFFERED, RedisSpoolQueue } from "../../src/spool/redis/spool.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { RedisServer, type RedisServerOptions } from "../helpers/redis-server.js";
 import { startStallProxy } from "../helpers/stall-proxy.js";
 import { waitFor } from "../helpers/wait.js";
+import { drain, numbered as event, range } from "../helpers/numbered-events.js";
 
 // The Redis spool as a queue (push, take, settle, commit, close), against a real redis-server,
 // with the faults a network server brings: down at start, down mid-run, restarted, out of memory.
@@ -34,28 +34,6 @@ function spool(url: string, options: object = {}, publisher = true) {
   open.push(queue);
   return { queue, logger };
 }
-
-const event = (n: number, pad = 0): QueuedEvent => {
-  const json = JSON.stringify({ n, pad: "x".repeat(pad) });
-  return { json, bytes: Buffer.byteLength(json) };
-};
-
-/** Takes and settles until `count` events came out; returns their n, in order. */
-async function drain(queue: RedisSpoolQueue, count: number, timeoutMs = 10_000): Promise<number[]> {
-  const seen: number[] = [];
-  await waitFor(
-    async () => {
-      const batch = await queue.take(500, Number.POSITIVE_INFINITY);
-      seen.push(...batch.map((e) => (JSON.parse(e.json) as { n: number }).n));
-      await queue.settle(batch);
-      return seen.length >= count;
-    },
-    { timeoutMs, intervalMs: 5, what: `${count} events out of the spool` },
-  );
-  return seen;
-}
-
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe("the Redis spool", () => {
   it("keeps events in order until they are settled, then removes them from Redis", async () => {

@@ -2,9 +2,22 @@ import { createRequire } from "node:module";
 import type * as NodeRedis from "redis";
 import { requireOptional } from "../../core/optional-package.js";
 import { APPEND, FRONT, LEASE_CLAIM, LEASE_RELEASE, RATE } from "./scripts.js";
+import { COUNT_DEAD, KEEP_DEAD, LIST_DEAD, REMOVE_DEAD } from "./dead-letter-scripts.js";
+import { INSPECT, NOTE_DELIVERY } from "./status-scripts.js";
 
 type RedisModule = typeof NodeRedis;
-export type ScriptName = "append" | "front" | "leaseClaim" | "leaseRelease" | "rate";
+export type ScriptName =
+  | "append"
+  | "front"
+  | "leaseClaim"
+  | "leaseRelease"
+  | "rate"
+  | "keepDead"
+  | "listDead"
+  | "countDead"
+  | "removeDead"
+  | "noteDelivery"
+  | "inspect";
 type Args = ReadonlyArray<string | number>;
 /** What this module needs of a node-redis client or cluster client with our scripts defined. */
 type ScriptClient = Record<ScriptName, (keys: readonly string[], args: readonly string[]) => Promise<unknown>> & {
@@ -81,7 +94,9 @@ export class RedisConnection {
           FIRST_CONNECT_MS,
           () => "no connection yet",
         ));
-      return await client[name](keys, stringArgs);
+      // node-redis's own timeout misses a command queued while a reconnection hangs in its
+      // handshake (a server that accepts but never answers): this one does not.
+      return await withTimeout(client[name](keys, stringArgs), this.timeoutMs, () => name);
     } catch (error) {
       const message = this.scrub(describe(error));
       throw error instanceof this.redis.ErrorReply
@@ -96,7 +111,7 @@ export class RedisConnection {
     const client = this.client;
     if (client === undefined) return;
     this.client = undefined;
-    await withTimeout(client.close(), this.timeoutMs, () => "close").catch(() => client.destroy());
+    await withTimeout(client.close(), this.timeoutMs, () => "close").catch(() => destroy(client));
   }
 
   /** A server answering `cluster_enabled:1` is a cluster node: then a cluster client takes over. */
@@ -127,7 +142,7 @@ export class RedisConnection {
   }
 
   private ready(client: ScriptClient): ScriptClient {
-    if (this.closed) void client.close().catch(() => client.destroy());
+    if (this.closed) void client.close().catch(() => destroy(client));
     return client.withCommandOptions({ timeout: this.timeoutMs });
   }
 
@@ -159,6 +174,15 @@ export class RedisConnection {
     }
     if (password === "") return message;
     return message.split(password).join("***").split(decodeURIComponent(password)).join("***");
+  }
+}
+
+/** Drops the connection now; a client that is closed already has nothing to drop. */
+function destroy(client: ScriptClient): void {
+  try {
+    client.destroy();
+  } catch {
+    // "The client is closed": nothing left to do.
   }
 }
 
@@ -198,10 +222,16 @@ function defineScripts(redis: RedisModule) {
       transformReply: undefined as unknown as () => NodeRedis.RedisArgument,
     });
   return {
-    append: define(APPEND, 3),
-    front: define(FRONT, 2),
+    append: define(APPEND, 4),
+    front: define(FRONT, 3),
     leaseClaim: define(LEASE_CLAIM, 1),
     leaseRelease: define(LEASE_RELEASE, 1),
     rate: define(RATE, 1),
+    keepDead: define(KEEP_DEAD, 7),
+    listDead: define(LIST_DEAD, 2),
+    countDead: define(COUNT_DEAD, 2),
+    removeDead: define(REMOVE_DEAD, 4),
+    noteDelivery: define(NOTE_DELIVERY, 1),
+    inspect: define(INSPECT, 5),
   };
 }

@@ -8,6 +8,15 @@
  * for as long as it waits. Sequence numbers make acknowledgements idempotent: "everything up to
  * seq S was delivered" removes nothing twice, whoever says it and however late.
  *
+ * The history has an identity, `{key}:epoch` (a random part, `@`, the `run_id` of the server
+ * that made it): a new one whenever Redis holds no epoch (a new spool, or Redis lost its data:
+ * restarted empty, flushed, evicted), whenever another server process answers (a restart, which
+ * may have lost the last second of an `everysec` append-only file, or a failover to a replica
+ * that may lag), and whenever the list's head (base + length) went back below what the caller saw.
+ * A caller sends the epoch it knows with every read, append and acknowledgement; when it is not
+ * the current one, its sequence numbers belong to a history that may be gone: nothing is trimmed,
+ * and it starts over from the current base (at worst a batch is sent again, with the same ids).
+ *
  * Out of memory (maxmemory, noeviction), Redis refuses APPEND before it runs (a script without
  * the allow-oom flag), so a group is appended whole or not at all; the other scripts carry
  * allow-oom: removing delivered events, the lease and the rate window must work then, or nobody
@@ -17,6 +26,8 @@
 export interface SpoolKeys {
   readonly events: string;
   readonly base: string;
+  /** The identity of the outbox's history (see above). */
+  readonly epoch: string;
   readonly lease: string;
   readonly rate: string;
   /** The last group a writer appended (to make a retried append idempotent). */
@@ -28,6 +39,7 @@ export function spoolKeys(key: string): SpoolKeys {
   return {
     events: `${tag}:events`,
     base: `${tag}:base`,
+    epoch: `${tag}:epoch`,
     lease: `${tag}:lease`,
     rate: `${tag}:rate`,
     writer: (id) => `${tag}:writer:${id}`,
@@ -35,50 +47,76 @@ export function spoolKeys(key: string): SpoolKeys {
 }
 
 /**
- * KEYS: events, writer, base. ARGV: maxEvents, groupId, writerTtlMs, event...
+ * Lua shared by APPEND and FRONT: the list's base and length, and its epoch, made anew when there
+ * is none, when another server process made it, or when the head went back below `minHead` in
+ * the epoch the caller knows.
+ */
+const HISTORY = `
+local function history(events, baseKey, epochKey, known, candidate, minHead)
+  local base = tonumber(redis.call('GET', baseKey) or '0')
+  local len = redis.call('LLEN', events)
+  local server = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+  local epoch = redis.call('GET', epochKey)
+  if not epoch or string.sub(epoch, -#server) ~= server or (epoch == known and base + len < tonumber(minHead)) then
+    epoch = candidate .. '@' .. server
+    redis.call('SET', epochKey, epoch)
+  end
+  return base, len, epoch
+end
+`;
+
+/**
+ * KEYS: events, writer, base, epoch. ARGV: maxEvents, groupId, writerTtlMs, epoch known,
+ * candidate epoch, head seen, event...
  * Appends as many of the group's events as fit under maxEvents (never trimming others), in order;
- * returns { appended, events now in the list, base }. A group sent again (its answer was lost) is not
- * appended twice: the writer key remembers the last group and how much of it went in.
+ * returns { appended, events now in the list, base, epoch }. A group sent again (its answer was
+ * lost) is not appended twice: the writer key remembers the last group and how much of it went in.
  */
 export const APPEND = `#!lua
-local base = tonumber(redis.call('GET', KEYS[3]) or '0')
+${HISTORY}
+local base, len, epoch = history(KEYS[1], KEYS[3], KEYS[4], ARGV[4], ARGV[5], ARGV[6])
 local done = redis.call('GET', KEYS[2])
 if done then
   local sep = string.find(done, ':', 1, true)
   if string.sub(done, 1, sep - 1) == ARGV[2] then
-    return { tonumber(string.sub(done, sep + 1)), redis.call('LLEN', KEYS[1]), base }
+    return { tonumber(string.sub(done, sep + 1)), len, base, epoch }
   end
 end
-local len = redis.call('LLEN', KEYS[1])
-local n = math.max(0, math.min(#ARGV - 3, tonumber(ARGV[1]) - len))
+local n = math.max(0, math.min(#ARGV - 6, tonumber(ARGV[1]) - len))
 -- unpack() takes at most a few thousand values: push in chunks.
-for i = 4, 3 + n, 1000 do redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, 3 + n))) end
+for i = 7, 6 + n, 1000 do redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, 6 + n))) end
 redis.call('SET', KEYS[2], ARGV[2] .. ':' .. n, 'PX', ARGV[3])
-return { n, len + n, base }
+return { n, len + n, base, epoch }
 `;
 
 /**
- * KEYS: events, base. ARGV: ackThrough, from, count.
+ * KEYS: events, base, epoch. ARGV: ackThrough, from, count, epoch known, candidate epoch, head seen.
  * Removes the events up to sequence number ackThrough (delivered or dropped; -1: none), then
- * reads up to `count` events from sequence number `from` on. Returns { seq of the first event
- * read, events left in the list, base, event... }.
+ * reads up to `count` events from sequence number `from` on. In another epoch than the one
+ * known, removes nothing and reads from the base. Returns { seq of the first event read, events
+ * left in the list, base, epoch, event... }.
  */
 export const FRONT = `#!lua flags=allow-oom
-local base = tonumber(redis.call('GET', KEYS[2]) or '0')
-local len = redis.call('LLEN', KEYS[1])
-local n = math.min(tonumber(ARGV[1]) - base + 1, len)
-if n > 0 then
-  redis.call('LTRIM', KEYS[1], n, -1)
-  redis.call('INCRBY', KEYS[2], n)
-  base = base + n
-  len = len - n
+${HISTORY}
+local base, len, epoch = history(KEYS[1], KEYS[2], KEYS[3], ARGV[4], ARGV[5], ARGV[6])
+local from = tonumber(ARGV[2])
+if epoch == ARGV[4] then
+  local n = math.min(tonumber(ARGV[1]) - base + 1, len)
+  if n > 0 then
+    redis.call('LTRIM', KEYS[1], n, -1)
+    redis.call('INCRBY', KEYS[2], n)
+    base = base + n
+    len = len - n
+  end
+else
+  from = base
 end
-local from = math.max(tonumber(ARGV[2]) - base, 0)
+from = math.max(from - base, 0)
 local count = tonumber(ARGV[3])
-local reply = { base + from, len, base }
+local reply = { base + from, len, base, epoch }
 if count > 0 and from < len then
   local items = redis.call('LRANGE', KEYS[1], from, from + count - 1)
-  for i = 1, #items do reply[3 + i] = items[i] end
+  for i = 1, #items do reply[4 + i] = items[i] end
 end
 return reply
 `;

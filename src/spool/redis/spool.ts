@@ -3,11 +3,13 @@ import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
 import { batchEnd } from "../../pipeline/batch-cut.js";
-import type { SpoolEvent } from "../spool-event.js";
 import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
 import type { ResolvedRedisSpoolOptions } from "../../config/redis-spool-options.js";
 import { spoolKeys, type SpoolKeys } from "./scripts.js";
+import type { DropInfo } from "../dead-letters.js";
+import { deadLetterKeys } from "./dead-letter-scripts.js";
+import { OutboxHistory, type RedisSpoolEvent } from "./history.js";
 
 /** A group this large goes at once, without waiting for groupCommitMs. */
 const FULL_GROUP = 1_000;
@@ -24,6 +26,14 @@ const WRITER_TTL_MS = 86_400_000;
 const RETRY_MS = 250;
 /** Longest a command may go unanswered (the lease is given up locally long before Redis would). */
 const MAX_COMMAND_MS = 2_000;
+
+/** A group on its way to Redis: sent again with the same id until an answer about it arrives. */
+interface SendingGroup {
+  id: string;
+  events: QueuedEvent[];
+  /** An attempt got no answer: the group may be in Redis already. */
+  unanswered: boolean;
+}
 
 export interface RedisSpoolSettings {
   /** Whether this process competes for the publisher lease (option `publisher`). */
@@ -51,7 +61,7 @@ export class RedisSpoolQueue implements EventQueue {
   /** Put, not yet sent to Redis. */
   private group: QueuedEvent[] = [];
   /** Sent (or to be sent again, with the same id) and not yet confirmed. */
-  private sending: { id: string; events: QueuedEvent[] } | undefined;
+  private sending: SendingGroup | undefined;
   private groupSeq = 0;
   /** Events the next append may carry: halved while Redis refuses (a large one may never fit in its free memory). */
   private appendLimit = MAX_APPEND;
@@ -62,9 +72,8 @@ export class RedisSpoolQueue implements EventQueue {
   /** Events in Redis not yet settled by this process (every process's), as of the last answer. */
   private stored = 0;
   private committed = 0;
-  /** The sequence number of the last event this process settled, and the one Redis has removed through. */
-  private settledThrough = -1;
-  private ackedThrough = -1;
+  /** Where this process stands in the outbox's history: what it settled, what Redis removed, what to move into the dead letters. */
+  private readonly history: OutboxHistory;
   /** Redis refused a write or did not answer, and has not taken one since: one log per episode. */
   private failing = false;
   /** The failure was Redis's answer (out of memory...), not a missing answer. */
@@ -82,6 +91,14 @@ export class RedisSpoolQueue implements EventQueue {
     this.keys = spoolKeys(options.key);
     this.writerKey = this.keys.writer(builtin("node:crypto").randomUUID());
     this.connection = connection ?? new RedisConnection(options.url, Math.min(options.leaseMs, MAX_COMMAND_MS));
+    this.history = new OutboxHistory(
+      this.connection,
+      this.keys,
+      deadLetterKeys(options.key),
+      options.maxDeadLetters,
+      settings.logger,
+      this.name,
+    );
     if (settings.publisher) this.lease = new RedisLease(this.connection, this.keys, options.leaseMs);
     void this.beat();
   }
@@ -116,8 +133,10 @@ export class RedisSpoolQueue implements EventQueue {
 
   async take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
     if (!this.publishing) return [];
-    // Our own newest events go first, on the same connection: the read then sees them.
-    if (this.buffered > 0) void this.commit();
+    // Our own newest events go first: the read then sees them. Awaited, not only sent first on
+    // the same connection: a script Redis does not have cached yet (NOSCRIPT, after a restart)
+    // is sent again as EVAL, behind the read.
+    if (this.buffered > 0) await this.commit();
     let reply: unknown[];
     try {
       reply = (await this.front(maxCount)) as unknown[];
@@ -128,28 +147,38 @@ export class RedisSpoolQueue implements EventQueue {
     // The lease may have run out while the read was on its way: then another process may send these.
     if (!this.publishing) return [];
     const first = Number(reply[0]);
-    const batch: SpoolEvent[] = [];
-    for (let i = 3; i < reply.length; i++) {
+    const epoch = String(reply[3]);
+    const batch: RedisSpoolEvent[] = [];
+    for (let i = 4; i < reply.length; i++) {
       const json = String(reply[i]);
-      batch.push({ json, bytes: Buffer.byteLength(json), seq: first + i - 3 });
+      batch.push({ json, bytes: Buffer.byteLength(json), seq: first + i - 4, epoch });
     }
     return batch.slice(0, batchEnd(batch, 0, batch.length, maxBytes));
   }
 
   settle(batch: readonly QueuedEvent[]): Promise<void> {
-    const last = batch.at(-1) as SpoolEvent | undefined;
-    if (last === undefined) return Promise.resolve();
-    this.settledThrough = Math.max(this.settledThrough, last.seq);
+    const last = batch.at(-1) as RedisSpoolEvent | undefined;
+    if (last === undefined || !this.history.settle(last)) return Promise.resolve();
     this.stored = Math.max(0, this.stored - batch.length);
     // Removed from Redis by the next take (one round trip for both), or by this timer if none comes.
     if (this.ackTimer === undefined && !this.closed) {
       this.ackTimer = setTimeout(() => {
         this.ackTimer = undefined;
-        if (this.ackedThrough < this.settledThrough) this.front(0).catch((error: unknown) => this.failed(error));
+        if (this.history.unacknowledged) this.front(0).catch((error: unknown) => this.failed(error));
       }, this.options.groupCommitMs);
       this.ackTimer.unref();
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Keeps a batch the forwarder gives up on (it calls settle() next) as dead letters: they move
+   * from the outbox into the dead letters in the same script that removes them (moveDead), so a
+   * crash never leaves them in both or in neither. Events that never reached Redis have nothing
+   * to move (onDrop and the log still report them).
+   */
+  keepDead(events: readonly QueuedEvent[], info: DropInfo): void {
+    this.history.keepDead(events, info);
   }
 
   /** Sends every buffered group to Redis; stops at the first that fails (it is retried, the events stay in memory). */
@@ -177,7 +206,7 @@ export class RedisSpoolQueue implements EventQueue {
     await this.commit();
     clearTimeout(this.commitTimer);
     // Acknowledge before releasing (same connection, in this order): the next holder must not resend.
-    const ack = this.ackedThrough < this.settledThrough ? this.front(0) : Promise.resolve();
+    const ack = this.history.unacknowledged ? this.front(0) : Promise.resolve();
     const release = this.lease?.release();
     await ack.catch(() => {});
     await release?.catch((error: unknown) =>
@@ -186,13 +215,21 @@ export class RedisSpoolQueue implements EventQueue {
       ),
     );
     await this.connection.close();
-    const unsent = [...(this.sending?.events ?? []), ...this.group];
+    // A group whose append went unanswered may be in Redis (then it is delivered) or not: unknown.
+    const unknown = this.sending?.unanswered ? this.sending.events : [];
+    const never = [...(this.sending?.unanswered ? [] : (this.sending?.events ?? [])), ...this.group];
     this.sending = undefined;
     this.group = [];
-    if (unsent.length === 0) return undefined;
+    if (unknown.length + never.length === 0) return undefined;
+    const parts = [
+      unknown.length > 0 &&
+        `${unknown.length} event(s) whose append got no answer may be in the spool (then they are delivered) or not`,
+      never.length > 0 &&
+        (unknown.length > 0 ? `${never.length} event(s) never reached it` : "the events never reached it"),
+    ].filter(Boolean);
     return {
-      events: unsent,
-      reason: `closed while the spool ${this.name} could not take them (${this.problem}): the events never reached it`,
+      events: [...unknown, ...never],
+      reason: `closed while the spool ${this.name} could not take them (${this.problem}): ${parts.join("; ")}`,
     };
   }
 
@@ -204,23 +241,26 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** One group to Redis; false when it did not all go in (Redis failed, or the spool is full): a retry is armed. */
   private async appendOnce(): Promise<boolean> {
-    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit) };
-    const { id, events } = this.sending;
+    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit), unanswered: false };
+    const sending = this.sending;
+    const { id, events } = sending;
     let appended: number;
     try {
       const reply = (await this.connection.run(
         "append",
-        [this.keys.events, this.writerKey, this.keys.base],
-        [this.options.maxEvents, id, WRITER_TTL_MS, ...events.map((e) => e.json)],
-      )) as number[];
+        [this.keys.events, this.writerKey, this.keys.base, this.keys.epoch],
+        [this.options.maxEvents, id, WRITER_TTL_MS, ...this.history.args(), ...events.map((e) => e.json)],
+      )) as unknown[];
       appended = Number(reply[0]);
-      this.noteLength(Number(reply[1]), Number(reply[2]));
+      this.stored = this.history.observe(String(reply[3]), Number(reply[2]), Number(reply[1]));
     } catch (error) {
       this.failed(error);
-      if (error instanceof RedisRefusal) {
+      if (!(error instanceof RedisRefusal)) sending.unanswered = true;
+      else if (!sending.unanswered) {
         // Refused before it wrote anything (Redis checks memory before the script's first
-        // write): the events may go again in a smaller group. Without an answer, the same group
-        // (same id) must go again: it may have been applied.
+        // write), and no earlier attempt may have been applied: the events may go again in a
+        // smaller group. Once an attempt went unanswered, only the same group (same id) may go
+        // again until Redis answers about it: a refusal of the retry says nothing of the first.
         this.group.unshift(...events);
         this.sending = undefined;
         this.appendLimit = Math.max(1, this.appendLimit >> 1);
@@ -240,22 +280,21 @@ export class RedisSpoolQueue implements EventQueue {
     return false;
   }
 
-  /** Removes what was settled; reads `count` events after it. */
+  /** Removes what was settled (moving dropped batches into the dead letters first); reads `count` events after it. */
   private async front(count: number): Promise<unknown> {
-    const through = this.settledThrough;
+    await this.history.moveDead();
+    const through = this.history.ackThrough();
+    const epoch = this.history.epoch;
     const reply = (await this.connection.run(
       "front",
-      [this.keys.events, this.keys.base],
-      [through, through + 1, count],
+      [this.keys.events, this.keys.base, this.keys.epoch],
+      [through, this.history.settledThrough + 1, count, ...this.history.args()],
     )) as unknown[];
-    this.ackedThrough = Math.max(this.ackedThrough, through);
-    this.noteLength(Number(reply[1]), Number(reply[2]));
+    const now = String(reply[3]);
+    // Only in the same history did this acknowledgement remove anything.
+    if (now === epoch) this.history.acked(now, through);
+    this.stored = this.history.observe(now, Number(reply[2]), Number(reply[1]));
     return reply;
-  }
-
-  /** The list holds `length` events from sequence number `base`; some of them this process already settled. */
-  private noteLength(length: number, base: number): void {
-    this.stored = Math.max(0, length - Math.max(0, this.settledThrough + 1 - base));
   }
 
   /** The heartbeat: renew or take the lease, remove what was settled, see what others wrote. */

@@ -114,6 +114,9 @@ export class SpoolQueue implements EventQueue {
   }
 
   get size(): number {
+    // Only the lease holder's heartbeat counts the outbox: any other process counts it here, at
+    // most every pollMs, so its stats() say what waits now (two index lookups).
+    if (!this.closed && !this.publishing && Date.now() - this.countedAt >= this.options.pollMs) this.countStored();
     return this.stored + this.group.length;
   }
 

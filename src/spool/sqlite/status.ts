@@ -3,7 +3,7 @@ import type { ForwarderObserver, Holding } from "../../pipeline/observer.js";
 import type { SendResult } from "../../pipeline/sink.js";
 import { SqliteDeadLetters } from "./dead-letters.js";
 import { checkIsSpool, createSpool } from "./schema.js";
-import type { SpoolInspector, SpoolStatus } from "../status.js";
+import { ageOf, type SpoolInspector, type SpoolStatus } from "../status.js";
 
 interface LeaseRow {
   holder: string | null;
@@ -125,17 +125,6 @@ function readHolding(lease: LeaseRow): Holding | undefined {
   return tab === -1
     ? { answer: lease.holding, reason: lease.holding, since: lease.holding_since ?? 0 }
     : { answer: lease.holding.slice(0, tab), reason: lease.holding.slice(tab + 1), since: lease.holding_since ?? 0 };
-}
-
-/** The age of an event from its `created` field (Datasette rows); undefined when it has none. */
-function ageOf(json: string, now: number): number | undefined {
-  try {
-    const created = (JSON.parse(json) as { created?: unknown }).created;
-    const at = typeof created === "string" || typeof created === "number" ? new Date(created).getTime() : Number.NaN;
-    return Number.isNaN(at) ? undefined : Math.max(0, now - at);
-  } catch {
-    return undefined;
-  }
 }
 
 function startsIn(sends: string | undefined, from: number): number {

@@ -2,7 +2,13 @@ import express from "express";
 import Koa from "koa";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Event, eventsForward, type CollectorEvent, type EventsForward, type RequestEvents } from "../../../src/index.js";
+import {
+  Event,
+  eventsForward,
+  type CollectorEvent,
+  type EventsForward,
+  type RequestEvents,
+} from "../../../src/index.js";
 import { useDatasette } from "../../helpers/servers.js";
 import { FAST } from "../../helpers/fast-options.js";
 import { waitFor } from "../../helpers/wait.js";

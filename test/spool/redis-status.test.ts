@@ -1,0 +1,74 @@
+import { hostname } from "node:os";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
+import { RedisConnection } from "../../src/spool/redis/connection.js";
+import { RedisSpoolInspector, RedisDeliveryLog } from "../../src/spool/redis/status.js";
+import { RedisRateWindow } from "../../src/spool/redis/rate-window.js";
+import { spoolKeys } from "../../src/spool/redis/scripts.js";
+import { RedisSpoolQueue } from "../../src/spool/redis/spool.js";
+import { RateLimiter } from "../../src/pipeline/rate-limit.js";
+import { silentLogger } from "../../src/core/log.js";
+import { numbered } from "../helpers/numbered-events.js";
+import { RedisServer } from "../helpers/redis-server.js";
+import { waitFor } from "../helpers/wait.js";
+
+// What `events-forward status` reads of a Redis spool, written by the parts that write it, on a real redis-server.
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+describe("the status of a Redis spool", () => {
+  it("shows the waiting events and the oldest's age, the lease holder, the fleet's rate window, the last delivery and failure, and the holding state", async () => {
+    const redis = await RedisServer.start();
+    closers.push(() => redis.dispose());
+    const options = resolveRedisSpoolOptions({ url: redis.url, key: "status", leaseMs: 1_000, pollMs: 20 });
+    const queue = new RedisSpoolQueue(options, { publisher: true, logger: silentLogger });
+    closers.push(() => queue.close());
+    const inspector = new RedisSpoolInspector(new RedisConnection(redis.url, 2_000), "the spool", "status");
+    closers.push(() => inspector.close());
+    const log = new RedisDeliveryLog(queue.connection, "status");
+    const window = new RedisRateWindow(
+      queue.connection,
+      spoolKeys("status"),
+      new RateLimiter(5, 60_000),
+      5,
+      60_000,
+      "p",
+    );
+
+    await waitFor(() => queue.publishing, { what: "the lease" });
+    // The heartbeat's first read gives the spool its history: from then on the CLI finds it.
+    await waitFor(() => inspector.exists(), { what: "the spool's history" });
+    const old = { event: "old", created: new Date(Date.now() - 90_000).toISOString() };
+    queue.push({ json: JSON.stringify(old), bytes: JSON.stringify(old).length });
+    queue.push(numbered(1));
+    await queue.commit();
+    await window.record();
+    await window.record();
+    log.onRequest({ ok: false, reason: "Datasette answered HTTP 503", retry: true, status: 503 });
+    log.onRequest({ ok: true });
+    log.onHolding({ answer: "HTTP 401", reason: "the store refused the token", since: 1_700_000_000_000 });
+    await waitFor(async () => (await inspector.status(60_000)).holding !== undefined, { what: "the holding state" });
+
+    const status = await inspector.status(60_000);
+    expect(status).toMatchObject({
+      spool: "the spool",
+      waiting: 2,
+      lease: { host: hostname(), pid: process.pid },
+      requestsInWindow: 2,
+      lastDelivery: { outcome: "sent" },
+      lastFailure: { outcome: "Datasette answered HTTP 503" },
+      holding: { answer: "HTTP 401", reason: "the store refused the token", since: 1_700_000_000_000 },
+      deadLetters: [],
+    });
+    expect(status.oldestAgeMs).toBeGreaterThanOrEqual(90_000);
+    expect(status.lease.expires).toBeGreaterThan(Date.now());
+
+    // The store takes events again: holding ends; the last failure stays for the record.
+    log.onHolding(undefined);
+    await waitFor(async () => (await inspector.status(60_000)).holding === undefined, { what: "holding to end" });
+    expect((await inspector.status(60_000)).lastFailure).toMatchObject({ outcome: "Datasette answered HTTP 503" });
+  });
+});
