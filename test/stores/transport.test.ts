@@ -99,7 +99,7 @@ describe("the fetch transport", () => {
     expect(await t.ds.rows("fetched")).toEqual([signupRow("test-1")]);
 
     const refused = await sink("not-a-token").send(events, signal, events[0]!.bytes);
-    expect(refused).toMatchObject({ ok: false, retry: false, status: 403 });
+    expect(refused).toMatchObject({ ok: false, status: 403 });
     expect((refused as { reason: string }).reason).not.toContain("not-a-token");
   });
 
