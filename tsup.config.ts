@@ -4,11 +4,14 @@ import { defineConfig } from "tsup";
 // Two builds that share dist/ and run in parallel, so each cleans only its own files.
 export default defineConfig([
   {
-    // The library: ESM and CommonJS, with type declarations for both.
-    entry: { index: "src/index.ts" },
+    // The library's three entry points (package.json's exports): ESM and CommonJS, with type
+    // declarations for both. Splitting in CommonJS too, so the entries share one copy of the code
+    // they have in common (one LegacyEvent class, one EventError) in each format.
+    entry: { index: "src/index.ts", collector: "src/collector.ts", diagnostics: "src/diagnostics.ts" },
     format: ["esm", "cjs"],
+    splitting: true,
     dts: true,
-    clean: ["!cli.*"],
+    clean: ["!cli.*", "!dashboard-assets", "!dashboard-assets/**"],
     sourcemap: true,
     target: "node20",
     shims: true,
@@ -21,7 +24,8 @@ export default defineConfig([
     // The `events-forward` bin: ESM only (package.json's bin is dist/cli.js), no declarations.
     entry: { cli: "src/cli/main.ts" },
     format: ["esm"],
-    clean: ["!index.*"],
+    // Cleans nothing: the library's build cleans dist/ but for cli.*.
+    clean: false,
     sourcemap: true,
     target: "node20",
     removeNodeProtocol: false,

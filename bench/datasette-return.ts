@@ -55,7 +55,7 @@ await run(true); // warm-up
 const ratios: number[] = [];
 const plain: number[] = [];
 const returned: number[] = [];
-let answerBytes = { plain: 0, returning: 0 };
+const answerBytes = { plain: 0, returning: 0 };
 for (let r = 0; r < rounds; r++) {
   const results: Record<string, number> = {};
   for (const returning of shuffled([false, true])) {

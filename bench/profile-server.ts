@@ -8,7 +8,6 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { load, measure } from "./lib/load.js";
 import { forkWithPort, startSink } from "./lib/processes.js";
-import { summarize } from "./lib/cpu-profile.js";
 
 const [
   framework = "koa",

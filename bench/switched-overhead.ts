@@ -31,7 +31,7 @@ const FRAMEWORKS: Record<string, string> = { koa: "Koa 3", express: "Express 5",
 if (FRAMEWORKS[framework] === undefined)
   throw new Error(`--framework: one of ${Object.keys(FRAMEWORKS).join(", ")}, not ${framework}`);
 const onKoa = framework === "koa";
-const title = FRAMEWORKS[framework]!;
+const title = FRAMEWORKS[framework];
 const ALL_VARIANTS = ["events-forward", "floor", "floor-concat", "morgan", "morgan-file", "pino-http", "noop"] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
 const VARIANTS = ALL_VARIANTS.filter((v) => (onKoa || !/morgan|pino/.test(v)) && (!quick || v !== "noop"));

@@ -111,17 +111,17 @@ describe("the published tarball", () => {
         ...docs,
         "dist/cli.js",
         "dist/cli.js.map",
+        // The three entry points (index, collector, diagnostics) in both formats with their
+        // declarations, and the chunks they share (named by a hash of their content).
+        ...["index", "collector", "diagnostics"].flatMap((entry) =>
+          ["cjs", "cjs.map", "d.cts", "d.ts", "js", "js.map"].map((ext) => `dist/${entry}.${ext}`),
+        ),
+        ...files.filter((file) => /^dist\/(chunk-[\w-]+\.(c?js|c?js\.map)|[\w]+-[\w-]{8}\.d\.c?ts)$/.test(file)),
         // What `events-forward dashboard` copies into its output (docs/dashboard.md).
         "dist/dashboard-assets/dashboard.css",
         "dist/dashboard-assets/dashboard.js",
         "dist/dashboard-assets/draw.js",
         "dist/dashboard-assets/page.html",
-        "dist/index.cjs",
-        "dist/index.cjs.map",
-        "dist/index.d.cts",
-        "dist/index.d.ts",
-        "dist/index.js",
-        "dist/index.js.map",
       ].sort(),
     );
     expect(readFileSync(join(root, "LICENSE"), "utf8")).toContain(
@@ -140,11 +140,26 @@ describe("the published tarball", () => {
     const cjs = JSON.parse(
       (await run(process.execPath, ["-e", probe('const m = require("events-forward");')], { cwd: scratch })).stdout,
     );
-    expect(esm.exports).toEqual(
-      expect.arrayContaining(["eventsForward", "EventError", "OptionError", "Event", "serializeV1Event"]),
-    );
+    expect(esm.exports).toEqual(expect.arrayContaining(["eventsForward", "EventError", "OptionError", "ROW_COLUMNS"]));
     expect(cjs.exports).toEqual(esm.exports.filter((name: string) => name !== "default"));
     expect([esm.tooLarge, cjs.tooLarge]).toEqual(["EventTooLargeError", "EventTooLargeError"]);
+    // The other two entry points, through the exports map, in both formats.
+    for (const [specifier, name] of [
+      ["events-forward/collector", "LegacyEvent"],
+      ["events-forward/diagnostics", "CHANNELS"],
+    ]) {
+      const check = `console.log(typeof m.${name})`;
+      const loaded = await Promise.all([
+        run(process.execPath, ["--input-type=module", "-e", `import * as m from "${specifier}"; ${check}`], {
+          cwd: scratch,
+        }),
+        run(process.execPath, ["-e", `const m = require("${specifier}"); ${check}`], { cwd: scratch }),
+      ]);
+      expect(
+        loaded.map(({ stdout }) => stdout.trim()),
+        specifier,
+      ).toEqual([name === "CHANNELS" ? "object" : "function", name === "CHANNELS" ? "object" : "function"]);
+    }
     // Resolved inside the scratch project, not this repository.
     const { stdout } = await run(process.execPath, ["-p", 'require.resolve("events-forward")'], { cwd: scratch });
     expect(stdout.trim()).toBe(join(realpathSync(scratch), "node_modules/events-forward/dist/index.cjs"));
@@ -171,19 +186,26 @@ eventsForward({ batchLimit: "10" });
 events.put({ event: "signup", propertes: { plan: "pro" } });
 // @ts-expect-error a bare string is no event.
 events.put("signup");
+const legacy = eventsForward({ collector: { hostname: "127.0.0.1:9", keyName: "k", keySecret: "s", version: 1 } });
+legacy.put(new LegacyEvent("topic", "type"));
+const channel: string = CHANNELS.drop;
 const custom = eventsForward({ apiUrl: "http://127.0.0.1:9/db/-/create", serializer: (e: { n: number }) => String(e.n) });
 custom.put({ n: 1 });
 // @ts-expect-error put() takes what the serializer takes.
 custom.put({ event: "signup" });
-export { queued };
+export { queued, channel };
 `;
       writeFileSync(
         join(scratch, "app.mts"),
-        code('import { eventsForward, type EventsForwardOptions } from "events-forward";'),
+        code(
+          'import { eventsForward, type EventsForwardOptions } from "events-forward";\nimport { LegacyEvent } from "events-forward/collector";\nimport { CHANNELS } from "events-forward/diagnostics";',
+        ),
       );
       writeFileSync(
         join(scratch, "app.cts"),
-        code('import { eventsForward, type EventsForwardOptions } from "events-forward";'),
+        code(
+          'import { eventsForward, type EventsForwardOptions } from "events-forward";\nimport { LegacyEvent } from "events-forward/collector";\nimport { CHANNELS } from "events-forward/diagnostics";',
+        ),
       );
       for (const peer of ["fastify", "hono", "@opentelemetry/api", "express", "koa", "redis", "better-sqlite3"]) {
         expect(existsSync(join(scratch, "node_modules", peer)), `${peer} must not be installed`).toBe(false);
@@ -213,6 +235,44 @@ export { queued };
     },
     120_000,
   );
+
+  // TypeScript 5's older resolution (node10, still the default of `module: commonjs`) reads no
+  // exports map: package.json's typesVersions leads it to the other two entries' declarations.
+  it("types the three entry points under moduleResolution node10 (TypeScript 5)", async () => {
+    writeFileSync(
+      join(scratch, "app10.ts"),
+      `import { eventsForward } from "events-forward";
+import { LegacyEvent } from "events-forward/collector";
+import { CHANNELS, type DropMessage } from "events-forward/diagnostics";
+const legacy = eventsForward({ collector: { hostname: "127.0.0.1:9", keyName: "k", keySecret: "s", version: 1 } });
+legacy.put(new LegacyEvent("topic", "type"));
+// @ts-expect-error CHANNELS holds strings: if the types were missing (any), this line would compile.
+const wrong: number = CHANNELS.drop;
+export type { DropMessage };
+export { wrong };
+`,
+    );
+    const tsconfig = {
+      compilerOptions: {
+        target: "ES2022",
+        module: "commonjs",
+        moduleResolution: "node10",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ["node"],
+        typeRoots: [join(root, "node_modules/@types")],
+      },
+      files: ["app10.ts"],
+    };
+    writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify(tsconfig));
+    const result = run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", scratch], {
+      cwd: scratch,
+    });
+    await expect(
+      result.catch((error: { stdout: string }) => Promise.reject(new Error(`app10.ts: ${error.stdout}`))),
+    ).resolves.toBeDefined();
+  }, 120_000);
 
   it("installs without building anything: no native package, no install script", () => {
     const installed = packagesIn(join(scratch, "node_modules"));

@@ -21,7 +21,7 @@ import { EVENT_NAME } from "./payload.js";
 import { koaMorgan, koaPino, loadEvents, makePino, nullStream } from "./request-loggers.js";
 
 const [framework, variant, sinkUrl] = process.argv.slice(2) as [string, string, string];
-const express = (framework === "express4" ? express4 : express5) as typeof express5;
+const express = framework === "express4" ? express4 : express5;
 const BODY = "hello world";
 let events: EventsForward | undefined;
 /** Requests the handler ran: autocannon does not count those still in flight when it stops. */

@@ -12,7 +12,7 @@ import express4 from "express4";
 import { toDictionaryMode } from "../../src/http/express-objects.js";
 
 const [version, variant] = process.argv.slice(2) as [string, string];
-const express = (version === "4" ? express4 : express5) as typeof express5;
+const express = version === "4" ? express4 : express5;
 let handled = 0;
 
 const app = express();
@@ -38,14 +38,12 @@ app.use((req, _res, next) => {
 const api = express.Router();
 api.post("/users/:id/orders", (req, res) => {
   const user = (req as express5.Request & { user?: { id: string | undefined } }).user;
-  res
-    .status(201)
-    .json({
-      id: req.params.id,
-      user: user?.id,
-      items: (req.body as { items: unknown[] }).items.length,
-      coupon: req.query.coupon,
-    });
+  res.status(201).json({
+    id: req.params.id,
+    user: user?.id,
+    items: (req.body as { items: unknown[] }).items.length,
+    coupon: req.query.coupon,
+  });
 });
 app.use("/api", api);
 

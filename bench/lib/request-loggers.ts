@@ -3,7 +3,6 @@
  * settings for that load, and the request loggers users would pick instead, mounted on Koa the
  * way koa-pino-logger and koa-morgan do it.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type Koa from "koa";
 import morgan from "morgan";
 import { pino } from "pino";
@@ -54,8 +53,6 @@ export function koaMorgan(stream: { write(line: string): unknown }): Koa.Middlew
   const log = morgan("combined", { stream });
   return (ctx, next) =>
     new Promise<void>((resolve, reject) =>
-      log(ctx.req as IncomingMessage as never, ctx.res as ServerResponse as never, (error?: unknown) =>
-        error ? reject(error) : resolve(),
-      ),
+      log(ctx.req as never, ctx.res as never, (error?: unknown) => (error ? reject(error) : resolve())),
     ).then(next);
 }

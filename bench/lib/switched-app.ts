@@ -47,7 +47,7 @@ function koaExtra(): { use: Koa.Middleware; call: (ctx: Koa.Context) => void } {
   if (variant === "events-forward") {
     const ef = loadEvents(sinkUrl);
     events = ef;
-    return { use: ef as unknown as Koa.Middleware, call: put };
+    return { use: ef, call: put };
   }
   if (floorRows !== undefined) return { use: floor(floorRows).koa, call: put };
   if (variant === "pino-http") return { use: koaPino(), call: (ctx) => ctx.req.log.info({ step: 1 }, EVENT_NAME) };
@@ -86,7 +86,7 @@ function expressExtra(): Handler {
   if (variant === "events-forward") {
     const ef = loadEvents(sinkUrl);
     events = ef;
-    return ef as unknown as Handler;
+    return ef;
   }
   if (floorRows !== undefined) {
     const { express } = floor(floorRows);
@@ -106,7 +106,7 @@ function expressExtra(): Handler {
 
 function expressServer(): Server {
   const use = expressExtra();
-  const app = (framework === "express4" ? express4 : express5)() as ReturnType<typeof express5>;
+  const app = (framework === "express4" ? express4 : express5)();
   app.use((req, res, next) => {
     if (on) return use(req, res, next);
     dictionary(req, res);

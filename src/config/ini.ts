@@ -110,7 +110,10 @@ const SPOOL_KEYS = new Set(["path", "key", "allowPrivateNetwork", ...Object.keys
 const METRICS_KEYS = new Set(["namespace", "endpoint"]);
 /** The keys only one store reads (collector.hostname, key.secret, ...), from the table of store kinds. */
 const STORE_INI = storeKinds().flatMap(([, kind]) => (kind.ini === undefined ? [] : [kind.ini]));
-const STORE_INI_KEYS: Record<string, string> = Object.assign({}, ...STORE_INI.map((ini) => ini.keys));
+const STORE_INI_KEYS: Record<string, string> = Object.assign({}, ...STORE_INI.map((ini) => ini.keys)) as Record<
+  string,
+  string
+>;
 
 export function sectionToOptions(
   section: Record<string, unknown>,

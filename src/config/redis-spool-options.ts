@@ -2,6 +2,7 @@ import { OptionError } from "../core/errors.js";
 import { resolveSecret, type Secret } from "../core/secret.js";
 import { isBag, OptionReader } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
+import { readLeaseTiming } from "./lease-timing.js";
 import { isLoopbackHost } from "../core/transport-security.js";
 
 /** Option `spool` for the Redis spool: a redis:// or rediss:// URL, or the URL and its tuning. */
@@ -96,7 +97,6 @@ export function resolveRedisSpoolOptions(
   const key = read.raw("key");
   if (typeof key !== "string" || !/^[\w.:-]{1,100}$/.test(key))
     throw new OptionError("spool.key", "must be 1 to 100 letters, digits or _ . : -");
-  const leaseMs = read.int("leaseMs", 100, 3_600_000);
   const where = redisWhere(url);
   const allowPrivateNetwork = given.allowPrivateNetwork === undefined ? false : read.bool("allowPrivateNetwork");
   assertRedisTransport(new URL(url), allowPrivateNetwork);
@@ -107,8 +107,7 @@ export function resolveRedisSpoolOptions(
     key,
     groupCommitMs: read.int("groupCommitMs", 0, 60_000),
     maxEvents: read.int("maxEvents", 1, 1_000_000_000),
-    leaseMs,
-    pollMs: read.int("pollMs", 1, leaseMs),
+    ...readLeaseTiming(read),
     maxDeadLetters: read.int("maxDeadLetters", 1, 1_000_000_000),
   };
 }

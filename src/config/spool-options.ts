@@ -1,6 +1,7 @@
 import { OptionError } from "../core/errors.js";
 import { isBag, OptionReader } from "../core/checks.js";
 import { SPOOL_DEFAULTS } from "./defaults.js";
+import { readLeaseTiming } from "./lease-timing.js";
 import { looksLikeUrl } from "./redis-spool-options.js";
 
 /** Option `spool`: a path, or the path and its tuning. */
@@ -44,14 +45,12 @@ export function resolveSpoolOptions(value: unknown): ResolvedSpoolOptions {
   if (looksLikeUrl(given.path)) throw new OptionError("spool.path", NOT_A_PATH);
   if (given.path === ":memory:")
     throw new OptionError("spool.path", "must be a file: an in-memory spool would not outlive the process");
-  const leaseMs = read.int("leaseMs", 100, 3_600_000);
   return {
     kind: "sqlite",
     path: given.path,
     groupCommitMs: read.int("groupCommitMs", 0, 60_000),
     maxEvents: read.int("maxEvents", 1, 1_000_000_000),
-    leaseMs,
-    pollMs: read.int("pollMs", 1, leaseMs),
+    ...readLeaseTiming(read),
     synchronous: read.oneOf("synchronous", ["normal", "full"] as const),
     maxDeadLetters: read.int("maxDeadLetters", 1, 1_000_000_000),
   };

@@ -29,14 +29,14 @@ export class OptionReader {
 
   /** What was given, or the default (defaults are this package's constants: not checked). */
   raw(key: string): unknown {
-    const value = Reflect.get(this.given, key);
+    const value: unknown = Reflect.get(this.given, key);
     return value === undefined ? this.defaults[key] : value;
   }
 
   /** A whole number from `min` to `max`. */
   int(key: string, min: number, max: number): number {
     if (!this.has(key)) return this.defaults[key] as number;
-    const value = Reflect.get(this.given, key);
+    const value: unknown = Reflect.get(this.given, key);
     if (typeof value !== "number" || !Number.isInteger(value)) {
       throw new OptionError(
         this.name(key),
@@ -49,7 +49,7 @@ export class OptionReader {
   /** A finite number from `min` to `max`. */
   num(key: string, min: number, max: number): number {
     if (!this.has(key)) return this.defaults[key] as number;
-    const value = Reflect.get(this.given, key);
+    const value: unknown = Reflect.get(this.given, key);
     if (typeof value !== "number" || !Number.isFinite(value)) throw new OptionError(this.name(key), "must be a number");
     return inRange(this.name(key), value, min, max);
   }

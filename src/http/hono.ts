@@ -40,7 +40,7 @@ export function createHonoMiddleware(
     if (incoming === undefined || outgoing?.on === undefined) return recordWebRequest(c, next);
     const inFlight = recorder.begin(c, incoming, matchedRoute);
     if (inFlight !== undefined) {
-      c.set(name as never, inFlight.context as never);
+      c.set(name as never, inFlight.context);
       recorder.endWhenDone(inFlight, outgoing);
     }
     return next();

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { expressObjectsNeedDictionaryMode, toDictionaryMode } from "./express-objects.js";
 import type { AppRequest } from "../config/options.js";
 import type { RequestRecorder } from "./request-recorder.js";
@@ -19,7 +19,7 @@ export function createMiddleware(
 
   return function eventsMiddleware(first: AppRequest, second: AppRequest, third?: Next): unknown {
     if (typeof third === "function") {
-      const req = first as IncomingMessage & AppRequest;
+      const req = first;
       if (dictionaryMode) {
         // First, so that the middleware's own writes below are cheap too.
         toDictionaryMode(req);

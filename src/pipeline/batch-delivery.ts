@@ -48,7 +48,8 @@ export class BatchDelivery {
    * Sends a batch; when the store says it has too many rows, cuts it to the store's limit; when the
    * store rejects its content, or a failure outlasts maxAttempts, halves it until the bad events
    * stand alone. Returns how many events, from the front, were delivered or dropped: all of them,
-   * unless close() cut the work short (the caller then drops the rest, or a durable queue keeps it).
+   * unless close() cut the work short (the caller then drops the rest, or a durable queue keeps it),
+   * or events to drop could not be kept as dead letters (they stay queued, to be tried again).
    */
   async deliver(batch: QueuedEvent[], checked = false): Promise<number> {
     if (!checked && this.parts.check !== undefined) {
@@ -77,8 +78,7 @@ export class BatchDelivery {
     // fail each time (a retried failure that used up its attempts, a 5xx).
     const mayBeTheEvents = outcome.splittable || outcome.retry || (outcome.status ?? 0) >= 500;
     if (mayBeTheEvents && batch.length > 1) return this.halve(batch, outcome);
-    this.drop(batch, outcome.reason, outcome.status, outcome.attempts);
-    return batch.length;
+    return (await this.dropIfKept(batch, outcome.reason, outcome.status, outcome.attempts)) ? batch.length : 0;
   }
 
   /**
@@ -162,11 +162,33 @@ export class BatchDelivery {
     return finished;
   }
 
-  /** Gives the events up: counted, kept as dead letters where there are any, logged, handed to onDrop. */
+  /**
+   * Gives the events up only once the dead letters have them: a batch they could not keep (a full
+   * disk, a locked or unwritable file) is not given up on, it stays queued and is tried again.
+   */
+  private async dropIfKept(batch: QueuedEvent[], reason: string, status?: number, attempts?: number): Promise<boolean> {
+    const deadLetters = this.parts.deadLetters;
+    if (deadLetters !== undefined && !(await deadLetters.keep(batch, { answer: reason, status, attempts })))
+      return false;
+    this.report(batch, reason, status);
+    return true;
+  }
+
+  /** Gives the events up whatever happens (close() leaves no later try): counted, kept as dead letters where there are any, logged, handed to onDrop. */
   drop(batch: QueuedEvent[], reason: string, status?: number, attempts?: number): void {
+    void this.parts.deadLetters?.keep(batch, { answer: reason, status, attempts });
+    this.report(batch, reason, status);
+  }
+
+  private report(batch: QueuedEvent[], reason: string, status?: number): void {
     this.parts.observer.onDrop(batch.length, reason, status);
-    this.parts.deadLetters?.keep(batch, { answer: reason, status, attempts });
-    this.parts.settings.logger.error(`dropped ${batch.length} event(s) for ${this.parts.sink.description}: ${reason}`);
+    try {
+      this.parts.settings.logger.error(
+        `dropped ${batch.length} event(s) for ${this.parts.sink.description}: ${reason}`,
+      );
+    } catch {
+      // A logger that throws must not undo the drop (the batch would be sent and kept again).
+    }
     if (this.parts.settings.onDrop === undefined) return;
     try {
       this.parts.settings.onDrop(

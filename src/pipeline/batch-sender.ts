@@ -23,6 +23,8 @@ export interface BatchSenderParts {
   rateLimit: RateLimit;
   /** Ends every pause, and the sending, at close()'s deadline. */
   stopping: Stopping;
+  /** Whether this process may still send (it holds the spool's lease): asked before every attempt. */
+  mayAttempt?: () => boolean;
   observer: ForwarderObserver;
   /** How many events wait, for the warning that the forwarder holds them. */
   waiting: () => number;
@@ -32,6 +34,7 @@ export interface BatchSenderParts {
 export type Outcome = SendResult | { ok: false; stopped: true; reason: string };
 
 export const STOPPED_REASON = "the forwarder closed before they were delivered (close() deadline)";
+const LEASE_LOST_REASON = "this process no longer holds the spool's publisher lease: the next holder sends the batch";
 
 /**
  * Sends one batch until the store takes it, rejects it, or the failure policy gives up: waiting
@@ -73,7 +76,8 @@ export class BatchSender {
     for (;;) {
       await this.waitForRateLimit();
       if (stopping.aborted) return stopped();
-      await rateLimit.record();
+      // A holder that lost its lease (it stalled, another process took over) must not go on beside the new one.
+      if (this.parts.mayAttempt?.() === false) return stopped(LEASE_LOST_REASON);
       observer.onRequestStart(events.length, failures > 0, payloadBytes);
       const started = performance.now();
       const result = await this.sendOnce(events, payloadBytes);
@@ -164,11 +168,12 @@ export class BatchSender {
     }
   }
 
+  /** Waits until the rate limit records this request's start (one step: a shared window admits one at a time). */
   private async waitForRateLimit(): Promise<void> {
     for (;;) {
-      if (this.urgent || this.parts.stopping.aborted) return;
-      const delay = await this.parts.rateLimit.delay();
-      if (delay <= 0 || this.urgent || this.parts.stopping.aborted) return;
+      if (this.parts.stopping.aborted) return;
+      const delay = await this.parts.rateLimit.acquire(this.urgent);
+      if (delay <= 0 || this.parts.stopping.aborted) return;
       await this.sleep(delay, true);
     }
   }
@@ -191,6 +196,6 @@ export class BatchSender {
   }
 }
 
-function stopped(): Outcome {
-  return { ok: false, stopped: true, reason: STOPPED_REASON };
+function stopped(reason = STOPPED_REASON): Outcome {
+  return { ok: false, stopped: true, reason };
 }

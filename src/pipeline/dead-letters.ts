@@ -12,7 +12,11 @@ export interface DropInfo {
   attempts?: number;
 }
 
-/** Where the forwarder puts the events it drops (BatchDelivery.drop); never throws. */
+/** Where the forwarder puts the events it drops (BatchDelivery.drop). */
 export interface DeadLetterSink {
-  keep(events: readonly QueuedEvent[], info: DropInfo): void;
+  /**
+   * Keeps the events; resolves true once they are kept, false when they could not be (the sink
+   * logs why): the forwarder then does not give them up, it tries the batch again later. Never rejects.
+   */
+  keep(events: readonly QueuedEvent[], info: DropInfo): Promise<boolean>;
 }

@@ -15,6 +15,7 @@ import { BatchDelivery } from "./batch-delivery.js";
 import { RowLimit } from "./row-limit.js";
 import type { Sink } from "./sink.js";
 import type { DeadLetterSink } from "./dead-letters.js";
+import { ReadFailures } from "./read-failures.js";
 
 /** What the forwarder needs beyond the failure policy its BatchSender applies. */
 export interface ForwarderSettings extends RetrySettings {
@@ -70,6 +71,10 @@ export interface ForwarderStats extends QueueStats {
   holding?: string;
   /** Events per second the rate limit lets through: batchLimit (or the store's lower row limit) × maxRate / timePeriod. */
   capacityPerSecond: number;
+  /** The forwarder's turns that failed in a row (a read of the spool that threw, say): 0 when the last one worked. */
+  failedTurns: number;
+  /** The last of those failures, in words, while failedTurns > 0. */
+  failure?: string;
 }
 
 export interface CloseResult {
@@ -106,6 +111,9 @@ export class Forwarder {
   private readonly capacity = () =>
     capacityPerSecond(this.rowLimit.value, this.settings.maxRate, this.settings.timePeriod);
   private readonly mutex = new Mutex();
+  private readonly failures: ReadFailures;
+  /** After a failed turn, the next waits until then (a broken read must not become a hot loop). */
+  private pausedUntil = 0;
   private readonly stopping = new StopSignal();
   private timer: unknown;
   /** When the rate limit, as the last tick asked it, lets the next request start. */
@@ -146,6 +154,7 @@ export class Forwarder {
       rateLimit: this.rateLimit,
       stopping: this.stopping,
       observer: this.observer,
+      mayAttempt: () => this.queue.publishing,
       waiting: () => this.queue.size,
     });
     this.delivery = new BatchDelivery({
@@ -157,6 +166,7 @@ export class Forwarder {
       deadLetters: parts.deadLetters,
       check: parts.check,
     });
+    this.failures = new ReadFailures(this.settings.logger, this.settings.backoffBaseMs, this.settings.backoffMaxMs);
     this.queue.onAvailable(() => this.schedule());
   }
 
@@ -194,6 +204,7 @@ export class Forwarder {
   stats(): ForwarderStats {
     const { sent, retried, dropped, overflowed, requests, failedRequests } = this.counters;
     const capacity = { capacityPerSecond: this.capacity() };
+    const failure = this.failures.count > 0 ? { failure: this.failures.reason } : {};
     return {
       queued: this.queue.size,
       sent,
@@ -203,6 +214,8 @@ export class Forwarder {
       requests,
       failedRequests,
       ...capacity,
+      failedTurns: this.failures.count,
+      ...failure,
       ...this.queue.stats(),
       ...(this.counters.holding === undefined ? {} : { holding: this.counters.holding.answer }),
     };
@@ -220,8 +233,12 @@ export class Forwarder {
     try {
       await this.queue.commit();
       while (this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.aborted) {
-        if (alone && this.mutex.isLocked()) await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-        else await this.mutex.runExclusive(() => this.deliverNext());
+        if (alone && this.mutex.isLocked()) {
+          await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+          continue;
+        }
+        // A batch that could not be finished (a failed read, dead letters that could not be kept) ends the flush.
+        if (!(await this.mutex.runExclusive(() => this.deliverNext()))) break;
       }
     } finally {
       this.sender.setUrgent(false);
@@ -310,10 +327,14 @@ export class Forwarder {
     const now = Date.now();
     // The rate limit's last answer is a lower bound of its next (a window only frees with time):
     // waiting it out here spares put() a tick that would only find the window still closed.
-    const delay = this.sender.urgent ? 0 : Math.max(this.rateOpensAt - now, this.fillDelay(now));
+    const delay = Math.max(
+      this.pausedUntil - now,
+      this.sender.urgent ? 0 : Math.max(this.rateOpensAt - now, this.fillDelay(now)),
+    );
     // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
     // most of its time there, so a batch that may go now goes on the next turn of the loop.
-    this.timer = later(this.tick, delay);
+    // tick() catches what it awaits: its promise never rejects.
+    this.timer = later(this.onTimer, delay);
   }
 
   /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
@@ -327,6 +348,8 @@ export class Forwarder {
     return Math.max(0, this.pendingSince + this.settings.batchWaitMs - now);
   }
 
+  private readonly onTimer = (): void => void this.tick();
+
   private readonly tick = async (): Promise<void> => {
     this.timer = undefined;
     try {
@@ -337,17 +360,33 @@ export class Forwarder {
         if (wait <= 0) await this.deliverNext();
       });
     } catch (error) {
-      // Background work never throws into the app; a bug here must still be seen.
-      this.settings.logger.error(`forwarder failed unexpectedly: ${(error as Error).stack ?? String(error)}`);
+      // Background work never throws into the app (a logger that throws, a bug): it is seen, and backs off.
+      this.turnFailed(`failed unexpectedly: ${(error as Error).stack ?? String(error)}`, false);
     }
     this.schedule();
   };
 
-  private async deliverNext(): Promise<void> {
-    const batch = this.delivery.fit(await this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes));
-    if (batch.length === 0) return;
+  /** A turn failed: the next waits (backoff); after repeated failed reads, a spool's lease goes to another process. */
+  private turnFailed(reason: string, read: boolean): void {
+    const { waitMs, giveUpLease } = this.failures.failed(reason, read);
+    this.pausedUntil = Date.now() + waitMs;
+    this.observer.onTurnFailed?.(this.failures.count, reason);
+    if (giveUpLease) this.queue.standDown?.().catch(() => {});
+  }
+
+  /** Takes and delivers one batch; true when a whole batch was delivered or dropped. */
+  private async deliverNext(): Promise<boolean> {
+    let taken: QueuedEvent[];
+    try {
+      taken = await this.queue.take(this.rowLimit.value, this.settings.maxBatchBytes);
+    } catch (error) {
+      this.turnFailed(`reading the queue failed: ${(error as Error).message ?? String(error)}`, true);
+      return false;
+    }
+    const batch = this.delivery.fit(taken);
+    if (batch.length === 0) return false;
     let finished = await this.delivery.deliver(batch);
-    if (finished < batch.length && !this.queue.durable) {
+    if (finished < batch.length && !this.queue.durable && this.stopping.aborted) {
       this.delivery.drop(batch.slice(finished), STOPPED_REASON);
       finished = batch.length;
     }
@@ -361,5 +400,14 @@ export class Forwarder {
     // What is left starts the next batch now, as baseplate's publisher starts a new batch after
     // sending one: a full batch must not drag a lone leftover event out after it.
     this.pendingSince = this.queue.size > 0 ? Date.now() : 0;
+    if (finished === batch.length) {
+      this.pausedUntil = 0;
+      this.failures.succeeded();
+      return true;
+    }
+    // Not stopped, still publishing, yet unfinished: dropped events the dead letters could not keep.
+    if (!this.stopping.aborted && this.queue.publishing)
+      this.turnFailed(`${batch.length - finished} event(s) to drop could not be kept as dead letters`, false);
+    return false;
   }
 }

@@ -33,6 +33,8 @@ export interface ForwarderObserver {
   onRetry?(attempt: number, delayMs: number, failure: { status?: number; reason: string }): void;
   /** The queue passed half of its bound ("high"), or is back under a quarter ("normal"). */
   onBacklog?(level: "high" | "normal", waiting: number, bound: number): void;
+  /** The forwarder's turn failed (`failures` in a row): a read of the queue threw, say. */
+  onTurnFailed?(failures: number, reason: string): void;
   /** The forwarder begins holding (or holds for another answer), or stops holding (undefined). */
   onHolding?(holding: Holding | undefined): void;
 }
@@ -48,6 +50,7 @@ export function combineObservers(observers: readonly ForwarderObserver[]): Forwa
     onOverflow: (reason) => observers.forEach((o) => o.onOverflow(reason)),
     onRetry: (attempt, delayMs, failure) => observers.forEach((o) => o.onRetry?.(attempt, delayMs, failure)),
     onBacklog: (level, waiting, bound) => observers.forEach((o) => o.onBacklog?.(level, waiting, bound)),
+    onTurnFailed: (failures, reason) => observers.forEach((o) => o.onTurnFailed?.(failures, reason)),
     onHolding: (holding) => observers.forEach((o) => o.onHolding?.(holding)),
   };
 }

@@ -58,6 +58,12 @@ export interface EventQueue {
   /** Calls `wake` when events become available that push() did not announce (other processes' events, a lease just taken). */
   onAvailable(wake: () => void): void;
   stats(): QueueStats;
+  /**
+   * Reading failed again and again here (a corrupt file, a disk error): gives the publisher lease
+   * up and leaves it to the other processes for a lease's length, so one that can read takes over.
+   * A queue without a lease has none.
+   */
+  standDown?(): Promise<void>;
   /** Commits what is buffered, gives the lease up, closes; resolves with the events it could not keep. Safe to call twice. */
   close(): Promise<Unkept | undefined>;
 }

@@ -3,10 +3,14 @@
  * spool shared by processes hands the forwarder one that shares the window between them.
  */
 export interface RateLimit {
-  /** Milliseconds to wait before the next request may start (0: now). */
+  /** Milliseconds to wait before the next request may start (0: now), without taking the slot. */
   delay(): Promise<number>;
-  /** A request starts now. */
-  record(): Promise<void>;
+  /**
+   * Takes a slot for a request starting now and resolves 0, or takes none and resolves the
+   * milliseconds to wait. One step: two processes sharing a window never both get its last slot.
+   * `force` (flush() and close() lift the limit) takes a slot whatever the window says.
+   */
+  acquire(force: boolean): Promise<number>;
 }
 
 /**
@@ -24,8 +28,16 @@ export class RateLimiter implements RateLimit {
     return this.delayAt(Date.now());
   }
 
-  async record(): Promise<void> {
-    this.recordAt(Date.now());
+  async acquire(force: boolean): Promise<number> {
+    return this.acquireAt(Date.now(), force);
+  }
+
+  /** acquire() at `now`, synchronously. */
+  acquireAt(now: number, force: boolean): number {
+    const wait = this.delayAt(now);
+    if (wait > 0 && !force) return wait;
+    this.recordAt(now);
+    return 0;
   }
 
   /** Milliseconds to wait, from `now`, before the next request may start. */

@@ -200,5 +200,7 @@ export function describe(value: unknown): string {
   if (typeof value === "string")
     return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === "object") return "an object";
-  return typeof value === "symbol" ? "a symbol" : `${typeof value} ${String(value).slice(0, 40)}`;
+  if (typeof value === "symbol") return "a symbol";
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a number, bigint, boolean, function or undefined here
+  return `${typeof value} ${String(value).slice(0, 40)}`;
 }

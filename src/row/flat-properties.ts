@@ -170,7 +170,12 @@ export function flatPropertiesColumn(copy: Record<string, unknown>, requestId: s
     const value = copy[key];
     if (value === undefined) continue;
     const valueText =
-      typeof value === "string" ? `\\"${value}\\"` : typeof value === "number" ? numberText(value) : String(value);
+      typeof value === "string"
+        ? `\\"${value}\\"`
+        : typeof value === "number"
+          ? numberText(value)
+          : // eslint-disable-next-line @typescript-eslint/no-base-to-string -- flat: true, false or null
+            String(value);
     text += separator + (plainKeys.get(key) ?? keyText(key)) + valueText;
     separator = ",";
   }
@@ -205,7 +210,8 @@ export function writeFlatPropertiesColumn(
     into[at++] = 0x3a; // :
     if (typeof value === "string") at = writeQuotedAscii(into, at, value);
     else if (typeof value === "number") at = writeNumberText(into, at, value);
-    else at = writeAscii(into, at, String(value)); // true, false, null
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- flat: true, false or null
+    else at = writeAscii(into, at, String(value));
   }
   if (requestId !== undefined) {
     if (!first) into[at++] = 0x2c;

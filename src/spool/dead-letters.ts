@@ -1,4 +1,3 @@
-import type { QueuedEvent } from "../pipeline/queue.js";
 import { MALFORMED_EVENT } from "../row/row-check.js";
 
 import type { DeadLetterSink, DropInfo } from "../pipeline/dead-letters.js";

@@ -21,7 +21,7 @@ function circular(): object {
 function nested(depth: number): object {
   const root: Record<string, unknown> = {};
   let node = root;
-  for (let i = 0; i < depth; i++) node = (node.a = {}) as Record<string, unknown>;
+  for (let i = 0; i < depth; i++) node = node.a = {};
   return { event: "deep", properties: root };
 }
 

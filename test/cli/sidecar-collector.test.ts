@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Event, eventsForward } from "../../src/index.js";
+import { LegacyEvent } from "../../src/collector.js";
+import { eventsForward } from "../../src/index.js";
 import {
   randomKeyBase64,
   signatureMatches,
@@ -39,7 +40,7 @@ describe("the sidecar with the collector keys of baseplate's INI", () => {
       publisher: false,
       logger: false,
     });
-    for (let n = 0; n < 5; n++) app.put(new Event("test-topic", "spooled").setField("n", n));
+    for (let n = 0; n < 5; n++) app.put(new LegacyEvent("test-topic", "spooled").setField("n", n));
     await app.close();
 
     const config = join(dir, "publisher.ini");

@@ -25,6 +25,34 @@ describe("every default, in one place, always applied", () => {
     },
   );
 
+  it("pins the values users rely on (README's capacity table): 100 events × 20 requests / 1 s for Datasette and the embedded store, 10,000 × 20 / 1 s by bytes for the collector", () => {
+    for (const store of ["datasette", "sqlite"] as const)
+      expect(resolveOptions(NAMING[store])).toMatchObject({
+        batchLimit: 100,
+        maxRate: 20,
+        timePeriod: 1,
+        maxBatchBytes: 512_000,
+        maxAttempts: 3,
+        requestTimeoutMs: 3_000,
+        maxQueueSize: 10_000,
+        shutdownTimeoutMs: 5_000,
+      });
+    expect(resolveOptions(NAMING.collector)).toMatchObject({
+      batchLimit: 10_000,
+      maxRate: 20,
+      timePeriod: 1,
+      batchWaitMs: 1_000,
+      maxBatchBytes: 512_000,
+      maxAttempts: Number.POSITIVE_INFINITY,
+    });
+    expect(resolveOptions({ ...NAMING.sqlite, spool: "/tmp/pinned.db" }).spool).toMatchObject({
+      groupCommitMs: 5,
+      maxEvents: 100_000,
+      leaseMs: 5_000,
+      pollMs: 250,
+    });
+  });
+
   it("the table holds each store's own defaults", () => {
     for (const [store, kind] of Object.entries(STORE_KINDS))
       expect(kind.defaults).toBe(SINK_DEFAULTS[store as keyof typeof SINK_DEFAULTS]);

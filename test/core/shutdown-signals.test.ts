@@ -29,10 +29,10 @@ async function startChild(env: Record<string, string> = {}): Promise<{ exit: Pro
   });
   child = proc;
   let stderr = "";
-  proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<Exit>((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal, stderr })));
   await new Promise<void>((resolve, reject) => {
-    proc.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve());
+    proc.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve());
     void exit.then((e) => reject(new Error(`child ended before it was ready: ${JSON.stringify(e)}`)));
   });
   return { exit };

@@ -5,7 +5,7 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveDashboard, type DashboardDatasette } from "../helpers/dashboard-datasette.js";
 import { DATASETTE_065_BIN, DATASETTE_BIN, PROJECT_ROOT } from "../helpers/datasette-venv.js";
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { writeDashboardRows } from "../helpers/dashboard-rows.js";
 
 // Debian's chromium, headless, opens the dashboard page that the printed datasette command serves

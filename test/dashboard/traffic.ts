@@ -1,7 +1,7 @@
 import express from "express";
 import { request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { eventsForward, type EventsForward } from "../../src/index.js";
 import { FAST } from "../helpers/fast-options.js";
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { EventQueueFullError, SpoolUnwritableError } from "../../src/index.js";
 import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
+import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
 import { mountTmpfs, type Tmpfs } from "../helpers/tmpfs.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -173,5 +174,59 @@ test("spool disk full at close(): the events it could not write are dropped (onD
     expect(events.stats().dropped).toBe(before.buffered);
   } finally {
     rmSync(filler);
+  }
+});
+
+test("spool disk full when events are dropped: they are not given up until the dead letters hold them, then kept once", async () => {
+  let refusing = false;
+  // Held (503) until the disk is full; then the store refuses the poison events (400), so they must become dead letters.
+  t.store.behave = (request) =>
+    !refusing
+      ? { status: 503 }
+      : request.rows.some((row) => row.event.startsWith("poison"))
+        ? // Naming the row, as Datasette's answers do: halves get other answers than their batch, so they are halved down to single events.
+          {
+            status: 400,
+            body: JSON.stringify({
+              ok: false,
+              errors: [`Row 0 (${request.rows[0]!.event}) has invalid columns: colour`],
+            }),
+          }
+        : { accept: true };
+  const spool = join(dir, "spool-dead.db");
+  const h = t.forward({ batchLimit: 20, spool: { path: spool, groupCommitMs: 5, leaseMs: 1_500, pollMs: 50 } });
+  const events = h.events;
+  await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
+  // Ten poison events of ~90 KB: keeping them needs more room than the write-ahead log already has.
+  const poison = names("poison", 10);
+  for (const event of poison) events.put({ event, properties: { pad: "x".repeat(90_000) } });
+  events.put({ event: "fine" });
+  await waitFor(() => events.stats().spooled === 11 && events.stats().buffered === 0, { what: "the events committed" });
+
+  fillDisk(join(dir, "filler"));
+  refusing = true;
+  await waitFor(() => logged(h, /could not keep .* dead letters/, "error").length > 0, {
+    what: "the dead-letter write refused by the full disk",
+  });
+  expect(logged(h, /could not keep/, "error")[0]).toContain("the disk is full (SQLITE_FULL)");
+  // The first few fitted in the log's room and were kept (and dropped); the rest are not given up
+  // on: not counted, not handed to onDrop, still queued.
+  const { dropped } = events.stats();
+  expect(dropped).toBeLessThan(10);
+  expect(h.droppedNames()).toHaveLength(dropped);
+  expect(events.stats().queued).toBeGreaterThan(0);
+
+  rmSync(join(dir, "filler"));
+  await waitFor(() => events.stats().queued === 0, { timeoutMs: 15_000, what: "the batch kept and settled" });
+  expect(events.stats().dropped).toBe(10);
+  expect(h.droppedNames().sort()).toEqual([...poison].sort());
+  expect(storedNames()).toEqual(["fine"]);
+  const kept = new SqliteDeadLetters(spool, 1_000, { warn() {}, error() {} });
+  try {
+    expect((await kept.list()).map((d) => (JSON.parse(d.json) as { event: string }).event).sort()).toEqual(
+      [...poison].sort(),
+    );
+  } finally {
+    await kept.close();
   }
 });

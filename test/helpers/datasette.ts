@@ -138,8 +138,8 @@ export class DatasetteServer {
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-4000);
     };
-    child.stdout!.on("data", keep);
-    child.stderr!.on("data", keep);
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
     let exited = false;
     child.once("exit", () => {
       exited = true;

@@ -129,8 +129,8 @@ export class RedisServer {
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-4000));
-    child.stdout!.on("data", keep);
-    child.stderr!.on("data", keep);
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
     let exited = false;
     child.once("exit", () => (exited = true));
     child.once("error", (error) => (this.output += String(error)));

@@ -1,28 +1,25 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 
 /**
- * When the client started each request to `port` (Date.now(), from undici's own diagnostics
- * channel). The rate limit is about when requests start; the server's clock would add the
- * varying latency of each request.
+ * When this process's forwarders started each request (Date.now()), from the forwarder's own
+ * `tracing:events-forward:send:start` channel: published in the same turn as the rate limit
+ * records the start, so these times are the limiter's own, with no latency in between.
  */
-export function watchRequestStarts(port: number): { starts: number[]; stop(): void } {
+export function watchForwarderStarts(): { starts: number[]; stop(): void } {
   const starts: number[] = [];
-  const channel = diagnosticsChannel.channel("undici:request:create");
-  const onCreate = (message: unknown) => {
-    const origin = String((message as { request: { origin?: unknown } }).request.origin ?? "");
-    if (origin.endsWith(`:${port}`)) starts.push(Date.now());
-  };
-  channel.subscribe(onCreate);
-  return { starts, stop: () => channel.unsubscribe(onCreate) };
+  const channel = diagnosticsChannel.channel("tracing:events-forward:send:start");
+  const onStart = () => starts.push(Date.now());
+  channel.subscribe(onStart);
+  return { starts, stop: () => channel.unsubscribe(onStart) };
 }
 
 /**
  * Fails unless at most `maxRate` of `starts` fall in any window of `periodMs`, give or take
- * `slackMs`: the limiter decides a moment before undici reports the request, and on a loaded
- * machine a pause (GC, another process) between the two can shift one start by tens of
- * milliseconds. A limiter that does not hold sends back to back, far inside the slack.
+ * `slackMs`. With the forwarder's own start times (watchForwarderStarts) the limiter's decision
+ * and the record are one turn of the loop: 2 ms covers the rounding of Date.now(). Times seen
+ * elsewhere (undici's report, a proxy's arrivals, other processes) need the slack their path adds.
  */
-export function assertRate(starts: number[], maxRate: number, periodMs: number, slackMs = 75): void {
+export function assertRate(starts: number[], maxRate: number, periodMs: number, slackMs = 2): void {
   for (let i = maxRate; i < starts.length; i++) {
     const span = starts[i]! - starts[i - maxRate]!;
     if (span < periodMs - slackMs)

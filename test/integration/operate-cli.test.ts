@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";

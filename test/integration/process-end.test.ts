@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, request } from "undici";

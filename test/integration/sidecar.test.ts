@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

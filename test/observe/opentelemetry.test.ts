@@ -7,7 +7,8 @@ import {
   type Histogram,
 } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventQueueFullError, recordOpenTelemetryMetrics } from "../../src/index.js";
+import { recordOpenTelemetryMetrics } from "../../src/diagnostics.js";
+import { EventQueueFullError } from "../../src/index.js";
 import { startForwarder, startStore } from "../helpers/lifecycle.js";
 import { unreachableUrl } from "../helpers/test-store.js";
 

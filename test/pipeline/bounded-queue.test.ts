@@ -3,7 +3,7 @@ import request from "supertest";
 import { beforeEach, describe, expect, test } from "vitest";
 import { EventQueueFullError } from "../../src/index.js";
 import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
-import { assertRate, watchRequestStarts } from "../helpers/request-starts.js";
+import { assertRate, watchForwarderStarts } from "../helpers/request-starts.js";
 import { recordUncaught } from "../helpers/uncaught.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -111,7 +111,7 @@ describe("with the store down", () => {
 });
 
 test("when the store comes back the backlog drains at the configured rate, in order, losing nothing", async () => {
-  const watch = watchRequestStarts(port);
+  const watch = watchForwarderStarts();
   const h = t.forward({ maxQueueSize: 20, batchLimit: 2, maxRate: 2, timePeriod: 0.3 });
   const list = names("e", 20);
   for (const event of list) h.events.put({ event });

@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { eventsForward, type EventsForward, type EventsForwardOptions } from "../../src/index.js";

@@ -7,7 +7,7 @@ import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import { logged, names, useLoopbackStore } from "../helpers/forward-to.js";
-import { assertRate, watchRequestStarts } from "../helpers/request-starts.js";
+import { assertRate, watchForwarderStarts } from "../helpers/request-starts.js";
 import { waitFor } from "../helpers/wait.js";
 
 const t = useLoopbackStore();
@@ -249,7 +249,7 @@ describe("backoff, budget and timeout", () => {
 describe("one request in flight (see also one-in-flight.test.ts)", () => {
   test("the rate limit holds across retries: at most maxRate requests in any timePeriod", async () => {
     t.store.behave = (_, i) => (i < 3 ? { status: 500 } : { accept: true });
-    const watch = watchRequestStarts(t.store.port);
+    const watch = watchForwarderStarts();
     const h = t.forward({ maxRate: 2, timePeriod: 0.2, batchLimit: 2, maxAttempts: 10 });
     putAll(names("e", 6));
     await waitFor(() => h.events.stats().sent === 6, { what: "all six events", timeoutMs: 10_000 });

@@ -304,6 +304,7 @@ describe("stats and isolation", () => {
       requests: 0,
       failedRequests: 0,
       capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod,
+      failedTurns: 0,
     });
     await events.flush();
     expect(events.stats()).toEqual({
@@ -315,6 +316,7 @@ describe("stats and isolation", () => {
       requests: 2,
       failedRequests: 1,
       capacityPerSecond: (100 * rate.maxRate) / rate.timePeriod,
+      failedTurns: 0,
     });
   });
 

@@ -103,12 +103,18 @@ describe.each(KINDS)("the queue contract: $name", ({ durable, place, make }) => 
     const where = place();
     const queue = await ready(where);
     queue.push(event(1));
+    queue.push(event(2));
     await queue.commit();
-    expect(queue.size).toBe(1);
+    expect(queue.size).toBe(2);
+    await queue.settle(await queue.take(1, 1e6));
+    // Nothing unkept: a durable queue kept it, memory hands what is left to the forwarder's drain.
     expect(await queue.close()).toBeUndefined();
     expect(await queue.close()).toBeUndefined();
-    // A durable queue still holds it when opened again.
-    if (durable) expect(texts(await (await ready(where)).take(10, 1e6))).toEqual([1]);
+    if (!durable) return;
+    // Opened again, it holds what was committed and not settled: no more, no less.
+    const reopened = await ready(where);
+    expect(reopened.size).toBe(1);
+    expect(texts(await reopened.take(10, 1e6))).toEqual([2]);
   });
 
   it("reports what it adds to stats() as plain data", async () => {

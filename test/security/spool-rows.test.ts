@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { afterEach, describe, expect, test } from "vitest";
 import { eventsForward, type EventsForward } from "../../src/index.js";
 import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
@@ -101,9 +101,7 @@ describe("rows read from a spool", () => {
         /^refused before sending: the event's text is not (JSON|a JSON object|a row of the table)/,
       );
     }
-    expect(kept.find((d) => d.json.endsWith('"replace":true}'))?.answer).toContain(
-      'unknown column "replace"',
-    );
+    expect(kept.find((d) => d.json.endsWith('"replace":true}'))?.answer).toContain('unknown column "replace"');
   });
 
   test("Redis: a row another client pushed is refused the same way", async () => {

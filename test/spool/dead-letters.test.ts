@@ -1,4 +1,5 @@
-import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import Database from "../helpers/sqlite-file.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OptionError, eventsForward } from "../../src/index.js";
@@ -23,6 +24,15 @@ function refusePoison(request: SeenRequest): Behaviour {
   );
   return errors.length === 0 ? { accept: true } : { status: 400, body: JSON.stringify({ ok: false, errors }) };
 }
+
+const outboxRows = (spool: string): number => {
+  const db = new Database(spool, { readonly: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
 
 let redis: RedisServer;
 beforeAll(async () => (redis = await RedisServer.start()));
@@ -183,6 +193,72 @@ describe("dead letters", () => {
     expect(kept.map((d) => d.json)).toEqual(dropped[0]);
   });
 
+  it("a dead-letter file that cannot be written keeps the batch queued, tried again until it can be kept (memory queue, option deadLetter)", async () => {
+    const store = await startStore(refusePoison);
+    const dir = join(tempDir(), "not-yet");
+    const file = join(dir, "events-dead.db");
+    const logger = recordingLogger();
+    const dropped: string[][] = [];
+    const events = startForwarder(store.url(), { deadLetter: file, logger, onDrop: (texts) => dropped.push(texts) });
+    events.put({ event: "poison" });
+    events.put({ event: "fine" });
+    await waitFor(() => logger.messages.some((m) => m.includes("could not keep")), { what: "the failed keep" });
+    // Not kept, so not given up on: still queued, not counted, onDrop not called.
+    expect(events.stats()).toMatchObject({ dropped: 0, queued: 2 });
+    expect(dropped).toEqual([]);
+    mkdirSync(dir);
+    await waitFor(() => events.stats().queued === 0, { what: "the batch to be kept on a later try" });
+    expect((await deadLettersIn(file)).map((d) => JSON.parse(d.json).event)).toEqual(["poison"]);
+    expect(events.stats()).toMatchObject({ dropped: 1, sent: 1 });
+    expect(dropped).toHaveLength(1);
+    expect(store.events()).toEqual(["fine"]);
+  });
+
+  it("with a spool: a dead-letter write refused (SQLITE_BUSY while another process holds the lock) leaves the batch in the spool, kept once the lock is free", async () => {
+    const store = await startStore(refusePoison);
+    const spool = join(tempDir(), "spool.db");
+    const logger = recordingLogger();
+    // A lease long enough that its renewal, blocked by the lock too, does not end it meanwhile.
+    const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10, leaseMs: 60_000 }, logger });
+    await waitFor(() => events.stats().publisher === true, { what: "the publisher lease" });
+    // The poison event is committed, then another connection (a CLI replay, say) takes the write lock.
+    const other = new Database(spool);
+    onCleanup(async () => other.close());
+    store.behave = (request) => (holding ? refusePoison(request) : { status: 503 });
+    let holding = false;
+    events.put({ event: "poison" });
+    await waitFor(() => outboxRows(spool) === 1, { what: "the event to be committed" });
+    other.exec("BEGIN IMMEDIATE");
+    holding = true;
+    await waitFor(() => logger.messages.some((m) => m.includes("could not keep")), {
+      what: "the refused dead-letter write",
+      timeoutMs: 20_000,
+    });
+    other.exec("COMMIT");
+    await waitFor(() => outboxRows(spool) === 0, { what: "the batch to be kept and settled", timeoutMs: 20_000 });
+    expect((await deadLettersIn(spool)).map((d) => JSON.parse(d.json).event)).toEqual(["poison"]);
+    expect(events.stats().dropped).toBe(1);
+  }, 40_000);
+
+  it("with a Redis spool: a move into the dead letters Redis refuses leaves the batch in the outbox, moved once it can be", async () => {
+    const store = await startStore(refusePoison);
+    const spool = KINDS[1]!.spool() as { url: string; key: string };
+    // A key of another type where the dead letters go: the script that moves them fails on it.
+    await redis.cli("SET", `{${spool.key}}:dead`, "in the way");
+    const logger = recordingLogger();
+    const events = startForwarder(store.url(), { spool, logger });
+    events.put({ event: "poison" });
+    await waitFor(() => logger.messages.some((m) => m.includes("WRONGTYPE")), { what: "the refused move" });
+    // Not kept, so not given up on: still in the outbox, not counted as dropped.
+    expect(events.stats().dropped).toBe(0);
+    expect(await redis.cli("LLEN", `{${spool.key}}:events`)).toBe("1");
+    await redis.cli("DEL", `{${spool.key}}:dead`);
+    await waitFor(() => events.stats().dropped === 1, { what: "the batch to be kept on a later try" });
+    expect(await redis.cli("LLEN", `{${spool.key}}:events`)).toBe("0");
+    const kept = await deadLetterStore(KINDS[1]!, spool).list();
+    expect(kept.map((d) => JSON.parse(d.json).event)).toEqual(["poison"]);
+  });
+
   it("refuses option deadLetter beside a spool, and a bad spool.maxDeadLetters", () => {
     const dir = tempDir();
     expect(() => eventsForward({ logger: false, spool: join(dir, "s.db"), deadLetter: join(dir, "d.db") })).toThrow(
@@ -216,7 +292,7 @@ describe("dead letters", () => {
       properties: "{}",
     });
     old.prepare("INSERT INTO outbox (json, bytes) VALUES (?, ?)").run(row, Buffer.byteLength(row));
-    old.pragma("application_id = 1162236752");
+    old.exec("PRAGMA application_id = 1162236752");
     old.close();
     const store = await startStore(refusePoison);
     const events = startForwarder(store.url(), { spool: { path: spool, pollMs: 10 } });

@@ -96,7 +96,7 @@ describe("the Redis spool's history", () => {
     const redis = await server();
     const lossy = await proxy(redis);
     // Long lease and poll: the writer's only commands are its appends (and one heartbeat at start).
-    const { queue: writer } = spool(`redis://${lossy.address}`, { leaseMs: 60_000, pollMs: 60_000 }, false);
+    const { queue: writer } = spool(`redis://${lossy.address}`, { leaseMs: 60_000, pollMs: 59_000 }, false);
     writer.push(event(-1));
     await writer.commit();
     lossy.loseAnswerTo('{"n":0,', async () => {
@@ -124,7 +124,7 @@ describe("the Redis spool's history", () => {
   it("close() reports a group whose append got no answer as unknown, not as never having reached Redis", async () => {
     const redis = await server();
     const lossy = await proxy(redis);
-    const { queue: writer } = spool(`redis://${lossy.address}`, { leaseMs: 500, pollMs: 500 }, false);
+    const { queue: writer } = spool(`redis://${lossy.address}`, { leaseMs: 500, pollMs: 400 }, false);
     writer.push(event(-1));
     await writer.commit();
     lossy.loseAnswerTo('{"n":0,', async () => {

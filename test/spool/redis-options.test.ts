@@ -52,6 +52,7 @@ describe("option spool for Redis", () => {
       [{ url: `redis://:${SECRET}@host/zero` }, "spool.url", /database number/],
       [{ url: "redis://host", key: "{tagged}" }, "spool.key", /letters, digits/],
       [{ url: "redis://host", pollMs: 0 }, "spool.pollMs", /between 1 and/],
+      [{ url: "redis://host", leaseMs: 1_000, pollMs: 1_000 }, "spool.pollMs", /must be less than spool\.leaseMs/],
       [{ url: "redis://host", leaseMs: 1.5 }, "spool.leaseMs", /whole number/],
       [{ url: "redis://host", path: "/tmp/x.db" }, "spool.path", /not an option of the Redis spool/],
     ];

@@ -176,20 +176,24 @@ describe("the publisher lease", () => {
 });
 
 describe("the rate window", () => {
-  const rate = (k: ReturnType<typeof spoolKeys>, member: string) =>
-    redis.run("rate", [k.rate], [3, 1_000, member]) as Promise<number>;
+  const rate = (k: ReturnType<typeof spoolKeys>, member: string, force = "") =>
+    redis.run("rate", [k.rate], [3, 1_000, member, force]) as Promise<number>;
 
   it("allows maxRate starts a period, counted on Redis's clock, whoever records them", async () => {
     const k = fresh();
     expect(await rate(k, "")).toBe(0);
     expect(await rate(k, "a:1")).toBe(0);
     expect(await rate(k, "a:2")).toBe(0);
-    // The third start fills the window: the next must wait about a period.
-    const wait = await rate(k, "b:1");
+    expect(await rate(k, "b:1")).toBe(0);
+    // The third start filled the window: the next is not recorded, and must wait about a period.
+    const wait = await rate(k, "b:2");
     expect(wait).toBeGreaterThan(800);
     expect(wait).toBeLessThanOrEqual(1_000);
     // Another process asking sees the same window.
     expect(await rate(k, "")).toBeGreaterThan(800);
     expect(Number(await server.cli("ZCARD", k.rate))).toBe(3);
+    // flush() and close() lift the limit: a forced start is recorded anyway (the window keeps the newest maxRate).
+    expect(await rate(k, "c:1", "1")).toBe(0);
+    expect(await server.cli("ZRANGE", k.rate, "-1", "-1")).toContain("c:1");
   });
 });

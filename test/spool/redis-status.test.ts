@@ -45,8 +45,8 @@ describe("the status of a Redis spool", () => {
     queue.push({ json: JSON.stringify(old), bytes: JSON.stringify(old).length });
     queue.push(numbered(1));
     await queue.commit();
-    await window.record();
-    await window.record();
+    await window.acquire(true);
+    await window.acquire(true);
     log.onRequest({ ok: false, reason: "Datasette answered HTTP 503", retry: true, status: 503 });
     log.onRequest({ ok: true });
     log.onHolding({ answer: "HTTP 401", reason: "the store refused the token", since: 1_700_000_000_000 });

@@ -32,11 +32,11 @@ function connectWithPause(path: string, meanwhile: () => void): SqliteDatabase {
     const statement = prepare(sql);
     if (!sql.startsWith("SELECT holder, expires, sends FROM lease")) return statement;
     const get = statement.get.bind(statement);
-    statement.get = ((...args: unknown[]) => {
+    statement.get = (...args: unknown[]) => {
       const row = get(...(args as []));
       meanwhile();
       return row;
-    }) as typeof statement.get;
+    };
     return statement;
   }) as typeof db.prepare;
   return db;
@@ -196,20 +196,19 @@ describe("holding the lease", () => {
     const a = new PublisherLease(db, 60_000, new RateLimiter(2, 10_000));
     a.refresh();
     const before = Date.now();
-    await a.rateLimit.record();
-    await a.rateLimit.record();
+    expect(await a.rateLimit.acquire(false)).toBe(0);
+    expect(await a.rateLimit.acquire(false)).toBe(0);
     const saved = JSON.parse(row(db).sends) as number[];
     expect(saved).toHaveLength(2);
     for (const start of saved) expect(start).toBeGreaterThanOrEqual(before);
     a.release();
     const limiter = new RateLimiter(2, 10_000);
     const b = new PublisherLease(connect(path), 60_000, limiter);
-    expect(await b.rateLimit.delay()).toBe(0); // knows nothing before it holds the lease
     b.refresh();
     expect(limiter.recent).toEqual(saved);
     expect(await b.rateLimit.delay()).toBeGreaterThan(9_000);
-    // A non-holder's record is not written: the row is the holder's.
-    await a.rateLimit.record();
+    // The window is the fleet's: a full one gives a stale holder no slot either, and records nothing.
+    expect(await a.rateLimit.acquire(false)).toBeGreaterThan(9_000);
     expect(JSON.parse(row(db).sends)).toEqual(saved);
   });
 
@@ -236,7 +235,7 @@ describe("holding the lease", () => {
     a.refresh();
     db.close();
     opened.splice(opened.indexOf(db), 1);
-    await expect(a.rateLimit.record()).resolves.toBeUndefined();
+    await expect(a.rateLimit.acquire(false)).resolves.toBe(0);
     expect(limiter.recent).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import Database from "../helpers/sqlite-file.js";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -221,7 +221,7 @@ describe("the publisher lease", () => {
     const first = new SpoolQueue(spool, settings());
     cleanups.push(() => first.close());
     await waitFor(() => first.publishing, { what: "the first publisher" });
-    await first.rateLimit.record();
+    expect(await first.rateLimit.acquire(false)).toBe(0);
     await first.close();
 
     const second = new SpoolQueue(spool, settings());
@@ -280,6 +280,17 @@ describe("a bad spool fails at start-up, naming the option", () => {
       /option spool\.synchronous/,
     );
     expect(() => eventsForward({ publisher: false })).toThrow(/option publisher: false needs the spool option/);
+  });
+
+  it("a pollMs as long as the lease: the holder would renew it only after it ran out", () => {
+    for (const pollMs of [1_000, 1_500])
+      expect(() => eventsForward({ spool: { path: "x.db", leaseMs: 1_000, pollMs }, publisher: false })).toThrow(
+        /option spool\.pollMs: must be less than spool\.leaseMs \(1000\)/,
+      );
+    // The default pollMs (250) against a short lease names pollMs too, and says it was the default.
+    expect(() => eventsForward({ spool: { path: "x.db", leaseMs: 200 }, publisher: false })).toThrow(
+      /option spool\.pollMs: must be less than spool\.leaseMs \(200\), got 250 \(the default\)/,
+    );
   });
 });
 

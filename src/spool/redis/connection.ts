@@ -117,9 +117,7 @@ export class RedisConnection {
   /** A server answering `cluster_enabled:1` is a cluster node: then a cluster client takes over. */
   private async open(redis: RedisModule): Promise<ScriptClient> {
     const scripts = defineScripts(redis);
-    const first = this.track(
-      redis.createClient({ ...this.clientOptions(), url: this.url, scripts }) as unknown as ScriptClient,
-    );
+    const first = this.track(redis.createClient({ ...this.clientOptions(), url: this.url, scripts }));
     await first.connect();
     if (!(await first.info("cluster")).includes("cluster_enabled:1")) return this.ready(first);
     const { username, password, protocol } = new URL(this.url);
@@ -133,7 +131,7 @@ export class RedisConnection {
           socket,
         },
         scripts,
-      }) as unknown as ScriptClient,
+      }),
     );
     await first.close();
     this.client = undefined;
@@ -166,7 +164,7 @@ export class RedisConnection {
 
   /** The URL's password (as written and decoded) never leaves in a message. */
   private scrub(message: string): string {
-    let password = "";
+    let password: string;
     try {
       password = new URL(this.url).password;
     } catch {
@@ -203,7 +201,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, problem: () => string):
       },
       (error: unknown) => {
         clearTimeout(timer);
-        reject(error as Error);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the client's own error, passed on
+        reject(error);
       },
     );
   });

@@ -10,8 +10,8 @@ const PAGE = 1_000;
 
 /**
  * The dead letters of a Redis spool (dead-letter-scripts.ts), for the forwarder and the CLI. The
- * forwarder's drops go through the queue, which moves them out of the outbox in the same script
- * that removes them; the CLI lists, counts, replays and purges them.
+ * forwarder's drops go through the queue, which moves them out of the outbox in one script that
+ * also removes them, before keep() resolves; the CLI lists, counts, replays and purges them.
  */
 export class RedisDeadLetters implements DeadLetterStore {
   private readonly keys: DeadLetterKeys;
@@ -29,8 +29,9 @@ export class RedisDeadLetters implements DeadLetterStore {
     this.events = spoolKeys(key).events;
   }
 
-  keep(events: readonly QueuedEvent[], info: DropInfo): void {
-    this.queue?.keepDead(events, info);
+  /** False when Redis could not move them (the forwarder then keeps the batch queued and tries again). */
+  keep(events: readonly QueuedEvent[], info: DropInfo): Promise<boolean> {
+    return this.queue?.keepDead(events, info) ?? Promise.resolve(true);
   }
 
   async list(filter: DeadLetterFilter = {}, limit = 1_000_000): Promise<DeadLetter[]> {

@@ -18,6 +18,8 @@ interface PendingDead {
   from: number;
   through: number;
   info: DropInfo;
+  /** Set once Redis moved it (in this epoch). */
+  moved: boolean;
 }
 
 /**
@@ -86,12 +88,28 @@ export class OutboxHistory {
     return this.ackedThrough < this.settledThrough;
   }
 
-  /** A dropped batch (settle() comes next): moved into the dead letters before any acknowledgement passes it. */
-  keepDead(events: readonly QueuedEvent[], info: DropInfo): void {
+  /**
+   * A batch the forwarder gives up on (settle() comes next, only if this resolves true): moved
+   * into the dead letters now. False when the move could not be made (Redis did not answer, or
+   * answers from another history, where the events are read again): the batch stays queued.
+   * Throws when Redis fails. Events that never reached Redis, or of a history already left, have
+   * nothing to move: true.
+   */
+  async keepDead(events: readonly QueuedEvent[], info: DropInfo): Promise<boolean> {
     const first = events[0] as Partial<RedisSpoolEvent> | undefined;
     const last = events.at(-1) as Partial<RedisSpoolEvent> | undefined;
-    if (first?.seq === undefined || last?.seq === undefined || first.epoch !== this.epoch) return;
-    this.deadPending.push({ epoch: this.epoch, from: first.seq, through: last.seq, info });
+    if (first?.seq === undefined || last?.seq === undefined || first.epoch !== this.epoch) return true;
+    const dead: PendingDead = { epoch: this.epoch, from: first.seq, through: last.seq, info, moved: false };
+    this.deadPending.push(dead);
+    try {
+      await this.moveDead();
+    } catch (error) {
+      // A concurrent move (the acknowledgement timer's) may have made it all the same.
+      if (!dead.moved) throw error;
+    } finally {
+      this.deadPending = this.deadPending.filter((pending) => pending !== dead);
+    }
+    return dead.moved;
   }
 
   /** How far an acknowledgement may remove: what was settled, but never a dropped batch not yet moved. */
@@ -105,11 +123,15 @@ export class OutboxHistory {
     if (epoch === this.epoch) this.ackedThrough = Math.max(this.ackedThrough, through);
   }
 
-  /** Moves the settled dropped batches into the dead letters, in order; throws when Redis does not answer. */
+  /**
+   * Moves the dropped batches into the dead letters, in order; throws when Redis does not answer.
+   * The script also removes the outbox's front through the batch: the forwarder gives a batch
+   * (or a part of one) up only once everything before it was delivered or kept, settled or not yet.
+   */
   async moveDead(): Promise<void> {
     for (;;) {
       const dead = this.deadPending[0];
-      if (dead === undefined || dead.through > this.settledThrough) return;
+      if (dead === undefined) return;
       const { keys, deadKeys } = this;
       const reply = (await this.connection.run(
         "keepDead",
@@ -127,7 +149,10 @@ export class OutboxHistory {
         ],
       )) as number[];
       if (this.deadPending[0] === dead) this.deadPending.shift();
-      if (Number(reply[0]) >= 0) this.acked(dead.epoch, dead.through);
+      if (Number(reply[0]) >= 0) {
+        dead.moved = true;
+        this.acked(dead.epoch, dead.through);
+      }
       if (Number(reply[1]) > 0 && !this.evictionReported) {
         this.evictionReported = true;
         this.logger.warn(

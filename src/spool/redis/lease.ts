@@ -19,12 +19,17 @@ export interface LeaseHolder {
  *
  * This process counts the lease as held until leaseMs after it *sent* its last successful
  * claim: Redis started the expiry later than that, so the holder stops before Redis lets anyone
- * else start, whatever the two clocks say.
+ * else start, whatever the two clocks say. It measures on the monotonic clock (performance.now()):
+ * the wall clock may step backwards (NTP, a VM resumed), which would stretch the lease here while
+ * Redis ends it on time.
  */
 export class RedisLease {
   readonly holderId = `${hostname()}:${process.pid}:${builtin("node:crypto").randomUUID().slice(0, 8)}`;
+  /** On the monotonic clock (performance.now()), as renewedAt and restUntil. */
   private expiresAt = 0;
   private renewedAt = 0;
+  /** After standDown(): the lease is not taken again before then. */
+  private restUntil = 0;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -32,8 +37,8 @@ export class RedisLease {
     private readonly leaseMs: number,
   ) {}
 
-  held(now = Date.now()): boolean {
-    return this.expiresAt > now;
+  held(): boolean {
+    return this.expiresAt > performance.now();
   }
 
   /**
@@ -41,8 +46,9 @@ export class RedisLease {
    * Returns true when this call took it. Throws when Redis does not answer.
    */
   async refresh(): Promise<boolean> {
-    const sentAt = Date.now();
-    if (this.held(sentAt) && sentAt - this.renewedAt < this.leaseMs / 5) return false;
+    const sentAt = performance.now();
+    if (sentAt < this.restUntil) return false;
+    if (this.held() && sentAt - this.renewedAt < this.leaseMs / 5) return false;
     const result = Number(
       await this.connection.run(
         "leaseClaim",
@@ -58,6 +64,12 @@ export class RedisLease {
     this.expiresAt = sentAt + this.leaseMs;
     this.renewedAt = sentAt;
     return result === 2 || !wasHeld;
+  }
+
+  /** Gives the lease up and takes it again only after a lease's length: another process may do better. */
+  async standDown(): Promise<void> {
+    this.restUntil = performance.now() + this.leaseMs;
+    await this.release();
   }
 
   /** Gives the lease up at once, so another process need not wait for it to expire. */

@@ -30,17 +30,23 @@ export class RedisRateWindow implements RateLimit {
     }
   }
 
-  async record(): Promise<void> {
-    this.local.recordAt(Date.now());
-    if (this.periodMs === 0) return;
+  /** Checks the fleet's window and records the start in one script, so two holders never both get the last slot. */
+  async acquire(force: boolean): Promise<number> {
+    if (this.periodMs === 0) return 0;
+    let wait: number;
     try {
-      await this.connection.run(
-        "rate",
-        [this.keys.rate],
-        [this.maxRate, this.periodMs, `${this.holderId}:${++this.counter}`],
+      wait = Number(
+        await this.connection.run(
+          "rate",
+          [this.keys.rate],
+          [this.maxRate, this.periodMs, `${this.holderId}:${++this.counter}`, force ? "1" : ""],
+        ),
       );
     } catch {
-      // Redis does not answer: this process still limits itself by its own record.
+      // Redis does not answer: this process limits itself by its own record.
+      return this.local.acquireAt(Date.now(), force);
     }
+    if (wait === 0) this.local.recordAt(Date.now());
+    return wait;
   }
 }

@@ -90,11 +90,14 @@ return { n, len + n, base, epoch }
 `;
 
 /**
- * KEYS: events, base, epoch. ARGV: ackThrough, from, count, epoch known, candidate epoch, head seen.
+ * KEYS: events, base, epoch. ARGV: ackThrough, from, count, epoch known, candidate epoch, head seen,
+ * maxBytes (0: no bound).
  * Removes the events up to sequence number ackThrough (delivered or dropped; -1: none), then
- * reads up to `count` events from sequence number `from` on. In another epoch than the one
- * known, removes nothing and reads from the base. Returns { seq of the first event read, events
- * left in the list, base, epoch, event... }.
+ * reads up to `count` events from sequence number `from` on, at most `maxBytes` of them in all
+ * (at least one), in small LRANGE chunks: the reply never carries more than a batch, however
+ * large `count` and the events are. In another epoch than the one known, removes nothing and
+ * reads from the base. Returns { seq of the first event read, events left in the list, base,
+ * epoch, event... }.
  */
 export const FRONT = `#!lua flags=allow-oom
 ${HISTORY}
@@ -113,10 +116,19 @@ else
 end
 from = math.max(from - base, 0)
 local count = tonumber(ARGV[3])
+local maxBytes = tonumber(ARGV[7] or '0') or 0
 local reply = { base + from, len, base, epoch }
-if count > 0 and from < len then
-  local items = redis.call('LRANGE', KEYS[1], from, from + count - 1)
-  for i = 1, #items do reply[4 + i] = items[i] end
+local at, bytes = from, 0
+while count > 0 and at < len do
+  local items = redis.call('LRANGE', KEYS[1], at, at + math.min(count, 32) - 1)
+  if #items == 0 then break end
+  for i = 1, #items do
+    bytes = bytes + #items[i]
+    if maxBytes > 0 and bytes > maxBytes and #reply > 4 then count = 0 break end
+    reply[#reply + 1] = items[i]
+    count = count - 1
+  end
+  at = at + #items
 end
 return reply
 `;
@@ -153,10 +165,11 @@ return 0
 `;
 
 /**
- * KEYS: rate. ARGV: maxRate, periodMs, member (unique; empty: only ask).
+ * KEYS: rate. ARGV: maxRate, periodMs, member (unique; empty: only ask), force ("1": record anyway).
  * The request start times of the whole fleet, on Redis's clock: a sorted set scored in ms.
- * With a member, records a request starting now. Returns the ms to wait before the next one may
- * start (0: now): at most maxRate starts in any periodMs.
+ * Returns the ms to wait before the next request may start (0: now): at most maxRate starts in
+ * any periodMs. With a member, a request that may start now is recorded in the same step (two
+ * holders never both get the last slot); one that must wait is not recorded.
  */
 export const RATE = `#!lua flags=allow-oom
 local t = redis.call('TIME')
@@ -164,13 +177,17 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local max = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - period))
-if ARGV[3] ~= '' then
+local count = redis.call('ZCARD', KEYS[1])
+local wait = 0
+if count >= max then
+  local oldest = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
+  wait = math.max(0, math.ceil(tonumber(oldest[2]) + period - now))
+end
+if ARGV[3] ~= '' and (wait == 0 or ARGV[4] == '1') then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(max + 1))
   redis.call('PEXPIRE', KEYS[1], math.ceil(period) + 1000)
+  return 0
 end
-local count = redis.call('ZCARD', KEYS[1])
-if count < max then return 0 end
-local oldest = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
-return math.max(0, math.ceil(tonumber(oldest[2]) + period - now))
+return wait
 `;

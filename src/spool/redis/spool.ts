@@ -18,6 +18,8 @@ const FULL_GROUP = 1_000;
  * group grows: under a burst, appends grow too, so Redis keeps up with a fast app.
  */
 const MAX_APPEND = 5_000;
+/** Most bytes one append carries (at least one event): a group of large events must still be answered well within the command timeout. */
+const MAX_APPEND_BYTES = 4 * 1024 * 1024;
 /** Most events kept in memory while Redis cannot take them: more throw SpoolUnreachableError. */
 export const MAX_BUFFERED = 10_000;
 /** How long Redis remembers a writer's last group, so an append sent again is not applied twice. */
@@ -65,6 +67,7 @@ export class RedisSpoolQueue implements EventQueue {
   private groupSeq = 0;
   /** Events the next append may carry: halved while Redis refuses (a large one may never fit in its free memory). */
   private appendLimit = MAX_APPEND;
+  private appendBytesLimit = MAX_APPEND_BYTES;
   private rounds: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -139,15 +142,17 @@ export class RedisSpoolQueue implements EventQueue {
     if (this.buffered > 0) await this.commit();
     let reply: unknown[];
     try {
-      reply = (await this.front(maxCount)) as unknown[];
+      reply = (await this.front(maxCount, maxBytes)) as unknown[];
     } catch (error) {
+      // Logged once per episode here; the forwarder backs off, and gives the lease up if it goes on.
       this.failed(error);
-      return [];
+      throw error;
     }
     // The lease may have run out while the read was on its way: then another process may send these.
     if (!this.publishing) return [];
     const first = Number(reply[0]);
     const epoch = String(reply[3]);
+    // Redis cut the batch by bytes already (FRONT reads in chunks up to maxBytes); the shared cut keeps the contract.
     const batch: RedisSpoolEvent[] = [];
     for (let i = 4; i < reply.length; i++) {
       const json = String(reply[i]);
@@ -172,13 +177,19 @@ export class RedisSpoolQueue implements EventQueue {
   }
 
   /**
-   * Keeps a batch the forwarder gives up on (it calls settle() next) as dead letters: they move
-   * from the outbox into the dead letters in the same script that removes them (moveDead), so a
-   * crash never leaves them in both or in neither. Events that never reached Redis have nothing
+   * Keeps a batch the forwarder gives up on (it calls settle() next, if this resolves true) as
+   * dead letters: they move from the outbox into the dead letters in one script that also removes
+   * them, so a crash never leaves them in both or in neither. False when the move could not be
+   * made: the batch stays queued and is tried again. Events that never reached Redis have nothing
    * to move (onDrop and the log still report them).
    */
-  keepDead(events: readonly QueuedEvent[], info: DropInfo): void {
-    this.history.keepDead(events, info);
+  async keepDead(events: readonly QueuedEvent[], info: DropInfo): Promise<boolean> {
+    try {
+      return await this.history.keepDead(events, info);
+    } catch (error) {
+      this.failed(error);
+      return false;
+    }
   }
 
   /** Sends every buffered group to Redis; stops at the first that fails (it is retried, the events stay in memory). */
@@ -195,6 +206,15 @@ export class RedisSpoolQueue implements EventQueue {
 
   stats(): QueueStats {
     return { spooled: this.committed, buffered: this.buffered, publisher: this.publishing };
+  }
+
+  /** Reads failed again and again: another process may take the lease (it comes back here after leaseMs if none does). */
+  async standDown(): Promise<void> {
+    if (this.lease === undefined || this.closed) return;
+    await this.lease.standDown().catch(() => {}); // unanswered: the lease ends by itself (held() is false already)
+    this.settings.logger.warn(
+      `spool ${this.name}: reading it failed repeatedly; gave the publisher lease up for another process`,
+    );
   }
 
   /** Sends what is buffered, removes what was settled, gives the lease up; returns what never reached Redis. */
@@ -241,7 +261,11 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** One group to Redis; false when it did not all go in (Redis failed, or the spool is full): a retry is armed. */
   private async appendOnce(): Promise<boolean> {
-    this.sending ??= { id: String(++this.groupSeq), events: this.group.splice(0, this.appendLimit), unanswered: false };
+    this.sending ??= {
+      id: String(++this.groupSeq),
+      events: this.group.splice(0, this.appendCount()),
+      unanswered: false,
+    };
     const sending = this.sending;
     const { id, events } = sending;
     let appended: number;
@@ -255,6 +279,10 @@ export class RedisSpoolQueue implements EventQueue {
       this.stored = this.history.observe(String(reply[3]), Number(reply[2]), Number(reply[1]));
     } catch (error) {
       this.failed(error);
+      // Refused, or unanswered (too large to be answered in time, perhaps): the next groups are
+      // smaller, in events and in bytes.
+      this.appendLimit = Math.max(1, this.appendLimit >> 1);
+      this.appendBytesLimit = Math.max(1, this.appendBytesLimit >> 1);
       if (!(error instanceof RedisRefusal)) sending.unanswered = true;
       else if (!sending.unanswered) {
         // Refused before it wrote anything (Redis checks memory before the script's first
@@ -263,12 +291,12 @@ export class RedisSpoolQueue implements EventQueue {
         // again until Redis answers about it: a refusal of the retry says nothing of the first.
         this.group.unshift(...events);
         this.sending = undefined;
-        this.appendLimit = Math.max(1, this.appendLimit >> 1);
       }
       this.armCommit(RETRY_MS);
       return false;
     }
     this.appendLimit = Math.min(MAX_APPEND, this.appendLimit * 2);
+    this.appendBytesLimit = Math.min(MAX_APPEND_BYTES, this.appendBytesLimit * 2);
     this.sending = undefined;
     this.committed += appended;
     // Out of memory, small appends may get in between refusals: the episode ends once all did.
@@ -280,15 +308,24 @@ export class RedisSpoolQueue implements EventQueue {
     return false;
   }
 
-  /** Removes what was settled (moving dropped batches into the dead letters first); reads `count` events after it. */
-  private async front(count: number): Promise<unknown> {
+  /** How many of the group's events the next append carries: within appendLimit and appendBytesLimit, at least one. */
+  private appendCount(): number {
+    return batchEnd(this.group, 0, Math.min(this.group.length, this.appendLimit), this.appendBytesLimit);
+  }
+
+  /**
+   * Removes what was settled (moving dropped batches into the dead letters first); reads `count`
+   * events after it, `maxBytes` of them at most (at least one).
+   */
+  private async front(count: number, maxBytes = 0): Promise<unknown> {
     await this.history.moveDead();
     const through = this.history.ackThrough();
     const epoch = this.history.epoch;
+    const bound = Number.isFinite(maxBytes) ? maxBytes : 0;
     const reply = (await this.connection.run(
       "front",
       [this.keys.events, this.keys.base, this.keys.epoch],
-      [through, this.history.settledThrough + 1, count, ...this.history.args()],
+      [through, this.history.settledThrough + 1, count, ...this.history.args(), bound],
     )) as unknown[];
     const now = String(reply[3]);
     // Only in the same history did this acknowledgement remove anything.

@@ -43,8 +43,9 @@ export class SqliteDeadLetters implements DeadLetterStore {
     private readonly allowSymlink = false,
   ) {}
 
-  keep(events: readonly QueuedEvent[], info: DropInfo): void {
-    if (events.length === 0) return;
+  /** Synchronous inside (better-sqlite3): the events are written, or not, before it first yields. */
+  async keep(events: readonly QueuedEvent[], info: DropInfo): Promise<boolean> {
+    if (events.length === 0) return true;
     try {
       const db = this.open();
       const reason = reasonKind(info);
@@ -66,15 +67,18 @@ export class SqliteDeadLetters implements DeadLetterStore {
         },
         "immediate",
       );
-      this.failing = false;
       if (evicted > 0) this.reportEviction(evicted);
+      if (this.failing) this.logger.warn(`dead letters in ${this.path} can be written again`);
+      this.failing = false;
+      return true;
     } catch (error) {
-      // Keeping dead letters must never disturb delivery: say so once per episode.
+      // The forwarder keeps the events queued and tries again: say so once per episode.
       if (!this.failing)
         this.logger.error(
-          `could not keep ${events.length} dropped event(s) as dead letters in ${this.path}: ${explainSqliteError(error)} (reported once until it works again)`,
+          `could not keep ${events.length} dropped event(s) as dead letters in ${this.path}: ${explainSqliteError(error)}; they stay queued and are tried again (reported once until it works again)`,
         );
       this.failing = true;
+      return false;
     }
   }
 

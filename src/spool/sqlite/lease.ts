@@ -2,6 +2,7 @@ import { builtin } from "../../core/builtin.js";
 import { hostname } from "node:os";
 import type { RateLimit, RateLimiter } from "../../pipeline/rate-limit.js";
 import type { SqliteDatabase } from "../../core/sqlite-open.js";
+import { transaction } from "../../core/sqlite-driver.js";
 
 interface LeaseRow {
   holder: string | null;
@@ -23,8 +24,11 @@ export class PublisherLease {
   /** When our lease ends, by our own last write; 0 when we do not hold it. */
   private expiresAt = 0;
   private renewedAt = 0;
+  /** After standDown(): the lease is not taken again before then. */
+  private restUntil = 0;
   private readonly read;
   private readonly claim;
+  private readonly readSends;
   private readonly saveSends;
   private readonly give;
 
@@ -40,16 +44,37 @@ export class PublisherLease {
       // `since` (for `events-forward status`) changes only when the holder does.
       "UPDATE lease SET holder = @me, expires = @expires, since = CASE WHEN holder IS @me THEN since ELSE @now END WHERE id = 1 AND (holder = @me OR holder IS NULL OR expires <= @now)",
     );
-    this.saveSends = db.prepare<[string, string]>("UPDATE lease SET sends = ? WHERE id = 1 AND holder = ?");
+    this.readSends = db.prepare<[], { sends: string }>("SELECT sends FROM lease WHERE id = 1");
+    this.saveSends = db.prepare<[string]>("UPDATE lease SET sends = ? WHERE id = 1");
+    // Read, decide and record in one IMMEDIATE transaction: two processes that both believe they
+    // hold the lease (one stalled past it) still share one window.
+    const acquireInRow = (now: number, force: boolean): number =>
+      transaction(
+        db,
+        () => {
+          limiter.load(parseStarts(this.readSends.get()?.sends ?? "[]"));
+          const wait = limiter.acquireAt(now, force);
+          if (wait === 0) this.saveSends.run(JSON.stringify(limiter.recent));
+          return wait;
+        },
+        "immediate",
+      );
     this.give = db.prepare<[string]>("UPDATE lease SET holder = NULL, expires = 0 WHERE id = 1 AND holder = ?");
     this.rateLimit = {
-      delay: () => limiter.delay(),
-      record: async () => {
-        limiter.recordAt(Date.now());
+      delay: async () => {
         try {
-          this.saveSends.run(JSON.stringify(limiter.recent), this.holderId);
+          limiter.load(parseStarts(this.readSends.get()?.sends ?? "[]"));
         } catch {
-          // The spool is busy: the next holder then knows less of the past; this one still limits itself.
+          // Unreadable for now: this process's own record still limits it.
+        }
+        return limiter.delay();
+      },
+      acquire: async (force) => {
+        try {
+          return acquireInRow(Date.now(), force);
+        } catch {
+          // The spool is busy or cannot be written: this process still limits itself by its own record.
+          return limiter.acquireAt(Date.now(), force);
         }
       },
     };
@@ -65,7 +90,9 @@ export class PublisherLease {
    */
   refresh(now = Date.now()): boolean {
     const wasHeld = this.held(now);
-    if (wasHeld && now - this.renewedAt < this.leaseMs / 5) return false;
+    // A wall clock that stepped backwards (now < renewedAt) renews at once rather than never.
+    if (wasHeld && now >= this.renewedAt && now - this.renewedAt < this.leaseMs / 5) return false;
+    if (now < this.restUntil) return false;
     const row = this.read.get();
     if (row === undefined) return false;
     // Reading first keeps the non-holders from writing on every heartbeat.
@@ -91,6 +118,12 @@ export class PublisherLease {
    */
   holdThroughWriteFailure(now = Date.now()): void {
     if (this.held(now)) this.expiresAt = now + this.leaseMs;
+  }
+
+  /** Gives the lease up and takes it again only after a lease's length: another process may do better. */
+  standDown(now = Date.now()): void {
+    this.restUntil = now + this.leaseMs;
+    this.release();
   }
 
   /** Gives the lease up at once, so another process need not wait for it to expire. */

@@ -3,7 +3,6 @@ import { PublisherLease } from "./lease.js";
 import type { RateLimit, RateLimiter } from "../../pipeline/rate-limit.js";
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
-import { batchEnd } from "../../pipeline/batch-cut.js";
 import type { SpoolEvent } from "../spool-event.js";
 import type { ResolvedSpoolOptions } from "../../config/spool-options.js";
 import { checkIsSpool, createSpool } from "./schema.js";
@@ -91,8 +90,14 @@ export class SpoolQueue implements EventQueue {
       transaction(this.db, () => {
         for (const event of events) insert.run(event.json, event.bytes);
       });
-    this.front = this.db.prepare<[number, number], SpoolEvent>(
-      "SELECT seq, json, bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+    // Cut by bytes in SQL, from the stored size column: only the rows of the batch are read into
+    // memory (10,000 rows of up to 100 KB each would be a gigabyte), and always at least one.
+    this.front = this.db.prepare<[{ after: number; count: number; maxBytes: number }], SpoolEvent>(
+      `SELECT seq, json, bytes FROM outbox WHERE seq > @after AND seq <= coalesce(
+         (SELECT max(seq) FROM (SELECT seq, sum(bytes) OVER (ORDER BY seq) AS total
+            FROM outbox WHERE seq > @after ORDER BY seq LIMIT @count) WHERE total <= @maxBytes),
+         (SELECT min(seq) FROM outbox WHERE seq > @after))
+       ORDER BY seq`,
     );
     // Two subqueries: SQLite answers a lone min() or max() from the index, min and max together by a scan.
     this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>(
@@ -155,8 +160,8 @@ export class SpoolQueue implements EventQueue {
   async take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
     if (!this.publishing) return [];
     this.commitNow(); // our own newest events go in the same order as everyone's
-    const rows = this.front.all(this.settledThrough, maxCount);
-    return rows.slice(0, batchEnd(rows, 0, rows.length, maxBytes));
+    const maxBytesSql = Number.isFinite(maxBytes) ? maxBytes : Number.MAX_SAFE_INTEGER;
+    return this.front.all({ after: this.settledThrough, count: maxCount, maxBytes: maxBytesSql });
   }
 
   async settle(batch: readonly QueuedEvent[]): Promise<void> {
@@ -195,6 +200,21 @@ export class SpoolQueue implements EventQueue {
 
   stats(): QueueStats {
     return { spooled: this.committed, buffered: this.group.length, publisher: this.publishing };
+  }
+
+  /** Reads failed again and again: another process may take the lease (it comes back here after leaseMs if none does). */
+  async standDown(): Promise<void> {
+    if (this.lease === undefined || this.closed) return;
+    const was = this.publishing;
+    try {
+      this.lease.standDown();
+    } catch {
+      // The row could not be written: the lease then ends by itself (held() is already false).
+    }
+    if (was) publishLease(this.options.path, this.lease.holderId, false);
+    this.settings.logger.warn(
+      `spool ${this.options.path}: reading it failed repeatedly; gave the publisher lease up for another process`,
+    );
   }
 
   /** Commits what is buffered, gives the lease up, closes the file; returns the events it could not write. */

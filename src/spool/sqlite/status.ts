@@ -39,16 +39,16 @@ export class SqliteSpoolInspector implements SpoolInspector {
       )
       .get() as LeaseRow | undefined;
     const held = lease?.holder != null && lease.expires > now;
-    const [host, pid] = held ? lease!.holder!.split(":") : [];
+    const [host, pid] = held ? lease.holder!.split(":") : [];
     return {
       spool: this.path,
       waiting: n,
       oldestAgeMs: oldest === undefined ? undefined : ageOf(oldest.json, now),
       lease: held
-        ? { holder: lease!.holder!, host, pid: Number(pid), since: lease!.since ?? undefined, expires: lease!.expires }
+        ? { holder: lease.holder!, host, pid: Number(pid), since: lease.since ?? undefined, expires: lease.expires }
         : {},
       lastDelivery: lease?.last_at == null ? undefined : { at: lease.last_at, outcome: lease.last_outcome ?? "" },
-      holding: held ? readHolding(lease!) : undefined,
+      holding: held ? readHolding(lease) : undefined,
       requestsInWindow: startsIn(lease?.sends, now - periodMs),
       deadLetters: await this.deadLetters.byReason(),
     };
@@ -79,6 +79,14 @@ export class SqliteDeliveryLog implements ForwarderObserver {
     this.write("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1", [
       Date.now(),
       result.ok ? "sent" : result.reason.slice(0, 500),
+    ]);
+  }
+
+  /** A turn that failed before any request (a read of the spool that threw) is the last outcome too. */
+  onTurnFailed(failures: number, reason: string): void {
+    this.write("UPDATE lease SET last_at = ?, last_outcome = ? WHERE id = 1", [
+      Date.now(),
+      `the forwarder's turn failed ${failures} time(s) in a row: ${reason}`.slice(0, 500),
     ]);
   }
 

@@ -108,9 +108,8 @@ export function resolveCollector(value: unknown): ResolvedCollector {
 
 function parseVersion(value: unknown): CollectorVersion | undefined {
   if (value === undefined) return undefined;
-  const text = String(value);
-  if ((typeof value === "number" || typeof value === "string") && (text === "1" || text === "2" || text === "2j"))
-    return text;
+  const text = typeof value === "number" || typeof value === "string" ? String(value) : "";
+  if (text === "1" || text === "2" || text === "2j") return text;
   throw new OptionError("collector.version", `must be 1, 2 or "2j", got ${JSON.stringify(value) ?? typeof value}`);
 }
 

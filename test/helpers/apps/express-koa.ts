@@ -55,13 +55,13 @@ function expressApp(make: typeof express, spec: AppSpec): RequestListener {
     res.send("item");
   });
   app.use("/api", api);
-  return app as unknown as RequestListener;
+  return app;
 }
 
 function koaApp(Make: typeof Koa, spec: AppSpec): RequestListener {
   const app = new Make();
   app.silent = true; // the deliberate /boom error is not worth a stack trace
-  for (const events of spec.forwarders) app.use(events as unknown as Koa.Middleware);
+  for (const events of spec.forwarders) app.use(events);
   app.use((ctx, next) => {
     if (spec.onClose) ctx.res.once("close", spec.onClose);
     return next();
@@ -76,7 +76,7 @@ function koaApp(Make: typeof Koa, spec: AppSpec): RequestListener {
   const names = spec.names ?? ["events"];
   const router = new Router();
   router.get("/users/:id", (ctx) => {
-    ctx.body = putThrough(ctx as unknown as Record<string, unknown>, names, String(ctx.params.id));
+    ctx.body = putThrough(ctx, names, String(ctx.params.id));
   });
   router.get("/boom", () => {
     throw new Error("boom");

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { Event, EventError, FieldKind, serializeV1Event, serializeV2Event } from "../../../src/index.js";
+import { FieldKind, LegacyEvent, serializeV1Event, serializeV2Event } from "../../../src/collector.js";
+import { EventError } from "../../../src/index.js";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const parse = (event: Event) =>
+const parse = (event: LegacyEvent) =>
   JSON.parse(event.serialize()) as Record<string, unknown> & { payload: Record<string, unknown> };
 
 describe("legacy Event", () => {
   it("serializes topic, type, integer millisecond timestamp, uuid and payload, in that order", () => {
-    const event = new Event("topic", "type", {
+    const event = new LegacyEvent("topic", "type", {
       timestamp: new Date("2024-01-02T03:04:05.678Z"),
       id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01",
     });
@@ -19,8 +20,8 @@ describe("legacy Event", () => {
 
   it("defaults to now and a fresh v4 UUID", () => {
     const before = Date.now();
-    const a = parse(new Event("t", "e"));
-    const b = parse(new Event("t", "e"));
+    const a = parse(new LegacyEvent("t", "e"));
+    const b = parse(new LegacyEvent("t", "e"));
     expect(a.event_ts).toBeGreaterThanOrEqual(before);
     expect(a.event_ts).toBeLessThanOrEqual(Date.now());
     expect(Number.isInteger(a.event_ts)).toBe(true);
@@ -29,11 +30,11 @@ describe("legacy Event", () => {
   });
 
   it("cuts fractional milliseconds (a float timestamp becomes an integer)", () => {
-    expect(parse(new Event("t", "e", { timestamp: 1_700_000_000_999.99 })).event_ts).toBe(1_700_000_000_999);
+    expect(parse(new LegacyEvent("t", "e", { timestamp: 1_700_000_000_999.99 })).event_ts).toBe(1_700_000_000_999);
   });
 
   it("puts each kind of field in its section of the payload", () => {
-    const event = new Event("t", "e")
+    const event = new LegacyEvent("t", "e")
       .setField("normal", "n")
       .setField("ip", "192.0.2.7", FieldKind.OBFUSCATED)
       .setField("email", "a@example.com", FieldKind.OBFUSCATED)
@@ -53,7 +54,7 @@ describe("legacy Event", () => {
   });
 
   it("does not send null, undefined or empty-string values, but keeps zero and false", () => {
-    const event = new Event("t", "e")
+    const event = new LegacyEvent("t", "e")
       .setField("zero", 0)
       .setField("no", false)
       .setField("null", null)
@@ -65,7 +66,7 @@ describe("legacy Event", () => {
   });
 
   it("setting a field to null or empty removes it; a key lives in one kind at a time", () => {
-    const event = new Event("t", "e").setField("a", "x").setField("b", "y", FieldKind.OBFUSCATED);
+    const event = new LegacyEvent("t", "e").setField("a", "x").setField("b", "y", FieldKind.OBFUSCATED);
     event.setField("a", null).setField("b", "");
     expect(parse(event).payload).toEqual({});
     event.setField("c", 1).setField("c", 2, FieldKind.HIGH_CARDINALITY);
@@ -73,7 +74,7 @@ describe("legacy Event", () => {
   });
 
   it("getField finds a field whatever its kind, undefined when absent", () => {
-    const event = new Event("t", "e")
+    const event = new LegacyEvent("t", "e")
       .setField("n", 0)
       .setField("ip", "192.0.2.1", FieldKind.OBFUSCATED)
       .setField("s", "z", FieldKind.HIGH_CARDINALITY);
@@ -85,29 +86,29 @@ describe("legacy Event", () => {
   });
 
   it("a field named __proto__ is just a field", () => {
-    const event = new Event("t", "e").setField("__proto__", { polluted: true });
+    const event = new LegacyEvent("t", "e").setField("__proto__", { polluted: true });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(event.serialize()).toContain('"payload":{"__proto__":{"polluted":true}}');
   });
 
   it("rejects bad input with EventError", () => {
-    expect(() => new Event("", "e")).toThrow(EventError);
-    expect(() => new Event("t", 5 as unknown as string)).toThrow(/eventType must be a non-empty string/);
-    expect(() => new Event("t", "e", { timestamp: new Date("nope") })).toThrow(/timestamp/);
-    expect(() => new Event("t", "e", { id: "not-a-uuid" })).toThrow(/UUID/);
-    expect(() => new Event("t", "e").setField("x", 1, "secret" as FieldKind)).toThrow(/kind/);
-    expect(() => new Event("t", "e").setField("obfuscated_data", 1)).toThrow(/clash/);
+    expect(() => new LegacyEvent("", "e")).toThrow(EventError);
+    expect(() => new LegacyEvent("t", 5 as unknown as string)).toThrow(/eventType must be a non-empty string/);
+    expect(() => new LegacyEvent("t", "e", { timestamp: new Date("nope") })).toThrow(/timestamp/);
+    expect(() => new LegacyEvent("t", "e", { id: "not-a-uuid" })).toThrow(/UUID/);
+    expect(() => new LegacyEvent("t", "e").setField("x", 1, "secret" as FieldKind)).toThrow(/kind/);
+    expect(() => new LegacyEvent("t", "e").setField("obfuscated_data", 1)).toThrow(/clash/);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    const bad = new Event("t", "e").setField("cyclic", cyclic);
+    const bad = new LegacyEvent("t", "e").setField("cyclic", cyclic);
     expect(() => bad.serialize()).toThrow(EventError);
-    expect(() => new Event("t", "e").setField("big", 1n).serialize()).toThrow(EventError);
+    expect(() => new LegacyEvent("t", "e").setField("big", 1n).serialize()).toThrow(EventError);
   });
 });
 
 describe("built-in collector serializers", () => {
-  it("serializeV1Event takes only Event objects", () => {
-    const event = new Event("t", "e");
+  it("serializeV1Event takes only LegacyEvent objects", () => {
+    const event = new LegacyEvent("t", "e");
     expect(serializeV1Event(event, {})).toBe(event.serialize());
     expect(() => serializeV1Event({ event: "signup" }, {})).toThrow(/takes an Event/);
     expect(() => serializeV1Event("{}", {})).toThrow(EventError);

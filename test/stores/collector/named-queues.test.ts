@@ -2,13 +2,8 @@ import express from "express";
 import Koa from "koa";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  Event,
-  eventsForward,
-  type CollectorEvent,
-  type EventsForward,
-  type RequestEvents,
-} from "../../../src/index.js";
+import { LegacyEvent } from "../../../src/collector.js";
+import { eventsForward, type CollectorEvent, type EventsForward, type RequestEvents } from "../../../src/index.js";
 import { useDatasette } from "../../helpers/servers.js";
 import { FAST } from "../../helpers/fast-options.js";
 import { waitFor } from "../../helpers/wait.js";
@@ -79,7 +74,7 @@ describe("named queues", () => {
       expect(new Set([named.events, named.events_v2, named.events_legacy]).size).toBe(3);
       req.events.put({ event: "signup", properties: { plan: "pro" } });
       named.events_v2!.put({ "1": { str: "signup" }, "2": { str: "pro" } });
-      named.events_legacy!.put(new Event("signups", "signup").setField("plan", "pro"));
+      named.events_legacy!.put(new LegacyEvent("signups", "signup").setField("plan", "pro"));
       res.sendStatus(201);
     });
     await request(app).post("/signup").expect(201);
@@ -94,7 +89,7 @@ describe("named queues", () => {
       const named = ctx as unknown as Record<string, RequestEvents<CollectorEvent>>;
       ctx.events.put({ event: "signup", properties: { plan: "pro" } });
       named.events_v2!.put('{"1":{"str":"signup"},"2":{"str":"pro"}}');
-      named.events_legacy!.put(new Event("signups", "signup").setField("plan", "pro"));
+      named.events_legacy!.put(new LegacyEvent("signups", "signup").setField("plan", "pro"));
       ctx.status = 201;
     });
     await request(app.callback()).post("/signup").expect(201);
@@ -105,7 +100,7 @@ describe("named queues", () => {
   it("an event the queue's serializer refuses fails alone, in that queue only", async () => {
     expect(() => legacy.put({ event: "not a legacy Event" })).toThrow(/takes an Event/);
     expect(() => eventsV2.put("not json")).toThrow(/Thrift-JSON/);
-    legacy.put(new Event("signups", "signup").setField("plan", "pro"));
+    legacy.put(new LegacyEvent("signups", "signup").setField("plan", "pro"));
     await Promise.all([events.flush(), eventsV2.flush(), legacy.flush()]);
     expect(collector.requests.map((r) => r.path)).toEqual(["/v1"]);
     expect([legacy.stats().sent, eventsV2.stats().sent, events.stats().sent]).toEqual([1, 0, 0]);

@@ -1,12 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import {
-  collectorOptionsFromConfig,
-  eventsForward,
-  OptionError,
-  SINK_DEFAULTS,
-  type EventsForwardOptions,
-} from "../../../src/index.js";
+import { collectorOptionsFromConfig } from "../../../src/collector.js";
+import { eventsForward, OptionError, SINK_DEFAULTS, type EventsForwardOptions } from "../../../src/index.js";
 import { resolveOptions } from "../../../src/config/resolve.js";
 import type { ResolvedFor } from "../../../src/config/options.js";
 

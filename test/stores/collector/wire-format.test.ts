@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { COLLECTOR_USER_AGENT, Event, FieldKind } from "../../../src/index.js";
+import { COLLECTOR_USER_AGENT, FieldKind, LegacyEvent } from "../../../src/collector.js";
 import { signatureMatches, useCollector, type Received } from "./collector-server.js";
 
 const RFC_1123 =
@@ -32,13 +32,16 @@ function expectProtocolHeaders(request: Received, path: string): void {
 describe("collector wire format", () => {
   it("version 1: legacy events as a JSON array, signed and gzipped", async () => {
     const events = t.start({ collector: { version: 1 } });
-    const first = new Event("screenview_events", "cs.screenview", {
+    const first = new LegacyEvent("screenview_events", "cs.screenview", {
       timestamp: new Date("2024-03-05T10:00:00.123Z"),
       id: "6f1c2c55-47b0-4a8e-9a4e-0d2f3c1b9e01",
     });
     first.setField("page", "home").setField("count", 0).setField("empty", "").setField("nothing", null);
     first.setField("ip", "192.0.2.1", FieldKind.OBFUSCATED).setField("session", "s-1", FieldKind.HIGH_CARDINALITY);
-    const second = new Event("t", "e", { timestamp: 1_709_632_800_456.9, id: "00000000-0000-4000-8000-000000000002" });
+    const second = new LegacyEvent("t", "e", {
+      timestamp: 1_709_632_800_456.9,
+      id: "00000000-0000-4000-8000-000000000002",
+    });
     events.put(first);
     events.put(second);
     await events.flush();
@@ -82,9 +85,9 @@ describe("collector wire format", () => {
     expect(request.headers["x-signature"]).toBe(`key=${KEY_NAME}, mac=${mac}`);
   });
 
-  it("version 2 refuses a legacy Event at put(), naming collector.version", () => {
+  it("version 2 refuses a LegacyEvent at put(), naming collector.version", () => {
     const events = t.start();
-    expect(() => events.put(new Event("t", "e"))).toThrow(/set collector\.version to 1/);
+    expect(() => events.put(new LegacyEvent("t", "e"))).toThrow(/set collector\.version to 1/);
   });
 
   it("option collector.url posts to that URL, taking the version from its path", async () => {
@@ -98,7 +101,7 @@ describe("collector wire format", () => {
   it("a retried batch is sent with the same body and signature", async () => {
     t.collector.respond = (_request, index) => (index === 0 ? { status: 503 } : { status: 200 });
     const forwarder = t.start({ collector: { version: 1 }, backoffBaseMs: 1, backoffMaxMs: 5 });
-    forwarder.put(new Event("t", "retry"));
+    forwarder.put(new LegacyEvent("t", "retry"));
     await forwarder.flush();
     expect(t.collector.requests).toHaveLength(2);
     const [first, second] = t.collector.requests as [Received, Received];

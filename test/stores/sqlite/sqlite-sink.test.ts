@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import Database from "../../helpers/sqlite-file.js";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,6 +7,8 @@ import { sqliteSink } from "../../../src/stores/sqlite/sink.js";
 import { EIGHT_TEXT_COLUMNS, SIGNUP, signupRow } from "../../helpers/row-format.js";
 import { recordingLogger } from "../../helpers/recording-logger.js";
 import { useTempDirs } from "../../helpers/temp-dir.js";
+import { assertRate, watchForwarderStarts } from "../../helpers/request-starts.js";
+import { waitFor } from "../../helpers/wait.js";
 
 const tempDir = useTempDirs();
 const open: EventsForward[] = [];
@@ -57,12 +59,18 @@ describe("the embedded store", () => {
 
   it("takes batches of up to 100, 20 a second, unless told otherwise", async () => {
     const database = join(tempDir(), "events.db");
+    const watch = watchForwarderStarts();
     const events = eventsForward({ database, logger: false });
     open.push(events);
-    for (let i = 0; i < 250; i++) events.put({ event: "bulk", properties: { n: i } });
-    await events.flush();
-    expect(events.stats()).toMatchObject({ sent: 250, requests: 3 });
-    expect(readRows(database).rows).toHaveLength(250);
+    // 2,500 events: 25 batches of 100, the first 20 at once, the other 5 a second later (no flush: it lifts the limit).
+    for (let i = 0; i < 2_500; i++) events.put({ event: "bulk", properties: { n: i } });
+    await waitFor(() => events.stats().sent === 2_500, { what: "every event written" });
+    watch.stop();
+    expect(events.stats()).toMatchObject({ sent: 2_500, requests: 25 });
+    expect(watch.starts).toHaveLength(25);
+    assertRate(watch.starts, 20, 1_000);
+    expect(watch.starts[20]! - watch.starts[0]!).toBeGreaterThanOrEqual(998);
+    expect(readRows(database).rows).toHaveLength(2_500);
   });
 
   it("writes a batch sent twice once (INSERT OR IGNORE on the ULID key)", async () => {
