@@ -15,6 +15,10 @@ export default defineConfig([
     sourcemap: true,
     target: "node20",
     shims: true,
+    // Keep "node:crypto", not "crypto": Workers (nodejs_compat) and Deno resolve builtins by that prefix.
+    removeNodeProtocol: false,
+    // Bundled: one file to parse instead of a package of six modules to resolve at import (cold start).
+    noExternal: ["async-mutex"],
   },
   {
     // The `events-forward` bin: ESM only (package.json's bin is dist/cli.js), no declarations.
@@ -24,6 +28,8 @@ export default defineConfig([
     clean: false,
     sourcemap: true,
     target: "node20",
+    removeNodeProtocol: false,
+    noExternal: ["async-mutex"],
     // `events-forward dashboard` copies its page, script and stylesheet from here (src/dashboard/files.ts).
     onSuccess: async () => cpSync("src/dashboard/assets", "dist/dashboard-assets", { recursive: true }),
   },

@@ -23,7 +23,12 @@ export default defineConfig({
           name: "all",
           // The disk-full tests run directly as root, else inside a user namespace (test/faults/disk-tests.ts).
           include: ["test/**/*.test.ts", ...diskTestFiles()],
-          exclude: [...configDefaults.exclude, ...DISK_TESTS.filter((file) => !diskTestFiles().includes(file))],
+          // test/runtimes runs on Bun, Deno and workerd: `npm run test:runtimes`, its own config.
+          exclude: [
+            ...configDefaults.exclude,
+            "test/runtimes/**",
+            ...DISK_TESTS.filter((file) => !diskTestFiles().includes(file)),
+          ],
         },
       },
       ...(second === undefined

@@ -21,6 +21,7 @@ const BENCHMARKS = [
   "redis-spool",
   "sqlite-drivers",
   "capacity",
+  "cold-start",
   "dashboard-queries",
 ];
 const args = process.argv.slice(2);

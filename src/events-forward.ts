@@ -13,7 +13,7 @@ import { createAdapters, type FrameworkAdapters } from "./http/adapters.js";
 import type { EventsForwardOptions } from "./config/options.js";
 import { resolveOptions } from "./config/resolve.js";
 import { registerEnding } from "./core/shutdown-signals.js";
-import { createAgent } from "./stores/http.js";
+import { createTransport } from "./stores/transport.js";
 import { createSink, queuedEventsOf, rowCheckOf } from "./stores/table.js";
 import { LIMITS } from "./config/defaults.js";
 import { DEFAULTS } from "./config/option-defaults.js";
@@ -71,13 +71,13 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
     observer: queueObserver,
   } = createQueue(o, new RateLimiter(o.maxRate, o.timePeriod * 1000));
   // Whoever creates a part closes it, once: this function made them all, so close() closes them.
-  const agent = createAgent();
+  // The HTTP client is chosen, and loaded, when the first batch goes (stores/transport.ts).
+  const transport = createTransport();
   let sink: Sink;
   try {
-    sink = createSink(o, agent);
+    sink = createSink(o, transport);
   } catch (error) {
     void queue.close();
-    void agent.close();
     throw error;
   }
   // The forwarder publishes on the diagnostics channels; statsd and --debug are subscribers.
@@ -141,13 +141,19 @@ export function eventsForward(options: EventsForwardOptions): EventsForward<unkn
     await deadLetters?.close();
     queueObserver?.close();
     await sink.close?.();
-    await agent.close();
+    await transport.close();
     stopDebug?.();
     await metrics?.close();
     return result;
   };
 
-  const { middleware, adapters } = createAdapters(target, o, () => close());
+  const { middleware, adapters } = createAdapters(
+    target,
+    o,
+    () => close(),
+    // The Hono middleware's flush for waitUntil: each Worker request delivers on its own.
+    () => forwarder.flush(true),
+  );
   const close = (options?: { timeoutMs?: number }): Promise<CloseResult> => {
     const timeoutMs = options?.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > LIMITS.maxCloseTimeoutMs) {

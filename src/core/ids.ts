@@ -1,4 +1,4 @@
-import { randomFillSync } from "node:crypto";
+import { builtin } from "./builtin.js";
 
 /**
  * ULIDs (26 characters of Crockford base32: 48 bits of milliseconds, 80 random bits), made fast
@@ -21,7 +21,7 @@ let poolPos = pool.length;
 /** 40 random bits, as a number below 2^40. */
 function random40(): number {
   if (poolPos + 5 > pool.length) {
-    randomFillSync(pool);
+    builtin("node:crypto").randomFillSync(pool);
     poolPos = 0;
   }
   const p = poolPos;

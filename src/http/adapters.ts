@@ -9,7 +9,7 @@ import { createWrap } from "./node.js";
 export interface FrameworkAdapters {
   /** Fastify 5 plugin: `await fastify.register(events.fastify)`; `request.events` in handlers and hooks. */
   readonly fastify: EventsFastifyPlugin;
-  /** Hono 4 middleware (on @hono/node-server): `app.use(events.hono)`; `c.var.events` in handlers. */
+  /** Hono 4 middleware (Node, Bun, Deno, Workers, edge): `app.use(events.hono)`; `c.var.events` in handlers. */
   readonly hono: EventsHonoMiddleware;
   /** node:http: `http.createServer(events.wrap((req, res) => ...))`; `req.events` in the handler. */
   readonly wrap: ReturnType<typeof createWrap>;
@@ -23,11 +23,12 @@ export function createAdapters(
   target: PutTarget,
   settings: RecorderSettings & { expressDictionaryMode: boolean },
   close: () => Promise<unknown>,
+  flush: () => Promise<void>,
 ) {
   const recorder = createRecorder(target, settings);
   const adapters: FrameworkAdapters = {
     fastify: createFastifyPlugin(recorder, close),
-    hono: createHonoMiddleware(recorder, settings.logger),
+    hono: createHonoMiddleware(recorder, settings.logger, flush),
     wrap: createWrap(recorder),
   };
   return { middleware: createMiddleware(recorder, settings), adapters };

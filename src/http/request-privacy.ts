@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { builtin } from "../core/builtin.js";
 import type { IncomingMessage } from "node:http";
 
 /**
@@ -102,7 +102,7 @@ export function capturedHeaders(
  * value (to count distinct clients), but without the key nobody can test which IP it was.
  */
 export function clientIpHash(ip: string, key: string): string {
-  return createHmac("sha256", key).update(ip).digest("hex").slice(0, CLIENT_IP_HASH_LENGTH);
+  return builtin("node:crypto").createHmac("sha256", key).update(ip).digest("hex").slice(0, CLIENT_IP_HASH_LENGTH);
 }
 
 /** `a, b` → `hmac(a), hmac(b)`: the same client gives the hash client_ip_hash gives it. */

@@ -1,4 +1,6 @@
 import type { Logger } from "../core/log.js";
+import { unrefTimer } from "../core/timers.js";
+import type { Stopping } from "./stop-signal.js";
 import type { ForwarderObserver } from "./observer.js";
 import type { RateLimit } from "./rate-limit.js";
 import { answerOf, backoffDelay, classifyError, sameAnswer } from "./retry.js";
@@ -20,7 +22,7 @@ export interface BatchSenderParts {
   sink: Sink;
   rateLimit: RateLimit;
   /** Ends every pause, and the sending, at close()'s deadline. */
-  stopping: AbortSignal;
+  stopping: Stopping;
   /** Whether this process may still send (it holds the spool's lease): asked before every attempt. */
   mayAttempt?: () => boolean;
   observer: ForwarderObserver;
@@ -187,7 +189,7 @@ export class BatchSender {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      timer.unref();
+      unrefTimer(timer);
       stopping.addEventListener("abort", done, { once: true });
       if (rateWait) this.wakeRateWait = done;
     });

@@ -1,4 +1,9 @@
 import { Mutex } from "async-mutex";
+import { cancelLater, later } from "../core/timers.js";
+import { StopSignal } from "./stop-signal.js";
+
+/** How often flush(alone) looks whether the batch in flight is done. */
+const LOCK_POLL_MS = 5;
 import { BacklogReporter, capacityPerSecond, queueBound } from "./backlog.js";
 import { EventQueueFullError, RequestEventShareFullError } from "../core/errors.js";
 import { BatchSender, STOPPED_REASON, type RetrySettings } from "./batch-sender.js";
@@ -109,8 +114,8 @@ export class Forwarder {
   private readonly failures: ReadFailures;
   /** After a failed turn, the next waits until then (a broken read must not become a hot loop). */
   private pausedUntil = 0;
-  private readonly stopping = new AbortController();
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private readonly stopping = new StopSignal();
+  private timer: unknown;
   /** When the rate limit, as the last tick asked it, lets the next request start. */
   private rateOpensAt = 0;
   private pendingSince = 0;
@@ -147,7 +152,7 @@ export class Forwarder {
       settings: this.settings,
       sink: this.sink,
       rateLimit: this.rateLimit,
-      stopping: this.stopping.signal,
+      stopping: this.stopping,
       observer: this.observer,
       mayAttempt: () => this.queue.publishing,
       waiting: () => this.queue.size,
@@ -216,13 +221,22 @@ export class Forwarder {
     };
   }
 
-  /** Delivers every event accepted before the call, without waiting for the rate limit. */
-  async flush(): Promise<void> {
+  /**
+   * Delivers every event accepted before the call, without waiting for the rate limit. `alone`:
+   * never wait on a promise that another caller made. On Workers each request runs its flush in
+   * its own waitUntil, and a promise of another request's (the lock's queue) may never resolve
+   * here: while another batch is in flight, look again on a timer of this request's own.
+   */
+  async flush(alone = false): Promise<void> {
     const target = this.accepted;
     this.sender.setUrgent(true);
     try {
       await this.queue.commit();
-      while (this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.signal.aborted) {
+      while (this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.aborted) {
+        if (alone && this.mutex.isLocked()) {
+          await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+          continue;
+        }
         // A batch that could not be finished (a failed read, dead letters that could not be kept) ends the flush.
         if (!(await this.mutex.runExclusive(() => this.deliverNext()))) break;
       }
@@ -297,8 +311,7 @@ export class Forwarder {
 
   private cancelTimer(): void {
     if (this.timer === undefined) return;
-    if ("refresh" in this.timer) clearTimeout(this.timer);
-    else clearImmediate(this.timer);
+    cancelLater(this.timer);
     this.timer = undefined;
   }
 
@@ -308,7 +321,7 @@ export class Forwarder {
       this.mutex.isLocked() ||
       this.queue.size === 0 ||
       !this.queue.publishing ||
-      this.stopping.signal.aborted
+      this.stopping.aborted
     )
       return;
     const now = Date.now();
@@ -321,8 +334,7 @@ export class Forwarder {
     // setTimeout(0) waits at least a millisecond: a delivery loop with no rate limit would spend
     // most of its time there, so a batch that may go now goes on the next turn of the loop.
     // tick() catches what it awaits: its promise never rejects.
-    this.timer = delay > 0 ? setTimeout(this.onTimer, delay) : setImmediate(this.onTimer);
-    this.timer.unref();
+    this.timer = later(this.onTimer, delay);
   }
 
   /** A batch that is not full waits up to batchWaitMs, from its oldest event or the previous batch's departure. */
@@ -374,7 +386,7 @@ export class Forwarder {
     const batch = this.delivery.fit(taken);
     if (batch.length === 0) return false;
     let finished = await this.delivery.deliver(batch);
-    if (finished < batch.length && !this.queue.durable && this.stopping.signal.aborted) {
+    if (finished < batch.length && !this.queue.durable && this.stopping.aborted) {
       this.delivery.drop(batch.slice(finished), STOPPED_REASON);
       finished = batch.length;
     }
@@ -394,7 +406,7 @@ export class Forwarder {
       return true;
     }
     // Not stopped, still publishing, yet unfinished: dropped events the dead letters could not keep.
-    if (!this.stopping.signal.aborted && this.queue.publishing)
+    if (!this.stopping.aborted && this.queue.publishing)
       this.turnFailed(`${batch.length - finished} event(s) to drop could not be kept as dead letters`, false);
     return false;
   }

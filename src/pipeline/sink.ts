@@ -1,4 +1,5 @@
 import type { QueuedEvent } from "./queue.js";
+import type { Stopping } from "./stop-signal.js";
 
 /**
  * The sink contract: a store the forwarder delivers to. A sink only knows how to turn a batch of
@@ -14,7 +15,7 @@ export interface Sink {
    * `payloadBytes`: the events' UTF-8 bytes in all, when the caller knows them exactly. The same
    * array comes again for each retry of a batch. Never throws.
    */
-  send(events: readonly QueuedEvent[], signal: AbortSignal, payloadBytes?: number): Promise<SendResult>;
+  send(events: readonly QueuedEvent[], signal: Stopping, payloadBytes?: number): Promise<SendResult>;
   /** Frees what the sink holds (a file, say); called once, by whoever built it. */
   close?(): Promise<void>;
 }

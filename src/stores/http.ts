@@ -1,20 +1,17 @@
-import { Agent, type Dispatcher } from "undici";
 import { classifyError, classifyStatus } from "../pipeline/retry.js";
 import type { SendResult } from "../pipeline/sink.js";
 import { redactSecrets } from "../core/secret.js";
-
-/** One keep-alive connection per forwarder: batches go one at a time, so one warm socket is enough. */
-export function createAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 1 });
-}
+import { unrefTimer } from "../core/timers.js";
+import type { Transport } from "./transport.js";
+import type { Stopping } from "../pipeline/stop-signal.js";
 
 export interface PostOptions {
-  dispatcher: Dispatcher;
+  transport: Transport;
   url: URL;
   headers: Record<string, string>;
-  body: string | Buffer;
+  body: string | Uint8Array;
   timeoutMs: number;
-  signal: AbortSignal;
+  signal: Stopping;
   /** Turns an error answer's body into a reason a person can act on. */
   explain: (status: number, body: string) => string;
   /** Reads an answer refusing the batch for its row count: the most rows the store takes a write. */
@@ -41,11 +38,8 @@ export async function postBatch(options: PostOptions): Promise<SendResult> {
  * The answer's body as text, at most MAX_ANSWER_BYTES of it (the rest is not read: the connection
  * is closed instead), with the request's secrets redacted before anything quotes or cuts it.
  */
-async function answerText(
-  body: AsyncIterable<Buffer> & { destroy(): void },
-  secrets?: readonly string[],
-): Promise<string> {
-  const chunks: Buffer[] = [];
+async function answerText(body: AsyncIterable<Uint8Array>, secrets?: readonly string[]): Promise<string> {
+  const chunks: Uint8Array[] = [];
   let bytes = 0;
   let cut = false;
   for await (const chunk of body) {
@@ -53,7 +47,7 @@ async function answerText(
     bytes += chunk.length;
     if (bytes > MAX_ANSWER_BYTES) {
       cut = true;
-      break; // ends the stream; undici closes the connection rather than read the rest
+      break; // ends the stream; the client closes the connection rather than read the rest
     }
   }
   let text = Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8");
@@ -68,6 +62,12 @@ async function answerText(
 }
 
 async function post(options: PostOptions): Promise<SendResult> {
+  // The first batch loads the HTTP client: not a part of its time limit.
+  try {
+    await options.transport.ready?.();
+  } catch (error) {
+    return classifyError(error, false);
+  }
   // One controller per request, its timer cleared as soon as the answer is in: AbortSignal.timeout
   // would fire (and build a DOMException) for every batch long after it was delivered.
   const controller = new AbortController();
@@ -76,32 +76,28 @@ async function post(options: PostOptions): Promise<SendResult> {
     timedOut = true;
     controller.abort();
   }, options.timeoutMs);
-  timer.unref();
+  unrefTimer(timer);
   const stop = () => controller.abort();
   if (options.signal.aborted) stop();
   else options.signal.addEventListener("abort", stop, { once: true });
   try {
-    // Straight to the dispatcher: undici's request(url) re-parses the URL for every batch.
-    const response = await options.dispatcher.request({
-      origin: options.url.origin,
-      path: options.url.pathname + options.url.search,
-      method: "POST",
+    const { status, retryAfter, body } = await options.transport.post({
+      url: options.url,
       headers: options.headers,
       body: options.body,
       signal: controller.signal,
     });
-    const text = await answerText(response.body, options.secrets);
-    if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
-    const retryAfter = response.headers["retry-after"];
+    const text = await answerText(body, options.secrets);
+    if (status >= 200 && status < 300) return { ok: true };
     const failure = classifyStatus(
-      response.statusCode,
-      Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      status,
+      retryAfter,
       Date.now(),
-      options.explain(response.statusCode, text),
+      options.explain(status, text),
       options.retryEvery5xx,
       options.senderRefused,
     );
-    const maxRows = options.maxRows?.(response.statusCode, text);
+    const maxRows = options.maxRows?.(status, text);
     return maxRows === undefined ? failure : { ...failure, maxRows };
   } catch (error) {
     return classifyError(error, timedOut);

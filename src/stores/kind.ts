@@ -1,4 +1,4 @@
-import type { Dispatcher } from "undici";
+import type { Transport } from "./transport.js";
 import type { OptionReader } from "../core/checks.js";
 import type { OptionDeclaration } from "../core/option-spec.js";
 import type { EventsForwardOptions, ResolvedFor, ResolvedGeneral, StoreName, StoreParts } from "../config/options.js";
@@ -32,7 +32,7 @@ export interface StoreKind<S extends StoreName> {
   /** How put() makes the queued events. */
   queuedEvents(o: ResolvedFor<S>): QueuedEventMaker;
   /** The sink that delivers to it. */
-  sink(o: ResolvedFor<S>, dispatcher: Dispatcher): Sink;
+  sink(o: ResolvedFor<S>, transport: Transport): Sink;
   /** Keys of an `[event-publisher:NAME]` section that only this store reads, beyond its options' own keys. */
   readonly ini?: StoreIni;
 }

@@ -1,4 +1,4 @@
-import type { Dispatcher } from "undici";
+import type { Transport } from "./transport.js";
 import type { EventsForwardOptions, ResolvedOptions, StoreName } from "../config/options.js";
 import type { Sink } from "../pipeline/sink.js";
 import type { QueuedEventMaker } from "../row/queued.js";
@@ -33,9 +33,9 @@ export function storeKinds(): [StoreName, StoreKind<StoreName>][] {
 }
 
 /** The sink the options point at; a process that only writes to a spool gets none that sends. */
-export function createSink<S extends StoreName>(o: ResolvedOptions<S>, dispatcher: Dispatcher): Sink {
+export function createSink<S extends StoreName>(o: ResolvedOptions<S>, transport: Transport): Sink {
   const kind: StoreKind<S> = STORE_KINDS[o.store];
-  return o.publisher ? kind.sink(o, dispatcher) : spoolWriterSink;
+  return o.publisher ? kind.sink(o, transport) : spoolWriterSink;
 }
 
 /** What an event's text must be before it joins a batch body, for the options' store. */

@@ -4,13 +4,13 @@ import Koa from "koa";
 import Koa2 from "koa2";
 import { expressFramework, koaFramework } from "./apps/express-koa.js";
 import { fastifyFramework } from "./apps/fastify.js";
-import { honoFramework } from "./apps/hono.js";
+import { honoFramework, honoWebFramework } from "./apps/hono.js";
 import { nodeFramework } from "./apps/node-http.js";
 import type { Framework } from "./apps/spec.js";
 
 export type { AppSpec, Framework } from "./apps/spec.js";
 
-/** The seven servers every scenario of the request table runs on. */
+/** The eight servers every scenario of the request table runs on. */
 export const FRAMEWORKS: Framework[] = [
   expressFramework("Express 5", express),
   expressFramework("Express 4", express4),
@@ -18,5 +18,6 @@ export const FRAMEWORKS: Framework[] = [
   koaFramework("Koa 2", Koa2),
   fastifyFramework,
   honoFramework,
+  honoWebFramework,
   nodeFramework,
 ];

@@ -8,7 +8,6 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ForwarderClosedError, RequestEvents } from "../../src/index.js";
 import { onCleanup, startForwarder, startStore } from "../helpers/lifecycle.js";
-import { recordingLogger } from "../helpers/recording-logger.js";
 import { stopServer } from "../helpers/apps/spec.js";
 
 /** Serves a Fastify app on a free loopback port; its base URL. */
@@ -85,18 +84,50 @@ describe("the Hono middleware", () => {
     expect(await res.json()).toEqual({ same: true, context: true });
   });
 
-  it("off Node's server (no c.env.incoming) answers the request, warns once, and records nothing", async () => {
-    const logger = recordingLogger();
+  it("off Node's server (a web-standard Request, no executionCtx) records the request from Request and Response", async () => {
     const store = await startStore();
-    const events = startForwarder(store.url(), { logger });
+    const events = startForwarder(store.url());
     const app = new Hono();
     app.use(events.hono);
-    app.get("/", (c) => c.text(c.var.events === undefined ? "no context" : "context"));
-    expect(await (await app.request("/")).text()).toBe("no context");
-    expect(await (await app.request("/")).text()).toBe("no context");
-    expect(logger.messages.filter((line) => line.includes("@hono/node-server"))).toHaveLength(1);
+    app.get("/items/:id", (c) => {
+      c.var.events.put({ event: "item.viewed" });
+      return c.text("item", 201);
+    });
+    const res = await app.request("/items/7?q=1", { headers: { "x-request-id": "req-1" } });
+    expect(await res.text()).toBe("item");
     await events.flush();
-    expect(store.requests).toHaveLength(0);
+    const rows = store.deliveredRows();
+    expect(rows.map((row) => row.event)).toEqual(["item.viewed", "request"]);
+    expect(rows[1]!.properties).toMatchObject({
+      method: "GET",
+      path: "/items/7",
+      route: "/items/:id",
+      status: 201,
+      request_id: "req-1",
+    });
+    expect(rows[0]!.properties).toEqual({ request_id: "req-1" });
+  });
+
+  it("hands the platform's waitUntil (c.executionCtx: Workers, edge) the delivery of the request's events", async () => {
+    const store = await startStore();
+    // A batch would wait a minute to fill: only the flush handed to waitUntil sends it now.
+    const events = startForwarder(store.url(), { batchWaitMs: 60_000 });
+    const app = new Hono();
+    app.use(events.hono);
+    app.get("/", (c) => {
+      c.var.events.put({ event: "hello" });
+      return c.text("ok");
+    });
+    const waited: Promise<unknown>[] = [];
+    const executionCtx = {
+      waitUntil: (promise: Promise<unknown>) => waited.push(promise),
+      passThroughOnException() {},
+    };
+    const res = await app.fetch(new Request("http://worker.test/"), {}, executionCtx as never);
+    expect(await res.text()).toBe("ok");
+    expect(waited).toHaveLength(1);
+    await Promise.all(waited);
+    expect(store.deliveredRows().map((row) => row.event)).toEqual(["hello", "request"]);
   });
 });
 

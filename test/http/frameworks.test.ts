@@ -284,7 +284,8 @@ describe.each(FRAMEWORKS)("requests on $name", (framework) => {
     await request(app).get("/health").expect(200, "ok");
     await done.until(1);
     expect(recorder.requests[0]!.status).toBeUndefined(); // still held: the response did not wait for it
-    expect(queuedAtFinish).toEqual([1]);
+    // Put after 'finish' where there is a Node response to watch; else when the handlers answered.
+    expect(queuedAtFinish).toEqual([framework.putsBeforeResponse ? 2 : 1]);
     expect(events.stats().queued).toBe(2);
   });
 });

@@ -1,34 +1,37 @@
 // One request in flight at a time is the forwarder's doing (its mutex), not the HTTP agent's: in
 // this file the agent may open several connections, so two sends that overlap reach the store at
 // once and its in-flight count sees them (with one connection, undici would queue the second).
-import { Agent } from "undici";
 import { describe, expect, test, vi } from "vitest";
 import { names, useLoopbackStore } from "../helpers/forward-to.js";
 
-vi.mock("../../src/stores/http.js", async (importOriginal) => ({
-  ...(await importOriginal<typeof import("../../src/stores/http.js")>()),
-  createAgent: () => new Agent({ keepAliveTimeout: 30_000, connections: 8 }),
-}));
+vi.mock("undici", async (importOriginal) => {
+  const undici = await importOriginal<typeof import("undici")>();
+  class ManyConnections extends undici.Agent {
+    constructor(options: ConstructorParameters<typeof undici.Agent>[0]) {
+      super({ ...options, connections: 8 });
+    }
+  }
+  return { ...undici, Agent: ManyConnections };
+});
 
 const t = useLoopbackStore();
 
 describe("one request in flight", () => {
   test("the agent here does allow several at once (else the checks below could not fail)", async () => {
-    const { createAgent } = await import("../../src/stores/http.js");
-    const agent = createAgent();
+    const { chooseTransport } = await import("../../src/stores/transport.js");
+    const transport = await chooseTransport();
+    expect(transport.name).toBe("undici");
     t.store.behave = () => ({ accept: true, delayMs: 50 });
     const post = () =>
-      agent
-        .request({
-          origin: t.store.url("").replace(/\/$/, ""),
-          path: "/data/-/create",
-          method: "POST",
-          body: JSON.stringify({ rows: [] }),
-        })
-        .then((r) => r.body.text());
+      transport.post({
+        url: new URL(t.store.url("/data/-/create")),
+        headers: {},
+        body: JSON.stringify({ rows: [] }),
+        signal: new AbortController().signal,
+      });
     await post(); // a warm connection is busy with the first request, so the second opens another
     await Promise.all([post(), post()]);
-    await agent.close();
+    await transport.close();
     expect(t.store.maxInFlight).toBe(2);
   });
 

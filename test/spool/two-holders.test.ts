@@ -4,6 +4,7 @@
 import Database from "../helpers/sqlite-file.js";
 import { join } from "node:path";
 import { Agent } from "undici";
+import { undiciTransport } from "../../src/stores/transport.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../src/core/log.js";
 import { BatchSender } from "../../src/pipeline/batch-sender.js";
@@ -47,13 +48,13 @@ const batch: QueuedEvent[] = [{ json: '{"id":"01J00000000000000000000000","event
 /** A sender as the forwarder builds it, to a real (test) store, with the rate limit given. */
 async function senderWith(rateLimit: RateLimit, stopping: AbortSignal) {
   const store = await startStore();
-  const agent = new Agent();
-  onCleanup(() => agent.close());
+  const transport = undiciTransport(Agent);
+  onCleanup(() => transport.close());
   const sink = datasetteSink({
     apiUrl: new URL(store.url()),
     table: "events",
     requestTimeoutMs: 2_000,
-    dispatcher: agent,
+    transport,
   });
   const settings = {
     maxAttempts: 3,

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { builtin } from "../../core/builtin.js";
 import type { Logger } from "../../core/log.js";
 import type { QueuedEvent } from "../../pipeline/queue.js";
 import { reasonKind, type DropInfo } from "../dead-letters.js";
@@ -52,7 +52,7 @@ export class OutboxHistory {
 
   /** What every read, append and acknowledgement says: the epoch known, a new one should there be none, the head seen. */
   args(): [string, string, number] {
-    return [this.epoch, randomUUID(), this.seenHead];
+    return [this.epoch, builtin("node:crypto").randomUUID(), this.seenHead];
   }
 
   /**

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { builtin } from "../../core/builtin.js";
 import { hostname } from "node:os";
 import type { RedisConnection } from "./connection.js";
 import type { SpoolKeys } from "./scripts.js";
@@ -24,7 +24,7 @@ export interface LeaseHolder {
  * Redis ends it on time.
  */
 export class RedisLease {
-  readonly holderId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly holderId = `${hostname()}:${process.pid}:${builtin("node:crypto").randomUUID().slice(0, 8)}`;
   /** On the monotonic clock (performance.now()), as renewedAt and restUntil. */
   private expiresAt = 0;
   private renewedAt = 0;

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { builtin } from "../../core/builtin.js";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
@@ -92,7 +92,7 @@ export class RedisSpoolQueue implements EventQueue {
   ) {
     this.name = `${options.where} (key ${options.key})`;
     this.keys = spoolKeys(options.key);
-    this.writerKey = this.keys.writer(randomUUID());
+    this.writerKey = this.keys.writer(builtin("node:crypto").randomUUID());
     this.connection = connection ?? new RedisConnection(options.url, Math.min(options.leaseMs, MAX_COMMAND_MS));
     this.history = new OutboxHistory(
       this.connection,

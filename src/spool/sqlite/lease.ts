@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { builtin } from "../../core/builtin.js";
 import { hostname } from "node:os";
 import type { RateLimit, RateLimiter } from "../../pipeline/rate-limit.js";
 import type { SqliteDatabase } from "../../core/sqlite-open.js";
@@ -18,7 +18,7 @@ interface LeaseRow {
  * rate limit carries over to the next holder and holds for the whole fleet.
  */
 export class PublisherLease {
-  readonly holderId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly holderId = `${hostname()}:${process.pid}:${builtin("node:crypto").randomUUID().slice(0, 8)}`;
   /** The rate limit the forwarder applies: the local limiter, its window saved in the lease row for the next holder. */
   readonly rateLimit: RateLimit;
   /** When our lease ends, by our own last write; 0 when we do not hold it. */

@@ -19,7 +19,7 @@ export const collectorStore: StoreKind<"collector"> = {
   serializer: (o) => (o.collector.version === "1" ? serializeV1Event : serializeV2Event),
   rowCheck: () => jsonObjectCheck,
   queuedEvents: (o) => serializedEvents(o.serializer ?? collectorStore.serializer(o)),
-  sink: (o, dispatcher) => collectorSink({ collector: o.collector, requestTimeoutMs: o.requestTimeoutMs, dispatcher }),
+  sink: (o, transport) => collectorSink({ collector: o.collector, requestTimeoutMs: o.requestTimeoutMs, transport }),
   ini: {
     keys: Object.fromEntries(Object.entries(COLLECTOR_CONFIG_KEYS).map(([key, field]) => [key, `collector.${field}`])),
     // collector.hostname → hostname, key.secret → keySecret, ...

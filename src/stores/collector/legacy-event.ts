@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { builtin } from "../../core/builtin.js";
 import { EventError } from "../../core/errors.js";
 import { describe } from "../../row/event-input.js";
 
@@ -48,7 +48,7 @@ export class LegacyEvent {
     if (options.id !== undefined && (typeof options.id !== "string" || !UUID.test(options.id))) {
       throw new EventError(`Event id must be a UUID string, got ${describe(options.id)}`);
     }
-    this.id = options.id ?? randomUUID();
+    this.id = options.id ?? builtin("node:crypto").randomUUID();
   }
 
   /**

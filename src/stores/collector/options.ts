@@ -1,4 +1,5 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { builtin } from "../../core/builtin.js";
 import { OptionError } from "../../core/errors.js";
 import { parseUrl as checkUrl, rejectUnknown, type OptionReader } from "../../core/checks.js";
 import type { OptionDeclaration } from "../../core/option-spec.js";
@@ -162,7 +163,7 @@ function parseKey(value: unknown): KeyObject {
     throw new OptionError("collector.keySecret", 'is required: the base64-encoded signing key, or { "$env": "NAME" }');
   const text = resolveSecret("collector.keySecret", value).replace(/\s+/g, "");
   if (text.length === 0 || !BASE64.test(text)) throw new OptionError("collector.keySecret", "is not valid base64");
-  return createSecretKey(Buffer.from(text, "base64"));
+  return builtin("node:crypto").createSecretKey(Buffer.from(text, "base64"));
 }
 
 function headerText(option: string, value: unknown): string {

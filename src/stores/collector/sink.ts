@@ -1,14 +1,14 @@
-import type { Dispatcher } from "undici";
 import type { ResolvedCollector } from "./options.js";
 import { frameBody, framedBytes, gzipBody, signBody } from "./wire.js";
 import { describeUrl, postBatch } from "../http.js";
+import type { Transport } from "../transport.js";
 import type { Sink } from "../../pipeline/sink.js";
 import type { QueuedEvent } from "../../pipeline/queue.js";
 
 export interface CollectorSinkOptions {
   collector: ResolvedCollector;
   requestTimeoutMs: number;
-  dispatcher: Dispatcher;
+  transport: Transport;
 }
 
 interface Prepared {
@@ -52,7 +52,7 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
         return { ok: false, retry: false, reason: `could not compress the batch: ${(error as Error).message}` };
       }
       return postBatch({
-        dispatcher: options.dispatcher,
+        transport: options.transport,
         url,
         headers: {
           "content-type": "application/json",

@@ -1,11 +1,8 @@
-import { createHmac, type KeyObject } from "node:crypto";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import type { KeyObject } from "node:crypto";
+import { builtin } from "../../core/builtin.js";
 
 /** The collector protocol versions: the path is `/v<version>`, the body framing depends on it. */
 export type CollectorVersion = "1" | "2" | "2j";
-
-const gzipAsync = promisify(gzip);
 
 /**
  * One batch body from ready event texts. Versions 1 and 2j: a JSON array. Version 2: the events
@@ -30,10 +27,12 @@ function v2Head(count: number): string {
 
 /** `key=<name>, mac=<hex HMAC-SHA256 of the uncompressed body>`. */
 export function signBody(keyName: string, key: KeyObject, body: Buffer): string {
-  return `key=${keyName}, mac=${createHmac("sha256", key).update(body).digest("hex")}`;
+  return `key=${keyName}, mac=${builtin("node:crypto").createHmac("sha256", key).update(body).digest("hex")}`;
 }
 
 /** gzip on the thread pool: a 500 KiB batch must not stall the app's event loop. */
 export function gzipBody(body: Buffer): Promise<Buffer> {
-  return gzipAsync(body);
+  return new Promise((resolve, reject) =>
+    builtin("node:zlib").gzip(body, (error, gzipped) => (error ? reject(error) : resolve(gzipped))),
+  );
 }

@@ -20,7 +20,7 @@ export const datasetteStore: StoreKind<"datasette"> = {
   // A serializer of the app's own may write other columns; Datasette checks them.
   rowCheck: (o) => (o.serializer === undefined ? datasetteRowCheck : jsonObjectCheck),
   queuedEvents: (o) => (o.serializer === undefined ? datasetteRowEvents(o.instance) : serializedEvents(o.serializer)),
-  sink: (o, dispatcher) =>
+  sink: (o, transport) =>
     // No apiUrl: only a process that writes to a spool (publisher false), whose sink never sends.
     o.apiUrl === undefined
       ? spoolWriterSink
@@ -29,6 +29,6 @@ export const datasetteStore: StoreKind<"datasette"> = {
           apiToken: o.apiToken,
           table: o.table,
           requestTimeoutMs: o.requestTimeoutMs,
-          dispatcher,
+          transport,
         }),
 };

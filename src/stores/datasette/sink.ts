@@ -1,6 +1,6 @@
-import type { Dispatcher } from "undici";
 import { batchBody } from "./body.js";
 import { describeUrl, postBatch } from "../http.js";
+import type { Transport } from "../transport.js";
 import type { Sink } from "../../pipeline/sink.js";
 
 export interface DatasetteSinkOptions {
@@ -8,7 +8,7 @@ export interface DatasetteSinkOptions {
   apiToken?: string;
   table: string;
   requestTimeoutMs: number;
-  dispatcher: Dispatcher;
+  transport: Transport;
 }
 
 /** Is this a write API URL, and which kind? */
@@ -34,7 +34,7 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
     description: `Datasette ${describeUrl(options.apiUrl)}`,
     send: (events, signal, payloadBytes) =>
       postBatch({
-        dispatcher: options.dispatcher,
+        transport: options.transport,
         url: options.apiUrl,
         headers,
         body: batchBody(prefix, events, "]}", payloadBytes),

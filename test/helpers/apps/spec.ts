@@ -29,6 +29,8 @@ export interface Framework {
   name: string;
   /** Whether it has routes (plain node:http has none: no route pattern). */
   routes: boolean;
+  /** The request event is put when the handlers have answered, before the response goes out (no Node response to watch). */
+  putsBeforeResponse?: boolean;
   /** Serves the app on a free loopback port until the test ends; resolves with its base URL. */
   serve(spec: AppSpec): Promise<string>;
   /** The path of a request, from the framework's request object (what actor() and skip() get). */
