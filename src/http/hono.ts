@@ -50,7 +50,7 @@ export function createHonoMiddleware(
   async function recordWebRequest(c: Context, next: Next): Promise<void> {
     const inFlight = recorder.begin(c, nodeView(c), matchedRoute);
     if (inFlight === undefined) return next();
-    c.set(name as never, inFlight.context as never);
+    c.set(name as never, inFlight.context);
     try {
       await next();
     } finally {
@@ -79,7 +79,7 @@ export function createHonoMiddleware(
 /** Hono's c.executionCtx, which throws where the server gave none (Bun.serve, Deno.serve, Node). */
 function executionContextOf(c: Context): { waitUntil?: (promise: Promise<unknown>) => void } | undefined {
   try {
-    return c.executionCtx as { waitUntil?: (promise: Promise<unknown>) => void };
+    return c.executionCtx;
   } catch {
     return undefined;
   }
@@ -97,7 +97,7 @@ function nodeView(c: Context): IncomingMessage {
   let view = NODE_VIEWS.get(request);
   if (view === undefined) {
     const url = new URL(request.url);
-    const headers = new Proxy({} as Record<string, string | undefined>, {
+    const headers = new Proxy({}, {
       get: (_, header) => (typeof header === "string" ? (request.headers.get(header) ?? undefined) : undefined),
     });
     view = {
