@@ -16,9 +16,15 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const APP = join(here, "apps", "server-app.mjs");
 const REQUESTS = 3;
 
+/**
+ * Bun's binary as its platform package ships it: the `bun` package's own bin is a stand-in that
+ * its install script replaces, and test/runtimes/package.json runs no install script.
+ */
+const BUN = join(here, "node_modules", "@oven", `bun-${process.platform}-${process.arch}`, "bin", "bun");
+
 /** Each runtime's command for a script, from the packages test/runtimes/package.json installs. */
 const RUNTIMES = [
-  { name: "Bun", command: (script: string) => [join(here, "node_modules", ".bin", "bun"), script] },
+  { name: "Bun", command: (script: string) => [BUN, script] },
   {
     name: "Deno",
     // The node_modules beside package.json, as a Node project has them (Deno's "byonm" mode).
