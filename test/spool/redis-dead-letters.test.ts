@@ -106,4 +106,44 @@ describe("dead letters in the Redis spool", () => {
     expect(await dead.list()).toEqual([]);
     expect(ns(await b.take(10, Number.POSITIVE_INFINITY))).toEqual([0, 1, 2]);
   }, 30_000);
+
+  it("two moves of one dropped batch never disagree: when keepDead answers false (Redis refused its move), the batch is still in the outbox, moved by no later move", async () => {
+    const redis = await RedisServer.start();
+    closers.push(() => redis.dispose());
+    // The second move script sent waits until the test lets it go: it would reach Redis after the refusal ended.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let moves = 0;
+    class GatedConnection extends RedisConnection {
+      override async run(...call: Parameters<RedisConnection["run"]>): Promise<unknown> {
+        if (call[0] === "keepDead" && ++moves === 2) await gate;
+        return super.run(...call);
+      }
+    }
+    const queue = new RedisSpoolQueue(
+      resolveRedisSpoolOptions({ url: redis.url, key: "dead", leaseMs: 60_000, pollMs: 30_000 }),
+      { publisher: true, logger: recordingLogger() },
+      new GatedConnection(redis.url, 2_000),
+    );
+    open.push(queue);
+    await waitFor(() => queue.publishing, { what: "the lease" });
+    queue.push(event(0));
+    await queue.commit();
+    const batch = await queue.take(1, Number.POSITIVE_INFINITY);
+    // A key of another type where the dead letters go: the move fails on it.
+    await redis.cli("SET", "{dead}:dead", "in the way");
+    const kept = queue.keepDead(batch, REFUSED);
+    // A take meanwhile (or the acknowledgement timer) moves what is pending first.
+    const taken = queue.take(1, Number.POSITIVE_INFINITY);
+    expect(await kept).toBe(false);
+    await redis.cli("DEL", "{dead}:dead");
+    release();
+    expect(ns(await taken)).toEqual([0]);
+    expect(await redis.cli("LLEN", "{dead}:events")).toBe("1");
+    expect(await redis.cli("EXISTS", "{dead}:dead")).toBe("0");
+    // Tried again, it is kept, once.
+    expect(await queue.keepDead(await taken, REFUSED)).toBe(true);
+    expect(await redis.cli("LLEN", "{dead}:events")).toBe("0");
+    expect(await redis.cli("HLEN", "{dead}:dead")).toBe("1");
+  });
 });

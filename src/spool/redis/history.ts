@@ -1,3 +1,4 @@
+import { Mutex } from "async-mutex";
 import { builtin } from "../../core/builtin.js";
 import type { Logger } from "../../core/log.js";
 import type { QueuedEvent } from "../../pipeline/queue.js";
@@ -39,6 +40,7 @@ export class OutboxHistory {
   /** Dropped batches, in order, not yet in the dead letters: no acknowledgement passes the first. */
   private deadPending: PendingDead[] = [];
   private evictionReported = false;
+  private readonly moves = new Mutex();
 
   constructor(
     private readonly connection: RedisConnection,
@@ -92,7 +94,8 @@ export class OutboxHistory {
    * A batch the forwarder gives up on (settle() comes next, only if this resolves true): moved
    * into the dead letters now. False when the move could not be made (Redis did not answer, or
    * answers from another history, where the events are read again): the batch stays queued.
-   * Throws when Redis fails. Events that never reached Redis, or of a history already left, have
+   * Throws when Redis fails (false, when it was another move of the same batch that failed, the
+   * acknowledgement timer's, say). Events that never reached Redis, or of a history already left, have
    * nothing to move: true.
    */
   async keepDead(events: readonly QueuedEvent[], info: DropInfo): Promise<boolean> {
@@ -103,11 +106,9 @@ export class OutboxHistory {
     this.deadPending.push(dead);
     try {
       await this.moveDead();
-    } catch (error) {
-      // A concurrent move (the acknowledgement timer's) may have made it all the same.
-      if (!dead.moved) throw error;
     } finally {
-      this.deadPending = this.deadPending.filter((pending) => pending !== dead);
+      // Moved, refused, unanswered or not tried (an earlier batch's move failed): settled here either way.
+      this.forget(dead);
     }
     return dead.moved;
   }
@@ -128,27 +129,41 @@ export class OutboxHistory {
    * The script also removes the outbox's front through the batch: the forwarder gives a batch
    * (or a part of one) up only once everything before it was delivered or kept, settled or not yet.
    */
-  async moveDead(): Promise<void> {
+  moveDead(): Promise<void> {
+    // One move at a time (keepDead's own, the acknowledgement timer's, a take's): two moves of the
+    // same batch in flight could see the first fail (keepDead: false, the batch stays queued) and
+    // the second succeed (the batch gone into the dead letters, never counted as dropped).
+    return this.moves.runExclusive(() => this.moveEach());
+  }
+
+  private async moveEach(): Promise<void> {
     for (;;) {
       const dead = this.deadPending[0];
       if (dead === undefined) return;
       const { keys, deadKeys } = this;
-      const reply = (await this.connection.run(
-        "keepDead",
-        [keys.events, keys.base, keys.epoch, deadKeys.dead, deadKeys.ids, deadKeys.next, deadKeys.reasons],
-        [
-          dead.epoch,
-          dead.from,
-          dead.through,
-          reasonKind(dead.info),
-          dead.info.status ?? "",
-          dead.info.answer.slice(0, 2_000),
-          dead.info.attempts ?? 1,
-          this.maxDeadLetters,
-          deadKeys.reasonPrefix,
-        ],
-      )) as number[];
-      if (this.deadPending[0] === dead) this.deadPending.shift();
+      let reply: number[];
+      try {
+        reply = (await this.connection.run(
+          "keepDead",
+          [keys.events, keys.base, keys.epoch, deadKeys.dead, deadKeys.ids, deadKeys.next, deadKeys.reasons],
+          [
+            dead.epoch,
+            dead.from,
+            dead.through,
+            reasonKind(dead.info),
+            dead.info.status ?? "",
+            dead.info.answer.slice(0, 2_000),
+            dead.info.attempts ?? 1,
+            this.maxDeadLetters,
+            deadKeys.reasonPrefix,
+          ],
+        )) as number[];
+      } catch (error) {
+        // Its outcome is final here: keepDead answers false, and no later move tries it again.
+        this.forget(dead);
+        throw error;
+      }
+      this.forget(dead);
       if (Number(reply[0]) >= 0) {
         dead.moved = true;
         this.acked(dead.epoch, dead.through);
@@ -160,5 +175,9 @@ export class OutboxHistory {
         );
       }
     }
+  }
+
+  private forget(dead: PendingDead): void {
+    this.deadPending = this.deadPending.filter((pending) => pending !== dead);
   }
 }

@@ -227,13 +227,14 @@ export class RedisSpoolQueue implements EventQueue {
     clearTimeout(this.commitTimer);
     // Acknowledge before releasing (same connection, in this order): the next holder must not resend.
     const ack = this.history.unacknowledged ? this.front(0) : Promise.resolve();
-    const release = this.lease?.release();
-    await ack.catch(() => {});
-    await release?.catch((error: unknown) =>
+    // Handled at once: it may fail while the acknowledgement is still waited for.
+    const release = this.lease?.release().catch((error: unknown) =>
       this.settings.logger.warn(
         `spool ${this.name}: could not give the publisher lease up (it expires by itself): ${(error as Error).message}`,
       ),
     );
+    await ack.catch(() => {});
+    await release;
     await this.connection.close();
     // A group whose append went unanswered may be in Redis (then it is delivered) or not: unknown.
     const unknown = this.sending?.unanswered ? this.sending.events : [];
