@@ -73,6 +73,9 @@ export class BatchSender {
     let attempts = 0;
     let failures = 0;
     let budgetStart: number | undefined;
+    // Before the first slot: a slot taken while the HTTP client loads (100 ms or more, once) would
+    // let this request reach the store late, close behind the next ones, over the rate it sees.
+    await sink.ready?.();
     for (;;) {
       await this.waitForRateLimit();
       if (stopping.aborted) return stopped();

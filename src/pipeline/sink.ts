@@ -16,6 +16,11 @@ export interface Sink {
    * array comes again for each retry of a batch. Never throws.
    */
   send(events: readonly QueuedEvent[], signal: Stopping, payloadBytes?: number): Promise<SendResult>;
+  /**
+   * Loads what a first send needs (an HTTP client): the sender waits for it before it takes a
+   * rate-limit slot, so a slot's request leaves at once. Never throws (send() reports a failure).
+   */
+  ready?(): Promise<void>;
   /** Frees what the sink holds (a file, say); called once, by whoever built it. */
   close?(): Promise<void>;
 }

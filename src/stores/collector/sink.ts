@@ -1,6 +1,6 @@
 import type { ResolvedCollector } from "./options.js";
 import { frameBody, framedBytes, gzipBody, signBody } from "./wire.js";
-import { describeUrl, postBatch } from "../http.js";
+import { describeUrl, postBatch, readyTransport } from "../http.js";
 import type { Transport } from "../transport.js";
 import type { Sink } from "../../pipeline/sink.js";
 import type { QueuedEvent } from "../../pipeline/queue.js";
@@ -44,6 +44,7 @@ export function collectorSink(options: CollectorSinkOptions): Sink {
   return {
     description: `collector ${describeUrl(url)}`,
     bodyBytes: (count, payloadBytes) => framedBytes(version, count, payloadBytes),
+    ready: () => readyTransport(options.transport),
     async send(events, signal) {
       let batch: Prepared;
       try {

@@ -1,5 +1,5 @@
 import { batchBody } from "./body.js";
-import { describeUrl, postBatch } from "../http.js";
+import { describeUrl, postBatch, readyTransport } from "../http.js";
 import type { Transport } from "../transport.js";
 import type { Sink } from "../../pipeline/sink.js";
 
@@ -32,6 +32,7 @@ export function datasetteSink(options: DatasetteSinkOptions): Sink {
   if (options.apiToken !== undefined) headers.authorization = `Bearer ${options.apiToken}`;
   return {
     description: `Datasette ${describeUrl(options.apiUrl)}`,
+    ready: () => readyTransport(options.transport),
     send: (events, signal, payloadBytes) =>
       postBatch({
         transport: options.transport,
