@@ -97,9 +97,12 @@ function nodeView(c: Context): IncomingMessage {
   let view = NODE_VIEWS.get(request);
   if (view === undefined) {
     const url = new URL(request.url);
-    const headers = new Proxy({}, {
-      get: (_, header) => (typeof header === "string" ? (request.headers.get(header) ?? undefined) : undefined),
-    });
+    const headers = new Proxy(
+      {},
+      {
+        get: (_, header) => (typeof header === "string" ? (request.headers.get(header) ?? undefined) : undefined),
+      },
+    );
     view = {
       method: request.method,
       url: url.pathname + url.search,

@@ -228,11 +228,13 @@ export class RedisSpoolQueue implements EventQueue {
     // Acknowledge before releasing (same connection, in this order): the next holder must not resend.
     const ack = this.history.unacknowledged ? this.front(0) : Promise.resolve();
     // Handled at once: it may fail while the acknowledgement is still waited for.
-    const release = this.lease?.release().catch((error: unknown) =>
-      this.settings.logger.warn(
-        `spool ${this.name}: could not give the publisher lease up (it expires by itself): ${(error as Error).message}`,
-      ),
-    );
+    const release = this.lease
+      ?.release()
+      .catch((error: unknown) =>
+        this.settings.logger.warn(
+          `spool ${this.name}: could not give the publisher lease up (it expires by itself): ${(error as Error).message}`,
+        ),
+      );
     await ack.catch(() => {});
     await release;
     await this.connection.close();
