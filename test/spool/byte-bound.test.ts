@@ -6,20 +6,24 @@ import { afterEach, describe, expect, it } from "vitest";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { silentLogger } from "../../src/core/log.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
+import { RedisConnection } from "../../src/spool/redis/connection.js";
 import { RedisSpoolQueue } from "../../src/spool/redis/spool.js";
 import { checkIsSpool, createSpool } from "../../src/spool/sqlite/schema.js";
 import { openSqlite } from "../../src/core/sqlite-open.js";
 import { transaction } from "../../src/core/sqlite-driver.js";
 import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
 import { RedisServer } from "../helpers/redis-server.js";
+import { startStallProxy } from "../helpers/stall-proxy.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait.js";
 
 const tempDir = useTempDirs();
 const open: RedisSpoolQueue[] = [];
 const servers: RedisServer[] = [];
+const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const queue of open.splice(0)) await queue.close();
+  for (const close of closers.splice(0)) await close();
   for (const server of servers.splice(0)) await server.dispose();
 });
 
@@ -74,9 +78,11 @@ describe("the SQLite spool reads within the byte bound", () => {
 });
 
 describe("the Redis spool reads and appends within the byte bound", () => {
-  async function redisSpool(options: object = {}) {
-    const server = await RedisServer.start();
-    servers.push(server);
+  async function redisSpool(options: object = {}, server?: RedisServer) {
+    if (server === undefined) {
+      server = await RedisServer.start();
+      servers.push(server);
+    }
     const queue = new RedisSpoolQueue(
       resolveRedisSpoolOptions({ url: server.url, key: "bytes", leaseMs: 1_000, pollMs: 20, ...options }),
       { publisher: true, logger: silentLogger },
@@ -113,5 +119,46 @@ describe("the Redis spool reads and appends within the byte bound", () => {
     // An append of 100 KB events carries at most 40 of them (4 MB): 32 arguments shown, at most ~20 more.
     expect(more.length).toBeGreaterThanOrEqual(5);
     expect(Math.max(...more)).toBeLessThan(40);
+  });
+
+  it("an append that got no answer in time makes the next ones smaller, as a refused one does", async () => {
+    const server = await RedisServer.start();
+    servers.push(server);
+    const proxy = await startStallProxy(server.port);
+    closers.push(() => proxy.close());
+    // How many events each append carries (its arguments: six, then the events).
+    const appends: number[] = [];
+    class CountingConnection extends RedisConnection {
+      override run(...call: Parameters<RedisConnection["run"]>): Promise<unknown> {
+        if (call[0] === "append") appends.push(call[2].length - 6);
+        return super.run(...call);
+      }
+    }
+    // Its commands time out after 300 ms; it takes no lease (publisher: false).
+    const url = `redis://${proxy.address}`;
+    const queue = new RedisSpoolQueue(
+      resolveRedisSpoolOptions({ url, key: "bytes", leaseMs: 300, pollMs: 20, groupCommitMs: 60_000 }),
+      { publisher: false, logger: silentLogger },
+      new CountingConnection(url, 300),
+    );
+    open.push(queue);
+    // Connected first (a first connection gets longer than a command).
+    await waitFor(async () => (await server.cli("EXISTS", "{bytes}:epoch")) === "1", { what: "the first heartbeat" });
+    proxy.stall();
+    for (let n = 0; n < 10; n++) queue.push(big(n));
+    // Unanswered twice (the retry is the same group: it may have gone in): 4 MB halved twice, 1 MB.
+    await queue.commit();
+    await queue.commit();
+    expect(queue.stats()).toMatchObject({ spooled: 0, buffered: 10 });
+    proxy.resume();
+    await queue.commit(); // answered: 2 MB
+    expect(queue.stats()).toMatchObject({ spooled: 10, buffered: 0 });
+    expect(appends).toEqual([10, 10, 10]);
+    appends.length = 0;
+    for (let n = 10; n < 110; n++) queue.push(big(n));
+    await queue.commit();
+    expect(Number(await server.cli("LLEN", "{bytes}:events"))).toBe(110);
+    // 2 MB (20 events of 100 KB) first, then twice that with each answer: not 4 MB from the start.
+    expect(appends).toEqual([20, 40, 40]);
   });
 });
