@@ -67,6 +67,7 @@ describe("ReadFailures", () => {
   it("pushes each failed turn back further, logs the first of an episode and its end, and resets", () => {
     const logger = recordingLogger();
     const failures = new ReadFailures(logger, 100, 1_000);
+    expect(failures).toMatchObject({ count: 0, reason: "" });
     failures.succeeded(); // nothing failed: nothing to say
     expect(logger.messages).toEqual([]);
 

@@ -85,6 +85,21 @@ describe("RedisLease", () => {
     expect(await a.refresh()).toBe(true);
   });
 
+  it("counts the lease as newly taken when Redis had lost it (the key gone), or when it had run out here but not in Redis", async () => {
+    const keys = freshKeys();
+    const a = new RedisLease(connection(), keys, 1_000);
+    expect(await a.refresh()).toBe(true);
+    await redis.cli("DEL", keys.lease); // Redis restarted empty, say: the claim takes it anew
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await a.refresh()).toBe(true);
+
+    // Redis's expiry runs later than ours: once ours is over, the claim only renews in Redis, yet it is a new take here.
+    await redis.cli("PEXPIRE", keys.lease, "10000");
+    await waitFor(() => !a.held(), { what: "the lease to run out here" });
+    expect(await a.refresh()).toBe(true);
+    expect(a.held()).toBe(true);
+  });
+
   it("held() ends leaseMs after the claim was sent, on its own", async () => {
     const a = new RedisLease(connection(), freshKeys(), 300);
     expect(await a.refresh()).toBe(true);

@@ -71,4 +71,62 @@ describe("the status of a Redis spool", () => {
     await waitFor(async () => (await inspector.status(60_000)).holding === undefined, { what: "holding to end" });
     expect((await inspector.status(60_000)).lastFailure).toMatchObject({ outcome: "Datasette answered HTTP 503" });
   });
+  it("a key nobody used: exists() says so, and its status is empty; what the publisher writes is cut to 500 characters", async () => {
+    const redis = await RedisServer.start();
+    closers.push(() => redis.dispose());
+    const connection = new RedisConnection(redis.url, 2_000);
+    const inspector = new RedisSpoolInspector(connection, "the spool", "unused");
+    closers.push(() => inspector.close());
+    expect(await inspector.exists()).toBe(false);
+    expect(await inspector.status(60_000)).toEqual({
+      spool: "the spool",
+      waiting: 0,
+      oldestAgeMs: undefined,
+      lease: {},
+      lastDelivery: undefined,
+      lastFailure: undefined,
+      holding: undefined,
+      requestsInWindow: 0,
+      deadLetters: [],
+    });
+
+    const log = new RedisDeliveryLog(connection, "unused");
+    log.onRequest({ ok: false, reason: `HTTP 503 ${"x".repeat(600)}`, retry: true, status: 503 });
+    log.onHolding({ answer: "HTTP 401", reason: "y".repeat(600), since: 5 });
+    await waitFor(async () => (await inspector.status(60_000)).holding !== undefined, { what: "the holding state" });
+    const status = await inspector.status(60_000);
+    expect(status.lastFailure?.outcome).toBe(`HTTP 503 ${"x".repeat(491)}`);
+    expect(status.lastDelivery?.outcome).toBe(`HTTP 503 ${"x".repeat(491)}`);
+    expect(status.lastFailure?.at).toBeGreaterThan(Date.now() - 60_000);
+    expect(status.holding).toEqual({ answer: "HTTP 401", reason: "y".repeat(500), since: 5 });
+    // The delivery log writes no history: the spool still counts as unused.
+    expect(await inspector.exists()).toBe(false);
+
+    // What another writer may have left: a holding state without a tab, a lease value that is not JSON, an event without a time.
+    await redis.cli("HSET", "{unused}:delivery", "holding", "HTTP 403");
+    await redis.cli("HDEL", "{unused}:delivery", "holdingSince", "lastOutcome");
+    await redis.cli("SET", "{unused}:lease", "not json");
+    await redis.cli("RPUSH", "{unused}:events", '{"event":"no time"}');
+    const odd = await inspector.status(60_000);
+    expect(odd.holding).toEqual({ answer: "HTTP 403", reason: "", since: 0 });
+    expect(odd.lease).toEqual({});
+    expect(odd.lastDelivery?.outcome).toBe("");
+    expect(odd).toMatchObject({ waiting: 1, oldestAgeMs: undefined });
+  });
+
+  it("the lease's end is now when Redis has no expiry left for it", async () => {
+    const redis = await RedisServer.start();
+    closers.push(() => redis.dispose());
+    const inspector = new RedisSpoolInspector(new RedisConnection(redis.url, 2_000), "the spool", "held");
+    closers.push(() => inspector.close());
+    await redis.cli("SET", "{held}:lease", JSON.stringify({ id: "h:1:x", host: "h", pid: 1, since: 3 }));
+    const now = Date.now();
+    expect((await inspector.status(60_000, now)).lease).toEqual({
+      holder: "h:1:x",
+      host: "h",
+      pid: 1,
+      since: 3,
+      expires: now,
+    });
+  });
 });
