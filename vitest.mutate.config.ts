@@ -3,12 +3,14 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
  * The tests Stryker runs (stryker.config.mjs): the unit tests of the delivery modules, against
- * loopback stores and SQLite files, without the Datasette and multi-process integration tests
+ * loopback stores, SQLite files and a real redis-server, without the Datasette and multi-process integration tests
  * (minutes each, and covered by `npm test`). Fast files first: Stryker stops a mutant's run at
  * its first failing test, so a unit test that kills it spares the slow forwarder tests.
  */
 const TEST_FILES = [
   "test/pipeline/delivery-parts.test.ts",
+  "test/pipeline/episode-parts.test.ts",
+  "test/spool/operator-parts.test.ts",
   "test/pipeline/retry.test.ts",
   "test/stores/collector/wire.test.ts",
   "test/stores/collector/legacy-event.test.ts",
@@ -16,6 +18,8 @@ const TEST_FILES = [
   "test/row/number-text.test.ts",
   "test/stores/datasette/datasette-errors.test.ts",
   "test/spool/sqlite-lease.test.ts",
+  "test/spool/sqlite-status.test.ts",
+  "test/pipeline/batch-sender.test.ts",
   "test/row/event-size.test.ts",
   "test/pipeline/queue-contract.test.ts",
   "test/row/event.test.ts",
@@ -31,6 +35,18 @@ const TEST_FILES = [
   "test/pipeline/bounded-queue.test.ts",
   "test/spool/sqlite-spool.test.ts",
   "test/spool/dead-letters.test.ts",
+  // The Redis spool's, against a real redis-server (one a file): its parts on their own first.
+  "test/spool/redis-lease.test.ts",
+  "test/spool/outbox-history.test.ts",
+  "test/spool/dead-letter-store.test.ts",
+  "test/spool/redis-status.test.ts",
+  "test/spool/redis-connection.test.ts",
+  "test/spool/redis-scripts.test.ts",
+  "test/spool/two-holders.test.ts",
+  "test/spool/redis-dead-letters.test.ts",
+  "test/spool/redis-history.test.ts",
+  "test/spool/redis-spool.test.ts",
+  "test/faults/spool-read-failure.test.ts",
 ];
 
 class ListedOrder extends BaseSequencer {

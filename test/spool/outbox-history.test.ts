@@ -105,7 +105,10 @@ describe("OutboxHistory", () => {
     expect(await redis.cli("LLEN", keys.events)).toBe("2");
     expect(await redis.cli("GET", keys.base)).toBe("3");
     expect(history.ackedThrough).toBe(2); // the move acknowledged it
-    const records = (await redis.cli("HVALS", deadKeys.dead)).split("\n").map((r) => JSON.parse(r) as object);
+    const records = (await redis.cli("HVALS", deadKeys.dead))
+      .split("\n")
+      .map((r) => JSON.parse(r) as { json: string })
+      .sort((a, b) => a.json.localeCompare(b.json));
     expect(records).toHaveLength(3);
     expect(records[0]).toMatchObject({
       json: '{"n":0}',
