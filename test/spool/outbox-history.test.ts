@@ -45,7 +45,8 @@ const events = (from: number, through: number, epoch = "E1"): RedisSpoolEvent[] 
 describe("OutboxHistory", () => {
   it("takes the first epoch it hears without a warning, and counts what it has not settled", async () => {
     const { history, logger } = await setUp();
-    expect(history.epoch).toBe("");
+    expect(history).toMatchObject({ epoch: "", settledThrough: -1, ackedThrough: -1, unacknowledged: false });
+    expect(history.ackThrough()).toBe(-1);
     const [epoch, fresh, head] = history.args();
     expect(epoch).toBe("");
     expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
@@ -99,9 +100,10 @@ describe("OutboxHistory", () => {
   });
 
   it("keepDead moves a dropped batch into the dead letters and removes the outbox's front through it, in one step", async () => {
-    const { history, keys, deadKeys } = await setUp(5);
+    const { history, keys, deadKeys, logger } = await setUp(5);
     history.observe("E1", 0, 5);
     expect(await history.keepDead(events(0, 2), REFUSED)).toBe(true);
+    expect(logger.messages).toEqual([]); // nothing evicted: nothing to say
     expect(await redis.cli("LLEN", keys.events)).toBe("2");
     expect(await redis.cli("GET", keys.base)).toBe("3");
     expect(history.ackedThrough).toBe(2); // the move acknowledged it
@@ -185,5 +187,30 @@ describe("OutboxHistory", () => {
     expect(await Promise.all([first, second])).toEqual([true, true]);
     expect(await redis.cli("LLEN", keys.events)).toBe("2");
     await waitFor(async () => (await redis.cli("GET", keys.base)) === "4", { what: "both moves" });
+  });
+  it("keepDead of a batch another process already removed: nothing kept twice, yet the move counts as made", async () => {
+    const { history, keys, deadKeys } = await setUp(5);
+    history.observe("E1", 0, 5);
+    await redis.cli("LTRIM", keys.events, "3", "-1");
+    await redis.cli("SET", keys.base, "3");
+    expect(await history.keepDead(events(0, 2), REFUSED)).toBe(true);
+    expect(history.ackedThrough).toBe(2);
+    expect(await redis.cli("EXISTS", deadKeys.dead)).toBe("0");
+  });
+
+  it("a new epoch while a move is on its way: the old history's dropped batch holds no acknowledgement back", async () => {
+    const proxy = await startStallProxy(redis.port);
+    onCleanup(() => proxy.close());
+    const { history } = await setUp(6, { url: `redis://${proxy.address}` });
+    history.observe("E1", 0, 6);
+    await history.keepDead([], REFUSED); // connected
+    proxy.stall();
+    const moving = history.keepDead(events(4, 5), REFUSED);
+    expect(history.ackThrough()).toBe(-1);
+    history.observe("E2", 10, 3);
+    expect(history.ackThrough()).toBe(9);
+    proxy.resume();
+    expect(await moving).toBe(false); // that history is gone: its move is not made
+    expect(history.ackThrough()).toBe(9);
   });
 });
