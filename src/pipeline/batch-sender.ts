@@ -175,8 +175,11 @@ export class BatchSender {
   private async waitForRateLimit(): Promise<void> {
     for (;;) {
       if (this.parts.stopping.aborted) return;
-      const delay = await this.parts.rateLimit.acquire(this.urgent);
+      const force = this.urgent;
+      const delay = await this.parts.rateLimit.acquire(force);
       if (delay <= 0 || this.parts.stopping.aborted) return;
+      // flush() or close() began while the answer was on its way (a round trip to Redis): no pause to wake, ask again.
+      if (!force && this.urgent) continue;
       await this.sleep(delay, true);
     }
   }

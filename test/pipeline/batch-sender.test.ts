@@ -6,7 +6,9 @@ import { BatchSender, STOPPED_REASON, type RetrySettings } from "../../src/pipel
 import type { ForwarderObserver, Holding } from "../../src/pipeline/observer.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import type { RateLimit } from "../../src/pipeline/rate-limit.js";
-import { StopSignal } from "../../src/pipeline/stop-signal.js";
+import type { Sink } from "../../src/pipeline/sink.js";
+import { StopSignal, type Stopping } from "../../src/pipeline/stop-signal.js";
+import { reasonKind } from "../../src/spool/dead-letters.js";
 import { datasetteSink } from "../../src/stores/datasette/sink.js";
 import { undiciTransport } from "../../src/stores/transport.js";
 import type { Behaviour } from "../helpers/test-store.js";
@@ -26,13 +28,14 @@ function recordingObserver() {
   const heard = {
     starts: [] as Array<[number, boolean, number | undefined]>,
     requests: [] as Array<[boolean, number]>,
+    durations: [] as number[],
     retries: [] as Array<[number, number]>,
     holding: [] as Array<Holding | undefined>,
   };
   const observer: ForwarderObserver = {
     onRequestStart: (events, retry, bytes) => heard.starts.push([events, retry, bytes]),
     onRequest: (result, ms, events) => {
-      expect(ms).toBeGreaterThanOrEqual(0);
+      heard.durations.push(ms);
       heard.requests.push([result.ok, events]);
     },
     onSent: () => {},
@@ -47,17 +50,27 @@ function recordingObserver() {
 /** A sender to a test store that answers as `answers` say, one a request (then accepts). */
 async function senderTo(
   answers: Behaviour[],
-  more: Partial<RetrySettings> & { rateLimit?: RateLimit; mayAttempt?: () => boolean; url?: string } = {},
+  more: Partial<RetrySettings> & {
+    rateLimit?: RateLimit;
+    mayAttempt?: () => boolean;
+    url?: string;
+    stopping?: Stopping;
+    /** The observer, from the recording one. */
+    observer?: (recording: ForwarderObserver) => ForwarderObserver;
+    /** The sink, from the store's. */
+    sink?: (datasette: Sink) => Sink;
+  } = {},
 ) {
   const store = await startStore((_, index) => answers[index] ?? { accept: true });
   const transport = undiciTransport(Agent);
   onCleanup(() => transport.close());
-  const sink = datasetteSink({
+  const storeSink = datasetteSink({
     apiUrl: new URL(more.url ?? store.url()),
     table: "events",
     requestTimeoutMs: 2_000,
     transport,
   });
+  const sink = more.sink?.(storeSink) ?? storeSink;
   const logger = recordingLogger();
   const settings: RetrySettings = {
     maxAttempts: 3,
@@ -68,18 +81,19 @@ async function senderTo(
     ...more,
     logger,
   };
-  const stopping = new StopSignal();
+  const stop = new StopSignal();
+  const stopping = more.stopping ?? stop;
   const { heard, observer } = recordingObserver();
   const sender = new BatchSender({
     settings,
     sink,
     rateLimit: more.rateLimit ?? noLimit,
     stopping,
-    observer,
+    observer: more.observer?.(observer) ?? observer,
     waiting: () => 7,
     ...(more.mayAttempt === undefined ? {} : { mayAttempt: more.mayAttempt }),
   });
-  return { store, sender, logger, heard, stopping, description: sink.description };
+  return { store, sender, logger, heard, stopping: stop, description: sink.description };
 }
 
 const status = (code: number, headers: Record<string, string> = {}): Behaviour => ({
@@ -91,7 +105,10 @@ const status = (code: number, headers: Record<string, string> = {}): Behaviour =
 describe("BatchSender", () => {
   it("sends a batch the store takes at once: one request, told to the observer, nothing logged", async () => {
     const { sender, store, logger, heard } = await senderTo([]);
+    const before = performance.now();
     expect(await sender.send(batch, 90)).toEqual({ ok: true });
+    expect(heard.durations[0]).toBeGreaterThanOrEqual(0);
+    expect(heard.durations[0]).toBeLessThanOrEqual(performance.now() - before);
     expect(store.events()).toEqual(["a", "b"]);
     expect(heard.starts).toEqual([[2, false, 90]]);
     expect(heard.requests).toEqual([[true, 2]]);
@@ -119,10 +136,37 @@ describe("BatchSender", () => {
     );
     expect(logger.messages[1]).toBe(`warn: ${description} accepts events again`);
 
-    // A new episode warns again, from a new start.
-    const again = await senderTo([status(401)]);
-    await again.sender.send(batch);
-    expect(again.logger.messages).toHaveLength(2);
+    // A new episode warns again; a success after a success says nothing.
+    store.behave = (_, index) => (index === 5 ? status(403) : { accept: true });
+    expect(await sender.send(batch)).toEqual({ ok: true });
+    expect(await sender.send(batch)).toEqual({ ok: true });
+    expect(logger.messages).toHaveLength(4);
+    expect(logger.messages[2]).toMatch(/; holding 7 event\(s\)/);
+    expect(logger.messages[3]).toBe(`warn: ${description} accepts events again`);
+    expect(heard.holding.at(-2)!.since).toBeGreaterThanOrEqual(since);
+  });
+
+  it("an observer without onHolding is fine", async () => {
+    const { sender, store } = await senderTo([status(401)], {
+      observer: (recording) => ({ ...recording, onHolding: undefined }),
+    });
+    expect(await sender.send(batch)).toEqual({ ok: true });
+    expect(store.requests).toHaveLength(2);
+  });
+
+  it("a custom sink that throws is a network error: retried, then given back with its message", async () => {
+    const { sender } = await senderTo([], {
+      maxAttempts: 2,
+      sink: (datasette) => ({
+        ...datasette,
+        send: () => {
+          throw new Error("the sink broke");
+        },
+      }),
+    });
+    const result = await sender.send(batch);
+    expect(result).toMatchObject({ ok: false, attempts: 2 });
+    expect((result as { reason: string }).reason).toMatch(/^network error: the sink broke \(gave up after 2 attempts/);
   });
 
   it("a refusal backs off up to twice backoffMaxMs; an unreachable store up to backoffMaxMs", async () => {
@@ -170,6 +214,8 @@ describe("BatchSender", () => {
     const { sender, store } = await senderTo([status(500), status(500), status(500)], { maxAttempts: 1 });
     expect(
       await sender.send(batch, undefined, {
+        ok: false,
+        retry: true,
         status: 500,
         reason: "Datasette answered HTTP 500: answer 500 (gave up after 1 attempts, option maxAttempts)",
       }),
@@ -231,13 +277,47 @@ describe("BatchSender", () => {
     waiting.stopping.abort();
     expect(await sent).toEqual(stopped);
     expect(waiting.store.requests).toEqual([]);
-    expect(await waiting.sender.send(batch)).toEqual(stopped);
+    expect(reasonKind({ answer: STOPPED_REASON })).toBe("closed"); // as the dead letters group it
+    let asked = 0;
+    const counting: RateLimit = { delay: () => Promise.resolve(0), acquire: () => Promise.resolve(asked++ && 0) };
+    const late = await senderTo([], { rateLimit: counting });
+    late.stopping.abort();
+    expect(await late.sender.send(batch)).toEqual(stopped);
+    expect(asked).toBe(0); // no rate slot taken
+    expect(late.heard.starts).toEqual([]);
 
     const backingOff = await senderTo([status(500)], { backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
     const retried = backingOff.sender.send(batch);
     await waitFor(() => backingOff.heard.retries.length === 1, { what: "the backoff" });
+    backingOff.sender.setUrgent(true); // flush() lifts the rate limit, not the backoff
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(backingOff.store.requests).toHaveLength(1);
     backingOff.stopping.abort();
     expect(await retried).toEqual(stopped);
+  });
+
+  it("a request cut short by close() is not a failure of the store: nothing told, stopped", async () => {
+    const { sender, store, stopping, heard } = await senderTo([{ hangMs: 5_000 }]);
+    const sent = sender.send(batch);
+    await waitFor(() => store.requests.length === 1, { what: "the request" });
+    stopping.abort();
+    expect(await sent).toEqual({ ok: false, stopped: true, reason: STOPPED_REASON });
+    expect(heard.starts).toHaveLength(1);
+    expect(heard.requests).toEqual([]);
+  });
+
+  it("each pause lets go of close()'s stop signal when it ends", async () => {
+    const listeners = new Set<() => void>();
+    let added = 0;
+    const stopping: Stopping = {
+      aborted: false,
+      addEventListener: (_type, listener) => (added++, listeners.add(listener)),
+      removeEventListener: (_type, listener) => listeners.delete(listener),
+    };
+    const { sender } = await senderTo([status(500), status(500)], { stopping });
+    expect(await sender.send(batch)).toEqual({ ok: true });
+    expect(added).toBeGreaterThanOrEqual(2);
+    expect(listeners.size).toBe(0);
   });
 
   it("flush() or close() waiting (urgent) lifts the rate limit, and wakes a send waiting for it", async () => {
@@ -262,5 +342,26 @@ describe("BatchSender", () => {
     expect(sender.urgent).toBe(true); // one waiter left
     sender.setUrgent(false);
     expect(sender.urgent).toBe(false);
+  });
+  it("flush() that begins while the rate limit is being asked (a round trip to Redis) still lifts it", async () => {
+    let answer: (wait: number) => void = () => {};
+    const forced: boolean[] = [];
+    const rateLimit: RateLimit = {
+      delay: () => Promise.resolve(0),
+      acquire: (force) => {
+        forced.push(force);
+        return force ? Promise.resolve(0) : new Promise((resolve) => (answer = resolve));
+      },
+    };
+    const { sender, store } = await senderTo([], { rateLimit });
+    const sent = sender.send(batch);
+    await waitFor(() => forced.length === 1, { what: "the rate limit to be asked" });
+    sender.setUrgent(true); // flush() begins while the answer is on its way
+    answer(60_000);
+    const started = Date.now();
+    expect(await sent).toEqual({ ok: true });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(forced).toEqual([false, true]);
+    expect(store.events()).toEqual(["a", "b"]);
   });
 });
