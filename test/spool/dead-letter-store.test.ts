@@ -1,6 +1,7 @@
 // The dead-letter store the CLI reads, on its own, the same for each spool kind: what it lists
 // (filters, limit, pages past a thousand), how it counts by reason, and what replay and purge
 // move or delete. The forwarder's side (what it keeps, when) is in dead-letters.test.ts.
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
@@ -14,6 +15,7 @@ import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
 import { checkIsSpool, createSpool } from "../../src/spool/sqlite/schema.js";
 import { onCleanup } from "../helpers/lifecycle.js";
 import { numbered, numbersOf } from "../helpers/numbered-events.js";
+import { recordingLogger } from "../helpers/recording-logger.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait.js";
@@ -180,5 +182,68 @@ describe("the Redis dead-letter store", () => {
     const forwarders = new RedisDeadLetters(shared, "own", {} as RedisSpoolQueue);
     await forwarders.close();
     expect(await forwarders.list()).toEqual([]);
+  });
+});
+
+describe("the SQLite dead-letter store", () => {
+  it("is bounded: past max the oldest go, counted, warned once; at max nothing goes", async () => {
+    const logger = recordingLogger();
+    const path = join(tempDir(), "bounded.db");
+    const store = new SqliteDeadLetters(path, 3, logger);
+    onCleanup(() => store.close());
+    expect(await store.keep(range(0, 3), REFUSED)).toBe(true);
+    expect(store.evicted).toBe(0);
+    expect(logger.messages).toEqual([]);
+    expect(await store.keep(range(3, 4), REFUSED)).toBe(true);
+    expect(store.evicted).toBe(1);
+    expect(await store.keep(range(4, 6), REFUSED)).toBe(true);
+    expect(store.evicted).toBe(3);
+    expect(numbersOf(await store.list())).toEqual([3, 4, 5]);
+    expect(logger.messages).toEqual([
+      `warn: ${path} holds more than 3 dead letters (spool.maxDeadLetters): the oldest are deleted to make room (reported once)`,
+    ]);
+  });
+
+  it("a file it cannot write: false, one error an episode naming the option, and one line once it can write again", async () => {
+    const logger = recordingLogger();
+    const dir = join(tempDir(), "missing");
+    const store = new SqliteDeadLetters(join(dir, "dead.db"), 100, logger, "deadLetter");
+    onCleanup(() => store.close());
+    expect(await store.keep([], REFUSED)).toBe(true); // nothing to keep: the file is not even opened
+    expect(await store.keep(range(0, 2), REFUSED)).toBe(false);
+    expect(await store.keep(range(0, 2), REFUSED)).toBe(false);
+    expect(logger.messages).toHaveLength(1);
+    expect(logger.messages[0]).toMatch(
+      /^error: could not keep 2 dropped event\(s\) as dead letters in .*dead\.db: .*; they stay queued and are tried again \(reported once until it works again\)$/,
+    );
+    await expect(store.list()).rejects.toThrow(/deadLetter/);
+    mkdirSync(dir);
+    expect(await store.keep(range(0, 2), REFUSED)).toBe(true);
+    expect(await store.keep(range(2, 3), REFUSED)).toBe(true);
+    expect(logger.messages.slice(1)).toEqual([`warn: dead letters in ${join(dir, "dead.db")} can be written again`]);
+  });
+
+  it("close() before any use does nothing; after it, the store opens again on use", async () => {
+    const store = new SqliteDeadLetters(join(tempDir(), "closed.db"), 100, quiet);
+    await store.close();
+    expect(await store.keep(range(0, 1), REFUSED)).toBe(true);
+    await store.close();
+    expect(numbersOf(await store.list())).toEqual([0]);
+    await store.close();
+  });
+});
+
+describe("the Redis dead-letter store reads what another writer left", () => {
+  it("a record without its optional fields gets their defaults; one that is not JSON is skipped", async () => {
+    const key = `odd-${++made}`;
+    const store = new RedisDeadLetters(new RedisConnection(redis.url, 2_000), key);
+    onCleanup(() => store.close());
+    await redis.cli("HSET", `{${key}}:dead`, "1", JSON.stringify({ json: "{}", reason: "other", at: 5 }));
+    await redis.cli("HSET", `{${key}}:dead`, "2", "not json");
+    await redis.cli("ZADD", `{${key}}:dead:ids`, "1", "1", "2", "2");
+    expect(await store.list()).toEqual([
+      { seq: 1, json: "{}", reason: "other", status: null, answer: "", at: 5, attempts: 1 },
+    ]);
+    expect(await store.list({ reason: "other" })).toHaveLength(1);
   });
 });

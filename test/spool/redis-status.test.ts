@@ -112,6 +112,9 @@ describe("the status of a Redis spool", () => {
     expect(odd.lease).toEqual({});
     expect(odd.lastDelivery?.outcome).toBe("");
     expect(odd).toMatchObject({ waiting: 1, oldestAgeMs: undefined });
+
+    await inspector.close(); // its connection with it
+    await expect(connection.run("inspect", ["a", "b", "c", "d", "e"], [0])).rejects.toThrow();
   });
 
   it("the lease's end is now when Redis has no expiry left for it", async () => {

@@ -52,6 +52,18 @@ describe("the status of a SQLite spool", () => {
     });
   });
 
+  it("names --spool when the file is not a spool; close() lets the file go", async () => {
+    const path = join(tempDir(), "not-a-spool.db");
+    const other = openSqlite("x", path);
+    other.exec("CREATE TABLE t (x)");
+    other.close();
+    expect(() => new SqliteSpoolInspector(path)).toThrow(/--spool/);
+    const spool = spoolFile().path;
+    const made = new SqliteSpoolInspector(spool);
+    await made.close();
+    await expect(made.status(60_000)).rejects.toThrow();
+  });
+
   it("shows the events waiting and the oldest's age, the holder, the requests in the window, the last delivery and the holding state", async () => {
     const { path, db } = spoolFile();
     const insert = db.prepare("INSERT INTO outbox (json, bytes) VALUES (?, 10)");
@@ -141,20 +153,32 @@ describe("the status of a SQLite spool", () => {
     const clock = vi.spyOn(Date, "now").mockReturnValue(start);
     log.onRequest({ ok: true }); // the directory is missing: the write fails
     mkdirSync(dir);
-    clock.mockReturnValue(start + 9_000);
+    const spool = openSqlite("spool", path, { check: checkIsSpool, init: createSpool });
+    closers.push(() => spool.close());
+    const outcome = () =>
+      (spool.prepare("SELECT last_outcome FROM lease").get() as { last_outcome: string | null }).last_outcome;
+    clock.mockReturnValue(start + 9_999);
     log.onRequest({ ok: false, reason: "resting", retry: true });
-    expect((await inspector(path).status(60_000)).lastDelivery).toBeUndefined();
-    log.onHolding({ answer: "HTTP 401", reason: "refused", since: 1 });
-    const lease = openSqlite("spool", path, { check: checkIsSpool, init: createSpool });
-    closers.push(() => lease.close());
-    expect(lease.prepare("SELECT holding FROM lease").get()).toEqual({ holding: "HTTP 401\trefused" });
-
+    expect(outcome()).toBeNull();
     clock.mockReturnValue(start + 10_000);
     log.onRequest({ ok: false, reason: "written", retry: true });
-    expect(lease.prepare("SELECT last_outcome FROM lease").get()).toEqual({ last_outcome: "written" });
+    expect(outcome()).toBe("written");
 
     log.close();
     log.onRequest({ ok: true });
-    expect(lease.prepare("SELECT last_outcome FROM lease").get()).toEqual({ last_outcome: "sent" });
+    expect(outcome()).toBe("sent");
+
+    // The holding state is written even while the log rests.
+    const otherDir = join(tempDir(), "not-yet-either");
+    const otherPath = join(otherDir, "spool.db");
+    const other = deliveryLog(otherPath);
+    other.onRequest({ ok: true }); // fails: the rest begins
+    mkdirSync(otherDir);
+    clock.mockReturnValue(start + 11_000);
+    other.onHolding({ answer: "HTTP 401", reason: "refused", since: 1 });
+    expect((await inspector(otherPath).status(60_000)).lastDelivery).toBeUndefined();
+    const row = openSqlite("spool", otherPath, { check: checkIsSpool, init: createSpool });
+    closers.push(() => row.close());
+    expect(row.prepare("SELECT holding FROM lease").get()).toEqual({ holding: "HTTP 401\trefused" });
   });
 });
