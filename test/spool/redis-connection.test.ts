@@ -54,7 +54,9 @@ describe("RedisConnection", () => {
     await redis.cli("RPUSH", "{c}:lease", "a list, not a string");
     const failure = await release(connect(redis.url)).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RedisRefusal);
+    expect((failure as Error).name).toBe("RedisRefusal");
     expect((failure as Error).message).toMatch(/WRONGTYPE/);
+    expect((failure as Error).cause).toBeInstanceOf(Error); // Redis's own, for a closer look
   });
 
   it("a wrong password fails at once, and neither the error nor problem holds the password, as written or decoded", async () => {
@@ -65,6 +67,7 @@ describe("RedisConnection", () => {
     const failure = (await release(connection).catch((error: unknown) => error)) as Error;
     expect(Date.now() - started).toBeLessThan(5_000); // the first connection's error, not the 10 s wait for one
     expect(failure).not.toBeInstanceOf(RedisRefusal);
+    expect(failure.cause).toBeInstanceOf(Error);
     expect(failure.message).toMatch(/WRONGPASS|invalid username-password/);
     for (const text of [failure.message, connection.problem]) {
       expect(text).not.toContain("wr@ng/pw");
