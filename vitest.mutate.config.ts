@@ -41,6 +41,8 @@ const TEST_FILES = [
   "test/spool/dead-letter-store.test.ts",
   "test/spool/redis-status.test.ts",
   "test/spool/redis-connection.test.ts",
+  "test/spool/redis-cluster-connection.test.ts",
+  "test/spool/redis-options.test.ts",
   "test/spool/redis-scripts.test.ts",
   "test/spool/two-holders.test.ts",
   "test/spool/redis-dead-letters.test.ts",
