@@ -3,6 +3,7 @@ import type { SendResult } from "../../pipeline/sink.js";
 import { explainSqliteError, openSqlite, quoteIdentifier } from "../../core/sqlite-open.js";
 import { transaction } from "../../core/sqlite-driver.js";
 import type { Sink } from "../../pipeline/sink.js";
+import { requestsIndexSql } from "../../dashboard/queries.js";
 
 export interface SqliteSinkOptions {
   /** The SQLite file (option `database`). */
@@ -25,7 +26,8 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
   const columns = ROW_COLUMNS.map((c) => `${c} TEXT${c === "id" ? " PRIMARY KEY" : ""}`).join(", ");
   const db = openSqlite("database", options.path, {
     allowSymlink: options.allowSymlink,
-    init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns})`),
+    // The dashboard's index (docs/dashboard.md): its request queries read it instead of parsing JSON.
+    init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns}); ${requestsIndexSql(options.table)}`),
   });
   const insert = db.prepare(
     `INSERT OR IGNORE INTO ${table} (${ROW_COLUMNS.join(", ")}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(", ")})`,
