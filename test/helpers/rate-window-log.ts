@@ -1,4 +1,5 @@
 import { createClient } from "redis";
+import Database from "./sqlite-file.js";
 
 /**
  * Every start the fleet's rate window records in Redis (`{key}:rate`, a sorted set scored on
@@ -31,6 +32,33 @@ export async function watchRateWindow(
       stopped = true;
       await reading;
       await client.quit();
+    },
+  };
+}
+
+/**
+ * The same for a SQLite spool: the lease row's `sends` (the newest maxRate starts, on the granting
+ * process's clock: one host, one clock), read every 20 ms.
+ */
+export function watchSpoolRateWindow(path: string): { starts(): number[]; stop(): Promise<void> } {
+  let db: Database | undefined;
+  const seen = new Set<number>();
+  const timer = setInterval(() => {
+    try {
+      db ??= new Database(path, { readonly: true });
+      const row = db.prepare("SELECT sends FROM lease WHERE id = 1").get() as { sends: string } | undefined;
+      for (const start of JSON.parse(row?.sends ?? "[]") as number[]) seen.add(start);
+    } catch {
+      // Not made yet, or busy: the next read sees what this one missed (a start stays a period).
+    }
+  }, 20);
+  return {
+    starts: () => [...seen].sort((a, b) => a - b),
+    stop: () => {
+      clearInterval(timer);
+      db?.close();
+      db = undefined;
+      return Promise.resolve();
     },
   };
 }
