@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { requestsIndexSql, storedQueries } from "./queries.js";
+import { dashboardIndexesSql, storedQueries } from "./queries.js";
 
 /** Where Datasette serves the bundled files (`--static MOUNT:DIR`). */
 export const STATIC_MOUNT = "events-dashboard";
@@ -32,7 +32,7 @@ export function dashboardFiles(database: string, table: string): DashboardFiles 
   const files = new Map<string, string | Buffer>([
     ["metadata.json", json({ databases: { [database]: { queries } } })],
     ["datasette.json", json({ databases: { [database]: { queries } } })],
-    ["index.sql", `${requestsIndexSql(table)};\n`],
+    ["index.sql", `${dashboardIndexesSql(table)};\n`],
     [`templates/pages/-/dashboards/${database}.html`, page],
     ["static/dashboard.js", readFileSync(join(assets, "dashboard.js"))],
     ["static/draw.js", readFileSync(join(assets, "draw.js"))],

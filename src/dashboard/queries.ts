@@ -58,7 +58,7 @@ span AS (
 
 /**
  * The rows of the table from `lo` to `hi` (SQL expressions over span's columns), found through
- * the requests index where the table has it (`event`, `created`: see requestsIndexSql) or else
+ * the requests index where the table has it (`event`, `created`: see dashboardIndexesSql) or else
  * through the id (a ULID: time-ordered, the primary key), and then checked on `created`.
  */
 function rowsIn(table: string, [lo, hi, loId, hiId]: string[], where: string): string {
@@ -70,13 +70,13 @@ function rowsIn(table: string, [lo, hi, loId, hiId]: string[], where: string): s
 
 /**
  * `r`: the rows in range with their bucket, found through the requests index where the table has
- * it (`event`, `created`: see requestsIndexSql) or else through the id (a ULID: time-ordered, the
+ * it (`event`, `created`: see dashboardIndexesSql) or else through the id (a ULID: time-ordered, the
  * primary key), and then checked on `created`. With `fields` (request fields read once, from the
  * index's values where it has them: no JSON parsed), `r` is a co-routine that reads them in its own
  * loop (NOT MATERIALIZED, LIMIT -1 OFFSET 0): flattened into a GROUP BY, SQLite would sort whole
  * rows and parse `properties` after the sort. Without, it is every column, for SQLite to flatten.
  */
-function rangeCtes(table: string, where = "", fields: string[] = []): string {
+function rangeCtes(table: string, where = "", fields: Field[] = []): string {
   const t = `"${table}"`;
   const columns = fields.length === 0 ? "t.*" : [...fields.map((f) => `${FIELDS[f]} AS ${f}`)].join(", ");
   return `${spanCtes(table)},
@@ -94,20 +94,25 @@ const STATUS = "json_extract(properties, '$.status')";
 const DURATION = "json_extract(properties, '$.duration_ms')";
 const ROUTE = "coalesce(json_extract(properties, '$.route'), '(no route)')";
 /** The request fields a co-routine `r` can read: the requests index holds each. */
-const FIELDS: Record<string, string> = {
+const FIELDS = {
   status: "json_extract(t.properties, '$.status')",
   duration: "json_extract(t.properties, '$.duration_ms')",
   route: "coalesce(json_extract(t.properties, '$.route'), '(no route)')",
-};
+} as const;
+type Field = keyof typeof FIELDS;
 
 /**
- * The index that lets the request queries read `status`, `duration_ms` and `route` without
- * parsing JSON, in `created` order: the embedded store creates it with its table; the owner of a
- * Datasette that receives events runs this once (docs/dashboard.md).
+ * The dashboard's two indexes: `_requests` lets the request queries read `status`, `duration_ms`
+ * and `route` without parsing JSON, in `created` order; `_routes` holds each route's rows in
+ * `created` order, for the percentiles by route. The embedded store creates them with its table;
+ * the owner of a Datasette that receives events runs this once (docs/dashboard.md).
  */
-export function requestsIndexSql(table: string): string {
+export function dashboardIndexesSql(table: string): string {
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-  return `CREATE INDEX IF NOT EXISTS ${quote(`${table}_requests`)} ON ${quote(table)} (event, created, instance, id, json_extract(properties, '$.status'), json_extract(properties, '$.duration_ms'), json_extract(properties, '$.route'))`;
+  return [
+    `CREATE INDEX IF NOT EXISTS ${quote(`${table}_requests`)} ON ${quote(table)} (event, created, instance, id, json_extract(properties, '$.status'), json_extract(properties, '$.duration_ms'), json_extract(properties, '$.route'))`,
+    `CREATE INDEX IF NOT EXISTS ${quote(`${table}_routes`)} ON ${quote(table)} (event, ${FIELDS.route.replaceAll("t.", "")}, created, instance, id, json_extract(properties, '$.duration_ms'))`,
+  ].join(";\n");
 }
 
 /** Nearest-rank percentile: the value at rank ceil(p/100 * n) of the sorted durations. */
@@ -128,10 +133,13 @@ function sortedDurations(table: string, bounds: string[], where = ""): string {
     ORDER BY duration))`;
 }
 
+/** span's bounds as constants (scalar subqueries, computed once), for a subquery with no join. */
+const SPAN_BOUNDS = ["lo", "hi", "lo_id", "hi_id"].map((column) => `(SELECT ${column} FROM span)`);
+
 const perMinute = (expr: string) => `round(${expr} * 1.0 / minutes, 3)`;
 
 export function storedQueries(table: string): Record<string, StoredQuery> {
-  const range = (where = "", fields: string[] = []) => rangeCtes(table, where, fields);
+  const range = (where = "", fields: Field[] = []) => rangeCtes(table, where, fields);
   const q = (title: string, description: string, sql: string, params = RANGE_PARAMS): StoredQuery => ({
     title,
     description,
@@ -142,16 +150,16 @@ export function storedQueries(table: string): Record<string, StoredQuery> {
     summary: q(
       "Summary",
       "Requests, custom events, error rate (share of requests answered 5xx) and p95 latency in ms over the range.",
-      // r read once (MATERIALIZED): a second expansion, for the p95, made SQLite build an automatic
-      // index over the whole table where the requests index is missing.
-      `${range(REQUESTS, ["status", "duration"]).replace("r AS NOT MATERIALIZED", "r AS MATERIALIZED")},
-req AS MATERIALIZED (SELECT count(*) AS n, total(coalesce(status, 0) >= 500) AS failed FROM r)
+      `${spanCtes(table)},
+req AS MATERIALIZED (
+  SELECT count(*) AS n, total(coalesce(${FIELDS.status}, 0) >= 500) AS failed
+  ${rowsIn(table, SPAN_BOUNDS, REQUESTS)}
+)
 SELECT n AS requests,
-  (SELECT count(*) FROM span JOIN "${table}" AS t ON t.id >= span.lo_id AND t.id < span.hi_id
-    WHERE t.created >= span.lo AND t.created < span.hi AND t.event <> 'request'
-      AND (coalesce(:instance, '') = '' OR t.instance = :instance)) AS events,
+  (SELECT count(*) ${rowsIn(table, SPAN_BOUNDS, `\n    AND t.event <> 'request'`)}) AS events,
   round(failed / nullif(n, 0), 4) AS error_rate,
-  (SELECT duration FROM r ORDER BY duration DESC LIMIT 1 OFFSET (SELECT n - ${rankOf(95)} FROM req)) AS p95
+  (SELECT ${FIELDS.duration} AS duration ${rowsIn(table, SPAN_BOUNDS, REQUESTS)}
+    ORDER BY duration DESC LIMIT 1 OFFSET (SELECT n - ${rankOf(95)} FROM req)) AS p95
 FROM req`,
     ),
     requests_per_minute: q(
@@ -196,8 +204,21 @@ FROM (SELECT bucket, durations, json_array_length(durations) AS n FROM sorted) W
     slowest_routes: q(
       "Slowest routes (p95)",
       "The 10 route patterns with the highest p95 duration_ms over the range.",
+      // The routes: with the routes index, one seek each (the next route after the last one);
+      // without it, the range's rows grouped by route (`indexed`, the outer loop, skips the other).
       `${range(REQUESTS, ["route"])},
-routes AS (SELECT route FROM r GROUP BY route),
+indexed AS (SELECT count(*) AS yes FROM sqlite_master WHERE type = 'index' AND name = '${table}_routes'),
+seek(route) AS (
+  SELECT (SELECT min(${FIELDS.route}) FROM "${table}" AS t WHERE t.event = 'request') FROM indexed WHERE yes
+  UNION ALL
+  SELECT (SELECT min(${FIELDS.route}) FROM "${table}" AS t WHERE t.event = 'request' AND ${FIELDS.route} > seek.route)
+  FROM seek WHERE seek.route IS NOT NULL
+),
+routes AS (
+  SELECT route FROM seek WHERE route IS NOT NULL
+  UNION ALL
+  SELECT r.route FROM indexed CROSS JOIN r WHERE NOT indexed.yes GROUP BY r.route
+),
 sorted AS MATERIALIZED (
   SELECT route, ${sortedDurations(table, ["span.lo", "span.hi", "span.lo_id", "span.hi_id"], `\n    AND ${FIELDS.route} = routes.route`)} AS durations
   FROM routes, span
@@ -262,7 +283,7 @@ FROM r GROUP BY actor_id ORDER BY events DESC, actor_id LIMIT 20`,
     latest_5xx: q(
       "Latest 5xx requests",
       "The 50 latest requests answered 5xx; request_events lists every event of one request_id.",
-      `${range(REQUESTS)}
+      `${range(`\n    AND +t.event = 'request'`)}
 SELECT created, ${STATUS} AS status, json_extract(properties, '$.method') AS method, ${ROUTE} AS route,
   json_extract(properties, '$.path') AS path, ${DURATION} AS duration_ms,
   json_extract(properties, '$.request_id') AS request_id, instance, actor_id

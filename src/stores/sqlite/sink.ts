@@ -3,7 +3,7 @@ import type { SendResult } from "../../pipeline/sink.js";
 import { explainSqliteError, openSqlite, quoteIdentifier } from "../../core/sqlite-open.js";
 import { transaction } from "../../core/sqlite-driver.js";
 import type { Sink } from "../../pipeline/sink.js";
-import { requestsIndexSql } from "../../dashboard/queries.js";
+import { dashboardIndexesSql } from "../../dashboard/queries.js";
 
 export interface SqliteSinkOptions {
   /** The SQLite file (option `database`). */
@@ -27,7 +27,7 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
   const db = openSqlite("database", options.path, {
     allowSymlink: options.allowSymlink,
     // The dashboard's index (docs/dashboard.md): its request queries read it instead of parsing JSON.
-    init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns}); ${requestsIndexSql(options.table)}`),
+    init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns}); ${dashboardIndexesSql(options.table)}`),
   });
   const insert = db.prepare(
     `INSERT OR IGNORE INTO ${table} (${ROW_COLUMNS.join(", ")}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(", ")})`,
