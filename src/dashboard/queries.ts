@@ -61,8 +61,8 @@ span AS (
  * the requests index where the table has it (`event`, `created`: see dashboardIndexesSql) or else
  * through the id (a ULID: time-ordered, the primary key), and then checked on `created`.
  */
-function rowsIn(table: string, [lo, hi, loId, hiId]: string[], where: string): string {
-  return `FROM "${table}" AS t
+function rowsIn(table: string, [lo, hi, loId, hiId]: string[], where: string, outer = ""): string {
+  return `FROM ${outer}"${table}" AS t
   WHERE t.id >= ${loId} AND t.id < ${hiId}
     AND t.created >= ${lo} AND t.created < ${hi}
     AND (coalesce(:instance, '') = '' OR t.instance = :instance)${where}`;
@@ -204,9 +204,12 @@ FROM (SELECT bucket, durations, json_array_length(durations) AS n FROM sorted) W
     slowest_routes: q(
       "Slowest routes (p95)",
       "The 10 route patterns with the highest p95 duration_ms over the range.",
-      // The routes: with the routes index, one seek each (the next route after the last one);
-      // without it, the range's rows grouped by route (`indexed`, the outer loop, skips the other).
-      `${range(REQUESTS, ["route"])},
+      // With the routes index: each route found by one seek (the next after the last one) and its
+      // sorted durations read from its rows in range. Without it, one pass over the range and window
+      // functions (reading the range once per route would cost more), through the id (`+t.event`:
+      // an automatic index on event would scan the whole table). `indexed`, the outer loop of both,
+      // makes the one that does not apply read nothing.
+      `${spanCtes(table)},
 indexed AS (SELECT count(*) AS yes FROM sqlite_master WHERE type = 'index' AND name = '${table}_routes'),
 seek(route) AS (
   SELECT (SELECT min(${FIELDS.route}) FROM "${table}" AS t WHERE t.event = 'request') FROM indexed WHERE yes
@@ -214,18 +217,26 @@ seek(route) AS (
   SELECT (SELECT min(${FIELDS.route}) FROM "${table}" AS t WHERE t.event = 'request' AND ${FIELDS.route} > seek.route)
   FROM seek WHERE seek.route IS NOT NULL
 ),
-routes AS (
-  SELECT route FROM seek WHERE route IS NOT NULL
-  UNION ALL
-  SELECT r.route FROM indexed CROSS JOIN r WHERE NOT indexed.yes GROUP BY r.route
-),
 sorted AS MATERIALIZED (
-  SELECT route, ${sortedDurations(table, ["span.lo", "span.hi", "span.lo_id", "span.hi_id"], `\n    AND ${FIELDS.route} = routes.route`)} AS durations
-  FROM routes, span
+  SELECT route, ${sortedDurations(table, ["span.lo", "span.hi", "span.lo_id", "span.hi_id"], `\n    AND ${FIELDS.route} = seek.route`)} AS durations
+  FROM seek, span WHERE seek.route IS NOT NULL
+),
+ranked AS (
+  SELECT grp, duration,
+    row_number() OVER (PARTITION BY grp ORDER BY duration) AS rank,
+    count(*) OVER (PARTITION BY grp) AS n
+  FROM (
+    SELECT ${FIELDS.route} AS grp, ${FIELDS.duration} AS duration
+    ${rowsIn(table, SPAN_BOUNDS, `\n    AND +t.event = 'request' AND NOT indexed.yes AND duration IS NOT NULL`, "indexed CROSS JOIN ")}
+  )
 )
 SELECT route, n AS requests,
   ${PERCENTILES}
 FROM (SELECT route, durations, json_array_length(durations) AS n FROM sorted) WHERE n > 0
+UNION ALL
+SELECT grp, max(n),
+  ${[50, 95, 99].map((p) => `max(CASE WHEN rank = ${rankOf(p)} THEN duration END)`).join(",\n  ")}
+FROM ranked GROUP BY grp
 ORDER BY p95 DESC, route LIMIT 10`,
     ),
     error_rate_per_minute: q(
