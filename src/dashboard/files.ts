@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dashboardIndexesSql, storedQueries } from "./queries.js";
+import { dashboardIndexesSql } from "./indexes.js";
+import { storedQueries } from "./queries.js";
 
 /** Where Datasette serves the bundled files (`--static MOUNT:DIR`). */
 export const STATIC_MOUNT = "events-dashboard";

@@ -5,6 +5,8 @@
  * and a person in Datasette ask the same thing.
  */
 
+import { FIELDS, type Field } from "./indexes.js";
+
 export interface StoredQuery {
   title: string;
   description: string;
@@ -93,28 +95,6 @@ const REQUESTS = `\n    AND t.event = 'request'`;
 const STATUS = "json_extract(properties, '$.status')";
 const DURATION = "json_extract(properties, '$.duration_ms')";
 const ROUTE = "coalesce(json_extract(properties, '$.route'), '(no route)')";
-/** The request fields a co-routine `r` can read: the requests index holds each. */
-const FIELDS = {
-  status: "json_extract(t.properties, '$.status')",
-  duration: "json_extract(t.properties, '$.duration_ms')",
-  route: "coalesce(json_extract(t.properties, '$.route'), '(no route)')",
-} as const;
-type Field = keyof typeof FIELDS;
-
-/**
- * The dashboard's two indexes: `_requests` lets the request queries read `status`, `duration_ms`
- * and `route` without parsing JSON, in `created` order; `_routes` holds each route's rows in
- * `created` order, for the percentiles by route. The embedded store creates them with its table;
- * the owner of a Datasette that receives events runs this once (docs/dashboard.md).
- */
-export function dashboardIndexesSql(table: string): string {
-  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-  return [
-    `CREATE INDEX IF NOT EXISTS ${quote(`${table}_requests`)} ON ${quote(table)} (event, created, instance, id, json_extract(properties, '$.status'), json_extract(properties, '$.duration_ms'), json_extract(properties, '$.route'))`,
-    `CREATE INDEX IF NOT EXISTS ${quote(`${table}_routes`)} ON ${quote(table)} (event, ${FIELDS.route.replaceAll("t.", "")}, created, instance, id, json_extract(properties, '$.duration_ms'))`,
-  ].join(";\n");
-}
-
 /** Nearest-rank percentile: the value at rank ceil(p/100 * n) of the sorted durations. */
 const rankOf = (p: number, n = "n") => `(${p} * ${n} + 99) / 100`;
 /** The p-th percentile of `durations`, a JSON array of `n` durations sorted ascending. */

@@ -3,7 +3,7 @@ import type { SendResult } from "../../pipeline/sink.js";
 import { explainSqliteError, openSqlite, quoteIdentifier } from "../../core/sqlite-open.js";
 import { transaction } from "../../core/sqlite-driver.js";
 import type { Sink } from "../../pipeline/sink.js";
-import { dashboardIndexesSql } from "../../dashboard/queries.js";
+import { dashboardIndexesSql } from "../../dashboard/indexes.js";
 
 export interface SqliteSinkOptions {
   /** The SQLite file (option `database`). */
