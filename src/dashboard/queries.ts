@@ -116,6 +116,30 @@ function sortedDurations(table: string, bounds: string[], where = ""): string {
 /** span's bounds as constants (scalar subqueries, computed once), for a subquery with no join. */
 const SPAN_BOUNDS = ["lo", "hi", "lo_id", "hi_id"].map((column) => `(SELECT ${column} FROM span)`);
 
+/**
+ * `buckets`: every bucket of the range (empty ones too: a query drops them), each with its bounds
+ * clipped to the range and their ULID prefixes, for a subquery per bucket that reads only its
+ * rows, in `created` order from the requests index: no sort of the whole range by bucket.
+ */
+function bucketCtes(table: string): string {
+  return `${spanCtes(table)},
+starts(bucket, next) AS (
+  SELECT start, strftime('%Y-%m-%dT%H:%M:%S', start, '+' || minutes || ' minutes')
+  FROM (SELECT substr(lo, 1, width) || substr('0000-01-01T00:00:00', width + 1) AS start, minutes FROM span)
+  UNION ALL
+  SELECT next, strftime('%Y-%m-%dT%H:%M:%S', next, '+' || minutes || ' minutes') FROM starts, span WHERE next < span.hi
+),
+buckets AS MATERIALIZED (
+  SELECT bucket, b_lo, b_hi,
+    ${ulidTimeSql(`julianday(b_lo) - ${ID_MARGIN_MINUTES} / 1440.0`)} AS lo_id,
+    ${ulidTimeSql(`julianday(b_hi) + ${ID_MARGIN_MINUTES} / 1440.0`)} AS hi_id
+  FROM (SELECT bucket, max(bucket, span.lo) AS b_lo, min(next, span.hi) AS b_hi FROM starts, span)
+)`;
+}
+
+/** A bucket's own bounds, for rowsIn. */
+const BUCKET_BOUNDS = ["b_lo", "b_hi", "lo_id", "hi_id"];
+
 const perMinute = (expr: string) => `round(${expr} * 1.0 / minutes, 3)`;
 
 export function storedQueries(table: string): Record<string, StoredQuery> {
@@ -145,37 +169,31 @@ FROM req`,
     requests_per_minute: q(
       "Requests per minute by status class",
       "Requests per minute in each bucket, by status class; no_status: the client left before any status went out.",
-      `${range(REQUESTS, ["status"])},
+      `${bucketCtes(table)},
+counted AS MATERIALIZED (
+  SELECT bucket, (
+    SELECT json_array(count(*), total(class = 2), total(class = 3), total(class = 4), total(class = 5))
+    FROM (SELECT CAST(${FIELDS.status} AS INTEGER) / 100 AS class ${rowsIn(table, BUCKET_BOUNDS, REQUESTS)})
+  ) AS c
+  FROM buckets
+),
 classes AS (
-  SELECT bucket, minutes, CAST(status AS INTEGER) / 100 AS class, count(*) AS n
-  FROM r GROUP BY bucket, class
+  SELECT bucket, json_extract(c, '$[0]') AS n, json_extract(c, '$[1]') AS c2, json_extract(c, '$[2]') AS c3, json_extract(c, '$[3]') AS c4, json_extract(c, '$[4]') AS c5 FROM counted
 )
 SELECT bucket, minutes,
-  ${perMinute("sum(CASE WHEN class = 2 THEN n ELSE 0 END)")} AS "2xx",
-  ${perMinute("sum(CASE WHEN class = 3 THEN n ELSE 0 END)")} AS "3xx",
-  ${perMinute("sum(CASE WHEN class = 4 THEN n ELSE 0 END)")} AS "4xx",
-  ${perMinute("sum(CASE WHEN class = 5 THEN n ELSE 0 END)")} AS "5xx",
-  ${perMinute("sum(CASE WHEN class BETWEEN 2 AND 5 THEN 0 ELSE n END)")} AS no_status
-FROM classes GROUP BY bucket ORDER BY bucket`,
+  ${perMinute("c2")} AS "2xx",
+  ${perMinute("c3")} AS "3xx",
+  ${perMinute("c4")} AS "4xx",
+  ${perMinute("c5")} AS "5xx",
+  ${perMinute("(n - c2 - c3 - c4 - c5)")} AS no_status
+FROM classes, span WHERE n > 0 ORDER BY bucket`,
     ),
     latency_per_minute: q(
       "Latency percentiles per minute",
       "p50, p95 and p99 of duration_ms in each bucket (nearest rank over the sorted durations).",
-      `${spanCtes(table)},
-starts(bucket, next) AS (
-  SELECT start, strftime('%Y-%m-%dT%H:%M:%S', start, '+' || minutes || ' minutes')
-  FROM (SELECT substr(lo, 1, width) || substr('0000-01-01T00:00:00', width + 1) AS start, minutes FROM span)
-  UNION ALL
-  SELECT next, strftime('%Y-%m-%dT%H:%M:%S', next, '+' || minutes || ' minutes') FROM starts, span WHERE next < span.hi
-),
-buckets AS MATERIALIZED (
-  SELECT bucket, b_lo, b_hi,
-    ${ulidTimeSql(`julianday(b_lo) - ${ID_MARGIN_MINUTES} / 1440.0`)} AS lo_id,
-    ${ulidTimeSql(`julianday(b_hi) + ${ID_MARGIN_MINUTES} / 1440.0`)} AS hi_id
-  FROM (SELECT bucket, max(bucket, span.lo) AS b_lo, min(next, span.hi) AS b_hi FROM starts, span)
-),
+      `${bucketCtes(table)},
 sorted AS MATERIALIZED (
-  SELECT bucket, ${sortedDurations(table, ["b_lo", "b_hi", "lo_id", "hi_id"])} AS durations FROM buckets
+  SELECT bucket, ${sortedDurations(table, BUCKET_BOUNDS)} AS durations FROM buckets
 )
 SELECT bucket, (SELECT minutes FROM span) AS minutes, n AS requests,
   ${PERCENTILES}
@@ -222,11 +240,16 @@ ORDER BY p95 DESC, route LIMIT 10`,
     error_rate_per_minute: q(
       "Error rate per minute",
       "The share of requests answered 5xx in each bucket.",
-      `${range(REQUESTS, ["status"])}
-SELECT bucket, minutes, count(*) AS requests, sum(failed) AS errors,
-  round(sum(failed) * 1.0 / count(*), 4) AS error_rate
-FROM (SELECT bucket, minutes, coalesce(status, 0) >= 500 AS failed FROM r)
-GROUP BY bucket ORDER BY bucket`,
+      `${bucketCtes(table)},
+counted AS MATERIALIZED (
+  SELECT bucket, (
+    SELECT json_array(count(*), sum(coalesce(${FIELDS.status}, 0) >= 500)) ${rowsIn(table, BUCKET_BOUNDS, REQUESTS)}
+  ) AS c
+  FROM buckets
+)
+SELECT bucket, minutes, requests, errors, round(errors * 1.0 / requests, 4) AS error_rate
+FROM (SELECT bucket, json_extract(c, '$[0]') AS requests, json_extract(c, '$[1]') AS errors FROM counted), span
+WHERE requests > 0 ORDER BY bucket`,
     ),
     routes_with_most_5xx: q(
       "Routes with the most 5xx",
