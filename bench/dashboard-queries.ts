@@ -26,8 +26,8 @@ import { fmt, printTable } from "./lib/stats.js";
 
 const ROWS = pick(1_000_000, 100_000);
 const ROUNDS = pick(3, 1);
-/** The whole table takes seconds a query: once is enough to see it. */
-const WHOLE_TABLE_ROUNDS = 1;
+/** The whole table: three rounds with the indexes (near the goal, on a shared machine), one without. */
+const WHOLE_TABLE_ROUNDS = pick(3, 1);
 const GOAL_MS = 1_000;
 const RANGES = { "last hour": 1, "last 24 h": 24, "whole table (7 days)": 0 } as const;
 
@@ -66,7 +66,7 @@ print(json.dumps(out))
 
 type Times = Record<string, Record<string, [wall: number, cpu: number]>>;
 
-function time(queries: Record<string, { sql: string; params: string[] }>, db = dbPath): Times {
+function time(queries: Record<string, { sql: string; params: string[] }>, db = dbPath, wholeRounds = 1): Times {
   const now = Date.now();
   const ranges = Object.fromEntries(
     Object.entries(RANGES).map(([label, hours]) => [
@@ -74,7 +74,7 @@ function time(queries: Record<string, { sql: string; params: string[] }>, db = d
       {
         from: hours === 0 ? "" : new Date(now - hours * 3_600_000).toISOString().slice(0, 19),
         request_id: "req-5",
-        rounds: hours === 0 ? WHOLE_TABLE_ROUNDS : ROUNDS,
+        rounds: hours === 0 ? wholeRounds : ROUNDS,
       },
     ]),
   );
@@ -93,7 +93,7 @@ const withoutIndex = Object.fromEntries(
     { ...q, sql: q.sql.replace("ON t.id >= span.lo_id AND t.id < span.hi_id", "ON 1") },
   ]),
 );
-const measured = time(queries);
+const measured = time(queries, dbPath, WHOLE_TABLE_ROUNDS);
 const unindexed = time(queries, noIndexPath);
 const baseline = time(withoutIndex, noIndexPath);
 
