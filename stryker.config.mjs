@@ -39,6 +39,6 @@ export default {
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   tempDirName: ".stryker-tmp",
   // tsup.config.bundled_*: a temporary file of a build running at the same time.
-  ignorePatterns: [".venv", ".venv.lock", "dist", "reports", "coverage", "bench", "examples", "tsup.config.bundled_*"],
+  ignorePatterns: [".venv", ".venv-0.65", ".venv.lock", "dist", "reports", "coverage", "bench", "examples", "tsup.config.bundled_*"],
   cleanTempDir: true,
 };
