@@ -86,7 +86,19 @@ function toRow(payload: string): Row | string {
   if (typeof source.id !== "string" || source.id === "") return "no id";
   const row = {} as Row;
   for (const column of ROW_COLUMNS) row[column] = cell(source[column]);
+  // The dashboard's indexes read a request's properties as JSON: SQLite would refuse the insert.
+  if (row.event === "request" && typeof row.properties === "string" && !isJson(row.properties))
+    return "properties of a request event must be JSON (the dashboard's indexes read them)";
   return row;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** SQLite binds strings and numbers; store everything else as Datasette would (JSON text, 0/1). */
