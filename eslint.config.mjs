@@ -40,7 +40,7 @@ export default tseslint.config(
   {
     // The frameworks' request objects are `any` by design (AppRequest: Express's req, Koa's ctx,
     // ...); the adapters read them defensively, each read checked where it is used.
-    files: ["src/http/**", "src/config/option-table.ts"],
+    files: ["src/http/**", "src/config/options-recording.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",
       "@typescript-eslint/no-unsafe-member-access": "off",

@@ -4,7 +4,8 @@ import { EventTooLargeError, ForwarderClosedError, OptionError } from "./core/er
 import type { EventInput, EventMeta, Serializer } from "./row/event-input.js";
 import type { LegacyEvent } from "./stores/collector/legacy-event.js";
 import type { CollectorOptions } from "./stores/collector/options.js";
-import { Forwarder, type CloseResult, type ForwarderStats } from "./pipeline/forwarder.js";
+import type { CloseResult, ForwarderStats } from "./pipeline/forwarder-contract.js";
+import { Forwarder } from "./pipeline/forwarder.js";
 import { RateLimiter } from "./pipeline/rate-limit.js";
 import { debugSubscriber, loadStatsd, statsdSubscriber } from "./observe/metrics.js";
 import { ChannelPublisher } from "./observe/channels.js";

@@ -20,7 +20,7 @@ export { ROW_COLUMNS, type EventInput, type EventMeta, type Serializer } from ".
 export { SINK_DEFAULTS } from "./config/defaults.js";
 export { DEFAULTS } from "./config/option-defaults.js";
 export type { EventsForwardOptions } from "./config/options.js";
-export type { ForwarderStats, CloseResult } from "./pipeline/forwarder.js";
+export type { ForwarderStats, CloseResult } from "./pipeline/forwarder-contract.js";
 export type { BeforeSend, BeforeSendStats } from "./row/before-send.js";
 export type { Logger } from "./core/log.js";
 export type { Secret } from "./core/secret.js";

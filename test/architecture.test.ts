@@ -65,7 +65,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   pipeline: ["core"],
   row: ["core", "pipeline"],
   observe: ["core", "pipeline", "config"],
-  stores: ["core", "pipeline", "row", "config"],
+  // The embedded store creates the dashboard's indexes with its table (dashboard/indexes.ts).
+  stores: ["core", "pipeline", "row", "config", "dashboard"],
   spool: ["core", "pipeline", "row", "config", "observe"],
   http: ["core", "row", "config"],
   config: ["core", "pipeline", "row", "stores", "spool", "http"],

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dashboardIndexesSql } from "./indexes.js";
 import { storedQueries } from "./queries.js";
 
 /** Where Datasette serves the bundled files (`--static MOUNT:DIR`). */
@@ -17,7 +18,8 @@ export interface DashboardFiles {
 /**
  * What a Datasette needs to serve the dashboard, for 0.65 and 1.0 alike: the stored queries in
  * both configuration files (0.65 reads them from metadata, 1.0 from datasette.json), a custom
- * page in a template directory, and the page's script, stylesheet and uPlot as static files.
+ * page in a template directory, the page's script, stylesheet and uPlot as static files, and the
+ * index the request queries read (the embedded store makes it; a remote Datasette's owner runs it).
  */
 export function dashboardFiles(database: string, table: string): DashboardFiles {
   const queries = storedQueries(table);
@@ -31,6 +33,7 @@ export function dashboardFiles(database: string, table: string): DashboardFiles 
   const files = new Map<string, string | Buffer>([
     ["metadata.json", json({ databases: { [database]: { queries } } })],
     ["datasette.json", json({ databases: { [database]: { queries } } })],
+    ["index.sql", `${dashboardIndexesSql(table)};\n`],
     [`templates/pages/-/dashboards/${database}.html`, page],
     ["static/dashboard.js", readFileSync(join(assets, "dashboard.js"))],
     ["static/draw.js", readFileSync(join(assets, "draw.js"))],

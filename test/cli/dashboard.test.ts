@@ -49,6 +49,10 @@ describe("events-forward dashboard", () => {
     ]);
     expect(printed).toMatch(/^ {2}datasette analytics\.db --(metadata|config) /m);
     expect(printed).toContain("/-/dashboards/analytics");
+    expect(readFileSync(join(out, "index.sql"), "utf8")).toMatch(
+      /^CREATE INDEX IF NOT EXISTS "app_events_requests" ON "app_events" \(created, .*\) WHERE event = 'request';\nCREATE INDEX IF NOT EXISTS "app_events_routes" ON "app_events" /,
+    );
+    expect(printed).toContain(`sqlite3 analytics.db < ${join(out, "index.sql")}`);
   });
 
   it.each([

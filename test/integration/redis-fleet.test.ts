@@ -1,9 +1,10 @@
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { killHard, startChild, type Child } from "../helpers/child.js";
 import { ARRIVAL_JITTER_MS, useProxiedDatasette } from "../helpers/recording-proxy.js";
 import { useRedisServer } from "../helpers/servers.js";
 import { startFleetSidecar } from "../helpers/fleet-sidecar.js";
+import { watchRateWindow } from "../helpers/rate-window-log.js";
 import { assertRate } from "../helpers/request-starts.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -21,6 +22,11 @@ const PASSWORD = "fleet-Secret-9";
 const t = useProxiedDatasette();
 const redis = useRedisServer({ appendonly: true, password: PASSWORD });
 
+const watchers: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const watcher of watchers.splice(0)) await watcher.stop();
+});
+
 const holderPid = async () => {
   const value = await redis.server.cli("GET", "{fleet}:lease");
   return value === "" ? 0 : (JSON.parse(value) as { pid: number }).pid;
@@ -31,6 +37,8 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
     const spool = { url: redis.server.url, key: "fleet", leaseMs: 1_000, pollMs: 20 };
     const apiUrl = `${t.proxy.url}/data/-/create`;
     const rate = { batchLimit: 50, maxRate: MAX_RATE, timePeriod: PERIOD_MS / 1000 };
+    const grants = await watchRateWindow(redis.server.url, "fleet");
+    watchers.push(grants);
     // Every app process competes for the lease too (publisher defaults to true).
     const apps = GROUPS.flatMap(([instance, labels]) =>
       labels.map((label) =>
@@ -93,9 +101,13 @@ describe("a fleet on two hosts and a sidecar sharing one Redis spool", () => {
       for (const label of labels) if (rowsOf.has(label)) expect(rowsOf.get(label)!.instance).toBe(instance);
     expect(t.proxy.requests.every((request) => request.status === 201)).toBe(true);
     expect(t.proxy.maxInFlight).toBe(1);
-    // Sliding window over the whole fleet, across the change of holder, as Datasette saw it.
+    // Sliding window over the whole fleet, across the change of holder: as the shared limiter
+    // granted the requests (Redis's clock; every request had a grant), and as Datasette saw them.
     const starts = t.proxy.requests.map((request) => request.start).sort((a, b) => a - b);
     expect(starts.length).toBeGreaterThanOrEqual((TOTAL - PER_PROCESS) / rate.batchLimit);
+    const granted = grants.starts();
+    expect(granted.length).toBeGreaterThanOrEqual(starts.length);
+    assertRate(granted, MAX_RATE, PERIOD_MS, 1);
     assertRate(starts, MAX_RATE, PERIOD_MS, ARRIVAL_JITTER_MS);
 
     for (const child of survivors) child.process.kill("SIGTERM");

@@ -1,9 +1,9 @@
 import express from "express";
 import request from "supertest";
 import { describe, expect, test } from "vitest";
+import { forwarderSettings } from "../helpers/fast-options.js";
 import { Forwarder } from "../../src/pipeline/forwarder.js";
 import { EventError, ForwarderClosedError } from "../../src/index.js";
-import { silentLogger } from "../../src/core/log.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
@@ -80,17 +80,7 @@ describe("a durable queue (a spool) at the close() deadline", () => {
         }),
     };
     const settings = {
-      batchLimit: 2,
-      maxBatchBytes: 1e6,
-      batchWaitMs: 0,
-      maxRate: 100,
-      timePeriod: 0,
-      maxAttempts: 3,
-      retryBudgetMs: 60_000,
-      backoffBaseMs: 1,
-      backoffMaxMs: 5,
-      maxRetryAfterMs: 100,
-      logger: silentLogger,
+      ...forwarderSettings(2),
       onDrop: (events: string[]) => drops.push(events),
     };
     const queue = new DurableQueue(10);

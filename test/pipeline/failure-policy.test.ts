@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
+import { forwarderSettings } from "../helpers/fast-options.js";
 import { Forwarder } from "../../src/pipeline/forwarder.js";
 import { EventQueueFullError } from "../../src/index.js";
-import { silentLogger } from "../../src/core/log.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
@@ -271,19 +271,7 @@ describe("a sink that breaks its contract", () => {
         return { ok: true };
       },
     };
-    const settings = {
-      batchLimit: 10,
-      maxBatchBytes: 1e6,
-      batchWaitMs: 0,
-      maxRate: 100,
-      timePeriod: 0,
-      maxAttempts: 3,
-      retryBudgetMs: 60_000,
-      backoffBaseMs: 1,
-      backoffMaxMs: 5,
-      maxRetryAfterMs: 100,
-      logger: silentLogger,
-    };
+    const settings = forwarderSettings(10);
     const forwarder = new Forwarder({ settings, sink, queue: new MemoryQueue(10), rateLimit: new RateLimiter(100, 0) });
     forwarder.enqueue({ json: '"x"', bytes: 3 });
     await forwarder.flush();

@@ -3,7 +3,7 @@
 // behind the next ones, over the rate the store sees (a new publisher after a takeover, say).
 import { Agent } from "undici";
 import { describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/core/log.js";
+import { FAST_RETRY } from "../helpers/fast-options.js";
 import { BatchSender } from "../../src/pipeline/batch-sender.js";
 import { Counters } from "../../src/pipeline/observer.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
@@ -14,14 +14,7 @@ import { onCleanup, startStore } from "../helpers/lifecycle.js";
 import { waitFor } from "../helpers/wait.js";
 
 const batch: QueuedEvent[] = [{ json: '{"id":"01J00000000000000000000000","event":"e"}', bytes: 45 }];
-const settings = {
-  maxAttempts: 3,
-  retryBudgetMs: 60_000,
-  backoffBaseMs: 5,
-  backoffMaxMs: 20,
-  maxRetryAfterMs: 60_000,
-  logger: silentLogger,
-};
+const settings = FAST_RETRY;
 
 describe("the rate limit's slot", () => {
   it("is taken only once the HTTP client is loaded, so the request leaves with it", async () => {

@@ -6,12 +6,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
 import { silentLogger } from "../../src/core/log.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
-import { RedisConnection } from "../../src/spool/redis/connection.js";
 import { RedisSpoolQueue } from "../../src/spool/redis/spool.js";
 import { checkIsSpool, createSpool } from "../../src/spool/sqlite/schema.js";
 import { openSqlite } from "../../src/core/sqlite-open.js";
 import { transaction } from "../../src/core/sqlite-driver.js";
 import { PROJECT_ROOT } from "../helpers/datasette-venv.js";
+import { CountingConnection } from "../helpers/counting-connection.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { startStallProxy } from "../helpers/stall-proxy.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
@@ -126,20 +126,14 @@ describe("the Redis spool reads and appends within the byte bound", () => {
     servers.push(server);
     const proxy = await startStallProxy(server.port);
     closers.push(() => proxy.close());
-    // How many events each append carries (its arguments: six, then the events).
-    const appends: number[] = [];
-    class CountingConnection extends RedisConnection {
-      override run(...call: Parameters<RedisConnection["run"]>): Promise<unknown> {
-        if (call[0] === "append") appends.push(call[2].length - 6);
-        return super.run(...call);
-      }
-    }
     // Its commands time out after 300 ms; it takes no lease (publisher: false).
     const url = `redis://${proxy.address}`;
+    const connection = new CountingConnection(url, 300);
+    const appends = connection.appends;
     const queue = new RedisSpoolQueue(
       resolveRedisSpoolOptions({ url, key: "bytes", leaseMs: 300, pollMs: 20, groupCommitMs: 60_000 }),
       { publisher: false, logger: silentLogger },
-      new CountingConnection(url, 300),
+      connection,
     );
     open.push(queue);
     // Connected first (a first connection gets longer than a command).

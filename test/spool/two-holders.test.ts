@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Agent } from "undici";
 import { undiciTransport } from "../../src/stores/transport.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { silentLogger } from "../../src/core/log.js";
+import { FAST_RETRY } from "../helpers/fast-options.js";
 import { BatchSender } from "../../src/pipeline/batch-sender.js";
 import { Counters } from "../../src/pipeline/observer.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
@@ -56,14 +56,7 @@ async function senderWith(rateLimit: RateLimit, stopping: AbortSignal) {
     requestTimeoutMs: 2_000,
     transport,
   });
-  const settings = {
-    maxAttempts: 3,
-    retryBudgetMs: 60_000,
-    backoffBaseMs: 5,
-    backoffMaxMs: 20,
-    maxRetryAfterMs: 60_000,
-    logger: silentLogger,
-  };
+  const settings = FAST_RETRY;
   return {
     store,
     sender: new BatchSender({ settings, sink, rateLimit, stopping, observer: new Counters(), waiting: () => 1 }),

@@ -2,6 +2,7 @@ import { builtin } from "../../core/builtin.js";
 import { EventQueueFullError, SpoolUnreachableError, SpoolUnwritableError } from "../../core/errors.js";
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
+import { RedisAppends, type Appended } from "./appends.js";
 import { batchEnd } from "../../pipeline/batch-cut.js";
 import { RedisConnection, RedisRefusal } from "./connection.js";
 import { RedisLease } from "./lease.js";
@@ -13,29 +14,12 @@ import { OutboxHistory, type RedisSpoolEvent } from "./history.js";
 
 /** A group this large goes at once, without waiting for groupCommitMs. */
 const FULL_GROUP = 1_000;
-/**
- * Most events one append carries (one round trip). While an append is on its way, the next
- * group grows: under a burst, appends grow too, so Redis keeps up with a fast app.
- */
-const MAX_APPEND = 5_000;
-/** Most bytes one append carries (at least one event): a group of large events must still be answered well within the command timeout. */
-const MAX_APPEND_BYTES = 4 * 1024 * 1024;
 /** Most events kept in memory while Redis cannot take them: more throw SpoolUnreachableError. */
 export const MAX_BUFFERED = 10_000;
-/** How long Redis remembers a writer's last group, so an append sent again is not applied twice. */
-const WRITER_TTL_MS = 86_400_000;
 /** Pause before a failed append is tried again. */
 const RETRY_MS = 250;
 /** Longest a command may go unanswered (the lease is given up locally long before Redis would). */
 const MAX_COMMAND_MS = 2_000;
-
-/** A group on its way to Redis: sent again with the same id until an answer about it arrives. */
-interface SendingGroup {
-  id: string;
-  events: QueuedEvent[];
-  /** An attempt got no answer: the group may be in Redis already. */
-  unanswered: boolean;
-}
 
 export interface RedisSpoolSettings {
   /** Whether this process competes for the publisher lease (option `publisher`). */
@@ -58,16 +42,9 @@ export class RedisSpoolQueue implements EventQueue {
   readonly connection: RedisConnection;
   readonly lease: RedisLease | undefined;
   private readonly keys: SpoolKeys;
-  private readonly writerKey: string;
   private readonly name: string;
-  /** Put, not yet sent to Redis. */
-  private group: QueuedEvent[] = [];
-  /** Sent (or to be sent again, with the same id) and not yet confirmed. */
-  private sending: SendingGroup | undefined;
-  private groupSeq = 0;
-  /** Events the next append may carry: halved while Redis refuses (a large one may never fit in its free memory). */
-  private appendLimit = MAX_APPEND;
-  private appendBytesLimit = MAX_APPEND_BYTES;
+  /** The events put and not yet in Redis, and their appends. */
+  private readonly appends: RedisAppends;
   private rounds: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -92,7 +69,6 @@ export class RedisSpoolQueue implements EventQueue {
   ) {
     this.name = `${options.where} (key ${options.key})`;
     this.keys = spoolKeys(options.key);
-    this.writerKey = this.keys.writer(builtin("node:crypto").randomUUID());
     this.connection = connection ?? new RedisConnection(options.url, Math.min(options.leaseMs, MAX_COMMAND_MS));
     this.history = new OutboxHistory(
       this.connection,
@@ -102,6 +78,8 @@ export class RedisSpoolQueue implements EventQueue {
       settings.logger,
       this.name,
     );
+    const writerKey = this.keys.writer(builtin("node:crypto").randomUUID());
+    this.appends = new RedisAppends(this.connection, this.keys, writerKey, this.history, options.maxEvents);
     if (settings.publisher) this.lease = new RedisLease(this.connection, this.keys, options.leaseMs);
     void this.beat();
   }
@@ -115,7 +93,7 @@ export class RedisSpoolQueue implements EventQueue {
   }
 
   private get buffered(): number {
-    return this.group.length + (this.sending?.events.length ?? 0);
+    return this.appends.buffered;
   }
 
   push(event: QueuedEvent): void {
@@ -129,8 +107,8 @@ export class RedisSpoolQueue implements EventQueue {
     // The fleet's bound as of the last answer; Redis checks it again, atomically, on append.
     if (this.stored + buffered >= this.options.maxEvents)
       throw new EventQueueFullError(this.options.maxEvents, undefined, "spool.maxEvents");
-    this.group.push(event);
-    if (this.group.length >= FULL_GROUP && !this.failing) void this.commit();
+    this.appends.add(event);
+    if (this.appends.waiting >= FULL_GROUP && !this.failing) void this.commit();
     else if (this.commitTimer === undefined) this.armCommit(this.failing ? RETRY_MS : this.options.groupCommitMs);
   }
 
@@ -239,10 +217,7 @@ export class RedisSpoolQueue implements EventQueue {
     await release;
     await this.connection.close();
     // A group whose append went unanswered may be in Redis (then it is delivered) or not: unknown.
-    const unknown = this.sending?.unanswered ? this.sending.events : [];
-    const never = [...(this.sending?.unanswered ? [] : (this.sending?.events ?? [])), ...this.group];
-    this.sending = undefined;
-    this.group = [];
+    const { unknown, never } = this.appends.takeLeft();
     if (unknown.length + never.length === 0) return undefined;
     const parts = [
       unknown.length > 0 &&
@@ -264,56 +239,21 @@ export class RedisSpoolQueue implements EventQueue {
 
   /** One group to Redis; false when it did not all go in (Redis failed, or the spool is full): a retry is armed. */
   private async appendOnce(): Promise<boolean> {
-    this.sending ??= {
-      id: String(++this.groupSeq),
-      events: this.group.splice(0, this.appendCount()),
-      unanswered: false,
-    };
-    const sending = this.sending;
-    const { id, events } = sending;
-    let appended: number;
+    let result: Appended;
     try {
-      const reply = (await this.connection.run(
-        "append",
-        [this.keys.events, this.writerKey, this.keys.base, this.keys.epoch],
-        [this.options.maxEvents, id, WRITER_TTL_MS, ...this.history.args(), ...events.map((e) => e.json)],
-      )) as unknown[];
-      appended = Number(reply[0]);
-      this.stored = this.history.observe(String(reply[3]), Number(reply[2]), Number(reply[1]));
+      result = await this.appends.appendNext();
     } catch (error) {
       this.failed(error);
-      // Refused, or unanswered (too large to be answered in time, perhaps): the next groups are
-      // smaller, in events and in bytes.
-      this.appendLimit = Math.max(1, this.appendLimit >> 1);
-      this.appendBytesLimit = Math.max(1, this.appendBytesLimit >> 1);
-      if (!(error instanceof RedisRefusal)) sending.unanswered = true;
-      else if (!sending.unanswered) {
-        // Refused before it wrote anything (Redis checks memory before the script's first
-        // write), and no earlier attempt may have been applied: the events may go again in a
-        // smaller group. Once an attempt went unanswered, only the same group (same id) may go
-        // again until Redis answers about it: a refusal of the retry says nothing of the first.
-        this.group.unshift(...events);
-        this.sending = undefined;
-      }
       this.armCommit(RETRY_MS);
       return false;
     }
-    this.appendLimit = Math.min(MAX_APPEND, this.appendLimit * 2);
-    this.appendBytesLimit = Math.min(MAX_APPEND_BYTES, this.appendBytesLimit * 2);
-    this.sending = undefined;
-    this.committed += appended;
+    this.stored = result.stored;
+    this.committed += result.appended;
     // Out of memory, small appends may get in between refusals: the episode ends once all did.
     if (!this.refused || this.buffered === 0) this.recovered();
-    if (appended === events.length) return true;
-    // The fleet's spool is full: the rest waits in memory (push() refuses more) until room is made.
-    this.group.unshift(...events.slice(appended));
+    if (result.all) return true;
     this.armCommit(this.options.pollMs);
     return false;
-  }
-
-  /** How many of the group's events the next append carries: within appendLimit and appendBytesLimit, at least one. */
-  private appendCount(): number {
-    return batchEnd(this.group, 0, Math.min(this.group.length, this.appendLimit), this.appendBytesLimit);
   }
 
   /**

@@ -3,12 +3,11 @@ import { PublisherLease } from "./lease.js";
 import type { RateLimit, RateLimiter } from "../../pipeline/rate-limit.js";
 import type { Logger } from "../../core/log.js";
 import type { EventQueue, QueuedEvent, QueueStats, Unkept } from "../../pipeline/queue.js";
-import type { SpoolEvent } from "../spool-event.js";
 import type { ResolvedSpoolOptions } from "../../config/spool-options.js";
-import { checkIsSpool, createSpool } from "./schema.js";
+import { Outbox } from "./outbox.js";
+import type { SpoolEvent } from "../spool-event.js";
 import { publishLease } from "../../observe/channels.js";
-import { explainSqliteError, isWriteFailure, openSqlite, type SqliteDatabase } from "../../core/sqlite-open.js";
-import { transaction } from "../../core/sqlite-driver.js";
+import { explainSqliteError, isWriteFailure, type SqliteDatabase } from "../../core/sqlite-open.js";
 
 /** How long each write of close() waits for a lock: three of them stay within LIMITS.closeMarginMs. */
 const CLOSE_BUSY_TIMEOUT_MS = 100;
@@ -18,13 +17,6 @@ const CLOSE_BUSY_TIMEOUT_MS = 100;
  * written it is also the most events kept in memory: more throw SpoolUnwritableError.
  */
 const MAX_GROUP = 1_000;
-/**
- * Checkpoint the write-ahead log at 100 pages (~400 KB), not SQLite's 1000 (~4 MB): on a small
- * disk a 4 MB log fills it, and then no checkpoint can run (it needs room to grow the database),
- * so the spool stays stuck (test/faults/spool-small-disk: a 2 MB disk; 250 pages still filled it).
- * Group commit's put() cost does not change; with groupCommitMs 0 the put that checkpoints is slower.
- */
-const WAL_AUTOCHECKPOINT_PAGES = 100;
 /** Pause before a failed commit is tried again. */
 const COMMIT_RETRY_MS = 1_000;
 
@@ -69,42 +61,14 @@ export class SpoolQueue implements EventQueue {
   private deletePending = false;
   private wake: (() => void) | undefined;
   private closed = false;
-  private readonly insertGroup: (events: QueuedEvent[]) => void;
-  private readonly front;
-  private readonly bounds;
-  private readonly deleteThrough;
+  private readonly outbox: Outbox;
 
   constructor(
     private readonly options: ResolvedSpoolOptions,
     private readonly settings: SpoolSettings,
   ) {
-    this.db = openSqlite("spool", options.path, {
-      allowSymlink: settings.allowSymlink,
-      synchronous: options.synchronous,
-      check: checkIsSpool,
-      init: createSpool,
-    });
-    this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    const insert = this.db.prepare<[string, number]>("INSERT INTO outbox (json, bytes) VALUES (?, ?)");
-    this.insertGroup = (events: QueuedEvent[]) =>
-      transaction(this.db, () => {
-        for (const event of events) insert.run(event.json, event.bytes);
-      });
-    // Cut by bytes in SQL, from the stored size column: only the rows of the batch are read into
-    // memory (10,000 rows of up to 100 KB each would be a gigabyte), and always at least one.
-    this.front = this.db.prepare<[{ after: number; count: number; maxBytes: number }], SpoolEvent>(
-      `SELECT seq, json, bytes FROM outbox WHERE seq > @after AND seq <= coalesce(
-         (SELECT max(seq) FROM (SELECT seq, sum(bytes) OVER (ORDER BY seq) AS total
-            FROM outbox WHERE seq > @after ORDER BY seq LIMIT @count) WHERE total <= @maxBytes),
-         (SELECT min(seq) FROM outbox WHERE seq > @after))
-       ORDER BY seq`,
-    );
-    // Two subqueries: SQLite answers a lone min() or max() from the index, min and max together by a scan.
-    this.bounds = this.db.prepare<[], { first: number | null; last: number | null }>(
-      "SELECT (SELECT min(seq) FROM outbox) AS first, (SELECT max(seq) FROM outbox) AS last",
-    );
-    // Batches are settled from the front, in order: one range delete removes a batch.
-    this.deleteThrough = this.db.prepare<[number]>("DELETE FROM outbox WHERE seq <= ?");
+    this.outbox = new Outbox(options, settings.allowSymlink);
+    this.db = this.outbox.db;
     this.countStored();
     if (settings.publisher) {
       this.lease = new PublisherLease(this.db, options.leaseMs, settings.limiter);
@@ -161,7 +125,7 @@ export class SpoolQueue implements EventQueue {
     if (!this.publishing) return [];
     this.commitNow(); // our own newest events go in the same order as everyone's
     const maxBytesSql = Number.isFinite(maxBytes) ? maxBytes : Number.MAX_SAFE_INTEGER;
-    return this.front.all({ after: this.settledThrough, count: maxCount, maxBytes: maxBytesSql });
+    return this.outbox.front(this.settledThrough, maxCount, maxBytesSql);
   }
 
   async settle(batch: readonly QueuedEvent[]): Promise<void> {
@@ -251,7 +215,7 @@ export class SpoolQueue implements EventQueue {
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     if (this.group.length === 0) return;
-    this.insertGroup(this.group);
+    this.outbox.append(this.group);
     this.committed += this.group.length;
     this.stored += this.group.length;
     this.group = [];
@@ -259,7 +223,7 @@ export class SpoolQueue implements EventQueue {
 
   private deleteSettled(): void {
     if (!this.deletePending) return;
-    this.deleteThrough.run(this.settledThrough);
+    this.outbox.deleteThrough(this.settledThrough);
     this.deletePending = false;
   }
 
@@ -328,7 +292,7 @@ export class SpoolQueue implements EventQueue {
   /** Rows only ever leave from the front, so the span of sequence numbers counts them. */
   private countStored(): void {
     try {
-      const { first, last } = this.bounds.get()!;
+      const { first, last } = this.outbox.bounds();
       this.stored = first === null || last === null ? 0 : Math.max(0, last - Math.max(first - 1, this.settledThrough));
     } catch {
       // Unreadable for now: keep the last count (put() must not throw a SQLite error).

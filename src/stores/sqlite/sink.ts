@@ -3,6 +3,7 @@ import type { SendResult } from "../../pipeline/sink.js";
 import { explainSqliteError, openSqlite, quoteIdentifier } from "../../core/sqlite-open.js";
 import { transaction } from "../../core/sqlite-driver.js";
 import type { Sink } from "../../pipeline/sink.js";
+import { dashboardIndexesSql } from "../../dashboard/indexes.js";
 
 export interface SqliteSinkOptions {
   /** The SQLite file (option `database`). */
@@ -25,7 +26,8 @@ export function sqliteSink(options: SqliteSinkOptions): Sink {
   const columns = ROW_COLUMNS.map((c) => `${c} TEXT${c === "id" ? " PRIMARY KEY" : ""}`).join(", ");
   const db = openSqlite("database", options.path, {
     allowSymlink: options.allowSymlink,
-    init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns})`),
+    // The dashboard's index (docs/dashboard.md): its request queries read it instead of parsing JSON.
+    init: (db) => db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns}); ${dashboardIndexesSql(options.table)}`),
   });
   const insert = db.prepare(
     `INSERT OR IGNORE INTO ${table} (${ROW_COLUMNS.join(", ")}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(", ")})`,
@@ -84,7 +86,19 @@ function toRow(payload: string): Row | string {
   if (typeof source.id !== "string" || source.id === "") return "no id";
   const row = {} as Row;
   for (const column of ROW_COLUMNS) row[column] = cell(source[column]);
+  // The dashboard's indexes read a request's properties as JSON: SQLite would refuse the insert.
+  if (row.event === "request" && typeof row.properties === "string" && !isJson(row.properties))
+    return "properties of a request event must be JSON (the dashboard's indexes read them)";
   return row;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** SQLite binds strings and numbers; store everything else as Datasette would (JSON text, 0/1). */

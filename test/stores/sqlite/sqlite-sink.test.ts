@@ -130,6 +130,30 @@ describe("the embedded store", () => {
     expect(logger.messages.join("\n")).toContain('unknown column "colour"');
   });
 
+  it("refuses a request row whose properties are not JSON at once (the dashboard's indexes read them), and delivers the rest", async () => {
+    const database = join(tempDir(), "events.db");
+    const logger = recordingLogger();
+    const dropped: string[][] = [];
+    const events = eventsForward({
+      database,
+      logger,
+      onDrop: (batch) => dropped.push(batch),
+      serializer: (event) => {
+        const { n } = event as { n: number };
+        const properties = n === 2 ? "status=500" : JSON.stringify({ n, status: 200 });
+        return JSON.stringify({ id: `id-${n}`, event: "request", properties });
+      },
+    });
+    open.push(events);
+    for (let n = 0; n < 4; n++) events.put({ n });
+    await events.flush();
+    expect(readRows(database).rows.map((row) => row.id)).toEqual(["id-0", "id-1", "id-3"]);
+    expect(dropped).toHaveLength(1);
+    expect(logger.messages.join("\n")).toContain("row 0: properties of a request event must be JSON");
+    // Refused, not retried as a failed write: one request per half, no retry.
+    expect(events.stats()).toMatchObject({ retried: 0, dropped: 1, sent: 3 });
+  });
+
   it("fails at start-up, naming the option database, when the file is not a database", () => {
     const database = join(tempDir(), "events.db");
     writeFileSync(
