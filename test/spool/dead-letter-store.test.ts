@@ -1,7 +1,7 @@
 // The dead-letter store the CLI reads, on its own, the same for each spool kind: what it lists
 // (filters, limit, pages past a thousand), how it counts by reason, and what replay and purge
 // move or delete. The forwarder's side (what it keeps, when) is in dead-letters.test.ts.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveRedisSpoolOptions } from "../../src/config/redis-spool-options.js";
@@ -211,6 +211,7 @@ describe("the SQLite dead-letter store", () => {
     onCleanup(() => store.close());
     expect(await store.keep([], REFUSED)).toBe(true); // nothing to keep: the file is not even opened
     expect(await store.keep(range(0, 2), REFUSED)).toBe(false);
+    expect(logger.messages).toHaveLength(1); // at the first failure of the episode
     expect(await store.keep(range(0, 2), REFUSED)).toBe(false);
     expect(logger.messages).toHaveLength(1);
     expect(logger.messages[0]).toMatch(
@@ -223,13 +224,32 @@ describe("the SQLite dead-letter store", () => {
     expect(logger.messages.slice(1)).toEqual([`warn: dead letters in ${join(dir, "dead.db")} can be written again`]);
   });
 
-  it("close() before any use does nothing; after it, the store opens again on use", async () => {
-    const store = new SqliteDeadLetters(join(tempDir(), "closed.db"), 100, quiet);
+  it("close() before any use does nothing; after it, the store opens the file again on use", async () => {
+    const path = join(tempDir(), "closed.db");
+    const store = new SqliteDeadLetters(path, 100, quiet);
     await store.close();
     expect(await store.keep(range(0, 1), REFUSED)).toBe(true);
     await store.close();
     expect(numbersOf(await store.list())).toEqual([0]);
     await store.close();
+    // A file replaced meanwhile is the one read (a handle kept open would still read the old one).
+    rmSync(path);
+    expect(await store.list()).toEqual([]);
+    await store.close();
+  });
+
+  it("names option spool by default, and refuses a symbolic link unless allowed", async () => {
+    const broken = new SqliteDeadLetters(join(tempDir(), "missing", "dead.db"), 100, quiet);
+    await expect(broken.list()).rejects.toThrow(/^events-forward option spool: /);
+    const target = join(tempDir(), "target.db");
+    const link = join(tempDir(), "link.db");
+    symlinkSync(target, link);
+    const linked = new SqliteDeadLetters(link, 100, quiet);
+    onCleanup(() => linked.close());
+    expect(await linked.keep(range(0, 1), REFUSED)).toBe(false);
+    const allowed = new SqliteDeadLetters(link, 100, quiet, "spool", true);
+    onCleanup(() => allowed.close());
+    expect(await allowed.keep(range(0, 1), REFUSED)).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 // What `events-forward status` reads of a SQLite spool, in this process: written by the parts
 // that write it (the lease, the delivery log), read by the inspector, over a real spool file.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -62,6 +62,35 @@ describe("the status of a SQLite spool", () => {
     const made = new SqliteSpoolInspector(spool);
     await made.close();
     await expect(made.status(60_000)).rejects.toThrow();
+  });
+
+  it("the inspector follows a symbolic link the operator names; the delivery log does not, unless allowed", async () => {
+    const { path } = spoolFile();
+    const link = join(tempDir(), "link.db");
+    symlinkSync(path, link);
+    expect((await inspector(link).status(60_000)).waiting).toBe(0);
+    const log = deliveryLog(link);
+    log.onRequest({ ok: true });
+    expect((await inspector(path).status(60_000)).lastDelivery).toBeUndefined();
+    const allowed = new SqliteDeliveryLog(link, true);
+    closers.push(() => allowed.close());
+    allowed.onRequest({ ok: true });
+    expect((await inspector(path).status(60_000)).lastDelivery?.outcome).toBe("sent");
+  });
+
+  it("the delivery log's close() before any write does nothing; after it, the file is opened again", async () => {
+    const { path } = spoolFile();
+    const log = new SqliteDeliveryLog(path);
+    expect(() => log.close()).not.toThrow();
+    log.onRequest({ ok: true });
+    log.close();
+    // A spool file replaced meanwhile is the one written (a handle kept open would write the old one).
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+    const db = openSqlite("spool", path, { check: checkIsSpool, init: createSpool });
+    closers.push(() => db.close());
+    log.onRequest({ ok: false, reason: "after", retry: true });
+    expect(db.prepare("SELECT last_outcome FROM lease").get()).toEqual({ last_outcome: "after" });
+    log.close();
   });
 
   it("shows the events waiting and the oldest's age, the holder, the requests in the window, the last delivery and the holding state", async () => {

@@ -26,7 +26,7 @@ export class SqliteSpoolInspector implements SpoolInspector {
   constructor(private readonly path: string) {
     // The operator names the file on the command line (or in the sidecar's configuration): a link is theirs.
     this.db = openSqlite("--spool", path, { check: checkIsSpool, init: createSpool, allowSymlink: true });
-    this.deadLetters = new SqliteDeadLetters(path, Number.MAX_SAFE_INTEGER, { warn() {}, error() {} }, "--spool");
+    this.deadLetters = new SqliteDeadLetters(path, Number.MAX_SAFE_INTEGER, { warn() {}, error() {} }, "--spool", true);
   }
 
   async status(periodMs: number, now = Date.now()): Promise<SpoolStatus> {
