@@ -127,16 +127,17 @@ describe.each(KINDS)("the dead letters of a $kind spool", ({ open }) => {
 
   it("counts by reason, most first, then by name, with the oldest and newest time and an answer", async () => {
     const spool = await open();
-    await spool.keep(range(0, 1), GAVE_UP);
-    await spool.keep(range(1, 2), REFUSED);
-    await spool.keep(range(2, 3), CLOSED);
-    await spool.keep(range(3, 5), REFUSED);
+    await spool.keep(range(0, 1), REFUSED);
+    await spool.keep(range(1, 3), GAVE_UP);
+    await spool.keep(range(3, 4), CLOSED);
+    await spool.keep(range(4, 5), GAVE_UP);
+    await spool.keep(range(5, 6), REFUSED);
     const counts = await spool.store.byReason();
-    // (Reasons of one count in the order both stores agree on: SQLite compares bytes, Redis's store the locale.)
+    // Most first (by name they would come HTTP 400, closed, maxAttempts).
     expect(counts.map(({ reason, count, example }) => ({ reason, count, example }))).toEqual([
-      { reason: "HTTP 400", count: 3, example: REFUSED.answer },
+      { reason: "maxAttempts", count: 3, example: GAVE_UP.answer },
+      { reason: "HTTP 400", count: 2, example: REFUSED.answer },
       { reason: "closed", count: 1, example: CLOSED.answer },
-      { reason: "maxAttempts", count: 1, example: GAVE_UP.answer },
     ]);
     const letters = await spool.store.list();
     expect(counts[0]).toMatchObject({ oldest: letters[1]!.at, newest: letters[4]!.at });
