@@ -146,9 +146,9 @@ describe("BatchSender", () => {
     expect(heard.holding.at(-2)!.since).toBeGreaterThanOrEqual(since);
   });
 
-  it("an observer without onHolding is fine", async () => {
+  it("an observer without onHolding or onRetry is fine", async () => {
     const { sender, store } = await senderTo([status(401)], {
-      observer: (recording) => ({ ...recording, onHolding: undefined }),
+      observer: (recording) => ({ ...recording, onHolding: undefined, onRetry: undefined }),
     });
     expect(await sender.send(batch)).toEqual({ ok: true });
     expect(store.requests).toHaveLength(2);
@@ -159,6 +159,7 @@ describe("BatchSender", () => {
       maxAttempts: 2,
       sink: (datasette) => ({
         ...datasette,
+        ready: undefined, // optional
         send: () => {
           throw new Error("the sink broke");
         },
