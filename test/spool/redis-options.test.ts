@@ -104,8 +104,8 @@ describe("redis (node-redis) is optional", () => {
     };
     const error = optionError(() => requireRedis("spool", missing));
     expect(error.option).toBe("spool");
-    expect(error.message).toMatch(
-      /needs the optional package redis \(node-redis\), which is not installed: npm install redis/,
+    expect(error.message).toBe(
+      "events-forward option spool: a redis:// spool needs the optional package redis (node-redis), which is not installed: npm install redis",
     );
   });
 });
