@@ -157,14 +157,15 @@ export class RedisCluster {
     private readonly root: string,
   ) {}
 
-  static async start(size = 3): Promise<RedisCluster> {
+  /** `password`: every node requires it (`requirepass`). */
+  static async start(size = 3, password?: string): Promise<RedisCluster> {
     const root = mkdtempSync(join(tmpdir(), "events-forward-redis-cluster-"));
     const nodes: RedisServer[] = [];
     try {
       for (let i = 0; i < size; i++) {
         const dir = join(root, `node-${i}`);
         mkdirSync(dir);
-        nodes.push(await RedisServer.start({ cluster: true }, dir));
+        nodes.push(await RedisServer.start({ cluster: true, ...(password === undefined ? {} : { password }) }, dir));
       }
       const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
       await execFileAsync("redis-cli", [
@@ -174,6 +175,7 @@ export class RedisCluster {
         "--cluster-replicas",
         "0",
         "--cluster-yes",
+        ...(password === undefined ? [] : ["--no-auth-warning", "-a", password]),
       ]);
       const cluster = new RedisCluster(nodes, root);
       await waitFor(

@@ -23,4 +23,19 @@ describe("RedisConnection on a Redis Cluster", () => {
       await connection.close();
     }
   });
+
+  it("gives every node the URL's password (a cluster that requires one)", async () => {
+    const guarded = await RedisCluster.start(3, "s3cr@t");
+    try {
+      const connection = new RedisConnection(guarded.url, 5_000);
+      try {
+        for (let i = 0; i < 12; i++)
+          expect(await connection.run("leaseClaim", [`{tag${i}}:lease`], ["me", "host", 1, 60_000])).toBe(2);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await guarded.dispose();
+    }
+  }, 60_000);
 });
