@@ -22,6 +22,8 @@ const DELIVERY_MODULES = [
   "src/spool/sqlite/spool.ts",
   "src/spool/sqlite/dead-letters.ts",
   "src/spool/sqlite/status.ts",
+  "src/spool/redis/appends.ts",
+  "src/spool/redis/spool.ts",
   "src/spool/redis/connection.ts",
   "src/spool/redis/lease.ts",
   "src/spool/redis/rate-window.ts",

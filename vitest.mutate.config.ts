@@ -48,6 +48,8 @@ const TEST_FILES = [
   "test/spool/redis-dead-letters.test.ts",
   "test/spool/redis-history.test.ts",
   "test/spool/redis-spool.test.ts",
+  "test/spool/redis-appends.test.ts",
+  "test/spool/redis-spool-parts.test.ts",
   "test/faults/spool-read-failure.test.ts",
 ];
 
