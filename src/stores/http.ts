@@ -107,12 +107,12 @@ async function post(options: PostOptions): Promise<SendResult> {
   }
 }
 
-/** The URL as it may appear in logs: no user, no password, no query. */
 /** A sink's ready(): loads the transport's client; a failure is left for the first send to report. */
 export async function readyTransport(transport: Transport): Promise<void> {
   await transport.ready?.().catch(() => {});
 }
 
+/** The URL as it may appear in logs: no user, no password, no query. */
 export function describeUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }

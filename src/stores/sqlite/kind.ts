@@ -18,5 +18,5 @@ export const sqliteStore: StoreKind<"sqlite"> = {
   // A serializer of the app's own may write other columns; Datasette checks them.
   rowCheck: (o) => (o.serializer === undefined ? datasetteRowCheck : jsonObjectCheck),
   queuedEvents: (o) => (o.serializer === undefined ? datasetteRowEvents(o.instance) : serializedEvents(o.serializer)),
-  sink: (o) => sqliteSink({ path: o.database, table: o.table, allowSymlink: o.allowSymlinks }),
+  sink: (o) => sqliteSink({ path: o.database, table: o.table, allowSymlink: o.allowSymlinks, logger: o.logger }),
 };

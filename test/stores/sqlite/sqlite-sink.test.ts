@@ -154,6 +154,23 @@ describe("the embedded store", () => {
     expect(events.stats()).toMatchObject({ retried: 0, dropped: 1, sent: 3 });
   });
 
+  it("opens a file whose rows cannot be indexed for the dashboard (a request row's properties not JSON): warns, and takes events", async () => {
+    const database = join(tempDir(), "events.db");
+    const old = new Database(database);
+    old.exec(
+      `CREATE TABLE datasette_events (id TEXT PRIMARY KEY, instance TEXT, event TEXT, created TEXT, actor_id TEXT, database_name TEXT, table_name TEXT, properties TEXT);
+       INSERT INTO datasette_events (id, event, properties) VALUES ('old-1', 'request', 'status=500');`,
+    );
+    old.close();
+    const logger = recordingLogger();
+    const events = eventsForward({ database, logger });
+    open.push(events);
+    events.put(SIGNUP);
+    await events.flush();
+    expect(readRows(database).rows.map((row) => row.event)).toEqual(["signup", "request"]);
+    expect(logger.messages.join("\n")).toMatch(/the dashboard's indexes could not be made \(.*malformed JSON/);
+  });
+
   it("fails at start-up, naming the option database, when the file is not a database", () => {
     const database = join(tempDir(), "events.db");
     writeFileSync(
