@@ -8,7 +8,8 @@
  *
  * Goals: every event once (rows = distinct ids = events put; nothing dropped or refused); heap and
  * RSS as the load ends (long after the outage, same load) within 10% of their level as the outage
- * began; no growth in descriptors between the two.
+ * began; no more descriptors as the load ends than the most seen before the outage (the load's
+ * sockets come and go between samples).
  *
  *   npx tsx bench/soak.ts [--minutes 10] [--rate 500] [--outage-seconds 30] [--kinds memory,sqlite,redis]
  *
@@ -242,6 +243,9 @@ for (const run of runs) {
       `  note: ${run.kind}: the outage's backlog had not drained when the load ended: run longer for the memory goals`,
     );
   const loopMax = Math.max(...run.samples.map((s) => s.loopDelayP99Ms));
+  // The app's descriptors include the load's sockets, which come and go between samples (37 to 40
+  // in a run): growth is more than the most seen before the outage, under the same load.
+  const fdCeiling = Math.max(...run.samples.slice(0, run.samples.indexOf(before) + 1).map((s) => s.fds));
   rows.push([
     run.kind,
     fmt(run.loadRate),
@@ -252,12 +256,12 @@ for (const run of runs) {
     String(run.refused),
     `${fmt(before.heapMB, 1)} → ${fmt(after.heapMB, 1)} MB`,
     `${fmt(before.rssMB, 1)} → ${fmt(after.rssMB, 1)} MB`,
-    `${before.fds} → ${after.fds}`,
+    `${before.fds} → ${after.fds} (most before: ${fdCeiling})`,
     `${fmt(loopMax, 1)} ms`,
   ]);
   metrics[`${run.kind}_heap_ratio`] = after.heapMB / before.heapMB;
   metrics[`${run.kind}_rss_ratio`] = after.rssMB / before.rssMB;
-  metrics[`${run.kind}_fd_growth`] = after.fds - before.fds;
+  metrics[`${run.kind}_fd_growth`] = after.fds - fdCeiling;
   metrics[`${run.kind}_loop_p99_max_ms`] = loopMax;
   targets.push(
     {
@@ -277,7 +281,10 @@ for (const run of runs) {
       label: `${run.kind}: RSS after the outage within 10% of before`,
       met: caughtUp && after.rssMB <= before.rssMB * 1.1,
     },
-    { label: `${run.kind}: no growth in file descriptors`, met: caughtUp && after.fds <= before.fds },
+    {
+      label: `${run.kind}: no growth in file descriptors (no more than the most before the outage)`,
+      met: caughtUp && after.fds <= fdCeiling,
+    },
   );
   if (run.loadRate < RATE * 0.95)
     console.log(`  note: ${run.kind}: the load reached ${fmt(run.loadRate)} requests/s of ${RATE} (a busy machine)`);
