@@ -7,6 +7,10 @@ import { prepareSqliteFile } from "./sqlite-file.js";
 
 export type SqliteDatabase = SqliteConnection;
 
+/** How long start-up waits for another process's lock. */
+const BUSY_TIMEOUT_MS = 5_000;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 export interface SqliteSetup {
   synchronous?: "normal" | "full";
   /** Throws when the file is a database of something else. */
@@ -27,12 +31,12 @@ export function openSqlite(option: string, path: string, setup: SqliteSetup = {}
   let db: SqliteDatabase | undefined;
   try {
     // Another process may hold the write lock for a moment: wait rather than fail.
-    db = driver.open(path, 5_000);
+    db = driver.open(path, BUSY_TIMEOUT_MS);
     // The first statement reads the header: a corrupt file fails here, at start-up, and so does
     // a file that `check` finds is not ours (before WAL mode changes anything in it).
     db.prepare("SELECT count(*) FROM sqlite_master").get();
     setup.check?.(db);
-    db.exec("PRAGMA journal_mode = WAL");
+    useWal(db, Date.now() + BUSY_TIMEOUT_MS);
     db.exec(`PRAGMA synchronous = ${setup.synchronous ?? "normal"}`);
     setup.init?.(db);
     return db;
@@ -41,6 +45,24 @@ export function openSqlite(option: string, path: string, setup: SqliteSetup = {}
     // better-sqlite3 says so itself; node:sqlite only says SQLITE_CANTOPEN.
     const problem = existsSync(dirname(path)) ? explainSqliteError(error) : "its directory does not exist";
     throw new OptionError(option, `cannot use ${JSON.stringify(path)}: ${problem}`, { cause: error });
+  }
+}
+
+/**
+ * Switches the file to WAL mode. SQLite answers SQLITE_BUSY at once, without its busy handler,
+ * when two processes open a new file together and both switch it (one in six pairs of processes
+ * on better-sqlite3, one in three on node:sqlite): start-up waits its turn here instead. The
+ * wait is synchronous, as the open is; it happens only when two processes start together.
+ */
+function useWal(db: SqliteDatabase, deadline: number): void {
+  for (;;) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (error) {
+      if (sqliteErrorCode(error) !== "SQLITE_BUSY" || Date.now() >= deadline) throw error;
+      Atomics.wait(PAUSE, 0, 0, 5);
+    }
   }
 }
 

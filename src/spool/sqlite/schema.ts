@@ -7,10 +7,15 @@ const SPOOL_APPLICATION_ID = 0x45465350;
 
 /** Throws when the file is a SQLite database of something else. */
 export function checkIsSpool(db: SqliteDatabase): void {
-  const { application_id: id } = db.prepare("PRAGMA application_id").get() as { application_id: number };
+  // One statement, one snapshot: read apart, a process creating the spool at that moment could
+  // commit between the two, and its tables would show without its mark (test/core/sqlite-open-race).
+  const { id, tables } = db
+    .prepare(
+      "SELECT (SELECT application_id FROM pragma_application_id) AS id, (SELECT count(*) FROM sqlite_master) AS tables",
+    )
+    .get() as { id: number; tables: number };
   if (id === SPOOL_APPLICATION_ID) return;
-  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
-  if (id !== 0 || tables.n > 0)
+  if (id !== 0 || tables > 0)
     throw new Error("the file is a SQLite database but not an events-forward spool; give the spool a file of its own");
 }
 
