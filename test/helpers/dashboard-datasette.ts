@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { dashboardCommand } from "../../src/cli/dashboard.js";
-import { freePort } from "./datasette.js";
+import { freePort, listening } from "./datasette.js";
 import { waitFor } from "./wait.js";
 
 export interface DashboardDatasette {
@@ -49,17 +49,26 @@ export async function serveDashboard(
   if (command === undefined || pagePath === undefined || version === undefined)
     throw new Error(`unexpected output:\n${printed}`);
   const [, ...args] = command.split(" ");
+  // A free port can be taken by someone else before Datasette binds it: then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { url, stop } = await start(bin, dir, [...args, ...(options.extraArgs ?? [])], version);
+      return { version, url, pagePath, printed, stop };
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/i.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+/** Starts `bin args` in `dir` on a free port; resolves once this process answers there. */
+async function start(bin: string, dir: string, args: string[], version: string) {
   const port = await freePort();
   let output = "";
-  const child: ChildProcess = spawn(
-    bin,
-    [...args, ...(options.extraArgs ?? []), "--host", "127.0.0.1", "--port", String(port)],
-    {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PYTHONUNBUFFERED: "1" },
-    },
-  );
+  const child: ChildProcess = spawn(bin, [...args, "--host", "127.0.0.1", "--port", String(port)], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PYTHONUNBUFFERED: "1" },
+  });
   child.stdout!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -74,6 +83,8 @@ export async function serveDashboard(
     await waitFor(
       async () => {
         if (!running) throw new Error(`Datasette exited while starting:\n${output}`);
+        // Ours, not another test's server that took the port first (its answer would pass the fetch).
+        if (!listening(output, port)) return false;
         return (await fetch(`${url}/-/versions.json`).catch(() => undefined))?.ok === true;
       },
       { timeoutMs: 30_000, intervalMs: 100, what: `Datasette ${version} answering on port ${port}` },
@@ -82,5 +93,5 @@ export async function serveDashboard(
     await stop();
     throw error;
   }
-  return { version, url, pagePath, printed, stop };
+  return { url, stop };
 }

@@ -151,6 +151,8 @@ export class DatasetteServer {
       await waitFor(
         async () => {
           if (exited) throw new Error(`Datasette exited while starting on port ${this.port}:\n${this.output}`);
+          // Ours, not another test's server that took the port first (its answer would pass the fetch).
+          if (!listening(this.output, this.port)) return false;
           return (await fetch(`${this.url}/-/versions.json`).catch(() => undefined))?.ok === true;
         },
         { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, what: `Datasette answering on port ${this.port}` },
@@ -258,6 +260,11 @@ const killOnExit = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of killOnExit) child.kill("SIGKILL");
 });
+
+/** Whether Datasette's output says it bound `port` itself (uvicorn's line, in 0.65 and 1.0). */
+export function listening(output: string, port: number): boolean {
+  return output.includes(`Uvicorn running on http://127.0.0.1:${port} `);
+}
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {

@@ -138,7 +138,9 @@ export class RedisServer {
       await waitFor(
         async () => {
           if (exited) throw new Error(`redis-server exited at start:\n${this.output}`);
-          return (await this.cli("PING").catch(() => "")).endsWith("PONG");
+          // Ours, not another test's server that took the port first (it would answer PING too).
+          const info = await this.cli("INFO", "server").catch(() => "");
+          return /process_id:(\d+)/.exec(info)?.[1] === String(child.pid);
         },
         { timeoutMs: START_TIMEOUT_MS, intervalMs: 20, what: `redis-server on port ${this.port}` },
       );
