@@ -145,12 +145,18 @@ describe("the Redis spool's history", () => {
     const redis = await server();
     const lossy = await proxy(redis);
     const { queue: writer } = spool(`redis://${lossy.address}`, { leaseMs: 500, pollMs: 400 }, false);
+    // The first group loads the append script: the lost answer is then the script's, not NOSCRIPT's.
+    writer.push(event(-1));
+    await writer.commit();
+    let stalled = false;
     lossy.loseAnswerTo('{"n":0,', async () => {
-      await waitFor(async () => (await redis.cli("LLEN", "{history}:events")) === "2", { what: "the group applied" });
+      await waitFor(async () => (await redis.cli("LLEN", "{history}:events")) === "3", { what: "the group applied" });
       lossy.stall();
+      stalled = true;
     });
     for (let n = 0; n < 2; n++) writer.push(event(n));
     await writer.commit();
+    await waitFor(() => stalled, { what: "the connection stalled after the lost answer" });
     const unkept = await writer.close();
     expect(unkept?.events).toHaveLength(2);
     expect(unkept?.reason).toMatch(
