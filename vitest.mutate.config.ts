@@ -34,6 +34,7 @@ const TEST_FILES = [
   "test/pipeline/failure-policy.test.ts",
   "test/pipeline/bounded-queue.test.ts",
   "test/spool/sqlite-spool-unwritable.test.ts",
+  "test/spool/sqlite-spool-parts.test.ts",
   "test/spool/sqlite-spool.test.ts",
   "test/spool/dead-letters.test.ts",
   // The Redis spool's, against a real redis-server (one a file): its parts on their own first.

@@ -13,6 +13,7 @@ export function sqliteTestFiles(): string[] {
   return [
     "test/spool/sqlite-spool.test.ts",
     "test/spool/sqlite-spool-unwritable.test.ts",
+    "test/spool/sqlite-spool-parts.test.ts",
     "test/spool/sqlite-lease.test.ts",
     "test/spool/dead-letters.test.ts",
     "test/stores/sqlite/sqlite-sink.test.ts",
