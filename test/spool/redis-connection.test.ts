@@ -147,4 +147,17 @@ describe("RedisConnection", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     proxy.resume();
   });
+
+  it("tries to reconnect after 50 ms, doubling each time, never waiting more than 1 s; a connection attempt lasts at most the timeout", () => {
+    const connection = connect("redis://127.0.0.1:1", 700);
+    const { socket } = (
+      connection as unknown as {
+        clientOptions(): { socket: { connectTimeout: number; reconnectStrategy: (retries: number) => number } };
+      }
+    ).clientOptions();
+    expect(socket.connectTimeout).toBe(700);
+    expect([0, 1, 2, 3, 4, 5, 10, 11, 50].map(socket.reconnectStrategy)).toEqual([
+      50, 100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000,
+    ]);
+  });
 });
