@@ -3,7 +3,11 @@
 // survivor (see docs/development.md, "Mutation testing"). Not part of `npm test`: it takes minutes.
 // One module: `npm run mutate -- --mutate src/pipeline/retry.ts`.
 
-/** The modules that decide whether, when and how an event is delivered. The one list to edit. */
+/**
+ * The modules that decide whether, when and how an event is delivered: every module of pipeline/
+ * and spool/ with code in it (the rest declare types only), and the row and wire code the
+ * forwarder's policy reads. The one list to edit.
+ */
 const DELIVERY_MODULES = [
   "src/pipeline/retry.ts",
   "src/pipeline/rate-limit.ts",
@@ -16,12 +20,23 @@ const DELIVERY_MODULES = [
   "src/pipeline/backlog.ts",
   "src/pipeline/overflow.ts",
   "src/pipeline/stop-signal.ts",
+  "src/pipeline/batch-cut.ts",
+  "src/pipeline/observer.ts",
+  "src/spool/kinds.ts",
   "src/spool/dead-letters.ts",
   "src/spool/status.ts",
+  "src/spool/sqlite/kind.ts",
+  "src/spool/sqlite/schema.ts",
+  "src/spool/sqlite/operate-schema.ts",
+  "src/spool/sqlite/outbox.ts",
   "src/spool/sqlite/lease.ts",
   "src/spool/sqlite/spool.ts",
   "src/spool/sqlite/dead-letters.ts",
   "src/spool/sqlite/status.ts",
+  "src/spool/redis/kind.ts",
+  "src/spool/redis/scripts.ts",
+  "src/spool/redis/dead-letter-scripts.ts",
+  "src/spool/redis/status-scripts.ts",
   "src/spool/redis/appends.ts",
   "src/spool/redis/spool.ts",
   "src/spool/redis/connection.ts",
