@@ -163,18 +163,24 @@ export class Forwarder {
     this.sender.setUrgent(true);
     try {
       await this.queue.commit();
-      while (this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.aborted) {
+      while (this.flushing(target)) {
         if (alone && this.mutex.isLocked()) {
           await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
           continue;
         }
+        // Asked again inside the lock: the batch in flight at the call may have settled the rest.
         // A batch that could not be finished (a failed read, dead letters that could not be kept) ends the flush.
-        if (!(await this.mutex.runExclusive(() => this.deliverNext()))) break;
+        if (!(await this.mutex.runExclusive(async () => this.flushing(target) && this.deliverNext()))) break;
       }
     } finally {
       this.sender.setUrgent(false);
       this.reschedule();
     }
+  }
+
+  /** Whether flush() has more to do: events accepted before it (up to `target`) that this process may send. */
+  private flushing(target: number): boolean {
+    return this.settled < target && this.queue.size > 0 && this.queue.publishing && !this.stopping.aborted;
   }
 
   /**
