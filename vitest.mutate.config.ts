@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * its first failing test, so a unit test that kills it spares the slow forwarder tests.
  */
 const TEST_FILES = [
+  "test/pipeline/observer.test.ts",
   "test/pipeline/delivery-parts.test.ts",
   "test/pipeline/episode-parts.test.ts",
   "test/spool/operator-parts.test.ts",
@@ -27,6 +28,11 @@ const TEST_FILES = [
   "test/pipeline/one-in-flight.test.ts",
   "test/pipeline/poison-isolation.test.ts",
   "test/pipeline/close.test.ts",
+  "test/pipeline/forwarder-stop.test.ts",
+  "test/pipeline/forwarder-turns.test.ts",
+  "test/pipeline/forwarder-parts.test.ts",
+  "test/pipeline/backlog.test.ts",
+  "test/pipeline/rate-slot.test.ts",
   "test/stores/collector/wire-format.test.ts",
   "test/stores/collector/batching.test.ts",
   "test/stores/collector/failures.test.ts",
@@ -37,6 +43,7 @@ const TEST_FILES = [
   "test/spool/sqlite-spool-parts.test.ts",
   "test/spool/sqlite-spool.test.ts",
   "test/spool/dead-letters.test.ts",
+  "test/spool/queue-kinds.test.ts",
   // The Redis spool's, against a real redis-server (one a file): its parts on their own first.
   "test/spool/redis-lease.test.ts",
   "test/spool/outbox-history.test.ts",
@@ -53,6 +60,7 @@ const TEST_FILES = [
   "test/spool/redis-appends.test.ts",
   "test/spool/redis-spool-parts.test.ts",
   "test/faults/spool-read-failure.test.ts",
+  "test/pipeline/close-deadline.test.ts",
 ];
 
 class ListedOrder extends BaseSequencer {
