@@ -61,6 +61,19 @@ describe("a memory queue at the deadline", () => {
     expect(forwarder.stats()).toMatchObject({ sent: 2, dropped: 4, queued: 0 });
     expect(forwarder.closeResult(undefined)).toEqual({ delivered: 2, undelivered: 4 });
   });
+
+  it("a batch the store takes just as the deadline cuts it short counts as delivered: nothing is dropped", async () => {
+    const sink = scriptedSink(
+      (_batch, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ ok: true }))),
+    );
+    const { forwarder, drops, logger } = build(sink, new MemoryQueue(100));
+    put(forwarder, ["1", "2", "3", "4"]);
+    await waitFor(() => sink.batches.length === 1, { what: "the batch in flight" });
+    await forwarder.stop(50);
+    expect(drops).toEqual([]);
+    expect(logger.messages).toEqual([]);
+    expect(forwarder.closeResult(undefined)).toEqual({ delivered: 4, undelivered: 0 });
+  });
 });
 
 describe("a durable queue", () => {

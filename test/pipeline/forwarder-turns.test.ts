@@ -7,6 +7,7 @@ import { RequestEventShareFullError } from "../../src/core/errors.js";
 import { Forwarder } from "../../src/pipeline/forwarder.js";
 import type { ForwarderParts } from "../../src/pipeline/forwarder-contract.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
+import type { ForwarderObserver } from "../../src/pipeline/observer.js";
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import { RateLimiter, type RateLimit } from "../../src/pipeline/rate-limit.js";
 import { LEASE_AFTER_FAILED_READS } from "../../src/pipeline/read-failures.js";
@@ -86,15 +87,21 @@ describe("when the forwarder turns", () => {
     expect(sink.batches).toEqual([["1"], ["2", "3"]]);
   });
 
-  it("a batch that waits batchWaitMs waits from its oldest event, not from the newest", async () => {
+  it("batchWaitMs counts from a batch's oldest event: one that joins late does not hold the batch back", async () => {
+    // The rate limit asks for 100 ms once, when the batch's wait ends: the forwarder waits again,
+    // for the later of the two, with the batch's wait counted from its first event.
+    let asked = 0;
+    const rate = { delay: async () => (asked++ === 0 ? 100 : 0), acquire: async () => 0 };
     const sink = scriptedSink();
-    const { forwarder } = build(sink, { settings: { ...forwarderSettings(100), batchWaitMs: 200 } });
-    // One event every 50 ms for 600 ms: a wait counted from the newest event would never end.
-    for (let n = 0; n < 12; n++) {
-      put(forwarder, [String(n)]);
-      await span(50);
-    }
-    expect(sink.batches.length).toBeGreaterThan(0);
+    const { forwarder } = build(sink, { rateLimit: rate, settings: { ...forwarderSettings(100), batchWaitMs: 1_500 } });
+    const started = Date.now();
+    put(forwarder, ["first"]);
+    await span(1_400);
+    put(forwarder, ["late"]);
+    await waitFor(() => forwarder.stats().sent === 2, { what: "the batch" });
+    // At 1,500 + 100 ms; a wait counted from the late event would end at 1,400 + 1,500 ms.
+    expect(Date.now() - started).toBeLessThan(2_250);
+    expect(sink.batches).toEqual([["first", "late"]]);
   });
 
   it("what is left after a batch full by bytes goes at once when it is full by bytes too", async () => {
@@ -176,44 +183,70 @@ describe("flush()", () => {
 });
 
 describe("a failed turn", () => {
-  it("a read of the queue that keeps failing: the queue's words, backoff, and no stand-down on a queue that has no lease", async () => {
-    class FailingReads extends MemoryQueue {
-      broken = true;
-      override take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
-        return this.broken ? Promise.reject(new Error("disk I/O error")) : super.take(maxCount, maxBytes);
-      }
+  /** A queue whose reads fail while `broken`. */
+  class FailingReads extends MemoryQueue {
+    broken = true;
+    override take(maxCount: number, maxBytes: number): Promise<QueuedEvent[]> {
+      return this.broken ? Promise.reject(new Error("disk I/O error")) : super.take(maxCount, maxBytes);
     }
+  }
+
+  /** A queue with a publisher lease to give up, counting the times it is asked to. */
+  class LeasedQueue extends MemoryQueue {
+    standDowns = 0;
+    standDown(): Promise<void> {
+      this.standDowns++;
+      return Promise.resolve();
+    }
+  }
+
+  it("a read of the queue that keeps failing: the queue's words, flush() ends, and the turns back off until it reads again", async () => {
     const queue = new FailingReads(100);
     // No observer but the forwarder's own counters, which have no onTurnFailed.
     const { forwarder } = build(scriptedSink(), { queue });
     put(forwarder, ["1"]);
+    await withDeadline(forwarder.flush(), 3_000, "flush() while reads fail");
     await waitFor(() => forwarder.stats().failedTurns > LEASE_AFTER_FAILED_READS + 1, { what: "failed reads" });
-    expect(forwarder.stats().failure).toBe("reading the queue failed: disk I/O error");
+    expect(forwarder.stats()).toMatchObject({ failure: "reading the queue failed: disk I/O error", queued: 1 });
     queue.broken = false;
     await waitFor(() => forwarder.stats().sent === 1, { what: "the event, once the queue reads again" });
   });
 
+  it("each failed read is reported in the read's words, including the one after which a queue without a lease would stand down", async () => {
+    const reasons: string[] = [];
+    const observer: ForwarderObserver = {
+      onRequestStart() {},
+      onRequest() {},
+      onSent() {},
+      onDrop() {},
+      onOverflow() {},
+      onTurnFailed: (count, reason) => void reasons.push(`${count}: ${reason}`),
+    };
+    const queue = new FailingReads(100);
+    const { forwarder } = build(scriptedSink(), { queue, observers: [observer] });
+    put(forwarder, ["1"]);
+    await waitFor(() => reasons.length > LEASE_AFTER_FAILED_READS + 1, { what: "failed reads" });
+    const expected = reasons.map((_, i) => `${i + 1}: reading the queue failed: disk I/O error`);
+    expect(reasons).toEqual(expected);
+    queue.broken = false;
+  });
+
   it("a part that throws unexpectedly: its stack is reported, and it is not a failed read (no stand-down)", async () => {
-    let standDowns = 0;
-    class LeasedQueue extends MemoryQueue {
-      standDown(): Promise<void> {
-        standDowns++;
-        return Promise.resolve();
-      }
-    }
+    const queue = new LeasedQueue(100);
     const broken = { delay: () => Promise.reject(new Error("rate limit bug")), acquire: async () => 0 };
-    const { forwarder } = build(scriptedSink(), { queue: new LeasedQueue(100), rateLimit: broken });
+    const { forwarder } = build(scriptedSink(), { queue, rateLimit: broken });
     put(forwarder, ["1"]);
     await waitFor(() => forwarder.stats().failedTurns > LEASE_AFTER_FAILED_READS + 1, { what: "failed turns" });
     expect(forwarder.stats().failure).toMatch(/^failed unexpectedly: Error: rate limit bug\n +at /);
-    expect(standDowns).toBe(0);
+    expect(queue.standDowns).toBe(0);
   });
 
-  it("events to drop that the dead letters cannot keep stay queued; the turn fails, naming how many, and flush() ends", async () => {
+  it("events to drop that the dead letters cannot keep stay queued; the turn fails, naming how many, flush() ends, and the lease stays", async () => {
     const deadLetters = new SqliteDeadLetters(join(tempDir(), "no-such-directory", "dead.db"), 10, recordingLogger());
     // Of a batch of three, the store takes the first two and refuses the third.
     const sink = scriptedSink((batch) => (batch.includes("bad") ? REJECTED : { ok: true }));
-    const { forwarder } = build(sink, { deadLetters });
+    const queue = new LeasedQueue(100);
+    const { forwarder } = build(sink, { deadLetters, queue });
     put(forwarder, ["1", "2", "bad"]);
     await withDeadline(forwarder.flush(), 3_000, "flush()");
     expect(forwarder.stats()).toMatchObject({
@@ -222,6 +255,9 @@ describe("a failed turn", () => {
       queued: 1,
       failure: "1 event(s) to drop could not be kept as dead letters",
     });
+    // Tried again and again, with backoff: the queue reads well, so its lease is not given up.
+    await waitFor(() => forwarder.stats().failedTurns > LEASE_AFTER_FAILED_READS + 1, { what: "more tries" });
+    expect(queue.standDowns).toBe(0);
   });
 });
 

@@ -114,6 +114,16 @@ describe("Redis spool", () => {
     expect(() => createRedisSpool(o, new RateLimiter(1, 1000))).toThrow("spool/redis: the options name no Redis spool");
   });
 
+  it("a process that only writes to the spool has a queue, a rate window and dead letters too", async () => {
+    const redis = await redisServer();
+    const { queue, rateLimit, deadLetters } = make({ publisher: false, spool: { url: redis.url, key: "writer" } });
+    expect(queue.publishing).toBe(false);
+    queue.push({ json: '{"id":"1"}', bytes: 10 });
+    await queue.commit();
+    expect(await rateLimit.delay()).toBe(0);
+    expect(await deadLetters!.list()).toEqual([]);
+  });
+
   it("its rate window is timePeriod long, in seconds", async () => {
     const redis = await redisServer();
     const { queue, rateLimit } = make({ maxRate: 1, timePeriod: 2, spool: { url: redis.url, key: "period" } });
