@@ -30,6 +30,8 @@ const TEST_FILES = [
   "test/pipeline/close.test.ts",
   "test/pipeline/forwarder-stop.test.ts",
   "test/pipeline/forwarder-turns.test.ts",
+  "test/pipeline/row-check.test.ts",
+  "test/pipeline/halving.test.ts",
   "test/pipeline/forwarder-parts.test.ts",
   "test/pipeline/backlog.test.ts",
   "test/pipeline/rate-slot.test.ts",

@@ -1,5 +1,5 @@
 import type { QueuedEvent } from "../../src/pipeline/queue.js";
-import type { SendResult, Sink } from "../../src/pipeline/sink.js";
+import type { Failure, SendResult, Sink } from "../../src/pipeline/sink.js";
 import type { Stopping } from "../../src/pipeline/stop-signal.js";
 
 /** What a scripted sink answers a batch (the events' texts), or a promise of it. */
@@ -30,7 +30,7 @@ export function untilStopped(signal: Stopping): Promise<SendResult> {
 }
 
 /** The store rejects the content of the batch (a 422): halving it isolates the bad events. */
-export const REJECTED: SendResult = { ok: false, retry: false, splittable: true, status: 422, reason: "HTTP 422" };
+export const REJECTED: Failure = { ok: false, retry: false, splittable: true, status: 422, reason: "HTTP 422" };
 
 /** Events of `bytes` bytes each, their texts the given names. */
 export function eventsOf(names: string[], bytes = 10): QueuedEvent[] {

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { backoffDelay, classifyError, classifyStatus, parseRetryAfter } from "../../src/pipeline/retry.js";
+import {
+  answerOf,
+  backoffDelay,
+  classifyError,
+  classifyStatus,
+  parseRetryAfter,
+  sameAnswer,
+} from "../../src/pipeline/retry.js";
 
 const NOW = Date.parse("2025-01-01T00:00:00Z");
 
@@ -178,5 +185,35 @@ describe("backoffDelay", () => {
 
   test("attempt 0 or below behaves as the first", () => {
     expect(backoffDelay(0, 100, 10_000, () => 0)).toBe(50);
+  });
+});
+
+describe("answerOf: a failure in a few words (stats().holding, status)", () => {
+  test("the HTTP status when there was one, else the reason up to its first colon", () => {
+    expect(answerOf({ ok: false, retry: false, status: 401, reason: "HTTP 401: the token is not accepted" })).toBe(
+      "HTTP 401",
+    );
+    expect(answerOf({ ok: false, retry: true, reason: "network error ECONNREFUSED: connect ECONNREFUSED" })).toBe(
+      "network error ECONNREFUSED",
+    );
+    expect(answerOf({ ok: false, retry: true, reason: "the request timed out" })).toBe("the request timed out");
+  });
+});
+
+describe("sameAnswer: whether two failures are the store's same answer", () => {
+  test("the same status and words, whatever the sender added when it gave up", () => {
+    const a = { ok: false as const, retry: false, status: 400, reason: "HTTP 400: bad row" };
+    expect(sameAnswer(a, { ...a, reason: "HTTP 400: bad row (gave up after 3 attempts)" })).toBe(true);
+    expect(sameAnswer(a, { ...a, reason: "HTTP 400: another row" })).toBe(false);
+    expect(sameAnswer(a, { ...a, status: 422 })).toBe(false);
+    // Only the sender's own ending is set aside, not the same words inside the store's answer.
+    const later = { ...a, reason: "HTTP 400: bad row later" };
+    expect(sameAnswer(later, { ...a, reason: "HTTP 400: bad row (gave up after 3 attempts) later" })).toBe(false);
+  });
+});
+
+describe("classifyError without a code", () => {
+  test("an error with no code is not known to have missed the store: not unreachable", () => {
+    expect(classifyError(new Error("socket hang up"), false)).toMatchObject({ retry: true, unreachable: false });
   });
 });
