@@ -93,14 +93,14 @@ describe("when the forwarder turns", () => {
     let asked = 0;
     const rate = { delay: async () => (asked++ === 0 ? 100 : 0), acquire: async () => 0 };
     const sink = scriptedSink();
-    const { forwarder } = build(sink, { rateLimit: rate, settings: { ...forwarderSettings(100), batchWaitMs: 1_500 } });
+    const { forwarder } = build(sink, { rateLimit: rate, settings: { ...forwarderSettings(100), batchWaitMs: 2_000 } });
     const started = Date.now();
     put(forwarder, ["first"]);
-    await span(1_400);
+    await span(1_000);
     put(forwarder, ["late"]);
     await waitFor(() => forwarder.stats().sent === 2, { what: "the batch" });
-    // At 1,500 + 100 ms; a wait counted from the late event would end at 1,400 + 1,500 ms.
-    expect(Date.now() - started).toBeLessThan(2_250);
+    // At 2,000 + 100 ms; a wait counted from the late event would end at 1,000 + 2,000 ms.
+    expect(Date.now() - started).toBeLessThan(2_550);
     expect(sink.batches).toEqual([["first", "late"]]);
   });
 
