@@ -67,6 +67,22 @@ describe("halving a failed batch", () => {
     expect(drops).toEqual([["bad-1"], ["bad-2"]]);
   });
 
+  it("a 422 on both halves is still about the events: both are halved on, not held as the batch's fault", async () => {
+    const sink = scriptedSink(() => REJECTED);
+    const drops: string[][] = [];
+    const settings = { ...forwarderSettings(10), onDrop: (events: string[]) => drops.push(events) };
+    const forwarder = new Forwarder({
+      settings,
+      sink,
+      queue: new MemoryQueue(100),
+      rateLimit: new RateLimiter(100, 0),
+    });
+    onCleanup(() => forwarder.stop(50));
+    eventsOf(["bad-1", "bad-2"]).forEach((event) => forwarder.enqueue(event));
+    await forwarder.flush();
+    expect(drops).toEqual([["bad-1"], ["bad-2"]]);
+  });
+
   it("an answer about the batch that is neither (a 409, not about content): dropped whole, in one request", async () => {
     const { sink, drops, stats } = await deliverWithPoison({
       ok: false,
