@@ -7,26 +7,36 @@ import { Forwarder } from "../../src/pipeline/forwarder.js";
 import { MemoryQueue } from "../../src/pipeline/memory-queue.js";
 import { RateLimiter } from "../../src/pipeline/rate-limit.js";
 import { SqliteDeadLetters } from "../../src/spool/sqlite/dead-letters.js";
+import type { QueuedEvent } from "../../src/pipeline/queue.js";
 import type { SendResult } from "../../src/pipeline/sink.js";
 import { forwarderSettings } from "../helpers/fast-options.js";
 import { onCleanup } from "../helpers/lifecycle.js";
-import { eventsOf, REJECTED, scriptedSink } from "../helpers/scripted-sink.js";
+import { eventsOf, REJECTED, scriptedSink, type Script } from "../helpers/scripted-sink.js";
 import { recordingLogger } from "../helpers/recording-logger.js";
 import { useTempDirs } from "../helpers/temp-dir.js";
 
 const tempDir = useTempDirs();
 
-/** Sends a, b and the poison event; the store answers `failure` to every batch that holds the poison. */
-async function deliverWithPoison(failure: SendResult) {
-  const sink = scriptedSink((batch) => (batch.includes("poison") ? failure : { ok: true }));
+/**
+ * Puts `events` into a forwarder built by hand whose store answers as `script` says, and flushes.
+ * What the store was sent, what was dropped and the stats are as the flush left them (a later
+ * turn may try an unkept event again, after a backoff).
+ */
+async function flushThrough(events: QueuedEvent[], script: Script, deadLetters?: SqliteDeadLetters) {
+  const sink = scriptedSink(script);
   const drops: string[][] = [];
-  const settings = { ...forwarderSettings(10), onDrop: (events: string[]) => drops.push(events) };
-  const forwarder = new Forwarder({ settings, sink, queue: new MemoryQueue(100), rateLimit: new RateLimiter(100, 0) });
+  const settings = { ...forwarderSettings(10), onDrop: (dropped: string[]) => drops.push(dropped) };
+  const queue = new MemoryQueue(100);
+  const forwarder = new Forwarder({ settings, sink, queue, rateLimit: new RateLimiter(100, 0), deadLetters });
   onCleanup(() => forwarder.stop(50));
-  eventsOf(["a", "b", "poison"]).forEach((event) => forwarder.enqueue(event));
+  events.forEach((event) => forwarder.enqueue(event));
   await forwarder.flush();
-  return { sink, drops, stats: forwarder.stats() };
+  return { batches: sink.batches.map((batch) => [...batch]), drops, stats: forwarder.stats() };
 }
+
+/** Sends a, b and the poison event; the store answers `failure` to every batch that holds the poison. */
+const deliverWithPoison = (failure: SendResult) =>
+  flushThrough(eventsOf(["a", "b", "poison"]), (batch) => (batch.includes("poison") ? failure : { ok: true }));
 
 describe("halving a failed batch", () => {
   it("a failure that outlasted its attempts (no answer from the store) may be the events': halved until the poison stands alone", async () => {
@@ -48,49 +58,27 @@ describe("halving a failed batch", () => {
   });
 
   it("halves that fail differently are each dealt with alone: the batch is not held as if the answer were about it", async () => {
-    const sink = scriptedSink((batch) =>
+    const { drops } = await flushThrough(eventsOf(["bad-1", "bad-2"]), (batch) =>
       batch.length === 2 || batch[0] === "bad-1"
         ? { ...REJECTED, status: 400, reason: "HTTP 400: bad rows" }
         : { ok: false, retry: false, status: 409, reason: "HTTP 409" },
     );
-    const drops: string[][] = [];
-    const settings = { ...forwarderSettings(10), onDrop: (events: string[]) => drops.push(events) };
-    const forwarder = new Forwarder({
-      settings,
-      sink,
-      queue: new MemoryQueue(100),
-      rateLimit: new RateLimiter(100, 0),
-    });
-    onCleanup(() => forwarder.stop(50));
-    eventsOf(["bad-1", "bad-2"]).forEach((event) => forwarder.enqueue(event));
-    await forwarder.flush();
     expect(drops).toEqual([["bad-1"], ["bad-2"]]);
   });
 
   it("a 422 on both halves is still about the events: both are halved on, not held as the batch's fault", async () => {
-    const sink = scriptedSink(() => REJECTED);
-    const drops: string[][] = [];
-    const settings = { ...forwarderSettings(10), onDrop: (events: string[]) => drops.push(events) };
-    const forwarder = new Forwarder({
-      settings,
-      sink,
-      queue: new MemoryQueue(100),
-      rateLimit: new RateLimiter(100, 0),
-    });
-    onCleanup(() => forwarder.stop(50));
-    eventsOf(["bad-1", "bad-2"]).forEach((event) => forwarder.enqueue(event));
-    await forwarder.flush();
+    const { drops } = await flushThrough(eventsOf(["bad-1", "bad-2"]), () => REJECTED);
     expect(drops).toEqual([["bad-1"], ["bad-2"]]);
   });
 
   it("an answer about the batch that is neither (a 409, not about content): dropped whole, in one request", async () => {
-    const { sink, drops, stats } = await deliverWithPoison({
+    const { batches, drops, stats } = await deliverWithPoison({
       ok: false,
       retry: false,
       status: 409,
       reason: "HTTP 409",
     });
-    expect(sink.batches).toEqual([["a", "b", "poison"]]);
+    expect(batches).toEqual([["a", "b", "poison"]]);
     expect(drops).toEqual([["a", "b", "poison"]]);
     expect(stats).toMatchObject({ sent: 0, dropped: 3 });
   });
@@ -116,28 +104,19 @@ describe("halving a failed batch", () => {
   });
 
   describe("a dropped event the dead letters cannot keep stops the batch there: nothing after it goes ahead of it", () => {
-    async function deliverUnkept(tooMany?: SendResult) {
+    function deliverUnkept(tooMany?: SendResult) {
       const deadLetters = new SqliteDeadLetters(join(tempDir(), "no-such-directory", "dead.db"), 10, recordingLogger());
-      const sink = scriptedSink((batch) =>
-        tooMany !== undefined && batch.length > 2 ? tooMany : batch.includes("bad") ? REJECTED : { ok: true },
-      );
-      const forwarder = new Forwarder({
-        settings: forwarderSettings(10),
-        sink,
-        queue: new MemoryQueue(100),
-        rateLimit: new RateLimiter(100, 0),
+      return flushThrough(
+        eventsOf(["a", "bad", "c", "d"]),
+        (batch) =>
+          tooMany !== undefined && batch.length > 2 ? tooMany : batch.includes("bad") ? REJECTED : { ok: true },
         deadLetters,
-      });
-      onCleanup(() => forwarder.stop(50));
-      eventsOf(["a", "bad", "c", "d"]).forEach((event) => forwarder.enqueue(event));
-      await forwarder.flush();
-      // As the flush left them (the next turn tries the unkept event again, after a backoff).
-      return { sent: sink.batches.flat(), stats: forwarder.stats() };
+      );
     }
 
     it("in a halved batch", async () => {
-      const { sent, stats } = await deliverUnkept();
-      expect(sent.filter((json) => json === "c" || json === "d")).toEqual(["c", "d"]); // the first, whole batch
+      const { batches, stats } = await deliverUnkept();
+      expect(batches.flat().filter((json) => json === "c" || json === "d")).toEqual(["c", "d"]); // the first, whole batch
       expect(stats).toMatchObject({ sent: 1, dropped: 0, queued: 3 });
     });
 
@@ -149,8 +128,8 @@ describe("halving a failed batch", () => {
         maxRows: 2,
         reason: "HTTP 400: too many rows",
       };
-      const { sent, stats } = await deliverUnkept(tooMany);
-      expect(sent.filter((json) => json === "c" || json === "d")).toEqual(["c", "d"]);
+      const { batches, stats } = await deliverUnkept(tooMany);
+      expect(batches.flat().filter((json) => json === "c" || json === "d")).toEqual(["c", "d"]);
       expect(stats).toMatchObject({ sent: 1, dropped: 0, queued: 3 });
     });
   });
